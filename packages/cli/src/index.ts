@@ -1,0 +1,74 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { WireError } from '@ersatz/wire';
+import { Exit, UsageError, type ExitCode } from './exit.js';
+
+export { Exit, UsageError, type ExitCode } from './exit.js';
+
+/** A subcommand: gets its own argv (after the subcommand word) and returns the exit code. */
+export type Command = (argv: string[]) => Promise<ExitCode>;
+
+// Loaded lazily so `ersatz decode` never pays for the worker pipeline and vice versa (cold start is measured).
+const resolveCommand = () => import('./commands/resolve.js');
+const commands: Record<string, () => Promise<{ run: Command }>> = {
+  resolve: resolveCommand,
+  decode: () => import('./commands/decode.js'),
+};
+
+const USAGE = `usage: ersatz [--target IP] [options]     resolve IP (default: the default gateway) to its MAC
+       ersatz <command> [options]
+
+commands:
+${Object.keys(commands)
+  .map((c) => `  ${c}`)
+  .join('\n')}
+
+Run 'ersatz <command> --help' for a command's options.
+Exit codes: 0 done, 1 no reply, 2 usage or environment error, 70 internal error, 130 interrupted.`;
+
+/** Runs the CLI with `argv` (no node/script prefix) and returns the exit code; never throws. */
+export async function main(argv: string[]): Promise<ExitCode> {
+  try {
+    const [first, ...rest] = argv;
+    if (first === '--help' || first === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      return Exit.OK;
+    }
+    // No subcommand word: the seed's behaviour, resolve --target (or the default gateway).
+    if (first === undefined || first.startsWith('-')) return await (await resolveCommand()).run(argv);
+    const load = commands[first];
+    if (!load) throw new UsageError(`unknown command ${JSON.stringify(first)}: run 'ersatz --help'`);
+    return await (await load()).run(rest);
+  } catch (err) {
+    return report(err);
+  }
+}
+
+/** Prints an error the way the user should see it and returns its exit code. */
+export function report(err: unknown): ExitCode {
+  if (err instanceof UsageError) {
+    process.stderr.write(`ersatz: ${err.message}\n`);
+    return err.code;
+  }
+  // Codec and address errors reaching the top come from user input (an IP, a MAC, a file).
+  if (err instanceof WireError || isParseArgsError(err)) {
+    process.stderr.write(`ersatz: ${(err as Error).message}\n`);
+    return Exit.USAGE;
+  }
+  process.stderr.write(`ersatz: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return Exit.SOFTWARE;
+}
+
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+/** parseArgs with strict checking; its errors become one-line usage errors naming the command. */
+export function parseOptions<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>(command: string, argv: string[], config: T): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> {
+  try {
+    return parseArgs({ ...config, args: argv, strict: true as const });
+  } catch (err) {
+    if (isParseArgsError(err)) throw new UsageError(`${command}: ${(err as Error).message.split('\n')[0]}: run 'ersatz ${command} --help'`);
+    throw err;
+  }
+}

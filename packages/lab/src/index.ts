@@ -1,0 +1,170 @@
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+/** Thrown when the lab cannot be built: not root, no `ip`, a kernel refusing a namespace. */
+export class LabError extends Error {
+  override name = 'LabError';
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const live = new Set<Lab>();
+let hooked = false;
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  // A crashed test or a Ctrl-C must not leave namespaces behind.
+  process.once('exit', () => {
+    for (const lab of live) lab.destroy();
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      for (const lab of live) lab.destroy();
+      process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
+/**
+ * A set of network namespaces and veth links that exists only for one test, demo or benchmark.
+ * Names carry a random tag so parallel suites never collide; `destroy()` removes everything it made
+ * (idempotent, also run on process exit). Commands only ever run inside the lab's own namespaces.
+ */
+export class Lab {
+  readonly tag: string;
+  readonly #namespaces: string[] = [];
+  readonly #children = new Set<ChildProcess>();
+
+  /** `prefix`: a short word (≤ 4 chars) that says who made the lab, e.g. `res`. */
+  constructor(prefix = 'lab') {
+    if (process.getuid?.() !== 0) throw new LabError('network namespace labs need root (ip netns add): run as root');
+    this.tag = `ez${prefix.slice(0, 4)}${randomBytes(3).toString('hex')}`;
+    live.add(this);
+    hookExit();
+  }
+
+  /** Creates namespace `<tag>-<name>` with loopback up and returns its name. */
+  namespace(name: string): string {
+    const ns = `${this.tag}-${name}`;
+    ip(['netns', 'add', ns]);
+    this.#namespaces.push(ns);
+    this.run(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    return ns;
+  }
+
+  /**
+   * Creates a veth pair with one end in each namespace, both up. Interface names are at most 15 bytes.
+   * `mac*` sets the link address (locally administered addresses keep fixtures clearly synthetic).
+   */
+  veth(a: { ns: string; ifname: string; mac?: string }, b: { ns: string; ifname: string; mac?: string }): void {
+    // Create both ends directly inside their namespaces: nothing ever exists in the root namespace.
+    ip(['-n', a.ns, 'link', 'add', a.ifname, ...(a.mac ? ['address', a.mac] : []), 'type', 'veth', 'peer', 'name', b.ifname, ...(b.mac ? ['address', b.mac] : []), 'netns', b.ns]);
+    ip(['-n', a.ns, 'link', 'set', a.ifname, 'up']);
+    ip(['-n', b.ns, 'link', 'set', b.ifname, 'up']);
+  }
+
+  /** Runs argv inside `ns` and waits; throws LabError with stderr when it exits non-zero. Returns stdout. */
+  sh(ns: string, argv: readonly string[]): string {
+    const r = this.run(ns, argv);
+    if (r.code !== 0) throw new LabError(`${argv.join(' ')} in ${ns} failed (${r.code ?? r.signal}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  /** Runs argv inside `ns` synchronously and returns what happened (never throws for a non-zero exit). */
+  run(ns: string, argv: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): RunResult {
+    this.#own(ns);
+    const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, input: opts.input });
+    return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+
+  /** Runs argv inside `ns` without blocking; resolves when it exits (killed after `timeoutMs`, default 60 s). */
+  exec(ns: string, argv: readonly string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+    const child = this.start(ns, argv, opts);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr });
+      });
+    });
+  }
+
+  /** Starts argv inside `ns` (stdio piped) and returns the child; the lab kills it on destroy. */
+  start(ns: string, argv: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+    this.#own(ns);
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    this.#children.add(child);
+    child.once('exit', () => this.#children.delete(child));
+    return child;
+  }
+
+  /** The MAC of `ifname` in `ns`, as `ip link` reports it. */
+  mac(ns: string, ifname: string): string {
+    const [link] = JSON.parse(this.sh(ns, ['ip', '-j', 'link', 'show', 'dev', ifname])) as [{ address: string }];
+    return link.address;
+  }
+
+  /** Kills the lab's children and deletes its namespaces (which deletes their veths). Safe to call twice. */
+  destroy(): void {
+    for (const child of this.#children) child.kill('SIGKILL');
+    this.#children.clear();
+    for (const ns of this.#namespaces.splice(0)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    live.delete(this);
+  }
+
+  #own(ns: string): void {
+    // The network rule: nothing runs outside a namespace this lab made.
+    if (!this.#namespaces.includes(ns)) throw new LabError(`namespace ${ns} is not part of lab ${this.tag}`);
+  }
+}
+
+function ip(args: readonly string[]): void {
+  try {
+    execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new LabError(`ip ${args.join(' ')}: ${stderr || (err as Error).message}`);
+  }
+}
+
+export interface Host {
+  readonly ns: string;
+  readonly ifname: string;
+  readonly ip: string;
+  readonly mac: string;
+}
+
+/**
+ * The standard two-host lab: `host` (where ersatz runs) and `peer` (a plain Linux kernel) on one veth link,
+ * 198.51.100.0/24 (RFC 5737 TEST-NET-2). The host's default route points at the peer, so the peer is also
+ * the default gateway. Returns the lab (destroy it!) and both ends.
+ */
+export function twoHostLab(prefix: string, opts: { subnet?: string } = {}): { lab: Lab; host: Host; peer: Host } {
+  const lab = new Lab(prefix);
+  try {
+    const base = (opts.subnet ?? '198.51.100.0/24').replace(/\.0\/24$/, '');
+    const hostNs = lab.namespace('h');
+    const peerNs = lab.namespace('p');
+    const host = { ns: hostNs, ifname: 'ez0', ip: `${base}.1` };
+    const peer = { ns: peerNs, ifname: 'ez1', ip: `${base}.2` };
+    // The kernel picks random MACs: a test that passes must have read the real one off the wire.
+    lab.veth({ ns: host.ns, ifname: host.ifname }, { ns: peer.ns, ifname: peer.ifname });
+    lab.sh(host.ns, ['ip', 'addr', 'add', `${host.ip}/24`, 'dev', host.ifname]);
+    lab.sh(peer.ns, ['ip', 'addr', 'add', `${peer.ip}/24`, 'dev', peer.ifname]);
+    lab.sh(host.ns, ['ip', 'route', 'add', 'default', 'via', peer.ip]);
+    return { lab, host: { ...host, mac: lab.mac(host.ns, host.ifname) }, peer: { ...peer, mac: lab.mac(peer.ns, peer.ifname) } };
+  } catch (err) {
+    lab.destroy();
+    throw err;
+  }
+}
