@@ -1,1 +1,18 @@
-export {};
+export type { ArpLink, ArpObservation } from './link.js';
+export { ResolveError, ResolveTimeoutError, AbortError, OptionError } from './error.js';
+export { Resolver, createResolver, isAnswer, type QueryOptions, type ResolverOptions, type ResolveResult } from './resolver.js';
+export { scan$, type ScanOptions, type ScanEvent, type ScanHostEvent, type ScanProgressEvent, type ScanSummary } from './scan.js';
+export {
+  arping$,
+  arpingProbe,
+  arpingSource,
+  type ArpingMode,
+  type ArpingOptions,
+  type ArpingEvent,
+  type ArpingSentEvent,
+  type ArpingReplyEvent,
+  type ArpingSummary,
+} from './arping.js';
+export { RttAccumulator, type RttStats } from './stats.js';
+export { MacCache } from './cache.js';
+export { requestFrame, arpFrame } from './frames.js';

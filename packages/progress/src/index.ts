@@ -1,0 +1,3 @@
+export * from './error.js';
+export * from './format.js';
+export * from './progress.js';

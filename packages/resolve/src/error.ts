@@ -1,0 +1,65 @@
+import { Ipv4 } from '@ersatz/wire';
+
+/** Base of every error this package throws: catch `ResolveError` to catch them all. Facts live in fields. */
+export class ResolveError extends Error {
+  override name = 'ResolveError';
+}
+
+/** No acceptable reply came: `no ARP reply from 192.0.2.7 after 3 tries (3000 ms): ...`. */
+export class ResolveTimeoutError extends ResolveError {
+  override name = 'ResolveTimeoutError';
+  constructor(
+    readonly ip: Ipv4,
+    readonly tries: number,
+    readonly elapsedMs: number,
+  ) {
+    super(
+      `no ARP reply from ${Ipv4.format(ip)} after ${tries} ${tries === 1 ? 'try' : 'tries'} (${elapsedMs} ms): ` +
+        'check that the host is up and on the same link, or raise tries/intervalMs',
+    );
+  }
+}
+
+/**
+ * The caller's AbortSignal fired before an answer came. `name` is `AbortError` and `code` `ABORT_ERR`, as for
+ * Node's own abortable APIs; `cause` is the signal's reason.
+ */
+export class AbortError extends ResolveError {
+  override name = 'AbortError';
+  readonly code = 'ABORT_ERR';
+  constructor(
+    readonly ip: Ipv4,
+    cause?: unknown,
+  ) {
+    super(`resolving ${Ipv4.format(ip)} was aborted`, { cause });
+  }
+}
+
+/** An option outside its domain: `scan: invalid tries 0: expected an integer >= 1`. */
+export class OptionError extends ResolveError {
+  override name = 'OptionError';
+  constructor(
+    readonly operation: string,
+    readonly option: string,
+    readonly value: unknown,
+    readonly expected: string,
+  ) {
+    super(`${operation}: invalid ${option} ${String(value)}: expected ${expected}`);
+  }
+}
+
+/** Checks `value` is an integer in [min, max] (undefined passes through to the default). Throws OptionError. */
+export function checkInt(operation: string, option: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new OptionError(operation, option, value, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in ${min}..${max}`);
+  }
+}
+
+/** Checks `value` is a finite number >= min (or > min when `exclusive`). Throws OptionError. */
+export function checkNumber(operation: string, option: string, value: number | undefined, min: number, exclusive = false): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value) || value < min || (exclusive && value === min)) {
+    throw new OptionError(operation, option, value, `a finite number ${exclusive ? '>' : '>='} ${min}`);
+  }
+}

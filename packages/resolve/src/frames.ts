@@ -1,0 +1,31 @@
+import { ArpOp, emitArpFrame, Ipv4, Mac, type ArpRepr } from '@ersatz/wire';
+import type { ArpLink, ArpObservation } from './link.js';
+
+// Ethernet (14) + 802.1Q tag (4) + ARP for IPv4 over Ethernet (28), with room to spare for padding.
+const FRAME_ROOM = 64;
+
+/** Builds one Ethernet frame carrying `arp` from our MAC (tagged when the link is). Returns a fresh buffer. */
+export function arpFrame(link: ArpLink, dst: Mac, arp: ArpRepr): Uint8Array {
+  const buf = new Uint8Array(FRAME_ROOM);
+  const n = emitArpFrame(buf, { dst, src: link.mac, ...(link.vlan === undefined ? {} : { vlan: link.vlan }), arp });
+  return buf.subarray(0, n);
+}
+
+/**
+ * The request a resolver or scanner sends: broadcast, `who-has ip tell spa`, target hardware address zero
+ * (RFC 826 leaves it unused in requests; RFC 5227 §2.1.1 and the Linux kernel send zero, as does arp-scan).
+ */
+export function requestFrame(link: ArpLink, ip: Ipv4, spa: Ipv4 = link.ip): Uint8Array {
+  return arpFrame(link, Mac.BROADCAST, { operation: ArpOp.Request, senderMac: link.mac, senderIp: spa, targetMac: Mac.ZERO, targetIp: ip });
+}
+
+/** Whether `o` carries the link's VLAN tag (none for an untagged link). */
+export function onOurVlan(link: ArpLink, o: ArpObservation): boolean {
+  return o.vlan === (link.vlan ?? null);
+}
+
+/** Whether `o` is our own request for `ip` seen by the capture on its way out (its timestamp times our send). */
+export function isOwnRequest(link: ArpLink, o: ArpObservation, ip: Ipv4, spa: Ipv4 = link.ip): boolean {
+  const a = o.arp;
+  return o.ethSrc === link.mac && a.operation === ArpOp.Request && a.senderMac === link.mac && a.senderIp === spa && a.targetIp === ip;
+}

@@ -1,0 +1,37 @@
+import type { Observable } from 'rxjs';
+import type { ArpRepr, Ipv4, Mac } from '@ersatz/wire';
+
+/** One ARP frame captured on the link, decoded. */
+export interface ArpObservation {
+  /** Capture time in ns on the same monotonic clock as `ArpLink.now()`. */
+  readonly tsNs: bigint;
+  /** Ethernet source and destination, which may disagree with the ARP body (proxies, spoofers, some stacks). */
+  readonly ethSrc: Mac;
+  readonly ethDst: Mac;
+  /** The 802.1Q VLAN id, or null when the frame carried no tag. */
+  readonly vlan: number | null;
+  readonly arp: ArpRepr;
+}
+
+/**
+ * What the coordinator needs from one interface. The pipeline (capture, decode and transmit workers) provides it;
+ * tests provide a fake (`@ersatz/resolve/testing`).
+ */
+export interface ArpLink {
+  readonly ifname: string;
+  /** Our hardware address: the source of every frame we send and the address replies must reach. */
+  readonly mac: Mac;
+  /** Our protocol address on this link (`ar$spa` of our requests unless a caller overrides it). */
+  readonly ip: Ipv4;
+  /**
+   * The 802.1Q tag our frames carry and replies must carry; undefined for an untagged link (also a VLAN
+   * sub-interface such as `eth0.100`, whose frames the kernel has already untagged).
+   */
+  readonly vlan?: number;
+  /** Hot: every ARP frame captured on the link, our own outgoing frames included (pcap sees them). */
+  readonly arp$: Observable<ArpObservation>;
+  /** Queues a frame for sending (the bytes are copied); `notBeforeNs` paces it (same clock as `now()`). */
+  send(frame: Uint8Array, notBeforeNs?: bigint): void;
+  /** The monotonic clock (ns) that capture timestamps use (`process.hrtime.bigint` in production). */
+  now(): bigint;
+}

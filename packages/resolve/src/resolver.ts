@@ -1,0 +1,331 @@
+import {
+  asyncScheduler,
+  defer,
+  distinct,
+  filter,
+  finalize,
+  ignoreElements,
+  interval,
+  map,
+  merge,
+  mergeMap,
+  of,
+  share,
+  startWith,
+  take,
+  takeUntil,
+  tap,
+  throwError,
+  timer,
+  toArray,
+  Observable,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
+import { ArpOp, Mac, type Ipv4 } from '@ersatz/wire';
+import { MacCache } from './cache.js';
+import { AbortError, checkInt, checkNumber, ResolveTimeoutError } from './error.js';
+import { isOwnRequest, onOurVlan, requestFrame } from './frames.js';
+import type { ArpLink, ArpObservation } from './link.js';
+
+/** How one query asks and what it believes. */
+export interface QueryOptions {
+  /** Requests to send before giving up (default 3). */
+  readonly tries?: number;
+  /** Time between requests, and how long to wait after the last one (default 1000 ms). */
+  readonly intervalMs?: number;
+  /**
+   * After the first acceptable reply, keep listening this long for other MACs claiming the IP and report them in
+   * `conflicts` (default 0: answer at once, no conflict detection). See `Resolver.query$` for the trade-off.
+   */
+  readonly settleMs?: number;
+  /**
+   * Let a gratuitous ARP for the IP (sender IP = target IP, request or reply, usually broadcast) answer the query.
+   * Default false: anyone can broadcast one, and RFC 5227 announcements are not answers to our question.
+   */
+  readonly acceptGratuitous?: boolean;
+  /** Let a reply whose target is not us (`ar$tpa`/`ar$tha` not ours, or unicast to another MAC) answer. Default false. */
+  readonly acceptNotToUs?: boolean;
+  /**
+   * Let a reply whose Ethernet source differs from its ARP sender MAC answer. Default false: a stack answers from its
+   * own address, so a mismatch is a proxy or a spoofer.
+   */
+  readonly acceptSourceMismatch?: boolean;
+}
+
+export interface ResolverOptions extends QueryOptions {
+  /** Clock for every timer (retries, timeouts, settle window, cache TTL). Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+  /** How long an answer is remembered and given without sending (default 0: no cache). */
+  readonly cacheTtlMs?: number;
+  /** Most answers remembered (default 256). */
+  readonly cacheMax?: number;
+}
+
+/** One answered query. */
+export interface ResolveResult {
+  readonly ip: Ipv4;
+  readonly mac: Mac;
+  /**
+   * From our request (its capture timestamp when the capture saw it go out, else `link.now()` when we queued it) to
+   * the reply's capture timestamp; null for a cached answer. ARP has no sequence numbers, so a late reply to an
+   * earlier try is timed from the latest request sent before it was captured.
+   */
+  readonly rttNs: bigint | null;
+  /** Requests sent (0 for a cached answer). */
+  readonly tries: number;
+  /** Other MACs that claimed the IP within the settle window, in arrival order (never includes `mac`). */
+  readonly conflicts: readonly Mac[];
+  readonly fromCache: boolean;
+  /** The reply that answered, or null for a cached answer. */
+  readonly reply: ArpObservation | null;
+}
+
+type Settled = Required<QueryOptions>;
+
+const OP = 'resolve';
+
+function settle(defaults: Settled, o: QueryOptions): Settled {
+  checkInt(OP, 'tries', o.tries, 1);
+  checkNumber(OP, 'intervalMs', o.intervalMs, 0, true);
+  checkNumber(OP, 'settleMs', o.settleMs, 0);
+  return { ...defaults, ...stripUndefined(o) };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Whether `obs` answers "who has `ip`?" asked by `link`, under `o`'s rules. Always refused: frames from our own MAC
+ * (the capture sees what we send), another VLAN, a sender MAC that is not a unicast host address, and requests.
+ */
+export function isAnswer(link: ArpLink, ip: Ipv4, o: QueryOptions, obs: ArpObservation): boolean {
+  const a = obs.arp;
+  if (a.senderIp !== ip || obs.ethSrc === link.mac || !onOurVlan(link, obs)) return false;
+  // A group or all-zero ar$sha names no host (RFC 1812 §3.3.2 tells routers to ignore such replies).
+  if (!Mac.isUnicast(a.senderMac)) return false;
+  if (obs.ethSrc !== a.senderMac && !o.acceptSourceMismatch) return false;
+  if (a.senderIp === a.targetIp) return (o.acceptGratuitous ?? false) && (a.operation === ArpOp.Request || a.operation === ArpOp.Reply);
+  if (a.operation !== ArpOp.Reply) return false;
+  if (o.acceptNotToUs) return true;
+  // Some stacks broadcast their replies; the ARP body must still name us.
+  return a.targetIp === link.ip && a.targetMac === link.mac && (obs.ethDst === link.mac || obs.ethDst === Mac.BROADCAST);
+}
+
+/**
+ * Resolves IPv4 addresses to MACs over one link: retries, shared concurrent queries, an optional cache, and
+ * conflict reporting. Every timer runs on `options.scheduler`, so the whole class is testable with marbles.
+ */
+export class Resolver {
+  readonly #link: ArpLink;
+  readonly #scheduler: SchedulerLike;
+  readonly #defaults: Settled;
+  readonly #cache: MacCache;
+  readonly #pending = new Map<Ipv4, Observable<ResolveResult>>();
+  // One subscription to arp$ while any query listens; frames are routed by the IP they concern, so a frame costs
+  // one Map lookup however many queries are pending (a filter per query would make N queries cost N² filter calls).
+  readonly #routes = new Map<Ipv4, Set<Subscriber<ArpObservation>>>();
+  #hub: Subscription | null = null;
+
+  /** All ARP replies seen on the link (hot; unfiltered: gratuitous, spoofed and not-to-us replies included). */
+  readonly replies$: Observable<ArpObservation>;
+
+  /** Throws OptionError for options outside their domain. */
+  constructor(link: ArpLink, options: ResolverOptions = {}) {
+    const { scheduler = asyncScheduler, cacheTtlMs = 0, cacheMax = 256, ...query } = options;
+    checkNumber(OP, 'cacheTtlMs', cacheTtlMs, 0);
+    checkInt(OP, 'cacheMax', cacheMax, 1);
+    this.#link = link;
+    this.#scheduler = scheduler;
+    this.#defaults = settle(
+      { tries: 3, intervalMs: 1000, settleMs: 0, acceptGratuitous: false, acceptNotToUs: false, acceptSourceMismatch: false },
+      query,
+    );
+    this.#cache = new MacCache(cacheTtlMs, cacheMax);
+    this.replies$ = link.arp$.pipe(filter((o) => o.arp.operation === ArpOp.Reply));
+  }
+
+  /**
+   * Cold: on subscription, answers from the cache or joins the pending query for `ip` (starting one if none),
+   * emits one `ResolveResult` and completes; errors with ResolveTimeoutError after the last try's interval.
+   *
+   * Concurrent subscribers for one IP share one query, run with the options of the subscriber that started it;
+   * when the last one unsubscribes, the query stops (no more retransmissions).
+   *
+   * Conflicts: with `settleMs` > 0 the query keeps listening that long after the first acceptable reply and
+   * reports every other MAC that answered. The trade-off is latency: a 0 window (the default) answers as soon as
+   * one reply arrives, as the kernel does, and cannot see a second claimant; a window of a few ms catches
+   * duplicate addresses on a LAN (replies from live hosts arrive within a millisecond or so of each other) at
+   * that cost on every query. The first reply still wins `mac`: ARP gives no ground to prefer another.
+   *
+   * Throws OptionError (synchronously) for options outside their domain.
+   */
+  query$(ip: Ipv4, options: QueryOptions = {}): Observable<ResolveResult> {
+    const o = settle(this.#defaults, options);
+    return defer(() => {
+      const cached = this.#cache.get(ip, this.#scheduler.now());
+      if (cached !== undefined) return of<ResolveResult>({ ip, mac: cached, rttNs: null, tries: 0, conflicts: [], fromCache: true, reply: null });
+      let shared = this.#pending.get(ip);
+      if (shared === undefined) {
+        const query$ = this.#ask(ip, o).pipe(
+          finalize(() => {
+            if (this.#pending.get(ip) === query$) this.#pending.delete(ip);
+          }),
+          share(),
+        );
+        this.#pending.set(ip, query$);
+        shared = query$;
+      }
+      return shared;
+    });
+  }
+
+  /** Like `query$`, emitting just the MAC. */
+  resolve$(ip: Ipv4, options: QueryOptions = {}): Observable<Mac> {
+    return this.query$(ip, options).pipe(map((r) => r.mac));
+  }
+
+  /**
+   * Resolves `ip` once. Returns the MAC; rejects with ResolveTimeoutError, OptionError, or AbortError when `signal`
+   * aborts first (the query is then cancelled unless other subscribers share it).
+   */
+  resolve(ip: Ipv4, options: QueryOptions & { readonly signal?: AbortSignal } = {}): Promise<Mac> {
+    const { signal, ...query } = options;
+    return new Promise<Mac>((resolve, reject) => {
+      if (signal?.aborted) return reject(new AbortError(ip, signal.reason));
+      let done = false;
+      const onAbort = (): void => {
+        done = true;
+        sub.unsubscribe();
+        reject(new AbortError(ip, signal?.reason));
+      };
+      const finish = (): void => {
+        done = true;
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const sub = this.resolve$(ip, query).subscribe({
+        next: (mac) => {
+          finish();
+          resolve(mac);
+        },
+        error: (err: unknown) => {
+          finish();
+          reject(err);
+        },
+      });
+      // A cache hit answers synchronously, before there is anything to abort.
+      if (!done) signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Forgets one cached answer (true when there was one) or, without an argument, all of them. */
+  forget(ip?: Ipv4): boolean {
+    if (ip !== undefined) return this.#cache.delete(ip);
+    this.#cache.clear();
+    return true;
+  }
+
+  /** Number of queries in flight (distinct IPs). */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  // Frames about `ip`: answers and announcements from it (by ar$spa) and our own requests for it (by ar$tpa).
+  #about$(ip: Ipv4): Observable<ArpObservation> {
+    return new Observable<ArpObservation>((subscriber) => {
+      let route = this.#routes.get(ip);
+      if (route === undefined) this.#routes.set(ip, (route = new Set()));
+      route.add(subscriber);
+      this.#hub ??= this.#link.arp$.subscribe({
+        next: (o) => {
+          const key = o.ethSrc === this.#link.mac ? o.arp.targetIp : o.arp.senderIp;
+          const r = this.#routes.get(key);
+          // A copy: a subscriber may join or leave this route while the frame is being delivered.
+          if (r !== undefined) for (const s of Array.from(r)) s.next(o);
+        },
+        error: (err: unknown) => {
+          const all = [...this.#routes.values()].flatMap((r) => [...r]);
+          this.#routes.clear();
+          this.#hub = null;
+          for (const s of all) s.error(err);
+        },
+      });
+      return () => {
+        route.delete(subscriber);
+        if (route.size === 0 && this.#routes.get(ip) === route) this.#routes.delete(ip);
+        if (this.#routes.size === 0) {
+          this.#hub?.unsubscribe();
+          this.#hub = null;
+        }
+      };
+    });
+  }
+
+  // One query on the wire. Listening starts before the first request goes out (merge subscribes in order and
+  // startWith emits synchronously), so even an instant reply is seen.
+  #ask(ip: Ipv4, o: Settled): Observable<ResolveResult> {
+    const link = this.#link;
+    const scheduler = this.#scheduler;
+    return defer(() => {
+      const startMs = scheduler.now();
+      const frame = requestFrame(link, ip);
+      // Per try: when we queued it and, once the capture shows it leaving, when it left. At most `tries` entries.
+      const sends: { queuedNs: bigint; capturedNs: bigint | null }[] = [];
+      const base = (s: { queuedNs: bigint; capturedNs: bigint | null }): bigint => s.capturedNs ?? s.queuedNs;
+
+      const seen$ = this.#about$(ip).pipe(
+        filter((obs) => {
+          const first = sends[0];
+          // Captured before we asked: stale, or an answer to someone else's question.
+          if (first === undefined || obs.tsNs < first.queuedNs) return false;
+          if (isOwnRequest(link, obs, ip)) {
+            const last = sends[sends.length - 1]!;
+            if (last.capturedNs === null && obs.tsNs >= last.queuedNs) last.capturedNs = obs.tsNs;
+            return false;
+          }
+          return isAnswer(link, ip, o, obs);
+        }),
+      );
+      const send$ = interval(o.intervalMs, scheduler).pipe(
+        startWith(-1),
+        take(o.tries),
+        tap(() => {
+          sends.push({ queuedNs: link.now(), capturedNs: null });
+          link.send(frame);
+        }),
+        ignoreElements(),
+      );
+      const deadline$ = timer(o.tries * o.intervalMs, scheduler).pipe(
+        mergeMap(() => throwError(() => new ResolveTimeoutError(ip, sends.length, scheduler.now() - startMs))),
+      );
+
+      return merge(seen$, send$, deadline$).pipe(
+        take(1),
+        mergeMap((reply) => {
+          let rttNs = reply.tsNs - base(sends[0]!);
+          for (const s of sends) if (base(s) <= reply.tsNs) rttNs = reply.tsNs - base(s);
+          const mac = reply.arp.senderMac;
+          const result = { ip, mac, rttNs, tries: sends.length, fromCache: false, reply };
+          if (o.settleMs <= 0) return of<ResolveResult>({ ...result, conflicts: [] });
+          return seen$.pipe(
+            takeUntil(timer(o.settleMs, scheduler)),
+            map((r) => r.arp.senderMac),
+            filter((m) => m !== mac),
+            distinct(),
+            toArray(),
+            map((conflicts): ResolveResult => ({ ...result, conflicts })),
+          );
+        }),
+        // A contested answer is not remembered: the next query should look again.
+        tap((r) => r.conflicts.length === 0 && this.#cache.set(ip, r.mac, scheduler.now())),
+      );
+    });
+  }
+}
+
+/** Creates a Resolver over `link`. Throws OptionError for options outside their domain. */
+export function createResolver(link: ArpLink, options?: ResolverOptions): Resolver {
+  return new Resolver(link, options);
+}

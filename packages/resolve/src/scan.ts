@@ -1,0 +1,305 @@
+import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { ArpOp, emitArpFrame, Ipv4, Mac, TargetSet } from '@ersatz/wire';
+import { checkInt, checkNumber, OptionError } from './error.js';
+import { onOurVlan } from './frames.js';
+import type { ArpLink, ArpObservation } from './link.js';
+
+export interface ScanOptions {
+  /** Requests per second. Give this or `bandwidthBps`, not both. */
+  readonly ratePps?: number;
+  /**
+   * Outgoing bandwidth in bits/s (arp-scan --bandwidth, default 256000). Each request counts as a minimum Ethernet
+   * frame, 64 bytes with FCS, as arp-scan counts it: 256000 bit/s is one request every 2 ms.
+   */
+  readonly bandwidthBps?: number;
+  /** Requests per host at most (arp-scan --retry, default 2). */
+  readonly tries?: number;
+  /** Wait after a host's first request before retrying or giving up (arp-scan --timeout, default 500 ms). */
+  readonly timeoutMs?: number;
+  /** Each later wait is the previous one times this (arp-scan --backoff, default 1.5). */
+  readonly backoff?: number;
+  /** Visit targets in random order (arp-scan --random): TargetSet.shuffled, a Fisher-Yates over a Uint32Array copy. */
+  readonly random?: boolean;
+  /** Seed for `random` (arp-scan --randomseed): the same seed gives the same order. Default: a random one. */
+  readonly seed?: number;
+  /** `ar$spa` of the requests (arp-scan --arpspa); replies must be addressed to it. Default `link.ip`. */
+  readonly source?: Ipv4;
+  /** Emit a `progress` event this often (default 0: never). */
+  readonly progressMs?: number;
+  /**
+   * How far ahead requests are handed to the link with their `notBeforeNs` (default 10 ms): the transmit worker paces
+   * to the nanosecond, so the main thread wakes once per batch rather than once per frame. A retry is only queued once
+   * its timeout has passed, so a reply never arrives for a retry that was already committed except in flight.
+   */
+  readonly lookaheadMs?: number;
+  /** Ends the scan early, with its `done` summary, when it emits (what SIGINT does to arp-scan). */
+  readonly stop$?: ObservableInput<unknown>;
+  readonly scheduler?: SchedulerLike;
+}
+
+/** A host answered (`dup: false`, once per host), or answered again from another MAC (`dup: true`, arp-scan's DUP). */
+export interface ScanHostEvent {
+  readonly type: 'host';
+  readonly ip: Ipv4;
+  /** `ar$sha` of the reply. */
+  readonly mac: Mac;
+  /** The Ethernet source, which differs from `mac` for proxies (arp-scan prints it in brackets). */
+  readonly ethSrc: Mac;
+  /** From our latest request to this host sent before the reply (capture timestamps when seen) to the reply. */
+  readonly rttNs: bigint;
+  readonly dup: boolean;
+  /** Requests sent to this host so far. */
+  readonly tries: number;
+  readonly reply: ArpObservation;
+}
+
+export interface ScanProgressEvent {
+  readonly type: 'progress';
+  /** Targets taken from the list so far (all of them once the first pass is over). */
+  readonly hosts: number;
+  readonly sent: number;
+  readonly answered: number;
+  /** Hosts asked and still waiting for a reply or their last timeout. */
+  readonly outstanding: number;
+  readonly elapsedMs: number;
+}
+
+export interface ScanSummary {
+  /** Distinct targets scanned. */
+  readonly hosts: number;
+  /** Requests sent. */
+  readonly sent: number;
+  /** Hosts that answered. */
+  readonly answered: number;
+  /** `dup: true` events: extra MACs answering for an already answered host. */
+  readonly duplicates: number;
+  readonly elapsedMs: number;
+}
+
+export type ScanEvent = ScanHostEvent | ScanProgressEvent | { readonly type: 'done'; readonly summary: ScanSummary };
+
+// Times are ns since the scan started, as plain numbers: exact below 2^53 ns (104 days), and unlike bigints they
+// cost no allocation, which matters at 65534 hosts.
+interface Host {
+  readonly ip: Ipv4;
+  tries: number;
+  firstNs: number;
+  /** When the latest request may leave (its notBeforeNs), and when the capture saw it leave (-1: not yet). */
+  sentNs: number;
+  capturedNs: number;
+  /** Timing base of the try before the latest, for a late reply to it. */
+  prevBaseNs: number;
+  /** When this host's current wait ends (ms since the scan started). */
+  dueMs: number;
+  /** MACs that answered; null until one did. */
+  macs: Mac[] | null;
+}
+
+const OP = 'scan';
+// arp-scan's accounting: ARP payload padded to 46 bytes + 18 bytes of header and FCS.
+const MIN_WIRE_BYTES = 64;
+const FCS = 4;
+// Where ar$tpa sits in the frame: after the Ethernet header (14 bytes, 18 with an 802.1Q tag) and 24 bytes into
+// the ARP packet (RFC 826 layout for hlen 6, plen 4). Only this field differs between two requests of a scan.
+const TPA_OFFSET = 14 + 24;
+const VLAN_TAG = 4;
+
+/**
+ * Sweeps `targets` with ARP requests the way arp-scan does: one pass over every host at the paced rate, then
+ * further passes over the hosts that have not answered, each host waiting `timeoutMs × backoff^(try-1)` after its
+ * latest request before it is asked again or given up. A host is reported once, as soon as it answers, and again
+ * (`dup: true`) for each further MAC answering for it. Replies count when they come from that host's IP, are
+ * addressed to `source` and our MAC, and were captured after we first asked it.
+ *
+ * Completes after the `done` event, when every host has answered or passed its last timeout (like arp-scan, the
+ * scan ends as soon as nothing is outstanding, so a duplicate arriving after that is not seen). Unsubscribing stops
+ * it at once, except for requests already handed to the link (at most `lookaheadMs` of them).
+ *
+ * State is one record per host asked (dropped when it times out), one FIFO of hosts waiting (arp-scan's cursor:
+ * waits are applied in send order, which is deadline order when backoff >= 1), one timer and one subscription to
+ * `arp$`, whatever the number of targets. Random order copies the targets into a Uint32Array (4 bytes a host).
+ *
+ * Throws OptionError (synchronously) for options outside their domain.
+ */
+export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptions = {}): Observable<ScanEvent> {
+  const {
+    ratePps,
+    bandwidthBps,
+    tries = 2,
+    timeoutMs = 500,
+    backoff = 1.5,
+    random = false,
+    seed,
+    source = link.ip,
+    progressMs = 0,
+    lookaheadMs = 10,
+    stop$,
+    scheduler = asyncScheduler,
+  } = options;
+  if (ratePps !== undefined && bandwidthBps !== undefined) throw new OptionError(OP, 'ratePps', ratePps, 'either ratePps or bandwidthBps, not both');
+  checkNumber(OP, 'ratePps', ratePps, 0, true);
+  checkNumber(OP, 'bandwidthBps', bandwidthBps, 0, true);
+  checkInt(OP, 'tries', tries, 1);
+  checkNumber(OP, 'timeoutMs', timeoutMs, 0, true);
+  checkNumber(OP, 'backoff', backoff, 0, true);
+  checkNumber(OP, 'progressMs', progressMs, 0);
+  checkNumber(OP, 'lookaheadMs', lookaheadMs, 0);
+
+  return new Observable<ScanEvent>((subscriber) => {
+    const frameBuf = new Uint8Array(64);
+    const frame = frameBuf.subarray(
+      0,
+      emitArpFrame(frameBuf, {
+        dst: Mac.BROADCAST,
+        src: link.mac,
+        ...(link.vlan === undefined ? {} : { vlan: link.vlan }),
+        arp: { operation: ArpOp.Request, senderMac: link.mac, senderIp: source, targetMac: Mac.ZERO, targetIp: source },
+      }),
+    );
+    const tpaAt = TPA_OFFSET + (link.vlan === undefined ? 0 : VLAN_TAG);
+    const wireBits = Math.max(frame.length + FCS, MIN_WIRE_BYTES) * 8;
+    const intervalMs = ratePps !== undefined ? 1000 / ratePps : (wireBits * 1000) / (bandwidthBps ?? 256_000);
+
+    const startMs = scheduler.now();
+    const startNs = link.now();
+    const sinceStart = (tsNs: bigint): number => Number(tsNs - startNs);
+    const order = random ? shuffled(targets, seed ?? Math.floor(Math.random() * 2 ** 32)) : targets;
+    const it = order[Symbol.iterator]();
+    let exhausted = false;
+    const hosts = new Map<Ipv4, Host>();
+    const waiting: Host[] = [];
+    let head = 0;
+    let nextSlotMs = 0;
+    let total = 0;
+    let sent = 0;
+    let answered = 0;
+    let outstanding = 0;
+    let duplicates = 0;
+    let wake: Subscription | null = null;
+    let finished = false;
+
+    const elapsed = (): number => scheduler.now() - startMs;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      wake?.unsubscribe();
+      subscriber.next({ type: 'done', summary: { hosts: total, sent, answered, duplicates, elapsedMs: elapsed() } });
+      subscriber.complete();
+    };
+    const sleepUntil = (atMs: number, nowMs: number): void => {
+      wake?.unsubscribe();
+      wake = scheduler.schedule(pump, Math.max(0, atMs - nowMs));
+    };
+    const send = (h: Host, atMs: number): void => {
+      h.prevBaseNs = h.capturedNs >= 0 ? h.capturedNs : h.sentNs;
+      h.tries++;
+      h.sentNs = Math.round(atMs * 1e6);
+      h.capturedNs = -1;
+      h.dueMs = atMs + timeoutMs * backoff ** (h.tries - 1);
+      waiting.push(h);
+      nextSlotMs = atMs + intervalMs;
+      sent++;
+      Ipv4.write(h.ip, frame, tpaAt);
+      link.send(frame, startNs + BigInt(h.sentNs));
+    };
+
+    // The one schedule: hand the link every request due within the lookahead, drop hosts past their last timeout,
+    // then sleep until the next thing is due.
+    function pump(): void {
+      if (finished) return;
+      const nowMs = elapsed();
+      const horizon = nowMs + lookaheadMs;
+      for (;;) {
+        const atMs = Math.max(nextSlotMs, nowMs); // never catch up in a burst after a stall
+        if (!exhausted) {
+          if (atMs > horizon) return sleepUntil(atMs - lookaheadMs, nowMs);
+          const r = it.next();
+          if (r.done) {
+            exhausted = true;
+            continue;
+          }
+          if (hosts.has(r.value)) continue; // listed twice: ask once
+          const h: Host = { ip: r.value, tries: 0, firstNs: Math.round(atMs * 1e6), sentNs: 0, capturedNs: -1, prevBaseNs: 0, dueMs: 0, macs: null };
+          hosts.set(h.ip, h);
+          total++;
+          outstanding++;
+          send(h, atMs);
+          continue;
+        }
+        while (head < waiting.length && waiting[head]!.macs !== null) head++;
+        if (head > 1024 && head * 2 > waiting.length) {
+          waiting.splice(0, head);
+          head = 0;
+        }
+        const h = waiting[head];
+        if (h === undefined) return finish(); // every host answered or timed out
+        if (h.dueMs > nowMs) return sleepUntil(h.dueMs, nowMs);
+        if (h.tries >= tries) {
+          head++;
+          outstanding--;
+          hosts.delete(h.ip);
+          continue;
+        }
+        if (atMs > horizon) return sleepUntil(atMs - lookaheadMs, nowMs);
+        head++;
+        send(h, atMs);
+      }
+    }
+
+    const onFrame = (obs: ArpObservation): void => {
+      if (finished || !onOurVlan(link, obs)) return;
+      const a = obs.arp;
+      if (obs.ethSrc === link.mac) {
+        // Our own request leaving: its capture timestamp times the RTT better than the queueing time.
+        if (a.operation !== ArpOp.Request || a.senderMac !== link.mac || a.senderIp !== source) return;
+        const h = hosts.get(a.targetIp);
+        const ts = sinceStart(obs.tsNs);
+        if (h !== undefined && h.capturedNs < 0 && ts >= h.sentNs) h.capturedNs = ts;
+        return;
+      }
+      if (a.operation !== ArpOp.Reply || a.targetIp !== source || a.targetMac !== link.mac) return;
+      if (obs.ethDst !== link.mac && obs.ethDst !== Mac.BROADCAST) return;
+      if (!Mac.isUnicast(a.senderMac)) return;
+      const h = hosts.get(a.senderIp);
+      const ts = sinceStart(obs.tsNs);
+      if (h === undefined || ts < h.firstNs) return; // not asked (yet), or timed out already
+      const base = h.capturedNs >= 0 ? h.capturedNs : h.sentNs;
+      const rttNs = BigInt(ts - (base <= ts ? base : h.prevBaseNs));
+      const event = { type: 'host', ip: h.ip, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, tries: h.tries, reply: obs } as const;
+      if (h.macs === null) {
+        h.macs = [a.senderMac];
+        answered++;
+        outstanding--;
+        subscriber.next({ ...event, dup: false });
+        if (exhausted && outstanding === 0) finish();
+      } else if (!h.macs.includes(a.senderMac)) {
+        h.macs.push(a.senderMac);
+        duplicates++;
+        subscriber.next({ ...event, dup: true });
+      }
+    };
+
+    // Listen first, then ask.
+    subscriber.add(link.arp$.subscribe({ next: onFrame, error: (e: unknown) => subscriber.error(e) }));
+    if (progressMs > 0) {
+      subscriber.add(
+        scheduler.schedule(function (this: SchedulerAction<undefined>) {
+          if (finished) return;
+          subscriber.next({ type: 'progress', hosts: total, sent, answered, outstanding, elapsedMs: elapsed() });
+          this.schedule(undefined, progressMs);
+        }, progressMs),
+      );
+    }
+    if (stop$ !== undefined) subscriber.add(from(stop$).subscribe(() => finish()));
+    pump();
+    return () => {
+      finished = true;
+      wake?.unsubscribe();
+    };
+  });
+}
+
+function shuffled(targets: Iterable<Ipv4>, seed: number): Iterable<Ipv4> {
+  const set = targets instanceof TargetSet ? targets : new TargetSet(Array.from(targets, (ip) => ({ first: ip, last: ip })));
+  return set.shuffled(seed) as unknown as Iterable<Ipv4>; // uint32 values straight from Ipv4s
+}

@@ -1,0 +1,19 @@
+/** Base of every error this package throws: catch `VendorError` to catch them all. Facts live in fields. */
+export class VendorError extends Error {
+  override name = 'VendorError';
+}
+
+/**
+ * The IEEE registry data could not be loaded or does not look like oui-data's `{ "00000C": "Cisco…\n<address>" }`:
+ * `vendor data: /…/oui-data/index.json: key "00000Z" is not a 6, 7 or 9 digit hex prefix: reinstall the oui-data package …`.
+ */
+export class VendorDataError extends VendorError {
+  override name = 'VendorDataError';
+  constructor(
+    /** The file (or package name, when it did not resolve) that failed. */
+    readonly source: string,
+    readonly reason: string,
+  ) {
+    super(`vendor data: ${source}: ${reason}: reinstall the oui-data package (run 'npm install' in the ersatz checkout)`);
+  }
+}
