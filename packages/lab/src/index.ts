@@ -78,7 +78,7 @@ export class Lab {
   /** Runs argv inside `ns` synchronously and returns what happened (never throws for a non-zero exit). */
   run(ns: string, argv: readonly string[], opts: { timeoutMs?: number; input?: string } = {}): RunResult {
     this.#own(ns);
-    const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, input: opts.input });
+    const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, input: opts.input, maxBuffer: 256 << 20 });
     return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
 
@@ -163,6 +163,63 @@ export function twoHostLab(prefix: string, opts: { subnet?: string } = {}): { la
     lab.sh(peer.ns, ['ip', 'addr', 'add', `${peer.ip}/24`, 'dev', peer.ifname]);
     lab.sh(host.ns, ['ip', 'route', 'add', 'default', 'via', peer.ip]);
     return { lab, host: { ...host, mac: lab.mac(host.ns, host.ifname) }, peer: { ...peer, mac: lab.mac(peer.ns, peer.ifname) } };
+  } catch (err) {
+    lab.destroy();
+    throw err;
+  }
+}
+
+export interface ResponderLab {
+  readonly lab: Lab;
+  /** Where ersatz runs: `ifname` with `ip`/`prefixLen` inside `cidr`. */
+  readonly host: Host & { readonly prefixLen: number };
+  /** One per responder: its namespace, interface, MAC and the range its kernel answers ARP for. */
+  readonly responders: readonly (Host & { readonly answers: string })[];
+}
+
+/**
+ * A host and kernel responders that answer ARP for whole ranges (default: all of 10.77.0.0/16, 65534 hosts).
+ * Each responder makes its range local (`ip route add local RANGE dev lo table local`) and takes requests whose
+ * sender is one of "its own" addresses (`accept_local=1`), so its kernel answers every address in the range.
+ * One responder: a direct veth. Several (to stage duplicate answers): all on a bridge in a switch namespace.
+ */
+export function responderLab(prefix: string, opts: { cidr?: string; answers?: readonly string[] } = {}): ResponderLab {
+  const cidr = opts.cidr ?? '10.77.0.0/16';
+  const [net, bits] = cidr.split('/') as [string, string];
+  const answers = opts.answers ?? [cidr];
+  const lab = new Lab(prefix);
+  try {
+    const hostNs = lab.namespace('h');
+    const hostIp = net.replace(/\.0$/, '.1');
+    let attach: (ns: string, ifname: string) => void;
+    if (answers.length === 1) {
+      attach = (ns, ifname) => lab.veth({ ns: hostNs, ifname: 'ez0' }, { ns, ifname });
+    } else {
+      const sw = lab.namespace('sw');
+      lab.sh(sw, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+      lab.sh(sw, ['ip', 'link', 'set', 'br0', 'up']);
+      let port = 0;
+      const plug = (ns: string, ifname: string) => {
+        const swPort = `p${port++}`;
+        lab.veth({ ns, ifname }, { ns: sw, ifname: swPort });
+        lab.sh(sw, ['ip', 'link', 'set', swPort, 'master', 'br0']);
+      };
+      plug(hostNs, 'ez0');
+      attach = plug;
+    }
+    const responders = answers.map((range, i) => {
+      const ns = lab.namespace(`r${i}`);
+      const ifname = 'ez1';
+      attach(ns, ifname);
+      lab.sh(ns, ['ip', 'route', 'add', 'local', range, 'dev', 'lo', 'table', 'local']);
+      // The route lookup in arp_process validates the request's sender, which is "local" here: allow it.
+      lab.sh(ns, ['sysctl', '-q', '-w', `net.ipv4.conf.${ifname}.accept_local=1`, 'net.ipv4.conf.all.accept_local=1']);
+      // Replies must leave through ez1 towards the host: an on-link route for the whole subnet.
+      lab.sh(ns, ['ip', 'route', 'add', cidr, 'dev', ifname, 'table', 'main']);
+      return { ns, ifname, ip: range, answers: range, mac: lab.mac(ns, ifname) };
+    });
+    lab.sh(hostNs, ['ip', 'addr', 'add', `${hostIp}/${bits}`, 'dev', 'ez0']);
+    return { lab, host: { ns: hostNs, ifname: 'ez0', ip: hostIp, prefixLen: Number(bits), mac: lab.mac(hostNs, 'ez0') }, responders };
   } catch (err) {
     lab.destroy();
     throw err;
