@@ -1,4 +1,5 @@
 import { AddressParseError, TruncatedError } from './error.js';
+import { macText } from './format.js';
 
 declare const ipv4Brand: unique symbol;
 declare const macBrand: unique symbol;
@@ -66,7 +67,6 @@ export const Ipv4 = {
   isLinkLocal: (ip: Ipv4): boolean => ip >>> 16 === 0xa9fe,
 } as const;
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const MAC_COLON = /^([0-9a-f]{1,2})[:-]([0-9a-f]{1,2})[:-]([0-9a-f]{1,2})[:-]([0-9a-f]{1,2})[:-]([0-9a-f]{1,2})[:-]([0-9a-f]{1,2})$/i;
 const MAC_DOTTED = /^([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})$/i; // Cisco style aabb.ccdd.eeff
 const MAC_BARE = /^[0-9a-f]{12}$/i;
@@ -92,12 +92,15 @@ export const Mac = {
   /** Reads six bytes at `offset`. Throws TruncatedError when they are not there. */
   fromBytes(bytes: Uint8Array, offset = 0): Mac {
     if (offset < 0 || offset + 6 > bytes.length) throw new TruncatedError('mac address', offset + 6, bytes.length);
-    return `${HEX[bytes[offset]!]}:${HEX[bytes[offset + 1]!]}:${HEX[bytes[offset + 2]!]}:${HEX[bytes[offset + 3]!]}:${HEX[bytes[offset + 4]!]}:${HEX[bytes[offset + 5]!]}` as Mac;
+    return macText(bytes, offset) as Mac;
   },
 
-  /** Writes six bytes at `offset` (the caller guarantees room). */
+  /**
+   * Writes six bytes at `offset` (the caller guarantees room). Allocates nothing: it reads the canonical
+   * `aa:bb:..` text with charCodeAt, so the transmit path can call it per frame.
+   */
   write(mac: Mac, bytes: Uint8Array, offset = 0): void {
-    for (let i = 0; i < 6; i++) bytes[offset + i] = parseInt(mac.slice(i * 3, i * 3 + 2), 16);
+    for (let i = 0; i < 6; i++) bytes[offset + i] = (nibble(mac.charCodeAt(i * 3)) << 4) | nibble(mac.charCodeAt(i * 3 + 1));
   },
 
   /** The six bytes as a new Uint8Array. */
@@ -110,9 +113,15 @@ export const Mac = {
   isBroadcast: (mac: Mac): boolean => mac === 'ff:ff:ff:ff:ff:ff',
   isZero: (mac: Mac): boolean => mac === '00:00:00:00:00:00',
   /** The I/G bit (least significant bit of the first octet): group address, broadcast included. */
-  isMulticast: (mac: Mac): boolean => (parseInt(mac.slice(0, 2), 16) & 0x01) !== 0,
+  isMulticast: (mac: Mac): boolean => (nibble(mac.charCodeAt(1)) & 0x01) !== 0,
   /** The U/L bit (second least significant bit of the first octet). */
-  isLocallyAdministered: (mac: Mac): boolean => (parseInt(mac.slice(0, 2), 16) & 0x02) !== 0,
+  isLocallyAdministered: (mac: Mac): boolean => (nibble(mac.charCodeAt(1)) & 0x02) !== 0,
   /** A usable host address: not group, not all-zero. */
   isUnicast: (mac: Mac): boolean => !Mac.isMulticast(mac) && !Mac.isZero(mac),
 } as const;
+
+// One hex digit's value: '0'..'9' are 0x30..0x39, 'a'..'f' 0x61..0x66; `| 0x20` also folds 'A'..'F' (a Mac made
+// with a cast instead of Mac.parse may be upper case).
+function nibble(c: number): number {
+  return c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+}

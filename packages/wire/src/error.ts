@@ -1,3 +1,5 @@
+import { hex16 } from './format.js';
+
 /** Base of every error this package throws: catch `WireError` to catch them all. Facts live in fields. */
 export class WireError extends Error {
   override name = 'WireError';
@@ -23,11 +25,14 @@ export class UnsupportedError extends WireError {
     readonly field: string,
     readonly value: number | string,
   ) {
-    super(`${layer}: unsupported ${field} ${typeof value === 'number' ? value : JSON.stringify(value)}`);
+    super(`${layer}: unsupported ${field} ${typeof value === 'number' ? formatNumber(field, value) : JSON.stringify(value)}`);
   }
 }
 
-/** A field is well-formed in size but wrong in value (bad checksum, hlen that disagrees with htype, ...). */
+/**
+ * A field is well-formed in size but wrong in value (bad checksum, hlen that disagrees with htype, ...).
+ * The subclasses below carry the numbers; catch `MalformedError` for the whole family.
+ */
 export class MalformedError extends WireError {
   override name = 'MalformedError';
   constructor(
@@ -35,6 +40,51 @@ export class MalformedError extends WireError {
     readonly reason: string,
   ) {
     super(`${layer}: ${reason}`);
+  }
+}
+
+/** A field value no valid packet can hold: `ethernet: invalid type/length 1510 (a length is ≤ 1500, an EtherType ≥ 1536)`. */
+export class InvalidFieldError extends MalformedError {
+  override name = 'InvalidFieldError';
+  constructor(
+    layer: string,
+    readonly field: string,
+    readonly value: number,
+    readonly rule: string,
+  ) {
+    super(layer, `invalid ${field} ${value} (${rule})`);
+  }
+}
+
+/**
+ * One field contradicts another: `arp: hlen 8 disagrees with htype 1 (which needs hlen 6)`.
+ * The codec reports it instead of trusting either number.
+ */
+export class FieldMismatchError extends MalformedError {
+  override name = 'FieldMismatchError';
+  constructor(
+    layer: string,
+    readonly field: string,
+    readonly value: number,
+    readonly otherField: string,
+    readonly otherValue: number,
+    readonly expected: number,
+  ) {
+    super(layer, `${field} ${value} disagrees with ${otherField} ${formatNumber(otherField, otherValue)} (which needs ${field} ${expected})`);
+  }
+}
+
+/** A checksum that does not verify: `ipv4: bad checksum 0x1234, computed 0xabcd`. */
+export class ChecksumError extends MalformedError {
+  override name = 'ChecksumError';
+  constructor(
+    layer: string,
+    /** The value in the packet. */
+    readonly found: number,
+    /** The value the packet should carry. */
+    readonly computed: number,
+  ) {
+    super(layer, `bad checksum ${hex16(found)}, computed ${hex16(computed)}`);
   }
 }
 
@@ -48,4 +98,10 @@ export class AddressParseError extends WireError {
   ) {
     super(`invalid ${kind} ${JSON.stringify(input)}${reason ? `: ${reason}` : ''}`);
   }
+}
+
+// Protocol types read better in hex (ptype 0x0800, as in RFC 826 and tcpdump), everything else in decimal (htype 1).
+const HEX_FIELDS = new Set(['ptype', 'ethertype', 'tpid']);
+function formatNumber(field: string, n: number): string {
+  return HEX_FIELDS.has(field) ? hex16(n) : String(n);
 }

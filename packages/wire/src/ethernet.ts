@@ -1,0 +1,223 @@
+import { Mac } from './address.js';
+import { writeU16 } from './bytes.js';
+import { InvalidFieldError, TruncatedError, UnsupportedError } from './error.js';
+
+/** EtherTypes this package knows (IEEE registry values). */
+export const EtherType = {
+  Ipv4: 0x0800,
+  Arp: 0x0806,
+  /** Reverse ARP (RFC 903): the ARP packet format under its own EtherType. */
+  Rarp: 0x8035,
+  /** IEEE 802.1Q customer VLAN tag. */
+  Vlan: 0x8100,
+  Ipv6: 0x86dd,
+  /** IEEE 802.1ad service VLAN tag (Q-in-Q outer tag). */
+  QinQ: 0x88a8,
+  /** The pre-standard Q-in-Q tag some switches still send. */
+  QinQLegacy: 0x9100,
+} as const;
+export type EtherType = (typeof EtherType)[keyof typeof EtherType];
+
+/** The tag protocol identifiers that introduce a VLAN tag. */
+export type VlanTpid = typeof EtherType.Vlan | typeof EtherType.QinQ | typeof EtherType.QinQLegacy;
+
+/** Destination, source and type/length: 14 bytes. */
+export const ETH_HEADER_LEN = 14;
+/** One VLAN tag: TPID and TCI, 4 bytes. */
+export const VLAN_TAG_LEN = 4;
+/** The tags this codec reads: an 802.1ad outer tag and an 802.1Q inner tag at most. */
+export const ETH_MAX_VLAN_TAGS = 2;
+/** The longest header this codec reads (two tags): 22 bytes. */
+export const ETH_MAX_HEADER_LEN = ETH_HEADER_LEN + ETH_MAX_VLAN_TAGS * VLAN_TAG_LEN;
+/** The shortest frame on the wire without the FCS: 60 bytes (64 with it). Shorter frames are padded with zeroes. */
+export const ETH_MIN_FRAME = 60;
+/** The largest payload (and so the largest 802.3 length field): 1500 bytes. */
+export const ETH_MTU = 1500;
+/** The smallest EtherType: type/length values from here up name a protocol (IEEE 802.3 clause 3.2.6). */
+export const ETHERTYPE_MIN = 0x0600;
+
+/** True for 0x8100, 0x88a8 and 0x9100. */
+export function isVlanTpid(type: number): type is VlanTpid {
+  return type === EtherType.Vlan || type === EtherType.QinQ || type === EtherType.QinQLegacy;
+}
+
+/** An 802.1Q/802.1ad tag: the TPID and the three TCI fields. */
+export interface VlanTag {
+  readonly tpid: VlanTpid;
+  /** Priority code point, 0..7. */
+  readonly pcp: number;
+  /** Drop eligible indicator (the former CFI bit). */
+  readonly dei: boolean;
+  /** VLAN id, 0..4095 (0: priority tag only; 4095 reserved). */
+  readonly vid: number;
+}
+
+interface EthernetHeader {
+  readonly dst: Mac;
+  readonly src: Mac;
+  /** Outermost first; at most two. */
+  readonly vlan: readonly VlanTag[];
+}
+/** An Ethernet II frame: the type field names the payload's protocol (≥ 0x0600, never a VLAN TPID). */
+export interface Ethernet2Repr extends EthernetHeader {
+  readonly kind: 'ethernet2';
+  readonly etherType: number;
+}
+/** An IEEE 802.3 frame: the type field is the payload length (≤ 1500), the payload starts with an 802.2 LLC header. */
+export interface Ieee8023Repr extends EthernetHeader {
+  readonly kind: '802.3';
+  readonly length: number;
+}
+/** An Ethernet header as a plain value: only valid headers can be written down. */
+export type EthernetRepr = Ethernet2Repr | Ieee8023Repr;
+
+const F = { DST: 0, SRC: 6, TYPE: 12 } as const;
+
+/**
+ * A view over an Ethernet frame in the caller's bytes (never copies). The header is 14 bytes plus 4 per VLAN tag;
+ * `checked` proves the bytes hold it before any getter runs, `unchecked` is for emitting.
+ */
+export class EthernetFrame {
+  readonly #dv: DataView;
+
+  private constructor(readonly bytes: Uint8Array) {
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Wraps bytes without looking at them (for emit: the caller guarantees room). */
+  static unchecked(bytes: Uint8Array): EthernetFrame {
+    return new EthernetFrame(bytes);
+  }
+
+  /**
+   * Wraps untrusted bytes. Returns the view; throws TruncatedError when the header (tags included) is cut short,
+   * UnsupportedError for a third VLAN tag.
+   */
+  static checked(bytes: Uint8Array): EthernetFrame {
+    const frame = new EthernetFrame(bytes);
+    frame.checkLen();
+    return frame;
+  }
+
+  /** Throws TruncatedError unless the whole header is present, UnsupportedError for more than two VLAN tags. */
+  checkLen(): void {
+    const len = this.bytes.length;
+    if (len < ETH_HEADER_LEN) throw new TruncatedError('ethernet', ETH_HEADER_LEN, len);
+    let tags = 0;
+    while (isVlanTpid(this.#dv.getUint16(F.TYPE + tags * VLAN_TAG_LEN))) {
+      if (tags === ETH_MAX_VLAN_TAGS) throw new UnsupportedError('ethernet', 'VLAN tag count', tags + 1);
+      tags++;
+      const need = ETH_HEADER_LEN + tags * VLAN_TAG_LEN;
+      if (len < need) throw new TruncatedError('ethernet', need, len);
+    }
+  }
+
+  get dst(): Mac {
+    return Mac.fromBytes(this.bytes, F.DST);
+  }
+  set dst(mac: Mac) {
+    Mac.write(mac, this.bytes, F.DST);
+  }
+  get src(): Mac {
+    return Mac.fromBytes(this.bytes, F.SRC);
+  }
+  set src(mac: Mac) {
+    Mac.write(mac, this.bytes, F.SRC);
+  }
+
+  /** The value at offset 12: an EtherType, a VLAN TPID or an 802.3 length. */
+  get outerType(): number {
+    return this.#dv.getUint16(F.TYPE);
+  }
+
+  /** How many VLAN tags precede the type/length field (0..2 after `checkLen`). */
+  get vlanCount(): number {
+    let tags = 0;
+    while (tags < ETH_MAX_VLAN_TAGS && isVlanTpid(this.#dv.getUint16(F.TYPE + tags * VLAN_TAG_LEN))) tags++;
+    return tags;
+  }
+
+  /** Tag `i` (0 = outermost). The caller checks `i < vlanCount`. */
+  vlanTag(i: number): VlanTag {
+    const at = F.TYPE + i * VLAN_TAG_LEN;
+    const tci = this.#dv.getUint16(at + 2);
+    return { tpid: this.#dv.getUint16(at) as VlanTpid, pcp: tci >>> 13, dei: (tci & 0x1000) !== 0, vid: tci & 0x0fff };
+  }
+
+  /** The EtherType or 802.3 length after the tags. */
+  get typeOrLength(): number {
+    return this.#dv.getUint16(this.headerLen - 2);
+  }
+
+  /** 14 bytes plus 4 per VLAN tag. */
+  get headerLen(): number {
+    return ETH_HEADER_LEN + this.vlanCount * VLAN_TAG_LEN;
+  }
+
+  /** Everything after the header, padding and FCS included (a view, not a copy). */
+  get payload(): Uint8Array {
+    return this.bytes.subarray(this.headerLen);
+  }
+}
+
+export const EthernetRepr = {
+  /**
+   * Reads a checked frame. Returns the Repr; throws InvalidFieldError for a type/length in 1501..1535 (neither a
+   * length nor an EtherType) and TruncatedError when an 802.3 length exceeds the bytes present. Trailing padding
+   * and FCS are tolerated.
+   */
+  parse(frame: EthernetFrame): EthernetRepr {
+    const tags = frame.vlanCount;
+    const vlan: VlanTag[] = [];
+    for (let i = 0; i < tags; i++) vlan.push(frame.vlanTag(i));
+    const typeOrLength = frame.typeOrLength;
+    const header = { dst: frame.dst, src: frame.src, vlan };
+    if (typeOrLength >= ETHERTYPE_MIN) return { kind: 'ethernet2', ...header, etherType: typeOrLength };
+    if (typeOrLength > ETH_MTU) throw new InvalidFieldError('ethernet', 'type/length', typeOrLength, 'a length is ≤ 1500, an EtherType ≥ 1536');
+    const have = frame.bytes.length - frame.headerLen;
+    if (typeOrLength > have) throw new TruncatedError('802.3 payload', typeOrLength, have);
+    return { kind: '802.3', ...header, length: typeOrLength };
+  },
+
+  /**
+   * Writes the header (tags included) at the start of `frame` and zero-pads a short frame to 60 bytes: the
+   * `payloadLen` bytes after the header are the caller's (written before or after), the padding after them this
+   * codec's. Returns the frame length to send, `max(header + payloadLen, 60)`; the buffer must hold that many bytes.
+   * Never checks.
+   */
+  emit(repr: EthernetRepr, frame: EthernetFrame, payloadLen = 0): number {
+    return padFrame(frame.bytes, writeEthernetHeader(repr, frame.bytes, 0) + payloadLen);
+  },
+
+  /** The header length the Repr needs: 14 bytes plus 4 per tag. */
+  bufferLen(repr: EthernetRepr): number {
+    return ETH_HEADER_LEN + repr.vlan.length * VLAN_TAG_LEN;
+  },
+} as const;
+
+/** Writes the Repr's header at `offset` and returns the offset of the payload. Allocates nothing. */
+export function writeEthernetHeader(repr: EthernetRepr, bytes: Uint8Array, offset: number): number {
+  Mac.write(repr.dst, bytes, offset + F.DST);
+  Mac.write(repr.src, bytes, offset + F.SRC);
+  let at = offset + F.TYPE;
+  // An index loop: for..of may allocate an iterator before the function is optimised.
+  for (let i = 0; i < repr.vlan.length; i++) {
+    const tag = repr.vlan[i]!;
+    writeU16(bytes, at, tag.tpid);
+    writeU16(bytes, at + 2, (tag.pcp << 13) | (tag.dei ? 0x1000 : 0) | tag.vid);
+    at += VLAN_TAG_LEN;
+  }
+  writeU16(bytes, at, repr.kind === 'ethernet2' ? repr.etherType : repr.length);
+  return at + 2;
+}
+
+/**
+ * Zero-fills `[len, 60)` so a short frame meets the Ethernet minimum (the padding must not leak old buffer
+ * contents onto the wire). Returns the length to send: `max(len, 60)`. Allocates nothing.
+ */
+export function padFrame(bytes: Uint8Array, len: number): number {
+  if (len >= ETH_MIN_FRAME) return len;
+  // A plain loop: at most 60 bytes, and Buffer overrides fill() with a slower, validating version.
+  for (let i = len; i < ETH_MIN_FRAME; i++) bytes[i] = 0;
+  return ETH_MIN_FRAME;
+}
