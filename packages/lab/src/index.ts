@@ -108,6 +108,42 @@ export class Lab {
     return child;
   }
 
+  /**
+   * Starts tcpdump on `ifname` inside `ns` (line-buffered, immediate mode, numeric, with link-level headers) and
+   * resolves once it is capturing. `stop()` ends it and returns the one-line summaries of every frame it saw.
+   * tcpdump is the independent witness of what actually crossed the veth.
+   */
+  async tcpdump(ns: string, ifname: string, filter: readonly string[] = []): Promise<{ stop(): Promise<string[]> }> {
+    const child = this.start(ns, ['tcpdump', '-i', ifname, '-l', '-n', '-e', '--immediate-mode', '-s', '256', ...filter]);
+    let out = '';
+    let err = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new LabError(`tcpdump in ${ns} did not start: ${err.trim()}`)), 10_000);
+      child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+        err += s;
+        if (err.includes('listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('close', () => {
+        clearTimeout(timer);
+        reject(new LabError(`tcpdump in ${ns} exited: ${err.trim()}`));
+      });
+    });
+    return {
+      stop: async () => {
+        // Let the last frames reach tcpdump before asking it to finish; SIGINT makes it flush and exit.
+        await new Promise((r) => setTimeout(r, 100));
+        child.kill('SIGINT');
+        await closed;
+        return out.split('\n').filter((l) => l.trim() !== '');
+      },
+    };
+  }
+
   /** The MAC of `ifname` in `ns`, as `ip link` reports it. */
   mac(ns: string, ifname: string): string {
     const [link] = JSON.parse(this.sh(ns, ['ip', '-j', 'link', 'show', 'dev', ifname])) as [{ address: string }];

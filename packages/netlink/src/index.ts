@@ -1,1 +1,7 @@
-export {};
+export * from './constants.js';
+export * from './error.js';
+export * from './message.js';
+export * from './rtnl.js';
+export * from './socket.js';
+export * from './discovery.js';
+export * from './neighbour.js';

@@ -1,0 +1,273 @@
+// `ersatz neigh show|add|del|watch`: the kernel's IPv4 neighbour (ARP) table, over rtnetlink (or the old
+// SIOCSARP/SIOCDARP ioctls with --via ioctl).
+import { isIP } from 'node:net';
+import { fromEvent, identity, lastValueFrom, take, takeUntil, tap, timer } from 'rxjs';
+import { Ipv4, Mac, WireError } from '@ersatz/wire';
+import {
+  CAP_NET_ADMIN_HINT,
+  DiscoveryError,
+  InvalidNeighbourError,
+  NetlinkPermissionError,
+  NetlinkSystemError,
+  addNeighbour,
+  checkIp,
+  checkMac,
+  deleteNeighbour,
+  neighbour,
+  neighbours,
+  neighbours$,
+  type NeighEvent,
+  type NeighbourEntry,
+  type SettableNeighState,
+} from '@ersatz/netlink';
+import { Exit, parseOptions, UsageError, type ExitCode } from '../index.js';
+
+const HELP = `usage: ersatz neigh show [--interface IF] [--proxy] [--json]
+       ersatz neigh add IP MAC --interface IF [--state permanent|reachable|stale] [--replace] [--via netlink|ioctl]
+       ersatz neigh del IP --interface IF [--via netlink|ioctl]
+       ersatz neigh watch [--interface IF] [--json] [--count N] [--timeout MS]
+
+The kernel's IPv4 neighbour (ARP) table.
+  show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC STATE.
+          --json prints one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router}.
+          --proxy lists the proxy ARP entries instead.
+  add     adds IP -> MAC on IF (default state permanent); an existing entry is an error unless --replace.
+  del     deletes the entry for IP on IF (exit 1 when there is none).
+  watch   prints each change the kernel announces until Ctrl-C (exit 130), N changes (--count, exit 0) or
+          MS milliseconds (--timeout: exit 0, or 1 when --count changes did not all come).
+          --json prints JSON Lines: one {type: "new"|"del", entry} object per line.
+  --via   netlink (default): rtnetlink RTM_NEWNEIGH/RTM_DELNEIGH. ioctl: SIOCSARP/SIOCDARP, like 'arp -s'
+          (permanent or stale entries only).
+add and del need CAP_NET_ADMIN. Exit codes: 0 done, 1 no such entry / not all changes seen, 2 usage or
+environment (bad address, unknown interface, missing capability), 130 interrupted.`;
+
+const STATES: readonly SettableNeighState[] = ['permanent', 'reachable', 'stale'];
+
+/** Runs `neigh` with its own argv; returns the exit code. Throws UsageError for bad usage or environment. */
+export async function run(argv: string[]): Promise<ExitCode> {
+  const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') return help();
+  if (sub === undefined) throw new UsageError("neigh: give a subcommand: show, add, del or watch ('ersatz neigh --help')");
+  try {
+    switch (sub) {
+      case 'show':
+        return show(rest);
+      case 'add':
+        return await add(rest);
+      case 'del':
+      case 'delete':
+        return await del(rest);
+      case 'watch':
+        return await watch(rest);
+      default:
+        throw new UsageError(`neigh: unknown subcommand ${JSON.stringify(sub)}: choose show, add, del or watch ('ersatz neigh --help')`);
+    }
+  } catch (err) {
+    throw userFacing(err);
+  }
+}
+
+function show(argv: string[]): ExitCode {
+  const { values, positionals } = parseOptions('neigh show', argv, {
+    allowPositionals: true,
+    options: { interface: { type: 'string', short: 'i' }, proxy: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) return help();
+  if (positionals.length) throw new UsageError(`neigh show: unexpected ${JSON.stringify(positionals[0])}: run 'ersatz neigh --help'`);
+  const entries = neighbours({ ...(values.interface !== undefined && { ifname: values.interface }), proxy: values.proxy });
+  process.stdout.write(values.json ? `${JSON.stringify(entries.map(toJson))}\n` : entries.map((e) => `${entryLine(e)}\n`).join(''));
+  return Exit.OK;
+}
+
+async function add(argv: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseOptions('neigh add', argv, {
+    allowPositionals: true,
+    options: {
+      interface: { type: 'string', short: 'i' },
+      state: { type: 'string', default: 'permanent' },
+      replace: { type: 'boolean', default: false },
+      via: { type: 'string', default: 'netlink' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return help();
+  const [ipText, macText, extra] = positionals;
+  if (ipText === undefined || macText === undefined || extra !== undefined) throw new UsageError("neigh add: give IP and MAC: ersatz neigh add IP MAC --interface IF");
+  const ip = parseIp('neigh add', ipText);
+  const mac = parseMac('neigh add', macText);
+  const ifname = requireInterface('neigh add', values.interface);
+  const state = values.state as SettableNeighState;
+  if (!STATES.includes(state)) throw new UsageError(`neigh add: --state ${JSON.stringify(values.state)}: choose ${STATES.join(', ')}`);
+  const via = parseVia('neigh add', values.via);
+  if (via === 'netlink') {
+    addNeighbour({ ip, mac, ifname, state, replace: values.replace });
+    return Exit.OK;
+  }
+  if (state === 'reachable') throw new UsageError("neigh add: --via ioctl sets permanent or stale entries only (SIOCSARP has no REACHABLE): use --via netlink");
+  const ioctl = await import('@ersatz/ioctl');
+  // SIOCSARP always overwrites: keep 'add' meaning add, as it does over netlink.
+  if (!values.replace && ioctl.arpGet(ip, ifname) !== null) throw new UsageError(`neigh add: ${ipText} already has an entry on ${ifname}: pass --replace to change it`);
+  ioctl.arpSet({ ip, mac, ifname, permanent: state === 'permanent' });
+  return Exit.OK;
+}
+
+async function del(argv: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseOptions('neigh del', argv, {
+    allowPositionals: true,
+    options: { interface: { type: 'string', short: 'i' }, via: { type: 'string', default: 'netlink' }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) return help();
+  const [ipText, extra] = positionals;
+  if (ipText === undefined || extra !== undefined) throw new UsageError('neigh del: give one IP: ersatz neigh del IP --interface IF');
+  const ip = parseIp('neigh del', ipText);
+  const ifname = requireInterface('neigh del', values.interface);
+  const missing = (): ExitCode => {
+    process.stderr.write(`ersatz: neigh del: no entry for ${ipText} on ${ifname}\n`);
+    return Exit.NO_REPLY;
+  };
+  if (parseVia('neigh del', values.via) === 'netlink') {
+    try {
+      deleteNeighbour({ ip, ifname });
+    } catch (err) {
+      if (err instanceof NetlinkSystemError && err.code === 'ENOENT') return missing();
+      throw err;
+    }
+    return Exit.OK;
+  }
+  const ioctl = await import('@ersatz/ioctl');
+  try {
+    ioctl.arpDelete(ip, ifname);
+  } catch (err) {
+    if (err instanceof ioctl.ArpNoEntryError) return missing();
+    throw err;
+  }
+  return Exit.OK;
+}
+
+async function watch(argv: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseOptions('neigh watch', argv, {
+    allowPositionals: true,
+    options: {
+      interface: { type: 'string', short: 'i' },
+      json: { type: 'boolean', default: false },
+      count: { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return help();
+  if (positionals.length) throw new UsageError(`neigh watch: unexpected ${JSON.stringify(positionals[0])}: run 'ersatz neigh --help'`);
+  const count = values.count === undefined ? undefined : positiveInt('neigh watch --count', values.count);
+  const timeoutMs = values.timeout === undefined ? undefined : positiveInt('neigh watch --timeout', values.timeout);
+  let seen = 0;
+  let interrupted = false;
+  const events$ = neighbours$(values.interface === undefined ? {} : { ifname: values.interface });
+  const done = lastValueFrom(
+    events$.pipe(
+      count === undefined ? identity : take(count),
+      timeoutMs === undefined ? identity : takeUntil(timer(timeoutMs)),
+      // While subscribed, SIGINT ends the watch instead of killing the process: the socket is closed on the way out.
+      takeUntil(fromEvent(process, 'SIGINT').pipe(tap(() => (interrupted = true)))),
+      tap((e: NeighEvent) => {
+        seen++;
+        process.stdout.write(values.json ? `${JSON.stringify({ type: e.type, entry: toJson(e.entry) })}\n` : `${e.type === 'del' ? 'Deleted ' : ''}${entryLine(e.entry)}\n`);
+      }),
+    ),
+    { defaultValue: undefined },
+  );
+  // Subscribing opened the socket synchronously: from here on no change is missed, which scripts can wait for.
+  process.stderr.write(`ersatz: watching IPv4 neighbour changes${values.interface === undefined ? '' : ` on ${values.interface}`} (Ctrl-C to stop)\n`);
+  await done;
+  if (interrupted) return Exit.INTERRUPTED;
+  return count !== undefined && seen < count ? Exit.NO_REPLY : Exit.OK;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function help(): ExitCode {
+  process.stdout.write(`${HELP}\n`);
+  return Exit.OK;
+}
+
+/** An IPv4 address from the command line; a MAC or an IPv6 address in its place gets its own explanation. */
+function parseIp(command: string, text: string): Ipv4 {
+  if (isIP(text) === 6) throw new UsageError(`${command}: ${text} is an IPv6 address: ersatz neigh manages the IPv4 ARP table (IPv6 neighbours are 'ip -6 neigh')`);
+  if (looksLikeMac(text)) throw new UsageError(`${command}: ${text} is a MAC address where the IP goes: ersatz ${command} IP ${command.endsWith('add') ? 'MAC ' : ''}--interface IF`);
+  const ip = parsed(command, () => Ipv4.parse(text));
+  checkIp(ip);
+  return ip;
+}
+
+/** A station MAC from the command line: not broadcast, multicast or all-zero, and not an IP address. */
+function parseMac(command: string, text: string): Mac {
+  if (isIP(text) !== 0) throw new UsageError(`${command}: ${text} is an IP address where the MAC goes: ersatz neigh add IP MAC --interface IF`);
+  const mac = parsed(command, () => Mac.parse(text));
+  checkMac(mac);
+  return mac;
+}
+
+/** Runs a parser; its WireError (bad text) becomes a usage error naming the command. */
+function parsed<T>(command: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof WireError) throw new UsageError(`${command}: ${err.message}`);
+    throw err;
+  }
+}
+
+function looksLikeMac(text: string): boolean {
+  try {
+    Mac.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function requireInterface(command: string, ifname: string | undefined): string {
+  if (ifname === undefined || ifname === '') throw new UsageError(`${command}: --interface IF is required (list them with 'ip link')`);
+  return ifname;
+}
+
+function parseVia(command: string, via: string): 'netlink' | 'ioctl' {
+  if (via !== 'netlink' && via !== 'ioctl') throw new UsageError(`${command}: --via ${JSON.stringify(via)}: choose netlink or ioctl`);
+  return via;
+}
+
+function positiveInt(what: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} takes a whole number above 0, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** `198.51.100.2 dev ez0 lladdr 02:00:5e:10:00:02 REACHABLE`, as `ip neigh` prints it. */
+export function entryLine(e: NeighbourEntry): string {
+  const parts = [Ipv4.format(e.ip), 'dev', e.ifname];
+  if (e.mac !== null) parts.push('lladdr', e.mac);
+  if (e.router) parts.push('router');
+  if (e.proxy) parts.push('proxy');
+  else parts.push(e.state.toUpperCase());
+  return parts.join(' ');
+}
+
+/** The JSON shape: the entry with its IP as dotted text. */
+export function toJson(e: NeighbourEntry): Record<string, unknown> {
+  return { ...e, ip: Ipv4.format(e.ip) };
+}
+
+/** Errors the user can fix become one-line UsageErrors (exit 2); anything else stays a bug (exit 70). */
+function userFacing(err: unknown): unknown {
+  if (err instanceof UsageError) return err;
+  if (err instanceof NetlinkPermissionError) return new UsageError(`${err.operation}: ${CAP_NET_ADMIN_HINT}`);
+  if (err instanceof Error && err.name === 'ArpPermissionError') {
+    const e = err as Error & { operation: string; ip: Ipv4; ifname: string };
+    return new UsageError(`arp ${e.operation} ${Ipv4.format(e.ip)} dev ${e.ifname}: ${CAP_NET_ADMIN_HINT}`);
+  }
+  if (err instanceof NetlinkSystemError && err.code === 'EEXIST') return new UsageError(`${err.operation}: an entry already exists: pass --replace to change it`);
+  if (err instanceof NetlinkSystemError) return new UsageError(err.message);
+  if (err instanceof DiscoveryError || err instanceof InvalidNeighbourError) return new UsageError(`neigh: ${err.message}`);
+  // @ersatz/ioctl's errors already say what happened and what to do.
+  if (err instanceof Error && ['IoctlError', 'ArpNoDeviceError', 'ArpInvalidError', 'ArpNoEntryError'].includes(err.name)) return new UsageError(err.message);
+  return err;
+}

@@ -1,0 +1,221 @@
+import { getSystemErrorMap } from 'node:util';
+import { Ipv4 } from '@ersatz/wire';
+
+/** `EPERM` for errno 1, `errno 4242` when the platform has no name for it. */
+export function errnoName(errno: number): string {
+  // libuv keys the map by negative errno on POSIX.
+  return getSystemErrorMap().get(-errno)?.[0] ?? `errno ${errno}`;
+}
+
+function describe(errno: number): string {
+  const entry = getSystemErrorMap().get(-errno);
+  return entry ? `${entry[1]} (${entry[0]})` : `errno ${errno}`;
+}
+
+/** The fix for a missing capability, spelled the same everywhere. */
+export const CAP_NET_ADMIN_HINT = 'needs CAP_NET_ADMIN: run as root or `setcap cap_net_raw,cap_net_admin+ep $(command -v node)`';
+
+/** Base of every error this package throws: catch `NetlinkError` to catch them all. Facts live in fields. */
+export class NetlinkError extends Error {
+  override name = 'NetlinkError';
+}
+
+/** Input shorter than the layer needs: `nlmsghdr: need 16 bytes, have 12`. */
+export class NetlinkTruncatedError extends NetlinkError {
+  override name = 'NetlinkTruncatedError';
+  constructor(
+    readonly layer: string,
+    readonly need: number,
+    readonly have: number,
+  ) {
+    super(`${layer}: need ${need} bytes, have ${have}`);
+  }
+}
+
+/** A field is well-formed in size but impossible in value: `nlmsghdr: nlmsg_len 8 is under the 16-byte header`. */
+export class NetlinkMalformedError extends NetlinkError {
+  override name = 'NetlinkMalformedError';
+  constructor(
+    readonly layer: string,
+    readonly reason: string,
+  ) {
+    super(`${layer}: ${reason}`);
+  }
+}
+
+/** A field holds a value this codec does not handle: `ndmsg: unsupported family 10`. */
+export class NetlinkUnsupportedError extends NetlinkError {
+  override name = 'NetlinkUnsupportedError';
+  constructor(
+    readonly layer: string,
+    readonly field: string,
+    readonly value: number | string,
+  ) {
+    super(`${layer}: unsupported ${field} ${typeof value === 'number' ? value : JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * A system call or the kernel (an NLMSG_ERROR answer) said no. `errno` is positive (`EEXIST` = 17);
+ * `extack` is the kernel's own explanation when it sent one (extended ACK).
+ * Message: `add neighbour 198.51.100.9 dev ez0: File exists (EEXIST): kernel says "..."`.
+ */
+export class NetlinkSystemError extends NetlinkError {
+  override name = 'NetlinkSystemError';
+  /** The errno symbol, e.g. `EEXIST`. */
+  readonly code: string;
+  constructor(
+    readonly operation: string,
+    readonly errno: number,
+    readonly extack?: string,
+    readonly hint?: string,
+  ) {
+    super(`${operation}: ${describe(errno)}${extack ? `: kernel says ${JSON.stringify(extack)}` : ''}${hint ? `: ${hint}` : ''}`);
+    this.code = errnoName(errno);
+  }
+}
+
+/** EPERM / EACCES: changing rtnetlink state needs CAP_NET_ADMIN in the namespace's user namespace. */
+export class NetlinkPermissionError extends NetlinkSystemError {
+  override name = 'NetlinkPermissionError';
+  constructor(operation: string, errno: number, extack?: string) {
+    super(operation, errno, extack, CAP_NET_ADMIN_HINT);
+  }
+}
+
+/** The kernel did not answer within `timeoutMs` (it answers rtnetlink requests at once, so this means a bug or a hung kernel). */
+export class NetlinkTimeoutError extends NetlinkError {
+  override name = 'NetlinkTimeoutError';
+  constructor(
+    readonly operation: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${operation}: no answer from the kernel in ${timeoutMs} ms`);
+  }
+}
+
+/** Netlink exists only on Linux. */
+export class NetlinkPlatformError extends NetlinkError {
+  override name = 'NetlinkPlatformError';
+  constructor(readonly platform: string) {
+    super(`netlink is Linux-only, this is ${platform}: on Windows use @ersatz/win32, elsewhere pass --interface and --target`);
+  }
+}
+
+/** Multicast events were lost because the socket's receive buffer overflowed (ENOBUFS): the watcher fell behind. */
+export class NetlinkOverrunError extends NetlinkError {
+  override name = 'NetlinkOverrunError';
+  constructor(readonly group: string) {
+    super(`${group} events were lost (receive buffer overrun): read them faster or restart the watch and dump the table again`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Interface discovery: every one of these is an environment problem the user can fix, so each says how.
+
+/** Base of the errors `discoverInterface` and its helpers throw for the machine's configuration (CLI exit 2). */
+export class DiscoveryError extends NetlinkError {
+  override name = 'DiscoveryError';
+}
+
+/** The main table has no default route with a gateway (or none through `ifname`). */
+export class NoDefaultRouteError extends DiscoveryError {
+  override name = 'NoDefaultRouteError';
+  constructor(readonly ifname?: string) {
+    super(ifname === undefined ? 'no default route: pass --target IP and --interface IF' : `no default route through ${ifname}: pass --target IP`);
+  }
+}
+
+/** The kernel has no route to `target` (ENETUNREACH / EHOSTUNREACH from RTM_GETROUTE). */
+export class NoRouteError extends DiscoveryError {
+  override name = 'NoRouteError';
+  constructor(
+    readonly target: Ipv4,
+    readonly errno: number,
+    readonly ifname?: string,
+  ) {
+    super(`no route to ${Ipv4.format(target)}${ifname === undefined ? '' : ` through ${ifname}`} (${errnoName(errno)}): add one (ip route) or pass --interface IF`);
+  }
+}
+
+/** No interface with that name or index in this network namespace. */
+export class UnknownInterfaceError extends DiscoveryError {
+  override name = 'UnknownInterfaceError';
+  constructor(readonly interfaceId: string | number) {
+    super(`no interface ${typeof interfaceId === 'number' ? `with index ${interfaceId}` : JSON.stringify(interfaceId)} in this network namespace: list them with 'ip link'`);
+  }
+}
+
+/** The interface is administratively down (`admin`) or up without a carrier (`carrier`). */
+export class InterfaceDownError extends DiscoveryError {
+  override name = 'InterfaceDownError';
+  constructor(
+    readonly ifname: string,
+    readonly reason: 'admin' | 'carrier',
+  ) {
+    super(reason === 'admin' ? `${ifname} is down: bring it up with 'ip link set ${ifname} up'` : `${ifname} is up but has no carrier (cable or peer down): check the link with 'ip link show ${ifname}'`);
+  }
+}
+
+/** The interface holds no IPv4 address, so there is nothing to put in an ARP request's sender field. */
+export class NoIpv4AddressError extends DiscoveryError {
+  override name = 'NoIpv4AddressError';
+  constructor(readonly ifname: string) {
+    super(`${ifname} has no IPv4 address: add one with 'ip addr add ADDRESS/PREFIX dev ${ifname}' or pick another interface`);
+  }
+}
+
+/** Why an interface cannot carry ARP. */
+export type NoLinkLayerReason = 'loopback' | 'noarp' | 'no-mac' | 'not-ethernet';
+
+/** The interface cannot do ARP: loopback, NOARP, no 6-byte hardware address, or not Ethernet (`type` is its ARPHRD). */
+export class NoLinkLayerError extends DiscoveryError {
+  override name = 'NoLinkLayerError';
+  constructor(
+    readonly ifname: string,
+    readonly reason: NoLinkLayerReason,
+    readonly type: number,
+  ) {
+    super(
+      reason === 'loopback'
+        ? `cannot ARP on ${ifname}: it has no link-layer address (loopback): pick an Ethernet interface with --interface`
+        : reason === 'noarp'
+          ? `cannot ARP on ${ifname}: it is marked NOARP: turn ARP on with 'ip link set ${ifname} arp on' or pick another interface`
+          : reason === 'no-mac'
+            ? `cannot ARP on ${ifname}: it has no link-layer address: pick an Ethernet interface with --interface`
+            : `cannot ARP on ${ifname}: it is not Ethernet (ARPHRD ${type}): pick an Ethernet interface with --interface`,
+    );
+  }
+}
+
+/** The target is not a unicast neighbour ARP could resolve: one of this host's own addresses, broadcast or multicast. */
+export class UnresolvableTargetError extends DiscoveryError {
+  override name = 'UnresolvableTargetError';
+  constructor(
+    readonly target: Ipv4,
+    readonly reason: 'local' | 'broadcast' | 'multicast' | 'unspecified' | 'unreachable',
+  ) {
+    super(
+      `${Ipv4.format(target)} ${
+        reason === 'local'
+          ? 'is one of this host\'s own addresses'
+          : reason === 'unreachable'
+            ? 'is routed to a blackhole, unreachable or prohibit route'
+            : `is a${reason === 'unspecified' ? 'n unspecified' : ` ${reason}`} address`
+      }, so there is no neighbour to ARP for: pass the IPv4 address of another host`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+/** A neighbour request the kernel would refuse or silently misread, caught before asking it: `MAC ff:.. is the broadcast address, ...`. */
+export class InvalidNeighbourError extends NetlinkError {
+  override name = 'InvalidNeighbourError';
+  constructor(
+    readonly field: 'ip' | 'mac' | 'state' | 'interface',
+    readonly value: string,
+    readonly reason: string,
+  ) {
+    super(`${field === 'ip' ? 'IP' : field === 'mac' ? 'MAC' : field} ${value} ${reason}`);
+  }
+}
