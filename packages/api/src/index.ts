@@ -1,0 +1,102 @@
+import { defer, finalize, from, switchMap, type Observable } from 'rxjs';
+import { Ipv4, type Mac } from '@ersatz/wire';
+import { createResolver, type QueryOptions, type Resolver } from '@ersatz/resolve';
+import { discoverInterface, type InterfaceInfo } from './host.js';
+import { openLink } from './open.js';
+import type { Link } from './link.js';
+
+export { discoverInterface, type InterfaceInfo } from './host.js';
+export { openLink } from './open.js';
+export type { Link, OpenLinkOptions, IcmpObservation } from './link.js';
+export type { CapturedFrame, PipelineStats } from '@ersatz/pipeline';
+export { createResolver, ResolveTimeoutError, type QueryOptions, type ResolveResult } from '@ersatz/resolve';
+
+export interface ResolveOptions extends QueryOptions {
+  /** Send on this interface (default: the one the route to the IP uses). */
+  readonly interface?: string;
+}
+
+interface Session {
+  readonly ifname: string;
+  readonly link: Promise<Link>;
+  readonly resolver: Promise<Resolver>;
+  users: number;
+}
+
+// One pipeline per process (libpcap's binding loads in one thread only), shared by every concurrent resolve so that
+// concurrent queries for one IP also share one request; closed when its last user is done.
+let session: Session | undefined;
+
+function acquire(info: InterfaceInfo): Session {
+  if (session && session.ifname !== info.ifname) {
+    throw new ApiError(`ersatz already has ${session.ifname} open in this process; one interface at a time (close the other queries first)`);
+  }
+  if (!session) {
+    const link = openLink(info);
+    session = { ifname: info.ifname, link, resolver: link.then((l) => createResolver(l)), users: 0 };
+  }
+  session.users++;
+  return session;
+}
+
+function release(s: Session): void {
+  if (--s.users > 0) return;
+  // Let a query that starts in the same tick (a loop of sequential resolves) reuse the open pipeline.
+  setImmediate(() => {
+    if (s.users > 0 || session !== s) return;
+    session = undefined;
+    void s.link.then((l) => l.close());
+  });
+}
+
+/** Errors of the convenience API itself. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+}
+
+/**
+ * Cold: on subscription, finds the interface for `ip` (or uses `options.interface`), opens the worker pipeline (shared
+ * with concurrent calls), asks "who has ip?" and emits the MAC of the matching reply once, then completes.
+ * An off-link `ip` resolves its next hop (the gateway), as the kernel would. Errors with ResolveTimeoutError after
+ * the last try, or with the discovery/pipeline typed errors (unknown interface, no permission, no route).
+ */
+export function resolve$(ip: Ipv4 | string, options: ResolveOptions = {}): Observable<Mac> {
+  return defer(() => {
+    const target = typeof ip === 'string' ? Ipv4.parse(ip) : ip;
+    return from(discoverInterface({ ifname: options.interface, target })).pipe(
+      switchMap((info) => {
+        const s = acquire(info);
+        return from(s.resolver).pipe(
+          switchMap((resolver) => resolver.resolve$(info.target, options)),
+          finalize(() => release(s)),
+        );
+      }),
+    );
+  });
+}
+
+/** `resolve$` as a promise. Rejects with ResolveTimeoutError, the typed errors above, or an AbortError on `signal`. */
+export function resolve(ip: Ipv4 | string, options: ResolveOptions & { readonly signal?: AbortSignal } = {}): Promise<Mac> {
+  const { signal, ...rest } = options;
+  return new Promise<Mac>((resolvePromise, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const sub = resolve$(ip, rest).subscribe({ next: resolvePromise, error: reject });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        sub.unsubscribe();
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+/**
+ * Stores `ip → mac` in the kernel's neighbour cache as a PERMANENT entry (rtnetlink RTM_NEWNEIGH with replace),
+ * as `ersatz --target IP --inject` does. Throws NetlinkPermissionError without CAP_NET_ADMIN.
+ */
+export async function injectNeighbour(entry: { ip: Ipv4; mac: Mac; ifname: string }): Promise<void> {
+  if (process.platform === 'win32') return (await import('@ersatz/win32')).neighAdd({ ...entry, permanent: true });
+  (await import('@ersatz/netlink')).addNeighbour({ ...entry, state: 'permanent', replace: true });
+}

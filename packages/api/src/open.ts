@@ -1,0 +1,47 @@
+import { filter, map, share, type Observable } from 'rxjs';
+import { Pipeline, type PipelineEvent } from '@ersatz/pipeline';
+import type { ArpObservation } from '@ersatz/resolve';
+import type { InterfaceInfo } from './host.js';
+import type { IcmpObservation, Link, OpenLinkOptions } from './link.js';
+
+type ArpEvent = Extract<PipelineEvent, { kind: 'arp' }>;
+type IcmpEvent = Extract<PipelineEvent, { kind: 'icmp' }>;
+
+/**
+ * Opens the worker pipeline on `info.ifname` and presents it as the coordinator's link.
+ * Resolves once capture is live (a request sent after this cannot miss its reply).
+ * Throws the pipeline's typed errors (no permission → CAP_NET_RAW and how to grant it; unknown interface).
+ */
+export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions = {}): Promise<Link> {
+  const pipeline = await Pipeline.open({
+    ifname: info.ifname,
+    filter: opts.icmp ? 'arp or icmp' : 'arp',
+    keepFrames: opts.keepFrames ?? false,
+  });
+  // The monotonic clock the capture thread stamps frames with, tied once to the wall clock for pcap output.
+  const epochOffsetNs = BigInt(Date.now()) * 1_000_000n - Pipeline.now();
+  const events$ = pipeline.events$.pipe(share());
+  const arp$: Observable<ArpObservation> = events$.pipe(
+    filter((e): e is ArpEvent => e.kind === 'arp'),
+    map(({ tsNs, ethSrc, ethDst, vlan, arp }) => ({ tsNs, ethSrc, ethDst, vlan, arp })),
+  );
+  const icmp$: Observable<IcmpObservation> = events$.pipe(filter((e): e is IcmpEvent => e.kind === 'icmp'));
+  let closed: Promise<void> | undefined;
+  return {
+    info,
+    ifname: info.ifname,
+    mac: info.mac,
+    ip: info.ip,
+    arp$,
+    icmp$,
+    frames$: pipeline.frames$,
+    warnings$: pipeline.warnings$,
+    send: (frame, notBeforeNs) => {
+      pipeline.send(frame, notBeforeNs);
+    },
+    now: Pipeline.now,
+    wallClockNs: (tsNs) => tsNs + epochOffsetNs,
+    stats: () => pipeline.stats(),
+    close: () => (closed ??= pipeline.close()),
+  };
+}

@@ -1,0 +1,62 @@
+// Runs inside a lab namespace (lab.exec): exercises the programmatic API against the real pipeline and prints
+// one JSON line with what happened. Modes:
+//   concurrent IP N TRIES INTERVAL  N concurrent resolve$ of IP; reports answers/errors and the requests we sent
+//   unsubscribe IP AFTER_MS         subscribes with many tries, unsubscribes after AFTER_MS, waits, counts requests
+//   api IP                          the top-level resolve() promise API
+import { catchError, lastValueFrom, map, merge, of, toArray } from 'rxjs';
+import { ArpOp, Ipv4 } from '@ersatz/wire';
+import { createResolver, discoverInterface, openLink, resolve } from '@ersatz/api';
+
+const [mode, ipText, ...rest] = process.argv.slice(2);
+const ip = Ipv4.parse(ipText!);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<unknown> {
+  if (mode === 'api') {
+    const t = process.hrtime.bigint();
+    const mac = await resolve(ip, { tries: 2, intervalMs: 500 });
+    return { mac, ms: Number(process.hrtime.bigint() - t) / 1e6 };
+  }
+  const info = await discoverInterface({ target: ip });
+  const link = await openLink(info);
+  // Our own requests as the capture saw them leave: the count the kernel peer received too.
+  const requests: bigint[] = [];
+  const sub = link.arp$.subscribe((o) => {
+    if (o.arp.operation === ArpOp.Request && o.ethSrc === link.mac && o.arp.targetIp === ip) requests.push(o.tsNs);
+  });
+  try {
+    const resolver = createResolver(link);
+    if (mode === 'concurrent') {
+      const [n, tries, interval] = rest.map(Number) as [number, number, number];
+      const one = () =>
+        resolver.resolve$(ip, { tries, intervalMs: interval }).pipe(
+          map((mac) => ({ mac })),
+          catchError((e: Error) => of({ error: e.name })),
+        );
+      const results = await lastValueFrom(merge(...Array.from({ length: n }, one)).pipe(toArray()));
+      await sleep(200);
+      return { results, requests: requests.length, pending: resolver.pendingCount };
+    }
+    if (mode === 'unsubscribe') {
+      const after = Number(rest[0]);
+      const s = resolver.resolve$(ip, { tries: 50, intervalMs: 100 }).subscribe({ error: () => {} });
+      await sleep(after);
+      s.unsubscribe();
+      const atUnsubscribe = requests.length;
+      await sleep(1000);
+      return { atUnsubscribe, after: requests.length, pending: resolver.pendingCount };
+    }
+    throw new Error(`unknown mode ${mode}`);
+  } finally {
+    sub.unsubscribe();
+    await link.close();
+  }
+}
+
+main().then(
+  (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+  (e: Error) => {
+    process.stdout.write(`${JSON.stringify({ fatal: `${e.name}: ${e.message}` })}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,132 @@
+// End to end: `node dist/main.js` and the programmatic API inside a namespace lab, against a real Linux kernel peer.
+import test from 'ava';
+import { twoHostLab } from '@ersatz/lab';
+
+const MAIN = 'dist/main.js';
+const API = 'build/test/helpers/resolve-api.js';
+const SILENT = '198.51.100.99'; // on-link, nobody has it
+
+function lab(t: { teardown(fn: () => void): void }, name: string) {
+  const l = twoHostLab(name);
+  t.teardown(() => l.lab.destroy());
+  return l;
+}
+
+test('resolves an on-link peer to the MAC its kernel really has', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rs1');
+  const r = await l.exec(host.ns, ['node', MAIN, '--target', peer.ip, '--json']);
+  t.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { ip: string; mac: string; interface: string; rttMs: number };
+  t.is(out.ip, peer.ip);
+  t.is(out.mac, peer.mac);
+  t.is(out.interface, host.ifname);
+  t.true(out.rttMs > 0 && out.rttMs < 1000, String(out.rttMs));
+  t.false('nextHop' in out);
+});
+
+test('without --target resolves the default gateway; human output names IP, MAC, interface and RTT', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rs2');
+  const r = await l.exec(host.ns, ['node', MAIN]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, new RegExp(`^${peer.ip.replaceAll('.', '\\.')} is at ${peer.mac} on ${host.ifname} \\(\\d+\\.\\d{3} ms\\)\\n$`));
+});
+
+test('an off-link target resolves the gateway the route goes through', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rs3');
+  const r = await l.exec(host.ns, ['node', MAIN, '--target', '203.0.113.7', '--json']);
+  t.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, unknown>;
+  t.like(out, { ip: '203.0.113.7', mac: peer.mac, nextHop: peer.ip, interface: host.ifname });
+});
+
+test('a silent address fails with exit 1 after exactly the configured tries, and no sooner', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rs4');
+  const dump = await l.tcpdump(peer.ns, peer.ifname, ['arp', 'and', 'dst', 'host', SILENT]);
+  const started = process.hrtime.bigint();
+  const r = await l.exec(host.ns, ['node', MAIN, '--target', SILENT, '--tries', '3', '--timeout', '400']);
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const seen = await dump.stop();
+  t.is(r.code, 1, r.stderr);
+  t.is(r.stdout, '');
+  t.regex(r.stderr, /^ersatz: .*198\.51\.100\.99.*3 tries.*\n$/);
+  t.is(seen.filter((l) => l.includes(`who-has ${SILENT}`)).length, 3, seen.join('\n'));
+  // Three tries 400 ms apart, then the last one's 400 ms: the process cannot have given up before 1200 ms.
+  t.true(elapsedMs >= 1200, `${elapsedMs} ms`);
+});
+
+test('concurrent resolves of one IP share a single query', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rs5');
+  const dump = await l.tcpdump(peer.ns, peer.ifname, ['arp', 'and', 'dst', 'host', SILENT]);
+  const r = await l.exec(host.ns, ['node', API, 'concurrent', SILENT, '8', '2', '300']);
+  const seen = await dump.stop();
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout) as { results: { error?: string }[]; requests: number; pending: number };
+  t.is(out.results.length, 8);
+  t.true(out.results.every((x) => x.error === 'ResolveTimeoutError'));
+  // 8 subscribers, 2 tries: 2 requests on the wire, not 16.
+  t.is(out.requests, 2);
+  t.is(seen.filter((l) => l.includes(`who-has ${SILENT}`)).length, 2, seen.join('\n'));
+  t.is(out.pending, 0);
+
+  const ok = await l.exec(host.ns, ['node', API, 'concurrent', peer.ip, '5', '3', '1000']);
+  const answered = JSON.parse(ok.stdout) as { results: { mac?: string }[]; requests: number };
+  t.deepEqual(answered.results.map((x) => x.mac), Array(5).fill(peer.mac));
+  t.is(answered.requests, 1);
+});
+
+test('unsubscribing stops retransmission', async (t) => {
+  const { lab: l, host } = lab(t, 'rs6');
+  const r = await l.exec(host.ns, ['node', API, 'unsubscribe', SILENT, '350']);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout) as { atUnsubscribe: number; after: number; pending: number };
+  // 100 ms apart: requests at 0, 100, 200, 300 ms before the unsubscribe at 350 ms.
+  t.true(out.atUnsubscribe >= 3 && out.atUnsubscribe <= 5, String(out.atUnsubscribe));
+  t.is(out.after, out.atUnsubscribe);
+  t.is(out.pending, 0);
+});
+
+test('the promise API resolves the peer', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rs7');
+  const r = await l.exec(host.ns, ['node', API, 'api', peer.ip]);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.is((JSON.parse(r.stdout) as { mac: string }).mac, peer.mac);
+});
+
+test('--inject leaves a PERMANENT entry with the resolved MAC in the kernel cache', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rs8');
+  const r = await l.exec(host.ns, ['node', MAIN, '--target', peer.ip, '--inject']);
+  t.is(r.code, 0, r.stderr);
+  const [entry] = JSON.parse(l.sh(host.ns, ['ip', '-j', 'neigh', 'show', peer.ip, 'dev', host.ifname])) as [{ lladdr: string; state: string[] }];
+  t.is(entry.lladdr, peer.mac);
+  t.deepEqual(entry.state, ['PERMANENT']);
+});
+
+test('environment errors: one line, exit 2, no stack trace', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rs9');
+  const cases: [string[], RegExp][] = [
+    [['--target', peer.ip, '--interface', 'nope0'], /nope0/],
+    [['--target', peer.ip, '--interface', 'lo'], /lo/],
+    [['--target', 'not-an-ip'], /not-an-ip/],
+    [['--target', peer.ip, '--tries', '0'], /--tries/],
+    [['--target', peer.ip, '--timeout', 'soon'], /--timeout/],
+    [['--bogus'], /bogus/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await l.exec(host.ns, ['node', MAIN, ...args]);
+    t.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    t.regex(r.stderr, /^ersatz: [^\n]+\n$/, args.join(' '));
+    t.regex(r.stderr, pattern, args.join(' '));
+  }
+  // No default route: only a target can say where to go.
+  l.sh(host.ns, ['ip', 'route', 'del', 'default']);
+  const r = await l.exec(host.ns, ['node', MAIN]);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /^ersatz: no default route[^\n]*\n$/);
+});
+
+test('without CAP_NET_RAW: one line naming the capability and how to grant it, exit 2', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rsa');
+  const r = await l.exec(host.ns, ['setpriv', '--inh-caps=-all', '--bounding-set=-net_raw', '--', 'node', MAIN, '--target', peer.ip]);
+  t.is(r.code, 2, r.stderr);
+  t.regex(r.stderr, /^ersatz: [^\n]*CAP_NET_RAW[^\n]*setcap[^\n]*\n$/);
+});
