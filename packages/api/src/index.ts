@@ -7,9 +7,9 @@ import type { Link } from './link.js';
 
 export { discoverInterface, type InterfaceInfo } from './host.js';
 export { openLink } from './open.js';
-export type { Link, OpenLinkOptions, IcmpObservation } from './link.js';
+export type { Link, OpenLinkOptions } from './link.js';
 export type { CapturedFrame, PipelineStats } from '@ersatz/pipeline';
-export { createResolver, ResolveTimeoutError, type QueryOptions, type ResolveResult } from '@ersatz/resolve';
+export { createResolver, ResolveTimeoutError, type QueryOptions, type ResolveResult, type IcmpObservation } from '@ersatz/resolve';
 
 export interface ResolveOptions extends QueryOptions {
   /** Send on this interface (default: the one the route to the IP uses). */

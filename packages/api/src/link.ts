@@ -1,26 +1,7 @@
 import type { Observable } from 'rxjs';
-import type { ArpLink } from '@ersatz/resolve';
-import type { Ipv4, Mac } from '@ersatz/wire';
+import type { IcmpLink } from '@ersatz/resolve';
 import type { CapturedFrame, PipelineStats } from '@ersatz/pipeline';
 import type { InterfaceInfo } from './host.js';
-
-/** An ICMP echo request/reply captured on the link (when opened with `icmp: true`). */
-export interface IcmpObservation {
-  readonly tsNs: bigint;
-  readonly ethSrc: Mac;
-  readonly ethDst: Mac;
-  readonly src: Ipv4;
-  readonly dst: Ipv4;
-  readonly ttl: number;
-  /** 0 echo reply, 8 echo request. */
-  readonly type: number;
-  readonly code: number;
-  readonly id: number;
-  readonly seq: number;
-  /** ICMP message length in bytes (header + payload). */
-  readonly bytes: number;
-}
-
 
 export interface OpenLinkOptions {
   /** Also capture and decode ICMP (BPF `arp or icmp`), for ping. */
@@ -33,10 +14,8 @@ export interface OpenLinkOptions {
  * One open interface: the worker pipeline (capture, decode, transmit) behind the coordinator's ArpLink.
  * Only one can be open per process (libpcap's binding loads in one thread only); close it when done.
  */
-export interface Link extends ArpLink {
+export interface Link extends IcmpLink {
   readonly info: InterfaceInfo;
-  /** Hot: ICMP echo traffic seen on the link; empty unless opened with `icmp: true`. */
-  readonly icmp$: Observable<IcmpObservation>;
   /** Hot: every captured frame; empty unless opened with `keepFrames: true`. */
   readonly frames$: Observable<CapturedFrame>;
   /** Restarts and other incidents, one line each (also counted in stats). */

@@ -1,8 +1,8 @@
 import { filter, map, share, type Observable } from 'rxjs';
 import { Pipeline, type PipelineEvent } from '@ersatz/pipeline';
-import type { ArpObservation } from '@ersatz/resolve';
+import type { ArpObservation, IcmpObservation } from '@ersatz/resolve';
 import type { InterfaceInfo } from './host.js';
-import type { IcmpObservation, Link, OpenLinkOptions } from './link.js';
+import type { Link, OpenLinkOptions } from './link.js';
 
 type ArpEvent = Extract<PipelineEvent, { kind: 'arp' }>;
 type IcmpEvent = Extract<PipelineEvent, { kind: 'icmp' }>;

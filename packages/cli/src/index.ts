@@ -1,5 +1,4 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { WireError } from '@ersatz/wire';
 import { Exit, UsageError, type ExitCode } from './exit.js';
 
 export { Exit, UsageError, type ExitCode } from './exit.js';
@@ -12,6 +11,10 @@ const resolveCommand = () => import('./commands/resolve.js');
 const commands: Record<string, () => Promise<{ run: Command }>> = {
   resolve: resolveCommand,
   decode: () => import('./commands/decode.js'),
+  neigh: () => import('./commands/neigh.js'),
+  scan: () => import('./commands/scan.js'),
+  arping: () => import('./commands/arping.js'),
+  ping: () => import('./commands/ping.js'),
 };
 
 const USAGE = `usage: ersatz [--target IP] [options]     resolve IP (default: the default gateway) to its MAC
@@ -43,16 +46,36 @@ export async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
+// The base classes of every package's typed errors. Their messages are written for the user (what went wrong and
+// what to do), so they print as one line; anything else reaching the top is a bug and prints its stack.
+const USER_ERRORS = new Set(['WireError', 'PcapError', 'NetlinkError', 'IoctlError', 'Win32Error', 'PipelineError', 'RingError', 'ResolveError', 'VendorError', 'ApiError', 'ProgressError', 'CaptureError', 'TransmitError']);
+// Errors that mean "the network said no" rather than "you asked wrong".
+const NO_REPLY_ERRORS = new Set(['ResolveTimeoutError']);
+
+function errorLineage(err: Error): string[] {
+  const names: string[] = [];
+  for (let p = Object.getPrototypeOf(err) as object | null; p && p !== Error.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    names.push((p as { constructor: { name: string } }).constructor.name);
+  }
+  return names;
+}
+
 /** Prints an error the way the user should see it and returns its exit code. */
 export function report(err: unknown): ExitCode {
   if (err instanceof UsageError) {
     process.stderr.write(`ersatz: ${err.message}\n`);
     return err.code;
   }
-  // Codec and address errors reaching the top come from user input (an IP, a MAC, a file).
-  if (err instanceof WireError || isParseArgsError(err)) {
-    process.stderr.write(`ersatz: ${(err as Error).message}\n`);
-    return Exit.USAGE;
+  if (err instanceof Error) {
+    const lineage = errorLineage(err);
+    if (lineage.some((n) => NO_REPLY_ERRORS.has(n))) {
+      process.stderr.write(`ersatz: ${err.message}\n`);
+      return Exit.NO_REPLY;
+    }
+    if (isParseArgsError(err) || lineage.some((n) => USER_ERRORS.has(n))) {
+      process.stderr.write(`ersatz: ${err.message}\n`);
+      return Exit.USAGE;
+    }
   }
   process.stderr.write(`ersatz: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return Exit.SOFTWARE;

@@ -1,1 +1,15 @@
-export {};
+/**
+ * @ersatz/pipeline: the live capture → decode → transmit pipeline on one interface (see Pipeline).
+ *
+ * ```ts
+ * const p = await Pipeline.open({ ifname: 'eth0', filter: 'arp' });
+ * p.events$.subscribe((ev) => console.log(ev));          // { kind: 'arp', tsNs, ethSrc, ethDst, vlan, arp }
+ * p.send(frame);                                           // copied into the tx ring; false when it is full
+ * await p.close();                                         // no thread, socket or timer left behind
+ * ```
+ */
+export { Pipeline, type PipelineOptions, type PipelineStats, type CapturedFrame } from './pipeline.js';
+export { PipelineError, PipelineOptionError, WorkerExitError, WorkerTimeoutError, WorkerCrashLoopError, type Stage } from './error.js';
+export type { ArpEvent, IcmpEvent, PipelineEvent, DecodeStats } from '@ersatz/decode-worker';
+export { CaptureError, type CaptureErrorCode, type CaptureStats, type LinkInfo } from '@ersatz/capture-worker';
+export { TransmitError, type TransmitStats, type TransmitInfo } from '@ersatz/transmit-worker';

@@ -16,3 +16,14 @@ export {
 export { RttAccumulator, type RttStats } from './stats.js';
 export { MacCache } from './cache.js';
 export { requestFrame, arpFrame } from './frames.js';
+export {
+  ping$,
+  type IcmpLink,
+  type IcmpObservation,
+  type PingOptions,
+  type PingEvent,
+  type PingResolvedEvent,
+  type PingSentEvent,
+  type PingReplyEvent,
+  type PingSummary,
+} from './ping.js';

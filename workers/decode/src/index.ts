@@ -1,1 +1,34 @@
-export {};
+/**
+ * The decode worker: reads captured frames from the rx ring, decodes them with @ersatz/wire and writes compact event
+ * records (ARP, ICMP echo) into the events ring, which the main thread turns back into objects with `readEvent`.
+ * Malformed frames are counted by reason and skipped; no input can stop the worker.
+ */
+import { Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { DecodeApi, DecodeHandles } from './types.js';
+
+export type { DecodeApi, DecodeHandles, DecodeStats } from './types.js';
+export { FrameDecoder, Outcome, reasonOf, type DecoderCounts } from './decoder.js';
+export {
+  ArpRec,
+  EventFlag,
+  EventKind,
+  EventRecordError,
+  IcmpRec,
+  MAX_RECORD_BYTES,
+  Rec,
+  readEvent,
+  type ArpEvent,
+  type IcmpEvent,
+  type PipelineEvent,
+} from './event-record.js';
+
+/** The worker's entry file. */
+export const DECODE_WORKER_URL = new URL('./main.js', import.meta.url);
+
+/** Starts a decode worker on the given rings (it starts reading at once). Returns the thread and its comlink proxy. */
+export function spawnDecode(handles: DecodeHandles): { worker: Worker; api: Comlink.Remote<DecodeApi> } {
+  const worker = new Worker(DECODE_WORKER_URL, { workerData: handles, name: 'ersatz-decode' });
+  return { worker, api: Comlink.wrap<DecodeApi>(nodeEndpoint(worker)) };
+}

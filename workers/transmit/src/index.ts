@@ -1,1 +1,26 @@
-export {};
+/**
+ * The transmit worker: reads frames from the tx ring and puts them on the wire through an AF_PACKET socket
+ * (koffi: socket, bind, sendmmsg), honouring each frame's "do not send before" time. Control calls go over comlink;
+ * frames never do.
+ */
+import { Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { TransmitApi, TransmitHandles } from './types.js';
+
+export { newSocketSlot } from './packet-socket.js';
+export { TransmitError, CAP_NET_RAW_HINT, errnoName, type TransmitErrorWire } from './error.js';
+export type { TransmitApi, TransmitHandles, TransmitIncident, TransmitInfo, TransmitOptions, TransmitStats } from './types.js';
+
+/** The worker's entry file. */
+export const TRANSMIT_WORKER_URL = new URL('./main.js', import.meta.url);
+
+/**
+ * Starts a transmit worker reading `handles.tx` (it becomes the ring's only reader); nothing is sent before open().
+ * Returns the thread and its comlink proxy. Rejections carry `TransmitErrorWire`: rebuild with
+ * `TransmitError.fromWire`. The worker also posts `TransmitIncident` messages on its own.
+ */
+export function spawnTransmit(handles: TransmitHandles): { worker: Worker; api: Comlink.Remote<TransmitApi> } {
+  const worker = new Worker(TRANSMIT_WORKER_URL, { workerData: handles, name: 'ersatz-transmit' });
+  return { worker, api: Comlink.wrap<TransmitApi>(nodeEndpoint(worker)) };
+}

@@ -1,0 +1,107 @@
+// ersatz side of the resolve scenario, run by the harness inside the lab's host namespace:
+//
+//   node dist/drivers/resolve.js --via resolve$|query$ --interface IF --first IP [--span N] [--count N]
+//        [--concurrency C] [--warmup N] [--timeout MS]
+//
+// Rounds of C concurrent resolves (targets first + ((round × C + i) mod span)), each round waiting for all its
+// answers, `count` resolves in all after `warmup` uncounted ones (the same rounds as baselines/resolve-loop.mjs).
+// Each latency runs from just before subscribing to the answer's `next`, on process.hrtime: what the caller sees.
+//   --via resolve$  the public API's resolve$(ip, { interface }) (route lookup per call; one shared pipeline)
+//   --via query$    Resolver.query$ on a link opened once (openLink + createResolver): the pipeline alone; it also
+//                   gives the RTT ersatz measured between the capture timestamps of request and reply.
+// Prints { latenciesNs, captureRttNs, lost, elapsedNs }; exits 3 with { unavailable } when ersatz does not load.
+import { parseArgs } from 'node:util';
+import { map, type Observable } from 'rxjs';
+import { Ipv4 } from '@ersatz/wire';
+import { loadApi, orUsage, report, whole } from './common.js';
+
+const o = orUsage('resolve.js --via resolve$|query$ --interface IF --first IP [--span N] [--count N] [--concurrency C] [--warmup N] [--timeout MS]', () =>
+  parseArgs({
+    strict: true,
+    options: {
+      via: { type: 'string', default: 'resolve$' },
+      interface: { type: 'string' },
+      first: { type: 'string' },
+      span: { type: 'string', default: '1' },
+      count: { type: 'string', default: '1000' },
+      concurrency: { type: 'string', default: '1' },
+      warmup: { type: 'string', default: '0' },
+      timeout: { type: 'string', default: '1000' },
+    },
+  }).values,
+);
+if ((o.via !== 'resolve$' && o.via !== 'query$') || !o.interface || !o.first) {
+  process.stderr.write('--via resolve$|query$, --interface and --first are required\n');
+  process.exit(2);
+}
+const ifname = o.interface;
+const first = Ipv4.parse(o.first);
+const span = whole('span', o.span);
+const count = whole('count', o.count);
+const concurrency = whole('concurrency', o.concurrency);
+const warmup = whole('warmup', o.warmup, 0);
+const timeoutMs = whole('timeout', o.timeout);
+
+const api = await loadApi();
+// One query, one try, waiting timeoutMs: a lost reply counts as lost rather than being hidden by a retry.
+const query = { tries: 1, intervalMs: timeoutMs };
+type Answer = { rttNs: bigint | null };
+let ask: (ip: Ipv4) => Observable<Answer>;
+let close = async (): Promise<void> => {};
+if (o.via === 'resolve$') {
+  ask = (ip) => api.resolve$(ip, { ...query, interface: ifname }).pipe(map((): Answer => ({ rttNs: null })));
+} else {
+  const info = await api.discoverInterface({ ifname, target: first });
+  const link = await api.openLink(info);
+  const resolver = api.createResolver(link);
+  ask = (ip) => resolver.query$(ip, query);
+  close = () => link.close();
+}
+
+const latenciesNs: number[] = [];
+const captureRttNs: number[] = [];
+let lost = 0;
+
+/** Resolves `targets` concurrently; resolves when every one has answered or failed. */
+function round(targets: readonly Ipv4[], record: boolean): Promise<void> {
+  return new Promise((done) => {
+    let left = targets.length;
+    const settle = (): void => {
+      if (--left === 0) done();
+    };
+    for (const ip of targets) {
+      const t0 = process.hrtime.bigint();
+      ask(ip).subscribe({
+        next: (a) => {
+          if (!record) return;
+          latenciesNs.push(Number(process.hrtime.bigint() - t0));
+          if (a.rttNs !== null) captureRttNs.push(Number(a.rttNs));
+        },
+        error: () => {
+          if (record) lost++;
+          settle();
+        },
+        complete: settle,
+      });
+    }
+  });
+}
+
+const targetsOf = (r: number, n: number): Ipv4[] => Array.from({ length: n }, (_, i) => ((first + ((r * concurrency + i) % span)) >>> 0) as Ipv4);
+let r = 0;
+for (let done = 0; done < warmup; r++) {
+  const n = Math.min(concurrency, warmup - done);
+  await round(targetsOf(r, n), false);
+  done += n;
+}
+// Each round starts in the microtask after the last one ended, so resolve$'s shared pipeline (closed on the next
+// setImmediate when unused) stays open from one round to the next, as for any caller resolving in a loop.
+const start = process.hrtime.bigint();
+for (let done = 0; done < count; r++) {
+  const n = Math.min(concurrency, count - done);
+  await round(targetsOf(r, n), true);
+  done += n;
+}
+const elapsedNs = Number(process.hrtime.bigint() - start);
+await close();
+report({ latenciesNs, captureRttNs, lost, elapsedNs });

@@ -1,0 +1,81 @@
+// Memory over time (issue #7): 10 consecutive /16 sweeps through the API (openLink once, scan$ ten times) in one
+// process inside a responderLab, its resident set read after each sweep and a full GC. A leak of even a few bytes
+// per host shows as growth from one sweep to the next; the first sweep pays for everything allocated once (worker
+// threads, rings, JIT code), so growth is measured from there.
+import { responderLab } from '@ersatz/lab';
+import { runDriver } from '../child.js';
+import { Series } from '../measure.js';
+import type { BenchContext, Measurement, Scenario } from '../types.js';
+
+const CIDR = '10.77.0.0/16';
+const SWEEPS = 10;
+
+interface SweepsResult {
+  readonly sweeps: readonly { hosts: number; answered: number; elapsedMs: number; rssKiB: number; heapUsedKiB: number }[];
+}
+
+async function run(ctx: BenchContext): Promise<Measurement[]> {
+  const growth = new Series();
+  const heapGrowth = new Series();
+  const peak = new Series();
+  const answered: string[] = [];
+  const { lab, host } = responderLab('bmem', { cidr: CIDR });
+  try {
+    for (let rep = 0; rep < ctx.reps; rep++) {
+      try {
+        const { result, run } = await runDriver<SweepsResult>(lab, host.ns, 'sweeps', ['--interface', host.ifname, '--cidr', CIDR, '--sweeps', String(SWEEPS)], {
+          timeoutMs: 600_000,
+          nodeFlags: ['--expose-gc'],
+        });
+        const s = result.sweeps;
+        const first = s[0]!;
+        const last = s.at(-1)!;
+        growth.add(((last.rssKiB - first.rssKiB) / first.rssKiB) * 100, s.map((x) => x.rssKiB / 1024));
+        heapGrowth.add(((last.heapUsedKiB - first.heapUsedKiB) / first.heapUsedKiB) * 100);
+        if (Number.isFinite(run.peakRssKiB)) peak.add(run.peakRssKiB / 1024);
+        answered.push(s.map((x) => `${x.answered}`).join(' '));
+        ctx.log(`memory, rep ${rep + 1}/${ctx.reps}: RSS after each sweep (MiB): ${s.map((x) => (x.rssKiB / 1024).toFixed(0)).join(' ')}`);
+      } catch (err) {
+        const why = (err as Error).message.split('\n')[0]!;
+        for (const x of [growth, heapGrowth, peak]) x.fail(why);
+        ctx.log(`memory: ${why}`);
+      }
+    }
+  } finally {
+    lab.destroy();
+  }
+  const notMeasured = growth.samples.length ? undefined : `ersatz not measured: ${growth.problems.join('; ')}`;
+  return [
+    {
+      scenario: 'memory',
+      what: `RSS growth, sweep 1 → ${SWEEPS} of /16 in one process`,
+      unit: '%',
+      better: 'lower',
+      ersatz: growth.value,
+      samples: growth.samples,
+      raw: growth.raw,
+      peers: [],
+      target: { text: '< 10 % after the first sweep', pass: growth.samples.length ? growth.value < 10 : null },
+      note:
+        notMeasured ??
+        `RSS after each sweep and a full GC (MiB): ${growth.raw.map((x) => x.toFixed(0)).join(' ')}; V8 heap used grew ${heapGrowth.value.toFixed(1)} %; ` +
+          `hosts answered per sweep: ${answered.join(' | ')}`,
+    },
+    {
+      scenario: 'memory',
+      what: `peak RSS, ${SWEEPS} × /16 sweeps in one process`,
+      unit: 'MiB',
+      better: 'lower',
+      ersatz: peak.value,
+      samples: peak.samples,
+      peers: [],
+      ...(notMeasured && { note: notMeasured }),
+    },
+  ];
+}
+
+export const scenario: Scenario = {
+  name: 'memory',
+  description: `RSS across ${SWEEPS} consecutive /16 sweeps through the API in one process`,
+  run,
+};

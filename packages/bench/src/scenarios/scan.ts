@@ -1,0 +1,221 @@
+// Scan speed (issue #6): /24, /20 and /16 sweeps in one responderLab (a kernel answering ARP for all of
+// 10.77.0.0/16), ersatz's CLI (`node dist/main.js scan CIDR --json`) beside arp-scan in its unpaced mode, scapy's
+// srp and a plain single-thread cap sweep; and ersatz's API (scan$ over openLink, printing nothing), which tells the
+// pipeline's cost apart from the CLI's. Every tool asks each host once (no retries) and stops as soon as every host
+// has answered (the others wait out their timeout: 500 ms, 60 s for scapy).
+//
+// The time compared is each tool's own clock from its first request to its end, as it reports it (ersatz's summary
+// elapsedMs, arp-scan's "scanned in", scapy's srp call, the cap sweep's own), so that interpreter start-up (~1 s for
+// Python with scapy, ~0.1 s for Node) does not drown a /24; the whole process, spawn to exit, is in the notes.
+// Answered counts the usable hosts (network and broadcast excluded) that answered: arp-scan and scapy also ask those
+// two addresses (arp-scan reports 65536 for a /16), ersatz and the cap sweep do not.
+import type { Lab } from '@ersatz/lab';
+import { responderLab } from '@ersatz/lab';
+import { Cidr, Ipv4 } from '@ersatz/wire';
+import { baseline, check, ersatzCli, lastJson, runDriver, runNode, runTool } from '../child.js';
+import { ToolError } from '../error.js';
+import { attempt, judge, Series } from '../measure.js';
+import { parseArpScan } from '../parse.js';
+import { findPeers } from '../peers.js';
+import type { BenchContext, Measurement, PeerFigure, Scenario } from '../types.js';
+
+const LAB_CIDR = '10.77.0.0/16';
+const SWEEPS = ['10.77.0.0/24', '10.77.0.0/20', '10.77.0.0/16'] as const;
+/** arp-scan's unpaced mode: 1 µs between requests, one try per host. */
+export const ARP_SCAN_ARGS = ['--interval=1u', '--retry=1', '-q'] as const;
+/** The same for ersatz: a rate arp-scan's 1 µs interval amounts to, one try per host. */
+export const ERSATZ_SCAN_ARGS = ['--json', '--rate', '1000000', '--tries', '1'] as const;
+/** scapy's srp waits this long after its last request for replies it has not matched yet (it stops early once all have). */
+const SCAPY_TIMEOUT_S = 60;
+
+type Tool = 'ersatz' | 'api' | 'arp-scan' | 'scapy' | 'cap';
+const TOOLS: readonly Tool[] = ['ersatz', 'api', 'cap', 'arp-scan', 'scapy'];
+const PEERS = ['api', 'cap', 'arp-scan', 'scapy'] as const;
+const NAME: Record<(typeof PEERS)[number], string> = {
+  api: 'ersatz API scan$ (no output)',
+  cap: 'single-thread cap sweep',
+  'arp-scan': 'arp-scan --interval=1u',
+  scapy: 'scapy srp',
+};
+
+interface Sweep {
+  /** The tool's own scan time, s. */
+  readonly seconds: number;
+  /** Usable hosts (network and broadcast excluded) that answered. */
+  readonly answered: number;
+  readonly sent: number;
+  /** Spawn to exit, s. */
+  readonly wallS: number;
+  /** Peak RSS, MiB, for Node processes. */
+  readonly rssMiB?: number;
+}
+
+class ToolSeries {
+  readonly seconds = new Series();
+  readonly answered = new Series();
+  readonly rate = new Series();
+  readonly wall = new Series();
+  readonly rss = new Series();
+
+  record(s: Sweep): void {
+    this.seconds.add(s.seconds);
+    this.answered.add(s.answered);
+    this.rate.add(s.sent / s.seconds);
+    this.wall.add(s.wallS);
+    if (s.rssMiB !== undefined && Number.isFinite(s.rssMiB)) this.rss.add(s.rssMiB);
+  }
+
+  fail(why: string): void {
+    for (const s of [this.seconds, this.answered, this.rate, this.wall, this.rss]) s.fail(why);
+  }
+}
+
+/** Counts the distinct usable hosts of `cidr` among `ips`. */
+function usable(cidr: Cidr, ips: Iterable<string>): number {
+  const seen = new Set<number>();
+  for (const text of ips) {
+    const a = Ipv4.parse(text);
+    if (a >= cidr.firstHost && a <= cidr.lastHost) seen.add(a);
+  }
+  return seen.size;
+}
+
+async function sweepErsatz(lab: Lab, ns: string, ifname: string, cidr: string, cli: string): Promise<Sweep> {
+  const r = await runNode(lab, ns, cli, ['scan', cidr, '--interface', ifname, ...ERSATZ_SCAN_ARGS], { timeoutMs: 180_000 });
+  check('ersatz scan', r);
+  const { summary } = lastJson<{ summary: { sent: number; answered: number; elapsedMs: number } }>('ersatz scan', r);
+  // Count the hosts printed rather than trusting the summary alone: both must agree for the figure to stand.
+  const printed = usable(Cidr.parse(cidr), r.stdout.split('\n').flatMap((l) => /^\{"ip":"([\d.]+)"/.exec(l)?.[1] ?? []));
+  if (printed !== summary.answered) throw new ToolError('ersatz scan', r.code, null, `summary says ${summary.answered} answered, ${printed} hosts printed`);
+  return { seconds: summary.elapsedMs / 1000, answered: printed, sent: summary.sent, wallS: r.wallMs / 1000, rssMiB: r.peakRssKiB / 1024 };
+}
+
+/** The same sweep through the API (openLink + scan$, the memory scenario's driver once): ersatz without its CLI. */
+async function sweepApi(lab: Lab, ns: string, ifname: string, cidr: string): Promise<Sweep> {
+  const { result, run } = await runDriver<{ sweeps: { sent: number; answered: number; elapsedMs: number }[] }>(
+    lab, ns, 'sweeps', ['--interface', ifname, '--cidr', cidr, '--sweeps', '1'], { timeoutMs: 180_000, nodeFlags: ['--expose-gc'] },
+  );
+  const s = result.sweeps[0]!;
+  return { seconds: s.elapsedMs / 1000, answered: s.answered, sent: s.sent, wallS: run.wallMs / 1000, rssMiB: run.peakRssKiB / 1024 };
+}
+
+async function sweepCap(lab: Lab, ns: string, ifname: string, cidr: string): Promise<Sweep> {
+  const r = await runNode(lab, ns, baseline('sweep.mjs'), ['--interface', ifname, '--cidr', cidr], { timeoutMs: 180_000 });
+  const j = lastJson<{ sent: number; answered: number; elapsedMs: number }>('sweep.mjs', check('sweep.mjs', r));
+  return { seconds: j.elapsedMs / 1000, answered: j.answered, sent: j.sent, wallS: r.wallMs / 1000, rssMiB: r.peakRssKiB / 1024 };
+}
+
+async function sweepArpScan(lab: Lab, ns: string, ifname: string, cidr: string, bin: string): Promise<Sweep> {
+  const r = check('arp-scan', await runTool(lab, ns, [bin, ...ARP_SCAN_ARGS, '-I', ifname, cidr], 180_000));
+  const run = parseArpScan(r.stdout);
+  if (!run) throw new ToolError('arp-scan', r.code, null, `no "hosts scanned in" line: ${r.stdout.slice(-200)}`);
+  return { seconds: run.seconds, answered: usable(Cidr.parse(cidr), run.answered), sent: run.hosts, wallS: r.wallMs / 1000 };
+}
+
+async function sweepScapy(lab: Lab, ns: string, ifname: string, cidr: string, python: string): Promise<Sweep> {
+  const r = check('scapy', await runTool(lab, ns, [python, baseline('scapy-sweep.py'), ifname, cidr, String(SCAPY_TIMEOUT_S)], 300_000));
+  const j = lastJson<{ sent: number; answeredUsable: number; elapsedS: number }>('scapy', r);
+  return { seconds: j.elapsedS, answered: j.answeredUsable, sent: j.sent, wallS: r.wallMs / 1000 };
+}
+
+async function run(ctx: BenchContext): Promise<Measurement[]> {
+  const peers = findPeers();
+  const series = new Map(SWEEPS.map((c) => [c, new Map(TOOLS.map((t) => [t, new ToolSeries()]))]));
+  const { lab, host } = responderLab('bscn', { cidr: LAB_CIDR });
+  try {
+    const { ns, ifname } = host;
+    let cli: string | undefined;
+    let noCli = '';
+    try {
+      cli = ersatzCli(ctx.root);
+    } catch (err) {
+      noCli = (err as Error).message;
+    }
+    for (let rep = 0; rep < ctx.reps; rep++) {
+      for (const cidr of SWEEPS) {
+        const s = series.get(cidr)!;
+        const go = async (tool: Tool, sweep: () => Promise<Sweep>): Promise<void> => {
+          const into = s.get(tool)!;
+          const got = await attempt(into.seconds, sweep);
+          if (got) into.record(got);
+          else into.fail(into.seconds.problems.at(-1)!);
+          ctx.log(`scan ${cidr}, rep ${rep + 1}/${ctx.reps}: ${tool}: ${got ? `${got.answered} answered in ${got.seconds.toFixed(3)} s (process ${got.wallS.toFixed(2)} s)` : into.seconds.problems.at(-1)}`);
+        };
+        if (cli) await go('ersatz', () => sweepErsatz(lab, ns, ifname, cidr, cli));
+        else s.get('ersatz')!.fail(noCli);
+        await go('api', () => sweepApi(lab, ns, ifname, cidr));
+        await go('cap', () => sweepCap(lab, ns, ifname, cidr));
+        if (typeof peers.arpScan === 'string') await go('arp-scan', () => sweepArpScan(lab, ns, ifname, cidr, peers.arpScan as string));
+        else s.get('arp-scan')!.fail(peers.arpScan.missing);
+        if (typeof peers.scapyPython === 'string') await go('scapy', () => sweepScapy(lab, ns, ifname, cidr, peers.scapyPython as string));
+        else s.get('scapy')!.fail(peers.scapyPython.missing);
+      }
+    }
+  } finally {
+    lab.destroy();
+  }
+  return SWEEPS.flatMap((cidr) => rows(cidr, series.get(cidr)!));
+}
+
+function rows(cidrText: string, s: Map<Tool, ToolSeries>): Measurement[] {
+  const cidr = Cidr.parse(cidrText);
+  const hosts = cidr.hostCount;
+  const size = `/${cidr.prefix}`;
+  const e = s.get('ersatz')!;
+  const get = (t: Exclude<Tool, 'ersatz'>) => s.get(t)!;
+  const peerRow = (pick: (t: ToolSeries) => Series): PeerFigure[] => PEERS.map((t) => pick(get(t)).peer(NAME[t]));
+  const notMeasured = e.seconds.samples.length ? undefined : `ersatz not measured: ${e.seconds.problems.join('; ') || 'no run'}`;
+  const whole = TOOLS
+    .filter((t) => s.get(t)!.wall.samples.length)
+    .map((t) => `${t} ${s.get(t)!.wall.value.toFixed(2)} s`)
+    .join(', ');
+  const rates = TOOLS
+    .filter((t) => s.get(t)!.rate.samples.length)
+    .map((t) => `${t} ${Math.round(s.get(t)!.rate.value).toLocaleString('en-US')}`)
+    .join(', ');
+  const last = cidr.prefix === 16;
+  const time: Measurement = {
+    scenario: 'scan',
+    what: `${size} sweep (${hosts} hosts): scan time`,
+    unit: 's',
+    better: 'lower',
+    ersatz: e.seconds.value,
+    samples: e.seconds.samples,
+    peers: peerRow((t) => t.seconds),
+    ...(last && {
+      target: {
+        text: '≥ 4× faster than arp-scan, no slower than the single-thread loop',
+        pass: judge([e.seconds.value, get('arp-scan').seconds.value, get('cap').seconds.value], () => e.seconds.value * 4 <= get('arp-scan').seconds.value && e.seconds.value <= get('cap').seconds.value),
+      },
+    }),
+    note: [notMeasured, whole && `whole process, spawn to exit: ${whole}`, rates && `requests/s: ${rates}`].filter(Boolean).join('; '),
+    plot: { chart: 'scan', x: hosts, label: 'ersatz scan --json (CLI)' },
+  };
+  const answered: Measurement = {
+    scenario: 'scan',
+    what: `${size} sweep: hosts answered of ${hosts}`,
+    unit: 'hosts',
+    better: 'higher',
+    ersatz: e.answered.value,
+    samples: e.answered.samples,
+    peers: peerRow((t) => t.answered),
+    ...(last && { target: { text: `${hosts}/${hosts}`, pass: judge([e.answered.value], () => e.answered.samples.every((n) => n === hosts)) } }),
+    ...(notMeasured && { note: notMeasured }),
+  };
+  const rss: Measurement = {
+    scenario: 'scan',
+    what: `peak RSS, ${size} sweep`,
+    unit: 'MiB',
+    better: 'lower',
+    ersatz: e.rss.value,
+    samples: e.rss.samples,
+    peers: [get('api').rss.peer(NAME.api), get('cap').rss.peer(NAME.cap)],
+  };
+  return [time, answered, rss];
+}
+
+export const scenario: Scenario = {
+  name: 'scan',
+  description: 'ARP sweeps of /24, /20, /16 in a namespace lab: ersatz scan vs arp-scan, scapy srp and a single-thread cap sweep',
+  run,
+};

@@ -1,0 +1,173 @@
+import { lastValueFrom, tap } from 'rxjs';
+import { ArpOp, Ipv4, type Mac } from '@ersatz/wire';
+import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
+import { arping$, arpingSource, type ArpingMode, type ArpingSummary } from '@ersatz/resolve';
+import { parseOptions } from '../index.js';
+import { Exit, UsageError, type ExitCode } from '../exit.js';
+import { intOption, ipArgument, numberOption } from '../options.js';
+import { fixed3, interruption, LineWriter, openSession, rttJson } from '../session.js';
+
+const HELP = `usage: ersatz arping TARGET [-c COUNT] [-w DEADLINE] [-i INTERVAL] [-f] [-b] [-D | -U | -A] [-s SRC] [-I IF] [-q]
+                     [--json] [--pcap OUT]
+
+Pings TARGET with ARP requests on the local link, as iputils arping does, and prints each reply with its
+round-trip time, then the counts and min/avg/max/std-dev. Times are in seconds and may be fractional.
+
+  -c COUNT          send COUNT probes, then wait one more interval (default: until Ctrl-C or the deadline)
+  -w DEADLINE       stop after DEADLINE seconds; with -c, stop as soon as COUNT replies came
+  -i INTERVAL       seconds between probes (default 1)
+  -f                stop at the first reply
+  -b                keep broadcasting (default: unicast to the MAC learned from the first reply)
+  -D                duplicate address detection (RFC 5227 probe, sender IP 0.0.0.0): stop at the first reply
+  -U                unsolicited ARP: announce TARGET (one of our addresses) with a gratuitous request
+  -A                like -U, with a gratuitous reply (an ARP announcement)
+  -s SRC            sender IP of the probes (default: the interface's address; 0.0.0.0 for -D; TARGET for -U/-A)
+  -I, --interface IF  send on IF (default: the interface the route to TARGET uses, or the one holding TARGET)
+  -q                print nothing
+      --json        print JSON Lines: {"ip","mac","rttMs","operation","broadcast"} per reply, then {"summary":{...}}
+      --pcap OUT    write every frame sent and received to OUT, a pcap file tcpdump -r reads
+  -h, --help        this text
+
+Exit codes (as iputils arping): 0 a reply came (-D: the address is free; -U/-A: always; -w with -c: COUNT replies
+came), 1 no reply (-D: the address is taken), 2 usage or environment error, 130 interrupted (after the summary).`;
+
+/** `ersatz arping TARGET ...`: iputils arping over our own frames. */
+export async function run(argv: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseOptions('arping', argv, {
+    allowPositionals: true,
+    options: {
+      count: { type: 'string', short: 'c' },
+      deadline: { type: 'string', short: 'w' },
+      interval: { type: 'string', short: 'i' },
+      first: { type: 'boolean', short: 'f', default: false },
+      broadcast: { type: 'boolean', short: 'b', default: false },
+      dad: { type: 'boolean', short: 'D', default: false },
+      unsolicited: { type: 'boolean', short: 'U', default: false },
+      advert: { type: 'boolean', short: 'A', default: false },
+      source: { type: 'string', short: 's' },
+      interface: { type: 'string', short: 'I' },
+      quiet: { type: 'boolean', short: 'q', default: false },
+      json: { type: 'boolean', default: false },
+      pcap: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return Exit.OK;
+  }
+  if (positionals.length > 1) throw new UsageError(`arping: unexpected argument ${JSON.stringify(positionals[1])}: run 'ersatz arping --help'`);
+  const target = ipArgument('arping', 'TARGET', positionals[0]);
+  const modes = (['dad', 'unsolicited', 'advert'] as const).filter((m) => values[m]);
+  if (modes.length > 1) throw new UsageError(`arping: -D, -U and -A exclude each other: pick one`);
+  const mode: ArpingMode = modes[0] ?? 'request';
+  const count = values.count === undefined ? undefined : intOption('arping', 'count', values.count, 1, 2 ** 31 - 1, 1);
+  const deadlineMs = numberOption('arping', 'deadline', values.deadline, 0, 2 ** 31 / 1000, 0) * 1000;
+  const intervalMs = numberOption('arping', 'interval', values.interval, 0.001, 3600, 1) * 1000;
+  const source = values.source === undefined ? undefined : ipArgument('arping', 'source (-s)', values.source);
+
+  const info = await interfaceFor(target, values.interface);
+  const out = new LineWriter();
+  const interrupt = interruption();
+  const session = await openSession('arping', info, { pcap: values.pcap });
+  try {
+    const link = session.link;
+    const options = { mode, ...(source === undefined ? {} : { source }) };
+    const spa = arpingSource(link, target, options);
+    const human = !values.json && !values.quiet;
+    if (human) out.line(`ARPING ${Ipv4.format(target)} from ${Ipv4.format(spa)} ${link.ifname}`);
+    let summary: ArpingSummary | undefined;
+    const run$ = arping$(link, target, {
+      ...options,
+      count,
+      deadlineMs,
+      intervalMs,
+      broadcastOnly: values.broadcast,
+      quitOnReply: values.first,
+      stop$: interrupt.stop$,
+    });
+    await lastValueFrom(
+      run$.pipe(
+        tap((e) => {
+          if (e.type === 'reply') {
+            const rttMs = Number(e.rttNs) / 1e6;
+            const operation = e.operation === ArpOp.Reply ? 'reply' : 'request';
+            if (values.json) out.line(JSON.stringify({ ip: Ipv4.format(e.ip), mac: e.mac, rttMs, operation, broadcast: e.broadcast }));
+            else if (human) {
+              // iputils names the reply's target when it is not our sender IP / our MAC.
+              const a = e.reply.arp;
+              const forIp = a.targetIp !== spa ? `for ${Ipv4.format(a.targetIp)} ` : '';
+              const forMac = a.targetMac !== link.mac ? `${forIp === '' ? 'for ' : ''}[${upper(a.targetMac)}]` : '';
+              out.line(`${e.broadcast ? 'Broadcast' : 'Unicast'} ${operation} from ${Ipv4.format(e.ip)} [${upper(e.mac)}] ${forIp}${forMac} ${fixed3(rttMs)}ms`);
+            }
+          } else if (e.type === 'done') summary = e.summary;
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    if (summary === undefined) return Exit.SOFTWARE; // arping$ always ends with a summary when it completes
+    const s = summary;
+    if (values.json) {
+      out.line(
+        JSON.stringify({
+          summary: {
+            ip: Ipv4.format(target),
+            source: Ipv4.format(spa),
+            interface: link.ifname,
+            mode,
+            sent: s.sent,
+            broadcasts: s.broadcasts,
+            received: s.received,
+            broadcastReplies: s.broadcastReplies,
+            requestReplies: s.requestReplies,
+            rtt: rttJson(s.rtt),
+            dad: s.dad,
+            elapsedMs: s.elapsedMs,
+            interrupted: interrupt.fired,
+          },
+        }),
+      );
+    } else if (human) {
+      out.line(`Sent ${s.sent} probes (${s.broadcasts} broadcast(s))`);
+      const detail = [s.requestReplies > 0 ? `${s.requestReplies} request(s)` : '', s.broadcastReplies > 0 ? `${s.broadcastReplies} broadcast(s)` : ''].filter((d) => d !== '');
+      out.line(`Received ${s.received} response(s)${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`);
+      if (s.rtt !== null) out.line(`rtt min/avg/max/std-dev = ${fixed3(s.rtt.minMs)}/${fixed3(s.rtt.avgMs)}/${fixed3(s.rtt.maxMs)}/${fixed3(s.rtt.stddevMs)} ms`);
+    }
+    return interrupt.fired ? Exit.INTERRUPTED : s.exitCode;
+  } finally {
+    out.flush();
+    interrupt.dispose();
+    await session.close();
+  }
+}
+
+// iputils prints hardware addresses in upper case.
+function upper(mac: Mac): string {
+  return mac.toUpperCase();
+}
+
+/**
+ * The interface to arp on for `target`: the one the route to it uses (or `ifname`). A target that is one of our own
+ * addresses (what -U and -A announce) has no route out, so on Linux it is the interface holding that address, or
+ * `ifname` with its address in the target's subnet. Throws the discovery errors (UnresolvableTargetError when
+ * neither way finds one).
+ */
+async function interfaceFor(target: Ipv4, ifname: string | undefined): Promise<InterfaceInfo> {
+  try {
+    return await discoverInterface({ ifname, target });
+  } catch (err) {
+    const local = (err as { name?: string; reason?: string }).name === 'UnresolvableTargetError' && (err as { reason?: string }).reason === 'local';
+    if (!local || process.platform !== 'linux') throw err;
+    const nl = await import('@ersatz/netlink');
+    const lk = ifname === undefined ? undefined : nl.checkArpCapable(nl.link(ifname));
+    const own = nl.addresses(lk?.index);
+    const mine = own.find((a) => a.address === target);
+    const holder = lk ?? (mine === undefined ? undefined : nl.link(mine.ifindex));
+    if (holder === undefined || holder.loopback) throw err;
+    nl.checkArpCapable(holder);
+    const onHolder = own.filter((a) => a.ifindex === holder.index);
+    const pick = onHolder.find((a) => a.address === target) ?? onHolder.find((a) => nl.sameSubnet(a.address, target, a.prefixLen)) ?? onHolder[0];
+    if (pick === undefined) throw new nl.NoIpv4AddressError(holder.name);
+    return { ifname: holder.name, ifindex: holder.index, mac: holder.mac!, ip: pick.address, prefixLen: pick.prefixLen, gateway: null, target };
+  }
+}

@@ -1,0 +1,109 @@
+import { lastValueFrom, tap } from 'rxjs';
+import { Ipv4 } from '@ersatz/wire';
+import { discoverInterface } from '@ersatz/api';
+import { ping$, type PingSummary } from '@ersatz/resolve';
+import { parseOptions } from '../index.js';
+import { Exit, UsageError, type ExitCode } from '../exit.js';
+import { intOption, ipArgument, numberOption } from '../options.js';
+import { fixed3, interruption, LineWriter, openSession, rttJson } from '../session.js';
+
+const HELP = `usage: ersatz ping TARGET [-c COUNT] [-i INTERVAL] [-w DEADLINE] [-W TIMEOUT] [-s SIZE] [-t TTL] [-I IF] [-q]
+                   [--json] [--pcap OUT]
+
+Sends ICMP echo requests built by ersatz in raw Ethernet frames, addressed to the next hop's MAC (the target on
+the local link, else the gateway the kernel would use), which ersatz resolves first with its own ARP query. Replies
+are matched by identifier and sequence number; output and statistics follow iputils ping. Times are in seconds
+and may be fractional.
+
+  -c COUNT          stop after COUNT replies; without -w, after COUNT requests and a last wait (default: until Ctrl-C)
+  -i INTERVAL       seconds between requests (default 1)
+  -w DEADLINE       stop after DEADLINE seconds, whatever is outstanding
+  -W TIMEOUT        after the last request, seconds to wait when no reply came at all (default 10)
+  -s SIZE           echo data bytes (default 56, at most 1472: one unfragmented Ethernet frame)
+  -t TTL            IPv4 time to live (default 64)
+  -I, --interface IF  send on IF (default: the interface the route to TARGET uses)
+  -q                print only the summary
+      --json        print JSON Lines: {"seq","ip","ttl","bytes","rttMs","dup"} per reply, then {"summary":{...}}
+      --pcap OUT    write every frame sent and received (ARP and ICMP) to OUT, a pcap file tcpdump -r reads
+  -h, --help        this text
+
+Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (or
+the next hop did not answer ARP), 2 usage or environment error, 130 interrupted (after printing the summary).`;
+
+/** `ersatz ping TARGET ...`: ICMP echo over our own frames, to the next hop's ARP-resolved MAC. */
+export async function run(argv: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseOptions('ping', argv, {
+    allowPositionals: true,
+    options: {
+      count: { type: 'string', short: 'c' },
+      interval: { type: 'string', short: 'i' },
+      deadline: { type: 'string', short: 'w' },
+      timeout: { type: 'string', short: 'W' },
+      size: { type: 'string', short: 's' },
+      ttl: { type: 'string', short: 't' },
+      interface: { type: 'string', short: 'I' },
+      quiet: { type: 'boolean', short: 'q', default: false },
+      json: { type: 'boolean', default: false },
+      pcap: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return Exit.OK;
+  }
+  if (positionals.length > 1) throw new UsageError(`ping: unexpected argument ${JSON.stringify(positionals[1])}: run 'ersatz ping --help'`);
+  const target = ipArgument('ping', 'TARGET', positionals[0]);
+  const count = values.count === undefined ? undefined : intOption('ping', 'count', values.count, 1, 2 ** 31 - 1, 1);
+  const intervalMs = numberOption('ping', 'interval', values.interval, 0.001, 3600, 1) * 1000;
+  const deadlineMs = numberOption('ping', 'deadline', values.deadline, 0, 2 ** 31 / 1000, 0) * 1000;
+  const timeoutMs = numberOption('ping', 'timeout', values.timeout, 0.001, 3600, 10) * 1000;
+  const payloadBytes = intOption('ping', 'size', values.size, 0, 1472, 56);
+  const ttl = intOption('ping', 'ttl', values.ttl, 1, 255, 64);
+
+  const info = await discoverInterface({ ifname: values.interface, target });
+  const out = new LineWriter();
+  const interrupt = interruption();
+  const session = await openSession('ping', info, { icmp: true, pcap: values.pcap });
+  try {
+    if (!values.json) out.line(`PING ${Ipv4.format(target)} (${Ipv4.format(target)}) ${payloadBytes}(${payloadBytes + 28}) bytes of data.`);
+    let summary: PingSummary | undefined;
+    const run$ = ping$(session.link, target, { count, intervalMs, deadlineMs, timeoutMs, payloadBytes, ttl, nextHop: info.target, stop$: interrupt.stop$ });
+    await lastValueFrom(
+      run$.pipe(
+        tap((e) => {
+          if (e.type === 'reply') {
+            const rttMs = Number(e.rttNs) / 1e6;
+            if (values.json) out.line(JSON.stringify({ seq: e.seq, ip: Ipv4.format(e.ip), ttl: e.ttl, bytes: e.bytes, rttMs, dup: e.dup }));
+            else if (!values.quiet) out.line(`${e.bytes} bytes from ${Ipv4.format(e.ip)}: icmp_seq=${e.seq} ttl=${e.ttl} time=${pingTime(rttMs)} ms${e.dup ? ' (DUP!)' : ''}`);
+          } else if (e.type === 'done') summary = e.summary;
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    if (summary === undefined) return Exit.SOFTWARE; // ping$ always ends with a summary when it completes
+    const s = summary;
+    if (values.json) {
+      out.line(JSON.stringify({ summary: { ip: Ipv4.format(target), nextHop: Ipv4.format(info.target), transmitted: s.transmitted, received: s.received, duplicates: s.duplicates, lossPercent: s.lossPercent, elapsedMs: s.elapsedMs, rtt: rttJson(s.rtt), interrupted: interrupt.fired } }));
+    } else {
+      out.line('');
+      out.line(`--- ${Ipv4.format(target)} ping statistics ---`);
+      const dups = s.duplicates > 0 ? `+${s.duplicates} duplicates, ` : '';
+      out.line(`${s.transmitted} packets transmitted, ${s.received} received, ${dups}${Number(s.lossPercent.toPrecision(6))}% packet loss, time ${Math.round(s.elapsedMs)}ms`);
+      if (s.rtt !== null) out.line(`rtt min/avg/max/mdev = ${fixed3(s.rtt.minMs)}/${fixed3(s.rtt.avgMs)}/${fixed3(s.rtt.maxMs)}/${fixed3(s.rtt.stddevMs)} ms`);
+    }
+    return interrupt.fired ? Exit.INTERRUPTED : s.exitCode;
+  } finally {
+    out.flush();
+    interrupt.dispose();
+    await session.close();
+  }
+}
+
+// iputils ping's time=: three significant digits or so (0.046, 1.23, 12.3, 123).
+function pingTime(ms: number): string {
+  if (ms >= 100) return ms.toFixed(0);
+  if (ms >= 10) return ms.toFixed(1);
+  if (ms >= 1) return ms.toFixed(2);
+  return ms.toFixed(3);
+}

@@ -1,0 +1,242 @@
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import { lastValueFrom, tap } from 'rxjs';
+import { Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
+import { discoverInterface, type InterfaceInfo, type Link } from '@ersatz/api';
+import { scan$, type ScanSummary } from '@ersatz/resolve';
+import { LOCALLY_ADMINISTERED, loadVendorData, vendorOf } from '@ersatz/vendor';
+import { Progress } from '@ersatz/progress';
+import { parseOptions } from '../index.js';
+import { Exit, UsageError, type ExitCode } from '../exit.js';
+import { intOption, numberOption } from '../options.js';
+import { interruption, LineWriter, openSession } from '../session.js';
+
+const HELP = `usage: ersatz scan CIDR|RANGE... | --file F [--interface IF] [--rate PPS | --bandwidth BPS] [--tries N]
+                   [--timeout MS] [--backoff F] [--random [--seed N]] [--json] [--pcap OUT]
+
+Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
+prints each host once, as soon as it answers: IP, MAC, vendor (IEEE OUI registry) and round-trip time. Another MAC
+answering for a host already seen is printed again, marked DUP (an address conflict, or a proxy).
+
+Targets: a.b.c.d/N, a.b.c.d:netmask, start-end (inclusive) or single addresses, several separated by spaces or
+commas; a network's first and last addresses are skipped up to /30.
+
+  -I, --interface IF   send on IF (default: the interface whose subnet holds the targets)
+  -f, --file F         read targets from F (one or more per line, # comments; - for stdin), with or instead of the arguments
+      --rate PPS       requests per second
+  -B, --bandwidth BPS  outgoing bits per second, K/M/G suffixes allowed (default 256000, as arp-scan: 500 requests/s)
+      --tries N        requests per host at most (default 2)
+  -t, --timeout MS     wait for a host's first reply MS before asking again (default 500)
+      --backoff F      each later wait is the previous one times F (default 1.5)
+      --random         visit the targets in random order; --seed N makes the order repeatable
+      --json           print JSON Lines: {"ip","mac","vendor","rttMs","dup"} per answer, then {"summary":{...}}
+      --pcap OUT       write every frame sent and received to OUT, a pcap file tcpdump -r reads
+  -h, --help           this text
+
+A progress line is drawn on stderr while the results go to a terminal (never with --json or into a pipe). Ctrl-C
+stops the sweep and prints the summary of what was found.
+Exit codes: 0 at least one host answered, 1 none did, 2 usage or environment error, 130 interrupted.`;
+
+/** `ersatz scan ...`: an arp-scan style sweep. */
+export async function run(argv: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseOptions('scan', argv, {
+    allowPositionals: true,
+    options: {
+      interface: { type: 'string', short: 'I' },
+      file: { type: 'string', short: 'f' },
+      rate: { type: 'string' },
+      bandwidth: { type: 'string', short: 'B' },
+      tries: { type: 'string' },
+      timeout: { type: 'string', short: 't' },
+      backoff: { type: 'string' },
+      random: { type: 'boolean', default: false },
+      seed: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      pcap: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return Exit.OK;
+  }
+  if (values.rate !== undefined && values.bandwidth !== undefined) throw new UsageError(`scan: --rate and --bandwidth both set the pace: give one`);
+  const ratePps = values.rate === undefined ? undefined : numberOption('scan', 'rate', values.rate, 0.001, 10_000_000, 0);
+  const bandwidthBps = values.bandwidth === undefined ? undefined : bandwidth(values.bandwidth);
+  const tries = intOption('scan', 'tries', values.tries, 1, 100, 2);
+  const timeoutMs = intOption('scan', 'timeout', values.timeout, 1, 600_000, 500);
+  const backoff = numberOption('scan', 'backoff', values.backoff, 0.01, 100, 1.5);
+  if (values.seed !== undefined && !values.random) throw new UsageError(`scan: --seed orders a --random sweep: add --random`);
+  const seed = values.seed === undefined ? undefined : intOption('scan', 'seed', values.seed, 0, 0xffff_ffff, 0);
+  const targets = await readTargets(positionals, values.file);
+
+  const info = await scanInterface(targets, values.interface);
+  const vendor = vendorLookup();
+  let progress: Progress | undefined;
+  // The progress line (stderr) and the results (stdout) share the terminal: the line steps aside for each write.
+  const out = new LineWriter(() => progress?.clear());
+  const interrupt = interruption();
+  const session = await openSession('scan', info, { pcap: values.pcap });
+  try {
+    const link = session.link;
+    const pace = ratePps !== undefined ? `${ratePps} requests/s` : `${bandwidthBps ?? 256_000} bit/s`;
+    if (!values.json) out.line(`Interface: ${link.ifname}, MAC: ${link.mac}, IPv4: ${Ipv4.format(link.ip)}: scanning ${targets.size} hosts at ${pace}`);
+    out.flush();
+    // Only for a person watching: not with --json, nor when the results go down a pipe (stderr may still be a tty).
+    const bar = (progress = new Progress({ total: targets.size, enabled: !values.json && process.stdout.isTTY === true }));
+    // arp-scan's "(DUP: n)": the how-many-th MAC this is for the IP; only IPs with several MACs are remembered.
+    const macsPerIp = new Map<Ipv4, number>();
+    let summary: ScanSummary | undefined;
+    const sweep$ = scan$(link, targets, {
+      ...(ratePps === undefined ? {} : { ratePps }),
+      ...(bandwidthBps === undefined ? {} : { bandwidthBps }),
+      tries,
+      timeoutMs,
+      backoff,
+      random: values.random,
+      ...(seed === undefined ? {} : { seed }),
+      progressMs: bar.active ? 100 : 0,
+      stop$: interrupt.stop$,
+    });
+    await lastValueFrom(
+      sweep$.pipe(
+        tap((e) => {
+          if (e.type === 'progress') bar.update(e.hosts - e.outstanding);
+          else if (e.type === 'host') {
+            const rttMs = Number(e.rttNs) / 1e6;
+            const name = vendor(e.mac);
+            const nth = e.dup ? (macsPerIp.get(e.ip) ?? 1) + 1 : 1;
+            if (e.dup) macsPerIp.set(e.ip, nth);
+            const proxy = e.ethSrc !== e.mac;
+            if (values.json) {
+              out.line(JSON.stringify({ ip: Ipv4.format(e.ip), mac: e.mac, vendor: name, rttMs, dup: e.dup, ...(proxy && { ethSrc: e.ethSrc }) }));
+            } else {
+              const shown = name === null ? '(Unknown)' : name === LOCALLY_ADMINISTERED ? '(Unknown: locally administered)' : name;
+              out.line(`${Ipv4.format(e.ip).padEnd(15)}  ${e.mac}  ${shown}  ${rttMs.toFixed(3)} ms${proxy ? `  (from ${e.ethSrc})` : ''}${e.dup ? `  (DUP: ${nth})` : ''}`);
+            }
+          } else summary = e.summary;
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    bar.stop();
+    if (summary === undefined) return Exit.SOFTWARE; // scan$ always ends with a summary when it completes
+    const s = summary;
+    const drops = await dropCounters(link);
+    if (values.json) {
+      out.line(JSON.stringify({ summary: { hosts: s.hosts, sent: s.sent, answered: s.answered, duplicates: s.duplicates, elapsedMs: s.elapsedMs, drops, interrupted: interrupt.fired } }));
+    } else {
+      const rate = s.elapsedMs > 0 ? Math.round((s.hosts * 1000) / s.elapsedMs) : s.hosts;
+      const counts = drops === null ? [] : Object.entries(drops).filter(([, n]) => n !== 0);
+      const lost = drops === null ? 'drop counters unavailable' : counts.length === 0 ? 'no frames dropped' : `dropped: ${counts.map(([k, n]) => `${k} ${n ?? 'unknown'}`).join(', ')}`;
+      out.line(
+        `${interrupt.fired ? 'Interrupted: ' : ''}${s.hosts} hosts scanned in ${(s.elapsedMs / 1000).toFixed(3)} s (${rate} hosts/s): ` +
+          `${s.answered} responded, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'}; ${s.sent} requests sent; ${lost}`,
+      );
+    }
+    return interrupt.fired ? Exit.INTERRUPTED : s.answered > 0 ? Exit.OK : Exit.NO_REPLY;
+  } finally {
+    progress?.stop();
+    out.flush();
+    interrupt.dispose();
+    await session.close();
+  }
+}
+
+/** `--bandwidth`: bits per second, with arp-scan's K and M suffixes (and G). Throws UsageError. */
+function bandwidth(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(text.trim());
+  const bps = m === null ? NaN : Number(m[1]) * { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  if (!(bps >= 1 && bps <= 1e11)) throw new UsageError(`scan: --bandwidth takes bits per second like 256000, 512K or 10M, not ${JSON.stringify(text)}`);
+  return bps;
+}
+
+/** The positional target specs plus those in `file` (`-`: stdin), as one set. Throws UsageError, AddressParseError. */
+async function readTargets(specs: readonly string[], file: string | undefined): Promise<TargetSet> {
+  const parts = [...specs];
+  if (file !== undefined) {
+    let content: string;
+    try {
+      content = file === '-' ? await text(process.stdin) : await readFile(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`scan: --file: cannot read ${JSON.stringify(file)}: ${(err as Error).message}`);
+    }
+    for (const line of content.split('\n')) parts.push(line.replace(/#.*/, ''));
+  }
+  const spec = parts.join(' ').trim();
+  if (spec === '') {
+    throw new UsageError(file === undefined ? `scan: no targets: give a network like 192.0.2.0/24, a range, or --file F` : `scan: --file ${JSON.stringify(file)} holds no targets`);
+  }
+  return parseTargets(spec);
+}
+
+// Our own address is usually the first host of our subnet; the next ones are not.
+const DISCOVERY_CANDIDATES = 4;
+
+/**
+ * The interface to sweep on: `ifname`, or the one whose subnet holds the targets (the route to the first host that
+ * is not one of our own addresses). Throws UsageError when that route goes through a gateway (ARP reaches only the
+ * local link) and no interface was named, and the discovery errors.
+ */
+async function scanInterface(targets: TargetSet, ifname: string | undefined): Promise<InterfaceInfo> {
+  let lastErr: unknown;
+  for (let i = 0; i < Math.min(targets.size, DISCOVERY_CANDIDATES); i++) {
+    const target = targets.at(i);
+    let info: InterfaceInfo;
+    try {
+      info = await discoverInterface({ ifname, target });
+    } catch (err) {
+      const e = err as { name?: string; reason?: string };
+      if (e.name === 'UnresolvableTargetError' && e.reason === 'local') {
+        lastErr = err;
+        continue;
+      }
+      throw err;
+    }
+    if (info.gateway !== null && ifname === undefined) {
+      throw new UsageError(
+        `scan: ${Ipv4.format(target)} is not on a directly connected subnet (the route goes through ${Ipv4.format(info.gateway)} on ${info.ifname}): ` +
+          `ARP reaches only the local link; pass --interface IF to sweep on IF anyway`,
+      );
+    }
+    return info;
+  }
+  throw lastErr;
+}
+
+/**
+ * MAC → vendor name, with the registry loaded now so the sweep never stalls on it. When it cannot be loaded, one
+ * warning on stderr and every vendor is null (the sweep itself does not need it).
+ */
+function vendorLookup(): (mac: Mac) => string | null {
+  try {
+    loadVendorData();
+    return vendorOf;
+  } catch (err) {
+    process.stderr.write(`ersatz: scan: vendor names unavailable: ${(err as Error).message}\n`);
+    return () => null;
+  }
+}
+
+type PipelineStats = Awaited<ReturnType<Link['stats']>>;
+
+/**
+ * Frames lost on the way, by where: `kernel` (libpcap's buffer or the interface), `rxRing` (capture to decode),
+ * `eventsRing` and `framesRing` (decode to the main thread), `send` (refused by the tx ring or the kernel). A stage
+ * whose worker could not answer is null; the whole is null when the statistics cannot be read.
+ */
+async function dropCounters(link: Link): Promise<Record<string, number | null> | null> {
+  let s: PipelineStats;
+  try {
+    s = await link.stats();
+  } catch {
+    return null;
+  }
+  return {
+    kernel: s.capture === null ? null : s.capture.pcap.dropped + s.capture.pcap.ifDropped,
+    rxRing: s.capture?.ringDropped ?? null,
+    eventsRing: s.decode?.eventsDropped ?? null,
+    framesRing: s.decode?.framesDropped ?? null,
+    send: s.main.sendRefused + (s.transmit?.failed ?? 0),
+  };
+}

@@ -1,0 +1,137 @@
+// What the scan, arping and ping commands share: an open link with optional pcap recording, Ctrl-C as a stop$
+// signal, batched stdout lines and the number formats of iputils.
+import { fromEvent, lastValueFrom, race, ReplaySubject, share, startWith, switchMap, take, tap, timer, type Observable } from 'rxjs';
+import { openLink, type InterfaceInfo, type Link } from '@ersatz/api';
+import { PcapWriter } from '@ersatz/pcap';
+import type { RttStats } from '@ersatz/resolve';
+import { UsageError } from './exit.js';
+/** `n` with three decimals, as ping and arping print milliseconds. */
+export function fixed3(n: number): string {
+  return n.toFixed(3);
+}
+
+/** RTT statistics as the JSON summaries print them (ms), or null before any reply. */
+export function rttJson(rtt: RttStats | null): { minMs: number; avgMs: number; maxMs: number; stddevMs: number } | null {
+  return rtt === null ? null : { minMs: rtt.minMs, avgMs: rtt.avgMs, maxMs: rtt.maxMs, stddevMs: rtt.stddevMs };
+}
+
+/**
+ * Lines for stdout, gathered while the event loop is busy and written together once it turns: a sweep answering
+ * thousands of hosts a second makes one write per batch of replies instead of one per host, and every line still
+ * appears as soon as the batch that produced it has been handled.
+ */
+export class LineWriter {
+  #pending: string[] = [];
+  #scheduled: NodeJS.Immediate | undefined;
+
+  /** `beforeWrite` runs right before each write: a progress line on the same terminal erases itself there. */
+  constructor(private readonly beforeWrite?: () => void) {}
+
+  line(text: string): void {
+    this.#pending.push(text);
+    this.#scheduled ??= setImmediate(() => this.flush());
+  }
+
+  /** Writes what is pending now (call before exiting). */
+  flush(): void {
+    clearImmediate(this.#scheduled);
+    this.#scheduled = undefined;
+    if (this.#pending.length === 0) return;
+    const text = `${this.#pending.join('\n')}\n`;
+    this.#pending = [];
+    this.beforeWrite?.();
+    process.stdout.write(text);
+  }
+}
+
+/**
+ * SIGINT as an observable the coordinator's `stop$` takes: while it is subscribed, Ctrl-C ends the run with its
+ * summary instead of killing the process; `fired` tells afterwards. `dispose()` restores the default.
+ */
+export function interruption(): { readonly stop$: Observable<unknown>; readonly fired: boolean; dispose(): void } {
+  let fired = false;
+  // Listening from now on and replayed, so a SIGINT before the run subscribes (during discovery, say) still stops it
+  // at once. After the first one the listener is gone: a second Ctrl-C kills the process as usual.
+  const stop$ = fromEvent(process, 'SIGINT').pipe(
+    take(1),
+    tap(() => (fired = true)),
+    share({ connector: () => new ReplaySubject(1), resetOnComplete: false, resetOnRefCountZero: false }),
+  );
+  const keep = stop$.subscribe();
+  return {
+    stop$,
+    get fired() {
+      return fired;
+    },
+    dispose: () => keep.unsubscribe(),
+  };
+}
+
+/** An open link, and with `--pcap OUT` the recording of every frame it sees. */
+export interface Session {
+  readonly link: Link;
+  /** Finishes the recording (once the capture has gone quiet) and closes the link. Throws UsageError when the pcap file could not be written. */
+  close(): Promise<void>;
+}
+
+// How long the capture must stay quiet before the pcap file is closed, and the most we wait for that: the last
+// frames (our own final probe on its way out, a late reply) are still crossing the pipeline when a run ends.
+const PCAP_QUIET_MS = 50;
+const PCAP_SETTLE_MAX_MS = 1000;
+
+/**
+ * Opens the link for `info` (ICMP decoding when asked) and, when `pcap` is given, a classic pcap file recording every
+ * frame the capture sees, ours included, with wall-clock timestamps. The file is created first, so a bad path fails
+ * before anything is sent. Throws UsageError when the file cannot be created, and what openLink throws.
+ */
+export async function openSession(command: string, info: InterfaceInfo, opts: { icmp?: boolean; pcap?: string | undefined }): Promise<Session> {
+  let writer: PcapWriter | null = null;
+  if (opts.pcap !== undefined) {
+    try {
+      writer = await PcapWriter.open(opts.pcap);
+    } catch (err) {
+      throw new UsageError(`${command}: --pcap: cannot create ${JSON.stringify(opts.pcap)}: ${(err as Error).message}: pass a writable path`);
+    }
+  }
+  let link: Link;
+  try {
+    link = await openLink(info, { icmp: opts.icmp ?? false, keepFrames: writer !== null });
+  } catch (err) {
+    await writer?.close();
+    throw err;
+  }
+  let failure: Error | null = null;
+  const recording =
+    writer === null
+      ? null
+      : link.frames$.pipe(
+          tap((f) => {
+            if (failure !== null) return;
+            try {
+              writer.write(link.wallClockNs(f.tsNs), f.bytes);
+            } catch (err) {
+              failure = err as Error; // reported at close; the run itself goes on
+            }
+          }),
+          share(),
+        );
+  const sub = recording?.subscribe();
+  return {
+    link,
+    async close() {
+      try {
+        // Wait until the capture has been quiet for PCAP_QUIET_MS (each frame restarts the wait), at most
+        // PCAP_SETTLE_MAX_MS, so the last frames make the file.
+        if (recording !== null) await lastValueFrom(race(recording.pipe(startWith(null), switchMap(() => timer(PCAP_QUIET_MS))), timer(PCAP_SETTLE_MAX_MS)).pipe(take(1)));
+        sub?.unsubscribe();
+        await writer?.close();
+      } catch (err) {
+        failure ??= err as Error;
+      } finally {
+        sub?.unsubscribe();
+        await link.close();
+      }
+      if (failure !== null) throw new UsageError(`${command}: --pcap: cannot write ${JSON.stringify(opts.pcap)}: ${(failure as Error).message}`);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/** Base of every error this package throws: catch `PipelineError` to catch them all. Facts live in fields. */
+export class PipelineError extends Error {
+  override name = 'PipelineError';
+}
+
+export type Stage = 'capture' | 'decode' | 'transmit';
+
+/** A worker thread ended while a call to it was outstanding: `capture worker exited (code 1) during open`. */
+export class WorkerExitError extends PipelineError {
+  override name = 'WorkerExitError';
+  constructor(
+    readonly stage: Stage,
+    readonly exitCode: number,
+    readonly operation: string,
+    /** The uncaught error that ended the thread, when one did. */
+    readonly crash?: string,
+  ) {
+    super(`${stage} worker exited (code ${exitCode}${crash ? `: ${crash}` : ''}) during ${operation}`);
+  }
+}
+
+/** A worker did not answer a control call in time (it is stuck: the pipeline terminates it). */
+export class WorkerTimeoutError extends PipelineError {
+  override name = 'WorkerTimeoutError';
+  constructor(
+    readonly stage: Stage,
+    readonly operation: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${stage} worker did not answer ${operation} within ${timeoutMs} ms`);
+  }
+}
+
+/** A worker kept dying: the pipeline gave up restarting it and stopped. */
+export class WorkerCrashLoopError extends PipelineError {
+  override name = 'WorkerCrashLoopError';
+  constructor(
+    readonly stage: Stage,
+    readonly restarts: number,
+    readonly windowMs: number,
+    readonly lastReason: string,
+  ) {
+    super(`${stage} worker died ${restarts} times within ${windowMs / 1000} s (last: ${lastReason}); the pipeline stopped`);
+  }
+}
+
+/** An option outside its range: `pipeline: rxRingBytes must be a power of two from 4096 to 1073741824, got 5000`. */
+export class PipelineOptionError extends PipelineError {
+  override name = 'PipelineOptionError';
+  constructor(
+    readonly option: string,
+    readonly expected: string,
+    readonly value: unknown,
+  ) {
+    super(`pipeline: ${option} must be ${expected}, got ${String(value)}`);
+  }
+}

@@ -1,0 +1,517 @@
+import { Subject, type Observable } from 'rxjs';
+import { RingReader, RingWriter, closeRing, createRing, ringStats, type RingHandle, type RingStats } from '@ersatz/ring';
+import { CaptureError, newHandleSlot, spawnCapture, type CaptureApi, type CaptureOptions, type CaptureStats, type LinkInfo } from '@ersatz/capture-worker';
+import { readEvent, spawnDecode, type DecodeApi, type DecodeStats, type PipelineEvent } from '@ersatz/decode-worker';
+import { TransmitError, newSocketSlot, spawnTransmit, type TransmitApi, type TransmitInfo, type TransmitStats } from '@ersatz/transmit-worker';
+import { PipelineError, PipelineOptionError, WorkerCrashLoopError, type Stage } from './error.js';
+import { Thread } from './thread.js';
+
+/** Options for Pipeline.open: one object, every field but `ifname` defaulted. */
+export interface PipelineOptions {
+  /** The interface: captured on and sent on. */
+  readonly ifname: string;
+  /** BPF capture filter (pcap-filter(7)). Default `arp`; `arp or icmp` for ping. */
+  readonly filter?: string;
+  /** Also deliver every raw frame on frames$ (for --pcap). Default false. */
+  readonly keepFrames?: boolean;
+  /** Captured frames, capture → decode. Default 8 MiB (~100 000 ARP frames). */
+  readonly rxRingBytes?: number;
+  /** Decoded events, decode → main thread. Default 4 MiB (~75 000 events). */
+  readonly eventsRingBytes?: number;
+  /** Raw frames, decode → main thread, with keepFrames. Default 8 MiB. */
+  readonly framesRingBytes?: number;
+  /** Frames to send, main thread → transmit. Default 4 MiB (~50 000 ARP requests queued). */
+  readonly txRingBytes?: number;
+  /** The kernel's capture buffer (see CaptureOptions.bufferBytes). Default 32 MiB. */
+  readonly captureBufferBytes?: number;
+  /** Bytes kept per captured frame (see CaptureOptions.snaplen). Default 128 with the `arp` filter, else MTU + 26. */
+  readonly snaplen?: number;
+  /** Promiscuous capture. Default true. */
+  readonly promiscuous?: boolean;
+}
+
+/** A raw frame as captured (frames$, with keepFrames). `bytes` is the pipeline's own copy. */
+export interface CapturedFrame {
+  readonly tsNs: bigint;
+  readonly bytes: Uint8Array;
+}
+
+export interface PipelineStats {
+  /** Each worker's own counters; null when it could not answer (dead, restarting). */
+  readonly capture: CaptureStats | null;
+  readonly decode: DecodeStats | null;
+  readonly transmit: TransmitStats | null;
+  /** The rings in use now (a restart replaces the rings of the stage it restarts, and their counters start over). */
+  readonly rings: { readonly rx: RingStats; readonly events: RingStats; readonly frames: RingStats | null; readonly tx: RingStats };
+  /** Worker restarts so far. */
+  readonly restarts: Readonly<Record<Stage, number>>;
+  /** The main thread's side. */
+  readonly main: {
+    /** Events delivered on events$. */
+    readonly events: number;
+    /** Frames delivered on frames$. */
+    readonly frames: number;
+    /** Frames send()/sendBatch() could not queue (tx ring full or pipeline closed). */
+    readonly sendRefused: number;
+  };
+  /** The latest warnings (also on warnings$), oldest first, at most 20. */
+  readonly warnings: readonly string[];
+}
+
+const DEFAULTS = { rxRingBytes: 8 << 20, eventsRingBytes: 4 << 20, framesRingBytes: 8 << 20, txRingBytes: 4 << 20 } as const;
+/** Frames the main thread handles before giving the event loop a turn. */
+const MAIN_BATCH = 4096;
+const IDLE_WAIT_MS = 1000;
+/** More restarts of one stage than this within CRASH_WINDOW_MS is a crash loop: the pipeline stops. */
+const MAX_RESTARTS = 5;
+const CRASH_WINDOW_MS = 30_000;
+/** Reopen attempts after the interface went down or away: this backoff, capped at its last value, until close. */
+const REOPEN_BACKOFF_MS = [250, 500, 1000, 2000, 5000] as const;
+const MAX_WARNINGS = 20;
+
+/**
+ * The live capture → decode → transmit pipeline on one interface: three worker threads joined by SharedArrayBuffer
+ * rings, supervised from the main thread.
+ *
+ *   capture worker (libpcap via koffi) ─rx ring→ decode worker (@ersatz/wire) ─events ring→ main thread: events$
+ *                                                                             ─frames ring→ main thread: frames$
+ *   main thread: send() ─tx ring→ transmit worker (AF_PACKET, sendmmsg, pacing) → wire
+ *
+ * The main thread only reads and writes rings (waitAsync, never blocking) and makes control calls (comlink). A worker
+ * that dies is restarted with fresh rings for the links it owned (a ring's reader and writer are claimed once);
+ * frames in flight at that moment are lost, queries are the coordinator's to resend.
+ *
+ * Why no piscina here: a pool fits stateless jobs whose cost dwarfs a postMessage (piscina's own guidance). Every
+ * stage of this live path is the opposite: capture owns one socket, transmit owns one socket and an ordered, paced
+ * queue, and decoding one frame (~1 µs) costs less than handing it to a pool thread (~10–50 µs per message), besides
+ * losing the order events must keep. The pool belongs to offline batch work, the `decode` command's pcap import.
+ */
+export class Pipeline {
+  readonly #opts: Required<Pick<PipelineOptions, 'ifname' | 'keepFrames' | 'rxRingBytes' | 'eventsRingBytes' | 'framesRingBytes' | 'txRingBytes'>>;
+  readonly #captureOpts: CaptureOptions;
+  #rx: RingHandle;
+  #events: RingHandle;
+  #frames: RingHandle | undefined;
+  #tx: RingHandle;
+  #txWriter: RingWriter;
+  #eventsReader: RingReader;
+  #framesReader: RingReader | undefined;
+  #capture!: Thread<CaptureApi>;
+  #decode!: Thread<DecodeApi>;
+  #transmit!: Thread<TransmitApi>;
+  #link!: LinkInfo;
+  #transmitInfo!: TransmitInfo;
+  #state: 'opening' | 'open' | 'closing' | 'closed' = 'opening';
+  /** Restarts and reopens run one at a time, in order: each swaps rings the others read. */
+  #supervision: Promise<void> = Promise.resolve();
+  readonly #restarts: Record<Stage, number> = { capture: 0, decode: 0, transmit: 0 };
+  readonly #crashTimes: Record<Stage, number[]> = { capture: [], decode: [], transmit: [] };
+  readonly #reopenTimers = new Set<NodeJS.Timeout>();
+  /** Where the capture/transmit workers record their OS handles, so a successor closes what a dead one held. */
+  readonly #captureSlot = newHandleSlot();
+  readonly #transmitSlot = newSocketSlot();
+  readonly #reopenAttempts: Record<'capture' | 'transmit', number> = { capture: 0, transmit: 0 };
+  readonly #events$ = new Subject<PipelineEvent>();
+  readonly #frames$ = new Subject<CapturedFrame>();
+  readonly #warnings$ = new Subject<string>();
+  readonly #warnings: string[] = [];
+  #eventCount = 0;
+  #frameCount = 0;
+  #sendRefused = 0;
+  #loops: Promise<void>[] = [];
+  #closed: Promise<void> | undefined;
+
+  /** Hot: every ARP frame and ICMP echo decoded, in capture order. Completes on close; errors if a stage crash-loops. */
+  readonly events$: Observable<PipelineEvent> = this.#events$.asObservable();
+  /** Hot: every raw captured frame (only with keepFrames). Completes on close. */
+  readonly frames$: Observable<CapturedFrame> = this.#frames$.asObservable();
+  /** Hot: restarts and incidents as one-line texts (`capture worker died (...); restarted`). Completes on close. */
+  readonly warnings$: Observable<string> = this.#warnings$.asObservable();
+
+  private constructor(o: PipelineOptions) {
+    const opts = {
+      ifname: o.ifname,
+      keepFrames: o.keepFrames ?? false,
+      rxRingBytes: o.rxRingBytes ?? DEFAULTS.rxRingBytes,
+      eventsRingBytes: o.eventsRingBytes ?? DEFAULTS.eventsRingBytes,
+      framesRingBytes: o.framesRingBytes ?? DEFAULTS.framesRingBytes,
+      txRingBytes: o.txRingBytes ?? DEFAULTS.txRingBytes,
+    };
+    if (typeof opts.ifname !== 'string' || opts.ifname === '') throw new PipelineOptionError('ifname', 'an interface name', o.ifname);
+    this.#opts = opts;
+    this.#captureOpts = {
+      ifname: o.ifname,
+      ...(o.filter !== undefined ? { filter: o.filter } : {}),
+      ...(o.captureBufferBytes !== undefined ? { bufferBytes: o.captureBufferBytes } : {}),
+      ...(o.snaplen !== undefined ? { snaplen: o.snaplen } : {}),
+      ...(o.promiscuous !== undefined ? { promiscuous: o.promiscuous } : {}),
+    };
+    // createRing throws RingSizeError (a RingError: user-facing) for a size that is not a power of two in range.
+    this.#rx = createRing(opts.rxRingBytes);
+    this.#events = createRing(opts.eventsRingBytes);
+    this.#frames = opts.keepFrames ? createRing(opts.framesRingBytes) : undefined;
+    this.#tx = createRing(opts.txRingBytes);
+    this.#txWriter = new RingWriter(this.#tx);
+    this.#eventsReader = new RingReader(this.#events);
+    this.#framesReader = this.#frames ? new RingReader(this.#frames) : undefined;
+  }
+
+  /**
+   * Spawns the three workers on `opts.ifname`, opens capture and transmit, and starts delivering events.
+   * Returns the open pipeline. Rejects with CaptureError (EPERM, ENODEV, ENETDOWN, EINVAL for a bad filter, ...)
+   * or TransmitError (EPERM, ENODEV, ...) rebuilt from the worker, RingSizeError for a ring size, PipelineError;
+   * nothing is left running when it rejects.
+   */
+  static async open(opts: PipelineOptions): Promise<Pipeline> {
+    const p = new Pipeline(opts);
+    try {
+      await p.#start();
+      return p;
+    } catch (err) {
+      await p.close();
+      throw err;
+    }
+  }
+
+  /** The monotonic clock every timestamp uses (capture tsNs, send's notBeforeNs): `process.hrtime.bigint()`. */
+  static now(): bigint {
+    return process.hrtime.bigint();
+  }
+
+  /** What the capture opened (snaplen, buffer, filter). */
+  get link(): LinkInfo {
+    return this.#link;
+  }
+
+  /** What the transmit worker opened (ifindex, batch size). */
+  get transmitInfo(): TransmitInfo {
+    return this.#transmitInfo;
+  }
+
+  /**
+   * Queues one frame (copied) for the transmit worker. `notBeforeNs`: do not send before this `Pipeline.now()`
+   * time (0 = now). Returns false when it was not queued: the tx ring is full or the pipeline is closed (counted in
+   * stats().main.sendRefused). Throws RingArgumentError for a frame that is not a Uint8Array or a negative time.
+   */
+  send(frame: Uint8Array, notBeforeNs: bigint = 0n): boolean {
+    if (this.#state !== 'open' && this.#state !== 'opening') {
+      this.#sendRefused++;
+      return false;
+    }
+    const ok = this.#txWriter.tryPush(frame, notBeforeNs);
+    if (!ok) this.#sendRefused++;
+    return ok;
+  }
+
+  /**
+   * Queues frames in order until one does not fit. `notBeforeNs`: one time for all or one per frame. Returns how
+   * many were queued (a prefix); the rest count in stats().main.sendRefused.
+   */
+  sendBatch(frames: readonly Uint8Array[], notBeforeNs?: bigint | readonly bigint[]): number {
+    if (this.#state !== 'open' && this.#state !== 'opening') {
+      this.#sendRefused += frames.length;
+      return 0;
+    }
+    const n = this.#txWriter.pushBatch(frames, notBeforeNs);
+    this.#sendRefused += frames.length - n;
+    return n;
+  }
+
+  /** Every counter in one snapshot: per worker, per ring, restarts, the main thread's. Never rejects. */
+  async stats(): Promise<PipelineStats> {
+    const ask = <A, T>(t: Thread<A> | undefined, fn: (api: Thread<A>['api']) => Promise<T>): Promise<T | null> =>
+      t && t.alive ? t.call('stats', fn, 2000).catch(() => null) : Promise.resolve(null);
+    const [capture, decode, transmit] = await Promise.all([
+      ask(this.#capture, (a) => a.stats()),
+      ask(this.#decode, (a) => a.stats()),
+      ask(this.#transmit, (a) => a.stats()),
+    ]);
+    return {
+      capture,
+      decode,
+      transmit,
+      rings: { rx: ringStats(this.#rx), events: ringStats(this.#events), frames: this.#frames ? ringStats(this.#frames) : null, tx: ringStats(this.#tx) },
+      restarts: { ...this.#restarts },
+      main: { events: this.#eventCount, frames: this.#frameCount, sendRefused: this.#sendRefused },
+      warnings: [...this.#warnings],
+    };
+  }
+
+  /**
+   * Stops capturing and sending, ends the three threads and completes the observables. Afterwards nothing of the
+   * pipeline keeps the process alive. Idempotent; never rejects.
+   */
+  close(): Promise<void> {
+    return (this.#closed ??= this.#shutdown());
+  }
+
+  /**
+   * Terminates one worker thread the way a crash would (test and chaos hook). Resolves when the pipeline has
+   * restarted it (or gave up).
+   */
+  async simulateCrash(stage: Stage): Promise<void> {
+    const t = this.#thread(stage);
+    await t.worker.terminate();
+    await t.exited;
+    // The exit handler queued the restart; wait for the queue to pass it.
+    await this.#supervision;
+  }
+
+  // --- start and stop -------------------------------------------------------------------------------------------
+
+  async #start(): Promise<void> {
+    this.#decode = this.#spawnDecode();
+    this.#capture = this.#spawnCapture(this.#rx);
+    this.#transmit = this.#spawnTransmit(this.#tx);
+    const forward = this.#opts.keepFrames ? this.#decode.call('forwardFrames', (a) => a.forwardFrames(true)) : Promise.resolve();
+    const [link, info, fwd] = await Promise.allSettled([
+      this.#capture.call('open', (a) => a.open(this.#captureOpts)),
+      this.#transmit.call('open', (a) => a.open({ ifname: this.#opts.ifname })),
+      forward,
+    ]);
+    // Both opens run at once; when both fail (an unknown interface) the capture's error is the one reported, so the
+    // same mistake always gives the same error.
+    for (const r of [link, info, fwd]) if (r.status === 'rejected') throw r.reason;
+    this.#link = (link as PromiseFulfilledResult<LinkInfo>).value;
+    this.#transmitInfo = (info as PromiseFulfilledResult<TransmitInfo>).value;
+    this.#state = 'open';
+    this.#loops = [this.#readEvents()];
+    if (this.#opts.keepFrames) this.#loops.push(this.#readFrames());
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#state = 'closing';
+    for (const t of this.#reopenTimers) clearTimeout(t);
+    this.#reopenTimers.clear();
+    await this.#supervision.catch(() => {});
+    const quietly = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+    // Capture first, so nothing new enters; then decode closes the events/frames rings, which ends the main loops.
+    if (this.#capture?.alive) await quietly(this.#capture.call('close', (a) => a.close(), 2000));
+    closeRing(this.#tx);
+    await Promise.all([
+      this.#transmit?.alive ? quietly(this.#transmit.call('close', (a) => a.close(), 2000)) : undefined,
+      this.#decode?.alive ? quietly(this.#decode.call('close', (a) => a.close(), 2000)) : undefined,
+    ]);
+    // Whatever did not answer, the rings are closed anyway so the main loops end.
+    closeRing(this.#events);
+    if (this.#frames) closeRing(this.#frames);
+    await Promise.all([this.#capture, this.#decode, this.#transmit].map((t) => (t ? t.terminate() : undefined)));
+    await Promise.all(this.#loops);
+    this.#state = 'closed';
+    this.#events$.complete();
+    this.#frames$.complete();
+    this.#warnings$.complete();
+  }
+
+  // --- the main thread's readers --------------------------------------------------------------------------------
+
+  /** events ring → events$. The reader may be swapped by a decode restart: the loop follows it. */
+  async #readEvents(): Promise<void> {
+    for (;;) {
+      const r = this.#eventsReader;
+      const ready = await r.waitAsync(IDLE_WAIT_MS);
+      if (r !== this.#eventsReader) continue;
+      if (ready) {
+        if (r.drain(this.#onEvent, MAIN_BATCH) === MAIN_BATCH) await turn();
+      } else if (r.closed) {
+        if (this.#state === 'closing' || this.#state === 'closed') return;
+        await pause(); // closed by a decode restart that is swapping rings: look again shortly
+      }
+    }
+  }
+
+  readonly #onEvent = (rec: Uint8Array, tsNs: bigint): void => {
+    const ev = readEvent(rec, tsNs);
+    this.#eventCount++;
+    this.#events$.next(ev);
+  };
+
+  async #readFrames(): Promise<void> {
+    for (;;) {
+      const r = this.#framesReader!;
+      const ready = await r.waitAsync(IDLE_WAIT_MS);
+      if (r !== this.#framesReader) continue;
+      if (ready) {
+        if (r.drain(this.#onFrame, MAIN_BATCH) === MAIN_BATCH) await turn();
+      } else if (r.closed) {
+        if (this.#state === 'closing' || this.#state === 'closed') return;
+        await pause();
+      }
+    }
+  }
+
+  readonly #onFrame = (frame: Uint8Array, tsNs: bigint): void => {
+    this.#frameCount++;
+    this.#frames$.next({ tsNs, bytes: frame.slice() });
+  };
+
+  // --- workers --------------------------------------------------------------------------------------------------
+
+  #thread(stage: Stage): Thread<unknown> {
+    return (stage === 'capture' ? this.#capture : stage === 'decode' ? this.#decode : this.#transmit) as Thread<unknown>;
+  }
+
+  #spawnCapture(rx: RingHandle): Thread<CaptureApi> {
+    const { worker, api } = spawnCapture({ rx, handleSlot: this.#captureSlot });
+    const t = new Thread<CaptureApi>('capture', worker, api, CaptureError.fromWire);
+    worker.on('message', (m: unknown) => {
+      if (isIncident(m, 'capture-stopped')) this.#onCaptureStopped(CaptureError.fromWire(m.error) as Error);
+    });
+    void t.exited.then((code) => this.#onExit('capture', t, code));
+    return t;
+  }
+
+  #spawnDecode(): Thread<DecodeApi> {
+    const { worker, api } = spawnDecode({ rx: this.#rx, events: this.#events, ...(this.#frames ? { frames: this.#frames } : {}) });
+    const t = new Thread<DecodeApi>('decode', worker, api, (e) => e);
+    void t.exited.then((code) => this.#onExit('decode', t, code));
+    return t;
+  }
+
+  #spawnTransmit(tx: RingHandle): Thread<TransmitApi> {
+    const { worker, api } = spawnTransmit({ tx, socketSlot: this.#transmitSlot });
+    const t = new Thread<TransmitApi>('transmit', worker, api, TransmitError.fromWire);
+    worker.on('message', (m: unknown) => {
+      if (isIncident(m, 'transmit-failing')) this.#onTransmitFailing(TransmitError.fromWire(m.error) as TransmitError);
+    });
+    void t.exited.then((code) => this.#onExit('transmit', t, code));
+    return t;
+  }
+
+  #onExit(stage: Stage, t: Thread<unknown>, code: number): void {
+    if (this.#state !== 'open' || t !== this.#thread(stage)) return; // a planned end, or an old thread
+    const reason = t.crash ? `${t.crash.name}: ${t.crash.message}` : `exit code ${code}`;
+    const now = Date.now();
+    const times = this.#crashTimes[stage].filter((at) => now - at < CRASH_WINDOW_MS);
+    times.push(now);
+    this.#crashTimes[stage] = times;
+    if (times.length > MAX_RESTARTS) {
+      this.#fail(new WorkerCrashLoopError(stage, times.length, CRASH_WINDOW_MS, reason));
+      return;
+    }
+    this.#restarts[stage]++;
+    this.#warn(`${stage} worker died (${reason}); restarting it (restart ${this.#restarts[stage]})`);
+    this.#supervise(() => this.#restart(stage));
+  }
+
+  /** Replaces a dead worker, with fresh rings where it was a ring's reader or writer. */
+  async #restart(stage: Stage): Promise<void> {
+    if (stage === 'capture') {
+      const rx = createRing(this.#opts.rxRingBytes);
+      if (this.#decode.alive) await this.#decode.call('setInput', (a) => a.setInput(rx));
+      this.#rx = rx;
+      this.#capture = this.#spawnCapture(rx);
+      await this.#openCapture('restarted');
+    } else if (stage === 'decode') {
+      const rx = createRing(this.#opts.rxRingBytes);
+      const events = createRing(this.#opts.eventsRingBytes);
+      const frames = this.#opts.keepFrames ? createRing(this.#opts.framesRingBytes) : undefined;
+      if (this.#capture.alive) await this.#capture.call('setOutput', (a) => a.setOutput(rx));
+      const [oldEvents, oldFrames] = [this.#events, this.#frames];
+      this.#rx = rx;
+      this.#events = events;
+      this.#frames = frames;
+      // Swap the readers before closing the old rings: the woken loops must see the new reader.
+      this.#eventsReader = new RingReader(events);
+      if (frames) this.#framesReader = new RingReader(frames);
+      closeRing(oldEvents);
+      if (oldFrames) closeRing(oldFrames);
+      this.#decode = this.#spawnDecode();
+      if (this.#opts.keepFrames) await this.#decode.call('forwardFrames', (a) => a.forwardFrames(true));
+      this.#warn('decode worker restarted');
+    } else {
+      const tx = createRing(this.#opts.txRingBytes);
+      closeRing(this.#tx);
+      this.#tx = tx;
+      this.#txWriter = new RingWriter(tx);
+      this.#transmit = this.#spawnTransmit(tx);
+      await this.#openTransmit('restarted');
+    }
+  }
+
+  async #openCapture(what: string): Promise<void> {
+    try {
+      this.#link = await this.#capture.call('open', (a) => a.open(this.#captureOpts));
+      this.#warn(`capture on ${this.#opts.ifname} ${what}`);
+    } catch (err) {
+      this.#warn(`capture on ${this.#opts.ifname} could not be reopened: ${(err as Error).message}`);
+      this.#scheduleReopen('capture');
+    }
+  }
+
+  async #openTransmit(what: string): Promise<void> {
+    try {
+      this.#transmitInfo = await this.#transmit.call('open', (a) => a.open({ ifname: this.#opts.ifname }));
+      this.#warn(`transmit on ${this.#opts.ifname} ${what}`);
+    } catch (err) {
+      this.#warn(`transmit on ${this.#opts.ifname} could not be reopened: ${(err as Error).message}`);
+      this.#scheduleReopen('transmit');
+    }
+  }
+
+  /** The interface went down or away under the capture: say so, then try to reopen until it works or close. */
+  #onCaptureStopped(err: Error): void {
+    if (this.#state !== 'open') return;
+    this.#warn(`capture stopped: ${err.message}`);
+    this.#scheduleReopen('capture');
+  }
+
+  #onTransmitFailing(err: TransmitError): void {
+    if (this.#state !== 'open') return;
+    this.#warn(`transmit failing: ${err.message}`);
+    // A socket bound to a vanished ifindex stays dead even when a link of that name comes back: rebind it.
+    if (err.code === 'ENXIO' || err.code === 'ENODEV') this.#scheduleReopen('transmit');
+  }
+
+  #scheduleReopen(stage: 'capture' | 'transmit'): void {
+    if (this.#state !== 'open') return;
+    const attempt = this.#reopenAttempts[stage]++;
+    const delay = REOPEN_BACKOFF_MS[Math.min(attempt, REOPEN_BACKOFF_MS.length - 1)]!;
+    const timer = setTimeout(() => {
+      this.#reopenTimers.delete(timer);
+      this.#supervise(async () => {
+        if (this.#state !== 'open') return;
+        try {
+          if (stage === 'capture') this.#link = await this.#capture.call('open', (a) => a.open(this.#captureOpts));
+          else this.#transmitInfo = await this.#transmit.call('open', (a) => a.open({ ifname: this.#opts.ifname }));
+          this.#reopenAttempts[stage] = 0;
+          this.#warn(`${stage} on ${this.#opts.ifname} reopened`);
+        } catch {
+          this.#scheduleReopen(stage);
+        }
+      });
+    }, delay);
+    this.#reopenTimers.add(timer);
+  }
+
+  /** Queues supervision work so restarts and reopens never interleave; a failure becomes a warning. */
+  #supervise(job: () => Promise<void>): void {
+    this.#supervision = this.#supervision.then(job).catch((err: unknown) => {
+      this.#warn(`supervision: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  #fail(err: PipelineError): void {
+    this.#warn(err.message);
+    this.#events$.error(err);
+    void this.close();
+  }
+
+  #warn(text: string): void {
+    this.#warnings.push(text);
+    if (this.#warnings.length > MAX_WARNINGS) this.#warnings.shift();
+    this.#warnings$.next(text);
+  }
+}
+
+function isIncident<K extends string>(m: unknown, kind: K): m is { incident: K; error: unknown } {
+  return typeof m === 'object' && m !== null && (m as { incident?: unknown }).incident === kind;
+}
+
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,301 @@
+import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { emitIcmpEchoFrame, Ipv4, Mac } from '@ersatz/wire';
+import { checkInt, checkNumber, OptionError } from './error.js';
+import type { ArpLink } from './link.js';
+import { createResolver, type QueryOptions } from './resolver.js';
+import { RttAccumulator, type RttStats } from './stats.js';
+
+/** One ICMP echo request or reply captured on the link (the pipeline decodes them when asked to). */
+export interface IcmpObservation {
+  /** Capture time in ns on the link's monotonic clock (`ArpLink.now()`). */
+  readonly tsNs: bigint;
+  readonly ethSrc: Mac;
+  readonly ethDst: Mac;
+  /** IPv4 source and destination. */
+  readonly src: Ipv4;
+  readonly dst: Ipv4;
+  readonly ttl: number;
+  /** 0 echo reply, 8 echo request. */
+  readonly type: number;
+  readonly code: number;
+  readonly id: number;
+  readonly seq: number;
+  /** ICMP message length in bytes (header + payload): what ping prints as "64 bytes". */
+  readonly bytes: number;
+}
+
+/** An ArpLink that also shows ICMP echo traffic (the API's `Link` opened with `icmp: true`). */
+export interface IcmpLink extends ArpLink {
+  /** Hot: every ICMP echo request and reply captured on the link, our own requests included. */
+  readonly icmp$: Observable<IcmpObservation>;
+}
+
+export interface PingOptions {
+  /**
+   * -c: requests to send; ping ends at the `count`th reply, or a wait after the last request (default: no limit).
+   * With a deadline it keeps sending until `count` replies came or the deadline passed, as iputils does.
+   */
+  readonly count?: number;
+  /** -i: time between requests (default 1000 ms). */
+  readonly intervalMs?: number;
+  /** -w: stop this long after the start, whatever is outstanding (default 0: no deadline). */
+  readonly deadlineMs?: number;
+  /**
+   * -W: after the `count`th request, how long to wait when no reply came at all (default 10000 ms, ping's linger
+   * time). When some did, ping waits the larger of twice the longest RTT and one interval, as iputils does.
+   */
+  readonly timeoutMs?: number;
+  /** -s: echo data bytes (default 56, ping's; at most 1472, what one 1500-byte Ethernet payload holds). */
+  readonly payloadBytes?: number;
+  /** -t: IPv4 time to live (default 64). */
+  readonly ttl?: number;
+  /** ICMP identifier (default: random): replies are matched by it and the sequence number. */
+  readonly id?: number;
+  /** IPv4 source of the requests (default `link.ip`); replies must be addressed to it. */
+  readonly source?: Ipv4;
+  /** The router or host the frames go to (default: the target itself, which must then be on the link). */
+  readonly nextHop?: Ipv4;
+  /** The next hop's MAC when already known: no ARP query is made. */
+  readonly nextHopMac?: Mac;
+  /** How the next hop is resolved (default: the resolver's, 3 tries 1000 ms apart). */
+  readonly resolve?: QueryOptions;
+  /** Ends the run early, with its `done` summary, when it emits (what SIGINT does to ping). */
+  readonly stop$?: ObservableInput<unknown>;
+  readonly scheduler?: SchedulerLike;
+}
+
+/** The next hop answered the ARP query: requests go to `mac` from now on. */
+export interface PingResolvedEvent {
+  readonly type: 'resolved';
+  readonly nextHop: Ipv4;
+  readonly mac: Mac;
+  /** The ARP round trip, or null when the MAC was given (`nextHopMac`). */
+  readonly rttNs: bigint | null;
+}
+
+export interface PingSentEvent {
+  readonly type: 'sent';
+  /** ICMP sequence number: 1 for the first request, as ping (wraps after 65535 to 0). */
+  readonly seq: number;
+}
+
+export interface PingReplyEvent {
+  readonly type: 'reply';
+  readonly seq: number;
+  /** The IPv4 source of the reply (the target). */
+  readonly ip: Ipv4;
+  readonly ttl: number;
+  /** ICMP message length in bytes. */
+  readonly bytes: number;
+  /** From our request's capture timestamp (its queueing time when the capture missed it) to the reply's. */
+  readonly rttNs: bigint;
+  /** A second reply for a sequence number already answered (ping's "DUP!"); not counted in `received` or RTTs. */
+  readonly dup: boolean;
+  readonly reply: IcmpObservation;
+}
+
+export interface PingSummary {
+  /** Echo requests sent. */
+  readonly transmitted: number;
+  /** Sequence numbers answered (duplicates excluded). */
+  readonly received: number;
+  readonly duplicates: number;
+  /** Share of requests not answered, 0..100 (0 when none was sent). */
+  readonly lossPercent: number;
+  readonly rtt: RttStats | null;
+  /** From the first request (not the ARP query before it) to the end. */
+  readonly elapsedMs: number;
+  /**
+   * ping's exit status: 1 when no reply came, or when a count and a deadline were both given and fewer than
+   * `count` replies came by the deadline; else 0.
+   */
+  readonly exitCode: 0 | 1;
+}
+
+export type PingEvent = PingResolvedEvent | PingSentEvent | PingReplyEvent | { readonly type: 'done'; readonly summary: PingSummary };
+
+const OP = 'ping';
+const ECHO_REQUEST = 8;
+const ECHO_REPLY = 0;
+// Ethernet payload 1500 − IPv4 header 20 − ICMP header 8: we send one unfragmented frame per request.
+const MAX_PAYLOAD = 1472;
+const ETH_HEADER = 14;
+const VLAN_TAG = 4;
+const SEQ_MOD = 0x1_0000;
+
+/** One request in flight: when it left (queued, then as captured) and whether it was answered. */
+interface Probe {
+  baseNs: bigint;
+  captured: boolean;
+  answered: boolean;
+}
+
+/**
+ * Cold: pings `target` the way iputils ping does, with echo requests crafted here and sent as raw Ethernet frames to
+ * the next hop's MAC (resolved first with an ARP query unless `nextHopMac` is given; a `resolved` event tells). Sends
+ * one request at once and one every `intervalMs`, emitting `sent` per request, `reply` per echo reply matched by
+ * identifier and sequence number on `link.icmp$`, and a `done` summary, then completes. It ends: at the `count`th
+ * reply; after the `count`th request, once the wait described at `timeoutMs` has passed; at the deadline; or when
+ * `stop$` emits. Without count, deadline or stop$ it runs until unsubscribed (then no summary).
+ *
+ * Replies count when they are echo replies from `target` to `source`, unicast to our MAC, carrying our identifier
+ * and the sequence number of a request we sent. The host's own kernel sees the same replies; it sent no request
+ * with that identifier, so it drops them.
+ *
+ * Errors with ResolveTimeoutError when the next hop does not answer ARP. Throws OptionError (synchronously) for
+ * options outside their domain.
+ */
+export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): Observable<PingEvent> {
+  const {
+    count,
+    intervalMs = 1000,
+    deadlineMs = 0,
+    timeoutMs = 10_000,
+    payloadBytes = 56,
+    ttl = 64,
+    id = Math.floor(Math.random() * SEQ_MOD),
+    source = link.ip,
+    nextHop = target,
+    nextHopMac,
+    resolve = {},
+    stop$,
+    scheduler = asyncScheduler,
+  } = options;
+  checkInt(OP, 'count', count, 1);
+  checkNumber(OP, 'intervalMs', intervalMs, 0, true);
+  checkNumber(OP, 'deadlineMs', deadlineMs, 0);
+  checkNumber(OP, 'timeoutMs', timeoutMs, 0, true);
+  checkInt(OP, 'payloadBytes', payloadBytes, 0, MAX_PAYLOAD);
+  checkInt(OP, 'ttl', ttl, 1, 255);
+  checkInt(OP, 'id', id, 0, SEQ_MOD - 1);
+  if (nextHopMac !== undefined && !Mac.isUnicast(nextHopMac)) throw new OptionError(OP, 'nextHopMac', nextHopMac, 'a unicast MAC');
+  const resolver = nextHopMac === undefined ? createResolver(link, { scheduler }) : null;
+  const payload = Uint8Array.from({ length: payloadBytes }, (_, i) => i & 0xff); // ping's default pattern
+
+  return new Observable<PingEvent>((subscriber) => {
+    const rtt = new RttAccumulator();
+    const probes = new Map<number, Probe>(); // by sequence number: at most 65536 entries
+    const buf = new Uint8Array(ETH_HEADER + VLAN_TAG + 20 + 8 + MAX_PAYLOAD);
+    let mac: Mac | null = null;
+    let seq = 0;
+    let transmitted = 0;
+    let received = 0;
+    let duplicates = 0;
+    let firstMs: number | null = null;
+    let finished = false;
+
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      const exitCode = received === 0 || (deadlineMs > 0 && count !== undefined && received < count) ? 1 : 0;
+      subscriber.next({
+        type: 'done',
+        summary: {
+          transmitted,
+          received,
+          duplicates,
+          lossPercent: transmitted === 0 ? 0 : ((transmitted - received) * 100) / transmitted,
+          rtt: rtt.stats(),
+          elapsedMs: firstMs === null ? 0 : scheduler.now() - firstMs,
+          exitCode,
+        },
+      });
+      subscriber.complete();
+    };
+
+    const frameFor = (dst: Mac, s: number): Uint8Array => {
+      const o = { dst, src: link.mac, ipSrc: source, ipDst: target, ttl, type: 'request', id, seq: s, payload } as const;
+      if (link.vlan === undefined) return buf.subarray(0, emitIcmpEchoFrame(buf, o));
+      // Tagged link: write the untagged frame 4 bytes in, then move the two MACs back over the gap and put the
+      // 802.1Q tag (TPID 0x8100, PCP 0, VID) between them and the EtherType.
+      const n = emitIcmpEchoFrame(buf.subarray(VLAN_TAG), o);
+      buf.copyWithin(0, VLAN_TAG, VLAN_TAG + 12);
+      buf[12] = 0x81;
+      buf[13] = 0x00;
+      buf[14] = (link.vlan >>> 8) & 0x0f;
+      buf[15] = link.vlan & 0xff;
+      return buf.subarray(0, VLAN_TAG + n);
+    };
+
+    const send = (): void => {
+      seq = (seq + 1) % SEQ_MOD;
+      probes.set(seq, { baseNs: link.now(), captured: false, answered: false });
+      firstMs ??= scheduler.now();
+      link.send(frameFor(mac!, seq));
+      transmitted++;
+      subscriber.next({ type: 'sent', seq });
+    };
+
+    const onIcmp = (obs: IcmpObservation): void => {
+      if (finished || obs.id !== id) return;
+      if (obs.type === ECHO_REQUEST) {
+        // Our request leaving: its capture timestamp times the RTT better than the queueing time.
+        if (obs.ethSrc !== link.mac || obs.src !== source || obs.dst !== target) return;
+        const p = probes.get(obs.seq);
+        if (p !== undefined && !p.captured && obs.tsNs >= p.baseNs) {
+          p.baseNs = obs.tsNs;
+          p.captured = true;
+        }
+        return;
+      }
+      // Promiscuous capture also shows replies unicast to other hosts: only ours count.
+      if (obs.type !== ECHO_REPLY || obs.code !== 0 || obs.src !== target || obs.dst !== source || obs.ethDst !== link.mac) return;
+      const p = probes.get(obs.seq);
+      if (p === undefined) return;
+      const dup = p.answered;
+      const rttNs = obs.tsNs - p.baseNs;
+      if (dup) duplicates++;
+      else {
+        p.answered = true;
+        received++;
+        rtt.add(rttNs);
+      }
+      subscriber.next({ type: 'reply', seq: obs.seq, ip: obs.src, ttl: obs.ttl, bytes: obs.bytes, rttNs, dup, reply: obs });
+      if (!dup && count !== undefined && received >= count) finish();
+    };
+
+    // Without a deadline, `count` caps the requests; with one, ping keeps asking until `count` replies or the deadline.
+    const cap = deadlineMs === 0 ? count : undefined;
+    // iputils' schedule_exit: after the last request, twice the longest RTT (at least one interval) once anything
+    // answered, else the -W linger time.
+    const nextWaitMs = (): number => {
+      if (cap === undefined || transmitted < cap) return intervalMs;
+      const maxMs = rtt.stats()?.maxMs;
+      return maxMs === undefined ? timeoutMs : Math.max(2 * maxMs, intervalMs);
+    };
+
+    const start = (resolved: Mac): void => {
+      mac = resolved;
+      // Listen first, then ask.
+      subscriber.add(link.icmp$.subscribe({ next: onIcmp, error: (e: unknown) => subscriber.error(e) }));
+      send();
+      subscriber.add(
+        scheduler.schedule(function (this: SchedulerAction<undefined>) {
+          if (finished) return;
+          if (cap !== undefined && transmitted >= cap) return finish(); // the wait after the last request is over
+          send();
+          this.schedule(undefined, nextWaitMs());
+        }, nextWaitMs()),
+      );
+    };
+
+    if (stop$ !== undefined) subscriber.add(from(stop$).subscribe(() => finish()));
+    if (deadlineMs > 0) subscriber.add(scheduler.schedule(finish, deadlineMs));
+    if (finished) return; // stop$ had already fired: nothing goes on the wire
+    if (resolver === null) {
+      subscriber.next({ type: 'resolved', nextHop, mac: nextHopMac!, rttNs: null });
+      start(nextHopMac!);
+    } else {
+      subscriber.add(
+        resolver.query$(nextHop, resolve).subscribe({
+          next: (r) => {
+            if (finished) return;
+            subscriber.next({ type: 'resolved', nextHop, mac: r.mac, rttNs: r.rttNs });
+            start(r.mac);
+          },
+          error: (e: unknown) => subscriber.error(e),
+        }),
+      );
+    }
+  });
+}

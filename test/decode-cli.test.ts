@@ -1,0 +1,218 @@
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PcapWriter, readPcap } from '@ersatz/pcap';
+
+// `ersatz decode` end to end: the built CLI (dist/main.js) on the fixtures, against what tshark dissected in them
+// (FILE.tshark.jsonl, written when the fixtures were captured: test/fixtures/pcap/README.md) and what tcpdump prints.
+const main = new URL('../../dist/main.js', import.meta.url).pathname;
+const dir = new URL('../../test/fixtures/pcap/', import.meta.url);
+const fixture = (name: string) => new URL(name, dir).pathname;
+const work = mkdtempSync(join(tmpdir(), 'ez-decode-'));
+test.after.always(() => rmSync(work, { recursive: true, force: true }));
+
+function decode(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [main, 'decode', ...args], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const lines = (s: string) => s.split('\n').filter((l) => l !== '');
+
+type Dissection = Record<string, string | number | undefined>;
+const oracle = (name: string): Dissection[] =>
+  lines(readFileSync(new URL(`${name}.tshark.jsonl`, dir), 'utf8')).map((l) => JSON.parse(l) as Dissection);
+const str = (o: Dissection, k: string) => String(o[k]);
+const num = (o: Dissection, k: string) => Number(o[k]);
+
+/** Outermost tag first: tshark names an 802.1ad tag ieee8021ad and 802.1Q tags vlan. */
+const vlans = (o: Dissection): number[] | undefined => {
+  const ids = [...(o['ieee8021ad.id'] ? [num(o, 'ieee8021ad.id')] : []), ...(o['vlan.id'] ? str(o, 'vlan.id').split(',').map(Number) : [])];
+  return ids.length ? ids : undefined;
+};
+/** Frames tshark saw as an ARP or IPv4 frame without its addresses: cut short or a broken header. */
+const damaged = (o: Dissection) => (/:arp$/.test(str(o, 'frame.protocols')) && !o['arp.dst.proto_ipv4']) || (/:ip$/.test(str(o, 'frame.protocols')) && !o['ip.src']);
+
+/** The JSON object `decode --json` must print for a frame, from tshark's fields, keys in the documented order. */
+function expectedJson(o: Dissection, index: number): Record<string, unknown> {
+  const head = { index, ts: str(o, 'frame.time_epoch'), len: num(o, 'frame.cap_len') };
+  if (o.linktype !== 1) return { ...head, malformed: true };
+  const e: Record<string, unknown> = { ...head, eth: { dst: o['eth.dst'], src: o['eth.src'], type: o['eth.type'] } };
+  if (vlans(o)) e.vlan = vlans(o);
+  if (o['arp.dst.proto_ipv4']) {
+    e.arp = {
+      htype: num(o, 'arp.hw.type'), ptype: o['arp.proto.type'], hlen: num(o, 'arp.hw.size'), plen: num(o, 'arp.proto.size'), op: num(o, 'arp.opcode'),
+      sha: o['arp.src.hw_mac'], spa: o['arp.src.proto_ipv4'], tha: o['arp.dst.hw_mac'], tpa: o['arp.dst.proto_ipv4'],
+    };
+  }
+  if (o['ip.src']) e.ipv4 = { src: o['ip.src'], dst: o['ip.dst'], proto: num(o, 'ip.proto') };
+  if (o['icmp.type']) e.icmp = { type: num(o, 'icmp.type'), code: num(o, 'icmp.code'), id: num(o, 'icmp.ident'), seq: num(o, 'icmp.seq') };
+  e.malformed = damaged(o);
+  return e;
+}
+
+const ETHERNET_FIXTURES = ['arp-us.pcap', 'arp-us-be.pcap', 'arp-ns.pcap', 'vlan.pcap', 'multi.pcapng', 'multi-be.pcapng', 'sections.pcapng'];
+
+for (const name of ETHERNET_FIXTURES) {
+  test(`decode --json ${name}: one object per frame, as tshark dissected it`, (t) => {
+    const r = decode(fixture(name), '--json');
+    t.is(r.stderr, '');
+    t.is(r.code, 0);
+    const got = lines(r.stdout);
+    const want = oracle(name).map(expectedJson);
+    t.is(got.length, want.length);
+    got.forEach((line, i) => {
+      const w = want[i]!;
+      if (w.malformed) {
+        // What broke is named by the decoder; what decoded before it is kept (the Ethernet header at least).
+        const { error, ...rest } = JSON.parse(line) as Record<string, unknown>;
+        t.regex(String(error), w.eth ? /^(arp|ipv4): / : /^link type LINUX_SLL2 \(276\) is not Ethernet/, line);
+        t.like(rest, w, line);
+      } else {
+        t.is(line, JSON.stringify(w)); // exact text: key order, no extra keys
+      }
+    });
+  });
+}
+
+/** `HH:MM:SS.uuuuuu` in UTC (the tests run the CLI with TZ=UTC) from tshark's epoch text. */
+const clock = (epoch: string) => {
+  const [sec, frac] = epoch.split('.') as [string, string];
+  return `${new Date(Number(sec) * 1000).toISOString().slice(11, 19)}.${frac.slice(0, 6)}`;
+};
+
+/** The human line for a well-formed ARP or ICMP echo frame, from tshark's fields. */
+function expectedHuman(o: Dissection): string {
+  const head = `${clock(str(o, 'frame.time_epoch'))} ${str(o, 'eth.src')} > ${str(o, 'eth.dst')}, ${(vlans(o) ?? []).map((v) => `vlan ${v}, `).join('')}`;
+  if (o['arp.opcode'] === '1') {
+    const tha = str(o, 'arp.dst.hw_mac');
+    return `${head}ARP, Request who-has ${str(o, 'arp.dst.proto_ipv4')}${tha === '00:00:00:00:00:00' ? '' : ` (${tha})`} tell ${str(o, 'arp.src.proto_ipv4')}, length 28`;
+  }
+  if (o['arp.opcode'] === '2') return `${head}ARP, Reply ${str(o, 'arp.src.proto_ipv4')} is-at ${str(o, 'arp.src.hw_mac')}, length 28`;
+  const kind = o['icmp.type'] === '8' ? 'request' : 'reply';
+  return `${head}IPv4, ${str(o, 'ip.src')} > ${str(o, 'ip.dst')}: ICMP echo ${kind}, id ${str(o, 'icmp.ident')}, seq ${str(o, 'icmp.seq')}, length ${num(o, 'ip.len') - 20}`;
+}
+
+for (const name of ['arp-us.pcap', 'arp-ns.pcap', 'vlan.pcap', 'multi.pcapng']) {
+  test(`decode ${name}: tcpdump-like lines with local times, VLANs, and malformed frames flagged`, (t) => {
+    const r = decode(fixture(name));
+    t.is(r.code, 0);
+    const got = lines(r.stdout);
+    const want = oracle(name);
+    t.is(got.length, want.length);
+    got.forEach((line, i) => {
+      const o = want[i]!;
+      if (o.linktype !== 1) t.is(line, `${clock(str(o, 'frame.time_epoch'))} length ${num(o, 'frame.len')} [malformed: link type LINUX_SLL2 (276) is not Ethernet: not decoded]`);
+      else if (damaged(o)) t.regex(line, new RegExp(`^${clock(str(o, 'frame.time_epoch'))} ${str(o, 'eth.src')} > ${str(o, 'eth.dst')}, (ARP|IPv4).* \\[malformed: (arp|ipv4): .+\\]$`), line);
+      else t.is(line, expectedHuman(o));
+    });
+  });
+}
+
+test('the ARP and ICMP wording is tcpdump\'s, word for word', (t) => {
+  for (const name of ['arp-us.pcap', 'arp-ns.pcap']) {
+    // tcpdump -e: `TIME SRC > DST, ethertype ARP (0x0806), length 42: Request who-has …, length 28`
+    const dump = spawnSync('tcpdump', ['-r', fixture(name), '-nn', '-e', '-tt'], { encoding: 'utf8' });
+    const theirs = lines(dump.stdout).map((l) => l.slice(l.indexOf(': ') + 2));
+    const ours = lines(decode(fixture(name)).stdout).map((l) => l.replace(/^.*?, (ARP|IPv4), /, ''));
+    t.is(ours.length, oracle(name).length);
+    t.deepEqual(ours, theirs);
+  }
+});
+
+test('several files: each under a header (JSON: a "file" key), indexes counting from 0 in each', (t) => {
+  const [a, b] = [fixture('arp-ns.pcap'), fixture('vlan.pcap')];
+  const human = lines(decode(a, b).stdout);
+  const [na, nb] = [oracle('arp-ns.pcap').length, oracle('vlan.pcap').length];
+  t.is(human[0], `==> ${a} <==`);
+  t.is(human[na + 1], `==> ${b} <==`);
+  t.is(human.length, na + nb + 2);
+  t.regex(decode(a, b).stdout, new RegExp(`\\n\\n==> ${b} <==\\n`)); // a blank line between files, as head(1)
+  const json = lines(decode(a, b, '--json').stdout).map((l) => JSON.parse(l) as { file: string; index: number });
+  t.deepEqual(
+    json.map((o) => [o.file, o.index]),
+    [...Array.from({ length: na }, (_, i) => [a, i]), ...Array.from({ length: nb }, (_, i) => [b, i])],
+  );
+  t.true(lines(decode(a, b, '--json').stdout)[0]!.startsWith(`{"file":${JSON.stringify(a)},"index":0,"ts":`));
+});
+
+test('a missing or non-pcap file: one line on stderr, exit 2, and the other files still decoded', (t) => {
+  const missing = join(work, 'missing.pcap');
+  let r = decode(missing);
+  t.is(r.code, 2);
+  t.is(r.stdout, '');
+  t.is(r.stderr, `ersatz: decode: cannot read ${missing}: no such file or directory\n`);
+  const text = join(work, 'notes.txt');
+  writeFileSync(text, 'hello, world\n');
+  r = decode(text);
+  t.is(r.code, 2);
+  t.is(r.stderr, `ersatz: decode: ${text} is not a pcap or pcapng file (magic 0x68656c6c)\n`);
+  r = decode(fixture('../pcap'));
+  t.is(r.code, 2);
+  t.regex(r.stderr, /^ersatz: decode: cannot read .*: illegal operation on a directory\n$/);
+  r = decode(missing, fixture('arp-ns.pcap'), text);
+  t.is(r.code, 2);
+  t.is(lines(r.stdout).length, oracle('arp-ns.pcap').length + 1);
+  t.is(lines(r.stderr).length, 2);
+  t.notRegex(r.stderr, /\n\s+at /); // no stack trace
+});
+
+test('a capture cut inside its last record: every whole frame, then one line naming the cut, exit 2', (t) => {
+  const bytes = readFileSync(fixture('arp-us.pcap'));
+  const cut = join(work, 'cut.pcap');
+  writeFileSync(cut, bytes.subarray(0, bytes.length - 5));
+  const r = decode(cut, '--json');
+  t.is(r.code, 2);
+  const n = oracle('arp-us.pcap').length;
+  t.is(lines(r.stdout).length, n - 1);
+  t.is(r.stderr, `ersatz: decode: ${cut}: truncated record at byte ${bytes.length - 58}: need 58 bytes, have 53\n`);
+});
+
+test('usage: --help, no file, a bad --threads', (t) => {
+  const help = decode('--help');
+  t.is(help.code, 0);
+  t.regex(help.stdout, /^usage: ersatz decode FILE\.\.\. \[--json\]/);
+  t.regex(help.stdout, /--threads N/);
+  const none = decode();
+  t.is(none.code, 2);
+  t.is(none.stderr, "ersatz: decode: name at least one capture file: run 'ersatz decode --help'\n");
+  t.is(decode(fixture('arp-us.pcap'), '--threads', 'many').code, 2);
+  t.is(decode(fixture('arp-us.pcap'), '--bogus').code, 2);
+});
+
+/** A capture of `n` frames cycling through every frame of the Ethernet fixtures (malformed ones included). */
+async function bigCapture(n: number): Promise<string> {
+  const frames = ['arp-us.pcap', 'vlan.pcap', 'arp-ns.pcap'].flatMap((f) => [...readPcap(new Uint8Array(readFileSync(fixture(f))))]);
+  const path = join(work, `big-${n}.pcap`);
+  const w = await PcapWriter.open(path, { precision: 'ns' });
+  for (let i = 0; i < n; i++) w.write(1_700_000_000_000_000_000n + BigInt(i) * 1_234_567n, frames[i % frames.length]!.data);
+  await w.close();
+  return path;
+}
+
+test('the worker pool prints exactly what the main thread prints, in order', async (t) => {
+  for (const args of [[], ['--json']]) {
+    const small = ETHERNET_FIXTURES.map(fixture);
+    t.is(decode(...small, ...args, '--threads', '2').stdout, decode(...small, ...args, '--threads', '0').stdout);
+  }
+  // Over the pool threshold (50 000 frames), the default uses the pool: same lines as none.
+  const big = await bigCapture(60_000);
+  const pooled = decode(big, '--json');
+  const single = decode(big, '--json', '--threads', '0');
+  t.is(pooled.code, 0);
+  t.is(lines(pooled.stdout).length, 60_000);
+  t.is(pooled.stdout, single.stdout);
+});
+
+test('a reader that stops early (| head) ends decoding quietly: exit 0, no stack trace', async (t) => {
+  const big = await bigCapture(60_000);
+  const child = spawn(process.execPath, [main, 'decode', big], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const first = await new Promise<string>((resolve) => child.stdout.once('data', (b: Buffer) => resolve(b.toString())));
+  child.stdout.destroy(); // what head does after its lines: close the pipe
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  t.regex(first, /^\d\d:\d\d:\d\d\.\d{6} 02:e5:00:00:00:01 > ff:ff:ff:ff:ff:ff, ARP, Request who-has/);
+  t.is(stderr, '');
+  t.is(code, 0);
+});

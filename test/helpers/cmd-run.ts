@@ -1,0 +1,97 @@
+// Running the real `ersatz` command inside a lab namespace, and capturing what a peer sees with tcpdump.
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ExecutionContext } from 'ava';
+import type { Lab, RunResult } from '@ersatz/lab';
+import { readPcapFile, type PcapRecord } from '@ersatz/pcap';
+
+/** The built command (ava runs from the repository root). */
+export const MAIN = resolve('dist/main.js');
+
+/** Runs `ersatz ARGS...` in `ns` and waits for it (killed after `timeoutMs`, default 25 s). */
+export function ersatz(lab: Lab, ns: string, args: readonly string[], timeoutMs = 25_000): Promise<RunResult> {
+  return lab.exec(ns, ['node', MAIN, ...args], { timeoutMs });
+}
+
+/** Starts `ersatz ARGS...` in `ns` without waiting; the lab kills it on destroy. */
+export function startErsatz(lab: Lab, ns: string, args: readonly string[]): ReturnType<Lab['start']> {
+  return lab.start(ns, ['node', MAIN, ...args]);
+}
+
+/** Every stdout line parsed as JSON (a line that is not JSON fails the parse, and so the test). */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** `r` printed for a failed assertion: exit code and both streams. */
+export function show(r: RunResult): string {
+  return `exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+}
+
+/** A scratch directory removed when the test ends. */
+export function scratchDir(t: ExecutionContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ersatz-cmd-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A running tcpdump writing `file`. */
+export interface Capture {
+  readonly file: string;
+  /** Stops tcpdump (SIGINT, so it flushes) and returns the frames it wrote. */
+  stop(): Promise<PcapRecord[]>;
+}
+
+/**
+ * Starts `tcpdump -i IF -w FILE FILTER` in `ns` (immediate, packet-buffered) and resolves once it is listening, so
+ * nothing sent afterwards is missed. Rejects when tcpdump exits first (saying why) or is not listening within 10 s.
+ */
+export async function tcpdump(lab: Lab, ns: string, ifname: string, file: string, filter: readonly string[]): Promise<Capture> {
+  // -Z root: tcpdump would otherwise drop to its own user and could not write into our private scratch directory.
+  const child = lab.start(ns, ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '--immediate-mode', '-w', file, ...filter]);
+  let stderr = '';
+  const listening = new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`tcpdump in ${ns} not listening after 10 s: ${stderr}`)), 10_000);
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      if (stderr.includes('listening on')) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`tcpdump in ${ns} exited (${code}): ${stderr}`));
+    });
+  });
+  await listening;
+  return {
+    file,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGINT');
+        await exited;
+      }
+      return [...(await readPcapFile(file))];
+    },
+  };
+}
+
+/** Reads a pcap file with `tcpdump -r` in `ns` (-n -e, one line per frame); throws when tcpdump fails. */
+export function tcpdumpRead(lab: Lab, ns: string, file: string, extra: readonly string[] = []): string[] {
+  return lab
+    .sh(ns, ['tcpdump', '-r', file, '-n', '-e', ...extra])
+    .split('\n')
+    .filter((l) => l !== '');
+}
+
+/** Hex of bytes, for readable byte comparisons in failure output. */
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}

@@ -1,0 +1,181 @@
+// Runs inside a lab namespace (the process that opens a pipeline must live there): opens a Pipeline, does one
+// scenario, prints one JSON line with what happened, and ends WITHOUT process.exit, so a test can see that close()
+// leaves nothing behind that keeps the process alive.
+//
+//   node pipeline-probe.js <scenario> <json options>
+//
+// Scenarios:
+//   resolve  send ARP requests for `peerIp` and collect the replies from events$
+//   listen   print "ready", then collect `count` ARP events (the test makes the peer send them)
+//   ping     send ICMP echo requests to `peerIp` (filter `arp or icmp`) and collect the replies
+//   open     open with `options` and report the error (or success)
+//   restart  crash each stage named in `crash`, in turn, and resolve after each crash
+//   paced    send one request held back `delayMs` by its not-before time, report when the reply came
+//   frames   with keepFrames, resolve once and report the raw frames frames$ delivered
+//   bogus    send malformed ARP frames (the capture sees its own output), then resolve; report the counts
+//   linkdown take the interface down under the pipeline, send while it is down, bring it up, resolve again
+import { execFileSync } from 'node:child_process';
+import { firstValueFrom, filter, take, takeUntil, timer, toArray, timeout } from 'rxjs';
+import { ArpOp, Ipv4, Mac, emitArpFrame, emitIcmpEchoFrame } from '@ersatz/wire';
+import { Pipeline, type ArpEvent, type IcmpEvent, type PipelineOptions, type Stage } from '@ersatz/pipeline';
+
+interface Args {
+  readonly ifname: string;
+  readonly hostMac?: string;
+  readonly hostIp?: string;
+  readonly peerIp?: string;
+  readonly count?: number;
+  readonly crash?: Stage[];
+  readonly delayMs?: number;
+  readonly options?: Partial<PipelineOptions>;
+}
+
+const [scenario, json] = process.argv.slice(2);
+const args = JSON.parse(json ?? '{}') as Args;
+
+function out(result: unknown): void {
+  process.stdout.write(`${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
+}
+
+function arpRequest(a: Args): Uint8Array {
+  const buf = new Uint8Array(60);
+  emitArpFrame(buf, {
+    dst: Mac.BROADCAST,
+    src: Mac.parse(a.hostMac!),
+    arp: { operation: ArpOp.Request, senderMac: Mac.parse(a.hostMac!), senderIp: Ipv4.parse(a.hostIp!), targetMac: Mac.ZERO, targetIp: Ipv4.parse(a.peerIp!) },
+  });
+  return buf;
+}
+
+/** Sends one ARP request for peerIp and resolves with the reply event (subscribed before sending). */
+async function resolveOnce(p: Pipeline, a: Args, notBeforeNs = 0n): Promise<ArpEvent & { rttUs: number }> {
+  const peer = Ipv4.parse(a.peerIp!);
+  const reply = firstValueFrom(
+    p.events$.pipe(
+      filter((e): e is ArpEvent => e.kind === 'arp' && e.arp.operation === ArpOp.Reply && e.arp.senderIp === peer),
+      take(1),
+      timeout(3000),
+    ),
+  );
+  const sentAt = Pipeline.now();
+  if (!p.send(arpRequest(a), notBeforeNs)) throw new Error('tx ring refused the request');
+  const ev = await reply;
+  return { ...ev, rttUs: Number(ev.tsNs - sentAt) / 1e3 };
+}
+
+function describe(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { value: String(err) };
+  const fields: Record<string, unknown> = { name: err.name, message: err.message, className: err.constructor.name };
+  for (const k of ['code', 'ifname', 'detail', 'errno', 'operation'] as const) {
+    if (k in err) fields[k] = (err as unknown as Record<string, unknown>)[k];
+  }
+  return fields;
+}
+
+async function main(): Promise<void> {
+  const opts: PipelineOptions = { ifname: args.ifname, ...args.options };
+  if (scenario === 'open') {
+    try {
+      const p = await Pipeline.open(opts);
+      await p.close();
+      out({ ok: true });
+    } catch (err) {
+      out({ ok: false, error: describe(err), isPipelineError: err instanceof Error && Object.getPrototypeOf(err) !== Error.prototype });
+    }
+    return;
+  }
+
+  const p = await Pipeline.open(opts);
+  const warnings: string[] = [];
+  p.warnings$.subscribe((w) => warnings.push(w));
+  try {
+    if (scenario === 'resolve') {
+      const replies = [];
+      for (let i = 0; i < (args.count ?? 1); i++) replies.push(await resolveOnce(p, args));
+      out({ replies, link: p.link, stats: await p.stats(), warnings });
+    } else if (scenario === 'listen') {
+      const events = firstValueFrom(p.events$.pipe(filter((e): e is ArpEvent => e.kind === 'arp'), take(args.count ?? 1), toArray(), timeout(15_000)));
+      process.stdout.write('ready\n');
+      out({ events: await events, stats: await p.stats(), warnings });
+    } else if (scenario === 'ping') {
+      const peer = Ipv4.parse(args.peerIp!);
+      const count = args.count ?? 3;
+      const replies = firstValueFrom(
+        p.events$.pipe(
+          filter((e): e is IcmpEvent => e.kind === 'icmp' && e.type === 0 && e.src === peer),
+          take(count),
+          toArray(),
+          timeout(10_000),
+        ),
+      );
+      // The kernel peer answers an echo only once it knows where to send it: resolve its MAC first.
+      const mac = (await resolveOnce(p, args)).arp.senderMac;
+      for (let seq = 1; seq <= count; seq++) {
+        const buf = new Uint8Array(98);
+        const len = emitIcmpEchoFrame(buf, {
+          dst: mac,
+          src: Mac.parse(args.hostMac!),
+          ipSrc: Ipv4.parse(args.hostIp!),
+          ipDst: peer,
+          type: 'request',
+          id: 0x4242,
+          seq,
+          payload: new Uint8Array(56).fill(seq),
+        });
+        p.send(buf.subarray(0, len));
+      }
+      out({ replies: await replies, stats: await p.stats(), warnings });
+    } else if (scenario === 'restart') {
+      const rounds = [{ crashed: null as Stage | null, reply: await resolveOnce(p, args) }];
+      for (const stage of args.crash ?? []) {
+        await p.simulateCrash(stage);
+        rounds.push({ crashed: stage, reply: await resolveOnce(p, args) });
+      }
+      out({ rounds, stats: await p.stats(), warnings });
+    } else if (scenario === 'paced') {
+      const notBeforeNs = Pipeline.now() + BigInt(args.delayMs ?? 300) * 1_000_000n;
+      const reply = await resolveOnce(p, args, notBeforeNs);
+      out({ notBeforeNs, reply, stats: await p.stats(), warnings });
+    } else if (scenario === 'frames') {
+      const frames = firstValueFrom(p.frames$.pipe(takeUntil(timer(1500)), toArray()));
+      const reply = await resolveOnce(p, args);
+      out({ sent: Array.from(arpRequest(args)), frames: (await frames).map((f) => ({ tsNs: f.tsNs, bytes: Array.from(f.bytes) })), reply, stats: await p.stats() });
+    } else if (scenario === 'bogus') {
+      const good = arpRequest(args);
+      const hlen8 = good.slice();
+      hlen8[18] = 8; // ar$hln 8 with htype 1
+      const truncated = good.slice(0, 30); // 16 of the 28 ARP bytes
+      const ptype6 = good.slice();
+      ptype6[16] = 0x86; // ar$pro 0x86dd (IPv6): the kernel ignores it too, so no reply can come before ours
+      ptype6[17] = 0xdd;
+      for (const f of [hlen8, truncated, ptype6]) p.send(f);
+      const reply = await resolveOnce(p, args);
+      out({ reply, stats: await p.stats(), warnings });
+    } else if (scenario === 'linkdown') {
+      const before = await resolveOnce(p, args);
+      const stopped = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('capture stopped')), timeout(5000)));
+      execFileSync('ip', ['link', 'set', args.ifname, 'down']); // inside the lab namespace this process runs in
+      const stoppedWarning = await stopped;
+      const failing = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('transmit failing')), timeout(5000)));
+      p.send(arpRequest(args));
+      const failingWarning = await failing;
+      const reopened = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('capture on') && w.endsWith('reopened')), timeout(10_000)));
+      execFileSync('ip', ['link', 'set', args.ifname, 'up']);
+      await reopened;
+      const after = await resolveOnce(p, args);
+      out({ before, stoppedWarning, failingWarning, after, stats: await p.stats(), warnings });
+    } else {
+      throw new Error(`unknown scenario ${String(scenario)}`);
+    }
+  } finally {
+    await p.close();
+  }
+}
+
+main().then(() => {
+  // What is still holding the event loop after close (the test expects nothing but stdio).
+  process.stdout.write(`${JSON.stringify({ activeAfterClose: process.getActiveResourcesInfo() })}\n`);
+}, (err: unknown) => {
+  out({ fatal: describe(err), stack: err instanceof Error ? err.stack : undefined });
+  process.exitCode = 1;
+});

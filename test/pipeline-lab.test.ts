@@ -1,0 +1,204 @@
+// The pipeline end to end against a real Linux kernel peer: each test builds its own two-namespace lab
+// (198.51.100.0/24 on a veth pair), runs test/helpers/pipeline-probe.js INSIDE the host namespace (the process that
+// opens capture and transmit must live there) and checks what it printed. Nothing is sent outside the lab.
+// These tests need root (namespaces, raw sockets): without it they fail, they do not skip.
+import test, { type ExecutionContext } from 'ava';
+import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
+import { ArpOp, Ipv4, Mac } from '@ersatz/wire';
+import { runProbe, type ProbeRun } from './helpers/pipeline-lab.js';
+
+interface Json {
+  [k: string]: unknown;
+}
+interface ArpEventJson {
+  kind: 'arp';
+  tsNs: string;
+  ethSrc: string;
+  ethDst: string;
+  vlan: number | null;
+  arp: { operation: number; senderMac: string; senderIp: number; targetMac: string; targetIp: number };
+  rttUs?: number;
+}
+interface Stats {
+  capture: { frames: number; pcap: { received: number; dropped: number }; opens: number };
+  decode: { arp: number; icmp: number; malformed: Record<string, number> };
+  transmit: { sent: number; failed: number; paced: number; lastError?: string };
+  restarts: { capture: number; decode: number; transmit: number };
+  main: { events: number };
+}
+
+function lab(t: ExecutionContext): { lab: Lab; host: Host; peer: Host } {
+  const l = twoHostLab('pipe');
+  t.teardown(() => l.lab.destroy());
+  return l;
+}
+
+const endpoints = (host: Host, peer: Host) => ({ ifname: host.ifname, hostMac: host.mac, hostIp: host.ip, peerIp: peer.ip });
+
+/** The probe ended on its own (no process.exit) and nothing but stdio was left open after close(). */
+function closedCleanly(t: ExecutionContext, run: ProbeRun<unknown>): void {
+  t.is(run.code, 0, run.stderr);
+  t.deepEqual(run.leftOpen, [], 'handles left open after close()');
+}
+
+/** The kernel's reply to our request, as the coordinator will match it. */
+function isPeerReply(t: ExecutionContext, ev: ArpEventJson, host: Host, peer: Host): void {
+  t.like(ev, {
+    kind: 'arp',
+    ethSrc: peer.mac,
+    ethDst: host.mac,
+    vlan: null,
+    arp: { operation: ArpOp.Reply, senderMac: peer.mac, senderIp: Ipv4.parse(peer.ip), targetMac: host.mac, targetIp: Ipv4.parse(host.ip) },
+  });
+}
+
+test.serial('requests put in the tx ring reach the peer kernel, whose replies come out of events$; close leaves nothing', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ replies: ArpEventJson[]; stats: Stats; link: Json }>(l, host.ns, 'resolve', { ...endpoints(host, peer), count: 3 });
+  const { replies, stats, link } = run.result;
+  t.is(replies.length, 3);
+  for (const r of replies) isPeerReply(t, r, host, peer);
+  t.like(link, { ifname: host.ifname, linkType: 'EN10MB', filter: 'arp' });
+  t.is(stats.transmit.sent, 3);
+  t.is(stats.transmit.failed, 0);
+  // The capture sees our own requests leave as well as the replies.
+  t.is(stats.decode.arp, 6);
+  t.is(stats.capture.pcap.dropped, 0);
+  closedCleanly(t, run);
+});
+
+test.serial('ARP frames the peer sends (arping) come out of events$', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const child = l.start(host.ns, ['node', new URL('./helpers/pipeline-probe.js', import.meta.url).pathname, 'listen', JSON.stringify({ ifname: host.ifname, count: 6 })]);
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (s: string) => {
+      out += s;
+      if (out.includes('ready\n')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`probe exited (${code}) before it was ready: ${out}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  await ready;
+  const arping = l.run(peer.ns, ['arping', '-c', '3', '-w', '10', '-I', peer.ifname, host.ip], { timeoutMs: 15_000 });
+  t.is(arping.code, 0, arping.stdout + arping.stderr);
+  t.is(await exited, 0);
+  const { events } = JSON.parse(out.split('\n').find((line) => line.startsWith('{"events"'))!) as { events: ArpEventJson[] };
+  const requests = events.filter((e) => e.arp.operation === ArpOp.Request);
+  const replies = events.filter((e) => e.arp.operation === ArpOp.Reply);
+  t.is(requests.length, 3);
+  t.is(replies.length, 3);
+  for (const r of requests) t.like(r, { ethSrc: peer.mac, arp: { senderMac: peer.mac, senderIp: Ipv4.parse(peer.ip), targetIp: Ipv4.parse(host.ip) } });
+  t.is(requests[0]!.ethDst, Mac.BROADCAST, 'arping starts with a broadcast');
+  // And the host kernel's answers, captured on their way out.
+  for (const r of replies) t.like(r, { ethSrc: host.mac, arp: { senderMac: host.mac, senderIp: Ipv4.parse(host.ip), targetMac: peer.mac } });
+});
+
+test.serial('with the filter `arp or icmp`, the peer kernel’s echo replies come out of events$', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ replies: Json[]; stats: Stats }>(l, host.ns, 'ping', { ...endpoints(host, peer), count: 3, options: { filter: 'arp or icmp' } });
+  const { replies, stats } = run.result;
+  t.deepEqual(
+    replies.map((r) => r['seq']),
+    [1, 2, 3],
+  );
+  for (const r of replies) {
+    t.like(r, { kind: 'icmp', ethSrc: peer.mac, ethDst: host.mac, src: Ipv4.parse(peer.ip), dst: Ipv4.parse(host.ip), type: 0, code: 0, id: 0x4242, bytes: 64 });
+    t.true((r['ttl'] as number) > 0 && (r['ttl'] as number) <= 64);
+  }
+  t.is(stats.decode.icmp, 6, 'three requests seen leaving, three replies');
+  closedCleanly(t, run);
+});
+
+test.serial('with keepFrames, frames$ delivers the raw frames: our request byte for byte, then the reply', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ sent: number[]; frames: { tsNs: string; bytes: number[] }[]; reply: ArpEventJson }>(l, host.ns, 'frames', { ...endpoints(host, peer), options: { keepFrames: true } });
+  const { sent, frames, reply } = run.result;
+  t.is(frames.length, 2);
+  t.deepEqual(frames[0]!.bytes, sent);
+  t.is(frames[1]!.tsNs, reply.tsNs, 'the reply frame carries the same capture time as its event');
+  t.deepEqual(frames[1]!.bytes.slice(0, 6), Array.from(Mac.toBytes(Mac.parse(host.mac))));
+  closedCleanly(t, run);
+});
+
+test.serial('a frame whose not-before time lies ahead is held back until then', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ notBeforeNs: string; reply: ArpEventJson; stats: Stats }>(l, host.ns, 'paced', { ...endpoints(host, peer), delayMs: 300 });
+  const { notBeforeNs, reply, stats } = run.result;
+  isPeerReply(t, reply, host, peer);
+  // Causality, not speed: the peer cannot answer a request before it was sent.
+  t.true(BigInt(reply.tsNs) > BigInt(notBeforeNs));
+  t.is(stats.transmit.paced, 1);
+  closedCleanly(t, run);
+});
+
+test.serial('malformed frames are counted by reason and the pipeline goes on', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ reply: ArpEventJson; stats: Stats }>(l, host.ns, 'bogus', endpoints(host, peer));
+  isPeerReply(t, run.result.reply, host, peer);
+  t.deepEqual(run.result.stats.decode.malformed, { 'arp hlen mismatch': 1, 'arp truncated': 1, 'arp unsupported ptype': 1 });
+  closedCleanly(t, run);
+});
+
+interface OpenResult {
+  ok: boolean;
+  error?: { name: string; className: string; code: string; message: string; ifname: string };
+}
+
+test.serial('an unknown interface rejects with CaptureError ENODEV, rebuilt across the thread boundary', async (t) => {
+  const { lab: l, host } = lab(t);
+  const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: 'nosuch0' });
+  t.false(run.result.ok);
+  t.like(run.result.error, { name: 'CaptureError', className: 'CaptureError', code: 'ENODEV', ifname: 'nosuch0' });
+  t.regex(run.result.error!.message, /no interface named "nosuch0".*ip link/);
+  closedCleanly(t, run);
+});
+
+test.serial('a capture filter that does not compile rejects with CaptureError EINVAL naming it', async (t) => {
+  const { lab: l, host } = lab(t);
+  const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: host.ifname, options: { filter: 'arp and and' } });
+  t.like(run.result.error, { className: 'CaptureError', code: 'EINVAL' });
+  t.regex(run.result.error!.message, /bad capture filter "arp and and"/);
+  closedCleanly(t, run);
+});
+
+test.serial('without CAP_NET_RAW, open rejects with EPERM and says how to grant it', async (t) => {
+  const { lab: l, host } = lab(t);
+  const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+  const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: host.ifname }, nobody);
+  t.like(run.result.error, { className: 'CaptureError', code: 'EPERM' });
+  t.regex(run.result.error!.message, /CAP_NET_RAW.*setcap cap_net_raw,cap_net_admin\+ep/);
+  closedCleanly(t, run);
+});
+
+test.serial('a worker that dies is restarted and the pipeline still delivers (decode, transmit, capture in turn)', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ rounds: { crashed: string | null; reply: ArpEventJson }[]; stats: Stats; warnings: string[] }>(l, host.ns, 'restart', {
+    ...endpoints(host, peer),
+    crash: ['decode', 'transmit', 'capture'],
+  });
+  const { rounds, stats, warnings } = run.result;
+  t.deepEqual(
+    rounds.map((r) => r.crashed),
+    [null, 'decode', 'transmit', 'capture'],
+  );
+  for (const r of rounds) isPeerReply(t, r.reply, host, peer);
+  t.deepEqual(stats.restarts, { capture: 1, decode: 1, transmit: 1 });
+  for (const stage of ['capture', 'decode', 'transmit']) t.true(warnings.some((w) => w.startsWith(`${stage} worker died`)), stage);
+  closedCleanly(t, run);
+});
+
+test.serial('the interface going down stops capture and transmit with ENETDOWN; back up, the pipeline reopens', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ before: ArpEventJson; after: ArpEventJson; stoppedWarning: string; failingWarning: string; stats: Stats }>(l, host.ns, 'linkdown', endpoints(host, peer));
+  const { before, after, stoppedWarning, failingWarning, stats } = run.result;
+  isPeerReply(t, before, host, peer);
+  isPeerReply(t, after, host, peer);
+  t.regex(stoppedWarning, /ez0 is down \(The interface went down\)/);
+  t.regex(failingWarning, /ENETDOWN/);
+  t.like(stats.transmit, { failed: 1, lastError: 'ENETDOWN' });
+  t.is(stats.capture.opens, 2);
+  t.deepEqual(stats.restarts, { capture: 0, decode: 0, transmit: 0 }, 'reopened in place, no thread restarted');
+  closedCleanly(t, run);
+});

@@ -1,0 +1,171 @@
+// `ersatz scan` end to end on a /24: the real command in a namespace, sweeping Linux kernels that answer ARP for
+// whole ranges (responderLab). Every host found exactly once, duplicates flagged like arp-scan, --pcap read back by
+// tcpdump, Ctrl-C, bad arguments.
+import test from 'ava';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { responderLab, type ResponderLab } from '@ersatz/lab';
+import { Ipv4, parseTargets } from '@ersatz/wire';
+import { ersatz, jsonLines, MAIN, scratchDir, show, startErsatz, tcpdumpRead } from './helpers/cmd-run.js';
+
+const NET = '10.77.0.0/24';
+const ALL = [...parseTargets(NET)].map(Ipv4.format); // .1 to .254: the responder answers for our own .1 too (as for arp-scan)
+const DUPS = '10.77.0.16/28'; // a second responder answers for .16 to .31 as well
+
+function lab(t: import('ava').ExecutionContext, prefix: string, answers?: string[]): ResponderLab {
+  const l = responderLab(prefix, { cidr: NET, ...(answers && { answers }) });
+  t.teardown(() => l.lab.destroy());
+  return l;
+}
+
+interface HostLine {
+  ip: string;
+  mac: string;
+  vendor: string | null;
+  rttMs: number;
+  dup: boolean;
+}
+
+test('a /24 sweep finds every host exactly once, with the responder\'s MAC, and a summary that adds up', async (t) => {
+  const { lab: l, host, responders } = lab(t, 'sc24');
+  const r = await ersatz(l, host.ns, ['scan', '--json', '--rate', '2000', NET]);
+  t.is(r.code, 0, show(r));
+  const lines = jsonLines(r.stdout);
+  const hosts = lines.slice(0, -1) as unknown as HostLine[];
+  t.deepEqual(hosts.map((h) => h.ip).sort(), [...ALL].sort(), 'every host, once');
+  for (const h of hosts) t.like(h, { mac: responders[0]!.mac, vendor: 'locally administered', dup: false });
+  t.true(hosts.every((h) => typeof h.rttMs === 'number' && h.rttMs > 0 && h.rttMs < 1000));
+  const s = (lines.at(-1) as { summary: Record<string, unknown> }).summary;
+  t.like(s, { hosts: 254, answered: 254, duplicates: 0, interrupted: false });
+  t.true((s.sent as number) >= 254, `sent ${String(s.sent)}`);
+  const drops = s.drops as Record<string, unknown>;
+  t.deepEqual(Object.keys(drops), ['kernel', 'rxRing', 'eventsRing', 'framesRing', 'send']);
+  t.true(Object.values(drops).every((n) => typeof n === 'number'), JSON.stringify(drops));
+});
+
+test('--file targets (comments, ranges, several per line) and --random order find the same hosts', async (t) => {
+  const { lab: l, host } = lab(t, 'scfr');
+  const file = join(scratchDir(t), 'targets.txt');
+  writeFileSync(file, '# office printers\n10.77.0.5\n10.77.0.10-10.77.0.12 10.77.0.200  # and one more\n\n10.77.0.5\n');
+  const [listed, shuffled] = await Promise.all([
+    ersatz(l, host.ns, ['scan', '--json', '--file', file]),
+    ersatz(l, host.ns, ['scan', '--json', '--rate', '2000', '--random', '--seed', '7', NET]),
+  ]);
+  t.is(listed.code, 0, show(listed));
+  const ips = (r: typeof listed) => jsonLines(r.stdout).slice(0, -1).map((h) => h.ip as string);
+  t.deepEqual(ips(listed).sort(), ['10.77.0.10', '10.77.0.11', '10.77.0.12', '10.77.0.200', '10.77.0.5']);
+  t.like(jsonLines(listed.stdout).at(-1), { summary: { hosts: 5, answered: 5 } });
+  t.is(shuffled.code, 0, show(shuffled));
+  const order = ips(shuffled);
+  t.deepEqual([...order].sort(), [...ALL].sort());
+  const ascending = order.every((ip, i) => i === 0 || Ipv4.parse(ip) > Ipv4.parse(order[i - 1]!));
+  t.false(ascending, 'answers arrive in the shuffled order of the requests');
+});
+
+test('two MACs answering for one IP: the second is flagged DUP, in JSON and in arp-scan style text', async (t) => {
+  const { lab: l, host, responders } = lab(t, 'scdp', [NET, DUPS]);
+  const macs = responders.map((x) => x.mac);
+  // A local route makes the whole /28 local, its first and last addresses included.
+  const dupIps = [...parseTargets('10.77.0.16-10.77.0.31')].map(Ipv4.format);
+  const [json, text] = await Promise.all([ersatz(l, host.ns, ['scan', '--json', '--rate', '1000', NET]), ersatz(l, host.ns, ['scan', '--rate', '1000', NET])]);
+  t.is(json.code, 0, show(json));
+  const hosts = jsonLines(json.stdout).slice(0, -1) as unknown as HostLine[];
+  const first = hosts.filter((h) => !h.dup);
+  const dups = hosts.filter((h) => h.dup);
+  t.deepEqual(first.map((h) => h.ip).sort(), [...ALL].sort(), 'every host once without DUP');
+  t.deepEqual(dups.map((h) => h.ip).sort(), dupIps.sort(), 'one DUP per doubly answered IP');
+  for (const ip of dupIps) {
+    const both = hosts.filter((h) => h.ip === ip).map((h) => h.mac);
+    t.deepEqual([...both].sort(), [...macs].sort(), `${ip}: both responders' MACs`);
+  }
+  t.like(jsonLines(json.stdout).at(-1), { summary: { answered: 254, duplicates: 16 } });
+
+  t.is(text.code, 0, show(text));
+  const lines = text.stdout.trimEnd().split('\n');
+  t.regex(lines[0]!, new RegExp(`^Interface: ez0, MAC: ${host.mac}, IPv4: 10\\.77\\.0\\.1: scanning 254 hosts`));
+  const hostLines = lines.slice(1, -1);
+  t.is(hostLines.length, 254 + 16);
+  for (const x of hostLines) t.regex(x, /^10\.77\.0\.\d+ +([0-9a-f]{2}:){5}[0-9a-f]{2}  \(Unknown: locally administered\)  \d+\.\d{3} ms(  \(DUP: 2\))?$/);
+  t.is(hostLines.filter((x) => x.endsWith('(DUP: 2)')).length, 16);
+  t.regex(lines.at(-1)!, /^254 hosts scanned in \d+\.\d{3} s \(\d+ hosts\/s\): 254 responded, 16 duplicates; \d+ requests sent; /);
+});
+
+test('the progress line shows only on a terminal, steps aside for every result, and never with --json or piped', async (t) => {
+  const { lab: l, host } = lab(t, 'sctt');
+  // script(1) gives the command a pseudo-terminal (stdout and stderr) of 100 columns.
+  const onTty = (args: string) => l.run(host.ns, ['script', '-qec', `stty cols 100 rows 40; node ${MAIN} scan --rate 400 ${args} ${NET}`, '/dev/null'], { timeoutMs: 20_000 });
+  const text = onTty('');
+  t.is(text.code, 0, show(text));
+  const bars = text.stdout.match(/\r\[[#.]{20}\] \d+\/254 \d+% /g) ?? [];
+  t.true(bars.length >= 2, `progress frames drawn: ${bars.length}`);
+  // With the bar's frames and erasures taken out, the results read as they would in a pipe.
+  const plain = text.stdout.replace(/\r\[[^\r\n]*\x1b\[K/g, '').replace(/\r\x1b\[K/g, '').replaceAll('\r\n', '\n');
+  const hostLines = plain.split('\n').filter((x) => x.startsWith('10.77.'));
+  t.is(hostLines.length, 254, plain.slice(0, 400));
+  for (const x of hostLines) t.regex(x, /^10\.77\.0\.\d+ +([0-9a-f]{2}:){5}[0-9a-f]{2}  \(Unknown: locally administered\)  \d+\.\d{3} ms$/);
+  const json = onTty('--json');
+  t.is(json.code, 0, show(json));
+  t.false(json.stdout.includes('\r['), 'no progress line with --json');
+  const piped = await ersatz(l, host.ns, ['scan', '--rate', '400', NET]);
+  t.is(piped.code, 0, show(piped));
+  t.is(piped.stderr, '', 'nothing on stderr when piped');
+});
+
+test('--pcap: every request and reply, readable by tcpdump -r', async (t) => {
+  const { lab: l, host, responders } = lab(t, 'scpc');
+  const file = join(scratchDir(t), 'scan.pcap');
+  const r = await ersatz(l, host.ns, ['scan', '--json', '--rate', '2000', '--pcap', file, '10.77.0.0/27']);
+  t.is(r.code, 0, show(r));
+  const s = (jsonLines(r.stdout).at(-1) as { summary: { sent: number; answered: number } }).summary;
+  t.is(s.answered, 30);
+  const lines = tcpdumpRead(l, host.ns, file);
+  const requests = lines.filter((x) => x.includes(`${host.mac} > ff:ff:ff:ff:ff:ff`) && /Request who-has 10\.77\.0\.\d+ tell 10\.77\.0\.1,/.test(x));
+  const replies = lines.filter((x) => x.includes(`${responders[0]!.mac} > ${host.mac}`) && /Reply 10\.77\.0\.\d+ is-at /.test(x));
+  t.is(requests.length, s.sent, lines.slice(0, 5).join('\n'));
+  t.is(new Set(replies.map((x) => /Reply (\S+)/.exec(x)![1])).size, 30);
+});
+
+test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
+  const { lab: l, host } = lab(t, 'scin');
+  // 20 requests a second: the sweep would take 13 s.
+  const child = startErsatz(l, host.ns, ['scan', '--json', '--rate', '20', NET]);
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  const exited = once(child, 'exit');
+  for (let i = 0; i < 100 && stdout.split('\n').length < 6; i++) await new Promise((ok) => setTimeout(ok, 100));
+  child.kill('SIGINT');
+  const [code] = (await exited) as [number | null];
+  t.is(code, 130, stdout);
+  const lines = jsonLines(stdout);
+  const s = (lines.at(-1) as { summary: { answered: number; interrupted: boolean } }).summary;
+  t.true(s.interrupted);
+  t.true(s.answered >= 5 && s.answered < 254, `answered ${s.answered}`);
+  t.is(lines.length - 1, s.answered, 'every host counted was printed');
+});
+
+test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) => {
+  const { lab: l, host } = lab(t, 'scus');
+  const cases = [
+    [],
+    ['10.77.0.0/33'],
+    ['10.77.0.9-10.77.0.1'],
+    ['--rate', '0', NET],
+    ['--rate', '10', '--bandwidth', '1M', NET],
+    ['--bandwidth', 'fast', NET],
+    ['--tries', '0', NET],
+    ['--seed', '1', NET],
+    ['--bogus', NET],
+    ['--file', '/nonexistent/targets.txt'],
+    ['--interface', 'nosuch0', NET],
+    ['203.0.113.0/24'], // no route to it from the lab host
+    ['--pcap', '/nonexistent/dir/x.pcap', NET],
+  ];
+  const results = await Promise.all(cases.map((args) => ersatz(l, host.ns, ['scan', ...args])));
+  results.forEach((r, i) => {
+    const what = `scan ${cases[i]!.join(' ')}: ${show(r)}`;
+    t.is(r.code, 2, what);
+    t.is(r.stdout, '', what);
+    t.regex(r.stderr, /^ersatz: [^\n]+\n$/, what);
+  });
+});

@@ -1,0 +1,89 @@
+import { getSystemErrorMap } from 'node:util';
+
+/** Why a capture could not start or stopped: errno names where one fits, so callers can switch on them. */
+export type CaptureErrorCode =
+  /** Not allowed to open a packet socket (no root, no CAP_NET_RAW). */
+  | 'EPERM'
+  /** No interface by that name (in this network namespace). */
+  | 'ENODEV'
+  /** The interface is down, or went down while capturing. */
+  | 'ENETDOWN'
+  /** A bad option: the BPF filter does not compile, a size out of range. */
+  | 'EINVAL'
+  /** The interface is not Ethernet (loopback, tun, wifi in monitor mode): ARP needs Ethernet framing. */
+  | 'EPROTONOSUPPORT'
+  /** libpcap's shared library is not installed. */
+  | 'ELIBACC'
+  /** Anything else libpcap reported; `detail` has its words. */
+  | 'EIO';
+
+/** The fix for a missing capability, spelled as everywhere in ersatz. */
+export const CAP_NET_RAW_HINT = 'run as root or grant CAP_NET_RAW (setcap cap_net_raw,cap_net_admin+ep $(command -v node))';
+
+/**
+ * The capture worker's one error class. Facts live in fields (`code`, `ifname`, libpcap's own words in `detail`);
+ * the message is built from them and says what to do. Crosses threads as `{ name, message, code, ifname, detail }`
+ * (postMessage would flatten it into a plain Error) and is rebuilt with `CaptureError.fromWire`.
+ */
+export class CaptureError extends Error {
+  override name = 'CaptureError';
+  constructor(
+    readonly code: CaptureErrorCode,
+    readonly ifname: string,
+    readonly detail = '',
+  ) {
+    super(captureMessage(code, ifname, detail));
+  }
+
+  /** The plain object that crosses postMessage. */
+  toWire(): CaptureErrorWire {
+    return { name: 'CaptureError', message: this.message, code: this.code, ifname: this.ifname, detail: this.detail };
+  }
+
+  /**
+   * Rebuilds a CaptureError from what crossed the thread boundary. Returns anything else unchanged (an Error from
+   * a bug in the worker arrives as comlink's plain Error and stays one).
+   */
+  static fromWire(value: unknown): unknown {
+    if (isWire(value)) return new CaptureError(value.code, value.ifname, value.detail);
+    return value;
+  }
+}
+
+export interface CaptureErrorWire {
+  readonly name: 'CaptureError';
+  readonly message: string;
+  readonly code: CaptureErrorCode;
+  readonly ifname: string;
+  readonly detail: string;
+}
+
+function isWire(v: unknown): v is CaptureErrorWire {
+  return typeof v === 'object' && v !== null && (v as { name?: unknown }).name === 'CaptureError' && typeof (v as { code?: unknown }).code === 'string';
+}
+
+function captureMessage(code: CaptureErrorCode, ifname: string, detail: string): string {
+  const why = detail ? ` (${detail})` : '';
+  switch (code) {
+    case 'EPERM':
+      return `no permission to capture on ${ifname}: ${CAP_NET_RAW_HINT}`;
+    case 'ENODEV':
+      return `no interface named ${JSON.stringify(ifname)}${why}: list them with 'ip link' (names are case-sensitive)`;
+    case 'ENETDOWN':
+      return `${ifname} is down${why}: bring it up (ip link set ${ifname} up)`;
+    case 'EINVAL':
+      return `cannot capture on ${ifname}: ${detail}`;
+    case 'EPROTONOSUPPORT':
+      return `${ifname} is not an Ethernet interface${why}: ARP needs an Ethernet (or Ethernet-like) link`;
+    case 'ELIBACC':
+      return `libpcap is not installed${why}: install it (apt-get install libpcap0.8, dnf install libpcap)`;
+    case 'EIO':
+      return `capture on ${ifname} failed: ${detail || 'libpcap gave no reason'}`;
+  }
+}
+
+/** `ENETDOWN` for errno 100; undefined when the platform has no name for it. */
+export function errnoName(errno: number): string | undefined {
+  // libuv keys the map by negative errno on POSIX.
+  return getSystemErrorMap().get(-errno)?.[0];
+}

@@ -1,0 +1,136 @@
+// libpcap through koffi, for the capture worker. Why not `cap`: its binding registers its poll handle on
+// uv_default_loop(), which is the MAIN thread's loop even when a worker opens it, so the first packet calls into the
+// worker's isolate from the main thread and node aborts ("Cannot create a handle without a HandleScope", measured).
+// It also fixes snaplen at 65535 (64 KiB ring slots, ~1000 frames in 64 MiB), exposes no drop counts, and asserts
+// (aborting the process) when the interface goes down. koffi loads in any number of threads and gives us all of
+// libpcap: our own snaplen, pcap_stats, errors as return codes, and koffi.node.poll on the worker's own loop.
+import koffi, { type LibraryHandle } from 'koffi';
+import { CaptureError } from './error.js';
+
+/** libpcap's return codes (pcap/pcap.h) that we tell apart. */
+export const PcapStatus = {
+  ERROR: -1,
+  BREAK: -2,
+  NO_SUCH_DEVICE: -5,
+  PERM_DENIED: -8,
+  IFACE_NOT_UP: -9,
+  PROMISC_PERM_DENIED: -11,
+} as const;
+
+/** DLT_EN10MB: Ethernet (and everything that frames like it: veth, bridges, VLAN devices, most wifi in managed mode). */
+export const DLT_EN10MB = 1;
+/** pcap_compile's "no netmask" (only `ip broadcast` filters need one). */
+const PCAP_NETMASK_UNKNOWN = 0xffffffff;
+const PCAP_ERRBUF_SIZE = 256;
+
+/** Where the fields of `struct pcap_pkthdr` live (timeval first: 16 bytes on LP64, 8 on 32-bit). */
+const PktHdr = koffi.struct('ersatz_pcap_pkthdr', { tv_sec: 'long', tv_usec: 'long', caplen: 'uint32_t', len: 'uint32_t' });
+export const PKTHDR_CAPLEN = koffi.offsetof(PktHdr, 'caplen');
+export const PKTHDR_LEN = koffi.offsetof(PktHdr, 'len');
+
+const BpfProgram = koffi.struct('ersatz_bpf_program', { bf_len: 'uint32_t', bf_insns: 'void *' });
+/** `void (*pcap_handler)(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)`, all as raw pointers:
+ * decoding the header into an object per packet would cost an allocation we do not need. */
+export const PcapHandler = koffi.proto('void ersatz_pcap_handler(void *user, void *h, void *bytes)');
+
+export type Pointer = bigint;
+
+/** The libpcap functions the capture uses. */
+export interface Libpcap {
+  create(device: string, errbuf: Uint8Array): Pointer | null;
+  setSnaplen(p: Pointer, v: number): number;
+  setPromisc(p: Pointer, v: number): number;
+  setImmediateMode(p: Pointer, v: number): number;
+  setBufferSize(p: Pointer, v: number): number;
+  setTimeout(p: Pointer, ms: number): number;
+  activate(p: Pointer): number;
+  setNonblock(p: Pointer, v: number, errbuf: Uint8Array): number;
+  compile(p: Pointer, out: Record<string, unknown>, filter: string, optimize: number, netmask: number): number;
+  setFilter(p: Pointer, prog: Record<string, unknown>): number;
+  freeCode(prog: Record<string, unknown>): void;
+  datalink(p: Pointer): number;
+  selectableFd(p: Pointer): number;
+  dispatch(p: Pointer, count: number, cb: Pointer, user: null): number;
+  stats(p: Pointer, out: Uint32Array): number;
+  geterr(p: Pointer): string;
+  close(p: Pointer): void;
+}
+
+let lib: Libpcap | undefined;
+
+/**
+ * Loads libpcap once per thread. Returns the bound functions; throws CaptureError ELIBACC when no libpcap is
+ * installed. The versioned names come first: only they ship with the runtime package (libpcap0.8 on Debian,
+ * libpcap on Fedora); the bare libpcap.so exists only with the -dev package.
+ */
+export function libpcap(ifname: string): Libpcap {
+  if (lib) return lib;
+  let h: LibraryHandle | undefined;
+  const tried: string[] = [];
+  let loaded: string | undefined;
+  for (const name of ['libpcap.so.0.8', 'libpcap.so.1', 'libpcap.so']) {
+    try {
+      h = koffi.load(name);
+      loaded = name;
+      break;
+    } catch (err) {
+      tried.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  if (!h) throw new CaptureError('ELIBACC', ifname, tried.join('; '));
+  pinLibrary(loaded!);
+  lib = {
+    create: h.func('void *pcap_create(const char *device, _Out_ uint8_t *errbuf)'),
+    setSnaplen: h.func('int pcap_set_snaplen(void *p, int snaplen)'),
+    setPromisc: h.func('int pcap_set_promisc(void *p, int promisc)'),
+    setImmediateMode: h.func('int pcap_set_immediate_mode(void *p, int immediate)'),
+    setBufferSize: h.func('int pcap_set_buffer_size(void *p, int bytes)'),
+    setTimeout: h.func('int pcap_set_timeout(void *p, int ms)'),
+    activate: h.func('int pcap_activate(void *p)'),
+    setNonblock: h.func('int pcap_setnonblock(void *p, int nonblock, _Out_ uint8_t *errbuf)'),
+    compile: h.func('int pcap_compile(void *p, _Out_ ersatz_bpf_program *fp, const char *str, int optimize, uint32_t netmask)'),
+    setFilter: h.func('int pcap_setfilter(void *p, ersatz_bpf_program *fp)'),
+    freeCode: h.func('void pcap_freecode(ersatz_bpf_program *fp)'),
+    datalink: h.func('int pcap_datalink(void *p)'),
+    selectableFd: h.func('int pcap_get_selectable_fd(void *p)'),
+    dispatch: h.func('int pcap_dispatch(void *p, int cnt, ersatz_pcap_handler *callback, void *user)'),
+    stats: h.func('int pcap_stats(void *p, _Out_ uint32_t *ps)'),
+    geterr: h.func('const char *pcap_geterr(void *p)'),
+    close: h.func('void pcap_close(void *p)'),
+  };
+  void BpfProgram; // registered by name above; kept referenced for the prototype strings
+  return lib;
+}
+
+/**
+ * Keeps libpcap mapped for the life of the process. koffi unloads a library when the thread that loaded it exits,
+ * and the next load may map it elsewhere: a pcap_t left open by a dead capture worker then holds function pointers
+ * into unmapped memory, and closing it from the successor crashed the process (SIGSEGV in pcap_close, measured in 5
+ * of 6 capture restarts). One extra dlopen reference with RTLD_NODELETE pins every later load to the same address.
+ */
+function pinLibrary(name: string): void {
+  const RTLD_NOW = 0x2;
+  const RTLD_NODELETE = 0x1000; // glibc and musl
+  try {
+    koffi.load(null).func('void *dlopen(const char *file, int mode)')(name, RTLD_NOW | RTLD_NODELETE);
+  } catch {
+    // No dlopen symbol to call (not glibc/musl): orphaned handles are then leaked rather than closed, see capture.ts.
+    pinFailed = true;
+  }
+}
+
+/** True when pinLibrary could not pin libpcap: closing another thread's handle is then unsafe. */
+export let pinFailed = false;
+
+/** A fresh error buffer for the calls that take one. */
+export function errbuf(): Uint8Array {
+  return new Uint8Array(PCAP_ERRBUF_SIZE);
+}
+
+/** The NUL-terminated text libpcap wrote into `buf`. */
+export function errbufText(buf: Uint8Array): string {
+  const end = buf.indexOf(0);
+  return Buffer.from(buf.buffer, buf.byteOffset, end < 0 ? buf.length : end).toString('utf8').trim();
+}
+
+export { PCAP_NETMASK_UNKNOWN };

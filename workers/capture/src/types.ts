@@ -1,0 +1,97 @@
+import type { RingHandle } from '@ersatz/ring';
+import type { CaptureErrorWire } from './error.js';
+
+/** What to capture. One options object; every field but `ifname` has a documented default. */
+export interface CaptureOptions {
+  /** The interface to capture on (in the thread's network namespace). */
+  readonly ifname: string;
+  /** A BPF filter in pcap-filter(7) syntax. Default `arp` (use e.g. `arp or icmp` for ping). */
+  readonly filter?: string;
+  /**
+   * The kernel's capture buffer in bytes (pcap_set_buffer_size). Default 32 MiB. With immediate mode libpcap uses a
+   * TPACKET_V2 ring of fixed slots sized by `snaplen`: 32 MiB held 161 311 frames at snaplen 128 (the ARP default),
+   * 20 972 at 1526, 513 at 65535 (measured with a stalled reader). When it fills, the kernel drops and counts
+   * (`stats().pcap.dropped`); nothing is silent.
+   */
+  readonly bufferBytes?: number;
+  /**
+   * Bytes kept per frame. Default: 128 with the default `arp` filter (an ARP frame is at most 64 bytes), otherwise
+   * the interface's MTU + 26 (Ethernet header, two VLAN tags, FCS) read from /sys/class/net, or 1526. Small keeps
+   * the ring slots small: with 65535 (what `cap` forces) a 64 MiB buffer holds only 1023 frames (measured).
+   * ICMP events need whole messages (their checksum is verified): do not cut below the largest echo you expect.
+   */
+  readonly snaplen?: number;
+  /** Promiscuous mode: see frames for other hosts' MACs too (replies to a spoofed source MAC). Default true. */
+  readonly promiscuous?: boolean;
+}
+
+/** What open() found and chose. */
+export interface LinkInfo {
+  readonly ifname: string;
+  /** Always `EN10MB` (Ethernet): other link types are refused with EPROTONOSUPPORT. */
+  readonly linkType: 'EN10MB';
+  readonly filter: string;
+  readonly snaplen: number;
+  readonly bufferBytes: number;
+  readonly promiscuous: boolean;
+  /** Milliseconds pcap_create → activate → setfilter took. */
+  readonly openMs: number;
+}
+
+export interface CaptureStats {
+  /** Whether a capture is open right now. */
+  readonly open: boolean;
+  /** Frames copied into the rx ring (all opens of this worker). */
+  readonly frames: number;
+  readonly bytes: number;
+  /** Frames longer than snaplen (kept truncated to snaplen). */
+  readonly truncated: number;
+  /** Frames the rx ring refused because it was full (the decode thread fell behind): counted, never waited for. */
+  readonly ringDropped: number;
+  /** libpcap's own counters (pcap_stats), summed over all opens. */
+  readonly pcap: {
+    /** Frames the kernel passed the filter (ps_recv). */
+    readonly received: number;
+    /** Frames the kernel dropped because the capture buffer was full (ps_drop): raise bufferBytes. */
+    readonly dropped: number;
+    /** Frames the interface itself dropped (ps_ifdrop). */
+    readonly ifDropped: number;
+  };
+  /** How many times open() succeeded in this worker. */
+  readonly opens: number;
+  /** The error that stopped the capture, when one did (the worker keeps running and can be opened again). */
+  readonly lastError?: CaptureErrorWire;
+}
+
+/** Control calls, over comlink. Frames never travel this way: they go into the rx ring. */
+export interface CaptureApi {
+  /**
+   * Opens the interface and starts copying frames into the rx ring. Closes a capture already open first.
+   * Returns what was opened; rejects with CaptureError (EPERM, ENODEV, ENETDOWN, EINVAL, EPROTONOSUPPORT, ELIBACC,
+   * EIO).
+   */
+  open(opts: CaptureOptions): Promise<LinkInfo>;
+  /** Sends frames into `rx` from now on (after the decode worker was restarted with a new ring). */
+  setOutput(rx: RingHandle): Promise<void>;
+  stats(): Promise<CaptureStats>;
+  /** Stops capturing and closes the libpcap handle (its socket and ring). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What the worker is started with (workerData). */
+export interface CaptureHandles {
+  /** The ring the worker writes captured frames into (it becomes its only writer). */
+  readonly rx: RingHandle;
+  /**
+   * 8 bytes (`newHandleSlot()`) where the worker records its open libpcap handle. A thread that dies (terminate,
+   * crash) cannot close it; the next worker given the same slot closes it first, so a restart leaks no socket and
+   * no capture ring.
+   */
+  readonly handleSlot?: SharedArrayBuffer;
+}
+
+/** What the worker posts on its own when a capture stops without being asked (interface down or gone). */
+export interface CaptureIncident {
+  readonly incident: 'capture-stopped';
+  readonly error: CaptureErrorWire;
+}

@@ -1,0 +1,161 @@
+// Frame → event record, with the wire codecs' checked views. Pure: no threads, no rings; the worker feeds it.
+import {
+  ArpPacket,
+  ChecksumError,
+  EtherType,
+  EthernetFrame,
+  FieldMismatchError,
+  IcmpType,
+  Icmpv4Packet,
+  InvalidFieldError,
+  IpProtocol,
+  Ipv4Packet,
+  MalformedError,
+  TruncatedError,
+  UnsupportedError,
+  WireError,
+  checkEthIpv4,
+} from '@ersatz/wire';
+import { ArpRec, EventKind, IcmpRec, writeHeader } from './event-record.js';
+
+/** Ethernet/IPv4 ARP: 8 fixed bytes, then the 20 address bytes the record copies as one block. */
+const ARP_ADDRS = 8;
+const ARP_ADDRS_END = 28;
+
+/** What decode() did with a frame. */
+export const Outcome = {
+  /** An event record was written: its length is `decoder.length`. */
+  Event: 1,
+  /** A well-formed frame of a kind that makes no event (IPv6, TCP, ICMP other than echo, a fragment, 802.3). */
+  Ignored: 2,
+  /** A frame the codecs refused; counted under its reason. */
+  Malformed: 3,
+} as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+export interface DecoderCounts {
+  readonly frames: number;
+  readonly arp: number;
+  readonly icmp: number;
+  readonly ignored: number;
+  /** Refused frames by reason, e.g. `{ 'arp truncated': 2, 'ipv4 checksum': 1 }`. */
+  readonly malformed: Readonly<Record<string, number>>;
+}
+
+/**
+ * Decodes frames into event records in one reused scratch buffer. Never throws on input: whatever the bytes, a frame
+ * is an event, ignored, or counted as malformed under a short reason (`arp truncated`, `ipv4 checksum`,
+ * `arp unsupported htype`). A thrown non-WireError (a bug) is counted as `internal <name>` rather than killing the
+ * worker.
+ */
+export class FrameDecoder {
+  /** The last event record; valid until the next decode(). */
+  readonly record = new Uint8Array(Math.max(ArpRec.LEN, IcmpRec.LEN));
+  /** Its length (ArpRec.LEN or IcmpRec.LEN) after decode() returned Outcome.Event. */
+  length = 0;
+  #frames = 0;
+  #arp = 0;
+  #icmp = 0;
+  #ignored = 0;
+  readonly #malformed = new Map<string, number>();
+
+  /** Decodes one frame. Returns what happened; on Outcome.Event the record is in `record[0, length)`. */
+  decode(frame: Uint8Array): Outcome {
+    this.#frames++;
+    // One try per frame: it costs nothing measurable on the good path (a valid ARP frame, 3 M frames: 276–309 ns
+    // with the try, 283–357 ns without, noise included), and it is what guarantees that no input can take the
+    // worker down. A refused frame costs an Error, and capturing its stack dominates: refused frames are counted,
+    // never printed, so the stack is skipped (6.5–7.1 µs → 1.1–2.1 µs per refused frame; good frames unchanged
+    // within noise, 265–410 ns either way; measured 2 M frames × 4 rounds).
+    const stackLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      const outcome = this.#decode(frame);
+      if (outcome === Outcome.Ignored) this.#ignored++;
+      return outcome;
+    } catch (err) {
+      const reason = reasonOf(err);
+      this.#malformed.set(reason, (this.#malformed.get(reason) ?? 0) + 1);
+      return Outcome.Malformed;
+    } finally {
+      Error.stackTraceLimit = stackLimit;
+    }
+  }
+
+  counts(): DecoderCounts {
+    return { frames: this.#frames, arp: this.#arp, icmp: this.#icmp, ignored: this.#ignored, malformed: Object.fromEntries(this.#malformed) };
+  }
+
+  #decode(frame: Uint8Array): Outcome {
+    const eth = EthernetFrame.checked(frame); // TruncatedError, UnsupportedError (a third tag)
+    const type = eth.typeOrLength;
+    const at = eth.headerLen;
+    const vlan = eth.vlanCount > 0 ? eth.vlanTag(0).vid : null;
+    if (type === EtherType.Arp || type === EtherType.Rarp) return this.#arpRecord(frame, at, vlan);
+    if (type === EtherType.Ipv4) return this.#icmpRecord(frame, at, vlan);
+    // The 1501..1535 gap is neither a length nor an EtherType: the one way an Ethernet header itself is invalid.
+    if (type > 1500 && type < 0x0600) throw new InvalidFieldError('ethernet', 'type/length', type, 'a length is ≤ 1500, an EtherType ≥ 1536');
+    return Outcome.Ignored;
+  }
+
+  #arpRecord(frame: Uint8Array, at: number, vlan: number | null): Outcome {
+    const p = ArpPacket.checked(frame.subarray(at)); // TruncatedError for the header or the addresses it announces
+    const operation = p.operation;
+    // ArpRepr.parse's checks (htype 1, ptype 0x0800, hlen 6, plen 4, a known operation), without building strings.
+    checkEthIpv4(p.htype, p.ptype, p.hlen, p.plen, operation);
+    const out = this.record;
+    writeHeader(out, EventKind.Arp, vlan, frame);
+    out[ArpRec.OPER] = operation >>> 8;
+    out[ArpRec.OPER + 1] = operation & 0xff;
+    out.set(frame.subarray(at + ARP_ADDRS, at + ARP_ADDRS_END), ArpRec.SHA);
+    this.length = ArpRec.LEN;
+    this.#arp++;
+    return Outcome.Event;
+  }
+
+  #icmpRecord(frame: Uint8Array, at: number, vlan: number | null): Outcome {
+    const ip = Ipv4Packet.checked(frame.subarray(at)); // version, IHL, total length against the bytes
+    if (!ip.verifyChecksum()) throw new ChecksumError('ipv4', ip.checksum, ip.computeChecksum());
+    // A fragment's payload is not a whole ICMP message: its checksum cannot be verified, its id/seq may be absent.
+    if (ip.protocol !== IpProtocol.Icmp || ip.isFragment) return Outcome.Ignored;
+    const icmp = Icmpv4Packet.checked(ip.payload);
+    const type = icmp.type;
+    if (type !== IcmpType.EchoReply && type !== IcmpType.EchoRequest) return Outcome.Ignored;
+    if (!icmp.verifyChecksum()) throw new ChecksumError('icmp', icmp.checksum, icmp.computeChecksum());
+    const out = this.record;
+    writeHeader(out, EventKind.Icmp, vlan, frame);
+    out.set(frame.subarray(at + 12, at + 20), IcmpRec.SRC); // SRC then DST: bytes 12..20 of the IPv4 header
+    out[IcmpRec.TTL] = ip.ttl;
+    out[IcmpRec.TYPE] = type;
+    out[IcmpRec.CODE] = icmp.code;
+    out[IcmpRec.CODE + 1] = 0;
+    const id = icmp.id;
+    const seq = icmp.seq;
+    const bytes = icmp.bytes.length;
+    out[IcmpRec.ID] = id >>> 8;
+    out[IcmpRec.ID + 1] = id & 0xff;
+    out[IcmpRec.SEQ] = seq >>> 8;
+    out[IcmpRec.SEQ + 1] = seq & 0xff;
+    out[IcmpRec.BYTES] = bytes >>> 8;
+    out[IcmpRec.BYTES + 1] = bytes & 0xff;
+    this.length = IcmpRec.LEN;
+    this.#icmp++;
+    return Outcome.Event;
+  }
+}
+
+/**
+ * A short, bounded reason for a refused frame: layer and kind of fault, never the numbers (which would make every
+ * frame its own key).
+ */
+export function reasonOf(err: unknown): string {
+  if (err instanceof TruncatedError) return `${err.layer} truncated`;
+  if (err instanceof UnsupportedError) return `${err.layer} unsupported ${err.field}`;
+  if (err instanceof FieldMismatchError) return `${err.layer} ${err.field} mismatch`;
+  if (err instanceof InvalidFieldError) return `${err.layer} invalid ${err.field}`;
+  if (err instanceof ChecksumError) return `${err.layer} checksum`;
+  if (err instanceof MalformedError) return `${err.layer} malformed`;
+  if (err instanceof WireError) return err.name;
+  return `internal ${err instanceof Error ? err.name : typeof err}`;
+}
+

@@ -1,0 +1,75 @@
+import { getSystemErrorMap } from 'node:util';
+
+/** The fix for a missing capability, spelled as everywhere in ersatz. */
+export const CAP_NET_RAW_HINT = 'run as root or grant CAP_NET_RAW (setcap cap_net_raw,cap_net_admin+ep $(command -v node))';
+
+/**
+ * The transmit worker's one error class: a packet socket that could not be opened, or sends the kernel refuses.
+ * `code` is the errno name (`EPERM`, `ENODEV`, `ENETDOWN`, `ENXIO`, `EMSGSIZE`, ...), `errno` its number when a
+ * system call gave one, `operation` the call (`socket`, `bind`, `sendmmsg`, ...). Crosses threads as
+ * `{ name, message, code, errno, ifname, operation }` and is rebuilt with `TransmitError.fromWire`.
+ */
+export class TransmitError extends Error {
+  override name = 'TransmitError';
+  constructor(
+    readonly code: string,
+    readonly ifname: string,
+    readonly operation: string,
+    readonly errno = 0,
+  ) {
+    super(transmitMessage(code, ifname, operation));
+  }
+
+  /** An error for a failed system call, from its errno. */
+  static fromErrno(errno: number, ifname: string, operation: string): TransmitError {
+    return new TransmitError(errnoName(errno), ifname, operation, errno);
+  }
+
+  toWire(): TransmitErrorWire {
+    return { name: 'TransmitError', message: this.message, code: this.code, errno: this.errno, ifname: this.ifname, operation: this.operation };
+  }
+
+  /** Rebuilds a TransmitError from what crossed the thread boundary; returns anything else unchanged. */
+  static fromWire(value: unknown): unknown {
+    if (isWire(value)) return new TransmitError(value.code, value.ifname, value.operation, value.errno);
+    return value;
+  }
+}
+
+export interface TransmitErrorWire {
+  readonly name: 'TransmitError';
+  readonly message: string;
+  readonly code: string;
+  readonly errno: number;
+  readonly ifname: string;
+  readonly operation: string;
+}
+
+function isWire(v: unknown): v is TransmitErrorWire {
+  return typeof v === 'object' && v !== null && (v as { name?: unknown }).name === 'TransmitError' && typeof (v as { code?: unknown }).code === 'string';
+}
+
+function transmitMessage(code: string, ifname: string, operation: string): string {
+  switch (code) {
+    case 'EPERM':
+    case 'EACCES':
+      return `no permission to send raw frames on ${ifname} (${operation}: ${code}): ${CAP_NET_RAW_HINT}`;
+    case 'ENODEV':
+    case 'ENXIO':
+      return `cannot send on ${ifname}: the interface does not exist (any more) (${operation}: ${code}); list them with 'ip link'`;
+    case 'ENETDOWN':
+      return `cannot send on ${ifname}: it is down (${operation}: ENETDOWN); bring it up (ip link set ${ifname} up)`;
+    case 'EMSGSIZE':
+      return `cannot send on ${ifname}: frame longer than the interface's MTU allows (${operation}: EMSGSIZE)`;
+    case 'EINVAL':
+      return `cannot send on ${ifname}: ${operation} was refused (EINVAL)`;
+    default:
+      return `sending on ${ifname} failed (${operation}: ${code})`;
+  }
+}
+
+/** `ENETDOWN` for errno 100, `errno 4242` when the platform has no name for it. */
+export function errnoName(errno: number): string {
+  // libuv keys the map by negative errno on POSIX.
+  return getSystemErrorMap().get(-errno)?.[0] ?? `errno ${errno}`;
+}

@@ -1,0 +1,201 @@
+import { constants } from 'node:os';
+import { RingReader, closeRing, type RingHandle } from '@ersatz/ring';
+import { TransmitError, errnoName } from './error.js';
+import { PacketSocket, newSocketSlot } from './packet-socket.js';
+import type { TransmitInfo, TransmitOptions, TransmitStats } from './types.js';
+
+/** Frames per sendmmsg call at most (and staged at once). */
+const BATCH = 64;
+const DEFAULT_MAX_FRAME = 9216;
+const MIN_FRAME = 14;
+const MAX_FRAME = 65535;
+const IDLE_WAIT_MS = 1000;
+/** The last stretch before a frame's time is spun, not slept: a futex sleep overshoots by tens of µs. */
+const SPIN_NS = 50_000n;
+/** Gaps longer than this are slept with a timer, so comlink calls (close, stats) are answered meanwhile. */
+const YIELD_NS = 20_000_000n;
+/** Wake a timer sleep this long before the frame's time, to finish with Atomics.wait and the spin. */
+const YIELD_MARGIN_NS = 5_000_000n;
+
+/**
+ * tx ring → packet socket. Frames go out in ring order; a frame whose "not before" time (the ring record's tsNs,
+ * hrtime ns, 0 = now) is still ahead holds back the ones behind it, which is how sweeps are paced. Waiting: a timer
+ * for long gaps (the event loop stays free), Atomics.wait on a private word for the middle, a spin for the last
+ * 50 µs.
+ */
+export class Transmitter {
+  #txHandle: RingHandle;
+  #tx: RingReader;
+  readonly #onFailing: (err: TransmitError) => void;
+  #socket: PacketSocket | undefined;
+  #info: TransmitInfo | undefined;
+  readonly #notBefore = new BigUint64Array(BATCH);
+  #staged = 0;
+  /** A word nobody notifies: Atomics.wait on it is a plain sleep with sub-ms resolution. */
+  readonly #sleepWord = new Int32Array(new SharedArrayBuffer(4));
+  #closing = false;
+  #wake: (() => void) | undefined;
+  #sent = 0;
+  #bytes = 0;
+  #failed = 0;
+  #batches = 0;
+  #paced = 0;
+  #maxLateNs = 0n;
+  #lastErrno = 0;
+  /** The errno already reported to the supervisor (reported again only after a send succeeded). */
+  #reportedErrno = 0;
+  readonly done: Promise<void>;
+
+  readonly #slot: SharedArrayBuffer;
+
+  /** `socketSlot`: see TransmitHandles; what a dead predecessor left there is released now. */
+  constructor(tx: RingHandle, onFailing: (err: TransmitError) => void, socketSlot = newSocketSlot()) {
+    this.#slot = socketSlot;
+    PacketSocket.releaseOrphan(socketSlot);
+    this.#txHandle = tx;
+    this.#tx = new RingReader(tx);
+    this.#onFailing = onFailing;
+    this.done = this.#run();
+  }
+
+  /** See TransmitApi.open. Throws TransmitError. */
+  open(o: TransmitOptions): TransmitInfo {
+    const t0 = performance.now();
+    const maxFrameBytes = o.maxFrameBytes ?? DEFAULT_MAX_FRAME;
+    if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < MIN_FRAME || maxFrameBytes > MAX_FRAME) {
+      throw new TransmitError('EINVAL', String(o.ifname), `maxFrameBytes ${String(maxFrameBytes)} (must be ${MIN_FRAME}..${MAX_FRAME})`);
+    }
+    this.#socket?.close();
+    this.#socket = undefined;
+    const socket = new PacketSocket(o.ifname, BATCH, maxFrameBytes, this.#slot);
+    this.#socket = socket;
+    this.#reportedErrno = 0;
+    this.#info = { ifname: o.ifname, ifindex: socket.ifindex, batch: BATCH, maxFrameBytes, openMs: performance.now() - t0 };
+    this.#wake?.();
+    return this.#info;
+  }
+
+  setInput(h: RingHandle): void {
+    const old = this.#txHandle;
+    this.#txHandle = h;
+    this.#tx = new RingReader(h);
+    closeRing(old); // wakes the loop if it waits on the old ring
+    this.#wake?.();
+  }
+
+  stats(): TransmitStats {
+    return {
+      open: this.#socket !== undefined,
+      sent: this.#sent,
+      bytes: this.#bytes,
+      failed: this.#failed,
+      batches: this.#batches,
+      paced: this.#paced,
+      maxLateUs: Number(this.#maxLateNs) / 1e3,
+      ...(this.#lastErrno ? { lastError: errnoName(this.#lastErrno) } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    closeRing(this.#txHandle);
+    this.#wake?.();
+    await this.done;
+    this.#socket?.close();
+    this.#socket = undefined;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closing) {
+      const tx = this.#tx;
+      if (!this.#socket) {
+        // Not open yet (or reopening): frames wait in the ring, which refuses and counts what does not fit.
+        await this.#idle();
+        continue;
+      }
+      const ready = await tx.waitAsync(IDLE_WAIT_MS);
+      if (this.#closing || tx !== this.#tx) continue;
+      if (!ready) {
+        if (tx.closed) await this.#idle();
+        continue;
+      }
+      tx.drain(this.#stage, BATCH);
+      await this.#flush();
+      // waitAsync resolves in a microtask when frames are waiting: give macrotasks (comlink) a turn between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  #idle(): Promise<void> {
+    return new Promise<void>((resolve) => (this.#wake = resolve)).finally(() => (this.#wake = undefined));
+  }
+
+  readonly #stage = (frame: Uint8Array, notBefore: bigint): void => {
+    const socket = this.#socket!;
+    if (frame.length > socket.slotBytes || frame.length < MIN_FRAME) {
+      this.#fail(constants.errno.EMSGSIZE, 1);
+      return;
+    }
+    socket.stage(this.#staged, frame);
+    this.#notBefore[this.#staged++] = notBefore;
+  };
+
+  /** Sends the staged frames in order, waiting for each one's time. */
+  async #flush(): Promise<void> {
+    const n = this.#staged;
+    let i = 0;
+    while (i < n && !this.#closing) {
+      let now = process.hrtime.bigint();
+      let j = i;
+      while (j < n && this.#notBefore[j]! <= now) j++;
+      if (j > i) {
+        this.#send(i, j);
+        i = j;
+        continue;
+      }
+      // Frame i is early: wait for its time, then send it (and whatever is due with it) on the next pass.
+      const due = this.#notBefore[i]!;
+      this.#paced++;
+      let gap = due - now;
+      if (gap > YIELD_NS) {
+        await new Promise((resolve) => setTimeout(resolve, Number((gap - YIELD_MARGIN_NS) / 1_000_000n)));
+        now = process.hrtime.bigint();
+        gap = due - now;
+      }
+      if (gap > SPIN_NS) Atomics.wait(this.#sleepWord, 0, 0, Number(gap - SPIN_NS) / 1e6);
+      while (process.hrtime.bigint() < due) {
+        // spin: the last few tens of µs
+      }
+      const late = process.hrtime.bigint() - due;
+      if (late > this.#maxLateNs) this.#maxLateNs = late;
+    }
+    this.#staged = 0;
+  }
+
+  #send(from: number, to: number): void {
+    const socket = this.#socket!;
+    while (from < to) {
+      const { sent, errno } = socket.send(from, to);
+      this.#batches++;
+      if (sent > 0) {
+        for (let k = from; k < from + sent; k++) this.#bytes += socket.stagedLength(k);
+        this.#sent += sent;
+        from += sent;
+        this.#reportedErrno = 0;
+        continue;
+      }
+      // The frame at `from` was refused: count it and go on with the rest.
+      this.#fail(errno, 1);
+      from++;
+    }
+  }
+
+  #fail(errno: number, frames: number): void {
+    this.#failed += frames;
+    this.#lastErrno = errno;
+    if (errno !== this.#reportedErrno) {
+      this.#reportedErrno = errno;
+      this.#onFailing(TransmitError.fromErrno(errno, this.#info?.ifname ?? '?', 'sendmmsg'));
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import type { RingHandle } from '@ersatz/ring';
+import type { TransmitErrorWire } from './error.js';
+
+export interface TransmitOptions {
+  /** The interface to send on (in the thread's network namespace). */
+  readonly ifname: string;
+  /** Largest frame accepted, in bytes. Default 9216 (a jumbo frame plus headers); longer ones fail with EMSGSIZE. */
+  readonly maxFrameBytes?: number;
+}
+
+export interface TransmitInfo {
+  readonly ifname: string;
+  readonly ifindex: number;
+  /** Frames per sendmmsg call at most. */
+  readonly batch: number;
+  readonly maxFrameBytes: number;
+  /** Milliseconds socket + bind took. */
+  readonly openMs: number;
+}
+
+export interface TransmitStats {
+  readonly open: boolean;
+  /** Frames the kernel accepted. */
+  readonly sent: number;
+  readonly bytes: number;
+  /** Frames the kernel refused (or that were too long): counted, not retried. */
+  readonly failed: number;
+  /** sendmmsg calls. */
+  readonly batches: number;
+  /** Frames that had a "not before" time still in the future when they reached the head of the queue. */
+  readonly paced: number;
+  /** The latest any paced frame went out after its "not before" time, in µs (how well pacing holds). */
+  readonly maxLateUs: number;
+  /** errno name of the last failure, e.g. `ENETDOWN`. */
+  readonly lastError?: string;
+}
+
+/** Control calls, over comlink. Frames never travel this way: the main thread pushes them into the tx ring. */
+export interface TransmitApi {
+  /**
+   * Opens the packet socket (kept open: closing one costs 10–15 ms) and starts sending what the tx ring holds.
+   * Reopens when already open. Rejects with TransmitError (EPERM, ENODEV, ...).
+   */
+  open(opts: TransmitOptions): Promise<TransmitInfo>;
+  /** Reads frames from `tx` from now on (the old ring is abandoned). */
+  setInput(tx: RingHandle): Promise<void>;
+  stats(): Promise<TransmitStats>;
+  /** Stops the loop and closes the socket. Frames still queued are not sent. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface TransmitHandles {
+  /** Frames to send, each with its "do not send before" time (hrtime ns; 0 = now). The worker is its only reader. */
+  readonly tx: RingHandle;
+  /**
+   * 32 bytes (`newSocketSlot()`) where the worker records its socket and staging memory. A thread that dies cannot
+   * close them; the next worker given the same slot does, so a restart leaks nothing.
+   */
+  readonly socketSlot?: SharedArrayBuffer;
+}
+
+/** Posted by the worker on its own when sends start failing with an errno (once per errno until a send succeeds). */
+export interface TransmitIncident {
+  readonly incident: 'transmit-failing';
+  readonly error: TransmitErrorWire;
+}
