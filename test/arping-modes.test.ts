@@ -158,6 +158,12 @@ test('-w with -c: ends at the count-th reply; at the deadline short of it, exit 
   t.like(short.summary, { sent: 3, received: 3, exitCode: 1 });
 });
 
+test('a deadline on an interval boundary still lets that probe out first (-c 2 -w 1, as iputils)', (t) => {
+  const r = run(PEER.ip, { count: 2, deadlineMs: 1000 });
+  t.deepEqual(timeline(r), ['sent@0', 'sent@1000', 'done@1000']);
+  t.like(r.summary, { sent: 2, received: 0, exitCode: 1 });
+});
+
 test('without -c the deadline ends it; no reply means exit 1', (t) => {
   const r = run(PEER.ip, { deadlineMs: 3500 });
   t.deepEqual(timeline(r), ['sent@0', 'sent@1000', 'sent@2000', 'sent@3000', 'done@3500']);

@@ -212,8 +212,8 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
     // Listen first, then probe.
     subscriber.add(link.arp$.subscribe({ next: onFrame, error: (e: unknown) => subscriber.error(e) }));
     if (stop$ !== undefined) subscriber.add(from(stop$).subscribe(() => finish()));
-    if (deadlineMs > 0) subscriber.add(scheduler.schedule(finish, deadlineMs));
-    // iputils' interval timer: the nth expiry past `count` ends the run, every other one sends.
+    // iputils' interval timer: the nth expiry past `count` ends the run, every other one sends. Scheduled before the
+    // deadline so that when both fall on the same instant (-c 2 -w 1) the probe still goes out first, as in iputils.
     let expiries = 1;
     subscriber.add(
       scheduler.schedule(function (this: SchedulerAction<undefined>) {
@@ -224,6 +224,7 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
         if (!finished) this.schedule(undefined, intervalMs);
       }, intervalMs),
     );
+    if (deadlineMs > 0) subscriber.add(scheduler.schedule(finish, deadlineMs));
     send();
   });
 }
