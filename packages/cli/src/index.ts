@@ -17,19 +17,28 @@ const commands: Record<string, () => Promise<{ run: Command }>> = {
   ping: () => import('./commands/ping.js'),
 };
 
-const USAGE = `usage: ersatz [--target IP] [options]     resolve IP (default: the default gateway) to its MAC
+const USAGE = `usage: ersatz [--target IP] [options]   resolve IP (default: the default gateway) to its MAC
        ersatz <command> [options]
 
 commands:
-${Object.keys(commands)
-  .map((c) => `  ${c}`)
-  .join('\n')}
+  resolve [IP]        the default: who has IP? (same as --target IP)
+  scan CIDR|RANGE     sweep a subnet or range like arp-scan: every host that answers, once, with its vendor
+  arping TARGET       iputils arping: probes, RTTs, -D duplicate address detection, -U/-A gratuitous ARP
+  ping TARGET         ICMP echo in raw frames to the next hop's ARP-resolved MAC
+  neigh show|add|del|watch   the kernel's neighbour (ARP) cache through netlink or ioctl
+  decode FILE...      print the frames of pcap/pcapng files like tcpdump, or as JSON Lines
 
 Run 'ersatz <command> --help' for a command's options.
-Exit codes: 0 done, 1 no reply, 2 usage or environment error, 70 internal error, 130 interrupted.`;
+Exit codes: 0 done, 1 no reply (or: address taken, nothing found), 2 usage or environment error
+(bad argument, unknown interface, missing CAP_NET_RAW/CAP_NET_ADMIN), 70 internal error, 130 interrupted.`;
 
 /** Runs the CLI with `argv` (no node/script prefix) and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<ExitCode> {
+  // `ersatz scan ... | head`: the reader left, so there is no one to report to; stop quietly, as SIGPIPE would.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(Exit.OK);
+    throw err;
+  });
   try {
     const [first, ...rest] = argv;
     if (first === '--help' || first === '-h') {
