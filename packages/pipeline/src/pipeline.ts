@@ -53,6 +53,8 @@ export interface PipelineStats {
     readonly frames: number;
     /** Frames send()/sendBatch() could not queue (tx ring full or pipeline closed). */
     readonly sendRefused: number;
+    /** Event records that did not read back (a bug: the first one is also a warning). */
+    readonly badRecords: number;
   };
   /** The latest warnings (also on warnings$), oldest first, at most 20. */
   readonly warnings: readonly string[];
@@ -116,6 +118,7 @@ export class Pipeline {
   readonly #warnings$ = new Subject<string>();
   readonly #warnings: string[] = [];
   #eventCount = 0;
+  #corruptRecords = 0;
   #frameCount = 0;
   #sendRefused = 0;
   #loops: Promise<void>[] = [];
@@ -232,7 +235,7 @@ export class Pipeline {
       transmit,
       rings: { rx: ringStats(this.#rx), events: ringStats(this.#events), frames: this.#frames ? ringStats(this.#frames) : null, tx: ringStats(this.#tx) },
       restarts: { ...this.#restarts },
-      main: { events: this.#eventCount, frames: this.#frameCount, sendRefused: this.#sendRefused },
+      main: { events: this.#eventCount, frames: this.#frameCount, sendRefused: this.#sendRefused, badRecords: this.#corruptRecords },
       warnings: [...this.#warnings],
     };
   }
@@ -321,7 +324,15 @@ export class Pipeline {
   }
 
   readonly #onEvent = (rec: Uint8Array, tsNs: bigint): void => {
-    const ev = readEvent(rec, tsNs);
+    let ev: PipelineEvent;
+    try {
+      ev = readEvent(rec, tsNs);
+    } catch (err) {
+      // Only a decode worker of another version could write such a record: say so the first one is a warning; never stop.
+      this.#corruptRecords++;
+      if (this.#corruptRecords === 1) this.#warn(`events ring: ${(err as Error).message}`);
+      return;
+    }
     this.#eventCount++;
     this.#events$.next(ev);
   };

@@ -28,7 +28,8 @@ const PktHdr = koffi.struct('ersatz_pcap_pkthdr', { tv_sec: 'long', tv_usec: 'lo
 export const PKTHDR_CAPLEN = koffi.offsetof(PktHdr, 'caplen');
 export const PKTHDR_LEN = koffi.offsetof(PktHdr, 'len');
 
-const BpfProgram = koffi.struct('ersatz_bpf_program', { bf_len: 'uint32_t', bf_insns: 'void *' });
+// Registered by name: the pcap_compile/setfilter/freecode prototypes below refer to it.
+koffi.struct('ersatz_bpf_program', { bf_len: 'uint32_t', bf_insns: 'void *' });
 /** `void (*pcap_handler)(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)`, all as raw pointers:
  * decoding the header into an object per packet would cost an allocation we do not need. */
 export const PcapHandler = koffi.proto('void ersatz_pcap_handler(void *user, void *h, void *bytes)');
@@ -98,7 +99,6 @@ export function libpcap(ifname: string): Libpcap {
     geterr: h.func('const char *pcap_geterr(void *p)'),
     close: h.func('void pcap_close(void *p)'),
   };
-  void BpfProgram; // registered by name above; kept referenced for the prototype strings
   return lib;
 }
 

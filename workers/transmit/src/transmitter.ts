@@ -143,13 +143,19 @@ export class Transmitter {
   /** Sends the staged frames in order, waiting for each one's time. */
   async #flush(): Promise<void> {
     const n = this.#staged;
+    const socket = this.#socket!;
     let i = 0;
     while (i < n && !this.#closing) {
+      if (this.#socket !== socket) {
+        // Reopened while we waited: the staged bytes lived in the old socket's memory. Count them, do not guess.
+        this.#fail(constants.errno.ECANCELED, n - i);
+        break;
+      }
       let now = process.hrtime.bigint();
       let j = i;
       while (j < n && this.#notBefore[j]! <= now) j++;
       if (j > i) {
-        this.#send(i, j);
+        this.#send(socket, i, j);
         i = j;
         continue;
       }
@@ -172,8 +178,7 @@ export class Transmitter {
     this.#staged = 0;
   }
 
-  #send(from: number, to: number): void {
-    const socket = this.#socket!;
+  #send(socket: PacketSocket, from: number, to: number): void {
     while (from < to) {
       const { sent, errno } = socket.send(from, to);
       this.#batches++;

@@ -239,7 +239,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
         const lost = r.sent - r.delivered;
         if (r.own !== undefined && r.own !== r.sent) notes.push(`${who}: ${r.own} of ${r.sent} own requests captured back`);
         if (lost) notes.push(`${who}: ${lost} of ${r.sent} replies not delivered (${Object.entries(r.loss).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ') || 'no counter saw them'})`);
-        ctx.log(`pipeline: ${who} throughput rep ${rep + 1}: ${tput[who].samples.at(-1)?.toFixed(0) ?? "—"} replies/s, ${r.delivered}/${r.sent} delivered`);
+        ctx.log(`pipeline: ${who} throughput rep ${rep + 1}: ${tput[who].samples.at(-1)?.toFixed(0) ?? '—'} replies/s, ${r.delivered}/${r.sent} delivered`);
       }
       for (const [who, mode] of [
         ['ersatz', 'pipeline-rtt'],
