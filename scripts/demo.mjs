@@ -8,7 +8,7 @@ let failed = false;
 try {
   console.log(`lab: ${host.ns} (${host.ifname} ${host.ip}) <-> ${peer.ns} (${peer.ifname} ${peer.ip}, default gateway)\n`);
   const show = (title, argv) => {
-    console.log(`$ ${argv.join(' ')}   # ${title}`);
+    console.log(`$ ip netns exec ${host.ns} ${argv.join(' ')}   # ${title}`);
     const r = lab.run(host.ns, argv, { timeoutMs: 20_000 });
     process.stdout.write(r.stdout);
     process.stdout.write(r.stderr);
