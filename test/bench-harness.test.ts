@@ -18,6 +18,7 @@ import {
   scanPoints,
   Series,
   summarize,
+  trend,
   verdict,
   wireRtts,
   withSpread,
@@ -109,6 +110,14 @@ test('median and quantiles: order-free, within min..max, monotone in q (property
       }),
     ),
   );
+});
+
+test('trend: the least-squares line through readings 0..n-1, at its ends', (t) => {
+  t.deepEqual(trend([10, 12, 14, 16]), { first: 10, last: 16 }); // on a line: the readings themselves
+  const noisy = trend([100, 120, 100, 120, 100, 120]); // no trend but the last reading's +20 %
+  t.true(Math.abs(noisy.last - noisy.first) < 10);
+  t.deepEqual(trend([5, 5]), { first: 5, last: 5 });
+  t.true(Number.isNaN(trend([5]).first));
 });
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -104,6 +104,20 @@ test('retries follow arp-scan: a pass over all hosts, then each waits timeout ×
   t.deepEqual(summaryOf(r), { hosts: 2, sent: 6, answered: 0, duplicates: 0, elapsedMs: 710 });
 });
 
+test('a host waits its whole timeout after its request is seen leaving, not after the schedule said it would', (t) => {
+  // The capture shows our own requests 150 ms late (a transmit queue behind the schedule): C is due to leave at 200
+  // but leaves at 350, and its reply 50 ms later is within 120 ms of that (the schedule alone says it timed out at 320).
+  const ts = new TestScheduler(() => undefined);
+  const link = new FakeLink({ scheduler: ts, ...US, captureDelayMs: 150, hosts: [{ ip: ip(12), mac: mac(12), delayMs: 50 }] });
+  const found: [number, string][] = [];
+  ts.run(() => {
+    scan$(link, [10, 11, 12].map(ip), { scheduler: ts, ratePps: 10, tries: 1, timeoutMs: 120 }).subscribe((e) => {
+      if (e.type === 'host') found.push([ts.now(), Ipv4.format(e.ip)]);
+    });
+  });
+  t.deepEqual(found, [[400, '192.0.2.12']]);
+});
+
 test('the first pass comes before any retry, however long it takes (arp-scan order)', (t) => {
   const r = run(t, [10, 11, 12, 13].map(ip), { ratePps: 10, tries: 2, timeoutMs: 150 });
   // Host .10's timeout ends at 150 ms, during the first pass; it is retried after .13 (300 ms), at 400 ms.

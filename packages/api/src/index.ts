@@ -8,8 +8,9 @@ import type { Link } from './link.js';
 export { discoverInterface, type InterfaceInfo } from './host.js';
 export { openLink } from './open.js';
 export type { Link, OpenLinkOptions } from './link.js';
-export type { CapturedFrame, PipelineStats } from '@ersatz/pipeline';
-export { createResolver, ResolveTimeoutError, type QueryOptions, type ResolveResult, type IcmpObservation } from '@ersatz/resolve';
+export type { CapturedFrame, PipelineStats, Stage } from '@ersatz/pipeline';
+export { InterfaceLostError, WorkerCrashLoopError, PipelineError } from '@ersatz/pipeline';
+export { createResolver, ResolveTimeoutError, AddressConflictError, type QueryOptions, type ResolveResult, type IcmpObservation } from '@ersatz/resolve';
 
 export interface ResolveOptions extends QueryOptions {
   /** Send on this interface (default: the one the route to the IP uses). */
@@ -58,7 +59,8 @@ export class ApiError extends Error {
  * Cold: on subscription, finds the interface for `ip` (or uses `options.interface`), opens the worker pipeline (shared
  * with concurrent calls), asks "who has ip?" and emits the MAC of the matching reply once, then completes.
  * An off-link `ip` resolves its next hop (the gateway), as the kernel would. Errors with ResolveTimeoutError after
- * the last try, or with the discovery/pipeline typed errors (unknown interface, no permission, no route).
+ * the last try, AddressConflictError when `settleMs` > 0 and several MACs answered (it names them all), or with the
+ * discovery/pipeline typed errors (unknown interface, no permission, no route).
  */
 export function resolve$(ip: Ipv4 | string, options: ResolveOptions = {}): Observable<Mac> {
   return defer(() => {
@@ -75,7 +77,10 @@ export function resolve$(ip: Ipv4 | string, options: ResolveOptions = {}): Obser
   });
 }
 
-/** `resolve$` as a promise. Rejects with ResolveTimeoutError, the typed errors above, or an AbortError on `signal`. */
+/**
+ * `resolve$` as a promise. Rejects with ResolveTimeoutError, AddressConflictError, the typed errors above, or an
+ * AbortError on `signal`.
+ */
 export function resolve(ip: Ipv4 | string, options: ResolveOptions & { readonly signal?: AbortSignal } = {}): Promise<Mac> {
   const { signal, ...rest } = options;
   return new Promise<Mac>((resolvePromise, reject) => {

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { IcmpLink } from '@ersatz/resolve';
-import type { CapturedFrame, PipelineStats } from '@ersatz/pipeline';
+import type { CapturedFrame, PipelineStats, Stage } from '@ersatz/pipeline';
 import type { InterfaceInfo } from './host.js';
 
 export interface OpenLinkOptions {
@@ -8,6 +8,13 @@ export interface OpenLinkOptions {
   readonly icmp?: boolean;
   /** Also hand out every raw frame on `frames$` (pcap output). */
   readonly keepFrames?: boolean;
+  /**
+   * When the interface goes down or away: `fail` (default) ends every query and sweep on the link at once with
+   * InterfaceLostError (a PipelineError saying what happened and what to do) and stops the workers; `reopen` keeps
+   * the link and reopens it with backoff once the interface is back (for a long-lived link that must ride out a
+   * flap; queries in flight are re-sent then, those that time out meanwhile fail as usual).
+   */
+  readonly linkLoss?: 'fail' | 'reopen';
 }
 
 /**
@@ -20,10 +27,17 @@ export interface Link extends IcmpLink {
   readonly frames$: Observable<CapturedFrame>;
   /** Restarts and other incidents, one line each (also counted in stats). */
   readonly warnings$: Observable<string>;
+  /** A worker restarted or the interface reopened: frames may have been lost meanwhile (the coordinator re-sends). */
+  readonly recovered$: Observable<unknown>;
   /** Converts a capture timestamp (monotonic ns) to wall-clock ns since the epoch (pcap files). */
   wallClockNs(tsNs: bigint): bigint;
   /** Counters of every stage (frames, drops, malformed by reason, restarts). */
   stats(): Promise<PipelineStats>;
   /** Stops the workers and releases every handle; idempotent. */
   close(): Promise<void>;
+  /**
+   * Terminates one worker thread as a crash would (a test and chaos hook). Resolves once the pipeline has
+   * restarted it, or given up (then every query on the link fails with WorkerCrashLoopError).
+   */
+  simulateCrash(stage: Stage): Promise<void>;
 }

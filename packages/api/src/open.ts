@@ -11,12 +11,15 @@ type IcmpEvent = Extract<PipelineEvent, { kind: 'icmp' }>;
  * Opens the worker pipeline on `info.ifname` and presents it as the coordinator's link.
  * Resolves once capture is live (a request sent after this cannot miss its reply).
  * Throws the pipeline's typed errors (no permission → CAP_NET_RAW and how to grant it; unknown interface).
+ * Afterwards arp$/icmp$ error with InterfaceLostError when the interface goes down or away (see `linkLoss`), and
+ * with WorkerCrashLoopError when a worker keeps dying.
  */
 export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions = {}): Promise<Link> {
   const pipeline = await Pipeline.open({
     ifname: info.ifname,
     filter: opts.icmp ? 'arp or icmp' : 'arp',
     keepFrames: opts.keepFrames ?? false,
+    linkLoss: opts.linkLoss ?? 'fail',
   });
   // The monotonic clock the capture thread stamps frames with, tied once to the wall clock for pcap output.
   const epochOffsetNs = BigInt(Date.now()) * 1_000_000n - Pipeline.now();
@@ -36,6 +39,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions = {}):
     icmp$,
     frames$: pipeline.frames$,
     warnings$: pipeline.warnings$,
+    recovered$: pipeline.recovered$,
     send: (frame, notBeforeNs) => {
       pipeline.send(frame, notBeforeNs);
     },
@@ -43,5 +47,6 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions = {}):
     wallClockNs: (tsNs) => tsNs + epochOffsetNs,
     stats: () => pipeline.stats(),
     close: () => (closed ??= pipeline.close()),
+    simulateCrash: (stage) => pipeline.simulateCrash(stage),
   };
 }

@@ -19,7 +19,9 @@ import { ArpOp, Ipv4, Mac, emitArpFrame, parseArpFrame } from '@ersatz/wire';
 /** @type {{ Cap: new () => CapHandle }} */
 const { Cap } = createRequire(import.meta.url)('cap');
 
-// libpcap's default kernel buffer (2 MiB): its mmap'ed ring is mapped whole, so it counts in the resident set.
+// libpcap's default kernel buffer (2 MiB). In immediate mode (cap sets it when it can) libpcap uses TPACKET_V2, whose
+// ring has fixed slots sized for cap's 65535-byte snaplen: about 66 KiB a frame, so 2 MiB holds ~30 frames. The ring
+// is mapped whole into the process, so it counts in the resident set.
 const PCAP_BUFFER = 2 << 20;
 
 /**
@@ -78,7 +80,7 @@ export function wholeOption(name, text, min = 1) {
  * broadcasts "who has target?", `onReply(cb)` which calls `cb(senderIp, senderMac)` for each reply addressed to us,
  * and `close()`. Throws when the interface has no IPv4 address or is not Ethernet.
  * @param {string} ifname
- * @param {number} [bufferBytes] libpcap's buffer: a sweep needs room for replies that arrive while it sends
+ * @param {number} [bufferBytes] libpcap's buffer: room for the replies that can arrive while the thread is busy
  */
 export function openCapLink(ifname, bufferBytes = PCAP_BUFFER) {
   const entry = networkInterfaces()[ifname]?.find((a) => a.family === 'IPv4');

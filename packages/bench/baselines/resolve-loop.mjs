@@ -2,9 +2,9 @@
 // @ts-check
 // Baseline for sequential resolves: cap in the main thread, rounds of `--concurrency` requests (one per target, sent
 // back to back) each waiting for all its replies before the next round, `--count` resolves in all after `--warmup`
-// uncounted ones (so the JIT has compiled the loop, as in a long-lived program). Each resolve's
-// latency runs from just before its Cap.send to the reply's packet event, on process.hrtime: what a caller of a
-// single-thread resolver would see. Prints one JSON line: { latenciesNs, lost, elapsedNs, malformed }.
+// uncounted ones (so the JIT has compiled the loop, as in a long-lived program). Each resolve's latency runs from
+// just before its Cap.send to the reply's packet event, on process.hrtime: what a caller of a single-thread resolver
+// would see. Prints one JSON line: { latenciesNs, lost, elapsedNs, malformed }.
 //
 //   node resolve-loop.mjs --interface ez0 --first 10.77.0.2 --span 100 --count 1000 --concurrency 10 --warmup 50
 //
@@ -31,7 +31,8 @@ if (concurrency > span) {
   process.exit(2);
 }
 
-const link = openCapLink(o.interface);
+// A round's replies arrive back to back: libpcap's ring must hold them all (~66 KiB a slot, see cap-link.mjs).
+const link = openCapLink(o.interface, 16 << 20);
 /** @type {number[]} */
 const latenciesNs = [];
 let lost = 0;

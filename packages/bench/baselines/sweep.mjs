@@ -11,7 +11,7 @@ import { Cidr } from '@ersatz/wire';
 import { args, openCapLink, wholeOption } from './cap-link.mjs';
 
 const BATCH = 256;
-// Room in libpcap's buffer for every reply of a /16 (~128 bytes of ring each) while the thread is busy sending.
+// Room in libpcap's ring (~66 KiB a slot, see cap-link.mjs: ~1000 replies) for what arrives while a batch is sent.
 const PCAP_BUFFER = 64 << 20;
 const o = args('sweep.mjs --interface IF --cidr A.B.C.D/N [--timeout MS]', {
   cidr: { type: 'string' },

@@ -2,7 +2,7 @@
 // the table, tcpdump parsing), for scenario authors and tests. The harness itself is dist/main.js.
 export type { BenchContext, Measurement, PeerFigure, PlotPoint, Scenario } from './types.js';
 export { parseBenchArgs, USAGE, type BenchArgs } from './args.js';
-export { median, quantile, summarize, type Summary } from './stats.js';
+export { median, quantile, summarize, trend, type Summary } from './stats.js';
 export { fmt, jsonRows, ratio, renderTable, verdict, withSpread, type JsonRow } from './table.js';
 export { parseTcpdump, wireRtts, type WireArp } from './capture.js';
 export { ARPING_OFFSET_US, arpingRttsUs, parseArpScan, type ArpScanRun } from './parse.js';

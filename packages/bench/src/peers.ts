@@ -1,6 +1,7 @@
 // The peers the table compares against, found (or installed) on this machine. Each runs inside the lab's host
 // namespace; here we only look for the binaries.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 
 export interface PeerTools {
   /** iputils arping, or why not. */
@@ -17,7 +18,12 @@ export function findExecutable(name: string): string | null {
   const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SEARCH];
   for (const dir of dirs) {
     const path = `${dir}/${name}`;
-    if (spawnSync('test', ['-x', path]).status === 0) return path;
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here: keep looking
+    }
   }
   return null;
 }

@@ -46,3 +46,22 @@ export function summarize(xs: readonly number[]): Summary {
 function ascending(xs: readonly number[]): number[] {
   return [...xs].sort((a, b) => a - b);
 }
+
+/**
+ * The least-squares line through `ys` at x = 0, 1, 2, …: returns its value at the first and last x, which smooths
+ * the noise of single readings when a trend is what matters (RSS over repeated sweeps). NaN for fewer than 2 values.
+ */
+export function trend(ys: readonly number[]): { readonly first: number; readonly last: number } {
+  const n = ys.length;
+  if (n < 2) return { first: Number.NaN, last: Number.NaN };
+  const meanX = (n - 1) / 2;
+  const meanY = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  ys.forEach((y, x) => {
+    sxy += (x - meanX) * (y - meanY);
+    sxx += (x - meanX) ** 2;
+  });
+  const slope = sxy / sxx;
+  return { first: meanY - slope * meanX, last: meanY + slope * meanX };
+}

@@ -5,6 +5,7 @@ import { openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { PcapWriter } from '@ersatz/pcap';
 import type { RttStats } from '@ersatz/resolve';
 import { UsageError } from './exit.js';
+import { warnIncidents } from './warn.js';
 /** `n` with three decimals, as ping and arping print milliseconds. */
 export function fixed3(n: number): string {
   return n.toFixed(3);
@@ -100,6 +101,8 @@ export async function openSession(command: string, info: InterfaceInfo, opts: { 
     await writer?.close();
     throw err;
   }
+  // A worker restart, a reopened capture: said on stderr as it happens, the run goes on.
+  const incidents = warnIncidents(link);
   let failure: Error | null = null;
   const recording =
     writer === null
@@ -129,6 +132,7 @@ export async function openSession(command: string, info: InterfaceInfo, opts: { 
         failure ??= err as Error;
       } finally {
         sub?.unsubscribe();
+        incidents.unsubscribe();
         await link.close();
       }
       if (failure !== null) throw new UsageError(`${command}: --pcap: cannot write ${JSON.stringify(opts.pcap)}: ${(failure as Error).message}`);

@@ -40,7 +40,10 @@ export class WorkerCrashLoopError extends PipelineError {
     readonly windowMs: number,
     readonly lastReason: string,
   ) {
-    super(`${stage} worker died ${restarts} times within ${windowMs / 1000} s (last: ${lastReason}); the pipeline stopped`);
+    super(
+      `${stage} worker died ${restarts} times within ${windowMs / 1000} s (last: ${lastReason}); the pipeline stopped: ` +
+        'run again, and if it keeps happening report it with that last reason',
+    );
   }
 }
 
@@ -53,5 +56,25 @@ export class PipelineOptionError extends PipelineError {
     readonly value: unknown,
   ) {
     super(`pipeline: ${option} must be ${expected}, got ${String(value)}`);
+  }
+}
+
+/**
+ * The interface went down (`ENETDOWN`) or away (`ENODEV`: deleted, or moved to another namespace) under a pipeline
+ * opened with `linkLoss: 'fail'`: `ez0 went down (The interface went down): bring it up (ip link set ez0 up) and
+ * run again`. `detail` has the worker's own words.
+ */
+export class InterfaceLostError extends PipelineError {
+  override name = 'InterfaceLostError';
+  constructor(
+    readonly ifname: string,
+    readonly code: 'ENETDOWN' | 'ENODEV',
+    readonly detail: string,
+  ) {
+    super(
+      code === 'ENETDOWN'
+        ? `${ifname} went down (${detail}): bring it up (ip link set ${ifname} up) and run again`
+        : `${ifname} disappeared (${detail}): it was deleted or moved; list the interfaces with 'ip link' and run again`,
+    );
   }
 }

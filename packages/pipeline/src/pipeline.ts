@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { Subject, type Observable } from 'rxjs';
 import { RingReader, RingWriter, closeRing, createRing, ringStats, type RingHandle, type RingStats } from '@ersatz/ring';
 import { CaptureError, newHandleSlot, spawnCapture, type CaptureApi, type CaptureOptions, type CaptureStats, type LinkInfo } from '@ersatz/capture-worker';
 import { readEvent, spawnDecode, type DecodeApi, type DecodeStats, type PipelineEvent } from '@ersatz/decode-worker';
 import { TransmitError, newSocketSlot, spawnTransmit, type TransmitApi, type TransmitInfo, type TransmitStats } from '@ersatz/transmit-worker';
-import { PipelineError, PipelineOptionError, WorkerCrashLoopError, type Stage } from './error.js';
+import { InterfaceLostError, PipelineError, PipelineOptionError, WorkerCrashLoopError, type Stage } from './error.js';
 import { Thread } from './thread.js';
 
 /** Options for Pipeline.open: one object, every field but `ifname` defaulted. */
@@ -28,6 +29,21 @@ export interface PipelineOptions {
   readonly snaplen?: number;
   /** Promiscuous capture. Default true. */
   readonly promiscuous?: boolean;
+  /**
+   * When the interface goes down or away: `reopen` (default) says so on warnings$ and reopens capture and transmit
+   * with backoff once it is back, until close (a long-lived link survives a flap); `fail` stops the pipeline at
+   * once, events$ erroring with InterfaceLostError (a one-shot command should say so, not wait out its timeouts).
+   */
+  readonly linkLoss?: 'reopen' | 'fail';
+}
+
+/**
+ * A stage is working again after a fault during which frames may have been lost in either direction (a worker
+ * restarted with fresh rings, or capture/transmit reopened): a coordinator re-sends what is still unanswered.
+ */
+export interface Recovery {
+  readonly stage: Stage;
+  readonly how: 'restarted' | 'reopened';
 }
 
 /** A raw frame as captured (frames$, with keepFrames). `bytes` is the pipeline's own copy. */
@@ -67,9 +83,17 @@ const IDLE_WAIT_MS = 1000;
 /** More restarts of one stage than this within CRASH_WINDOW_MS is a crash loop: the pipeline stops. */
 const MAX_RESTARTS = 5;
 const CRASH_WINDOW_MS = 30_000;
+/**
+ * How long to wait before restarting a stage that died, by how many times it died within CRASH_WINDOW_MS (the
+ * first death restarts at once): a worker that dies of its input or its environment is not spun in a tight loop,
+ * and the crash loop is declared after about 4 s rather than in a few milliseconds.
+ */
+const RESTART_BACKOFF_MS = [0, 250, 500, 1000, 2000] as const;
 /** Reopen attempts after the interface went down or away: this backoff, capped at its last value, until close. */
 const REOPEN_BACKOFF_MS = [250, 500, 1000, 2000, 5000] as const;
 const MAX_WARNINGS = 20;
+/** How long after an ENETDOWN to look whether the interface still exists (deletion takes it down first). */
+const LINK_SETTLE_MS = 50;
 
 /**
  * The live capture → decode → transmit pipeline on one interface: three worker threads joined by SharedArrayBuffer
@@ -80,8 +104,9 @@ const MAX_WARNINGS = 20;
  *   main thread: send() ─tx ring→ transmit worker (AF_PACKET, sendmmsg, pacing) → wire
  *
  * The main thread only reads and writes rings (waitAsync, never blocking) and makes control calls (comlink). A worker
- * that dies is restarted with fresh rings for the links it owned (a ring's reader and writer are claimed once);
- * frames in flight at that moment are lost, queries are the coordinator's to resend.
+ * that dies is restarted with fresh rings for the links it owned (a ring's reader and writer are claimed once), after
+ * a delay that grows while it keeps dying (RESTART_BACKOFF_MS), until a crash loop stops the pipeline. Frames in
+ * flight at that moment are lost: recovered$ tells the coordinator when to ask again.
  *
  * Why no piscina here: a pool fits stateless jobs whose cost dwarfs a postMessage (piscina's own guidance). Every
  * stage of this live path is the opposite: capture owns one socket, transmit owns one socket and an ordered, paced
@@ -89,7 +114,7 @@ const MAX_WARNINGS = 20;
  * losing the order events must keep. The pool belongs to offline batch work, the `decode` command's pcap import.
  */
 export class Pipeline {
-  readonly #opts: Required<Pick<PipelineOptions, 'ifname' | 'keepFrames' | 'rxRingBytes' | 'eventsRingBytes' | 'framesRingBytes' | 'txRingBytes'>>;
+  readonly #opts: Required<Pick<PipelineOptions, 'ifname' | 'keepFrames' | 'rxRingBytes' | 'eventsRingBytes' | 'framesRingBytes' | 'txRingBytes' | 'linkLoss'>>;
   readonly #captureOpts: CaptureOptions;
   #rx: RingHandle;
   #events: RingHandle;
@@ -109,6 +134,10 @@ export class Pipeline {
   readonly #restarts: Record<Stage, number> = { capture: 0, decode: 0, transmit: 0 };
   readonly #crashTimes: Record<Stage, number[]> = { capture: [], decode: [], transmit: [] };
   readonly #reopenTimers = new Set<NodeJS.Timeout>();
+  /** Wakes a supervision job sleeping out a restart backoff (close must not wait for it). */
+  readonly #wakers = new Set<() => void>();
+  /** Set once the interface was found down or gone under `linkLoss: 'fail'`: the pipeline is about to fail. */
+  #losingLink = false;
   /** Where the capture/transmit workers record their OS handles, so a successor closes what a dead one held. */
   readonly #captureSlot = newHandleSlot();
   readonly #transmitSlot = newSocketSlot();
@@ -116,6 +145,7 @@ export class Pipeline {
   readonly #events$ = new Subject<PipelineEvent>();
   readonly #frames$ = new Subject<CapturedFrame>();
   readonly #warnings$ = new Subject<string>();
+  readonly #recovered$ = new Subject<Recovery>();
   readonly #warnings: string[] = [];
   #eventCount = 0;
   #corruptRecords = 0;
@@ -128,8 +158,13 @@ export class Pipeline {
   readonly events$: Observable<PipelineEvent> = this.#events$.asObservable();
   /** Hot: every raw captured frame (only with keepFrames). Completes on close. */
   readonly frames$: Observable<CapturedFrame> = this.#frames$.asObservable();
-  /** Hot: restarts and incidents as one-line texts (`capture worker died (...); restarted`). Completes on close. */
+  /**
+   * Hot: the incidents the pipeline survives (restarts, reopens) as one-line texts (`capture worker died (...);
+   * restarting it`). What stops it (a crash loop, a lost interface) errors events$ instead. Completes on close.
+   */
   readonly warnings$: Observable<string> = this.#warnings$.asObservable();
+  /** Hot: a stage is working again after a fault that may have lost frames (see Recovery). Completes on close. */
+  readonly recovered$: Observable<Recovery> = this.#recovered$.asObservable();
 
   private constructor(o: PipelineOptions) {
     const opts = {
@@ -139,8 +174,10 @@ export class Pipeline {
       eventsRingBytes: o.eventsRingBytes ?? DEFAULTS.eventsRingBytes,
       framesRingBytes: o.framesRingBytes ?? DEFAULTS.framesRingBytes,
       txRingBytes: o.txRingBytes ?? DEFAULTS.txRingBytes,
+      linkLoss: o.linkLoss ?? 'reopen',
     };
     if (typeof opts.ifname !== 'string' || opts.ifname === '') throw new PipelineOptionError('ifname', 'an interface name', o.ifname);
+    if (opts.linkLoss !== 'reopen' && opts.linkLoss !== 'fail') throw new PipelineOptionError('linkLoss', "'reopen' or 'fail'", o.linkLoss);
     this.#opts = opts;
     this.#captureOpts = {
       ifname: o.ifname,
@@ -249,12 +286,20 @@ export class Pipeline {
   }
 
   /**
-   * Terminates one worker thread the way a crash would (test and chaos hook). Resolves when the pipeline has
-   * restarted it (or gave up).
+   * Ends one worker thread the way a crash would (test and chaos hook): the decode and transmit threads are
+   * terminated; the capture thread is made to throw an uncaught error (terminating it while its libpcap poll is live
+   * aborts the process inside koffi, see workers/capture/src/main.ts), or terminated if it has not died 2 s later.
+   * Resolves when the pipeline has restarted it (or gave up).
    */
   async simulateCrash(stage: Stage): Promise<void> {
     const t = this.#thread(stage);
-    await t.worker.terminate();
+    if (stage === 'capture' && t.alive) {
+      t.worker.postMessage({ chaos: 'crash' });
+      let timer: NodeJS.Timeout | undefined;
+      const died = await Promise.race([t.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 2000)))]);
+      clearTimeout(timer);
+      if (!died) await t.worker.terminate();
+    } else await t.worker.terminate();
     await t.exited;
     // The exit handler queued the restart; wait for the queue to pass it.
     await this.#supervision;
@@ -286,6 +331,7 @@ export class Pipeline {
     this.#state = 'closing';
     for (const t of this.#reopenTimers) clearTimeout(t);
     this.#reopenTimers.clear();
+    for (const wake of [...this.#wakers]) wake();
     await this.#supervision.catch(() => {});
     const quietly = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
     // Capture first, so nothing new enters; then decode closes the events/frames rings, which ends the main loops.
@@ -304,6 +350,7 @@ export class Pipeline {
     this.#events$.complete();
     this.#frames$.complete();
     this.#warnings$.complete();
+    this.#recovered$.complete();
   }
 
   // --- the main thread's readers --------------------------------------------------------------------------------
@@ -401,8 +448,25 @@ export class Pipeline {
       return;
     }
     this.#restarts[stage]++;
-    this.#warn(`${stage} worker died (${reason}); restarting it (restart ${this.#restarts[stage]})`);
-    this.#supervise(() => this.#restart(stage));
+    const delay = RESTART_BACKOFF_MS[Math.min(times.length, RESTART_BACKOFF_MS.length) - 1]!;
+    this.#warn(`${stage} worker died (${reason}); restarting it${delay > 0 ? ` in ${delay} ms` : ''} (restart ${this.#restarts[stage]})`);
+    this.#supervise(async () => {
+      if (delay > 0) await this.#sleep(delay);
+      if (this.#state === 'open') await this.#restart(stage);
+    });
+  }
+
+  /** Resolves after `ms`, or at once when the pipeline closes. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#wakers.add(wake);
+    });
   }
 
   /** Replaces a dead worker, with fresh rings where it was a ring's reader or writer. */
@@ -412,7 +476,7 @@ export class Pipeline {
       if (this.#decode.alive) await this.#decode.call('setInput', (a) => a.setInput(rx));
       this.#rx = rx;
       this.#capture = this.#spawnCapture(rx);
-      await this.#openCapture('restarted');
+      if (await this.#openCapture('restarted')) this.#recovered$.next({ stage, how: 'restarted' });
     } else if (stage === 'decode') {
       const rx = createRing(this.#opts.rxRingBytes);
       const events = createRing(this.#opts.eventsRingBytes);
@@ -430,48 +494,83 @@ export class Pipeline {
       this.#decode = this.#spawnDecode();
       if (this.#opts.keepFrames) await this.#decode.call('forwardFrames', (a) => a.forwardFrames(true));
       this.#warn('decode worker restarted');
+      this.#recovered$.next({ stage, how: 'restarted' });
     } else {
       const tx = createRing(this.#opts.txRingBytes);
       closeRing(this.#tx);
       this.#tx = tx;
       this.#txWriter = new RingWriter(tx);
       this.#transmit = this.#spawnTransmit(tx);
-      await this.#openTransmit('restarted');
+      if (await this.#openTransmit('restarted')) this.#recovered$.next({ stage, how: 'restarted' });
     }
   }
 
-  async #openCapture(what: string): Promise<void> {
+  /** Opens the capture of a restarted worker. Returns whether it opened (else a reopen is scheduled, or the pipeline failed). */
+  async #openCapture(what: string): Promise<boolean> {
     try {
       this.#link = await this.#capture.call('open', (a) => a.open(this.#captureOpts));
       this.#warn(`capture on ${this.#opts.ifname} ${what}`);
+      return true;
     } catch (err) {
+      if (this.#linkLost(err)) return false;
       this.#warn(`capture on ${this.#opts.ifname} could not be reopened: ${(err as Error).message}`);
       this.#scheduleReopen('capture');
+      return false;
     }
   }
 
-  async #openTransmit(what: string): Promise<void> {
+  async #openTransmit(what: string): Promise<boolean> {
     try {
       this.#transmitInfo = await this.#transmit.call('open', (a) => a.open({ ifname: this.#opts.ifname }));
       this.#warn(`transmit on ${this.#opts.ifname} ${what}`);
+      return true;
     } catch (err) {
+      if (this.#linkLost(err)) return false;
       this.#warn(`transmit on ${this.#opts.ifname} could not be reopened: ${(err as Error).message}`);
       this.#scheduleReopen('transmit');
+      return false;
     }
   }
 
-  /** The interface went down or away under the capture: say so, then try to reopen until it works or close. */
+  /** The interface went down or away under the capture: say so, then reopen once it is back (or fail, see linkLoss). */
   #onCaptureStopped(err: Error): void {
-    if (this.#state !== 'open') return;
+    if (this.#state !== 'open' || this.#linkLost(err)) return;
     this.#warn(`capture stopped: ${err.message}`);
     this.#scheduleReopen('capture');
   }
 
   #onTransmitFailing(err: TransmitError): void {
-    if (this.#state !== 'open') return;
+    if (this.#state !== 'open' || this.#linkLost(err)) return;
     this.#warn(`transmit failing: ${err.message}`);
     // A socket bound to a vanished ifindex stays dead even when a link of that name comes back: rebind it.
     if (err.code === 'ENXIO' || err.code === 'ENODEV') this.#scheduleReopen('transmit');
+  }
+
+  /**
+   * With `linkLoss: 'fail'`, an error that says the interface is down or gone stops the pipeline with
+   * InterfaceLostError. Returns whether it did.
+   */
+  #linkLost(err: unknown): boolean {
+    if (this.#opts.linkLoss !== 'fail' || this.#state !== 'open') return false;
+    if (this.#losingLink) return true; // already failing: the other stage noticed too
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code !== 'ENETDOWN' && code !== 'ENODEV' && code !== 'ENXIO') return false;
+    // libpcap's own words for a capture (`The interface went down`), the failed call for a send (`sendmmsg: ENETDOWN`).
+    const { detail, operation } = err as { detail?: unknown; operation?: unknown };
+    const why = typeof detail === 'string' && detail !== '' ? detail : typeof operation === 'string' ? `${operation}: ${code}` : code;
+    if (code !== 'ENETDOWN') {
+      this.#fail(new InterfaceLostError(this.#opts.ifname, 'ENODEV', why));
+      return true;
+    }
+    // Deleting an interface takes it down first: a send or the capture fails with ENETDOWN a moment before the
+    // interface is gone. Look again once that moment has passed, so the error gives the right advice.
+    this.#losingLink = true;
+    const timer = setTimeout(() => {
+      this.#reopenTimers.delete(timer);
+      this.#fail(new InterfaceLostError(this.#opts.ifname, existsSync(`/sys/class/net/${this.#opts.ifname}`) ? 'ENETDOWN' : 'ENODEV', why));
+    }, LINK_SETTLE_MS);
+    this.#reopenTimers.add(timer);
+    return true;
   }
 
   #scheduleReopen(stage: 'capture' | 'transmit'): void {
@@ -487,8 +586,9 @@ export class Pipeline {
           else this.#transmitInfo = await this.#transmit.call('open', (a) => a.open({ ifname: this.#opts.ifname }));
           this.#reopenAttempts[stage] = 0;
           this.#warn(`${stage} on ${this.#opts.ifname} reopened`);
-        } catch {
-          this.#scheduleReopen(stage);
+          this.#recovered$.next({ stage, how: 'reopened' });
+        } catch (err) {
+          if (!this.#linkLost(err)) this.#scheduleReopen(stage);
         }
       });
     }, delay);
@@ -503,15 +603,17 @@ export class Pipeline {
   }
 
   #fail(err: PipelineError): void {
-    this.#warn(err.message);
+    if (this.#state !== 'open') return;
+    // Kept in stats().warnings, but not put on warnings$: events$ carries it as its error, said once.
+    this.#warn(err.message, false);
     this.#events$.error(err);
     void this.close();
   }
 
-  #warn(text: string): void {
+  #warn(text: string, emit = true): void {
     this.#warnings.push(text);
     if (this.#warnings.length > MAX_WARNINGS) this.#warnings.shift();
-    this.#warnings$.next(text);
+    if (emit) this.#warnings$.next(text);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Ipv4 } from '@ersatz/wire';
+import { Ipv4, type Mac } from '@ersatz/wire';
 
 /** Base of every error this package throws: catch `ResolveError` to catch them all. Facts live in fields. */
 export class ResolveError extends Error {
@@ -16,6 +16,24 @@ export class ResolveTimeoutError extends ResolveError {
     super(
       `no ARP reply from ${Ipv4.format(ip)} after ${tries} ${tries === 1 ? 'try' : 'tries'} (${elapsedMs} ms): ` +
         'check that the host is up and on the same link, or raise tries/intervalMs',
+    );
+  }
+}
+
+/**
+ * Several MACs answered one query within its settle window (`settleMs`): `address conflict: 192.0.2.7 answered from
+ * 02:00:00:00:00:01 and 02:00:00:00:00:02 ...`. Two hosts claim the address, or one of them is spoofing; ARP gives
+ * no ground to prefer either, so `resolve$` does not pick one. `macs` lists every claimant in arrival order.
+ */
+export class AddressConflictError extends ResolveError {
+  override name = 'AddressConflictError';
+  constructor(
+    readonly ip: Ipv4,
+    readonly macs: readonly Mac[],
+  ) {
+    super(
+      `address conflict: ${Ipv4.format(ip)} answered from ${macs.join(' and ')} (two hosts claim it, or one is spoofing): ` +
+        'find the host that should not have it; query$ reports every claimant in conflicts',
     );
   }
 }

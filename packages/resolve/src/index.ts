@@ -1,5 +1,5 @@
 export type { ArpLink, ArpObservation } from './link.js';
-export { ResolveError, ResolveTimeoutError, AbortError, OptionError } from './error.js';
+export { ResolveError, ResolveTimeoutError, AddressConflictError, AbortError, OptionError } from './error.js';
 export { Resolver, createResolver, isAnswer, type QueryOptions, type ResolverOptions, type ResolveResult } from './resolver.js';
 export { scan$, type ScanOptions, type ScanEvent, type ScanHostEvent, type ScanProgressEvent, type ScanSummary } from './scan.js';
 export {

@@ -30,6 +30,12 @@ export interface ArpLink {
   readonly vlan?: number;
   /** Hot: every ARP frame captured on the link, our own outgoing frames included (pcap sees them). */
   readonly arp$: Observable<ArpObservation>;
+  /**
+   * Emits when the link has recovered from a fault during which frames may have been lost in either direction (a
+   * worker restarted, the interface reopened): queries still waiting ask again. Optional: a link without faults
+   * (a test fake) leaves it out.
+   */
+  readonly recovered$?: Observable<unknown>;
   /** Queues a frame for sending (the bytes are copied); `notBeforeNs` paces it (same clock as `now()`). */
   send(frame: Uint8Array, notBeforeNs?: bigint): void;
   /** The monotonic clock (ns) that capture timestamps use (`process.hrtime.bigint` in production). */

@@ -2,6 +2,7 @@ import {
   asyncScheduler,
   defer,
   distinct,
+  EMPTY,
   filter,
   finalize,
   ignoreElements,
@@ -25,7 +26,7 @@ import {
 } from 'rxjs';
 import { ArpOp, Mac, type Ipv4 } from '@ersatz/wire';
 import { MacCache } from './cache.js';
-import { AbortError, checkInt, checkNumber, ResolveTimeoutError } from './error.js';
+import { AbortError, AddressConflictError, checkInt, checkNumber, ResolveTimeoutError } from './error.js';
 import { isOwnRequest, onOurVlan, requestFrame } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
@@ -73,7 +74,7 @@ export interface ResolveResult {
    * earlier try is timed from the latest request sent before it was captured.
    */
   readonly rttNs: bigint | null;
-  /** Requests sent (0 for a cached answer). */
+  /** Requests sent (0 for a cached answer): the tries, plus one per recovery of the link while it waited. */
   readonly tries: number;
   /** Other MACs that claimed the IP within the settle window, in arrival order (never includes `mac`). */
   readonly conflicts: readonly Mac[];
@@ -182,14 +183,23 @@ export class Resolver {
     });
   }
 
-  /** Like `query$`, emitting just the MAC. */
+  /**
+   * Like `query$`, emitting just the MAC. A contested answer (other MACs within `settleMs`) errors with
+   * AddressConflictError naming every claimant: a single MAC cannot carry the conflict, and picking one silently
+   * would believe what the network has not settled.
+   */
   resolve$(ip: Ipv4, options: QueryOptions = {}): Observable<Mac> {
-    return this.query$(ip, options).pipe(map((r) => r.mac));
+    return this.query$(ip, options).pipe(
+      map((r) => {
+        if (r.conflicts.length > 0) throw new AddressConflictError(ip, [r.mac, ...r.conflicts]);
+        return r.mac;
+      }),
+    );
   }
 
   /**
-   * Resolves `ip` once. Returns the MAC; rejects with ResolveTimeoutError, OptionError, or AbortError when `signal`
-   * aborts first (the query is then cancelled unless other subscribers share it).
+   * Resolves `ip` once. Returns the MAC; rejects with ResolveTimeoutError, AddressConflictError, OptionError, or
+   * AbortError when `signal` aborts first (the query is then cancelled unless other subscribers share it).
    */
   resolve(ip: Ipv4, options: QueryOptions & { readonly signal?: AbortSignal } = {}): Promise<Mac> {
     const { signal, ...query } = options;
@@ -271,7 +281,8 @@ export class Resolver {
     return defer(() => {
       const startMs = scheduler.now();
       const frame = requestFrame(link, ip);
-      // Per try: when we queued it and, once the capture shows it leaving, when it left. At most `tries` entries.
+      // Per request: when we queued it and, once the capture shows it leaving, when it left. `tries` entries, plus
+      // one per recovery of the link while the query waited.
       const sends: { queuedNs: bigint; capturedNs: bigint | null }[] = [];
       const base = (s: { queuedNs: bigint; capturedNs: bigint | null }): bigint => s.capturedNs ?? s.queuedNs;
 
@@ -297,11 +308,21 @@ export class Resolver {
         }),
         ignoreElements(),
       );
+      // A worker restarted or the interface reopened: our request or its reply may have been lost in between, so ask
+      // again now rather than at the next try (or never, after the last one). The deadline stays: the query still ends.
+      const resend$ = (link.recovered$ ?? EMPTY).pipe(
+        tap(() => {
+          if (sends.length === 0) return;
+          sends.push({ queuedNs: link.now(), capturedNs: null });
+          link.send(frame);
+        }),
+        ignoreElements(),
+      );
       const deadline$ = timer(o.tries * o.intervalMs, scheduler).pipe(
         mergeMap(() => throwError(() => new ResolveTimeoutError(ip, sends.length, scheduler.now() - startMs))),
       );
 
-      return merge(seen$, send$, deadline$).pipe(
+      return merge(seen$, send$, resend$, deadline$).pipe(
         take(1),
         mergeMap((reply) => {
           let rttNs = reply.tsNs - base(sends[0]!);

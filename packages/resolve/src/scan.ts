@@ -12,7 +12,7 @@ export interface ScanOptions {
    * frame, 64 bytes with FCS, as arp-scan counts it: 256000 bit/s is one request every 2 ms.
    */
   readonly bandwidthBps?: number;
-  /** Requests per host at most (arp-scan --retry, default 2). */
+  /** Requests per host at most (arp-scan --retry, default 2), plus one per recovery of the link (see ArpLink.recovered$). */
   readonly tries?: number;
   /** Wait after a host's first request before retrying or giving up (arp-scan --timeout, default 500 ms). */
   readonly timeoutMs?: number;
@@ -93,6 +93,8 @@ interface Host {
   dueMs: number;
   /** MACs that answered; null until one did. */
   macs: Mac[] | null;
+  /** Requests beyond `tries` it may still get: one per recovery of the link while it waited (see recovered$). */
+  extra: number;
 }
 
 const OP = 'scan';
@@ -103,6 +105,9 @@ const FCS = 4;
 // the ARP packet (RFC 826 layout for hlen 6, plen 4). Only this field differs between two requests of a scan.
 const TPA_OFFSET = 14 + 24;
 const VLAN_TAG = 4;
+// How late past its due time a request that has not yet been seen leaving may still leave, and how often to look.
+const DEPARTURE_GRACE_MS = 2000;
+const DEPARTURE_POLL_MS = 5;
 
 /**
  * Sweeps `targets` with ARP requests the way arp-scan does: one pass over every host at the paced rate, then
@@ -176,6 +181,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     let outstanding = 0;
     let duplicates = 0;
     let wake: Subscription | null = null;
+    let sawOwnRequests = false;
     let finished = false;
 
     const elapsed = (): number => scheduler.now() - startMs;
@@ -219,7 +225,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
             continue;
           }
           if (hosts.has(r.value)) continue; // listed twice: ask once
-          const h: Host = { ip: r.value, tries: 0, firstNs: Math.round(atMs * 1e6), sentNs: 0, capturedNs: -1, prevBaseNs: 0, dueMs: 0, macs: null };
+          const h: Host = { ip: r.value, tries: 0, firstNs: Math.round(atMs * 1e6), sentNs: 0, capturedNs: -1, prevBaseNs: 0, dueMs: 0, macs: null, extra: 0 };
           hosts.set(h.ip, h);
           total++;
           outstanding++;
@@ -234,7 +240,10 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         const h = waiting[head];
         if (h === undefined) return finish(); // every host answered or timed out
         if (h.dueMs > nowMs) return sleepUntil(h.dueMs, nowMs);
-        if (h.tries >= tries) {
+        // Its request has not been seen leaving yet (the capture shows ours, so it is still queued behind the
+        // schedule): wait for it to leave rather than time out a request that was never on the wire, within bounds.
+        if (h.capturedNs < 0 && sawOwnRequests && nowMs < h.dueMs + DEPARTURE_GRACE_MS) return sleepUntil(nowMs + DEPARTURE_POLL_MS, nowMs);
+        if (h.tries >= tries + h.extra) {
           head++;
           outstanding--;
           hosts.delete(h.ip);
@@ -254,7 +263,13 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         if (a.operation !== ArpOp.Request || a.senderMac !== link.mac || a.senderIp !== source) return;
         const h = hosts.get(a.targetIp);
         const ts = sinceStart(obs.tsNs);
-        if (h !== undefined && h.capturedNs < 0 && ts >= h.sentNs) h.capturedNs = ts;
+        if (h !== undefined && h.capturedNs < 0 && ts >= h.sentNs) {
+          h.capturedNs = ts;
+          // The wait runs from when the request really left: at high rates the transmit worker runs behind the
+          // schedule, and a host must get its whole timeout after its request is on the wire, as with arp-scan.
+          h.dueMs = Math.max(h.dueMs, ts / 1e6 + timeoutMs * backoff ** (h.tries - 1));
+        }
+        sawOwnRequests = true;
         return;
       }
       if (a.operation !== ArpOp.Reply || a.targetIp !== source || a.targetMac !== link.mac) return;
@@ -281,6 +296,15 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
 
     // Listen first, then ask.
     subscriber.add(link.arp$.subscribe({ next: onFrame, error: (e: unknown) => subscriber.error(e) }));
+    // A worker restarted or the interface reopened: requests and replies in flight meanwhile may be lost. Every host
+    // still waiting gets one more request, asked at its usual time, so a lost frame does not cost it its answer.
+    if (link.recovered$ !== undefined) {
+      subscriber.add(
+        link.recovered$.subscribe(() => {
+          for (let i = head; i < waiting.length; i++) if (waiting[i]!.macs === null) waiting[i]!.extra++;
+        }),
+      );
+    }
     if (progressMs > 0) {
       subscriber.add(
         scheduler.schedule(function (this: SchedulerAction<undefined>) {

@@ -61,7 +61,12 @@ export class FakeLink implements ArpLink {
   readonly #hosts: FakeHost[];
   readonly #asked = new Map<FakeHost, number>();
   readonly #captureDelayMs: number;
+  readonly #recovered = new Subject<void>();
   #subscribers = 0;
+  #losing = false;
+
+  /** See ArpLink.recovered$: emits on `recover()`. */
+  readonly recovered$: Observable<void> = this.#recovered.asObservable();
 
   constructor(options: FakeLinkOptions) {
     this.#scheduler = options.scheduler;
@@ -102,12 +107,27 @@ export class FakeLink implements ArpLink {
     const frame = parseArpFrame(copy);
     this.log.push(`send@${this.#scheduler.now()}`);
     this.sent.push({ atMs: this.#scheduler.now(), bytes: copy, notBeforeNs, frame });
+    if (this.#losing) return; // a dead worker: recorded as sent, never on the wire
     // A paced frame leaves (and is captured, and answered) no earlier than notBeforeNs.
     const waitMs = notBeforeNs === undefined ? 0 : Math.max(0, Number(notBeforeNs - this.now()) / 1e6);
     this.#scheduler.schedule(() => {
       this.#emit(frame);
       this.#answer(frame);
     }, waitMs + this.#captureDelayMs);
+  }
+
+  /**
+   * From now on, until `recover()`, frames sent are lost (recorded in `sent` but never captured or answered), as
+   * when a pipeline worker dies with them.
+   */
+  fail(): void {
+    this.#losing = true;
+  }
+
+  /** Ends a `fail()` and emits on recovered$, as a pipeline does once it has restarted a worker. */
+  recover(): void {
+    this.#losing = false;
+    this.#recovered.next();
   }
 
   /** Adds a neighbour (for example a second MAC claiming an address) from now on. */

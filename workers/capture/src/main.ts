@@ -32,3 +32,28 @@ const api: CaptureApi = {
 };
 
 Comlink.expose(api, nodeEndpoint(port));
+
+// koffi's poll handle calls into JavaScript from libuv. Once this thread is being torn down by an uncaught error, a
+// poll event still dispatched in that loop turn cannot call in, and koffi then aborts the whole process (measured:
+// a worker with a live poll on a readable descriptor, crashed 20 times: the process aborted on the first). So an
+// uncaught error first stops the poll and closes libpcap, then ends the thread as it would have (exit code 1, the
+// error on the parent's 'error' event). terminate() from outside has the same hazard: the supervisor closes the
+// capture before it terminates this thread, and simulates crashes with { chaos: 'crash' } below.
+process.on('uncaughtException', (err) => {
+  try {
+    capture.close();
+  } finally {
+    // eslint-disable-next-line no-unsafe-finally -- rethrowing is the point: the thread must still die of it
+    throw err;
+  }
+});
+
+// The pipeline's chaos hook (Pipeline.simulateCrash): an uncaught error, exactly as a bug in this thread would raise.
+// Not a comlink message: comlink answers messages it does not know with an empty reply nobody waits for.
+port.on('message', (m: unknown) => {
+  if (typeof m === 'object' && m !== null && (m as { chaos?: unknown }).chaos === 'crash') {
+    setImmediate(() => {
+      throw new Error('simulated crash (Pipeline.simulateCrash)');
+    });
+  }
+});

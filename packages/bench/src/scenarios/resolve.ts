@@ -95,7 +95,8 @@ async function capLoop(lab: Lab, ns: string, ifname: string, concurrency: number
  */
 async function arpingLoop(lab: Lab, ns: string, ifname: string, arping: string): Promise<{ correctedUs: number[]; wireUs: number[]; lost: number }> {
   const capture = await startCapture(lab, ns, ifname);
-  const script = `for ip in ${targetsAt(COUNT).join(' ')}; do ${arping} -f -c 1 -w 1 -I ${ifname} $ip; done`;
+  // `|| true`: an arping without reply exits 1; it is counted as lost below, not as the loop failing.
+  const script = `for ip in ${targetsAt(COUNT).join(' ')}; do ${arping} -f -c 1 -w 1 -I ${ifname} $ip || true; done`;
   const run = await runTool(lab, ns, ['sh', '-c', script], 300_000);
   const frames = await capture.stop();
   check('arping loop', run);
@@ -108,7 +109,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   const levels = new Map(LEVELS.map((c) => [c, { ersatz: new LevelSeries(), cap: new LevelSeries() }]));
   const query = new LevelSeries();
   const queryCaptureRtt = new Series();
-  const arping = { median: new Series(), p99: new Series(), wire: new Series(), lost: 0, belowWire: 0 };
+  const arping = { median: new Series(), p99: new Series(), wire: new Series(), lost: 0, belowWire: 0, unpaired: false };
   const cold = { ersatz: new Series(), once: new Series(), arping: new Series(), ersatzRss: new Series(), onceRss: new Series() };
 
   const { lab, host } = responderLab('bres', { cidr: CIDR });
@@ -125,15 +126,20 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
 
       if (typeof peers.arping === 'string') {
         const a = await attempt(arping.median, () => arpingLoop(lab, ns, ifname, peers.arping as string));
-        if (a) {
+        if (a && a.correctedUs.length) {
           const corrected = summarize(a.correctedUs);
           arping.median.add(corrected.median, a.correctedUs);
           arping.p99.add(corrected.p99);
-          arping.wire.add(summarize(a.wireUs).median, a.wireUs);
           arping.lost += a.lost;
-          // Pairs in order: the loop is sequential, so the i-th printed RTT and the i-th wire RTT are one exchange.
-          arping.belowWire += a.correctedUs.filter((c, i) => a.wireUs[i] !== undefined && c < a.wireUs[i]!).length;
-          ctx.log(`resolve: arping rep ${rep + 1}: printed − ${ARPING_OFFSET_US} µs: median ${corrected.median.toFixed(1)} µs; wire ${summarize(a.wireUs).median.toFixed(1)} µs`);
+          if (a.wireUs.length) arping.wire.add(summarize(a.wireUs).median, a.wireUs);
+          // Without loss the loop's i-th printed RTT and i-th wire RTT are one exchange: a corrected RTT below its wire
+          // RTT would prove the correction wrong.
+          if (a.wireUs.length === a.correctedUs.length) arping.belowWire += a.correctedUs.filter((c, i) => c < a.wireUs[i]!).length;
+          else arping.unpaired = true;
+          ctx.log(`resolve: arping rep ${rep + 1}: printed − ${ARPING_OFFSET_US} µs: median ${corrected.median.toFixed(1)} µs; wire ${arping.wire.samples.at(-1)?.toFixed(1) ?? '—'} µs`);
+        } else if (a) {
+          arping.median.fail(`arping: no reply in ${COUNT} tries`);
+          arping.p99.fail(`arping: no reply in ${COUNT} tries`);
         }
       } else {
         arping.median.fail(peers.arping.missing);
@@ -184,7 +190,7 @@ function rows(
   levels: Map<number, { ersatz: LevelSeries; cap: LevelSeries }>,
   query: LevelSeries,
   queryCaptureRtt: Series,
-  arping: { median: Series; p99: Series; wire: Series; lost: number; belowWire: number },
+  arping: { median: Series; p99: Series; wire: Series; lost: number; belowWire: number; unpaired: boolean },
   cold: Record<'ersatz' | 'once' | 'arping' | 'ersatzRss' | 'onceRss', Series>,
 ): Measurement[] {
   const one = levels.get(1)!;
@@ -195,7 +201,8 @@ function rows(
   const arpingNote =
     arping.median.samples.length === 0
       ? undefined
-      : `arping: wire RTT (tcpdump on the host veth) median ${fmt(arping.wire.value)} µs; ${arping.belowWire} corrected RTTs below their wire RTT` +
+      : `arping: wire RTT (tcpdump on the host veth) median ${fmt(arping.wire.value)} µs; ` +
+        (arping.unpaired ? 'printed and wire RTTs could not be paired (loss)' : `${arping.belowWire} corrected RTTs below their wire RTT`) +
         (arping.lost ? `; ${arping.lost} without reply` : '');
   const lostNote = (l: LevelSeries, name: string): string => (l.lost ? `${name}: ${l.lost} resolves got no reply within ${TIMEOUT_MS} ms` : '');
   const notes = (...parts: (string | undefined)[]): string | undefined => parts.filter(Boolean).join('; ') || undefined;

@@ -92,9 +92,9 @@ async function sweepErsatz(lab: Lab, ns: string, ifname: string, cidr: string, c
 
 /** The same sweep through the API (openLink + scan$, the memory scenario's driver once): ersatz without its CLI. */
 async function sweepApi(lab: Lab, ns: string, ifname: string, cidr: string): Promise<Sweep> {
-  const { result, run } = await runDriver<{ sweeps: { sent: number; answered: number; elapsedMs: number }[] }>(
-    lab, ns, 'sweeps', ['--interface', ifname, '--cidr', cidr, '--sweeps', '1'], { timeoutMs: 180_000, nodeFlags: ['--expose-gc'] },
-  );
+  type Result = { sweeps: { sent: number; answered: number; elapsedMs: number }[] };
+  const args = ['--interface', ifname, '--cidr', cidr, '--sweeps', '1'];
+  const { result, run } = await runDriver<Result>(lab, ns, 'sweeps', args, { timeoutMs: 180_000, nodeFlags: ['--expose-gc'] });
   const s = result.sweeps[0]!;
   return { seconds: s.elapsedMs / 1000, answered: s.answered, sent: s.sent, wallS: run.wallMs / 1000, rssMiB: run.peakRssKiB / 1024 };
 }

@@ -5,8 +5,12 @@ import { createResolver } from '@ersatz/resolve';
 import { parseOptions } from '../index.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { intOption, ipArgument } from '../options.js';
+import { warn, warnIncidents } from '../warn.js';
 
-const HELP = `usage: ersatz [--target IP] [--interface IF] [--timeout MS] [--tries N] [--json] [--inject]
+/** The CLI's settle window: see --settle in HELP. */
+const SETTLE_MS = 10;
+
+const HELP = `usage: ersatz [--target IP] [--interface IF] [--timeout MS] [--tries N] [--settle MS] [--json] [--inject]
 
 Asks "who has IP?" with a real ARP request on the wire and prints the MAC from the matching reply.
 Without --target it resolves the default gateway. A target off the local subnet resolves the next hop
@@ -16,13 +20,21 @@ Without --target it resolves the default gateway. A target off the local subnet 
   -i, --interface IF    send on IF (default: the interface the route to the target uses)
       --timeout MS      wait MS for each try's reply (default 1000)
       --tries N         ask up to N times (default 3)
-      --json            print {"ip","mac","interface","rttMs"} (and "nextHop" when it differs from ip)
+      --settle MS       after the first reply, listen MS more for other MACs claiming the IP (default ${SETTLE_MS}; 0: answer
+                        at once and detect no conflict). Replies of hosts on one LAN arrive well within a millisecond
+                        of each other, so ${SETTLE_MS} ms catches a duplicate address or a spoofer at little cost on a one-shot
+      --json            print {"ip","mac","interface","rttMs"} (and "nextHop" when it differs from ip, "conflicts"
+                        with the other MACs when several answered)
       --inject          store the answer in the kernel's ARP cache as a PERMANENT entry (needs CAP_NET_ADMIN)
   -h, --help            this text
 
 Output: "IP is at MAC on IF (RTT ms)". RTT is measured between the capture timestamps of the request and the reply.
-Exit codes: 0 resolved, 1 no reply after the last try, 2 usage or environment error (bad argument, unknown
-interface, no default route, missing CAP_NET_RAW/CAP_NET_ADMIN), 130 interrupted.`;
+Only a reply to our own request counts: gratuitous ARP, replies addressed to another host and replies whose
+Ethernet source differs from the ARP sender are never taken as the answer. When several MACs answer, the first is
+printed, a warning line names them all (arpwatch's "flip flop"), nothing is injected, and the exit code is 1.
+Exit codes: 0 resolved, 1 no reply after the last try or an address conflict, 2 usage or environment error (bad
+argument, unknown interface, no default route, missing CAP_NET_RAW/CAP_NET_ADMIN, the interface went down or
+away), 130 interrupted.`;
 
 /** `ersatz [--target IP] ...`: resolve one IP (default: the default gateway) to its MAC. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -33,6 +45,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       interface: { type: 'string', short: 'i' },
       timeout: { type: 'string' },
       tries: { type: 'string' },
+      settle: { type: 'string' },
       json: { type: 'boolean', default: false },
       inject: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -50,27 +63,41 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const target = targetText === undefined ? undefined : ipArgument('resolve', 'target', targetText);
   const tries = intOption('resolve', 'tries', values.tries, 1, 100, 3);
   const intervalMs = intOption('resolve', 'timeout', values.timeout, 1, 600_000, 1000);
+  const settleMs = intOption('resolve', 'settle', values.settle, 0, 60_000, SETTLE_MS);
 
   const info = await discoverInterface({ ifname: values.interface, target });
   const link = await openLink(info);
+  const incidents = warnIncidents(link);
   try {
     // Ctrl-C ends the query (its timers and retransmissions with it) and still closes the workers below.
-    const query$ = createResolver(link).query$(info.target, { tries, intervalMs }).pipe(takeUntil(fromEvent(process, 'SIGINT')));
+    const query$ = createResolver(link).query$(info.target, { tries, intervalMs, settleMs }).pipe(takeUntil(fromEvent(process, 'SIGINT')));
     const result = await firstValueFrom(query$, { defaultValue: null });
     if (result === null) return Exit.INTERRUPTED;
-    if (values.inject) await injectNeighbour({ ip: result.ip, mac: result.mac, ifname: info.ifname });
+    const contested = result.conflicts.length > 0;
+    // A contested answer is not believed enough to be stored: the kernel would then send to whichever host it names.
+    if (values.inject && !contested) await injectNeighbour({ ip: result.ip, mac: result.mac, ifname: info.ifname });
     const ip = target ?? info.target;
     const rttMs = result.rttNs === null ? null : Number(result.rttNs) / 1e6;
     const nextHop = ip === info.target ? undefined : Ipv4.format(info.target);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ip: Ipv4.format(ip), mac: result.mac, interface: info.ifname, rttMs, ...(nextHop && { nextHop }) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ip: Ipv4.format(ip), mac: result.mac, interface: info.ifname, rttMs, ...(nextHop && { nextHop }), ...(contested && { conflicts: result.conflicts }) })}\n`,
+      );
     } else {
       const via = nextHop ? ` via ${nextHop}` : '';
       const rtt = rttMs === null ? '' : ` (${rttMs.toFixed(3)} ms)`;
-      process.stdout.write(`${Ipv4.format(ip)}${via} is at ${result.mac} on ${info.ifname}${rtt}${values.inject ? ', stored in the kernel ARP cache' : ''}\n`);
+      const stored = values.inject && !contested ? ', stored in the kernel ARP cache' : '';
+      process.stdout.write(`${Ipv4.format(ip)}${via} is at ${result.mac} on ${info.ifname}${rtt}${stored}\n`);
+    }
+    if (contested) {
+      // arpwatch's "flip flop": every claimant, first answer first.
+      const all = [result.mac, ...result.conflicts].join(' and ');
+      warn(`address conflict: ${Ipv4.format(info.target)} answered from ${all} within ${settleMs} ms: two hosts claim it, or one is spoofing${values.inject ? '; not injected' : ''}`);
+      return Exit.NO_REPLY;
     }
     return Exit.OK;
   } finally {
+    incidents.unsubscribe();
     await link.close();
   }
 }
