@@ -1,16 +1,9 @@
-import type { Ipv4, Mac } from '@ersatz/wire';
+import type { Ipv4 } from '@ersatz/wire';
+import type { InterfaceInfo } from '@ersatz/netlink';
 
-/** Where an ARP query goes out and what it asks for: the same shape on every platform. */
-export interface InterfaceInfo {
-  readonly ifname: string;
-  readonly ifindex: number;
-  readonly mac: Mac;
-  readonly ip: Ipv4;
-  readonly prefixLen: number;
-  readonly gateway: Ipv4 | null;
-  /** The IP to ARP for: the target when on-link, else the gateway; without a target, the default gateway. */
-  readonly target: Ipv4;
-}
+// One shape on every platform: the Linux backend's, which the Windows backend returns too (checked at compile time
+// by the return type below).
+export type { InterfaceInfo };
 
 /**
  * Finds the interface, our addresses and the next hop for `target` (default: the default gateway), through the
