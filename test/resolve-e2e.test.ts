@@ -92,6 +92,14 @@ test('the promise API resolves the peer', async (t) => {
   t.is((JSON.parse(r.stdout) as { mac: string }).mac, peer.mac);
 });
 
+test('the promise API rejects with a typed error without CAP_NET_RAW, and the process lives on', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rsb');
+  const r = await l.exec(host.ns, ['setpriv', '--inh-caps=-all', '--bounding-set=-net_raw', '--', 'node', API, 'api', peer.ip]);
+  t.regex((JSON.parse(r.stdout) as { fatal: string }).fatal, /^CaptureError: [^\n]*CAP_NET_RAW/, r.stderr);
+  // The caller handled the rejection: nothing else (the trace of an unhandled one, ending the process) reaches stderr.
+  t.is(r.stderr, '');
+});
+
 test('--inject leaves a PERMANENT entry with the resolved MAC in the kernel cache', async (t) => {
   const { lab: l, host, peer } = lab(t, 'rs8');
   const r = await l.exec(host.ns, ['node', MAIN, '--target', peer.ip, '--inject']);

@@ -346,7 +346,10 @@ test('options outside their domain throw OptionError naming the option', (t) => 
   t.throws(() => createResolver(link, { tries: 0 }), { instanceOf: OptionError, message: 'resolve: invalid tries 0: expected an integer >= 1' });
   t.throws(() => createResolver(link, { cacheTtlMs: -1 }), { instanceOf: OptionError });
   const resolver = createResolver(link, { scheduler: ts });
-  t.throws(() => resolver.resolve$(PEER.ip, { intervalMs: 0 }), { instanceOf: OptionError, message: 'resolve: invalid intervalMs 0: expected a finite number > 0' });
+  t.throws(() => resolver.resolve$(PEER.ip, { intervalMs: 0 }), { instanceOf: OptionError, message: 'resolve: invalid intervalMs 0: expected a finite number > 0 and <= 2147483647' });
+  // Longer than a timer can wait: setTimeout would fire at once and time the query out immediately.
+  t.throws(() => resolver.resolve$(PEER.ip, { intervalMs: 2 ** 31 }), { instanceOf: OptionError });
+  t.throws(() => resolver.resolve$(PEER.ip, { tries: 3, intervalMs: 2 ** 30 }), { instanceOf: OptionError, message: /tries × intervalMs/ });
   t.throws(() => resolver.resolve$(PEER.ip, { tries: 1.5 }), { instanceOf: OptionError });
   t.throws(() => resolver.resolve$(PEER.ip, { settleMs: Number.NaN }), { instanceOf: OptionError });
 });

@@ -260,6 +260,15 @@ test('after close: pushes are dropped, what was in the ring still drains, then w
   t.false(await r.waitAsync(60_000));
 });
 
+test('a frame that is not a Uint8Array is refused with RingArgumentError on a closed ring too', (t) => {
+  const { h, w } = ring();
+  closeRing(h);
+  const bad = 'not bytes' as unknown as Uint8Array;
+  t.throws(() => w.tryPush(bad), { instanceOf: RingArgumentError, message: /frame must be a Uint8Array/ });
+  t.throws(() => w.pushBatch([bad]), { instanceOf: RingArgumentError, message: /frame must be a Uint8Array/ });
+  t.like(ringStats(h), { dropped: 0 }); // refused as a bad argument, not counted as a drop
+});
+
 test('waits refuse a negative or NaN timeout and return at once with 0', async (t) => {
   const { w, r } = ring();
   for (const bad of [-1, NaN]) {

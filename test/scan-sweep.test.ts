@@ -307,4 +307,6 @@ test('options outside their domain throw OptionError', (t) => {
   t.throws(() => scan$(link, [], { tries: 0 }), { instanceOf: OptionError });
   t.throws(() => scan$(link, [], { backoff: -1 }), { instanceOf: OptionError });
   t.throws(() => scan$(link, [], { timeoutMs: Number.POSITIVE_INFINITY }), { instanceOf: OptionError });
+  // The last try's wait must fit a timer (else the scan would wake every millisecond and never end).
+  t.throws(() => scan$(link, [], { timeoutMs: 500, backoff: 100, tries: 100 }), { instanceOf: OptionError, message: /backoff/ });
 });

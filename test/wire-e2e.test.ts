@@ -34,6 +34,12 @@ test.serial('arping and ping traffic captured next to a Linux peer decodes clean
   });
   t.is(lab.run(host.ns, ['arping', '-c', '1', '-w', '3', '-I', host.ifname, peer.ip], { timeoutMs: 10_000 }).code, 0, 'arping got a reply');
   t.is(lab.run(host.ns, ['ping', '-c', '1', '-W', '3', '-s', '37', peer.ip], { timeoutMs: 10_000 }).code, 0, 'ping got a reply');
+  // The replies reached arping and ping, but tcpdump may not have read them from its own socket yet: frames still in
+  // its kernel ring at SIGINT are lost (seen under load). Stop it once the file holds both replies, or after 5 s.
+  await until(5000, () => {
+    const seen = pcapFrames(pcap).map(decodeFrame);
+    return seen.some((d) => d.arp?.op === ArpOp.Reply) && seen.some((d) => d.icmp?.type === 0);
+  });
   const exited = new Promise((r) => tcpdump.once('exit', r));
   tcpdump.kill('SIGINT');
   await exited;
@@ -48,6 +54,20 @@ test.serial('arping and ping traffic captured next to a Linux peer decodes clean
   const echo = decoded.find((d) => d.icmp?.type === 0);
   t.like(echo, { eth: { src: peer.mac, dst: host.mac }, ipv4: { src: peer.ip, dst: host.ip, proto: 1 }, icmp: { code: 0 } });
 });
+
+/** The frames tcpdump has written so far (none while the file header is not there yet). */
+function pcapFrames(path: string): Uint8Array[] {
+  try {
+    return readPcapFile(path);
+  } catch {
+    return [];
+  }
+}
+
+/** Resolves once `done()` holds, or after `ms` (the assertions that follow then say what was missing). */
+async function until(ms: number, done: () => boolean): Promise<void> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+}
 
 // Runs in the host namespace: sends the given frames with cap, prints each captured ARP reply or ICMP echo reply
 // as a hex line, and exits after `want` of them or 5 s.

@@ -46,7 +46,12 @@ function release(s: Session): void {
   setImmediate(() => {
     if (s.users > 0 || session !== s) return;
     session = undefined;
-    void s.link.then((l) => l.close());
+    // A link that failed to open has already reported why to its queries; a rejection left unhandled here would
+    // end the process after the caller had caught it.
+    void s.link.then(
+      (l) => l.close(),
+      () => undefined,
+    );
   });
 }
 
@@ -85,15 +90,15 @@ export function resolve(ip: Ipv4 | string, options: ResolveOptions & { readonly 
   const { signal, ...rest } = options;
   return new Promise<Mac>((resolvePromise, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const sub = resolve$(ip, rest).subscribe({ next: resolvePromise, error: reject });
-    signal?.addEventListener(
-      'abort',
-      () => {
-        sub.unsubscribe();
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+    const onAbort = (): void => {
+      sub.unsubscribe();
+      reject(signal?.reason);
+    };
+    // Settled either way, the listener goes: a long-lived signal shared by many calls must not collect one per call.
+    const sub = resolve$(ip, rest)
+      .pipe(finalize(() => signal?.removeEventListener('abort', onAbort)))
+      .subscribe({ next: resolvePromise, error: reject });
+    if (!sub.closed) signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

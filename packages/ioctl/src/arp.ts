@@ -1,7 +1,7 @@
 import koffi from 'koffi';
 import { constants } from 'node:os';
 import { Ipv4, Mac } from '@ersatz/wire';
-import { ARPHRD_ETHER, Atf, IFNAMSIZ, emitArpreq, parseArpreq } from './arpreq.js';
+import { AF_INET, ARPHRD_ETHER, Atf, IFNAMSIZ, emitArpreq, parseArpreq } from './arpreq.js';
 import { ArpInvalidError, ArpNoDeviceError, ArpNoEntryError, ArpPermissionError, IoctlError, ipText, type ArpOperation } from './error.js';
 
 /** <linux/sockios.h> */
@@ -22,7 +22,6 @@ export interface ArpEntry {
   readonly permanent: boolean;
 }
 
-const AF_INET = 2;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000; // children (ip, tcpdump) must not inherit the control socket
 const { EPERM, EACCES, ENXIO, ENODEV, EINVAL } = constants.errno;

@@ -323,8 +323,8 @@ export class Pipeline {
     this.#link = (link as PromiseFulfilledResult<LinkInfo>).value;
     this.#transmitInfo = (info as PromiseFulfilledResult<TransmitInfo>).value;
     this.#state = 'open';
-    this.#loops = [this.#readEvents()];
-    if (this.#opts.keepFrames) this.#loops.push(this.#readFrames());
+    this.#loops = [this.#readLoop(() => this.#eventsReader, this.#onEvent)];
+    if (this.#opts.keepFrames) this.#loops.push(this.#readLoop(() => this.#framesReader!, this.#onFrame));
   }
 
   async #shutdown(): Promise<void> {
@@ -355,14 +355,17 @@ export class Pipeline {
 
   // --- the main thread's readers --------------------------------------------------------------------------------
 
-  /** events ring → events$. The reader may be swapped by a decode restart: the loop follows it. */
-  async #readEvents(): Promise<void> {
+  /**
+   * A ring the decode worker writes → `onRecord`, until the pipeline closes. `reader()` is read afresh each round:
+   * a decode restart swaps the reader, and the loop follows it.
+   */
+  async #readLoop(reader: () => RingReader, onRecord: (rec: Uint8Array, tsNs: bigint) => void): Promise<void> {
     for (;;) {
-      const r = this.#eventsReader;
+      const r = reader();
       const ready = await r.waitAsync(IDLE_WAIT_MS);
-      if (r !== this.#eventsReader) continue;
+      if (r !== reader()) continue;
       if (ready) {
-        if (r.drain(this.#onEvent, MAIN_BATCH) === MAIN_BATCH) await turn();
+        if (r.drain(onRecord, MAIN_BATCH) === MAIN_BATCH) await turn();
       } else if (r.closed) {
         if (this.#state === 'closing' || this.#state === 'closed') return;
         await pause(); // closed by a decode restart that is swapping rings: look again shortly
@@ -383,20 +386,6 @@ export class Pipeline {
     this.#eventCount++;
     this.#events$.next(ev);
   };
-
-  async #readFrames(): Promise<void> {
-    for (;;) {
-      const r = this.#framesReader!;
-      const ready = await r.waitAsync(IDLE_WAIT_MS);
-      if (r !== this.#framesReader) continue;
-      if (ready) {
-        if (r.drain(this.#onFrame, MAIN_BATCH) === MAIN_BATCH) await turn();
-      } else if (r.closed) {
-        if (this.#state === 'closing' || this.#state === 'closed') return;
-        await pause();
-      }
-    }
-  }
 
   readonly #onFrame = (frame: Uint8Array, tsNs: bigint): void => {
     this.#frameCount++;
@@ -452,7 +441,14 @@ export class Pipeline {
     this.#warn(`${stage} worker died (${reason}); restarting it${delay > 0 ? ` in ${delay} ms` : ''} (restart ${this.#restarts[stage]})`);
     this.#supervise(async () => {
       if (delay > 0) await this.#sleep(delay);
-      if (this.#state === 'open') await this.#restart(stage);
+      if (this.#state !== 'open') return;
+      try {
+        await this.#restart(stage);
+      } catch (err) {
+        // A half-restarted stage would leave the pipeline open and deaf: end it with the reason instead.
+        const why = err instanceof Error ? err.message : String(err);
+        this.#fail(new PipelineError(`cannot restart the ${stage} worker (${why}): open the link again`));
+      }
     });
   }
 

@@ -14,6 +14,8 @@ export class Thread<Api> {
   /** The uncaught error that killed the thread, when that is how it ended. */
   crash: Error | undefined;
   #exitCode: number | undefined;
+  /** The calls outstanding, each failing itself when the thread ends (see call). */
+  readonly #onExit = new Set<(code: number) => void>();
 
   constructor(
     readonly stage: Stage,
@@ -25,6 +27,7 @@ export class Thread<Api> {
     this.exited = new Promise((resolve) =>
       worker.once('exit', (code) => {
         this.#exitCode = code;
+        for (const fail of this.#onExit) fail(code);
         resolve(code);
       }),
     );
@@ -41,23 +44,25 @@ export class Thread<Api> {
   async call<T>(operation: string, fn: (api: Comlink.Remote<Api>) => Promise<T>, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
     if (!this.alive) throw new WorkerExitError(this.stage, this.#exitCode!, operation, this.#crashText());
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    let onExit: ((code: number) => void) | undefined;
+    // Not `this.exited.then(...)` per call: every reaction on that pending promise stays until the thread exits
+    // (~370 bytes a call, measured), so a long-lived pipeline polled for stats() would grow without bound.
+    const ended = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new WorkerTimeoutError(this.stage, operation, timeoutMs)), timeoutMs);
-    });
-    const exit = this.exited.then((code) => {
-      throw new WorkerExitError(this.stage, code, operation, this.#crashText());
+      onExit = (code) => reject(new WorkerExitError(this.stage, code, operation, this.#crashText()));
+      this.#onExit.add(onExit);
     });
     try {
       return await Promise.race([
         fn(this.api).catch((err: unknown) => {
           throw this.rebuild(err);
         }),
-        exit,
-        timeout,
+        ended,
       ]);
     } finally {
+      // `ended` can no longer reject: nothing holds its reject functions once the timer and listener are gone.
       clearTimeout(timer);
-      exit.catch(() => {}); // the losing racer must not surface as an unhandled rejection
+      this.#onExit.delete(onExit!);
     }
   }
 

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type ObservableInput, from, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { ArpOp, Ipv4, Mac, type ArpRepr } from '@ersatz/wire';
-import { checkInt, checkNumber, OptionError } from './error.js';
+import { checkDelay, checkInt, OptionError } from './error.js';
 import { arpFrame, onOurVlan } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 import { RttAccumulator, type RttStats } from './stats.js';
@@ -122,8 +122,8 @@ export function arpingProbe(link: ArpLink, target: Ipv4, options: Pick<ArpingOpt
 export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}): Observable<ArpingEvent> {
   const { count, deadlineMs = 0, intervalMs = 1000, broadcastOnly = false, mode = 'request', quitOnReply = false, stop$, scheduler = asyncScheduler } = options;
   checkInt(OP, 'count', count, 1);
-  checkNumber(OP, 'deadlineMs', deadlineMs, 0);
-  checkNumber(OP, 'intervalMs', intervalMs, 0, true);
+  checkDelay(OP, 'deadlineMs', deadlineMs);
+  checkDelay(OP, 'intervalMs', intervalMs, true);
   if (!MODES.includes(mode)) throw new OptionError(OP, 'mode', mode, MODES.join(', '));
   const dad = mode === 'dad';
   const unsolicited = mode === 'unsolicited' || mode === 'advert';

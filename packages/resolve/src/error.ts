@@ -74,10 +74,18 @@ export function checkInt(operation: string, option: string, value: number | unde
   }
 }
 
-/** Checks `value` is a finite number >= min (or > min when `exclusive`). Throws OptionError. */
-export function checkNumber(operation: string, option: string, value: number | undefined, min: number, exclusive = false): void {
+/** The longest delay a timer can take: setTimeout fires at once (after 1 ms) for anything longer. */
+export const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/** Checks `value` is a finite number >= min (or > min when `exclusive`) and <= max. Throws OptionError. */
+export function checkNumber(operation: string, option: string, value: number | undefined, min: number, exclusive = false, max = Infinity): void {
   if (value === undefined) return;
-  if (!Number.isFinite(value) || value < min || (exclusive && value === min)) {
-    throw new OptionError(operation, option, value, `a finite number ${exclusive ? '>' : '>='} ${min}`);
+  if (!Number.isFinite(value) || value < min || (exclusive && value === min) || value > max) {
+    throw new OptionError(operation, option, value, `a finite number ${exclusive ? '>' : '>='} ${min}${max === Infinity ? '' : ` and <= ${max}`}`);
   }
+}
+
+/** A time option in ms: what checkNumber checks, and no longer than a timer can wait (MAX_DELAY_MS). */
+export function checkDelay(operation: string, option: string, value: number | undefined, exclusive = false): void {
+  checkNumber(operation, option, value, 0, exclusive, MAX_DELAY_MS);
 }

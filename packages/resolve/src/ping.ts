@@ -1,6 +1,6 @@
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { emitIcmpEchoFrame, Ipv4, Mac } from '@ersatz/wire';
-import { checkInt, checkNumber, OptionError } from './error.js';
+import { checkDelay, checkInt, OptionError } from './error.js';
 import type { ArpLink } from './link.js';
 import { createResolver, type QueryOptions } from './resolver.js';
 import { RttAccumulator, type RttStats } from './stats.js';
@@ -162,9 +162,9 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
     scheduler = asyncScheduler,
   } = options;
   checkInt(OP, 'count', count, 1);
-  checkNumber(OP, 'intervalMs', intervalMs, 0, true);
-  checkNumber(OP, 'deadlineMs', deadlineMs, 0);
-  checkNumber(OP, 'timeoutMs', timeoutMs, 0, true);
+  checkDelay(OP, 'intervalMs', intervalMs, true);
+  checkDelay(OP, 'deadlineMs', deadlineMs);
+  checkDelay(OP, 'timeoutMs', timeoutMs, true);
   checkInt(OP, 'payloadBytes', payloadBytes, 0, MAX_PAYLOAD);
   checkInt(OP, 'ttl', ttl, 1, 255);
   checkInt(OP, 'id', id, 0, SEQ_MOD - 1);

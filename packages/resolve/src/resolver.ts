@@ -26,7 +26,7 @@ import {
 } from 'rxjs';
 import { ArpOp, Mac, type Ipv4 } from '@ersatz/wire';
 import { MacCache } from './cache.js';
-import { AbortError, AddressConflictError, checkInt, checkNumber, ResolveTimeoutError } from './error.js';
+import { AbortError, AddressConflictError, checkDelay, checkInt, ResolveTimeoutError } from './error.js';
 import { isOwnRequest, onOurVlan, requestFrame } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
@@ -89,9 +89,12 @@ const OP = 'resolve';
 
 function settle(defaults: Settled, o: QueryOptions): Settled {
   checkInt(OP, 'tries', o.tries, 1);
-  checkNumber(OP, 'intervalMs', o.intervalMs, 0, true);
-  checkNumber(OP, 'settleMs', o.settleMs, 0);
-  return { ...defaults, ...stripUndefined(o) };
+  checkDelay(OP, 'intervalMs', o.intervalMs, true);
+  checkDelay(OP, 'settleMs', o.settleMs);
+  const settled = { ...defaults, ...stripUndefined(o) };
+  // The query's whole life is one timer of tries × intervalMs.
+  checkDelay(OP, 'tries × intervalMs', settled.tries * settled.intervalMs, true);
+  return settled;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -136,7 +139,7 @@ export class Resolver {
   /** Throws OptionError for options outside their domain. */
   constructor(link: ArpLink, options: ResolverOptions = {}) {
     const { scheduler = asyncScheduler, cacheTtlMs = 0, cacheMax = 256, ...query } = options;
-    checkNumber(OP, 'cacheTtlMs', cacheTtlMs, 0);
+    checkDelay(OP, 'cacheTtlMs', cacheTtlMs);
     checkInt(OP, 'cacheMax', cacheMax, 1);
     this.#link = link;
     this.#scheduler = scheduler;

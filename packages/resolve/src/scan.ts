@@ -1,7 +1,7 @@
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
-import { ArpOp, emitArpFrame, Ipv4, Mac, TargetSet } from '@ersatz/wire';
-import { checkInt, checkNumber, OptionError } from './error.js';
-import { onOurVlan } from './frames.js';
+import { ArpOp, Ipv4, Mac, TargetSet } from '@ersatz/wire';
+import { checkDelay, checkInt, checkNumber, OptionError } from './error.js';
+import { onOurVlan, requestFrame } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
 export interface ScanOptions {
@@ -145,22 +145,15 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
   checkNumber(OP, 'ratePps', ratePps, 0, true);
   checkNumber(OP, 'bandwidthBps', bandwidthBps, 0, true);
   checkInt(OP, 'tries', tries, 1);
-  checkNumber(OP, 'timeoutMs', timeoutMs, 0, true);
+  checkDelay(OP, 'timeoutMs', timeoutMs, true);
   checkNumber(OP, 'backoff', backoff, 0, true);
-  checkNumber(OP, 'progressMs', progressMs, 0);
-  checkNumber(OP, 'lookaheadMs', lookaheadMs, 0);
+  checkDelay(OP, 'progressMs', progressMs);
+  checkDelay(OP, 'lookaheadMs', lookaheadMs);
+  // The last try's wait grows as timeoutMs × backoff^(tries-1): it too must fit a timer.
+  checkDelay(OP, 'timeoutMs × backoff^(tries-1)', timeoutMs * backoff ** (tries - 1), true);
 
   return new Observable<ScanEvent>((subscriber) => {
-    const frameBuf = new Uint8Array(64);
-    const frame = frameBuf.subarray(
-      0,
-      emitArpFrame(frameBuf, {
-        dst: Mac.BROADCAST,
-        src: link.mac,
-        ...(link.vlan === undefined ? {} : { vlan: link.vlan }),
-        arp: { operation: ArpOp.Request, senderMac: link.mac, senderIp: source, targetMac: Mac.ZERO, targetIp: source },
-      }),
-    );
+    const frame = requestFrame(link, source, source);
     const tpaAt = TPA_OFFSET + (link.vlan === undefined ? 0 : VLAN_TAG);
     const wireBits = Math.max(frame.length + FCS, MIN_WIRE_BYTES) * 8;
     const intervalMs = ratePps !== undefined ? 1000 / ratePps : (wireBits * 1000) / (bandwidthBps ?? 256_000);

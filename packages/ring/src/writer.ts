@@ -46,6 +46,7 @@ export class RingWriter {
    * Throws RingArgumentError when `frame` is not a Uint8Array or `tsNs` is not an unsigned 64-bit integer.
    */
   tryPush(frame: Uint8Array, tsNs: bigint = 0n): boolean {
+    checkFrame(frame);
     checkTs(tsNs);
     if (Atomics.load(this.#i32, I32.CLOSED) !== 0 || !this.#put(frame, tsNs)) {
       this.#drop(frame.byteLength);
@@ -68,6 +69,7 @@ export class RingWriter {
     if (frames.length === 0) return 0;
     // Closed is checked once per batch: a close that lands mid-batch takes effect from the next call.
     if (Atomics.load(this.#i32, I32.CLOSED) !== 0) {
+      checkFrame(frames[0]!);
       this.#drop(frames[0]!.byteLength);
       return 0;
     }
@@ -75,6 +77,7 @@ export class RingWriter {
     try {
       for (; n < frames.length; n++) {
         const frame = frames[n]!;
+        checkFrame(frame);
         let ts: bigint;
         if (one) ts = (tsNs as bigint | undefined) ?? 0n;
         else checkTs((ts = (tsNs as readonly bigint[])[n] ?? 0n));
@@ -89,10 +92,9 @@ export class RingWriter {
     return n;
   }
 
-  /** Writes one record (with a checked `ts`) after our private write position, not yet visible to the reader.
+  /** Writes one record (checked `frame` and `ts`) after our private write position, not yet visible to the reader.
    *  Returns false when it does not fit. */
   #put(frame: Uint8Array, ts: bigint): boolean {
-    if (!(frame instanceof Uint8Array)) throw new RingArgumentError('frame', 'a Uint8Array', frame);
     const len = frame.byteLength;
     if (len > this.maxFrameBytes) return false;
     const size = recordBytes(len);
@@ -141,6 +143,11 @@ export class RingWriter {
     Atomics.add(this.#u64, U64.DROPPED, 1n);
     Atomics.add(this.#u64, U64.DROPPED_BYTES, BigInt(bytes));
   }
+}
+
+/** Throws RingArgumentError unless `frame` is a Uint8Array (checked before anything reads its length, closed ring included). */
+function checkFrame(frame: Uint8Array): void {
+  if (!(frame instanceof Uint8Array)) throw new RingArgumentError('frame', 'a Uint8Array', frame);
 }
 
 /** Throws RingArgumentError unless `ts` is a bigint from 0 to 2^64 − 1 (a BigUint64Array would wrap it silently). */

@@ -216,8 +216,8 @@ export class Capture {
   /** pcap_dispatch's callback: copy the frame into the rx ring before returning (libpcap reuses the slot). */
   readonly #onPacket = (_user: unknown, h: Pointer, data: Pointer): void => {
     const ts = process.hrtime.bigint();
-    const caplen = koffi.decode.uint32(h + BigInt(PKTHDR_CAPLEN));
-    if (caplen < koffi.decode.uint32(h + BigInt(PKTHDR_LEN))) this.#truncated++;
+    const caplen = koffi.decode.uint32(h + PKTHDR_CAPLEN);
+    if (caplen < koffi.decode.uint32(h + PKTHDR_LEN)) this.#truncated++;
     const frame = this.#view(data, caplen);
     if (this.#rx.tryPush(frame, ts)) {
       this.#frames++;

@@ -1,5 +1,3 @@
-import { getSystemErrorMap } from 'node:util';
-
 /** Why a capture could not start or stopped: errno names where one fits, so callers can switch on them. */
 export type CaptureErrorCode =
   /** Not allowed to open a packet socket (no root, no CAP_NET_RAW). */
@@ -80,10 +78,4 @@ function captureMessage(code: CaptureErrorCode, ifname: string, detail: string):
     case 'EIO':
       return `capture on ${ifname} failed: ${detail || 'libpcap gave no reason'}`;
   }
-}
-
-/** `ENETDOWN` for errno 100; undefined when the platform has no name for it. */
-export function errnoName(errno: number): string | undefined {
-  // libuv keys the map by negative errno on POSIX.
-  return getSystemErrorMap().get(-errno)?.[0];
 }

@@ -25,8 +25,9 @@ const PCAP_ERRBUF_SIZE = 256;
 
 /** Where the fields of `struct pcap_pkthdr` live (timeval first: 16 bytes on LP64, 8 on 32-bit). */
 const PktHdr = koffi.struct('ersatz_pcap_pkthdr', { tv_sec: 'long', tv_usec: 'long', caplen: 'uint32_t', len: 'uint32_t' });
-export const PKTHDR_CAPLEN = koffi.offsetof(PktHdr, 'caplen');
-export const PKTHDR_LEN = koffi.offsetof(PktHdr, 'len');
+// As bigints: the capture callback adds them to the header pointer for every frame.
+export const PKTHDR_CAPLEN = BigInt(koffi.offsetof(PktHdr, 'caplen'));
+export const PKTHDR_LEN = BigInt(koffi.offsetof(PktHdr, 'len'));
 
 // Registered by name: the pcap_compile/setfilter/freecode prototypes below refer to it.
 koffi.struct('ersatz_bpf_program', { bf_len: 'uint32_t', bf_insns: 'void *' });

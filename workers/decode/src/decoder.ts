@@ -2,6 +2,8 @@
 import {
   ArpPacket,
   ChecksumError,
+  ETH_MTU,
+  ETHERTYPE_MIN,
   EtherType,
   EthernetFrame,
   FieldMismatchError,
@@ -94,7 +96,7 @@ export class FrameDecoder {
     if (type === EtherType.Arp || type === EtherType.Rarp) return this.#arpRecord(frame, at, vlan);
     if (type === EtherType.Ipv4) return this.#icmpRecord(frame, at, vlan);
     // The 1501..1535 gap is neither a length nor an EtherType: the one way an Ethernet header itself is invalid.
-    if (type > 1500 && type < 0x0600) throw new InvalidFieldError('ethernet', 'type/length', type, 'a length is ≤ 1500, an EtherType ≥ 1536');
+    if (type > ETH_MTU && type < ETHERTYPE_MIN) throw new InvalidFieldError('ethernet', 'type/length', type, 'a length is ≤ 1500, an EtherType ≥ 1536');
     return Outcome.Ignored;
   }
 

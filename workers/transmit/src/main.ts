@@ -26,7 +26,6 @@ function wire<T>(fn: () => T): T {
 
 const api: TransmitApi = {
   open: async (opts) => wire(() => transmitter.open(opts)),
-  setInput: async (h) => wire(() => transmitter.setInput(h)),
   stats: async () => transmitter.stats(),
   close: () => transmitter.close(),
 };

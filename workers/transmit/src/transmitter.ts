@@ -75,14 +75,6 @@ export class Transmitter {
     return this.#info;
   }
 
-  setInput(h: RingHandle): void {
-    const old = this.#txHandle;
-    this.#txHandle = h;
-    this.#tx = new RingReader(h);
-    closeRing(old); // wakes the loop if it waits on the old ring
-    this.#wake?.();
-  }
-
   stats(): TransmitStats {
     return {
       open: this.#socket !== undefined,

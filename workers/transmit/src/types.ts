@@ -42,8 +42,6 @@ export interface TransmitApi {
    * Reopens when already open. Rejects with TransmitError (EPERM, ENODEV, ...).
    */
   open(opts: TransmitOptions): Promise<TransmitInfo>;
-  /** Reads frames from `tx` from now on (the old ring is abandoned). */
-  setInput(tx: RingHandle): Promise<void>;
   stats(): Promise<TransmitStats>;
   /** Stops the loop and closes the socket. Frames still queued are not sent. Idempotent. */
   close(): Promise<void>;

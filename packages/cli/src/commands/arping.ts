@@ -62,7 +62,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (modes.length > 1) throw new UsageError(`arping: -D, -U and -A exclude each other: pick one`);
   const mode: ArpingMode = modes[0] ?? 'request';
   const count = values.count === undefined ? undefined : intOption('arping', 'count', values.count, 1, 2 ** 31 - 1, 1);
-  const deadlineMs = numberOption('arping', 'deadline', values.deadline, 0, 2 ** 31 / 1000, 0) * 1000;
+  const deadlineMs = numberOption('arping', 'deadline', values.deadline, 0, (2 ** 31 - 1) / 1000, 0) * 1000; // one timer's longest wait
   const intervalMs = numberOption('arping', 'interval', values.interval, 0.001, 3600, 1) * 1000;
   const source = values.source === undefined ? undefined : ipArgument('arping', 'source (-s)', values.source);
 

@@ -13,7 +13,6 @@ import {
   checkIp,
   checkMac,
   deleteNeighbour,
-  neighbour,
   neighbours,
   neighbours$,
   type NeighEvent,
@@ -21,6 +20,7 @@ import {
   type SettableNeighState,
 } from '@ersatz/netlink';
 import { Exit, parseOptions, UsageError, type ExitCode } from '../index.js';
+import { intOption } from '../options.js';
 
 const HELP = `usage: ersatz neigh show [--interface IF] [--proxy] [--json]
        ersatz neigh add IP MAC --interface IF [--state permanent|reachable|stale] [--replace] [--via netlink|ioctl]
@@ -157,8 +157,9 @@ async function watch(argv: string[]): Promise<ExitCode> {
   });
   if (values.help) return help();
   if (positionals.length) throw new UsageError(`neigh watch: unexpected ${JSON.stringify(positionals[0])}: run 'ersatz neigh --help'`);
-  const count = values.count === undefined ? undefined : positiveInt('neigh watch --count', values.count);
-  const timeoutMs = values.timeout === undefined ? undefined : positiveInt('neigh watch --timeout', values.timeout);
+  const count = values.count === undefined ? undefined : intOption('neigh watch', 'count', values.count, 1, Number.MAX_SAFE_INTEGER, 1);
+  // At most what one timer can wait: a longer delay overflows setTimeout, which then fires at once.
+  const timeoutMs = values.timeout === undefined ? undefined : intOption('neigh watch', 'timeout', values.timeout, 1, 2 ** 31 - 1, 1);
   let seen = 0;
   let interrupted = false;
   const events$ = neighbours$(values.interface === undefined ? {} : { ifname: values.interface });
@@ -235,12 +236,6 @@ function parseVia(command: string, via: string): 'netlink' | 'ioctl' {
   return via;
 }
 
-function positiveInt(what: string, text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${what} takes a whole number above 0, not ${JSON.stringify(text)}`);
-  return n;
-}
-
 /** `198.51.100.2 dev ez0 lladdr 02:00:5e:10:00:02 REACHABLE`, as `ip neigh` prints it. */
 export function entryLine(e: NeighbourEntry): string {
   const parts = [Ipv4.format(e.ip), 'dev', e.ifname];
@@ -256,7 +251,7 @@ export function toJson(e: NeighbourEntry): Record<string, unknown> {
   return { ...e, ip: Ipv4.format(e.ip) };
 }
 
-/** Errors the user can fix become one-line UsageErrors (exit 2); anything else stays a bug (exit 70). */
+/** Errors the user can fix, reworded for `neigh`; the rest go to `report` as they are (typed errors: one line, exit 2). */
 function userFacing(err: unknown): unknown {
   if (err instanceof UsageError) return err;
   if (err instanceof NetlinkPermissionError) return new UsageError(`${err.operation}: ${CAP_NET_ADMIN_HINT}`);
@@ -265,9 +260,8 @@ function userFacing(err: unknown): unknown {
     return new UsageError(`arp ${e.operation} ${Ipv4.format(e.ip)} dev ${e.ifname}: ${CAP_NET_ADMIN_HINT}`);
   }
   if (err instanceof NetlinkSystemError && err.code === 'EEXIST') return new UsageError(`${err.operation}: an entry already exists: pass --replace to change it`);
-  if (err instanceof NetlinkSystemError) return new UsageError(err.message);
   if (err instanceof DiscoveryError || err instanceof InvalidNeighbourError) return new UsageError(`neigh: ${err.message}`);
-  // @ersatz/ioctl's errors already say what happened and what to do.
-  if (err instanceof Error && ['IoctlError', 'ArpNoDeviceError', 'ArpInvalidError', 'ArpNoEntryError'].includes(err.name)) return new UsageError(err.message);
+  // Other NetlinkError and IoctlError messages already say what happened and what to do: `report` prints them as
+  // they are (one line, exit 2).
   return err;
 }

@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const target = ipArgument('ping', 'TARGET', positionals[0]);
   const count = values.count === undefined ? undefined : intOption('ping', 'count', values.count, 1, 2 ** 31 - 1, 1);
   const intervalMs = numberOption('ping', 'interval', values.interval, 0.001, 3600, 1) * 1000;
-  const deadlineMs = numberOption('ping', 'deadline', values.deadline, 0, 2 ** 31 / 1000, 0) * 1000;
+  const deadlineMs = numberOption('ping', 'deadline', values.deadline, 0, (2 ** 31 - 1) / 1000, 0) * 1000; // one timer's longest wait
   const timeoutMs = numberOption('ping', 'timeout', values.timeout, 0.001, 3600, 10) * 1000;
   const payloadBytes = intOption('ping', 'size', values.size, 0, 1472, 56);
   const ttl = intOption('ping', 'ttl', values.ttl, 1, 255, 64);
