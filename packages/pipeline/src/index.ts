@@ -11,5 +11,5 @@
 export { Pipeline, type PipelineOptions, type PipelineStats, type CapturedFrame, type Recovery } from './pipeline.js';
 export { PipelineError, PipelineOptionError, WorkerExitError, WorkerTimeoutError, WorkerCrashLoopError, InterfaceLostError, type Stage } from './error.js';
 export type { ArpEvent, IcmpEvent, PipelineEvent, DecodeStats } from '@ersatz/decode-worker';
-export { CaptureError, type CaptureErrorCode, type CaptureStats, type LinkInfo } from '@ersatz/capture-worker';
-export { TransmitError, type TransmitStats, type TransmitInfo } from '@ersatz/transmit-worker';
+export { CaptureError, type CaptureErrorCode, type CaptureStats, type CaptureWait, type LinkInfo } from '@ersatz/capture-worker';
+export { TransmitError, type TransmitStats, type TransmitInfo, type TransmitVia } from '@ersatz/transmit-worker';

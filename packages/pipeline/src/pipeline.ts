@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { Subject, type Observable } from 'rxjs';
 import { RingReader, RingWriter, closeRing, createRing, ringStats, type RingHandle, type RingStats } from '@ersatz/ring';
-import { CaptureError, newHandleSlot, spawnCapture, type CaptureApi, type CaptureOptions, type CaptureStats, type LinkInfo } from '@ersatz/capture-worker';
+import { CaptureError, newHandleSlot, spawnCapture, type CaptureApi, type CaptureOptions, type CaptureStats, type CaptureWait, type LinkInfo } from '@ersatz/capture-worker';
 import { readEvent, spawnDecode, type DecodeApi, type DecodeStats, type PipelineEvent } from '@ersatz/decode-worker';
-import { TransmitError, newSocketSlot, spawnTransmit, type TransmitApi, type TransmitInfo, type TransmitStats } from '@ersatz/transmit-worker';
+import { TransmitError, newSocketSlot, spawnTransmit, type TransmitApi, type TransmitInfo, type TransmitOptions, type TransmitStats, type TransmitVia } from '@ersatz/transmit-worker';
 import { InterfaceLostError, PipelineError, PipelineOptionError, WorkerCrashLoopError, type Stage } from './error.js';
 import { Thread } from './thread.js';
 
@@ -35,6 +35,17 @@ export interface PipelineOptions {
    * once, events$ erroring with InterfaceLostError (a one-shot command should say so, not wait out its timeouts).
    */
   readonly linkLoss?: 'reopen' | 'fail';
+  /**
+   * How frames go out: `packet-socket` (AF_PACKET + sendmmsg; default on Linux) or `pcap` (libpcap's
+   * pcap_sendpacket; the default on Windows, where it goes through Npcap's wpcap.dll).
+   */
+  readonly transmitVia?: TransmitVia;
+  /**
+   * How the capture thread waits for frames: `selectable-fd` (poll on libpcap's descriptor; default on Linux) or
+   * `wait-loop` (nonblocking pcap_dispatch and a wait of at most 50 ms on the capture thread: WaitForSingleObject
+   * on pcap_getevent on Windows, where it is the default, poll(2) on Linux). See CaptureWait.
+   */
+  readonly captureWaitVia?: CaptureWait;
 }
 
 /**
@@ -101,7 +112,7 @@ const LINK_SETTLE_MS = 50;
  *
  *   capture worker (libpcap via koffi) ─rx ring→ decode worker (@ersatz/wire) ─events ring→ main thread: events$
  *                                                                             ─frames ring→ main thread: frames$
- *   main thread: send() ─tx ring→ transmit worker (AF_PACKET, sendmmsg, pacing) → wire
+ *   main thread: send() ─tx ring→ transmit worker (AF_PACKET + sendmmsg, or pcap_sendpacket; pacing) → wire
  *
  * The main thread only reads and writes rings (waitAsync, never blocking) and makes control calls (comlink). A worker
  * that dies is restarted with fresh rings for the links it owned (a ring's reader and writer are claimed once), after
@@ -116,6 +127,7 @@ const LINK_SETTLE_MS = 50;
 export class Pipeline {
   readonly #opts: Required<Pick<PipelineOptions, 'ifname' | 'keepFrames' | 'rxRingBytes' | 'eventsRingBytes' | 'framesRingBytes' | 'txRingBytes' | 'linkLoss'>>;
   readonly #captureOpts: CaptureOptions;
+  readonly #transmitOpts: TransmitOptions;
   #rx: RingHandle;
   #events: RingHandle;
   #frames: RingHandle | undefined;
@@ -178,6 +190,12 @@ export class Pipeline {
     };
     if (typeof opts.ifname !== 'string' || opts.ifname === '') throw new PipelineOptionError('ifname', 'an interface name', o.ifname);
     if (opts.linkLoss !== 'reopen' && opts.linkLoss !== 'fail') throw new PipelineOptionError('linkLoss', "'reopen' or 'fail'", o.linkLoss);
+    if (o.transmitVia !== undefined && o.transmitVia !== 'packet-socket' && o.transmitVia !== 'pcap') {
+      throw new PipelineOptionError('transmitVia', "'packet-socket' or 'pcap'", o.transmitVia);
+    }
+    if (o.captureWaitVia !== undefined && o.captureWaitVia !== 'selectable-fd' && o.captureWaitVia !== 'wait-loop') {
+      throw new PipelineOptionError('captureWaitVia', "'selectable-fd' or 'wait-loop'", o.captureWaitVia);
+    }
     this.#opts = opts;
     this.#captureOpts = {
       ifname: o.ifname,
@@ -185,7 +203,10 @@ export class Pipeline {
       ...(o.captureBufferBytes !== undefined ? { bufferBytes: o.captureBufferBytes } : {}),
       ...(o.snaplen !== undefined ? { snaplen: o.snaplen } : {}),
       ...(o.promiscuous !== undefined ? { promiscuous: o.promiscuous } : {}),
+      ...(o.captureWaitVia !== undefined ? { waitVia: o.captureWaitVia } : {}),
     };
+    // Unset backends are left to the workers, which pick the platform's default.
+    this.#transmitOpts = { ifname: o.ifname, ...(o.transmitVia !== undefined ? { via: o.transmitVia } : {}) };
     // createRing throws RingSizeError (a RingError: user-facing) for a size that is not a power of two in range.
     this.#rx = createRing(opts.rxRingBytes);
     this.#events = createRing(opts.eventsRingBytes);
@@ -314,7 +335,7 @@ export class Pipeline {
     const forward = this.#opts.keepFrames ? this.#decode.call('forwardFrames', (a) => a.forwardFrames(true)) : Promise.resolve();
     const [link, info, fwd] = await Promise.allSettled([
       this.#capture.call('open', (a) => a.open(this.#captureOpts)),
-      this.#transmit.call('open', (a) => a.open({ ifname: this.#opts.ifname })),
+      this.#transmit.call('open', (a) => a.open(this.#transmitOpts)),
       forward,
     ]);
     // Both opens run at once; when both fail (an unknown interface) the capture's error is the one reported, so the
@@ -517,7 +538,7 @@ export class Pipeline {
 
   async #openTransmit(what: string): Promise<boolean> {
     try {
-      this.#transmitInfo = await this.#transmit.call('open', (a) => a.open({ ifname: this.#opts.ifname }));
+      this.#transmitInfo = await this.#transmit.call('open', (a) => a.open(this.#transmitOpts));
       this.#warn(`transmit on ${this.#opts.ifname} ${what}`);
       return true;
     } catch (err) {
@@ -579,7 +600,7 @@ export class Pipeline {
         if (this.#state !== 'open') return;
         try {
           if (stage === 'capture') this.#link = await this.#capture.call('open', (a) => a.open(this.#captureOpts));
-          else this.#transmitInfo = await this.#transmit.call('open', (a) => a.open({ ifname: this.#opts.ifname }));
+          else this.#transmitInfo = await this.#transmit.call('open', (a) => a.open(this.#transmitOpts));
           this.#reopenAttempts[stage] = 0;
           this.#warn(`${stage} on ${this.#opts.ifname} reopened`);
           this.#recovered$.next({ stage, how: 'reopened' });

@@ -16,7 +16,8 @@ import {
   type Libpcap,
   type Pointer,
 } from './libpcap.js';
-import type { CaptureOptions, CaptureStats, LinkInfo } from './types.js';
+import type { CaptureOptions, CaptureStats, CaptureWait, LinkInfo } from './types.js';
+import { frameWaiter, type FrameWaiter } from './wait.js';
 
 const DEFAULT_FILTER = 'arp';
 const DEFAULT_BUFFER_BYTES = 32 << 20;
@@ -38,6 +39,23 @@ const LINK_OVERHEAD = 26;
  * triggered, so what is left is delivered on the next turn.
  */
 const FRAMES_PER_TURN = 4096;
+/**
+ * The wait-loop's longest wait when no frame comes: also the longest a control call (stats, close) waits for an
+ * answer, and a thread that must stop (terminate) for its wait to end.
+ */
+const WAIT_SLICE_MS = 50;
+/** Frames per pcap_dispatch in the wait-loop before the event loop gets its turn. */
+const FRAMES_PER_DISPATCH = 512;
+/** Linux only: the mapping in /proc/self/maps that holds libpcap's ring (see Capture.#view). */
+const HAS_PROC_MAPS = process.platform === 'linux';
+
+/**
+ * How the capture waits for frames when the caller does not say: on Windows, wpcap.dll has no selectable
+ * descriptor (pcap_get_selectable_fd), so the capture waits in pcap_dispatch itself, bounded by the read timeout.
+ */
+export function defaultCaptureWait(platform: NodeJS.Platform = process.platform): CaptureWait {
+  return platform === 'win32' ? 'wait-loop' : 'selectable-fd';
+}
 
 type PollHandle = ReturnType<typeof koffi.node.poll>;
 
@@ -52,6 +70,8 @@ export class Capture {
   #lib: Libpcap | undefined;
   #pcap: Pointer | null = null;
   #poll: PollHandle | null = null;
+  /** Bumped by every close: a wait-loop runs only while the generation it started in is current. */
+  #generation = 0;
   #ifname = '';
   #callback: Pointer | null = null;
   // The libpcap ring as one ArrayBuffer view (see #view).
@@ -96,7 +116,14 @@ export class Capture {
     const bufferBytes = checkInt(ifname, 'bufferBytes', o.bufferBytes ?? DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES, MAX_BUFFER_BYTES);
     const snaplen = checkInt(ifname, 'snaplen', o.snaplen ?? (filter === DEFAULT_FILTER ? ARP_SNAPLEN : defaultSnaplen(ifname)), MIN_SNAPLEN, MAX_SNAPLEN);
     const promiscuous = o.promiscuous ?? true;
+    const waitVia = o.waitVia ?? defaultCaptureWait();
+    if (waitVia !== 'selectable-fd' && waitVia !== 'wait-loop') {
+      throw new CaptureError('EINVAL', ifname, `waitVia must be 'selectable-fd' or 'wait-loop', got ${JSON.stringify(waitVia)}`);
+    }
     const lib = (this.#lib ??= libpcap(ifname));
+    if (waitVia === 'selectable-fd' && !lib.selectableFd) {
+      throw new CaptureError('EINVAL', ifname, `${lib.loaded} has no pcap_get_selectable_fd: use waitVia 'wait-loop'`);
+    }
     const eb = errbuf();
     const p = lib.create(ifname, eb);
     if (p === null || p === 0n) throw new CaptureError('EIO', ifname, errbufText(eb));
@@ -121,13 +148,23 @@ export class Capture {
       } finally {
         lib.freeCode(prog);
       }
-      const fd = lib.selectableFd(p);
       this.#callback ??= koffi.register(this.#onPacket, koffi.pointer(PcapHandler));
       this.#pcap = p;
       this.#ifname = ifname;
       Atomics.store(this.#slot, 0, BigInt.asIntN(64, p));
-      // The poll runs on this worker's own event loop (napi_get_uv_event_loop), unlike cap's uv_default_loop.
-      this.#poll = koffi.node.poll(fd, { readable: true }, (status: unknown) => this.#pump(typeof status === 'number' ? status : 0));
+      if (waitVia === 'selectable-fd') {
+        const fd = lib.selectableFd!(p);
+        // The poll runs on this worker's own event loop (napi_get_uv_event_loop), unlike cap's uv_default_loop.
+        this.#poll = koffi.node.poll(fd, { readable: true }, (status: unknown) => this.#pump(typeof status === 'number' ? status : 0));
+      } else {
+        let wait: FrameWaiter;
+        try {
+          wait = frameWaiter(lib, p);
+        } catch (err) {
+          throw new CaptureError('EIO', ifname, (err as Error).message);
+        }
+        void this.#waitLoop(this.#generation, wait);
+      }
     } catch (err) {
       if (this.#pcap === null) lib.close(p);
       else this.close();
@@ -135,7 +172,7 @@ export class Capture {
     }
     this.#opens++;
     this.#lastError = undefined;
-    return { ifname, linkType: 'EN10MB', filter, snaplen, bufferBytes, promiscuous, openMs: performance.now() - t0 };
+    return { ifname, linkType: 'EN10MB', filter, snaplen, bufferBytes, promiscuous, waitVia, openMs: performance.now() - t0 };
   }
 
   /** Writes into `rx` from now on; the old ring is left to its reader (it is being replaced). */
@@ -165,6 +202,7 @@ export class Capture {
   close(): void {
     this.#poll?.close();
     this.#poll = null;
+    this.#generation++;
     const p = this.#pcap;
     if (p === null) return;
     const live = this.#livePcapStats();
@@ -207,6 +245,32 @@ export class Capture {
     }
   }
 
+  /**
+   * The wait-loop (Windows, where libpcap has no selectable descriptor; on Linux when asked): a wait of at most
+   * WAIT_SLICE_MS on this thread (see wait.ts), a nonblocking pcap_dispatch when it says frames are there, then a
+   * turn of the event loop, so comlink calls are answered between rounds. close() runs only in such a turn: it
+   * bumps the generation and this loop ends without touching the closed handle.
+   */
+  async #waitLoop(generation: number, wait: FrameWaiter): Promise<void> {
+    const lib = this.#lib!;
+    while (generation === this.#generation) {
+      const p = this.#pcap!;
+      // Wait first, as the selectable-fd path's poll handle does: a socket error (the interface went down) is
+      // reported once, and pcap_dispatch would consume it silently (libpcap 1.10 treats ENETDOWN as "keep waiting").
+      const w = wait(WAIT_SLICE_MS);
+      if (w !== 'timeout') {
+        const n = lib.dispatch(p, FRAMES_PER_DISPATCH, this.#callback!, null);
+        if (n < 0 || (n === 0 && w === 'error')) {
+          // libpcap's words when it has them; else, as #pump does, ask the link itself.
+          const text = n < 0 ? lib.geterr(p) : process.platform === 'win32' ? 'waiting for frames failed' : linkState(this.#ifname);
+          this.#stopWith(new CaptureError(stopCode(text), this.#ifname, text));
+          return;
+        }
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   #stopWith(err: CaptureError): void {
     this.close();
     this.#lastError = err.toWire();
@@ -233,7 +297,7 @@ export class Capture {
    */
   #view(ptr: Pointer, len: number): Uint8Array {
     if (ptr < this.#ringBase || ptr + BigInt(len) > this.#ringEnd) {
-      const m = mappingOf(ptr);
+      const m = HAS_PROC_MAPS ? mappingOf(ptr) : undefined;
       if (!m) return new Uint8Array(koffi.view(ptr, len));
       this.#ringBase = m.start;
       this.#ringEnd = m.end;
@@ -301,6 +365,13 @@ function linkState(ifname: string): string {
 }
 
 function checkIfname(ifname: unknown): string {
+  if (process.platform === 'win32') {
+    // An Npcap device name, \Device\NPF_{GUID} (what @ersatz/win32's discoverInterface returns): pcap_create checks it.
+    if (typeof ifname !== 'string' || ifname.length === 0 || ifname.length > 255 || /[\0-\x1f]/.test(ifname)) {
+      throw new CaptureError('ENODEV', String(ifname), 'not a valid Npcap device name');
+    }
+    return ifname;
+  }
   // IFNAMSIZ is 16 with the NUL; '/' and whitespace can never be in a name (dev_valid_name).
   if (typeof ifname !== 'string' || ifname.length === 0 || ifname.length > 15 || /[/\s:]/.test(ifname) || ifname === '.' || ifname === '..') {
     throw new CaptureError('ENODEV', String(ifname), 'not a valid interface name');

@@ -10,13 +10,27 @@ export type CaptureErrorCode =
   | 'EINVAL'
   /** The interface is not Ethernet (loopback, tun, wifi in monitor mode): ARP needs Ethernet framing. */
   | 'EPROTONOSUPPORT'
-  /** libpcap's shared library is not installed. */
+  /** libpcap's shared library (wpcap.dll on Windows) is not installed. */
   | 'ELIBACC'
   /** Anything else libpcap reported; `detail` has its words. */
   | 'EIO';
 
 /** The fix for a missing capability, spelled as everywhere in ersatz. */
 export const CAP_NET_RAW_HINT = 'run as root or grant CAP_NET_RAW (setcap cap_net_raw,cap_net_admin+ep $(command -v node))';
+
+/** What to do when libpcap refuses to open a device for lack of rights, on `platform`. */
+export function permissionHint(platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32'
+    ? "run from an elevated prompt (Run as administrator): Npcap was installed with \"Restrict Npcap driver's access to Administrators only\""
+    : CAP_NET_RAW_HINT;
+}
+
+/** What to do when no libpcap library loads, on `platform`. */
+export function libraryHint(platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32'
+    ? "install Npcap (npcap.com) with \"Install Npcap in WinPcap API-compatible Mode\" ticked, which puts wpcap.dll in System32"
+    : 'install it (apt-get install libpcap0.8, dnf install libpcap)';
+}
 
 /**
  * The capture worker's one error class. Facts live in fields (`code`, `ifname`, libpcap's own words in `detail`);
@@ -64,9 +78,11 @@ function captureMessage(code: CaptureErrorCode, ifname: string, detail: string):
   const why = detail ? ` (${detail})` : '';
   switch (code) {
     case 'EPERM':
-      return `no permission to capture on ${ifname}: ${CAP_NET_RAW_HINT}`;
+      return `no permission to capture on ${ifname}: ${permissionHint()}`;
     case 'ENODEV':
-      return `no interface named ${JSON.stringify(ifname)}${why}: list them with 'ip link' (names are case-sensitive)`;
+      return process.platform === 'win32'
+        ? `no Npcap device named ${JSON.stringify(ifname)}${why}: use the \\Device\\NPF_{GUID} name discoverInterface() returns`
+        : `no interface named ${JSON.stringify(ifname)}${why}: list them with 'ip link' (names are case-sensitive)`;
     case 'ENETDOWN':
       return `${ifname} is down${why}: bring it up (ip link set ${ifname} up)`;
     case 'EINVAL':
@@ -74,7 +90,7 @@ function captureMessage(code: CaptureErrorCode, ifname: string, detail: string):
     case 'EPROTONOSUPPORT':
       return `${ifname} is not an Ethernet interface${why}: ARP needs an Ethernet (or Ethernet-like) link`;
     case 'ELIBACC':
-      return `libpcap is not installed${why}: install it (apt-get install libpcap0.8, dnf install libpcap)`;
+      return `libpcap is not installed${why}: ${libraryHint()}`;
     case 'EIO':
       return `capture on ${ifname} failed: ${detail || 'libpcap gave no reason'}`;
   }

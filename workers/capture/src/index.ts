@@ -14,9 +14,10 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { CaptureApi, CaptureHandles } from './types.js';
 
-export { newHandleSlot } from './capture.js';
-export { CaptureError, CAP_NET_RAW_HINT, type CaptureErrorCode, type CaptureErrorWire } from './error.js';
-export type { CaptureApi, CaptureHandles, CaptureIncident, CaptureOptions, CaptureStats, LinkInfo } from './types.js';
+export { newHandleSlot, defaultCaptureWait } from './capture.js';
+export { CaptureError, CAP_NET_RAW_HINT, permissionHint, libraryHint, type CaptureErrorCode, type CaptureErrorWire } from './error.js';
+export { libpcap, pcapLibraryNames, PcapStatus, errbuf, errbufText, type Libpcap, type Pointer } from './libpcap.js';
+export type { CaptureApi, CaptureHandles, CaptureIncident, CaptureOptions, CaptureStats, CaptureWait, LinkInfo } from './types.js';
 
 /** The worker's entry file. */
 export const CAPTURE_WORKER_URL = new URL('./main.js', import.meta.url);

@@ -4,8 +4,24 @@
 // It also fixes snaplen at 65535 (64 KiB ring slots, ~1000 frames in 64 MiB), exposes no drop counts, and asserts
 // (aborting the process) when the interface goes down. koffi loads in any number of threads and gives us all of
 // libpcap: our own snaplen, pcap_stats, errors as return codes, and koffi.node.poll on the worker's own loop.
+import { win32 } from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
 import { CaptureError } from './error.js';
+
+/**
+ * The libpcap shared library to load, in order of preference, on `platform`. The one place that names it: the
+ * capture worker and the transmit worker's pcap backend both load through libpcap() below.
+ *
+ * - win32: `wpcap.dll` by its full path in System32 (`%SystemRoot%\System32`), where Npcap's WinPcap API-compatible
+ *   mode installs it. A full path, not the bare name: the DLL search would also look in the working directory and
+ *   on PATH, and a capture library is a bad thing to pick up from there.
+ * - elsewhere: the versioned names first, since only they ship with the runtime package (libpcap0.8 on Debian,
+ *   libpcap on Fedora); the bare `libpcap.so` exists only with the -dev package.
+ */
+export function pcapLibraryNames(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (platform === 'win32') return [win32.join(env['SystemRoot'] ?? env['windir'] ?? 'C:\\Windows', 'System32', 'wpcap.dll')];
+  return ['libpcap.so.0.8', 'libpcap.so.1', 'libpcap.so'];
+}
 
 /** libpcap's return codes (pcap/pcap.h) that we tell apart. */
 export const PcapStatus = {
@@ -37,8 +53,10 @@ export const PcapHandler = koffi.proto('void ersatz_pcap_handler(void *user, voi
 
 export type Pointer = bigint;
 
-/** The libpcap functions the capture uses. */
+/** The libpcap functions the capture worker and the transmit worker's pcap backend use. */
 export interface Libpcap {
+  /** Which file was loaded (see pcapLibraryNames). */
+  readonly loaded: string;
   create(device: string, errbuf: Uint8Array): Pointer | null;
   setSnaplen(p: Pointer, v: number): number;
   setPromisc(p: Pointer, v: number): number;
@@ -51,26 +69,30 @@ export interface Libpcap {
   setFilter(p: Pointer, prog: Record<string, unknown>): number;
   freeCode(prog: Record<string, unknown>): void;
   datalink(p: Pointer): number;
-  selectableFd(p: Pointer): number;
+  /** Absent on Windows: wpcap.dll has no pcap_get_selectable_fd (a capture there waits on pcap_getevent). */
+  selectableFd: ((p: Pointer) => number) | undefined;
+  /** Windows only (WinPcap/Npcap): the Win32 event HANDLE signalled when frames are waiting. */
+  getevent: ((p: Pointer) => Pointer) | undefined;
   dispatch(p: Pointer, count: number, cb: Pointer, user: null): number;
   stats(p: Pointer, out: Uint32Array): number;
   geterr(p: Pointer): string;
+  /** 0 when the frame went out, -1 otherwise (pcap_geterr says why). In WinPcap, Npcap and libpcap alike. */
+  sendpacket(p: Pointer, frame: Uint8Array, len: number): number;
   close(p: Pointer): void;
 }
 
 let lib: Libpcap | undefined;
 
 /**
- * Loads libpcap once per thread. Returns the bound functions; throws CaptureError ELIBACC when no libpcap is
- * installed. The versioned names come first: only they ship with the runtime package (libpcap0.8 on Debian,
- * libpcap on Fedora); the bare libpcap.so exists only with the -dev package.
+ * Loads libpcap (wpcap.dll on Windows, see pcapLibraryNames) once per thread. Returns the bound functions; throws
+ * CaptureError ELIBACC when none of the names loads (its detail lists each name and why).
  */
 export function libpcap(ifname: string): Libpcap {
   if (lib) return lib;
   let h: LibraryHandle | undefined;
   const tried: string[] = [];
   let loaded: string | undefined;
-  for (const name of ['libpcap.so.0.8', 'libpcap.so.1', 'libpcap.so']) {
+  for (const name of pcapLibraryNames()) {
     try {
       h = koffi.load(name);
       loaded = name;
@@ -82,6 +104,7 @@ export function libpcap(ifname: string): Libpcap {
   if (!h) throw new CaptureError('ELIBACC', ifname, tried.join('; '));
   pinLibrary(loaded!);
   lib = {
+    loaded: loaded!,
     create: h.func('void *pcap_create(const char *device, _Out_ uint8_t *errbuf)'),
     setSnaplen: h.func('int pcap_set_snaplen(void *p, int snaplen)'),
     setPromisc: h.func('int pcap_set_promisc(void *p, int promisc)'),
@@ -94,10 +117,12 @@ export function libpcap(ifname: string): Libpcap {
     setFilter: h.func('int pcap_setfilter(void *p, ersatz_bpf_program *fp)'),
     freeCode: h.func('void pcap_freecode(ersatz_bpf_program *fp)'),
     datalink: h.func('int pcap_datalink(void *p)'),
-    selectableFd: h.func('int pcap_get_selectable_fd(void *p)'),
+    selectableFd: process.platform === 'win32' ? undefined : h.func('int pcap_get_selectable_fd(void *p)'),
+    getevent: process.platform === 'win32' ? h.func('void *pcap_getevent(void *p)') : undefined,
     dispatch: h.func('int pcap_dispatch(void *p, int cnt, ersatz_pcap_handler *callback, void *user)'),
     stats: h.func('int pcap_stats(void *p, _Out_ uint32_t *ps)'),
     geterr: h.func('const char *pcap_geterr(void *p)'),
+    sendpacket: h.func('int pcap_sendpacket(void *p, const uint8_t *buf, int size)'),
     close: h.func('void pcap_close(void *p)'),
   };
   return lib;
@@ -110,6 +135,17 @@ export function libpcap(ifname: string): Libpcap {
  * of 6 capture restarts). One extra dlopen reference with RTLD_NODELETE pins every later load to the same address.
  */
 function pinLibrary(name: string): void {
+  if (process.platform === 'win32') {
+    // The same on Windows: GetModuleHandleExW with GET_MODULE_HANDLE_EX_FLAG_PIN keeps the DLL loaded until exit.
+    try {
+      const k32 = koffi.load('kernel32.dll');
+      const pin = k32.func('bool __stdcall GetModuleHandleExW(uint32_t flags, const char16_t *name, _Out_ void **module)');
+      if (!pin(0x1, name, [null])) pinFailed = true;
+    } catch {
+      pinFailed = true;
+    }
+    return;
+  }
   const RTLD_NOW = 0x2;
   const RTLD_NODELETE = 0x1000; // glibc and musl
   try {

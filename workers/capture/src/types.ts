@@ -1,6 +1,15 @@
 import type { RingHandle } from '@ersatz/ring';
 import type { CaptureErrorWire } from './error.js';
 
+/**
+ * How the capture thread waits for frames. `selectable-fd` (default on Linux): koffi.node.poll on libpcap's
+ * descriptor, the thread's event loop never blocks. `wait-loop` (default on Windows, where wpcap.dll has no
+ * selectable descriptor; also runs on Linux): a nonblocking pcap_dispatch, and when it found nothing a wait of at
+ * most 50 ms on the thread itself (WaitForSingleObject on pcap_getevent's HANDLE on Windows, poll(2) on Linux),
+ * then a turn of the event loop, so control calls (stats, close) may wait up to 50 ms for an answer.
+ */
+export type CaptureWait = 'selectable-fd' | 'wait-loop';
+
 /** What to capture. One options object; every field but `ifname` has a documented default. */
 export interface CaptureOptions {
   /** The interface to capture on (in the thread's network namespace). */
@@ -23,6 +32,8 @@ export interface CaptureOptions {
   readonly snaplen?: number;
   /** Promiscuous mode: see frames for other hosts' MACs too (replies to a spoofed source MAC). Default true. */
   readonly promiscuous?: boolean;
+  /** How the thread waits for frames (see CaptureWait). Default `wait-loop` on Windows, else `selectable-fd`. */
+  readonly waitVia?: CaptureWait;
 }
 
 /** What open() found and chose. */
@@ -34,6 +45,7 @@ export interface LinkInfo {
   readonly snaplen: number;
   readonly bufferBytes: number;
   readonly promiscuous: boolean;
+  readonly waitVia: CaptureWait;
   /** Milliseconds pcap_create → activate → setfilter took. */
   readonly openMs: number;
 }

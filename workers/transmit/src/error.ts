@@ -1,10 +1,12 @@
 import { getSystemErrorMap } from 'node:util';
+import { libraryHint, permissionHint } from '@ersatz/capture-worker';
 
 /** The fix for a missing capability, spelled as everywhere in ersatz. */
 export const CAP_NET_RAW_HINT = 'run as root or grant CAP_NET_RAW (setcap cap_net_raw,cap_net_admin+ep $(command -v node))';
 
 /**
- * The transmit worker's one error class: a packet socket that could not be opened, or sends the kernel refuses.
+ * The transmit worker's one error class: a packet socket or pcap handle that could not be opened, or sends the
+ * kernel refuses.
  * `code` is the errno name (`EPERM`, `ENODEV`, `ENETDOWN`, `ENXIO`, `EMSGSIZE`, ...), `errno` its number when a
  * system call gave one, `operation` the call (`socket`, `bind`, `sendmmsg`, ...). Crosses threads as
  * `{ name, message, code, errno, ifname, operation }` and is rebuilt with `TransmitError.fromWire`.
@@ -53,7 +55,7 @@ function transmitMessage(code: string, ifname: string, operation: string): strin
   switch (code) {
     case 'EPERM':
     case 'EACCES':
-      return `no permission to send raw frames on ${ifname} (${operation}: ${code}): ${CAP_NET_RAW_HINT}`;
+      return `no permission to send raw frames on ${ifname} (${operation}: ${code}): ${permissionHint()}`;
     case 'ENODEV':
     case 'ENXIO':
       return `cannot send on ${ifname}: the interface does not exist (any more) (${operation}: ${code}); list them with 'ip link'`;
@@ -63,6 +65,8 @@ function transmitMessage(code: string, ifname: string, operation: string): strin
       return `cannot send on ${ifname}: frame longer than the interface's MTU allows (${operation}: EMSGSIZE)`;
     case 'EINVAL':
       return `cannot send on ${ifname}: ${operation} was refused (EINVAL)`;
+    case 'ELIBACC':
+      return `cannot send on ${ifname}: libpcap is not installed (${operation}): ${libraryHint()}`;
     default:
       return `sending on ${ifname} failed (${operation}: ${code})`;
   }

@@ -1,6 +1,7 @@
 /**
  * The transmit worker: reads frames from the tx ring and puts them on the wire through an AF_PACKET socket
- * (koffi: socket, bind, sendmmsg), honouring each frame's "do not send before" time. Control calls go over comlink;
+ * (koffi: socket, bind, sendmmsg) or, on Windows and on request, libpcap's pcap_sendpacket (wpcap.dll / libpcap.so),
+ * honouring each frame's "do not send before" time. Control calls go over comlink;
  * frames never do.
  */
 import { Worker } from 'node:worker_threads';
@@ -8,7 +9,8 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { TransmitApi, TransmitHandles } from './types.js';
 
-export { newSocketSlot } from './packet-socket.js';
+export { newSocketSlot, defaultTransmitVia, type TransmitVia } from './sender.js';
+export { sendErrorCode } from './pcap-sender.js';
 export { TransmitError, CAP_NET_RAW_HINT, errnoName, type TransmitErrorWire } from './error.js';
 export type { TransmitApi, TransmitHandles, TransmitIncident, TransmitInfo, TransmitOptions, TransmitStats } from './types.js';
 

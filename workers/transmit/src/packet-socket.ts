@@ -8,7 +8,8 @@
 // costs 10–15 ms, measured).
 import koffi from 'koffi';
 import { constants, endianness } from 'node:os';
-import { TransmitError } from './error.js';
+import { TransmitError, errnoName } from './error.js';
+import type { SendResult, Sender } from './sender.js';
 
 const AF_PACKET = 17;
 const SOCK_RAW = 3;
@@ -61,7 +62,8 @@ function bindLibc(): Libc {
  * A bound packet socket plus a native staging area of `slots` frames of up to `slotBytes` each, with the
  * mmsghdr/iovec arrays for sendmmsg built once: staging a frame is one copy and one length store.
  */
-export class PacketSocket {
+export class PacketSocket implements Sender {
+  readonly via = 'packet-socket';
   readonly ifindex: number;
   readonly slots: number;
   readonly slotBytes: number;
@@ -87,7 +89,7 @@ export class PacketSocket {
     slotBytes: number,
     slot: SharedArrayBuffer,
   ) {
-    this.#slot = new BigInt64Array(slot, 0, SLOT_WORDS);
+    this.#slot = new BigInt64Array(slot, 0, PS_WORDS);
     if (process.platform !== 'linux') throw new TransmitError('ENOTSUP', ifname, `AF_PACKET on ${process.platform}`);
     // The staging arrays below are written as 64-bit pointers and size_t.
     if (koffi.sizeof('void *') !== 8 || koffi.sizeof('size_t') !== 8) throw new TransmitError('ENOTSUP', ifname, 'sendmmsg staging on a 32-bit platform');
@@ -148,14 +150,14 @@ export class PacketSocket {
    * Sends the staged slots [from, to) with sendmmsg. Returns how many went out (a prefix) and, when it stopped
    * short, the errno of the frame that failed. EINTR/EAGAIN/ENOBUFS are retried a few times before being reported.
    */
-  send(from: number, to: number): { sent: number; errno: number } {
+  send(from: number, to: number): SendResult {
     let retries = 0;
     for (;;) {
       const r = this.#lib.sendmmsg(this.#fd, this.#msgs + BigInt(from * MMSG_SIZE), to - from, 0);
-      if (r >= 0) return { sent: r, errno: 0 };
+      if (r >= 0) return { sent: r, code: '', errno: 0, operation: 'sendmmsg' };
       const e = koffi.errno();
       if ((e === EINTR || e === EAGAIN || e === ENOBUFS) && retries++ < 3) continue;
-      return { sent: 0, errno: e };
+      return { sent: 0, code: errnoName(e), errno: e, operation: 'sendmmsg' };
     }
   }
 
@@ -164,11 +166,11 @@ export class PacketSocket {
    * opens anything with the same slot, and only once the old thread has exited.
    */
   static releaseOrphan(slot: SharedArrayBuffer): void {
-    const words = new BigInt64Array(slot, 0, SLOT_WORDS);
+    const words = new BigInt64Array(slot, 0, PS_WORDS);
     const fdPlus1 = Atomics.exchange(words, 0, 0n);
     if (fdPlus1 === 0n) return;
     bindLibc().close(Number(fdPlus1) - 1);
-    for (let i = 1; i < SLOT_WORDS; i++) {
+    for (let i = 1; i < PS_WORDS; i++) {
       const ptr = Atomics.exchange(words, i, 0n);
       if (ptr !== 0n) koffi.free(ptr); // calloc'd by koffi.alloc in the dead thread: free() is thread-agnostic
     }
@@ -185,14 +187,14 @@ export class PacketSocket {
     koffi.free(this.#arena);
     koffi.free(this.#iov);
     koffi.free(this.#msgs);
-    for (let i = 1; i < SLOT_WORDS; i++) Atomics.store(this.#slot, i, 0n);
+    for (let i = 1; i < PS_WORDS; i++) Atomics.store(this.#slot, i, 0n);
   }
 }
 
-/** Words in a socket slot: fd + 1, arena, iovecs, mmsghdrs. */
-const SLOT_WORDS = 4;
+/** The packet socket's words in a transmit slot (see SLOT_WORDS in sender.ts): fd + 1, arena, iovecs, mmsghdrs. */
+const PS_WORDS = 4;
 
-/** A slot for TransmitHandles.socketSlot. */
-export function newSocketSlot(): SharedArrayBuffer {
-  return new SharedArrayBuffer(SLOT_WORDS * 8);
+/** The interface index of `ifname` (if_nametoindex), 0 when there is none. */
+export function interfaceIndex(ifname: string): number {
+  return bindLibc().if_nametoindex(ifname);
 }

@@ -1,7 +1,9 @@
 import { constants } from 'node:os';
 import { RingReader, closeRing, type RingHandle } from '@ersatz/ring';
-import { TransmitError, errnoName } from './error.js';
-import { PacketSocket, newSocketSlot } from './packet-socket.js';
+import { TransmitError } from './error.js';
+import { PacketSocket } from './packet-socket.js';
+import { PcapSender } from './pcap-sender.js';
+import { defaultTransmitVia, newSocketSlot, type Sender } from './sender.js';
 import type { TransmitInfo, TransmitOptions, TransmitStats } from './types.js';
 
 /** Frames per sendmmsg call at most (and staged at once). */
@@ -18,7 +20,7 @@ const YIELD_NS = 20_000_000n;
 const YIELD_MARGIN_NS = 5_000_000n;
 
 /**
- * tx ring → packet socket. Frames go out in ring order; a frame whose "not before" time (the ring record's tsNs,
+ * tx ring → a Sender (packet socket, or libpcap's pcap_sendpacket). Frames go out in ring order; a frame whose "not before" time (the ring record's tsNs,
  * hrtime ns, 0 = now) is still ahead holds back the ones behind it, which is how sweeps are paced. Waiting: a timer
  * for long gaps (the event loop stays free), Atomics.wait on a private word for the middle, a spin for the last
  * 50 µs.
@@ -27,7 +29,7 @@ export class Transmitter {
   #txHandle: RingHandle;
   #tx: RingReader;
   readonly #onFailing: (err: TransmitError) => void;
-  #socket: PacketSocket | undefined;
+  #socket: Sender | undefined;
   #info: TransmitInfo | undefined;
   readonly #notBefore = new BigUint64Array(BATCH);
   #staged = 0;
@@ -41,9 +43,9 @@ export class Transmitter {
   #batches = 0;
   #paced = 0;
   #maxLateNs = 0n;
-  #lastErrno = 0;
-  /** The errno already reported to the supervisor (reported again only after a send succeeded). */
-  #reportedErrno = 0;
+  #lastError = '';
+  /** The errno name already reported to the supervisor (reported again only after a send succeeded). */
+  #reportedCode = '';
   readonly done: Promise<void>;
 
   readonly #slot: SharedArrayBuffer;
@@ -52,6 +54,7 @@ export class Transmitter {
   constructor(tx: RingHandle, onFailing: (err: TransmitError) => void, socketSlot = newSocketSlot()) {
     this.#slot = socketSlot;
     PacketSocket.releaseOrphan(socketSlot);
+    PcapSender.releaseOrphan(socketSlot);
     this.#txHandle = tx;
     this.#tx = new RingReader(tx);
     this.#onFailing = onFailing;
@@ -65,12 +68,14 @@ export class Transmitter {
     if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < MIN_FRAME || maxFrameBytes > MAX_FRAME) {
       throw new TransmitError('EINVAL', String(o.ifname), `maxFrameBytes ${String(maxFrameBytes)} (must be ${MIN_FRAME}..${MAX_FRAME})`);
     }
+    const via = o.via ?? defaultTransmitVia();
+    if (via !== 'packet-socket' && via !== 'pcap') throw new TransmitError('EINVAL', String(o.ifname), `via ${JSON.stringify(via)} (must be 'packet-socket' or 'pcap')`);
     this.#socket?.close();
     this.#socket = undefined;
-    const socket = new PacketSocket(o.ifname, BATCH, maxFrameBytes, this.#slot);
+    const socket = via === 'pcap' ? new PcapSender(o.ifname, BATCH, maxFrameBytes, this.#slot) : new PacketSocket(o.ifname, BATCH, maxFrameBytes, this.#slot);
     this.#socket = socket;
-    this.#reportedErrno = 0;
-    this.#info = { ifname: o.ifname, ifindex: socket.ifindex, batch: BATCH, maxFrameBytes, openMs: performance.now() - t0 };
+    this.#reportedCode = '';
+    this.#info = { ifname: o.ifname, ifindex: socket.ifindex, via, batch: BATCH, maxFrameBytes, openMs: performance.now() - t0 };
     this.#wake?.();
     return this.#info;
   }
@@ -84,7 +89,7 @@ export class Transmitter {
       batches: this.#batches,
       paced: this.#paced,
       maxLateUs: Number(this.#maxLateNs) / 1e3,
-      ...(this.#lastErrno ? { lastError: errnoName(this.#lastErrno) } : {}),
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
     };
   }
 
@@ -125,7 +130,7 @@ export class Transmitter {
   readonly #stage = (frame: Uint8Array, notBefore: bigint): void => {
     const socket = this.#socket!;
     if (frame.length > socket.slotBytes || frame.length < MIN_FRAME) {
-      this.#fail(constants.errno.EMSGSIZE, 1);
+      this.#fail('EMSGSIZE', constants.errno.EMSGSIZE, 'stage', 1);
       return;
     }
     socket.stage(this.#staged, frame);
@@ -140,7 +145,7 @@ export class Transmitter {
     while (i < n && !this.#closing) {
       if (this.#socket !== socket) {
         // Reopened while we waited: the staged bytes lived in the old socket's memory. Count them, do not guess.
-        this.#fail(constants.errno.ECANCELED, n - i);
+        this.#fail('ECANCELED', constants.errno.ECANCELED, 'reopen', n - i);
         break;
       }
       let now = process.hrtime.bigint();
@@ -170,29 +175,29 @@ export class Transmitter {
     this.#staged = 0;
   }
 
-  #send(socket: PacketSocket, from: number, to: number): void {
+  #send(socket: Sender, from: number, to: number): void {
     while (from < to) {
-      const { sent, errno } = socket.send(from, to);
+      const { sent, code, errno, operation } = socket.send(from, to);
       this.#batches++;
       if (sent > 0) {
         for (let k = from; k < from + sent; k++) this.#bytes += socket.stagedLength(k);
         this.#sent += sent;
         from += sent;
-        this.#reportedErrno = 0;
+        this.#reportedCode = '';
         continue;
       }
       // The frame at `from` was refused: count it and go on with the rest.
-      this.#fail(errno, 1);
+      this.#fail(code, errno, operation, 1);
       from++;
     }
   }
 
-  #fail(errno: number, frames: number): void {
+  #fail(code: string, errno: number, operation: string, frames: number): void {
     this.#failed += frames;
-    this.#lastErrno = errno;
-    if (errno !== this.#reportedErrno) {
-      this.#reportedErrno = errno;
-      this.#onFailing(TransmitError.fromErrno(errno, this.#info?.ifname ?? '?', 'sendmmsg'));
+    this.#lastError = code;
+    if (code !== this.#reportedCode) {
+      this.#reportedCode = code;
+      this.#onFailing(new TransmitError(code, this.#info?.ifname ?? '?', operation, errno));
     }
   }
 }
