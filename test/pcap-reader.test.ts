@@ -269,7 +269,7 @@ for (const le of [true, false]) {
     const ng = new Ng(le);
     ng.shb()
       .idb(1, 0) // default resolution: microseconds
-      .idb(1, 0, ng.option(9, Uint8Array.of(9)), ng.option(2, new TextEncoder().encode('eth0'))) // nanoseconds, and an if_name
+      .idb(1, 0, ng.option(9, Uint8Array.of(9)), ng.option(2, new TextEncoder().encode('ez0'))) // nanoseconds, and an if_name
       .idb(1, 0, ng.option(9, Uint8Array.of(0x80 | 10)), ng.option(14, i64(1_000n, le))) // 2^-10 s, offset 1000 s
       .idb(LinkType.LINUX_SLL2, 40) // snaplen 40: its SPB frames are cut to 40
       .epb(0, 1_700_000_000_123_456n, frame(60))

@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import { ArpOp, Ipv4, Mac } from '@ersatz/wire';
-import { runProbe, type ProbeRun } from './helpers/pipeline-lab.js';
+import { closedCleanly, endpoints, runProbe } from './helpers/pipeline-lab.js';
 
 interface Json {
   [k: string]: unknown;
@@ -33,13 +33,7 @@ function lab(t: ExecutionContext): { lab: Lab; host: Host; peer: Host } {
   return l;
 }
 
-const endpoints = (host: Host, peer: Host) => ({ ifname: host.ifname, hostMac: host.mac, hostIp: host.ip, peerIp: peer.ip });
 
-/** The probe ended on its own (no process.exit) and nothing but stdio was left open after close(). */
-function closedCleanly(t: ExecutionContext, run: ProbeRun<unknown>): void {
-  t.is(run.code, 0, run.stderr);
-  t.deepEqual(run.leftOpen, [], 'handles left open after close()');
-}
 
 /** The kernel's reply to our request, as the coordinator will match it. */
 function isPeerReply(t: ExecutionContext, ev: ArpEventJson, host: Host, peer: Host): void {

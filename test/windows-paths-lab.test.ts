@@ -7,7 +7,9 @@
 import test, { type ExecutionContext } from 'ava';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import { ArpOp, Ipv4 } from '@ersatz/wire';
-import { runProbe, type ProbeRun } from './helpers/windows-paths-lab.js';
+import { closedCleanly, endpoints, runProbe as runPipelineProbe, WINDOWS_PATHS_PROBE } from './helpers/pipeline-lab.js';
+
+const runProbe = <T>(lab: Lab, ns: string, scenario: string, args: object, argvPrefix: string[] = []) => runPipelineProbe<T>(lab, ns, scenario, args, argvPrefix, WINDOWS_PATHS_PROBE);
 
 interface ArpEventJson {
   kind: 'arp';
@@ -37,12 +39,7 @@ function lab(t: ExecutionContext): { lab: Lab; host: Host; peer: Host } {
   return l;
 }
 
-const endpoints = (host: Host, peer: Host) => ({ ifname: host.ifname, hostMac: host.mac, hostIp: host.ip, peerIp: peer.ip });
 
-function closedCleanly(t: ExecutionContext, run: ProbeRun<unknown>): void {
-  t.is(run.code, 0, run.stderr);
-  t.deepEqual(run.leftOpen, [], 'handles left open after close()');
-}
 
 function isPeerReply(t: ExecutionContext, ev: ArpEventJson, host: Host, peer: Host): void {
   t.like(ev, {

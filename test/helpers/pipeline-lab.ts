@@ -1,7 +1,10 @@
-// Runs test/helpers/pipeline-probe.js inside a lab namespace and reads back what it printed.
-import type { Lab } from '@ersatz/lab';
+// Runs a probe (default test/helpers/pipeline-probe.js) inside a lab namespace and reads back what it printed.
+import type { ExecutionContext } from 'ava';
+import type { Host, Lab } from '@ersatz/lab';
 
 export const PROBE = new URL('./pipeline-probe.js', import.meta.url).pathname;
+/** The probe that drives the pipeline on the code paths Windows uses. */
+export const WINDOWS_PATHS_PROBE = new URL('./windows-paths-probe.js', import.meta.url).pathname;
 
 /** Handles an exited probe may still hold without keeping anything alive: its stdio pipes. */
 const STDIO = new Set(['PipeWrap', 'TTYWrap', 'FSReqCallback']);
@@ -21,8 +24,8 @@ export interface ProbeRun<T> {
  * it only ends once the pipeline let go of everything; the 30 s kill is a watchdog against a hang, not a timing
  * assertion. Throws with the probe's output when it printed no result.
  */
-export async function runProbe<T>(lab: Lab, ns: string, scenario: string, args: object, argvPrefix: string[] = []): Promise<ProbeRun<T>> {
-  const r = await lab.exec(ns, [...argvPrefix, 'node', PROBE, scenario, JSON.stringify(args)], { timeoutMs: 30_000 });
+export async function runProbe<T>(lab: Lab, ns: string, scenario: string, args: object, argvPrefix: string[] = [], probe = PROBE): Promise<ProbeRun<T>> {
+  const r = await lab.exec(ns, [...argvPrefix, 'node', probe, scenario, JSON.stringify(args)], { timeoutMs: 30_000 });
   const lines = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -33,4 +36,13 @@ export async function runProbe<T>(lab: Lab, ns: string, scenario: string, args: 
   }
   const after = lines.find((l) => 'activeAfterClose' in l)?.['activeAfterClose'] as string[] | undefined;
   return { result: result as T, leftOpen: (after ?? ['(no report)']).filter((h) => !STDIO.has(h)), code: r.code, signal: r.signal, stderr: r.stderr };
+}
+
+/** The probe's view of a two-host lab: where to send from and whom to ask. */
+export const endpoints = (host: Host, peer: Host) => ({ ifname: host.ifname, hostMac: host.mac, hostIp: host.ip, peerIp: peer.ip });
+
+/** The probe ended on its own (no process.exit) and nothing but stdio was left open after close(). */
+export function closedCleanly(t: ExecutionContext, run: ProbeRun<unknown>): void {
+  t.is(run.code, 0, run.stderr);
+  t.deepEqual(run.leftOpen, [], 'handles left open after close()');
 }

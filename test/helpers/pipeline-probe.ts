@@ -16,61 +16,17 @@
 //   linkdown take the interface down under the pipeline, send while it is down, bring it up, resolve again
 import { execFileSync } from 'node:child_process';
 import { firstValueFrom, filter, take, takeUntil, timer, toArray, timeout } from 'rxjs';
-import { ArpOp, Ipv4, Mac, emitArpFrame, emitIcmpEchoFrame } from '@ersatz/wire';
+import { Ipv4, Mac, emitIcmpEchoFrame } from '@ersatz/wire';
 import { Pipeline, type ArpEvent, type IcmpEvent, type PipelineOptions, type Stage } from '@ersatz/pipeline';
+import { arpRequest, describe, out, resolveOnce, type ProbeArgs } from './probe-common.js';
 
-interface Args {
-  readonly ifname: string;
-  readonly hostMac?: string;
-  readonly hostIp?: string;
-  readonly peerIp?: string;
-  readonly count?: number;
+interface Args extends ProbeArgs {
   readonly crash?: Stage[];
-  readonly delayMs?: number;
   readonly options?: Partial<PipelineOptions>;
 }
 
 const [scenario, json] = process.argv.slice(2);
 const args = JSON.parse(json ?? '{}') as Args;
-
-function out(result: unknown): void {
-  process.stdout.write(`${JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
-}
-
-function arpRequest(a: Args): Uint8Array {
-  const buf = new Uint8Array(60);
-  emitArpFrame(buf, {
-    dst: Mac.BROADCAST,
-    src: Mac.parse(a.hostMac!),
-    arp: { operation: ArpOp.Request, senderMac: Mac.parse(a.hostMac!), senderIp: Ipv4.parse(a.hostIp!), targetMac: Mac.ZERO, targetIp: Ipv4.parse(a.peerIp!) },
-  });
-  return buf;
-}
-
-/** Sends one ARP request for peerIp and resolves with the reply event (subscribed before sending). */
-async function resolveOnce(p: Pipeline, a: Args, notBeforeNs = 0n): Promise<ArpEvent & { rttUs: number }> {
-  const peer = Ipv4.parse(a.peerIp!);
-  const reply = firstValueFrom(
-    p.events$.pipe(
-      filter((e): e is ArpEvent => e.kind === 'arp' && e.arp.operation === ArpOp.Reply && e.arp.senderIp === peer),
-      take(1),
-      timeout(3000),
-    ),
-  );
-  const sentAt = Pipeline.now();
-  if (!p.send(arpRequest(a), notBeforeNs)) throw new Error('tx ring refused the request');
-  const ev = await reply;
-  return { ...ev, rttUs: Number(ev.tsNs - sentAt) / 1e3 };
-}
-
-function describe(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { value: String(err) };
-  const fields: Record<string, unknown> = { name: err.name, message: err.message, className: err.constructor.name };
-  for (const k of ['code', 'ifname', 'detail', 'errno', 'operation'] as const) {
-    if (k in err) fields[k] = (err as unknown as Record<string, unknown>)[k];
-  }
-  return fields;
-}
 
 async function main(): Promise<void> {
   const opts: PipelineOptions = { ifname: args.ifname, ...args.options };

@@ -2,7 +2,7 @@
  * @ersatz/pipeline: the live capture → decode → transmit pipeline on one interface (see Pipeline).
  *
  * ```ts
- * const p = await Pipeline.open({ ifname: 'eth0', filter: 'arp' });
+ * const p = await Pipeline.open({ ifname: 'ez0', filter: 'arp' });
  * p.events$.subscribe((ev) => console.log(ev));          // { kind: 'arp', tsNs, ethSrc, ethDst, vlan, arp }
  * p.send(frame);                                           // copied into the tx ring; false when it is full
  * await p.close();                                         // no thread, socket or timer left behind

@@ -6,7 +6,7 @@
  * ```ts
  * const rx = createRing(1 << 22);
  * const { worker, api } = spawnCapture({ rx });
- * await api.open({ ifname: 'eth0', filter: 'arp' });   // rejects with CaptureError (rebuild with CaptureError.fromWire)
+ * await api.open({ ifname: 'ez0', filter: 'arp' });   // rejects with CaptureError (rebuild with CaptureError.fromWire)
  * ```
  */
 import { Worker } from 'node:worker_threads';
