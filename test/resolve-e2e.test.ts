@@ -1,6 +1,6 @@
 // End to end: `node dist/main.js` and the programmatic API inside a namespace lab, against a real Linux kernel peer.
 import test from 'ava';
-import { twoHostLab } from '@ersatz/lab';
+import { Lab, twoHostLab } from '@ersatz/lab';
 
 const MAIN = 'dist/main.js';
 const API = 'build/test/helpers/resolve-api.js';
@@ -98,6 +98,21 @@ test('the promise API rejects with a typed error without CAP_NET_RAW, and the pr
   t.regex((JSON.parse(r.stdout) as { fatal: string }).fatal, /^CaptureError: [^\n]*CAP_NET_RAW/, r.stderr);
   // The caller handled the rejection: nothing else (the trace of an unhandled one, ending the process) reaches stderr.
   t.is(r.stderr, '');
+});
+
+test('the promise API resolves hosts behind two interfaces at once, one pipeline each', async (t) => {
+  const l = new Lab('rs2i');
+  t.teardown(() => l.destroy());
+  const [host, a, b] = [l.namespace('h'), l.namespace('a'), l.namespace('b')];
+  l.veth({ ns: host, ifname: 'ez0' }, { ns: a, ifname: 'ez1' });
+  l.veth({ ns: host, ifname: 'ez2' }, { ns: b, ifname: 'ez3' });
+  l.sh(host, ['ip', 'addr', 'add', '198.51.100.1/24', 'dev', 'ez0']);
+  l.sh(a, ['ip', 'addr', 'add', '198.51.100.2/24', 'dev', 'ez1']);
+  l.sh(host, ['ip', 'addr', 'add', '203.0.113.1/24', 'dev', 'ez2']);
+  l.sh(b, ['ip', 'addr', 'add', '203.0.113.2/24', 'dev', 'ez3']);
+  const r = await l.exec(host, ['node', API, 'two', '198.51.100.2', '203.0.113.2']);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.deepEqual((JSON.parse(r.stdout) as { macs: string[] }).macs, [l.mac(a, 'ez1'), l.mac(b, 'ez3')]);
 });
 
 test('--inject leaves a PERMANENT entry with the resolved MAC in the kernel cache', async (t) => {

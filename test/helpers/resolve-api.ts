@@ -3,6 +3,7 @@
 //   concurrent IP N TRIES INTERVAL  N concurrent resolve$ of IP; reports answers/errors and the requests we sent
 //   unsubscribe IP AFTER_MS         subscribes with many tries, unsubscribes after AFTER_MS, waits, counts requests
 //   api IP                          the top-level resolve() promise API
+//   two IP IP2                      resolve() of two IPs behind two interfaces at once (one pipeline each)
 import { catchError, lastValueFrom, map, merge, of, toArray } from 'rxjs';
 import { ArpOp, Ipv4 } from '@ersatz/wire';
 import { createResolver, discoverInterface, openLink, resolve } from '@ersatz/api';
@@ -16,6 +17,10 @@ async function main(): Promise<unknown> {
     const t = process.hrtime.bigint();
     const mac = await resolve(ip, { tries: 2, intervalMs: 500 });
     return { mac, ms: Number(process.hrtime.bigint() - t) / 1e6 };
+  }
+  if (mode === 'two') {
+    const macs = await Promise.all([resolve(ip, { tries: 2, intervalMs: 500 }), resolve(Ipv4.parse(rest[0]!), { tries: 2, intervalMs: 500 })]);
+    return { macs };
   }
   const info = await discoverInterface({ target: ip });
   const link = await openLink(info);

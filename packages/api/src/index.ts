@@ -24,28 +24,27 @@ interface Session {
   users: number;
 }
 
-// One pipeline per process (libpcap's binding loads in one thread only), shared by every concurrent resolve so that
-// concurrent queries for one IP also share one request; closed when its last user is done.
-let session: Session | undefined;
+// One pipeline per interface, shared by every concurrent resolve on it so that concurrent queries for one IP also
+// share one request; closed when its last user is done.
+const sessions = new Map<string, Session>();
 
 function acquire(info: InterfaceInfo): Session {
-  if (session && session.ifname !== info.ifname) {
-    throw new ApiError(`ersatz already has ${session.ifname} open in this process; one interface at a time (close the other queries first)`);
-  }
-  if (!session) {
+  let s = sessions.get(info.ifname);
+  if (!s) {
     const link = openLink(info);
-    session = { ifname: info.ifname, link, resolver: link.then((l) => createResolver(l)), users: 0 };
+    s = { ifname: info.ifname, link, resolver: link.then((l) => createResolver(l)), users: 0 };
+    sessions.set(info.ifname, s);
   }
-  session.users++;
-  return session;
+  s.users++;
+  return s;
 }
 
 function release(s: Session): void {
   if (--s.users > 0) return;
   // Let a query that starts in the same tick (a loop of sequential resolves) reuse the open pipeline.
   setImmediate(() => {
-    if (s.users > 0 || session !== s) return;
-    session = undefined;
+    if (s.users > 0 || sessions.get(s.ifname) !== s) return;
+    sessions.delete(s.ifname);
     // A link that failed to open has already reported why to its queries; a rejection left unhandled here would
     // end the process after the caller had caught it.
     void s.link.then(
@@ -53,11 +52,6 @@ function release(s: Session): void {
       () => undefined,
     );
   });
-}
-
-/** Errors of the convenience API itself. */
-export class ApiError extends Error {
-  override name = 'ApiError';
 }
 
 /**

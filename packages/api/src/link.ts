@@ -19,7 +19,7 @@ export interface OpenLinkOptions {
 
 /**
  * One open interface: the worker pipeline (capture, decode, transmit) behind the coordinator's ArpLink.
- * Only one can be open per process (libpcap's binding loads in one thread only); close it when done.
+ * Each open link runs its own three workers; close it when done.
  */
 export interface Link extends IcmpLink {
   readonly info: InterfaceInfo;

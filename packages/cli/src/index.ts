@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
 
 // The base classes of every package's typed errors. Their messages are written for the user (what went wrong and
 // what to do), so they print as one line; anything else reaching the top is a bug and prints its stack.
-const USER_ERRORS = new Set(['WireError', 'PcapError', 'NetlinkError', 'IoctlError', 'Win32Error', 'PipelineError', 'RingError', 'ResolveError', 'VendorError', 'ApiError', 'ProgressError', 'CaptureError', 'TransmitError']);
+const USER_ERRORS = new Set(['WireError', 'PcapError', 'NetlinkError', 'IoctlError', 'Win32Error', 'PipelineError', 'RingError', 'ResolveError', 'VendorError', 'ProgressError', 'CaptureError', 'TransmitError']);
 // Errors that mean "the network said no" rather than "you asked wrong" (a contested answer is no answer either).
 const NO_REPLY_ERRORS = new Set(['ResolveTimeoutError', 'AddressConflictError']);
 
