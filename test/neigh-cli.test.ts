@@ -39,9 +39,9 @@ test.serial('add, replace and del through netlink', async (t) => {
   t.deepEqual(procArp(ip), [[ip, '0x1', '0x6', '02:00:5e:00:00:20', '*', 'ez0']]);
 
   usage(t, await neigh(['add', ip, '02:00:5e:00:00:21', '--interface', 'ez0']), /add neighbour 198\.51\.100\.20 dev ez0: an entry already exists: pass --replace to change it/);
-  t.like(await neigh(['add', ip, '02:00:5e:00:00:21', '-i', 'ez0', '--replace', '--state', 'reachable']), { code: 0 });
+  t.like(await neigh(['add', ip, '02:00:5e:00:00:21', '-I', 'ez0', '--replace', '--state', 'reachable']), { code: 0 });
   t.deepEqual(entryOf(ip), [{ dst: ip, dev: 'ez0', lladdr: '02:00:5e:00:00:21', state: ['REACHABLE'] }]);
-  t.like(await neigh(['add', ip, '02:00:5e:00:00:22', '-i', 'ez0', '--replace', '--state', 'stale']), { code: 0 });
+  t.like(await neigh(['add', ip, '02:00:5e:00:00:22', '-I', 'ez0', '--replace', '--state', 'stale']), { code: 0 });
   t.deepEqual(procArp(ip), [[ip, '0x1', '0x2', '02:00:5e:00:00:22', '*', 'ez0']]);
 
   t.like(await neigh(['del', ip, '--interface', 'ez0']), { code: 0, stderr: '' });
@@ -56,22 +56,22 @@ test.serial('add and del through ioctl (SIOCSARP/SIOCDARP)', async (t) => {
   t.deepEqual(entryOf(ip), [{ dst: ip, dev: 'ez0', lladdr: '02:00:5e:00:00:25', state: ['PERMANENT'] }]);
   t.deepEqual(procArp(ip), [[ip, '0x1', '0x6', '02:00:5e:00:00:25', '*', 'ez0']]);
   // 'add' without --replace refuses an existing entry, as over netlink (SIOCSARP alone would overwrite it).
-  usage(t, await neigh(['add', ip, '02:00:5e:00:00:26', '-i', 'ez0', '--via', 'ioctl']), /neigh add: 198\.51\.100\.25 already has an entry on ez0: pass --replace to change it/);
-  t.like(await neigh(['add', ip, '02:00:5e:00:00:26', '-i', 'ez0', '--via', 'ioctl', '--replace', '--state', 'stale']), { code: 0 });
+  usage(t, await neigh(['add', ip, '02:00:5e:00:00:26', '-I', 'ez0', '--via', 'ioctl']), /neigh add: 198\.51\.100\.25 already has an entry on ez0: pass --replace to change it/);
+  t.like(await neigh(['add', ip, '02:00:5e:00:00:26', '-I', 'ez0', '--via', 'ioctl', '--replace', '--state', 'stale']), { code: 0 });
   t.deepEqual(entryOf(ip), [{ dst: ip, dev: 'ez0', lladdr: '02:00:5e:00:00:26', state: ['STALE'] }]);
-  usage(t, await neigh(['add', ip, '02:00:5e:00:00:26', '-i', 'ez0', '--via', 'ioctl', '--replace', '--state', 'reachable']), /neigh add: --via ioctl sets permanent or stale entries only .*/);
+  usage(t, await neigh(['add', ip, '02:00:5e:00:00:26', '-I', 'ez0', '--via', 'ioctl', '--replace', '--state', 'reachable']), /neigh add: --via ioctl sets permanent or stale entries only .*/);
 
   t.like(await neigh(['del', ip, '--interface', 'ez0', '--via', 'ioctl']), { code: 0 });
   t.deepEqual(entryOf(ip), []);
   t.like(await neigh(['del', ip, '--interface', 'ez0', '--via', 'ioctl']), { code: 1, stderr: `ersatz: neigh del: no entry for ${ip} on ez0\n` });
   // The existence check (SIOCGARP) is the first call to meet the unknown interface.
-  usage(t, await neigh(['add', ip, '02:00:5e:00:00:25', '-i', 'ez9', '--via', 'ioctl']), /arp get 198\.51\.100\.25 dev ez9: no such device \(ENODEV\): no interface named "ez9" in this network namespace: list them with 'ip link'/);
+  usage(t, await neigh(['add', ip, '02:00:5e:00:00:25', '-I', 'ez9', '--via', 'ioctl']), /arp get 198\.51\.100\.25 dev ez9: no such device \(ENODEV\): no interface named "ez9" in this network namespace: list them with 'ip link'/);
 });
 
 test.serial('show prints what ip neigh shows, as lines or one JSON array', async (t) => {
   lab.sh(host.ns, ['ping', '-c', '1', '-W', '2', peer.ip]); // a kernel-made entry
-  await neigh(['add', '198.51.100.30', '02:00:5e:00:00:30', '-i', 'ez0']);
-  await neigh(['add', '198.51.100.31', '02:00:5e:00:00:31', '-i', 'ez0', '--state', 'stale']);
+  await neigh(['add', '198.51.100.30', '02:00:5e:00:00:30', '-I', 'ez0']);
+  await neigh(['add', '198.51.100.31', '02:00:5e:00:00:31', '-I', 'ez0', '--state', 'stale']);
   const json = await neigh(['show', '--json']);
   const text = await neigh(['show']);
   const ipText = lab.sh(host.ns, ['ip', '-4', 'neigh', 'show', 'nud', 'all']);
@@ -101,18 +101,18 @@ test.serial('bad addresses are refused with one line and exit 2', async (t) => {
   usage(t, await add('198.51.100.40', '02:00:5e:00:00'), /neigh add: .*02:00:5e:00:00.*/);
   usage(t, await add('224.0.0.251', '02:00:5e:00:00:40'), /neigh: IP 224\.0\.0\.251 is a multicast address, not a unicast neighbour: .*/);
   usage(t, await neigh(['add', '198.51.100.40', '02:00:5e:00:00:40']), /neigh add: --interface IF is required \(list them with 'ip link'\)/);
-  usage(t, await neigh(['add', '198.51.100.40', '02:00:5e:00:00:40', '-i', 'ez0', '--state', 'failed']), /neigh add: --state "failed": choose permanent, reachable, stale/);
-  usage(t, await neigh(['add', '198.51.100.40', '02:00:5e:00:00:40', '-i', 'nope0']), /neigh: no interface "nope0" in this network namespace: list them with 'ip link'/);
+  usage(t, await neigh(['add', '198.51.100.40', '02:00:5e:00:00:40', '-I', 'ez0', '--state', 'failed']), /neigh add: --state "failed": choose permanent, reachable, stale/);
+  usage(t, await neigh(['add', '198.51.100.40', '02:00:5e:00:00:40', '-I', 'nope0']), /neigh: no interface "nope0" in this network namespace: list them with 'ip link'/);
   usage(t, await neigh(['frob']), /neigh: unknown subcommand "frob": .*/);
   t.deepEqual(entryOf('198.51.100.40'), []);
 });
 
 test.serial('without CAP_NET_ADMIN: one line naming the capability, exit 2; show still works', async (t) => {
-  await neigh(['add', '198.51.100.50', '02:00:5e:00:00:50', '-i', 'ez0']);
-  usage(t, await neigh(['add', '198.51.100.51', '02:00:5e:00:00:51', '-i', 'ez0'], NO_NET_ADMIN), new RegExp(`add neighbour 198\\.51\\.100\\.51 dev ez0: ${escape(HINT)}`));
-  usage(t, await neigh(['del', '198.51.100.50', '-i', 'ez0'], NO_NET_ADMIN), new RegExp(`delete neighbour 198\\.51\\.100\\.50 dev ez0: ${escape(HINT)}`));
-  usage(t, await neigh(['add', '198.51.100.51', '02:00:5e:00:00:51', '-i', 'ez0', '--via', 'ioctl'], NO_NET_ADMIN), new RegExp(`arp set 198\\.51\\.100\\.51 dev ez0: ${escape(HINT)}`));
-  usage(t, await neigh(['del', '198.51.100.50', '-i', 'ez0', '--via', 'ioctl'], NO_NET_ADMIN), new RegExp(`arp delete 198\\.51\\.100\\.50 dev ez0: ${escape(HINT)}`));
+  await neigh(['add', '198.51.100.50', '02:00:5e:00:00:50', '-I', 'ez0']);
+  usage(t, await neigh(['add', '198.51.100.51', '02:00:5e:00:00:51', '-I', 'ez0'], NO_NET_ADMIN), new RegExp(`add neighbour 198\\.51\\.100\\.51 dev ez0: ${escape(HINT)}`));
+  usage(t, await neigh(['del', '198.51.100.50', '-I', 'ez0'], NO_NET_ADMIN), new RegExp(`delete neighbour 198\\.51\\.100\\.50 dev ez0: ${escape(HINT)}`));
+  usage(t, await neigh(['add', '198.51.100.51', '02:00:5e:00:00:51', '-I', 'ez0', '--via', 'ioctl'], NO_NET_ADMIN), new RegExp(`arp set 198\\.51\\.100\\.51 dev ez0: ${escape(HINT)}`));
+  usage(t, await neigh(['del', '198.51.100.50', '-I', 'ez0', '--via', 'ioctl'], NO_NET_ADMIN), new RegExp(`arp delete 198\\.51\\.100\\.50 dev ez0: ${escape(HINT)}`));
   t.deepEqual(entryOf('198.51.100.50'), [{ dst: '198.51.100.50', dev: 'ez0', lladdr: '02:00:5e:00:00:50', state: ['PERMANENT'] }]);
   t.deepEqual(entryOf('198.51.100.51'), []);
   const show = await neigh(['show', '--json'], NO_NET_ADMIN);

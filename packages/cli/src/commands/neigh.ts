@@ -27,7 +27,7 @@ const HELP = `usage: ersatz neigh show [--interface IF] [--proxy] [--json]
        ersatz neigh del IP --interface IF [--via netlink|ioctl]
        ersatz neigh watch [--interface IF] [--json] [--count N] [--timeout MS]
 
-The kernel's IPv4 neighbour (ARP) table.
+The kernel's IPv4 neighbour (ARP) table. (-I is short for --interface, as in the other commands.)
   show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC STATE.
           --json prints one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router}.
           --proxy lists the proxy ARP entries instead.
@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
 function show(argv: string[]): ExitCode {
   const { values, positionals } = parseOptions('neigh show', argv, {
     allowPositionals: true,
-    options: { interface: { type: 'string', short: 'i' }, proxy: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { interface: { type: 'string', short: 'I' }, proxy: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (values.help) return help();
   if (positionals.length) throw new UsageError(`neigh show: unexpected ${JSON.stringify(positionals[0])}: run 'ersatz neigh --help'`);
@@ -83,7 +83,7 @@ async function add(argv: string[]): Promise<ExitCode> {
   const { values, positionals } = parseOptions('neigh add', argv, {
     allowPositionals: true,
     options: {
-      interface: { type: 'string', short: 'i' },
+      interface: { type: 'string', short: 'I' },
       state: { type: 'string', default: 'permanent' },
       replace: { type: 'boolean', default: false },
       via: { type: 'string', default: 'netlink' },
@@ -114,7 +114,7 @@ async function add(argv: string[]): Promise<ExitCode> {
 async function del(argv: string[]): Promise<ExitCode> {
   const { values, positionals } = parseOptions('neigh del', argv, {
     allowPositionals: true,
-    options: { interface: { type: 'string', short: 'i' }, via: { type: 'string', default: 'netlink' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { interface: { type: 'string', short: 'I' }, via: { type: 'string', default: 'netlink' }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (values.help) return help();
   const [ipText, extra] = positionals;
@@ -148,7 +148,7 @@ async function watch(argv: string[]): Promise<ExitCode> {
   const { values, positionals } = parseOptions('neigh watch', argv, {
     allowPositionals: true,
     options: {
-      interface: { type: 'string', short: 'i' },
+      interface: { type: 'string', short: 'I' },
       json: { type: 'boolean', default: false },
       count: { type: 'string' },
       timeout: { type: 'string' },

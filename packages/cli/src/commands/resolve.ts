@@ -17,7 +17,7 @@ Without --target it resolves the default gateway. A target off the local subnet 
 (the gateway the kernel would use), as any host must.
 
   -t, --target IP       the IPv4 address to resolve (default: the default gateway)
-  -i, --interface IF    send on IF (default: the interface the route to the target uses)
+  -I, --interface IF    send on IF (default: the interface the route to the target uses)
       --timeout MS      wait MS for each try's reply (default 1000)
       --tries N         ask up to N times (default 3)
       --settle MS       after the first reply, listen MS more for other MACs claiming the IP (default ${SETTLE_MS}; 0: answer
@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     allowPositionals: true,
     options: {
       target: { type: 'string', short: 't' },
-      interface: { type: 'string', short: 'i' },
+      interface: { type: 'string', short: 'I' },
       timeout: { type: 'string' },
       tries: { type: 'string' },
       settle: { type: 'string' },
