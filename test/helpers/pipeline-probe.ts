@@ -14,11 +14,10 @@
 //   frames   with keepFrames, resolve once and report the raw frames frames$ delivered
 //   bogus    send malformed ARP frames (the capture sees its own output), then resolve; report the counts
 //   linkdown take the interface down under the pipeline, send while it is down, bring it up, resolve again
-import { execFileSync } from 'node:child_process';
 import { firstValueFrom, filter, take, takeUntil, timer, toArray, timeout } from 'rxjs';
 import { Ipv4, Mac, emitIcmpEchoFrame } from '@ersatz/wire';
 import { Pipeline, type ArpEvent, type IcmpEvent, type PipelineOptions, type Stage } from '@ersatz/pipeline';
-import { arpRequest, describe, out, resolveOnce, type ProbeArgs } from './probe-common.js';
+import { arpRequest, describe, flapLink, out, resolveOnce, type ProbeArgs } from './probe-common.js';
 
 interface Args extends ProbeArgs {
   readonly crash?: Stage[];
@@ -108,18 +107,7 @@ async function main(): Promise<void> {
       const reply = await resolveOnce(p, args);
       out({ reply, stats: await p.stats(), warnings });
     } else if (scenario === 'linkdown') {
-      const before = await resolveOnce(p, args);
-      const stopped = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('capture stopped')), timeout(5000)));
-      execFileSync('ip', ['link', 'set', args.ifname, 'down']); // inside the lab namespace this process runs in
-      const stoppedWarning = await stopped;
-      const failing = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('transmit failing')), timeout(5000)));
-      p.send(arpRequest(args));
-      const failingWarning = await failing;
-      const reopened = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('capture on') && w.endsWith('reopened')), timeout(10_000)));
-      execFileSync('ip', ['link', 'set', args.ifname, 'up']);
-      await reopened;
-      const after = await resolveOnce(p, args);
-      out({ before, stoppedWarning, failingWarning, after, stats: await p.stats(), warnings });
+      out({ ...(await flapLink(p, args)), link: p.link, stats: await p.stats(), warnings });
     } else {
       throw new Error(`unknown scenario ${String(scenario)}`);
     }

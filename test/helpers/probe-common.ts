@@ -1,5 +1,6 @@
 // What the pipeline probes (pipeline-probe, windows-paths-probe) share: their arguments, their one JSON line of
 // output, the ARP request they send and the wait for its reply.
+import { execFileSync } from 'node:child_process';
 import { firstValueFrom, filter, take, timeout } from 'rxjs';
 import { ArpOp, Ipv4, Mac, emitArpFrame } from '@ersatz/wire';
 import { Pipeline, type ArpEvent } from '@ersatz/pipeline';
@@ -56,4 +57,24 @@ export function describe(err: unknown): Record<string, unknown> {
     if (k in err) fields[k] = (err as unknown as Record<string, unknown>)[k];
   }
   return fields;
+}
+
+/**
+ * Takes the interface down under the pipeline, sends while it is down, brings it back up and resolves again (this
+ * process runs inside the lab namespace). Returns the replies before and after and the warnings it waited for; the
+ * timeouts are watchdogs, not timing assertions.
+ */
+export async function flapLink(p: Pipeline, a: ProbeArgs): Promise<Record<string, unknown>> {
+  const before = await resolveOnce(p, a);
+  const stopped = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('capture stopped')), timeout(5000)));
+  execFileSync('ip', ['link', 'set', a.ifname, 'down']);
+  const stoppedWarning = await stopped;
+  const failing = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('transmit failing')), timeout(5000)));
+  p.send(arpRequest(a));
+  const failingWarning = await failing;
+  const reopened = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('capture on') && w.endsWith('reopened')), timeout(10_000)));
+  execFileSync('ip', ['link', 'set', a.ifname, 'up']);
+  await reopened;
+  const after = await resolveOnce(p, a);
+  return { before, stoppedWarning, failingWarning, after };
 }

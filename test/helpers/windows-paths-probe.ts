@@ -9,12 +9,10 @@
 //   paced     send one request held back `delayMs` by its not-before time, report the reply
 //   linkdown  take the interface down under the pipeline, send while it is down, bring it up, resolve again
 //   transmit  spawn a transmit worker alone, open it with `options`, report the TransmitError (or the info)
-import { execFileSync } from 'node:child_process';
-import { firstValueFrom, filter, timeout } from 'rxjs';
 import { Pipeline, type PipelineOptions } from '@ersatz/pipeline';
 import { createRing } from '@ersatz/ring';
 import { TransmitError, spawnTransmit } from '@ersatz/transmit-worker';
-import { arpRequest, describe, out, resolveOnce, type ProbeArgs } from './probe-common.js';
+import { describe, flapLink, out, resolveOnce, type ProbeArgs } from './probe-common.js';
 
 interface Args extends ProbeArgs {
   readonly options?: Record<string, unknown>;
@@ -56,18 +54,7 @@ async function main(): Promise<void> {
       const reply = await resolveOnce(p, args, notBeforeNs);
       out({ notBeforeNs, reply, stats: await p.stats(), warnings });
     } else if (scenario === 'linkdown') {
-      const before = await resolveOnce(p, args);
-      const stopped = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('capture stopped')), timeout(5000)));
-      execFileSync('ip', ['link', 'set', args.ifname, 'down']); // inside the lab namespace this process runs in
-      const stoppedWarning = await stopped;
-      const failing = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('transmit failing')), timeout(5000)));
-      p.send(arpRequest(args));
-      const failingWarning = await failing;
-      const reopened = firstValueFrom(p.warnings$.pipe(filter((w) => w.startsWith('capture on') && w.endsWith('reopened')), timeout(10_000)));
-      execFileSync('ip', ['link', 'set', args.ifname, 'up']);
-      await reopened;
-      const after = await resolveOnce(p, args);
-      out({ before, stoppedWarning, failingWarning, after, link: p.link, stats: await p.stats(), warnings });
+      out({ ...(await flapLink(p, args)), link: p.link, stats: await p.stats(), warnings });
     } else {
       throw new Error(`unknown scenario ${String(scenario)}`);
     }
