@@ -4,7 +4,7 @@ import test from 'ava';
 import { TestScheduler } from 'rxjs/testing';
 import { timer } from 'rxjs';
 import { ArpOp, Ipv4, Mac } from '@ersatz/wire';
-import { arping$, OptionError, RttAccumulator, type ArpingEvent, type ArpingOptions, type ArpingSummary } from '@ersatz/resolve';
+import { arping$, arpingSource, ForeignSenderError, OptionError, RttAccumulator, type ArpingEvent, type ArpingOptions, type ArpingSummary } from '@ersatz/resolve';
 import { FakeLink, type FakeHost } from '@ersatz/resolve/testing';
 
 const US = { ip: Ipv4.parse('192.0.2.1'), mac: Mac.parse('02:00:00:00:00:0a') };
@@ -44,9 +44,9 @@ interface Run {
   completedAt: number | null;
 }
 
-function run(target: Ipv4, options: Omit<ArpingOptions, 'scheduler'>, hosts: FakeHost[] = [], setup?: (link: FakeLink, ts: TestScheduler) => void, captureDelayMs = 0): Run {
+function run(target: Ipv4, options: Omit<ArpingOptions, 'scheduler'>, hosts: FakeHost[] = [], setup?: (link: FakeLink, ts: TestScheduler) => void, captureDelayMs = 0, addresses = [US.ip]): Run {
   const ts = new TestScheduler(() => undefined);
-  const link = new FakeLink({ scheduler: ts, ...US, hosts, captureDelayMs });
+  const link = new FakeLink({ scheduler: ts, ...US, addresses, hosts, captureDelayMs });
   const events: [number, ArpingEvent][] = [];
   let completedAt: number | null = null;
   ts.run(() => {
@@ -134,11 +134,11 @@ test('-A: a gratuitous reply (target MAC = ours); our own frame seen by the capt
 });
 
 test('-s sets the sender IP, and answers must be addressed to it', (t) => {
-  const source = Ipv4.parse('192.0.2.77');
+  const source = Ipv4.parse('192.0.2.77'); // a second address of the interface
   const r = run(PEER.ip, { count: 1, source }, [PEER], (link) => {
     // A reply naming our link IP instead of the -s source does not count.
     link.inject({ ethSrc: PEER.mac, ethDst: US.mac, arp: { operation: ArpOp.Reply, senderMac: PEER.mac, senderIp: PEER.ip, targetMac: US.mac, targetIp: US.ip } }, 500);
-  });
+  }, 0, [US.ip, source]);
   t.is(r.link.sent[0]!.frame.arp.senderIp, source);
   t.deepEqual(timeline(r), ['sent@0', 'reply@1', 'done@1000']);
 });
@@ -233,4 +233,32 @@ test('options outside their domain throw OptionError', (t) => {
   t.throws(() => arping$(link, PEER.ip, { intervalMs: 0 }), { instanceOf: OptionError });
   t.throws(() => arping$(link, PEER.ip, { deadlineMs: -1 }), { instanceOf: OptionError });
   t.throws(() => arping$(link, PEER.ip, { mode: 'flood' as never }), { instanceOf: OptionError, message: 'arping: invalid mode flood: expected request, dad, unsolicited, advert' });
+});
+
+test('the sender address must be the interface\'s: -U/-A for another host\'s address or -s foreign throw and send nothing', (t) => {
+  const ts = new TestScheduler(() => undefined);
+  const link = new FakeLink({ scheduler: ts, ...US, hosts: [PEER] });
+  const gateway = PEER.ip; // announcing it would teach the LAN that the gateway is at our MAC
+  const foreign = Ipv4.parse('192.0.2.99');
+  const cases: ArpingOptions[] = [
+    { mode: 'unsolicited', count: 1 },
+    { mode: 'advert', count: 1 },
+    { count: 1, source: foreign },
+    { mode: 'dad', count: 1, source: foreign },
+    { mode: 'unsolicited', count: 1, source: foreign },
+  ];
+  for (const options of cases) {
+    const err = t.throws(() => arping$(link, gateway, { scheduler: ts, ...options }), { instanceOf: ForeignSenderError }, JSON.stringify(options));
+    t.regex(err?.message ?? '', /^arping: 192\.0\.2\.(2|99) is not an address of fake0 \(it has 192\.0\.2\.1\): refusing/);
+  }
+  t.is(link.sent.length, 0);
+  // What stays allowed: our own address, DAD from 0.0.0.0 (explicit or default), and the loud lab-only override.
+  t.is(arpingSource(link, US.ip, { mode: 'unsolicited' }), US.ip);
+  t.is(arpingSource(link, gateway, { mode: 'dad' }), Ipv4.UNSPECIFIED);
+  t.is(arpingSource(link, gateway, { mode: 'dad', source: Ipv4.UNSPECIFIED }), Ipv4.UNSPECIFIED);
+  t.is(arpingSource(link, gateway, { mode: 'unsolicited', spoofSender: true }), gateway);
+  // An interface without an address yet (RFC 5227 probing) may run DAD, and nothing else.
+  const bare = { ifname: 'e1', ip: Ipv4.UNSPECIFIED, addresses: [] };
+  t.is(arpingSource(bare, gateway, { mode: 'dad' }), Ipv4.UNSPECIFIED);
+  t.throws(() => arpingSource(bare, gateway, {}), { instanceOf: ForeignSenderError, message: /^arping: 0\.0\.0\.0 is not an address of e1 \(it has no IPv4 address\)/ });
 });

@@ -25,7 +25,7 @@ const all = [loopback, wifi, ethernet];
 
 test('with no options the up adapter with a gateway and the lowest metric wins, resolving its gateway', (t) => {
   t.deepEqual(selectInterface(all, {}), {
-    ifname: ethernet.device, ifindex: 12, mac: ethernet.mac, ip: ip('198.51.100.1'), prefixLen: 24, gateway: ip('198.51.100.2'), target: ip('198.51.100.2'),
+    ifname: ethernet.device, ifindex: 12, mac: ethernet.mac, ip: ip('198.51.100.1'), prefixLen: 24, addresses: [ip('198.51.100.1')], gateway: ip('198.51.100.2'), target: ip('198.51.100.2'),
   });
   t.is(selectInterface([loopback, wifi, { ...ethernet, operStatus: IfOperStatus.DOWN }], {}).ifindex, 17);
 });

@@ -35,6 +35,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions = {}):
     ifname: info.ifname,
     mac: info.mac,
     ip: info.ip,
+    addresses: info.addresses,
     arp$,
     icmp$,
     frames$: pipeline.frames$,

@@ -86,9 +86,11 @@ export interface InterfaceInfo {
   readonly ifindex: number;
   /** The interface's MAC: the sender hardware address. */
   readonly mac: Mac;
-  /** The interface's IPv4 address: the sender protocol address. */
+  /** The interface's IPv4 address: the sender protocol address (0.0.0.0 when it has none: see `unaddressed`). */
   readonly ip: Ipv4;
   readonly prefixLen: number;
+  /** Every IPv4 address of the interface, `ip` among them: the sender addresses it may announce. */
+  readonly addresses: readonly Ipv4[];
   /** The router the route goes through, or null when the target is on the link. */
   readonly gateway: Ipv4 | null;
   /** The IP to ARP for: the target itself when it is on the link, else the gateway; without a target, the default gateway. */
@@ -100,6 +102,11 @@ export interface DiscoverOptions {
   readonly ifname?: string;
   /** The IP to reach; default: the default gateway. */
   readonly target?: Ipv4;
+  /**
+   * Accept an interface without an IPv4 address (`ip` is then 0.0.0.0), for RFC 5227 probes that run before the
+   * address is configured (`arping -D -I IF`). Default false: NoIpv4AddressError.
+   */
+  readonly unaddressed?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -183,9 +190,9 @@ export function discoverInterface(opts: DiscoverOptions = {}): InterfaceInfo {
       own.find(inSubnet) ??
       own.find((a) => !a.secondary) ??
       own[0];
-    if (pick === undefined) throw new NoIpv4AddressError(lk.name);
+    if (pick === undefined && opts.unaddressed !== true) throw new NoIpv4AddressError(lk.name);
     // checkArpCapable made sure the MAC is there.
-    return { ifname: lk.name, ifindex, mac: lk.mac!, ip: pick.address, prefixLen: pick.prefixLen, gateway, target };
+    return { ifname: lk.name, ifindex, mac: lk.mac!, ip: pick?.address ?? Ipv4.UNSPECIFIED, prefixLen: pick?.prefixLen ?? 0, addresses: own.map((a) => a.address), gateway, target };
   });
 }
 

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type ObservableInput, from, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { ArpOp, Ipv4, Mac, type ArpRepr } from '@ersatz/wire';
-import { checkDelay, checkInt, OptionError } from './error.js';
+import { checkDelay, checkInt, ForeignSenderError, OptionError } from './error.js';
 import { arpFrame, onOurVlan } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 import { RttAccumulator, type RttStats } from './stats.js';
@@ -26,6 +26,12 @@ export interface ArpingOptions {
   readonly mode?: ArpingMode;
   /** -s: sender IP of our probes (default: the link's IP; 0.0.0.0 for `dad`; the target for `unsolicited`/`advert`). */
   readonly source?: Ipv4;
+  /**
+   * Send for a sender address that is not assigned to the interface (`source`, or the target of `unsolicited` /
+   * `advert`). Dangerous: every neighbour learns that address at our MAC and sends its traffic for it to us (a
+   * gateway's: the whole LAN's). For labs of your own only; default false, and never implied by `source`.
+   */
+  readonly spoofSender?: boolean;
   /** -f: stop at the first reply (always on for `dad`). */
   readonly quitOnReply?: boolean;
   /** Stops the run early with a summary when it emits (what SIGINT does to arping). */
@@ -80,18 +86,26 @@ export type ArpingEvent = ArpingSentEvent | ArpingReplyEvent | { readonly type: 
 const OP = 'arping';
 const MODES: readonly ArpingMode[] = ['request', 'dad', 'unsolicited', 'advert'];
 
-/** The sender IP arping uses for `options` (see ArpingOptions.source). */
-export function arpingSource(link: ArpLink, target: Ipv4, options: Pick<ArpingOptions, 'mode' | 'source'> = {}): Ipv4 {
-  if (options.source !== undefined) return options.source;
-  switch (options.mode ?? 'request') {
-    case 'dad':
-      return Ipv4.UNSPECIFIED;
-    case 'unsolicited':
-    case 'advert':
-      return target;
-    case 'request':
-      return link.ip;
-  }
+/**
+ * The sender IP arping uses for `options` (see ArpingOptions.source), checked: it must be assigned to the interface
+ * (`link.addresses`), except 0.0.0.0 in `dad` (an RFC 5227 probe, which needs no address of ours) or with
+ * `spoofSender`. Throws ForeignSenderError otherwise, so nothing is sent.
+ */
+export function arpingSource(link: SenderLink, target: Ipv4, options: Pick<ArpingOptions, 'mode' | 'source' | 'spoofSender'> = {}): Ipv4 {
+  const mode = options.mode ?? 'request';
+  const spa = options.source ?? (mode === 'dad' ? Ipv4.UNSPECIFIED : mode === 'request' ? link.ip : target);
+  if (mode === 'dad' && spa === Ipv4.UNSPECIFIED) return spa;
+  const own = ownAddresses(link);
+  if (options.spoofSender !== true && !own.includes(spa)) throw new ForeignSenderError(OP, link.ifname, spa, own);
+  return spa;
+}
+
+/** What arpingSource needs of a link: an open ArpLink, or the interface found before opening one. */
+export type SenderLink = Pick<ArpLink, 'ifname' | 'ip' | 'addresses'>;
+
+/** The interface's IPv4 addresses (ArpLink.addresses, which defaults to `[ip]`). */
+function ownAddresses(link: SenderLink): readonly Ipv4[] {
+  return link.addresses ?? (link.ip === Ipv4.UNSPECIFIED ? [] : [link.ip]);
 }
 
 /**
@@ -99,7 +113,7 @@ export function arpingSource(link: ArpLink, target: Ipv4, options: Pick<ArpingOp
  * iputils fills `ar$tha` with the Ethernet destination (all ones while broadcasting, checked against tcpdump of
  * iputils 20221126), except in `advert` where it is our own MAC.
  */
-export function arpingProbe(link: ArpLink, target: Ipv4, options: Pick<ArpingOptions, 'mode' | 'source'> = {}, learned: Mac | null = null): { dst: Mac; arp: ArpRepr } {
+export function arpingProbe(link: ArpLink, target: Ipv4, options: Pick<ArpingOptions, 'mode' | 'source' | 'spoofSender'> = {}, learned: Mac | null = null): { dst: Mac; arp: ArpRepr } {
   const dst = learned ?? Mac.BROADCAST;
   const senderIp = arpingSource(link, target, options);
   if (options.mode === 'advert') return { dst, arp: { operation: ArpOp.Reply, senderMac: link.mac, senderIp, targetMac: link.mac, targetIp: target } };
@@ -117,7 +131,8 @@ export function arpingProbe(link: ArpLink, target: Ipv4, options: Pick<ArpingOpt
  * a reply from `target`; outside `dad` also addressed to our sender IP and our MAC; in `dad`, from a MAC other
  * than ours and, when we sent a sender IP, addressed to it.
  *
- * Throws OptionError (synchronously) for options outside their domain.
+ * Throws OptionError (synchronously) for options outside their domain, and ForeignSenderError for a sender address
+ * the interface does not have (see arpingSource).
  */
 export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}): Observable<ArpingEvent> {
   const { count, deadlineMs = 0, intervalMs = 1000, broadcastOnly = false, mode = 'request', quitOnReply = false, stop$, scheduler = asyncScheduler } = options;

@@ -53,6 +53,28 @@ export class AbortError extends ResolveError {
   }
 }
 
+/**
+ * A sender protocol address that is not assigned to the interface: `arping: 192.0.2.1 is not an address of eth1
+ * (it has 192.0.2.7)...`. Sending it would teach every neighbour that the address lives at our MAC, so their
+ * traffic for it (a gateway's: the whole LAN's) comes to us. bind(2) refuses the same for iputils arping.
+ */
+export class ForeignSenderError extends ResolveError {
+  override name = 'ForeignSenderError';
+  constructor(
+    readonly operation: string,
+    readonly ifname: string,
+    readonly sender: Ipv4,
+    readonly addresses: readonly Ipv4[],
+  ) {
+    const has = addresses.length === 0 ? 'it has no IPv4 address' : `it has ${addresses.map(Ipv4.format).join(', ')}`;
+    super(
+      `${operation}: ${Ipv4.format(sender)} is not an address of ${ifname} (${has}): refusing to send it as our sender ` +
+        'address, which would teach neighbours that it lives at our MAC; announce only addresses of the interface ' +
+        '(--spoof-sender overrides this, in a lab of your own only)',
+    );
+  }
+}
+
 /** An option outside its domain: `scan: invalid tries 0: expected an integer >= 1`. */
 export class OptionError extends ResolveError {
   override name = 'OptionError';

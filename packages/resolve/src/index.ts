@@ -1,11 +1,12 @@
 export type { ArpLink, ArpObservation } from './link.js';
-export { ResolveError, ResolveTimeoutError, AddressConflictError, AbortError, OptionError } from './error.js';
+export { ResolveError, ResolveTimeoutError, AddressConflictError, AbortError, OptionError, ForeignSenderError } from './error.js';
 export { Resolver, createResolver, isAnswer, type QueryOptions, type ResolverOptions, type ResolveResult } from './resolver.js';
 export { scan$, type ScanOptions, type ScanEvent, type ScanHostEvent, type ScanProgressEvent, type ScanSummary } from './scan.js';
 export {
   arping$,
   arpingProbe,
   arpingSource,
+  type SenderLink,
   type ArpingMode,
   type ArpingOptions,
   type ArpingEvent,

@@ -21,8 +21,13 @@ export interface ArpLink {
   readonly ifname: string;
   /** Our hardware address: the source of every frame we send and the address replies must reach. */
   readonly mac: Mac;
-  /** Our protocol address on this link (`ar$spa` of our requests unless a caller overrides it). */
+  /** Our protocol address on this link (`ar$spa` of our requests unless a caller overrides it); 0.0.0.0 when it has none. */
   readonly ip: Ipv4;
+  /**
+   * Every IPv4 address assigned to the interface, the only sender addresses arping may announce (see
+   * `checkSender`). Default: `[ip]` (none when `ip` is 0.0.0.0, an interface still without an address).
+   */
+  readonly addresses?: readonly Ipv4[];
   /**
    * The 802.1Q tag our frames carry and replies must carry; undefined for an untagged link (also a VLAN
    * sub-interface such as `eth0.100`, whose frames the kernel has already untagged).

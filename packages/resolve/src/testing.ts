@@ -21,6 +21,8 @@ export interface FakeLinkOptions {
   readonly scheduler: SchedulerLike;
   readonly mac?: Mac;
   readonly ip?: Ipv4;
+  /** The interface's addresses (default: `[ip]`). */
+  readonly addresses?: readonly Ipv4[];
   readonly ifname?: string;
   readonly vlan?: number;
   readonly hosts?: readonly FakeHost[];
@@ -51,6 +53,7 @@ export class FakeLink implements ArpLink {
   readonly ifname: string;
   readonly mac: Mac;
   readonly ip: Ipv4;
+  readonly addresses: readonly Ipv4[];
   readonly vlan?: number;
   readonly arp$: Observable<ArpObservation>;
   readonly sent: SentFrame[] = [];
@@ -73,6 +76,7 @@ export class FakeLink implements ArpLink {
     this.ifname = options.ifname ?? 'fake0';
     this.mac = options.mac ?? Mac.parse('02:00:00:00:00:0a');
     this.ip = options.ip ?? Ipv4.parse('192.0.2.1');
+    this.addresses = options.addresses ?? [this.ip];
     if (options.vlan !== undefined) this.vlan = options.vlan;
     this.#hosts = [...(options.hosts ?? [])];
     this.#captureDelayMs = options.captureDelayMs ?? 0;

@@ -13,6 +13,8 @@ export interface WinInterface {
   readonly mac: Mac;
   readonly ip: Ipv4;
   readonly prefixLen: number;
+  /** Every unicast IPv4 address of the adapter. */
+  readonly addresses: readonly Ipv4[];
   /** The adapter's first IPv4 default gateway, null when it has none. */
   readonly gateway: Ipv4 | null;
   /** What to resolve: the given target, or the gateway. */
@@ -77,7 +79,7 @@ export function selectInterface(
     adapter.unicast.find((u) => inSubnet(target, u.ip, u.prefixLen)) ??
     adapter.unicast[0];
   if (!address) throw new DiscoveryError(`${label(adapter)} has no IPv4 address: configure one (ncpa.cpl) or pick another with --interface`);
-  return { ifname: adapter.device, ifindex: adapter.ifindex, mac: adapter.mac, ip: address.ip, prefixLen: address.prefixLen, gateway, target };
+  return { ifname: adapter.device, ifindex: adapter.ifindex, mac: adapter.mac, ip: address.ip, prefixLen: address.prefixLen, addresses: adapter.unicast.map((u) => u.ip), gateway, target };
 }
 
 /** Names each table row's interface by its Npcap device. Returns the entries in table order. */

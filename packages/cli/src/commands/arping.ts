@@ -21,7 +21,11 @@ round-trip time, then the counts and min/avg/max/std-dev. Times are in seconds a
   -D                duplicate address detection (RFC 5227 probe, sender IP 0.0.0.0): stop at the first reply
   -U                unsolicited ARP: announce TARGET (one of our addresses) with a gratuitous request
   -A                like -U, with a gratuitous reply (an ARP announcement)
-  -s SRC            sender IP of the probes (default: the interface's address; 0.0.0.0 for -D; TARGET for -U/-A)
+  -s SRC            sender IP of the probes, one of the interface's addresses or 0.0.0.0 for -D (default: the
+                    interface's address; 0.0.0.0 for -D; TARGET for -U/-A, which must then be the interface's)
+      --spoof-sender  send even when the sender address (-s, or TARGET for -U/-A) is not the interface's.
+                    DANGEROUS: neighbours then send that address's traffic (a gateway's: the whole LAN's) to us.
+                    For labs of your own only. Without it such a run sends nothing and exits 2, as iputils does.
   -I, --interface IF  send on IF (default: the interface the route to TARGET uses, or the one holding TARGET)
   -q                print nothing
       --json        print JSON Lines: {"ip","mac","rttMs","operation","broadcast"} per reply, then {"summary":{...}}
@@ -45,6 +49,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       unsolicited: { type: 'boolean', short: 'U', default: false },
       advert: { type: 'boolean', short: 'A', default: false },
       source: { type: 'string', short: 's' },
+      'spoof-sender': { type: 'boolean', default: false },
       interface: { type: 'string', short: 'I' },
       quiet: { type: 'boolean', short: 'q', default: false },
       json: { type: 'boolean', default: false },
@@ -66,14 +71,24 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const intervalMs = numberOption('arping', 'interval', values.interval, 0.001, 3600, 1) * 1000;
   const source = values.source === undefined ? undefined : ipArgument('arping', 'source (-s)', values.source);
 
-  const info = await interfaceFor(target, values.interface);
+  let info: InterfaceInfo;
+  try {
+    info = await interfaceFor(target, values.interface, mode === 'dad');
+  } catch (err) {
+    // iputils: a loopback or NOARP interface "is not ARPable"; -D then exits 0 on purpose, so scripts go on.
+    const reason = (err as { name?: string; reason?: string }).name === 'NoLinkLayerError' ? (err as { reason?: string }).reason : undefined;
+    if (reason !== 'loopback' && reason !== 'noarp') throw err;
+    if (!values.quiet) process.stdout.write(`Interface "${(err as { ifname: string }).ifname}" is not ARPable\n`);
+    return mode === 'dad' ? Exit.OK : Exit.USAGE;
+  }
+  const options = { mode, spoofSender: values['spoof-sender'], ...(source === undefined ? {} : { source }) };
+  // Refused here, before the pipeline opens, and again by arping$ itself: nothing is sent for a foreign address.
+  const spa = arpingSource(info, target, options);
   const out = new LineWriter();
   const interrupt = interruption();
   const session = await openSession('arping', info, { pcap: values.pcap });
   try {
     const link = session.link;
-    const options = { mode, ...(source === undefined ? {} : { source }) };
-    const spa = arpingSource(link, target, options);
     const human = !values.json && !values.quiet;
     if (human) out.line(`ARPING ${Ipv4.format(target)} from ${Ipv4.format(spa)} ${link.ifname}`);
     let summary: ArpingSummary | undefined;
@@ -131,7 +146,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
       out.line(`Sent ${s.sent} probes (${s.broadcasts} broadcast(s))`);
       const detail = [s.requestReplies > 0 ? `${s.requestReplies} request(s)` : '', s.broadcastReplies > 0 ? `${s.broadcastReplies} broadcast(s)` : ''].filter((d) => d !== '');
       out.line(`Received ${s.received} response(s)${detail.length > 0 ? ` (${detail.join(', ')})` : ''}`);
-      if (s.rtt !== null) out.line(`rtt min/avg/max/std-dev = ${fixed3(s.rtt.minMs)}/${fixed3(s.rtt.avgMs)}/${fixed3(s.rtt.maxMs)}/${fixed3(s.rtt.stddevMs)} ms`);
+      // iputils returns before the RTT line in -D, -U and -A modes.
+      if (s.rtt !== null && mode === 'request') out.line(`rtt min/avg/max/std-dev = ${fixed3(s.rtt.minMs)}/${fixed3(s.rtt.avgMs)}/${fixed3(s.rtt.maxMs)}/${fixed3(s.rtt.stddevMs)} ms`);
     }
     return interrupt.fired ? Exit.INTERRUPTED : s.exitCode;
   } finally {
@@ -152,9 +168,9 @@ function upper(mac: Mac): string {
  * `ifname` with its address in the target's subnet. Throws the discovery errors (UnresolvableTargetError when
  * neither way finds one).
  */
-async function interfaceFor(target: Ipv4, ifname: string | undefined): Promise<InterfaceInfo> {
+async function interfaceFor(target: Ipv4, ifname: string | undefined, unaddressed: boolean): Promise<InterfaceInfo> {
   try {
-    return await discoverInterface({ ifname, target });
+    return await discoverInterface({ ifname, target, unaddressed });
   } catch (err) {
     const local = (err as { name?: string; reason?: string }).name === 'UnresolvableTargetError' && (err as { reason?: string }).reason === 'local';
     if (!local || process.platform !== 'linux') throw err;
@@ -168,6 +184,6 @@ async function interfaceFor(target: Ipv4, ifname: string | undefined): Promise<I
     const onHolder = own.filter((a) => a.ifindex === holder.index);
     const pick = onHolder.find((a) => a.address === target) ?? onHolder.find((a) => nl.sameSubnet(a.address, target, a.prefixLen)) ?? onHolder[0];
     if (pick === undefined) throw new nl.NoIpv4AddressError(holder.name);
-    return { ifname: holder.name, ifindex: holder.index, mac: holder.mac!, ip: pick.address, prefixLen: pick.prefixLen, gateway: null, target };
+    return { ifname: holder.name, ifindex: holder.index, mac: holder.mac!, ip: pick.address, prefixLen: pick.prefixLen, addresses: onHolder.map((a) => a.address), gateway: null, target };
   }
 }

@@ -1,0 +1,119 @@
+// Never harm the LAN (#21): arping announces only the interface's own addresses, as iputils arping does (its bind(2)
+// refuses any other). A switched lab: `host` (ersatz), `gw` (the LAN's gateway, a kernel) and `victim` (a kernel
+// whose neighbour cache holds the gateway) on one bridge. Each refused run must send nothing and leave the victim's
+// cache as it was; the loud --spoof-sender override shows that the check would see a poisoned entry.
+// Also RFC 5227 DAD before an address exists, and "not ARPable" interfaces, side by side with iputils arping.
+import test from 'ava';
+import { Lab } from '@ersatz/lab';
+import { ersatz, show } from './helpers/cmd-run.js';
+
+interface Node {
+  readonly ns: string;
+  readonly ip: string;
+  readonly mac: string;
+}
+
+function bridgeLab(t: import('ava').ExecutionContext, prefix: string): { lab: Lab; host: Node; gw: Node; victim: Node } {
+  const lab = new Lab(prefix);
+  t.teardown(() => lab.destroy());
+  const sw = lab.namespace('sw');
+  lab.sh(sw, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+  lab.sh(sw, ['ip', 'link', 'set', 'br0', 'up']);
+  const node = (name: string, ip: string, port: string): Node => {
+    const ns = lab.namespace(name);
+    lab.veth({ ns, ifname: 'ez0' }, { ns: sw, ifname: port });
+    lab.sh(sw, ['ip', 'link', 'set', port, 'master', 'br0']);
+    if (ip !== '') lab.sh(ns, ['ip', 'addr', 'add', `${ip}/24`, 'dev', 'ez0']);
+    return { ns, ip, mac: lab.mac(ns, 'ez0') };
+  };
+  const host = node('h', '198.51.100.10', 'p0');
+  const gw = node('g', '198.51.100.1', 'p1');
+  const victim = node('v', '198.51.100.20', 'p2');
+  lab.sh(host.ns, ['ip', 'route', 'add', 'default', 'via', gw.ip]);
+  // The victim talks to its gateway, so its cache holds the gateway's real MAC.
+  lab.sh(victim.ns, ['ping', '-c', '1', '-W', '5', gw.ip]);
+  return { lab, host, gw, victim };
+}
+
+/** The victim's cache entry for `ip`: its MAC, or null when it has none. */
+function cached(lab: Lab, victim: Node, ip: string): string | null {
+  const [entry] = JSON.parse(lab.sh(victim.ns, ['ip', '-j', 'neigh', 'show', 'to', ip, 'dev', 'ez0'])) as { lladdr?: string }[];
+  return entry?.lladdr ?? null;
+}
+
+test('-U/-A for the gateway\'s address and -s with an address not ours: nothing sent, exit 2, the victim\'s cache unchanged (as iputils)', async (t) => {
+  const { lab, host, gw, victim } = bridgeLab(t, 'asf');
+  t.is(cached(lab, victim, gw.ip), gw.mac);
+  const witness = await lab.tcpdump(victim.ns, 'ez0', ['arp', 'and', 'ether', 'src', host.mac]);
+  const refused = [
+    ['-U', '-c', '1', gw.ip],
+    ['-A', '-c', '1', gw.ip],
+    ['-U', '-c', '1', '-I', 'ez0', gw.ip],
+    ['-s', gw.ip, '-c', '1', victim.ip],
+    ['-D', '-s', gw.ip, '-c', '1', victim.ip],
+  ];
+  for (const args of refused) {
+    const r = await ersatz(lab, host.ns, ['arping', ...args]);
+    const what = `ersatz arping ${args.join(' ')}: ${show(r)}`;
+    t.is(r.code, 2, what);
+    t.is(r.stdout, '', what);
+    t.regex(r.stderr, new RegExp(`^ersatz: arping: ${gw.ip.replaceAll('.', '\\.')} is not an address of ez0 \\(it has 198\\.51\\.100\\.10\\): refusing [^\\n]+\\n$`), what);
+    // iputils arping, same arguments: bind(2) refuses the address, exit 2.
+    const iputils = lab.run(host.ns, ['arping', '-I', 'ez0', ...args.filter((a) => a !== '-I' && a !== 'ez0')], { timeoutMs: 10_000 });
+    t.is(iputils.code, 2, `iputils arping ${args.join(' ')}: ${iputils.stderr}`);
+  }
+  t.is(cached(lab, victim, gw.ip), gw.mac, 'the victim still has the real gateway');
+  t.deepEqual(await witness.stop(), [], 'not one ARP frame from the host');
+});
+
+test('--spoof-sender is the only way to announce a foreign address, and the victim then learns our MAC (the check above can fail)', async (t) => {
+  const { lab, host, gw, victim } = bridgeLab(t, 'asp');
+  t.is(cached(lab, victim, gw.ip), gw.mac);
+  const r = await ersatz(lab, host.ns, ['arping', '-U', '-c', '1', '--spoof-sender', gw.ip]);
+  t.is(r.code, 0, show(r));
+  // Bounded: the kernel applies the gratuitous request at once; give it up to 5 s of 50 ms looks.
+  for (let i = 0; i < 100 && cached(lab, victim, gw.ip) !== host.mac; i++) await new Promise((ok) => setTimeout(ok, 50));
+  t.is(cached(lab, victim, gw.ip), host.mac);
+});
+
+test('-D on an interface without an IPv4 address probes from 0.0.0.0 (RFC 5227 §2.1): 0 when free, 1 when taken, as iputils', async (t) => {
+  const lab = new Lab('adn');
+  t.teardown(() => lab.destroy());
+  const h = lab.namespace('h');
+  const p = lab.namespace('p');
+  lab.veth({ ns: h, ifname: 'ez0' }, { ns: p, ifname: 'ez1' });
+  lab.sh(p, ['ip', 'addr', 'add', '198.51.100.2/24', 'dev', 'ez1']);
+  const witness = await lab.tcpdump(p, 'ez1', ['arp', 'and', 'ether', 'src', lab.mac(h, 'ez0')]);
+  for (const [ip, code] of [['198.51.100.2', 1], ['198.51.100.9', 0]] as const) {
+    const args = ['-D', '-I', 'ez0', '-c', '1', ip]; // iputils' -i takes whole seconds only
+    const r = await ersatz(lab, h, ['arping', ...args]);
+    t.is(r.code, code, show(r));
+    t.regex(r.stdout, new RegExp(`^ARPING ${ip.replaceAll('.', '\\.')} from 0\\.0\\.0\\.0 ez0\\n`));
+    t.is(lab.run(h, ['arping', ...args], { timeoutMs: 10_000 }).code, code, `iputils arping ${args.join(' ')}`);
+  }
+  const probes = await witness.stop();
+  t.is(probes.length, 4, probes.join('\n')); // one probe per run, ersatz's and iputils'
+  for (const line of probes) t.regex(line, /Request who-has 198\.51\.100\.[29] \(ff:ff:ff:ff:ff:ff\) tell 0\.0\.0\.0/);
+  // Outside DAD an unaddressed interface has no sender address to use.
+  const r = await ersatz(lab, h, ['arping', '-I', 'ez0', '-c', '1', '198.51.100.2']);
+  t.is(r.code, 2, show(r));
+  t.regex(r.stderr, /^ersatz: [^\n]+\n$/);
+});
+
+test('loopback and NOARP interfaces are "not ARPable": -D exits 0 (scripts go on), other modes 2, as iputils', async (t) => {
+  const lab = new Lab('ana');
+  t.teardown(() => lab.destroy());
+  const h = lab.namespace('h');
+  const p = lab.namespace('p');
+  lab.veth({ ns: h, ifname: 'ez0' }, { ns: p, ifname: 'ez1' });
+  lab.sh(h, ['ip', 'link', 'set', 'ez0', 'arp', 'off']);
+  for (const [ifname, mode, code] of [['lo', '-D', 0], ['lo', '-U', 2], ['ez0', '-D', 0], ['ez0', '-A', 2]] as const) {
+    const args = [mode, '-I', ifname, '-c', '1', '198.51.100.2'];
+    const r = await ersatz(lab, h, ['arping', ...args]);
+    const iputils = lab.run(h, ['arping', ...args], { timeoutMs: 10_000 });
+    t.is(r.code, code, show(r));
+    t.is(iputils.code, code, `iputils arping ${args.join(' ')}`);
+    t.is(r.stdout, `Interface "${ifname}" is not ARPable\n`);
+    t.is(r.stdout, iputils.stdout);
+  }
+});
