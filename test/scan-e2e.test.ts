@@ -91,6 +91,24 @@ test('two MACs answering for one IP: the second is flagged DUP, in JSON and in a
   t.regex(lines.at(-1)!, /^254 hosts scanned in \d+\.\d{3} s \(\d+ hosts\/s\): 254 responded, 16 duplicates; \d+ requests sent; /);
 });
 
+test('a single address owned by two hosts: scan reports the DUP of the last host to answer, as arp-scan does', async (t) => {
+  const { lab: l, host, responders } = lab(t, 'scdl', [NET, DUPS]);
+  const ip = '10.77.0.20';
+  const r = await ersatz(l, host.ns, ['scan', '--json', ip]);
+  t.is(r.code, 0, show(r));
+  const lines = jsonLines(r.stdout);
+  t.deepEqual(lines.slice(0, -1).map((h) => [h.ip, h.dup]), [[ip, false], [ip, true]], show(r));
+  t.deepEqual(lines.slice(0, -1).map((h) => h.mac as string).sort(), responders.map((x) => x.mac).sort());
+  t.like(lines.at(-1), { summary: { answered: 1, duplicates: 1 } });
+  // arp-scan on the same wire sees both too (-q: IP and MAC only, one line per answer).
+  const arpScan = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-q', '-x', ip], { timeoutMs: 20_000 });
+  t.is(arpScan.code, 0, arpScan.stderr);
+  t.is(arpScan.stdout.trim().split('\n').filter((x) => x.startsWith(`${ip}\t`)).length, 2, arpScan.stdout);
+  // --settle 0 ends at the first answer: the conflict goes unseen (why the window exists).
+  const quick = await ersatz(l, host.ns, ['scan', '--json', '--settle', '0', ip]);
+  t.like(jsonLines(quick.stdout).at(-1), { summary: { answered: 1, duplicates: 0 } });
+});
+
 test('the progress line shows only on a terminal, steps aside for every result, and never with --json or piped', async (t) => {
   const { lab: l, host } = lab(t, 'sctt');
   // script(1) gives the command a pseudo-terminal (stdout and stderr) of 100 columns.

@@ -28,7 +28,8 @@ function run(t: ExecutionContext, targets: Iterable<Ipv4>, options: ScanOptions,
   const events: [number, ScanEvent][] = [];
   let completedAt: number | null = null;
   ts.run(({ expectObservable }) => {
-    const scan = scan$(link, targets, { scheduler: ts, ...options });
+    // The timelines below are about pacing and retries: no settle window unless a test asks for one.
+    const scan = scan$(link, targets, { scheduler: ts, settleMs: 0, ...options });
     if (subscription) {
       expectObservable(scan, subscription);
       return;
@@ -151,6 +152,25 @@ test('each host is reported once as it answers; a second MAC is a DUP; done afte
   );
   t.is(r.completedAt, 252);
   t.deepEqual(summaryOf(r), { hosts: 3, sent: 4, answered: 2, duplicates: 1, elapsedMs: 252 });
+});
+
+test('the last host to answer still gets its DUP: the scan listens settleMs (default 10) after nothing is outstanding', (t) => {
+  const hosts = [
+    { ip: ip(2), mac: mac(2), delayMs: 1 },
+    { ip: ip(2), mac: mac(0x22), delayMs: 4 }, // a second owner, 3 ms later
+    { ip: ip(2), mac: mac(0x23), delayMs: 30 }, // a third, after the window: not seen
+  ];
+  const byDefault = run(t, [ip(2)], { settleMs: undefined, ratePps: 1000, tries: 1, timeoutMs: 100 }, hosts);
+  t.deepEqual(hostsOf(byDefault), [
+    [1, '192.0.2.2', mac(2), false, 1, 1],
+    [4, '192.0.2.2', mac(0x22), true, 1, 4],
+  ]);
+  t.is(byDefault.completedAt, 11); // the last host answered at 1 ms
+  t.like(summaryOf(byDefault), { answered: 1, duplicates: 1 });
+  // settleMs 0 ends at the first answer, as the scan did before: the duplicate goes unseen.
+  const none = run(t, [ip(2)], { settleMs: 0, ratePps: 1000, tries: 1, timeoutMs: 100 }, hosts);
+  t.is(none.completedAt, 1);
+  t.like(summaryOf(none), { answered: 1, duplicates: 0 });
 });
 
 test('the same MAC answering twice is one host, not a DUP', (t) => {

@@ -24,6 +24,12 @@ export interface ScanOptions {
   readonly seed?: number;
   /** `ar$spa` of the requests (arp-scan --arpspa); replies must be addressed to it. Default `link.ip`. */
   readonly source?: Ipv4;
+  /**
+   * Once nothing is outstanding, keep listening this long before `done` (default 10 ms), so that a second MAC
+   * answering for the last host to answer is still reported as a duplicate (two hosts owning one address answer
+   * within microseconds of each other; a scan used as a conflict check must not give a false all-clear). 0: end at once.
+   */
+  readonly settleMs?: number;
   /** Emit a `progress` event this often (default 0: never). */
   readonly progressMs?: number;
   /**
@@ -116,8 +122,8 @@ const DEPARTURE_POLL_MS = 5;
  * (`dup: true`) for each further MAC answering for it. Replies count when they come from that host's IP, are
  * addressed to `source` and our MAC, and were captured after we first asked it.
  *
- * Completes after the `done` event, when every host has answered or passed its last timeout (like arp-scan, the
- * scan ends as soon as nothing is outstanding, so a duplicate arriving after that is not seen). Unsubscribing stops
+ * Completes after the `done` event, `settleMs` after every host has answered or passed its last timeout (replies
+ * within that window still count, duplicates included; later ones are not seen). Unsubscribing stops
  * it at once, except for requests already handed to the link (at most `lookaheadMs` of them).
  *
  * State is one record per host asked (dropped when it times out), one FIFO of hosts waiting (arp-scan's cursor:
@@ -136,6 +142,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     random = false,
     seed,
     source = link.ip,
+    settleMs = 10,
     progressMs = 0,
     lookaheadMs = 10,
     stop$,
@@ -147,6 +154,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
   checkInt(OP, 'tries', tries, 1);
   checkDelay(OP, 'timeoutMs', timeoutMs, true);
   checkNumber(OP, 'backoff', backoff, 0, true);
+  checkDelay(OP, 'settleMs', settleMs);
   checkDelay(OP, 'progressMs', progressMs);
   checkDelay(OP, 'lookaheadMs', lookaheadMs);
   // The last try's wait grows as timeoutMs × backoff^(tries-1): it too must fit a timer.
@@ -184,6 +192,15 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       wake?.unsubscribe();
       subscriber.next({ type: 'done', summary: { hosts: total, sent, answered, duplicates, elapsedMs: elapsed() } });
       subscriber.complete();
+    };
+    // Nothing is outstanding: listen settleMs more for late duplicates, then end (once; pump stays asleep).
+    let settling = false;
+    const settle = (): void => {
+      if (settling || finished) return;
+      settling = true;
+      wake?.unsubscribe();
+      if (settleMs === 0) return finish();
+      wake = scheduler.schedule(finish, settleMs);
     };
     const sleepUntil = (atMs: number, nowMs: number): void => {
       wake?.unsubscribe();
@@ -231,7 +248,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
           head = 0;
         }
         const h = waiting[head];
-        if (h === undefined) return finish(); // every host answered or timed out
+        if (h === undefined) return settle(); // every host answered or timed out
         if (h.dueMs > nowMs) return sleepUntil(h.dueMs, nowMs);
         // Its request has not been seen leaving yet (the capture shows ours, so it is still queued behind the
         // schedule): wait for it to leave rather than time out a request that was never on the wire, within bounds.
@@ -279,7 +296,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         answered++;
         outstanding--;
         subscriber.next({ ...event, dup: false });
-        if (exhausted && outstanding === 0) finish();
+        if (exhausted && outstanding === 0) settle();
       } else if (!h.macs.includes(a.senderMac)) {
         h.macs.push(a.senderMac);
         duplicates++;

@@ -12,7 +12,7 @@ import { intOption, numberOption } from '../options.js';
 import { interruption, LineWriter, openSession } from '../session.js';
 
 const HELP = `usage: ersatz scan CIDR|RANGE... | --file F [--interface IF] [--rate PPS | --bandwidth BPS] [--tries N]
-                   [--timeout MS] [--backoff F] [--random [--seed N]] [--json] [--pcap OUT]
+                   [--timeout MS] [--backoff F] [--settle MS] [--random [--seed N]] [--json] [--pcap OUT]
 
 Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
 prints each host once, as soon as it answers: IP, MAC, vendor (IEEE OUI registry) and round-trip time. Another MAC
@@ -28,6 +28,8 @@ commas; a network's first and last addresses are skipped up to /30.
       --tries N        requests per host at most (default 2)
   -t, --timeout MS     wait for a host's first reply MS before asking again (default 500)
       --backoff F      each later wait is the previous one times F (default 1.5)
+      --settle MS      once every host has answered or given up, listen MS more (default 10), so that a second MAC
+                       answering for the last host still shows as DUP; 0 ends at once
       --random         visit the targets in random order; --seed N makes the order repeatable
       --json           print JSON Lines: {"ip","mac","vendor","rttMs","dup"} per answer, then {"summary":{...}}
       --pcap OUT       write every frame sent and received to OUT, a pcap file tcpdump -r reads
@@ -49,6 +51,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       tries: { type: 'string' },
       timeout: { type: 'string', short: 't' },
       backoff: { type: 'string' },
+      settle: { type: 'string' },
       random: { type: 'boolean', default: false },
       seed: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -66,6 +69,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const tries = intOption('scan', 'tries', values.tries, 1, 100, 2);
   const timeoutMs = intOption('scan', 'timeout', values.timeout, 1, 600_000, 500);
   const backoff = numberOption('scan', 'backoff', values.backoff, 0.01, 100, 1.5);
+  const settleMs = intOption('scan', 'settle', values.settle, 0, 60_000, 10);
   if (values.seed !== undefined && !values.random) throw new UsageError(`scan: --seed orders a --random sweep: add --random`);
   const seed = values.seed === undefined ? undefined : intOption('scan', 'seed', values.seed, 0, 0xffff_ffff, 0);
   const targets = await readTargets(positionals, values.file);
@@ -93,6 +97,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       tries,
       timeoutMs,
       backoff,
+      settleMs,
       random: values.random,
       ...(seed === undefined ? {} : { seed }),
       progressMs: bar.active ? 100 : 0,
