@@ -110,7 +110,7 @@ test('--pcap: every frame sent and received, wall-clock stamped, readable by tcp
   }
 });
 
-test('Ctrl-C prints the summary of what came so far and exits 130', async (t) => {
+test('Ctrl-C prints the summary of what came so far and exits with iputils\' status (0 after replies)', async (t) => {
   const { lab: l, host, peer } = lab(t, 'ari');
   const child = startErsatz(l, host.ns, ['arping', '-i', '0.2', peer.ip]);
   let stdout = '';
@@ -120,8 +120,24 @@ test('Ctrl-C prints the summary of what came so far and exits 130', async (t) =>
   for (let i = 0; i < 100 && (stdout.match(/reply from/g) ?? []).length < 2; i++) await new Promise((ok) => setTimeout(ok, 100));
   child.kill('SIGINT');
   const [code] = (await exited) as [number | null];
-  t.is(code, 130, stdout);
+  t.is(code, 0, stdout);
   t.regex(stdout, /\nSent \d+ probes \(1 broadcast\(s\)\)\nReceived \d+ response\(s\)\nrtt min/);
+  // Interrupted with nothing heard: -D says "free" (0), a plain run "no reply" (1), for iputils and for ersatz.
+  for (const args of [['-D', FREE], [FREE]]) {
+    const expected = args[0] === '-D' ? 0 : 1;
+    for (const argv of [['node', MAIN, 'arping', ...args], ['arping', '-I', host.ifname, ...args]]) {
+      const run = l.start(host.ns, argv);
+      let out = '';
+      run.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+      const done = once(run, 'exit');
+      // Whenever the signal lands (before or after the first probe), nothing can answer: the status is the same.
+      await new Promise((ok) => setTimeout(ok, 1000));
+      run.kill('SIGINT');
+      const [status] = (await done) as [number | null];
+      t.is(status, expected, `${argv.join(' ')}: ${out}`);
+      t.regex(out, /\nReceived 0 response\(s\)\n/, argv.join(' '));
+    }
+  }
 });
 
 test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) => {

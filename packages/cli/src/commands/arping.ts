@@ -33,7 +33,8 @@ round-trip time, then the counts and min/avg/max/std-dev. Times are in seconds a
   -h, --help        this text
 
 Exit codes (as iputils arping): 0 a reply came (-D: the address is free; -U/-A: always; -w with -c: COUNT replies
-came), 1 no reply (-D: the address is taken), 2 usage or environment error, 130 interrupted (after the summary).`;
+came), 1 no reply (-D: the address is taken), 2 usage or environment error. Ctrl-C prints the summary and exits
+with the same status, as iputils arping does.`;
 
 /** `ersatz arping TARGET ...`: iputils arping over our own frames. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -149,7 +150,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
       // iputils returns before the RTT line in -D, -U and -A modes.
       if (s.rtt !== null && mode === 'request') out.line(`rtt min/avg/max/std-dev = ${fixed3(s.rtt.minMs)}/${fixed3(s.rtt.avgMs)}/${fixed3(s.rtt.maxMs)}/${fixed3(s.rtt.stddevMs)} ms`);
     }
-    return interrupt.fired ? Exit.INTERRUPTED : s.exitCode;
+    // iputils arping: Ctrl-C ends the run with the summary and its usual status (0 after replies; -D 0 when free).
+    return s.exitCode;
   } finally {
     out.flush();
     interrupt.dispose();
