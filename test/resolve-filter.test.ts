@@ -35,7 +35,8 @@ const DEFECTS = {
   otherOp: { optIn: null, apply: fc.constantFrom(ArpOp.RarpReply, ArpOp.InArpReply).map((op) => (o: Obs) => void (o.arp.operation = op)) },
   wrongSender: { optIn: null, apply: otherIp.map((ip) => (o: Obs) => void (o.arp.senderIp = ip)) },
   ownFrame: { optIn: null, apply: fc.constant((o: Obs) => void (o.ethSrc = US.mac)) },
-  foreignVlan: { optIn: null, apply: fc.integer({ min: 0, max: 4095 }).map((v) => (o: Obs) => void (o.vlan = v)) },
+  // VID 0 is not a VLAN (802.1Q priority tag): see the test of its own below.
+  foreignVlan: { optIn: null, apply: fc.integer({ min: 1, max: 4095 }).map((v) => (o: Obs) => void (o.vlan = v)) },
   groupSenderMac: { optIn: null, apply: groupMac.map((m) => (o: Obs) => void ((o.arp.senderMac = m), (o.ethSrc = m))) },
   tpaNotUs: { optIn: 'acceptNotToUs', apply: otherIp.map((ip) => (o: Obs) => void (o.arp.targetIp = ip)) },
   thaNotUs: { optIn: 'acceptNotToUs', apply: fc.oneof(otherMac, fc.constant(Mac.ZERO)).map((m) => (o: Obs) => void (o.arp.targetMac = m)) },
@@ -146,4 +147,11 @@ test('property: resolve$ times out when only defective frames arrive, before and
     { numRuns: 300 },
   );
   t.pass();
+});
+
+test('a priority-tagged reply (802.1Q VID 0) belongs to the untagged link and answers; a tagged link still refuses it', (t) => {
+  const tagged = { ...GOOD, vlan: 0 };
+  t.true(isAnswer(LINK, PEER.ip, {}, tagged));
+  t.false(isAnswer({ ...LINK, vlan: 42 }, PEER.ip, {}, tagged));
+  t.true(isAnswer({ ...LINK, vlan: 42 }, PEER.ip, {}, { ...GOOD, vlan: 42 }));
 });

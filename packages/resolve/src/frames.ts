@@ -19,9 +19,12 @@ export function requestFrame(link: ArpLink, ip: Ipv4, spa: Ipv4 = link.ip): Uint
   return arpFrame(link, Mac.BROADCAST, { operation: ArpOp.Request, senderMac: link.mac, senderIp: spa, targetMac: Mac.ZERO, targetIp: ip });
 }
 
-/** Whether `o` carries the link's VLAN tag (none for an untagged link). */
+/**
+ * Whether `o` belongs to the link's VLAN (none for an untagged link). VID 0 is IEEE 802.1Q's priority tag: it names
+ * no VLAN, so such a frame (802.1p QoS: some NICs, VoIP phones, CPEs) belongs to the untagged one, as Linux has it.
+ */
 export function onOurVlan(link: ArpLink, o: ArpObservation): boolean {
-  return o.vlan === (link.vlan ?? null);
+  return (o.vlan === 0 ? null : o.vlan) === (link.vlan ?? null);
 }
 
 /** Whether `o` is our own request for `ip` seen by the capture on its way out (its timestamp times our send). */
