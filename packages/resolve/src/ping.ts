@@ -1,32 +1,42 @@
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import { emitIcmpEchoFrame, Ipv4, Mac } from '@ersatz/wire';
+import { emitIcmpEchoFrame, ETH_MIN_FRAME, IcmpType, Ipv4, Mac } from '@ersatz/wire';
 import { checkDelay, checkInt, OptionError } from './error.js';
 import type { ArpLink } from './link.js';
 import { createResolver, type QueryOptions } from './resolver.js';
 import { RttAccumulator, type RttStats } from './stats.js';
 
-/** One ICMP echo request or reply captured on the link (the pipeline decodes them when asked to). */
+/**
+ * One ICMP echo request or reply captured on the link (the pipeline decodes them when asked to), or an ICMP error
+ * about an echo request: then `error` is set and `id`/`seq` are the quoted request's.
+ */
 export interface IcmpObservation {
   /** Capture time in ns on the link's monotonic clock (`ArpLink.now()`). */
   readonly tsNs: bigint;
   readonly ethSrc: Mac;
   readonly ethDst: Mac;
-  /** IPv4 source and destination. */
+  /** IPv4 source and destination (of an error: the router that sent it, and us). */
   readonly src: Ipv4;
   readonly dst: Ipv4;
   readonly ttl: number;
-  /** 0 echo reply, 8 echo request. */
+  /** 0 echo reply, 8 echo request; 3, 5, 11, 12 an error (IcmpType). */
   readonly type: number;
   readonly code: number;
   readonly id: number;
   readonly seq: number;
   /** ICMP message length in bytes (header + payload): what ping prints as "64 bytes". */
   readonly bytes: number;
+  /** Only on errors: the quoted request's addresses and the error's 4 bytes after the checksum. */
+  readonly error?: {
+    readonly quotedSrc: Ipv4;
+    readonly quotedDst: Ipv4;
+    /** Redirect's gateway address, Frag Needed's next-hop MTU (low 16 bits), Parameter Problem's pointer (top 8). */
+    readonly info: number;
+  };
 }
 
 /** An ArpLink that also shows ICMP echo traffic (the API's `Link` opened with `icmp: true`). */
 export interface IcmpLink extends ArpLink {
-  /** Hot: every ICMP echo request and reply captured on the link, our own requests included. */
+  /** Hot: every ICMP echo request and reply captured on the link, our own requests included, and errors about them. */
   readonly icmp$: Observable<IcmpObservation>;
 }
 
@@ -45,8 +55,10 @@ export interface PingOptions {
    * time). When some did, ping waits the larger of twice the longest RTT and one interval, as iputils does.
    */
   readonly timeoutMs?: number;
-  /** -s: echo data bytes (default 56, ping's; at most 1472, what one 1500-byte Ethernet payload holds). */
+  /** -s: echo data bytes (default 56, ping's; at most `mtu` − 28, what one unfragmented frame holds). */
   readonly payloadBytes?: number;
+  /** The link's MTU (default 1500): a request is one unfragmented frame of at most this many IPv4 bytes. */
+  readonly mtu?: number;
   /** -t: IPv4 time to live (default 64). */
   readonly ttl?: number;
   /** ICMP identifier (default: random): replies are matched by it and the sequence number. */
@@ -94,31 +106,64 @@ export interface PingReplyEvent {
   readonly reply: IcmpObservation;
 }
 
+/**
+ * An ICMP error about one of our requests: Destination Unreachable (3), Time Exceeded (11) or Parameter Problem
+ * (12), from the router or host on the path that gave up on it. Counted in the summary's `errors`, as iputils does.
+ */
+export interface PingErrorEvent {
+  readonly type: 'error';
+  /** The quoted request's sequence number. */
+  readonly seq: number;
+  /** The router or host that sent the error. */
+  readonly from: Ipv4;
+  readonly icmpType: typeof IcmpType.DestinationUnreachable | typeof IcmpType.TimeExceeded | typeof IcmpType.ParameterProblem;
+  readonly code: number;
+  /** The error's 4 bytes after the checksum: Frag Needed's next-hop MTU (low 16 bits), Parameter Problem's pointer (top 8). */
+  readonly info: number;
+  readonly error: IcmpObservation;
+}
+
+/** A router's Redirect (5) for one of our requests: advice, not a failure (the router forwarded it); not counted. */
+export interface PingRedirectEvent {
+  readonly type: 'redirect';
+  readonly seq: number;
+  readonly from: Ipv4;
+  /** 0 network, 1 host, 2 TOS and network, 3 TOS and host. */
+  readonly code: number;
+  /** The better next hop the router names. */
+  readonly gateway: Ipv4;
+  readonly redirect: IcmpObservation;
+}
+
 export interface PingSummary {
   /** Echo requests sent. */
   readonly transmitted: number;
   /** Sequence numbers answered (duplicates excluded). */
   readonly received: number;
   readonly duplicates: number;
+  /** ICMP errors about our requests (PingErrorEvent), as iputils' "+N errors". */
+  readonly errors: number;
   /** Share of requests not answered, 0..100 (0 when none was sent). */
   readonly lossPercent: number;
   readonly rtt: RttStats | null;
   /** From the first request (not the ARP query before it) to the end. */
   readonly elapsedMs: number;
   /**
-   * ping's exit status: 1 when no reply came, or when a count and a deadline were both given and fewer than
-   * `count` replies came by the deadline; else 0.
+   * ping's exit status: 1 when no reply came (errors alone are no reply), or when a count and a deadline were both
+   * given and fewer than `count` replies came by the deadline; else 0.
    */
   readonly exitCode: 0 | 1;
 }
 
-export type PingEvent = PingResolvedEvent | PingSentEvent | PingReplyEvent | { readonly type: 'done'; readonly summary: PingSummary };
+export type PingEvent = PingResolvedEvent | PingSentEvent | PingReplyEvent | PingErrorEvent | PingRedirectEvent | { readonly type: 'done'; readonly summary: PingSummary };
 
 const OP = 'ping';
 const ECHO_REQUEST = 8;
 const ECHO_REPLY = 0;
-// Ethernet payload 1500 − IPv4 header 20 − ICMP header 8: we send one unfragmented frame per request.
-const MAX_PAYLOAD = 1472;
+// IPv4 header 20 + ICMP header 8: the payload of one unfragmented request is at most the MTU less these.
+const IP_ICMP_HEADERS = 28;
+const MIN_MTU = 68; // RFC 791: every IPv4 link carries 68-byte datagrams
+const MAX_MTU = 0xffff;
 const ETH_HEADER = 14;
 const VLAN_TAG = 4;
 const SEQ_MOD = 0x1_0000;
@@ -134,13 +179,16 @@ interface Probe {
  * Cold: pings `target` the way iputils ping does, with echo requests crafted here and sent as raw Ethernet frames to
  * the next hop's MAC (resolved first with an ARP query unless `nextHopMac` is given; a `resolved` event tells). Sends
  * one request at once and one every `intervalMs`, emitting `sent` per request, `reply` per echo reply matched by
- * identifier and sequence number on `link.icmp$`, and a `done` summary, then completes. It ends: at the `count`th
- * reply; after the `count`th request, once the wait described at `timeoutMs` has passed; at the deadline; or when
+ * identifier and sequence number on `link.icmp$`, `error`/`redirect` per ICMP error about a request we sent, and a
+ * `done` summary, then completes. It ends: when replies + errors reach `count`; with a deadline, at the first error
+ * (both as iputils); after the `count`th request, once the wait described at `timeoutMs` has passed; at the deadline; or when
  * `stop$` emits. Without count, deadline or stop$ it runs until unsubscribed (then no summary).
  *
  * Replies count when they are echo replies from `target` to `source`, unicast to our MAC, carrying our identifier
- * and the sequence number of a request we sent. The host's own kernel sees the same replies; it sent no request
- * with that identifier, so it drops them.
+ * and the sequence number of a request we sent. Errors count when, unicast to our MAC and addressed to `source`,
+ * they quote an echo request from `source` to `target` with our identifier and the sequence number of a request we
+ * sent (from any router: that is who sends them). The host's own kernel sees the same replies and errors; it sent
+ * no request with that identifier, so it drops them.
  *
  * Errors with ResolveTimeoutError when the next hop does not answer ARP. Throws OptionError (synchronously) for
  * options outside their domain.
@@ -152,6 +200,7 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
     deadlineMs = 0,
     timeoutMs = 10_000,
     payloadBytes = 56,
+    mtu = 1500,
     ttl = 64,
     id = Math.floor(Math.random() * SEQ_MOD),
     source = link.ip,
@@ -165,7 +214,8 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
   checkDelay(OP, 'intervalMs', intervalMs, true);
   checkDelay(OP, 'deadlineMs', deadlineMs);
   checkDelay(OP, 'timeoutMs', timeoutMs, true);
-  checkInt(OP, 'payloadBytes', payloadBytes, 0, MAX_PAYLOAD);
+  checkInt(OP, 'mtu', mtu, MIN_MTU, MAX_MTU);
+  checkInt(OP, 'payloadBytes', payloadBytes, 0, mtu - IP_ICMP_HEADERS);
   checkInt(OP, 'ttl', ttl, 1, 255);
   checkInt(OP, 'id', id, 0, SEQ_MOD - 1);
   if (nextHopMac !== undefined && !Mac.isUnicast(nextHopMac)) throw new OptionError(OP, 'nextHopMac', nextHopMac, 'a unicast MAC');
@@ -175,12 +225,14 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
   return new Observable<PingEvent>((subscriber) => {
     const rtt = new RttAccumulator();
     const probes = new Map<number, Probe>(); // by sequence number: at most 65536 entries
-    const buf = new Uint8Array(ETH_HEADER + VLAN_TAG + 20 + 8 + MAX_PAYLOAD);
+    // emitIcmpEchoFrame pads short frames to Ethernet's 60-byte minimum.
+    const buf = new Uint8Array(VLAN_TAG + Math.max(ETH_MIN_FRAME, ETH_HEADER + IP_ICMP_HEADERS + payloadBytes));
     let mac: Mac | null = null;
     let seq = 0;
     let transmitted = 0;
     let received = 0;
     let duplicates = 0;
+    let errors = 0;
     let firstMs: number | null = null;
     let finished = false;
 
@@ -194,6 +246,7 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
           transmitted,
           received,
           duplicates,
+          errors,
           lossPercent: transmitted === 0 ? 0 : ((transmitted - received) * 100) / transmitted,
           rtt: rtt.stats(),
           elapsedMs: firstMs === null ? 0 : scheduler.now() - firstMs,
@@ -238,6 +291,7 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
         }
         return;
       }
+      if (obs.error !== undefined) return onError(obs, obs.error);
       // Promiscuous capture also shows replies unicast to other hosts: only ours count.
       if (obs.type !== ECHO_REPLY || obs.code !== 0 || obs.src !== target || obs.dst !== source || obs.ethDst !== link.mac) return;
       const p = probes.get(obs.seq);
@@ -251,7 +305,22 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
         rtt.add(rttNs);
       }
       subscriber.next({ type: 'reply', seq: obs.seq, ip: obs.src, ttl: obs.ttl, bytes: obs.bytes, rttNs, dup, reply: obs });
-      if (!dup && count !== undefined && received >= count) finish();
+      if (!dup && count !== undefined && received + errors >= count) finish();
+    };
+
+    // iputils' rule: an error is ours when it quotes our request to the target with our identifier.
+    const onError = (obs: IcmpObservation, e: NonNullable<IcmpObservation['error']>): void => {
+      if (obs.dst !== source || obs.ethDst !== link.mac || e.quotedSrc !== source || e.quotedDst !== target || !probes.has(obs.seq)) return;
+      if (obs.type === IcmpType.Redirect) {
+        subscriber.next({ type: 'redirect', seq: obs.seq, from: obs.src, code: obs.code, gateway: e.info as Ipv4, redirect: obs });
+        return;
+      }
+      const icmpType = obs.type;
+      if (icmpType !== IcmpType.DestinationUnreachable && icmpType !== IcmpType.TimeExceeded && icmpType !== IcmpType.ParameterProblem) return;
+      errors++;
+      subscriber.next({ type: 'error', seq: obs.seq, from: obs.src, icmpType, code: obs.code, info: e.info, error: obs });
+      // iputils ends when replies + errors reach the count, and at the first error when a deadline was given.
+      if ((count !== undefined && received + errors >= count) || deadlineMs > 0) finish();
     };
 
     // Without a deadline, `count` caps the requests; with one, ping keeps asking until `count` replies or the deadline.

@@ -17,8 +17,10 @@ import {
   UnsupportedError,
   WireError,
   checkEthIpv4,
+  isIcmpErrorType,
+  quotedEcho,
 } from '@ersatz/wire';
-import { ArpRec, EventKind, IcmpRec, writeHeader } from './event-record.js';
+import { ArpRec, EventKind, IcmpErrRec, IcmpRec, MAX_RECORD_BYTES, writeHeader } from './event-record.js';
 
 /** Ethernet/IPv4 ARP: 8 fixed bytes, then the 20 address bytes the record copies as one block. */
 const ARP_ADDRS = 8;
@@ -28,7 +30,10 @@ const ARP_ADDRS_END = 28;
 export const Outcome = {
   /** An event record was written: its length is `decoder.length`. */
   Event: 1,
-  /** A well-formed frame of a kind that makes no event (IPv6, TCP, ICMP other than echo, a fragment, 802.3). */
+  /**
+   * A well-formed frame of a kind that makes no event (IPv6, TCP, ICMP other than echo and errors about echo
+   * requests, a fragment, 802.3).
+   */
   Ignored: 2,
   /** A frame the codecs refused; counted under its reason. */
   Malformed: 3,
@@ -52,8 +57,8 @@ export interface DecoderCounts {
  */
 export class FrameDecoder {
   /** The last event record; valid until the next decode(). */
-  readonly record = new Uint8Array(Math.max(ArpRec.LEN, IcmpRec.LEN));
-  /** Its length (ArpRec.LEN or IcmpRec.LEN) after decode() returned Outcome.Event. */
+  readonly record = new Uint8Array(MAX_RECORD_BYTES);
+  /** Its length (ArpRec.LEN, IcmpRec.LEN or IcmpErrRec.LEN) after decode() returned Outcome.Event. */
   length = 0;
   #frames = 0;
   #arp = 0;
@@ -122,7 +127,10 @@ export class FrameDecoder {
     if (ip.protocol !== IpProtocol.Icmp || ip.isFragment) return Outcome.Ignored;
     const icmp = Icmpv4Packet.checked(ip.payload);
     const type = icmp.type;
-    if (type !== IcmpType.EchoReply && type !== IcmpType.EchoRequest) return Outcome.Ignored;
+    const echo = type === IcmpType.EchoReply || type === IcmpType.EchoRequest;
+    // An error counts only when it quotes an echo request (ping's); one about anything else is none of ours.
+    const quoted = echo || !isIcmpErrorType(type) ? null : quotedEcho(icmp.data);
+    if (!echo && quoted === null) return Outcome.Ignored;
     if (!icmp.verifyChecksum()) throw new ChecksumError('icmp', icmp.checksum, icmp.computeChecksum());
     const out = this.record;
     writeHeader(out, EventKind.Icmp, vlan, frame);
@@ -131,8 +139,8 @@ export class FrameDecoder {
     out[IcmpRec.TYPE] = type;
     out[IcmpRec.CODE] = icmp.code;
     out[IcmpRec.CODE + 1] = 0;
-    const id = icmp.id;
-    const seq = icmp.seq;
+    const id = quoted?.id ?? icmp.id;
+    const seq = quoted?.seq ?? icmp.seq;
     const bytes = icmp.bytes.length;
     out[IcmpRec.ID] = id >>> 8;
     out[IcmpRec.ID + 1] = id & 0xff;
@@ -141,6 +149,12 @@ export class FrameDecoder {
     out[IcmpRec.BYTES] = bytes >>> 8;
     out[IcmpRec.BYTES + 1] = bytes & 0xff;
     this.length = IcmpRec.LEN;
+    if (quoted !== null) {
+      const q = icmp.data; // the quoted IPv4 header: source and destination at 12..20, as in ours
+      out.set(q.subarray(12, 20), IcmpErrRec.QSRC);
+      out.set(icmp.bytes.subarray(4, 8), IcmpErrRec.INFO);
+      this.length = IcmpErrRec.LEN;
+    }
     this.#icmp++;
     return Outcome.Event;
   }

@@ -51,8 +51,19 @@ export const ArpRec = { OPER: 16, SHA: 18, SPA: 24, THA: 28, TPA: 34, LEN: 38 } 
  */
 export const IcmpRec = { SRC: 16, DST: 20, TTL: 24, TYPE: 25, CODE: 26, ID: 28, SEQ: 30, BYTES: 32, LEN: 34 } as const;
 
+/**
+ * An ICMP error about an echo request (Destination Unreachable, Redirect, Time Exceeded, Parameter Problem): the
+ * echo body (SRC the router that sent it, ID and SEQ the quoted request's), then
+ *
+ *   byte 34  QSRC   4    the quoted request's IPv4 source
+ *   byte 38  QDST   4    the quoted request's IPv4 destination
+ *   byte 42  INFO   u32  the error's 4 bytes after the checksum (Redirect's gateway, Frag Needed's MTU)
+ *   46 bytes in all
+ */
+export const IcmpErrRec = { QSRC: 34, QDST: 38, INFO: 42, LEN: 46 } as const;
+
 /** The longest record: what a scratch buffer must hold. */
-export const MAX_RECORD_BYTES = Math.max(ArpRec.LEN, IcmpRec.LEN);
+export const MAX_RECORD_BYTES = Math.max(ArpRec.LEN, IcmpRec.LEN, IcmpErrRec.LEN);
 
 /** An ARP frame seen on the link. `tsNs`: capture time, `process.hrtime.bigint()` clock. */
 export interface ArpEvent {
@@ -65,7 +76,10 @@ export interface ArpEvent {
   readonly arp: ArpRepr;
 }
 
-/** An ICMP echo request or reply seen on the link (IPv4, not fragmented, checksums verified). */
+/**
+ * An ICMP echo request or reply seen on the link (IPv4, not fragmented, checksums verified), or an ICMP error about
+ * an echo request (`error` set; `id`/`seq` then are the quoted request's).
+ */
 export interface IcmpEvent {
   readonly kind: 'icmp';
   readonly tsNs: bigint;
@@ -82,6 +96,16 @@ export interface IcmpEvent {
   readonly seq: number;
   /** ICMP message length, header included. */
   readonly bytes: number;
+  /** Only on errors (types 3, 5, 11, 12): the quoted request's addresses and the error's info word. */
+  readonly error?: IcmpErrorQuote;
+}
+
+/** What an ICMP error says about the echo request it quotes (see IcmpErrRec). */
+export interface IcmpErrorQuote {
+  readonly quotedSrc: Ipv4;
+  readonly quotedDst: Ipv4;
+  /** The 4 bytes after the checksum: Redirect's gateway, Frag Needed's next-hop MTU (low 16 bits), else 0. */
+  readonly info: number;
 }
 
 export type PipelineEvent = ArpEvent | IcmpEvent;
@@ -93,7 +117,7 @@ export class EventRecordError extends Error {
     readonly kind: number,
     readonly length: number,
   ) {
-    super(`event record: kind ${kind} with ${length} bytes is not an ARP (${EventKind.Arp}, ${ArpRec.LEN} bytes) or ICMP (${EventKind.Icmp}, ${IcmpRec.LEN} bytes) record`);
+    super(`event record: kind ${kind} with ${length} bytes is not an ARP (${EventKind.Arp}, ${ArpRec.LEN} bytes) or ICMP (${EventKind.Icmp}, ${IcmpRec.LEN} or ${IcmpErrRec.LEN} bytes) record`);
   }
 }
 
@@ -130,8 +154,8 @@ export function readEvent(rec: Uint8Array, tsNs: bigint): PipelineEvent {
       },
     };
   }
-  if (kind === EventKind.Icmp && rec.length === IcmpRec.LEN) {
-    return {
+  if (kind === EventKind.Icmp && (rec.length === IcmpRec.LEN || rec.length === IcmpErrRec.LEN)) {
+    const echo: IcmpEvent = {
       kind: 'icmp',
       tsNs,
       ethSrc: Mac.fromBytes(rec, Rec.ETH_SRC),
@@ -146,6 +170,9 @@ export function readEvent(rec: Uint8Array, tsNs: bigint): PipelineEvent {
       seq: u16(rec, IcmpRec.SEQ),
       bytes: u16(rec, IcmpRec.BYTES),
     };
+    if (rec.length === IcmpRec.LEN) return echo;
+    const info = ((rec[IcmpErrRec.INFO]! << 24) | (rec[IcmpErrRec.INFO + 1]! << 16) | u16(rec, IcmpErrRec.INFO + 2)) >>> 0;
+    return { ...echo, error: { quotedSrc: Ipv4.fromBytes(rec, IcmpErrRec.QSRC), quotedDst: Ipv4.fromBytes(rec, IcmpErrRec.QDST), info } };
   }
   throw new EventRecordError(kind ?? -1, rec.length);
 }

@@ -1,7 +1,7 @@
 import { lastValueFrom, tap } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface } from '@ersatz/api';
-import { ping$, type PingSummary } from '@ersatz/resolve';
+import { ping$, type PingEvent, type PingSummary } from '@ersatz/resolve';
 import { parseOptions } from '../index.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { intOption, ipArgument, numberOption } from '../options.js';
@@ -12,23 +12,30 @@ const HELP = `usage: ersatz ping TARGET [-c COUNT] [-i INTERVAL] [-w DEADLINE] [
 
 Sends ICMP echo requests built by ersatz in raw Ethernet frames, addressed to the next hop's MAC (the target on
 the local link, else the gateway the kernel would use), which ersatz resolves first with its own ARP query. Replies
-are matched by identifier and sequence number; output and statistics follow iputils ping. Times are in seconds
-and may be fractional.
+are matched by identifier and sequence number; so are ICMP errors, by the request they quote: Destination
+Unreachable, Time Exceeded and Parameter Problem print "From ROUTER icmp_seq=N <what>" at once (iputils' wording)
+and count as "+N errors"; a Redirect prints "From ROUTER: icmp_seq=N Redirect ...(New nexthop: GW)" and counts
+nothing. Output and statistics follow iputils ping. Times are in seconds and may be fractional.
 
-  -c COUNT          stop after COUNT replies; without -w, after COUNT requests and a last wait (default: until Ctrl-C)
+  -c COUNT          stop when replies + errors reach COUNT; without -w, after COUNT requests and a last wait
+                    (default: until Ctrl-C)
   -i INTERVAL       seconds between requests (default 1)
-  -w DEADLINE       stop after DEADLINE seconds, whatever is outstanding
+  -w DEADLINE       stop after DEADLINE seconds, whatever is outstanding, or at the first ICMP error
   -W TIMEOUT        after the last request, seconds to wait when no reply came at all (default 10)
-  -s SIZE           echo data bytes (default 56, at most 1472: one unfragmented Ethernet frame)
+  -s SIZE           echo data bytes (default 56; at most the interface's MTU - 28, 1472 on a 1500-byte link:
+                    one unfragmented frame)
   -t TTL            IPv4 time to live (default 64)
   -I, --interface IF  send on IF (default: the interface the route to TARGET uses)
   -q                print only the summary
-      --json        print JSON Lines: {"seq","ip","ttl","bytes","rttMs","dup"} per reply, then {"summary":{...}}
+      --json        print JSON Lines: {"seq","ip","ttl","bytes","rttMs","dup"} per reply, {"seq","from","error",
+                    "icmpType","code"} per ICMP error, {"seq","from","redirect","gateway"} per redirect, then
+                    {"summary":{..., "errors"}}
       --pcap OUT    write every frame sent and received (ARP and ICMP) to OUT, a pcap file tcpdump -r reads
   -h, --help        this text
 
-Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (or
-the next hop did not answer ARP), 2 usage or environment error, 130 interrupted (after printing the summary).`;
+Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (ICMP
+errors alone are no reply; or the next hop did not answer ARP), 2 usage or environment error, 130 interrupted
+(after printing the summary).`;
 
 /** `ersatz ping TARGET ...`: ICMP echo over our own frames, to the next hop's ARP-resolved MAC. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -58,17 +65,21 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const intervalMs = numberOption('ping', 'interval', values.interval, 0.001, 3600, 1) * 1000;
   const deadlineMs = numberOption('ping', 'deadline', values.deadline, 0, (2 ** 31 - 1) / 1000, 0) * 1000; // one timer's longest wait
   const timeoutMs = numberOption('ping', 'timeout', values.timeout, 0.001, 3600, 10) * 1000;
-  const payloadBytes = intOption('ping', 'size', values.size, 0, 1472, 56);
+  const payloadBytes = intOption('ping', 'size', values.size, 0, MAX_MTU - IP_ICMP_HEADERS, 56);
   const ttl = intOption('ping', 'ttl', values.ttl, 1, 255, 64);
 
   const info = await discoverInterface({ ifname: values.interface, target });
+  const mtu = await linkMtu(info.ifindex);
+  if (payloadBytes > mtu - IP_ICMP_HEADERS) {
+    throw new UsageError(`ping: --size ${payloadBytes} does not fit one unfragmented frame on ${info.ifname}: its MTU ${mtu} holds at most ${mtu - IP_ICMP_HEADERS} data bytes`);
+  }
   const out = new LineWriter();
   const interrupt = interruption();
   const session = await openSession('ping', info, { icmp: true, pcap: values.pcap });
   try {
     if (!values.json) out.line(`PING ${Ipv4.format(target)} (${Ipv4.format(target)}) ${payloadBytes}(${payloadBytes + 28}) bytes of data.`);
     let summary: PingSummary | undefined;
-    const run$ = ping$(session.link, target, { count, intervalMs, deadlineMs, timeoutMs, payloadBytes, ttl, nextHop: info.target, stop$: interrupt.stop$ });
+    const run$ = ping$(session.link, target, { count, intervalMs, deadlineMs, timeoutMs, payloadBytes, mtu, ttl, nextHop: info.target, stop$: interrupt.stop$ });
     await lastValueFrom(
       run$.pipe(
         tap((e) => {
@@ -76,6 +87,13 @@ export async function run(argv: string[]): Promise<ExitCode> {
             const rttMs = Number(e.rttNs) / 1e6;
             if (values.json) out.line(JSON.stringify({ seq: e.seq, ip: Ipv4.format(e.ip), ttl: e.ttl, bytes: e.bytes, rttMs, dup: e.dup }));
             else if (!values.quiet) out.line(`${e.bytes} bytes from ${Ipv4.format(e.ip)}: icmp_seq=${e.seq} ttl=${e.ttl} time=${pingTime(rttMs)} ms${e.dup ? ' (DUP!)' : ''}`);
+          } else if (e.type === 'error') {
+            if (values.json) out.line(JSON.stringify({ seq: e.seq, from: Ipv4.format(e.from), error: errorText(e), icmpType: e.icmpType, code: e.code }));
+            else if (!values.quiet) out.line(`From ${Ipv4.format(e.from)} icmp_seq=${e.seq} ${errorText(e)}`);
+          } else if (e.type === 'redirect') {
+            const gateway = Ipv4.format(e.gateway);
+            if (values.json) out.line(JSON.stringify({ seq: e.seq, from: Ipv4.format(e.from), redirect: redirectText(e), code: e.code, gateway }));
+            else if (!values.quiet) out.line(`From ${Ipv4.format(e.from)}: icmp_seq=${e.seq} ${redirectText(e)}(New nexthop: ${gateway})`);
           } else if (e.type === 'done') summary = e.summary;
         }),
       ),
@@ -84,12 +102,13 @@ export async function run(argv: string[]): Promise<ExitCode> {
     if (summary === undefined) return Exit.SOFTWARE; // ping$ always ends with a summary when it completes
     const s = summary;
     if (values.json) {
-      out.line(JSON.stringify({ summary: { ip: Ipv4.format(target), nextHop: Ipv4.format(info.target), transmitted: s.transmitted, received: s.received, duplicates: s.duplicates, lossPercent: s.lossPercent, elapsedMs: s.elapsedMs, rtt: rttJson(s.rtt), interrupted: interrupt.fired } }));
+      out.line(JSON.stringify({ summary: { ip: Ipv4.format(target), nextHop: Ipv4.format(info.target), transmitted: s.transmitted, received: s.received, duplicates: s.duplicates, errors: s.errors, lossPercent: s.lossPercent, elapsedMs: s.elapsedMs, rtt: rttJson(s.rtt), interrupted: interrupt.fired } }));
     } else {
       out.line('');
       out.line(`--- ${Ipv4.format(target)} ping statistics ---`);
       const dups = s.duplicates > 0 ? `+${s.duplicates} duplicates, ` : '';
-      out.line(`${s.transmitted} packets transmitted, ${s.received} received, ${dups}${Number(s.lossPercent.toPrecision(6))}% packet loss, time ${Math.round(s.elapsedMs)}ms`);
+      const errs = s.errors > 0 ? `+${s.errors} errors, ` : '';
+      out.line(`${s.transmitted} packets transmitted, ${s.received} received, ${dups}${errs}${Number(s.lossPercent.toPrecision(6))}% packet loss, time ${Math.round(s.elapsedMs)}ms`);
       if (s.rtt !== null) out.line(`rtt min/avg/max/mdev = ${fixed3(s.rtt.minMs)}/${fixed3(s.rtt.avgMs)}/${fixed3(s.rtt.maxMs)}/${fixed3(s.rtt.stddevMs)} ms`);
     }
     return interrupt.fired ? Exit.INTERRUPTED : s.exitCode;
@@ -106,4 +125,53 @@ function pingTime(ms: number): string {
   if (ms >= 10) return ms.toFixed(1);
   if (ms >= 1) return ms.toFixed(2);
   return ms.toFixed(3);
+}
+
+// IPv4 header 20 + ICMP header 8; the largest MTU the 16-bit total length allows.
+const IP_ICMP_HEADERS = 28;
+const MAX_MTU = 0xffff;
+
+/** The interface's MTU from rtnetlink; 1500 (Ethernet's) where none is known (Windows, a link reporting 0). */
+async function linkMtu(ifindex: number): Promise<number> {
+  if (process.platform !== 'linux') return 1500;
+  const mtu = (await import('@ersatz/netlink')).link(ifindex).mtu;
+  return mtu > 0 ? mtu : 1500;
+}
+
+// iputils ping's words for each code (pr_icmph), so scripts that read ping's output read ours.
+const UNREACHABLE = [
+  'Destination Net Unreachable',
+  'Destination Host Unreachable',
+  'Destination Protocol Unreachable',
+  'Destination Port Unreachable',
+  'Frag needed and DF set', // + the MTU, below
+  'Source Route Failed',
+  'Destination Net Unknown',
+  'Destination Host Unknown',
+  'Source Host Isolated',
+  'Destination Net Prohibited',
+  'Destination Host Prohibited',
+  'Destination Net Unreachable for Type of Service',
+  'Destination Host Unreachable for Type of Service',
+  'Packet filtered',
+  'Precedence Violation',
+  'Precedence Cutoff',
+];
+const TIME_EXCEEDED = ['Time to live exceeded', 'Frag reassembly time exceeded'];
+const REDIRECT = ['Redirect Network', 'Redirect Host', 'Redirect Type of Service and Network', 'Redirect Type of Service and Host'];
+const FRAG_NEEDED = 4;
+type PingErrorEvent = Extract<PingEvent, { type: 'error' }>;
+type PingRedirectEvent = Extract<PingEvent, { type: 'redirect' }>;
+
+function errorText(e: PingErrorEvent): string {
+  if (e.icmpType === 3) {
+    if (e.code === FRAG_NEEDED) return `Frag needed and DF set (mtu = ${e.info & 0xffff})`;
+    return UNREACHABLE[e.code] ?? `Dest Unreachable, Bad Code: ${e.code}`;
+  }
+  if (e.icmpType === 11) return TIME_EXCEEDED[e.code] ?? `Time exceeded, Bad Code: ${e.code}`;
+  return `Parameter problem: pointer = ${e.info >>> 24}`;
+}
+
+function redirectText(e: PingRedirectEvent): string {
+  return REDIRECT[e.code] ?? `Redirect, Bad Code: ${e.code}`;
 }
