@@ -114,6 +114,17 @@ const VLAN_TAG = 4;
 // How late past its due time a request that has not yet been seen leaving may still leave, and how often to look.
 const DEPARTURE_GRACE_MS = 2000;
 const DEPARTURE_POLL_MS = 5;
+/**
+ * Flow control: requests handed to the link whose departure the capture has not shown us yet, at most. Our own
+ * request is seen only once it has crossed the whole pipeline (transmit, capture, decode, the events ring, this
+ * thread), so this bounds what a sweep can have in flight behind a slow consumer: ≤ 2 events per request (ours and
+ * the reply), 16k events in a 75k-event ring. A sweep never outruns the thread reading its replies.
+ */
+const DEPARTURE_WINDOW = 8192;
+/** Once the window is full, the pump resumes when this many of its requests have been seen leaving. */
+const WINDOW_RESUME = DEPARTURE_WINDOW / 2;
+/** A link that has shown none of our requests this long after the window filled never will: stop waiting for them. */
+const NO_ECHO_MS = 250;
 
 /**
  * Sweeps `targets` with ARP requests the way arp-scan does: one pass over every host at the paced rate, then
@@ -183,6 +194,9 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     let duplicates = 0;
     let wake: Subscription | null = null;
     let sawOwnRequests = false;
+    // Requests seen leaving or written off (see DEPARTURE_WINDOW), and since when the window has been full (-1: not).
+    let departed = 0;
+    let windowFullSinceMs = -1;
     let finished = false;
 
     const elapsed = (): number => scheduler.now() - startMs;
@@ -207,6 +221,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       wake = scheduler.schedule(pump, Math.max(0, atMs - nowMs));
     };
     const send = (h: Host, atMs: number): void => {
+      if (h.tries > 0 && h.capturedNs < 0) departed++; // its previous request, never seen leaving, is written off
       h.prevBaseNs = h.capturedNs >= 0 ? h.capturedNs : h.sentNs;
       h.tries++;
       h.sentNs = Math.round(atMs * 1e6);
@@ -219,6 +234,18 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       link.send(frame, startNs + BigInt(h.sentNs));
     };
 
+    // Whether the departure window is full: then the pump waits for our requests to be seen leaving (onFrame wakes
+    // it), unless the link has shown none of them for NO_ECHO_MS (it does not capture our own frames).
+    const windowFull = (nowMs: number): boolean => {
+      if (sent - departed < DEPARTURE_WINDOW) return false;
+      if (windowFullSinceMs < 0) windowFullSinceMs = nowMs;
+      return sawOwnRequests || nowMs - windowFullSinceMs < NO_ECHO_MS;
+    };
+    const waitForDepartures = (nowMs: number): void => {
+      // onFrame wakes the pump sooner; this timer is the NO_ECHO_MS bound and a safety net.
+      sleepUntil(nowMs + (sawOwnRequests ? DEPARTURE_GRACE_MS : NO_ECHO_MS), nowMs);
+    };
+
     // The one schedule: hand the link every request due within the lookahead, drop hosts past their last timeout,
     // then sleep until the next thing is due.
     function pump(): void {
@@ -229,6 +256,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         const atMs = Math.max(nextSlotMs, nowMs); // never catch up in a burst after a stall
         if (!exhausted) {
           if (atMs > horizon) return sleepUntil(atMs - lookaheadMs, nowMs);
+          if (windowFull(nowMs)) return waitForDepartures(nowMs);
           const r = it.next();
           if (r.done) {
             exhausted = true;
@@ -254,12 +282,14 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         // schedule): wait for it to leave rather than time out a request that was never on the wire, within bounds.
         if (h.capturedNs < 0 && sawOwnRequests && nowMs < h.dueMs + DEPARTURE_GRACE_MS) return sleepUntil(nowMs + DEPARTURE_POLL_MS, nowMs);
         if (h.tries >= tries + h.extra) {
+          if (h.capturedNs < 0) departed++; // given up before its request was seen leaving: out of the window too
           head++;
           outstanding--;
           hosts.delete(h.ip);
           continue;
         }
         if (atMs > horizon) return sleepUntil(atMs - lookaheadMs, nowMs);
+        if (windowFull(nowMs)) return waitForDepartures(nowMs);
         head++;
         send(h, atMs);
       }
@@ -275,6 +305,11 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         const ts = sinceStart(obs.tsNs);
         if (h !== undefined && h.capturedNs < 0 && ts >= h.sentNs) {
           h.capturedNs = ts;
+          departed++;
+          if (windowFullSinceMs >= 0 && !settling && sent - departed <= WINDOW_RESUME) {
+            windowFullSinceMs = -1;
+            sleepUntil(0, 0); // the pump runs once this batch of events is handled, not per event
+          }
           // The wait runs from when the request really left: at high rates the transmit worker runs behind the
           // schedule, and a host must get its whole timeout after its request is on the wire, as with arp-scan.
           h.dueMs = Math.max(h.dueMs, ts / 1e6 + timeoutMs * backoff ** (h.tries - 1));
