@@ -1,7 +1,7 @@
 // The kernel's IPv4 neighbour (ARP) table over rtnetlink: read, add, replace, delete, batch, and watch.
 import koffi from 'koffi';
 import { Observable } from 'rxjs';
-import { Ipv4, Mac } from '@ersatz/wire';
+import { Cidr, Ipv4, Mac } from '@ersatz/wire';
 import { AF_INET, NlmF, Ntf, Nud, RtnlGrp, Rtm } from './constants.js';
 import { InvalidNeighbourError, NetlinkSystemError, UnknownInterfaceError } from './error.js';
 import { Hdr, NetlinkMessage, parseDatagram, type BatchAnswer } from './message.js';
@@ -27,6 +27,53 @@ const STATE_BITS: ReadonlyArray<readonly [NeighState, number]> = [
   ['failed', Nud.FAILED],
   ['incomplete', Nud.INCOMPLETE],
 ];
+
+/** Every state, in `ip neigh`'s words: what `--state all` (`nud all`) names. */
+export const NEIGH_STATES: readonly NeighState[] = ['incomplete', 'reachable', 'stale', 'delay', 'probe', 'failed', 'noarp', 'permanent', 'none'];
+/** What `ip neigh show` lists without `nud`: every state but noarp and none. */
+export const SHOW_STATES: readonly NeighState[] = NEIGH_STATES.filter((s) => s !== 'noarp' && s !== 'none');
+/** What `ip neigh flush` deletes without `nud`: every state but permanent and noarp (measured with iproute2 6.1). */
+export const FLUSH_STATES: readonly NeighState[] = NEIGH_STATES.filter((s) => s !== 'permanent' && s !== 'noarp');
+
+/**
+ * Parses a `nud`-style state list: names joined by commas (`reachable,stale`), case-insensitive, or `all`. For a
+ * flush, `all` leaves noarp out, as `ip neigh flush nud all` does (those entries go only when `noarp` is named).
+ * Returns the states, each once; throws InvalidNeighbourError naming the word it does not know.
+ */
+export function parseNeighStates(text: string, purpose: 'show' | 'flush' = 'show'): NeighState[] {
+  const out = new Set<NeighState>();
+  for (const raw of text.split(',')) {
+    const word = raw.trim().toLowerCase();
+    if (word === 'all') {
+      for (const s of NEIGH_STATES) if (purpose === 'show' || s !== 'noarp') out.add(s);
+    } else if ((NEIGH_STATES as readonly string[]).includes(word)) {
+      out.add(word as NeighState);
+    } else {
+      throw new InvalidNeighbourError('state', JSON.stringify(raw), `is not a neighbour state: choose from ${NEIGH_STATES.join(', ')} or all, joined by commas`);
+    }
+  }
+  return [...out];
+}
+
+/** Which entries `neighbours` lists and `flushNeighbours` deletes, as `ip neigh show|flush [to PREFIX] [dev IF] [nud STATE]`. */
+export interface NeighbourFilter {
+  readonly ifname?: string;
+  /** Proxy ARP entries instead of the table (`ip neigh show proxy`). */
+  readonly proxy?: boolean;
+  /** Only entries inside this prefix (an address is its /32). */
+  readonly to?: Cidr;
+  /** Only entries in these states (default: every state for `neighbours`, FLUSH_STATES for `flushNeighbours`). */
+  readonly states?: readonly NeighState[];
+}
+
+/**
+ * Whether `e` passes the filter's prefix and states. As iproute2 does, proxy and externally learned entries pass
+ * any state filter (their state is not a cache state).
+ */
+export function neighbourMatches(e: NeighbourEntry, f: Pick<NeighbourFilter, 'to' | 'states'>): boolean {
+  if (f.to !== undefined && !f.to.contains(e.ip)) return false;
+  return f.states === undefined || e.proxy || (e.flags & Ntf.EXT_LEARNED) !== 0 || f.states.includes(e.state);
+}
 
 /** The name of a NUD_* state (the kernel sets one bit; should it set several, the first of PERMANENT..INCOMPLETE wins). */
 export function stateName(nud: number): NeighState {
@@ -94,22 +141,45 @@ export interface NeighbourBatchResult {
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * The IPv4 neighbour table (like `ip -4 neigh show`), of every interface or of one; `proxy: true` lists the proxy
- * ARP entries instead (like `ip neigh show proxy`). Throws UnknownInterfaceError, NetlinkError.
+ * The IPv4 neighbour table (like `ip -4 neigh show`), of every interface or of one, optionally only a prefix and
+ * some states; `proxy: true` lists the proxy ARP entries instead (like `ip neigh show proxy`). Throws
+ * UnknownInterfaceError, NetlinkError.
  */
-export function neighbours(opts: { ifname?: string; proxy?: boolean } = {}): NeighbourEntry[] {
-  return withSocket((sock) => {
-    const only = opts.ifname === undefined ? undefined : getLink(sock, opts.ifname).index;
-    const names = linkNames(sock);
-    const req: NeighRepr = { family: AF_INET, ifindex: 0, state: 0, flags: opts.proxy ? Ntf.PROXY : 0, type: 0 };
-    const out: NeighbourEntry[] = [];
-    for (const m of sock.request(Rtm.GETNEIGH, NlmF.DUMP, NeighMessage, req, 'list neighbours')) {
-      if (m.type !== Rtm.NEWNEIGH || m.payload[0] !== AF_INET) continue;
-      const e = toEntry(NeighMessage.parse(m.payload), names);
-      if (e !== null && (only === undefined || e.ifindex === only)) out.push(e);
-    }
-    return out;
-  });
+export function neighbours(opts: NeighbourFilter = {}): NeighbourEntry[] {
+  return withSocket((sock) => dump(sock, opts));
+}
+
+/** What a flush did: the entries it deleted, and whether the table held no more matches at the end. */
+export interface NeighbourFlushResult {
+  readonly deleted: readonly NeighbourEntry[];
+  /** False when matches were still there after FLUSH_ROUNDS rounds (`ip neigh flush` then exits 1). */
+  readonly complete: boolean;
+}
+
+/** As iproute2's MAX_ROUNDS: entries the kernel keeps re-creating must not make a flush loop for ever. */
+export const FLUSH_ROUNDS = 10;
+
+/**
+ * Deletes the entries that match, like `ip neigh flush`: by default every state but permanent and noarp
+ * (FLUSH_STATES). It dumps and deletes in rounds until a dump finds nothing more, at most FLUSH_ROUNDS; from the
+ * second round on it leaves FAILED entries alone (a deleted entry still in use turns FAILED rather than going).
+ * Throws UnknownInterfaceError, NetlinkPermissionError (no CAP_NET_ADMIN), NetlinkError.
+ */
+export function flushNeighbours(filter: NeighbourFilter = {}): NeighbourFlushResult {
+  let states = filter.states ?? FLUSH_STATES;
+  const deleted: NeighbourEntry[] = [];
+  for (let round = 0; round < FLUSH_ROUNDS; round++) {
+    const found = neighbours({ ...filter, states });
+    if (found.length === 0) return { deleted, complete: true };
+    const { failed } = applyBatch(found.map((e) => ({ op: 'del', ifindex: e.ifindex, ip: e.ip, proxy: e.proxy })), {});
+    // ENOENT: the kernel dropped it between the dump and the delete, which is what we wanted.
+    const refused = failed.filter((f) => f.error.errno !== ENOENT);
+    if (refused.length > 0) throw refused[0]!.error;
+    const gone = new Set(failed.map((f) => f.index));
+    deleted.push(...found.filter((_, i) => !gone.has(i)));
+    states = states.filter((s) => s !== 'failed');
+  }
+  return { deleted, complete: neighbours({ ...filter, states }).length === 0 };
 }
 
 /** One entry (RTM_GETNEIGH), or null when the table has none for `ip` on that interface. Throws UnknownInterfaceError, NetlinkError. */
@@ -180,6 +250,11 @@ const ACK_TRUESIZE = 1024;
  */
 export function neighbourBatch(changes: readonly NeighbourChange[], opts: NeighbourBatchOptions = {}): NeighbourBatchResult {
   for (const c of changes) (c.op === 'add' ? checkSpec : checkKey)(c as NeighbourSpec & NeighbourKey);
+  return applyBatch(changes, opts);
+}
+
+/** neighbourBatch without the checks: a flush deletes what the kernel listed, multicast NOARP entries included. */
+function applyBatch(changes: readonly NeighbourChange[], opts: NeighbourBatchOptions): NeighbourBatchResult {
   let chunk = Math.max(1, Math.min(opts.chunk ?? 1024, 4096));
   const ackEach = (opts.ack ?? 'each') === 'each';
   const sock = NetlinkSocket.open({ receiveBufferBytes: chunk * ACK_TRUESIZE, sendBufferBytes: chunk * 128 + 65536 });
@@ -286,6 +361,19 @@ export function neighbours$(opts: { ifname?: string } = {}): Observable<NeighEve
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+
+function dump(sock: NetlinkSocket, f: NeighbourFilter): NeighbourEntry[] {
+  const only = f.ifname === undefined ? undefined : getLink(sock, f.ifname).index;
+  const names = linkNames(sock);
+  const req: NeighRepr = { family: AF_INET, ifindex: 0, state: 0, flags: f.proxy ? Ntf.PROXY : 0, type: 0 };
+  const out: NeighbourEntry[] = [];
+  for (const m of sock.request(Rtm.GETNEIGH, NlmF.DUMP, NeighMessage, req, 'list neighbours')) {
+    if (m.type !== Rtm.NEWNEIGH || m.payload[0] !== AF_INET) continue;
+    const e = toEntry(NeighMessage.parse(m.payload), names);
+    if (e !== null && (only === undefined || e.ifindex === only) && neighbourMatches(e, f)) out.push(e);
+  }
+  return out;
+}
 
 function linkNames(sock: NetlinkSocket): Map<number, string> {
   return new Map(dumpLinks(sock).map((l) => [l.index, l.name]));

@@ -1,8 +1,8 @@
-// `ersatz neigh show|add|del|watch`: the kernel's IPv4 neighbour (ARP) table, over rtnetlink (or the old
+// `ersatz neigh show|add|del|flush|watch`: the kernel's IPv4 neighbour (ARP) table, over rtnetlink (or the old
 // SIOCSARP/SIOCDARP ioctls with --via ioctl).
 import { isIP } from 'node:net';
 import { fromEvent, identity, lastValueFrom, take, takeUntil, tap, timer } from 'rxjs';
-import { Ipv4, Mac, WireError } from '@ersatz/wire';
+import { Cidr, Ipv4, Mac, WireError } from '@ersatz/wire';
 import {
   CAP_NET_ADMIN_HINT,
   DiscoveryError,
@@ -13,24 +13,36 @@ import {
   checkIp,
   checkMac,
   deleteNeighbour,
+  flushNeighbours,
   neighbours,
   neighbours$,
+  parseNeighStates,
+  SHOW_STATES,
   type NeighEvent,
+  type NeighState,
   type NeighbourEntry,
   type SettableNeighState,
 } from '@ersatz/netlink';
 import { Exit, parseOptions, UsageError, type ExitCode } from '../index.js';
 import { intOption } from '../options.js';
 
-const HELP = `usage: ersatz neigh show [--interface IF] [--proxy] [--json]
+const HELP = `usage: ersatz neigh show [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
+       ersatz neigh flush [ADDR|PREFIX] --interface IF [--state STATES]
        ersatz neigh add IP MAC --interface IF [--state permanent|reachable|stale] [--replace] [--via netlink|ioctl]
        ersatz neigh del IP --interface IF [--via netlink|ioctl]
        ersatz neigh watch [--interface IF] [--json] [--count N] [--timeout MS]
 
 The kernel's IPv4 neighbour (ARP) table. (-I is short for --interface, as in the other commands.)
-  show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC STATE.
+  show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC STATE. ADDR or PREFIX (198.51.100.0/24)
+          keeps the entries inside it, as 'ip neigh show to PREFIX'.
           --json prints one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router}.
           --proxy lists the proxy ARP entries instead.
+  flush   deletes the entries of IF that match, as 'ip neigh flush dev IF': by default every state but
+          permanent and noarp; --state all adds permanent, and noarp goes only when named. Prints nothing;
+          exit 1 if entries still matched after 10 rounds (the kernel kept re-creating them).
+  --state STATES   only entries in these states, as 'ip neigh ... nud STATE': names joined by commas or given
+          in several --state options, from incomplete, reachable, stale, delay, probe, failed, noarp,
+          permanent, none, or all. show's default is every state but noarp and none, as 'ip neigh show'.
   add     adds IP -> MAC on IF (default state permanent); an existing entry is an error unless --replace.
   del     deletes the entry for IP on IF (exit 1 when there is none).
   watch   prints each change the kernel announces until Ctrl-C (exit 130), N changes (--count, exit 0) or
@@ -38,7 +50,7 @@ The kernel's IPv4 neighbour (ARP) table. (-I is short for --interface, as in the
           --json prints JSON Lines: one {type: "new"|"del", entry} object per line.
   --via   netlink (default): rtnetlink RTM_NEWNEIGH/RTM_DELNEIGH. ioctl: SIOCSARP/SIOCDARP, like 'arp -s'
           (permanent or stale entries only).
-add and del need CAP_NET_ADMIN. Exit codes: 0 done, 1 no such entry / not all changes seen, 2 usage or
+add, del and flush need CAP_NET_ADMIN. Exit codes: 0 done, 1 no such entry / not all changes seen, 2 usage or
 environment (bad address, unknown interface, missing capability), 130 interrupted.`;
 
 const STATES: readonly SettableNeighState[] = ['permanent', 'reachable', 'stale'];
@@ -47,7 +59,7 @@ const STATES: readonly SettableNeighState[] = ['permanent', 'reachable', 'stale'
 export async function run(argv: string[]): Promise<ExitCode> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h') return help();
-  if (sub === undefined) throw new UsageError("neigh: give a subcommand: show, add, del or watch ('ersatz neigh --help')");
+  if (sub === undefined) throw new UsageError("neigh: give a subcommand: show, add, del, flush or watch ('ersatz neigh --help')");
   try {
     switch (sub) {
       case 'show':
@@ -57,10 +69,12 @@ export async function run(argv: string[]): Promise<ExitCode> {
       case 'del':
       case 'delete':
         return await del(rest);
+      case 'flush':
+        return flush(rest);
       case 'watch':
         return await watch(rest);
       default:
-        throw new UsageError(`neigh: unknown subcommand ${JSON.stringify(sub)}: choose show, add, del or watch ('ersatz neigh --help')`);
+        throw new UsageError(`neigh: unknown subcommand ${JSON.stringify(sub)}: choose show, add, del, flush or watch ('ersatz neigh --help')`);
     }
   } catch (err) {
     throw userFacing(err);
@@ -70,13 +84,34 @@ export async function run(argv: string[]): Promise<ExitCode> {
 function show(argv: string[]): ExitCode {
   const { values, positionals } = parseOptions('neigh show', argv, {
     allowPositionals: true,
-    options: { interface: { type: 'string', short: 'I' }, proxy: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      interface: { type: 'string', short: 'I' },
+      state: { type: 'string', multiple: true },
+      proxy: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   if (values.help) return help();
-  if (positionals.length) throw new UsageError(`neigh show: unexpected ${JSON.stringify(positionals[0])}: run 'ersatz neigh --help'`);
-  const entries = neighbours({ ...(values.interface !== undefined && { ifname: values.interface }), proxy: values.proxy });
+  const to = prefixArgument('neigh show', positionals);
+  const states = values.state === undefined ? SHOW_STATES : stateArgument(values.state, 'show');
+  const entries = neighbours({ ...(values.interface !== undefined && { ifname: values.interface }), proxy: values.proxy, states, ...(to && { to }) });
   process.stdout.write(values.json ? `${JSON.stringify(entries.map(toJson))}\n` : entries.map((e) => `${entryLine(e)}\n`).join(''));
   return Exit.OK;
+}
+
+function flush(argv: string[]): ExitCode {
+  const { values, positionals } = parseOptions('neigh flush', argv, {
+    allowPositionals: true,
+    options: { interface: { type: 'string', short: 'I' }, state: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) return help();
+  const to = prefixArgument('neigh flush', positionals);
+  const ifname = requireInterface('neigh flush', values.interface);
+  const result = flushNeighbours({ ifname, ...(values.state !== undefined && { states: stateArgument(values.state, 'flush') }), ...(to && { to }) });
+  if (result.complete) return Exit.OK;
+  process.stderr.write(`ersatz: neigh flush: entries still matched after 10 rounds (deleted ${result.deleted.length}): the kernel keeps re-creating them\n`);
+  return Exit.NO_REPLY;
 }
 
 async function add(argv: string[]): Promise<ExitCode> {
@@ -226,6 +261,21 @@ function looksLikeMac(text: string): boolean {
   }
 }
 
+/** The optional `[to] ADDR|PREFIX` of show and flush: an address is its /32. */
+function prefixArgument(command: string, positionals: string[]): Cidr | undefined {
+  const words = positionals[0] === 'to' ? positionals.slice(1) : positionals;
+  const [text, extra] = words;
+  if (extra !== undefined) throw new UsageError(`${command}: unexpected ${JSON.stringify(extra)}: give at most one ADDR or PREFIX ('ersatz neigh --help')`);
+  if (text === undefined) return undefined;
+  if (isIP(text.split('/')[0]!) === 6) throw new UsageError(`${command}: ${text} is IPv6: ersatz neigh manages the IPv4 ARP table (IPv6 neighbours are 'ip -6 neigh')`);
+  return parsed(command, () => (text.includes('/') ? Cidr.parse(text) : Cidr.of(Ipv4.parse(text), 32)));
+}
+
+/** `--state` given once or more, each a comma list: their union. */
+function stateArgument(texts: string[], purpose: 'show' | 'flush'): NeighState[] {
+  return [...new Set(texts.flatMap((t) => parseNeighStates(t, purpose)))];
+}
+
 function requireInterface(command: string, ifname: string | undefined): string {
   if (ifname === undefined || ifname === '') throw new UsageError(`${command}: --interface IF is required (list them with 'ip link')`);
   return ifname;
@@ -242,7 +292,7 @@ export function entryLine(e: NeighbourEntry): string {
   if (e.mac !== null) parts.push('lladdr', e.mac);
   if (e.router) parts.push('router');
   if (e.proxy) parts.push('proxy');
-  else parts.push(e.state.toUpperCase());
+  else if (e.state !== 'none') parts.push(e.state.toUpperCase()); // ip prints no word for NUD_NONE
   return parts.join(' ');
 }
 

@@ -1,0 +1,141 @@
+// `ersatz neigh show [PREFIX] --state ..` and `ersatz neigh flush` end to end, side by side with iproute2: the same
+// table is read (or flushed) by ersatz and by `ip neigh`, and what each printed (or left behind) must be equal.
+// The host holds one entry in each of the nine NUD states; its neighbour timers are stretched to an hour so the
+// kernel moves none of them while a comparison runs.
+import test from 'ava';
+import { fileURLToPath } from 'node:url';
+import { twoHostLab, type Host, type Lab, type RunResult } from '@ersatz/lab';
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+let lab: Lab;
+let host: Host;
+let peer: Host;
+test.before(() => {
+  ({ lab, host, peer } = twoHostLab('nflt'));
+  // A second link in the host namespace: flush -I ez0 must leave its entries alone.
+  lab.veth({ ns: host.ns, ifname: 'ez2' }, { ns: host.ns, ifname: 'ez3' });
+  for (const dev of ['ez0', 'ez2']) {
+    lab.sh(host.ns, ['sysctl', '-q', '-w', `net.ipv4.neigh.${dev}.base_reachable_time_ms=3600000`, `net.ipv4.neigh.${dev}.retrans_time_ms=3600000`, `net.ipv4.neigh.${dev}.delay_first_probe_time=3600`]);
+  }
+  // The peer knows the host already, so its ping reply sends no ARP request that could move the host's DELAY entry.
+  lab.sh(peer.ns, ['ip', 'neigh', 'replace', host.ip, 'lladdr', host.mac, 'dev', peer.ifname, 'nud', 'permanent']);
+});
+test.after.always(() => lab?.destroy());
+
+const neigh = (args: string[]): Promise<RunResult> => lab.exec(host.ns, ['node', MAIN, 'neigh', ...args], { timeoutMs: 20_000 });
+const ipNeigh = (args: string[]): string => lab.sh(host.ns, ['ip', '-4', ...args]);
+
+interface IpNeigh { dst: string; dev: string; lladdr?: string; state?: string[] }
+interface OurEntry { ip: string; mac: string | null; ifname: string; state: string }
+const byDst = (a: IpNeigh, b: IpNeigh) => `${a.dev} ${a.dst}`.localeCompare(`${b.dev} ${b.dst}`);
+/** Ours in `ip -j`'s shape: ip leaves out `state` for NUD_NONE and `lladdr` when there is none. */
+const asIp = (e: OurEntry): IpNeigh => ({ dst: e.ip, dev: e.ifname, ...(e.mac !== null && { lladdr: e.mac }), ...(e.state !== 'none' && { state: [e.state.toUpperCase()] }) });
+const table = (): IpNeigh[] => (JSON.parse(ipNeigh(['-j', 'neigh', 'show', 'nud', 'all'])) as IpNeigh[]).sort(byDst);
+
+const P = '198.51.100';
+/** One entry per NUD state on ez0 (DELAY is the peer's, reached the kernel's way), and a stale one on ez2. */
+function populate(): void {
+  for (const dev of ['ez0', 'ez2']) for (const nud of ['all', 'noarp']) ipNeigh(['neigh', 'flush', 'dev', dev, 'nud', nud]);
+  const add = (ip: string, nud: string, mac?: string, dev = 'ez0') => ipNeigh(['neigh', 'replace', ip, ...(mac ? ['lladdr', mac] : []), 'dev', dev, 'nud', nud]);
+  add(`${P}.10`, 'permanent', '02:00:5e:00:00:10');
+  add(`${P}.11`, 'reachable', '02:00:5e:00:00:11');
+  add(`${P}.12`, 'stale', '02:00:5e:00:00:12');
+  add(`${P}.13`, 'noarp', '02:00:5e:00:00:13');
+  add(`${P}.15`, 'probe', '02:00:5e:00:00:15');
+  add(`${P}.16`, 'failed');
+  add(`${P}.17`, 'incomplete');
+  add(`${P}.18`, 'none');
+  add('203.0.113.9', 'stale', '02:00:5e:00:00:99', 'ez2');
+  // STALE, then a packet: the kernel moves the entry to DELAY and (with the stretched timer) keeps it there.
+  add(peer.ip, 'stale', peer.mac);
+  lab.sh(host.ns, ['ping', '-c', '1', '-W', '2', peer.ip]);
+}
+
+test.serial('the lab holds an entry in every NUD state', (t) => {
+  populate();
+  const states = new Set(table().map((e) => e.state?.[0] ?? 'NONE'));
+  t.deepEqual([...states].sort(), ['DELAY', 'FAILED', 'INCOMPLETE', 'NOARP', 'NONE', 'PERMANENT', 'PROBE', 'REACHABLE', 'STALE']);
+});
+
+// [ersatz show arguments, the same query for ip neigh show]
+const SHOW_CASES: ReadonlyArray<readonly [string[], string[]]> = [
+  [[], []],
+  [['--state', 'all'], ['nud', 'all']],
+  ...['incomplete', 'reachable', 'stale', 'delay', 'probe', 'failed', 'noarp', 'permanent', 'none'].map((s): readonly [string[], string[]] => [['--state', s], ['nud', s]]),
+  [['--state', 'reachable,stale'], ['nud', 'reachable', 'nud', 'stale']],
+  [['--state', 'failed', '--state', 'NOARP'], ['nud', 'failed', 'nud', 'noarp']],
+  [[`${P}.16/31`], ['to', `${P}.16/31`]],
+  [['to', `${P}.12`], ['to', `${P}.12`]],
+  [[`${P}.0/24`, '--state', 'all', '-I', 'ez0'], ['to', `${P}.0/24`, 'nud', 'all', 'dev', 'ez0']],
+  [['-I', 'ez2'], ['dev', 'ez2']],
+  [['192.0.2.0/24', '--state', 'all'], ['to', '192.0.2.0/24', 'nud', 'all']],
+];
+
+test.serial('show with an address, a prefix and every state filter lists what ip neigh show lists', async (t) => {
+  populate();
+  for (const [ours, theirs] of SHOW_CASES) {
+    const json = await neigh(['show', '--json', ...ours]);
+    const text = await neigh(['show', ...ours]);
+    t.is(json.code, 0, json.stderr);
+    // Given `dev IF`, ip leaves the device out of each entry; ersatz always names it.
+    const dev = theirs[theirs.indexOf('dev') + 1];
+    const onDev = theirs.includes('dev') ? ` dev ${dev}` : '';
+    const want = (JSON.parse(ipNeigh(['-j', 'neigh', 'show', ...theirs])) as IpNeigh[]).map((e) => (dev && onDev ? { ...e, dev } : e)).sort(byDst);
+    t.deepEqual((JSON.parse(json.stdout) as OurEntry[]).map(asIp).sort(byDst), want, ours.join(' '));
+    // (ip ends its lines with a space)
+    const lines = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '').sort();
+    t.deepEqual(lines(text.stdout.replaceAll(onDev, '')), lines(ipNeigh(['neigh', 'show', ...theirs])), ours.join(' '));
+  }
+  // The table is the one populate() built: every case above compared nine states, not an empty table.
+  t.is(table().length, 10);
+});
+
+// [ersatz flush arguments, the same flush for ip neigh flush]
+const FLUSH_CASES: ReadonlyArray<readonly [string[], string[]]> = [
+  [['-I', 'ez0'], ['dev', 'ez0']],
+  [['-I', 'ez0', '--state', 'all'], ['dev', 'ez0', 'nud', 'all']],
+  [['-I', 'ez0', '--state', 'noarp'], ['dev', 'ez0', 'nud', 'noarp']],
+  [['-I', 'ez0', '--state', 'permanent,stale'], ['dev', 'ez0', 'nud', 'permanent', 'nud', 'stale']],
+  [[`${P}.16/30`, '-I', 'ez0'], ['to', `${P}.16/30`, 'dev', 'ez0']],
+  [[`${P}.10`, '-I', 'ez0', '--state', 'all'], ['to', `${P}.10`, 'dev', 'ez0', 'nud', 'all']],
+];
+
+test.serial('flush deletes what ip neigh flush deletes, from the same table', async (t) => {
+  for (const [ours, theirs] of FLUSH_CASES) {
+    populate();
+    const before = table();
+    const r = await neigh(['flush', ...ours]);
+    t.like(r, { code: 0, stdout: '', stderr: '' }, ours.join(' '));
+    const afterOurs = table();
+    populate();
+    t.deepEqual(table().map((e) => e.dst), before.map((e) => e.dst));
+    ipNeigh(['neigh', 'flush', ...theirs]);
+    const afterIp = table();
+    t.deepEqual(afterOurs, afterIp, ours.join(' '));
+    t.true(afterOurs.length < before.length, `${ours.join(' ')} deleted something`);
+    t.true(afterOurs.some((e) => e.dev === 'ez2'), 'ez2 untouched');
+  }
+});
+
+test.serial('flush and show refuse bad filters with one line and exit 2, deleting nothing', async (t) => {
+  populate();
+  const before = table();
+  const cases: [string[], RegExp][] = [
+    [['flush', `${P}.0/24`], /^ersatz: neigh flush: --interface IF is required/],
+    [['flush', '-I', 'ez0', '--state', 'stale,bogus'], /^ersatz: neigh: state "bogus" is not a neighbour state: choose from incomplete, reachable, stale, delay, probe, failed, noarp, permanent, none or all/],
+    [['show', '--state', ''], /^ersatz: neigh: state "" is not a neighbour state/],
+    [['flush', '-I', 'ez0', `${P}.0/33`], /^ersatz: neigh flush: .*prefix 33 is over 32/],
+    [['show', '2001:db8::/64'], /^ersatz: neigh show: 2001:db8::\/64 is IPv6/],
+    [['show', `${P}.1`, `${P}.2`], /^ersatz: neigh show: unexpected "198\.51\.100\.2"/],
+    [['flush', '-I', 'nope0'], /^ersatz: neigh: no interface "nope0"/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await neigh(args);
+    t.is(r.code, 2, args.join(' '));
+    t.is(r.stdout, '');
+    t.regex(r.stderr, pattern);
+    t.is(r.stderr.split('\n').length, 2, r.stderr);
+  }
+  t.deepEqual(table(), before);
+});
