@@ -8,9 +8,13 @@ import { RttAccumulator, type RttStats } from './stats.js';
 /**
  * What arping sends (iputils arping's modes):
  * - `request` (default): `who-has target tell source`, broadcast until a reply teaches the target's MAC, then unicast.
- * - `dad` (-D): RFC 5227 probe, sender IP 0.0.0.0 (unless `source`), stops at the first reply: the address is taken.
- * - `unsolicited` (-U): gratuitous request, sender IP = target IP, to update neighbours' caches.
- * - `advert` (-A): gratuitous reply (announcement): sender IP = target IP, target MAC = our MAC.
+ * - `dad` (-D): iputils' duplicate address detection, byte for byte: requests from sender IP 0.0.0.0 (unless
+ *   `source`), `count` of them `intervalMs` apart; stops at the first reply: the address is taken. RFC 5227's probe
+ *   (random timing, 3 probes, zero target MAC, then announcements) is `claim$`.
+ * - `unsolicited` (-U): gratuitous request, sender IP = target IP, to update neighbours' caches: RFC 5227's ARP
+ *   Announcement.
+ * - `advert` (-A): gratuitous reply: sender IP = target IP, target MAC = our MAC (RFC 5227 §3 allows it; its
+ *   Announcement is the request form).
  */
 export type ArpingMode = 'request' | 'dad' | 'unsolicited' | 'advert';
 

@@ -18,9 +18,12 @@ round-trip time, then the counts and min/avg/max/std-dev. Times are in seconds a
   -i INTERVAL       seconds between probes (default 1)
   -f                stop at the first reply
   -b                keep broadcasting (default: unicast to the MAC learned from the first reply)
-  -D                duplicate address detection (RFC 5227 probe, sender IP 0.0.0.0): stop at the first reply
-  -U                unsolicited ARP: announce TARGET (one of our addresses) with a gratuitous request
-  -A                like -U, with a gratuitous reply (an ARP announcement)
+  -D                duplicate address detection as iputils does it (requests from sender IP 0.0.0.0, COUNT of them
+                    INTERVAL apart): stop at the first reply. Not RFC 5227's full probe (random timing, 3 probes,
+                    zero target MAC, announcements after): that is 'ersatz claim'
+  -U                unsolicited ARP: announce TARGET (one of our addresses) with a gratuitous request, sender IP =
+                    target IP: RFC 5227's ARP Announcement
+  -A                like -U, with a gratuitous reply (RFC 5227 allows it; its Announcement is -U's request form)
   -s SRC            sender IP of the probes, one of the interface's addresses or 0.0.0.0 for -D (default: the
                     interface's address; 0.0.0.0 for -D; TARGET for -U/-A, which must then be the interface's)
       --spoof-sender  send even when the sender address (-s, or TARGET for -U/-A) is not the interface's.
