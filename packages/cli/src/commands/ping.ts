@@ -28,7 +28,7 @@ nothing. Output and statistics follow iputils ping. Times are in seconds and may
   -I, --interface IF  send on IF (default: the interface the route to TARGET uses)
   -q                print only the summary
       --json        print JSON Lines: {"seq","ip","ttl","bytes","rttMs","dup"} per reply, {"seq","from","error",
-                    "icmpType","code"} per ICMP error, {"seq","from","redirect","gateway"} per redirect, then
+                    "icmpType","code"} per ICMP error, {"seq","from","redirect","code","gateway"} per redirect, then
                     {"summary":{..., "errors"}}
       --pcap OUT    write every frame sent and received (ARP and ICMP) to OUT, a pcap file tcpdump -r reads
   -h, --help        this text
