@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<{ run: Command }>> = {
   scan: () => import('./commands/scan.js'),
   arping: () => import('./commands/arping.js'),
   ping: () => import('./commands/ping.js'),
+  claim: () => import('./commands/claim.js'),
 };
 
 const USAGE = `usage: ersatz [--target IP] [options]   resolve IP (default: the default gateway) to its MAC
@@ -25,6 +26,7 @@ commands:
   scan CIDR|RANGE     sweep a subnet or range like arp-scan: every host that answers, once, with its vendor
   arping TARGET       iputils arping: probes, RTTs, -D duplicate address detection, -U/-A gratuitous ARP
   ping TARGET         ICMP echo in raw frames to the next hop's ARP-resolved MAC
+  claim ADDR -I IF    RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)
   neigh show|add|del|watch   the kernel's neighbour (ARP) cache through netlink or ioctl
   decode FILE...      print the frames of pcap/pcapng files like tcpdump, or as JSON Lines
 

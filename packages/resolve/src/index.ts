@@ -14,6 +14,7 @@ export {
   type ArpingReplyEvent,
   type ArpingSummary,
 } from './arping.js';
+export { claim$, claimProbe, claimAnnouncement, claimConflict, Rfc5227, type ClaimOptions, type ClaimEvent, type ClaimConflictEvent } from './claim.js';
 export { RttAccumulator, type RttStats } from './stats.js';
 export { MacCache } from './cache.js';
 export { requestFrame, arpFrame } from './frames.js';

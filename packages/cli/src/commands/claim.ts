@@ -1,0 +1,127 @@
+// `ersatz claim ADDR -I IF`: RFC 5227 address conflict detection, probes through announcements (claim$).
+import { lastValueFrom, tap } from 'rxjs';
+import { Ipv4, type Mac } from '@ersatz/wire';
+import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
+import { claim$, type ClaimEvent } from '@ersatz/resolve';
+import { parseOptions } from '../index.js';
+import { Exit, UsageError, type ExitCode } from '../exit.js';
+import { ipArgument } from '../options.js';
+import { interruption, LineWriter, openSession } from '../session.js';
+
+const HELP = `usage: ersatz claim ADDR --interface IF [--defend] [--json]
+
+Claims ADDR on IF as RFC 5227 says, before (or after) the address is configured: waits a random 0-1 s, sends 3
+ARP Probes (who-has ADDR from 0.0.0.0, target MAC 00:00:00:00:00:00) a random 1-2 s apart, and if no other host
+has spoken for ADDR by 2 s after the last one, sends 2 ARP Announcements (ADDR is-at our MAC: a request with
+sender IP = target IP = ADDR) 2 s apart. A conflict is any ARP request or reply from another MAC with sender IP
+ADDR (the owner answering our probe, say), or, while probing, another host's probe for ADDR (both back off).
+The probes are the safety: an address another host holds is never announced.
+
+  -I, --interface IF  claim on IF (required; IF need not have ADDR, nor any IPv4 address, yet)
+      --defend      after announcing, keep ADDR (RFC 5227 2.4 b): answer a conflicting ARP with one announcement,
+                    unless the previous conflict came within 10 s: then report it and stop. Runs until Ctrl-C.
+      --json        JSON Lines: {"event":"probing"|"announcing","n"}, {"event":"announced"},
+                    {"event":"defended"|"conflict","mac",...}, then {"summary":{...}}
+  -h, --help        this text
+
+ersatz does not configure ADDR on IF: after exit 0, add it ('ip addr add ADDR/LEN dev IF').
+Exit codes: 0 claimed (announced), 1 conflict (the other host's MAC is printed), 2 usage or environment error,
+130 interrupted (also how --defend ends when no conflict stops it).`;
+
+/** `ersatz claim ADDR -I IF`. */
+export async function run(argv: string[]): Promise<ExitCode> {
+  const { values, positionals } = parseOptions('claim', argv, {
+    allowPositionals: true,
+    options: {
+      interface: { type: 'string', short: 'I' },
+      defend: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return Exit.OK;
+  }
+  if (positionals.length > 1) throw new UsageError(`claim: unexpected argument ${JSON.stringify(positionals[1])}: run 'ersatz claim --help'`);
+  const ip = ipArgument('claim', 'ADDR', positionals[0]);
+  if (values.interface === undefined || values.interface === '') throw new UsageError("claim: --interface IF is required: the link to claim ADDR on (list them with 'ip link')");
+  if (Ipv4.isUnspecified(ip) || Ipv4.isBroadcast(ip) || Ipv4.isMulticast(ip) || Ipv4.isLoopback(ip)) {
+    throw new UsageError(`claim: ${Ipv4.format(ip)} is not an address a host can hold: give a unicast address`);
+  }
+  const info = await claimInterface(values.interface, ip);
+  const out = new LineWriter();
+  const interrupt = interruption();
+  const session = await openSession('claim', info, {});
+  const started = Date.now();
+  let result: 'announced' | 'conflict' | 'interrupted' = 'interrupted';
+  let conflictMac: Mac | null = null;
+  let probes = 0;
+  let announcements = 0;
+  let defences = 0;
+  try {
+    const link = session.link;
+    const who = `${Ipv4.format(ip)} on ${link.ifname} (${link.mac})`;
+    if (!values.json) out.line(`Claiming ${who}: RFC 5227, 3 probes then 2 announcements`);
+    const line = (e: ClaimEvent): string => {
+      switch (e.type) {
+        case 'probing':
+          return `probe ${e.n}: who-has ${Ipv4.format(ip)} tell 0.0.0.0`;
+        case 'announcing':
+          return `announcement ${e.n}: ${Ipv4.format(ip)} is-at ${link.mac}`;
+        case 'announced':
+          return `${Ipv4.format(ip)} claimed on ${link.ifname}${values.defend ? ': defending it (Ctrl-C to stop)' : ''}`;
+        case 'defended':
+          return `defended ${Ipv4.format(ip)} against ${e.mac} with one announcement`;
+        case 'conflict':
+          return `conflict: ${Ipv4.format(ip)} is in use by ${e.mac} (${e.kind === 'probe' ? 'it is probing for it too' : 'it sent ARP as that address'}${e.phase === 'probing' ? '' : `, while ${e.phase}`})`;
+      }
+    };
+    await lastValueFrom(
+      claim$(link, ip, { defend: values.defend, stop$: interrupt.stop$ }).pipe(
+        tap((e) => {
+          if (e.type === 'probing') probes = e.n;
+          else if (e.type === 'announcing') announcements = e.n;
+          else if (e.type === 'defended') defences++;
+          else if (e.type === 'announced') result = 'announced';
+          else if (e.type === 'conflict') {
+            result = 'conflict';
+            conflictMac = e.mac;
+          }
+          if (!values.json) return out.line(line(e));
+          const fields = e.type === 'probing' || e.type === 'announcing' ? { n: e.n } : e.type === 'defended' ? { mac: e.mac } : e.type === 'conflict' ? { mac: e.mac, kind: e.kind, phase: e.phase } : {};
+          out.line(JSON.stringify({ event: e.type, ...fields, atMs: Date.now() - started }));
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    if (interrupt.fired) result = 'interrupted';
+    if (values.json) {
+      out.line(JSON.stringify({ summary: { ip: Ipv4.format(ip), interface: link.ifname, mac: link.mac, result, conflictMac, probes, announcements, defences, elapsedMs: Date.now() - started } }));
+    }
+    return result === 'interrupted' ? Exit.INTERRUPTED : result === 'conflict' ? Exit.NO_REPLY : Exit.OK;
+  } finally {
+    out.flush();
+    interrupt.dispose();
+    await session.close();
+  }
+}
+
+/**
+ * IF, which need not have any IPv4 address yet. When ADDR is already one of IF's (claiming it again, as RFC 5227
+ * asks after a link comes back), the route lookup calls it local: then IF's own description serves.
+ */
+async function claimInterface(ifname: string, ip: Ipv4): Promise<InterfaceInfo> {
+  try {
+    return await discoverInterface({ ifname, target: ip, unaddressed: true });
+  } catch (err) {
+    const local = (err as { name?: string; reason?: string }).name === 'UnresolvableTargetError' && (err as { reason?: string }).reason === 'local';
+    if (!local || process.platform !== 'linux') throw err;
+    const nl = await import('@ersatz/netlink');
+    const lk = nl.checkArpCapable(nl.link(ifname));
+    const own = nl.addresses(lk.index).filter((a) => a.ifindex === lk.index);
+    const mine = own.find((a) => a.address === ip);
+    if (mine === undefined) throw new UsageError(`claim: ${Ipv4.format(ip)} is an address of this host on another interface, not ${ifname}: claim it there`);
+    return { ifname: lk.name, ifindex: lk.index, mac: lk.mac!, ip, prefixLen: mine.prefixLen, addresses: own.map((a) => a.address), gateway: null, target: ip };
+  }
+}
