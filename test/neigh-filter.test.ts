@@ -73,6 +73,7 @@ const SHOW_CASES: ReadonlyArray<readonly [string[], string[]]> = [
 ];
 
 test.serial('show with an address, a prefix and every state filter lists what ip neigh show lists', async (t) => {
+  t.timeout(240_000, '34 cold starts of ersatz'); // ~16 s idle, ~50 s with another process using a CPU
   populate();
   for (const [ours, theirs] of SHOW_CASES) {
     const json = await neigh(['show', '--json', ...ours]);
@@ -102,6 +103,7 @@ const FLUSH_CASES: ReadonlyArray<readonly [string[], string[]]> = [
 ];
 
 test.serial('flush deletes what ip neigh flush deletes, from the same table', async (t) => {
+  t.timeout(240_000, '6 flushes, each on a freshly built table');
   for (const [ours, theirs] of FLUSH_CASES) {
     populate();
     const before = table();
