@@ -9,7 +9,7 @@ import { twoHostLab } from '@ersatz/lab';
 import { closeRing, createRing, RingReader, RingWriter, ringStats } from '@ersatz/ring';
 import { readEvent, spawnDecode, type DecodeStats, type PipelineEvent } from '@ersatz/decode-worker';
 import { ersatz, show } from './helpers/cmd-run.js';
-import { probe, startAttacker } from './helpers/hardening-run.js';
+import { probe, startAttacker, UNTIL_STOPPED_MS } from './helpers/hardening-run.js';
 import { CORPUS, FrameFuzzer, MAX_FRAME, expectedEvent, type Expected } from './helpers/hardening-fuzz.js';
 
 const FRAMES = 1_000_000;
@@ -148,7 +148,7 @@ test('a peer flooding garbage as fast as it can does not stop a resolve of a rea
   const { lab, host, peer } = twoHostLab('hflo');
   t.teardown(() => lab.destroy());
   // Bounded: at most 20 s or 10 M frames; stopped as soon as both resolves are done.
-  const flood = await startAttacker(lab, peer.ns, 'flood', { ifname: peer.ifname, ms: 20_000, maxFrames: 10_000_000, seed: 8 });
+  const flood = await startAttacker(lab, peer.ns, 'flood', { ifname: peer.ifname, ms: UNTIL_STOPPED_MS, maxFrames: 50_000_000, seed: 8 });
   const api = await probe<ResolveProbe>(lab, host.ns, 'resolve', { ip: peer.ip, waitMs: 1000, query: { tries: 5, intervalMs: 1000 } });
   const cli = await ersatz(lab, host.ns, ['resolve', peer.ip, '--json', '--tries', '5']);
   const stillFlooding = flood.running;

@@ -13,7 +13,7 @@ import { closeRing, createRing, RingReader, RingWriter, ringStats } from '@ersat
 import { readEvent, spawnDecode, type ArpEvent } from '@ersatz/decode-worker';
 import { ArpOp, Ipv4, Mac, emitArpFrame } from '@ersatz/wire';
 import { jsonLines, startErsatz, show } from './helpers/cmd-run.js';
-import { probe, startAttacker, watch } from './helpers/hardening-run.js';
+import { probe, startAttacker, UNTIL_STOPPED_MS, watch } from './helpers/hardening-run.js';
 
 const SRC = Mac.parse('02:00:5e:00:53:0a');
 const BASE = Ipv4.parse('198.51.100.0');
@@ -113,7 +113,7 @@ interface StallProbe {
 test('a live link whose main thread blocks during a flood drops events and counts them, then resolves as usual', async (t) => {
   const { lab, host, peer } = twoHostLab('hovm');
   t.teardown(() => lab.destroy());
-  const flood = await startAttacker(lab, peer.ns, 'flood', { ifname: peer.ifname, valid: true, ms: 20_000, maxFrames: 10_000_000 });
+  const flood = await startAttacker(lab, peer.ns, 'flood', { ifname: peer.ifname, valid: true, ms: UNTIL_STOPPED_MS, maxFrames: 50_000_000 });
   const { result, leftOpen } = await probe<StallProbe>(lab, host.ns, 'stall', { ip: peer.ip, stallMs: 2000, query: { tries: 3, intervalMs: 1000 } });
   const sent = await flood.stop();
   t.log(`flood ${sent.sent} requests; events dropped ${result.stats.decode.eventsDropped}, delivered ${result.stats.main.events} of ${result.stats.decode.arp}`);
@@ -132,7 +132,7 @@ test('a scan process stopped during a flood: the kernel buffer overflows, --json
   const child = startErsatz(lab, host.ns, ['scan', '10.77.0.0/24', '--rate', '100', '--tries', '4', '--json']);
   const run = watch(child);
   await run.waitFor(/(\{"ip":[^\n]*\n){20}/);
-  const flood = await startAttacker(lab, r0.ns, 'flood', { ifname: r0.ifname, ms: 20_000, maxFrames: 10_000_000, seed: 4 });
+  const flood = await startAttacker(lab, r0.ns, 'flood', { ifname: r0.ifname, ms: UNTIL_STOPPED_MS, maxFrames: 50_000_000, seed: 4 });
   // Every thread of the process stops: nothing drains the capture while the flood goes on, until more frames have
   // come than the capture buffer holds (32 MiB: about 161 000 ARP-sized frames).
   child.kill('SIGSTOP');

@@ -8,7 +8,7 @@ import test from 'ava';
 import { responderLab, twoHostLab, type Host } from '@ersatz/lab';
 import { ArpOp, Ipv4, Mac, emitArpFrame, type ArpRepr } from '@ersatz/wire';
 import { ersatz, jsonLines, show } from './helpers/cmd-run.js';
-import { probe, startAttacker, startGatedProbe } from './helpers/hardening-run.js';
+import { probe, startAttacker, UNTIL_STOPPED_MS, startGatedProbe } from './helpers/hardening-run.js';
 
 // Addresses nobody in the lab has (198.51.100.0/24 is the lab's subnet): each case spoofs its own, so all run at once.
 const FAKE = Mac.parse('02:00:5e:00:53:01'); // the MAC the attacker claims the addresses for
@@ -101,7 +101,7 @@ function peerLab(t: { teardown(fn: () => void): void }, name: string): { lab: Re
 test('spoofed, unsolicited, gratuitous and not-to-us replies resolve nothing unless opted in; a real reply does', async (t) => {
   const { lab, host, peer, us } = peerLab(t, 'hspf');
   const frames = [...CASES.flatMap((c) => c.frames(us)), reply(CONTROL, us)];
-  const attacker = await startAttacker(lab, peer.ns, 'repeat', { ifname: peer.ifname, frames, everyMs: 10, ms: 20_000 });
+  const attacker = await startAttacker(lab, peer.ns, 'repeat', { ifname: peer.ifname, frames, everyMs: 10, ms: UNTIL_STOPPED_MS });
   // Three requests 300 ms apart per query: the spoofs arrive before, between and after them.
   const query = { tries: 3, intervalMs: 300 };
   const plain = await probe<{ results: QueryRow[] }>(lab, host.ns, 'queries', { queries: [...CASES, { ip: CONTROL }].map((c) => ({ ip: Ipv4.format(c.ip), query })) });

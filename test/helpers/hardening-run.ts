@@ -18,6 +18,13 @@ export interface AttackerRun {
 }
 
 /**
+ * For an attacker that must keep sending while a test's queries run: it sends until the test calls stop(), never
+ * for a fixed time the test could outlast on a loaded machine; this bound (under ava's 120 s timeout) only ends it if
+ * the test dies first.
+ */
+export const UNTIL_STOPPED_MS = 110_000;
+
+/**
  * Starts the attacker in `ns` (`repeat` or `flood`, see hardening-attacker.ts) and resolves once it is sending.
  * Rejects when it exits first or does not start within 10 s. The lab kills it on destroy.
  */
