@@ -48,3 +48,64 @@ test('802.1Q priority-tagged replies (VID 0) answer resolve, scan and arping, as
   const decoded = await ersatz(lab, host, ['decode', '--json', file]);
   t.true(jsonLines(decoded.stdout).some((f) => JSON.stringify(f).includes('"vlan":[0]')), decoded.stdout);
 });
+
+test('a unicast request from the target naming us (RFC 826; a Linux reachability probe) answers resolve, scan and arping', async (t) => {
+  const { lab, host, responderMac } = await oddLab(t, 'orq', 'request');
+  const resolved = await ersatz(lab, host, ['--target', ODD, '--json']);
+  t.is(resolved.code, 0, show(resolved));
+  t.like(jsonLines(resolved.stdout)[0], { ip: ODD, mac: responderMac });
+  const scanned = await ersatz(lab, host, ['scan', '--json', ODD]);
+  t.like(jsonLines(scanned.stdout)[0], { ip: ODD, mac: responderMac });
+  const pinged = await ersatz(lab, host, ['arping', '-c', '1', '--json', ODD]);
+  t.is(pinged.code, 0, show(pinged));
+  t.like(jsonLines(pinged.stdout)[0], { ip: ODD, mac: responderMac, operation: 'request' });
+});
+
+test('a reply through a MAC-NAT bridge (Ethernet source is not the sender): resolve says what it ignored, and takes it on request', async (t) => {
+  const { lab, host, responderMac } = await oddLab(t, 'ont', 'natsrc');
+  const bridge = '02:00:5e:00:53:66'; // the responder's rewritten Ethernet source
+  const refused = await ersatz(lab, host, ['--target', ODD, '--tries', '2', '--timeout', '300']);
+  t.is(refused.code, 1, show(refused));
+  t.is(
+    refused.stderr.replace(/\(\d+ ms\)/, '(… ms)'),
+    `ersatz: no ARP reply from ${ODD} after 2 tries (… ms): 2 replies ignored: Ethernet source ${bridge} differs from sender ${responderMac} ` +
+      '(a MAC-NAT bridge, or a spoofer: --accept-source-mismatch, acceptSourceMismatch, takes it)\n',
+  );
+  const taken = await ersatz(lab, host, ['--target', ODD, '--accept-source-mismatch', '--json']);
+  t.is(taken.code, 0, show(taken));
+  t.like(jsonLines(taken.stdout)[0], { ip: ODD, mac: responderMac });
+  // scan and arping take it as arp-scan and iputils do; scan shows where it came from.
+  const scanned = await ersatz(lab, host, ['scan', '--json', ODD]);
+  t.like(jsonLines(scanned.stdout)[0], { ip: ODD, mac: responderMac, ethSrc: bridge });
+  const arpScan = lab.run(host, ['arp-scan', '-I', 'ez0', '-q', '-x', ODD], { timeoutMs: 20_000 });
+  t.is(arpScan.stdout.trim(), `${ODD}\t${responderMac} (${bridge})`, arpScan.stderr); // arp-scan names the source too
+  const pinged = await ersatz(lab, host, ['arping', '-c', '1', ODD]);
+  t.is(pinged.code, 0, show(pinged));
+});
+
+test('ARP flux: one Linux host answering from two NICs is named as a benign cause; --first takes the first answer, exit 0', async (t) => {
+  const lab = new Lab('oflx');
+  t.teardown(() => lab.destroy());
+  const sw = lab.namespace('sw');
+  lab.sh(sw, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+  lab.sh(sw, ['ip', 'link', 'set', 'br0', 'up']);
+  const plug = (ns: string, ifname: string, port: string, cidr: string): void => {
+    lab.veth({ ns, ifname }, { ns: sw, ifname: port });
+    lab.sh(sw, ['ip', 'link', 'set', port, 'master', 'br0']);
+    lab.sh(ns, ['ip', 'addr', 'add', cidr, 'dev', ifname]);
+  };
+  const host = lab.namespace('h');
+  const multi = lab.namespace('m');
+  plug(host, 'ez0', 'p0', '198.51.100.1/24');
+  // Two NICs on one segment, Linux defaults (arp_ignore=0): each answers for every address of the host.
+  plug(multi, 'ez1', 'p1', '198.51.100.5/24');
+  plug(multi, 'ez2', 'p2', '198.51.100.6/24');
+  const macs = [lab.mac(multi, 'ez1'), lab.mac(multi, 'ez2')].sort();
+  const flagged = await ersatz(lab, host, ['--target', '198.51.100.5', '--settle', '200', '--json']);
+  t.is(flagged.code, 1, show(flagged));
+  t.deepEqual([jsonLines(flagged.stdout)[0]!.mac as string, ...(jsonLines(flagged.stdout)[0]!.conflicts as string[])].sort(), macs);
+  t.regex(flagged.stderr, /^ersatz: warning: address conflict: 198\.51\.100\.5 answered from .+ one host answers from two NICs \(ARP flux, Linux arp_ignore=0\); --first takes the first\n$/);
+  const first = await ersatz(lab, host, ['--target', '198.51.100.5', '--settle', '200', '--first']);
+  t.is(first.code, 0, show(first));
+  t.regex(first.stderr, /took the first \(--first\)\n$/);
+});

@@ -4,7 +4,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { TestScheduler } from 'rxjs/testing';
 import { ArpOp, Ipv4, Mac } from '@ersatz/wire';
-import { createResolver, isAnswer, ResolveTimeoutError, type ArpObservation, type QueryOptions } from '@ersatz/resolve';
+import { createResolver, describeRejection, isAnswer, judgeAnswer, ResolveTimeoutError, type ArpObservation, type QueryOptions } from '@ersatz/resolve';
 import { FakeLink } from '@ersatz/resolve/testing';
 
 const US = { ip: Ipv4.parse('192.0.2.1'), mac: Mac.parse('02:00:00:00:00:0a') };
@@ -31,7 +31,6 @@ const groupMac = fc.constantFrom(Mac.BROADCAST, Mac.ZERO, Mac.parse('01:00:5e:00
 
 /** One way a frame fails to be an answer, and the opt-in (if any) that admits it. */
 const DEFECTS = {
-  request: { optIn: null, apply: fc.constant((o: Obs) => void (o.arp.operation = ArpOp.Request)) },
   otherOp: { optIn: null, apply: fc.constantFrom(ArpOp.RarpReply, ArpOp.InArpReply).map((op) => (o: Obs) => void (o.arp.operation = op)) },
   wrongSender: { optIn: null, apply: otherIp.map((ip) => (o: Obs) => void (o.arp.senderIp = ip)) },
   ownFrame: { optIn: null, apply: fc.constant((o: Obs) => void (o.ethSrc = US.mac)) },
@@ -59,7 +58,7 @@ const NAMES = Object.keys(DEFECTS) as Defect[];
 // undoes another and `names` describes the frame exactly.
 const GROUPS: readonly (readonly Defect[])[] = [
   ['gratuitous', 'tpaNotUs', 'thaNotUs', 'ethDstNotUs'],
-  ['request', 'otherOp'],
+  ['otherOp'],
   ['wrongSender'],
   ['ownFrame', 'sourceMismatch', 'groupSenderMac'],
   ['foreignVlan'],
@@ -68,14 +67,17 @@ const pick = (group: readonly Defect[]): fc.Arbitrary<Defect[]> =>
   group[0] === 'gratuitous'
     ? fc.oneof(fc.constant<Defect[]>([]), fc.constant<Defect[]>(['gratuitous']), fc.subarray(group.slice(1) as Defect[], { minLength: 1 }))
     : fc.oneof(fc.constant<Defect[]>([]), ...group.map((d) => fc.constant<Defect[]>([d])));
+// Each frame may also be sent as a request. That is no defect in itself (RFC 826: a request naming us teaches the
+// sender's mapping as a reply does), and a request's ar$tha is the unknown being asked for, so a wrong one is none.
 const defective = fc
-  .tuple(...GROUPS.map(pick))
-  .map((chosen) => chosen.flat())
-  .filter((names) => names.length > 0)
-  .chain((names) => fc.tuple(fc.constant(names), fc.tuple(...names.map((n) => DEFECTS[n].apply as fc.Arbitrary<(o: Obs) => void>))))
-  .map(([names, fixes]) => {
+  .tuple(fc.tuple(...GROUPS.map(pick)).map((chosen) => chosen.flat()), fc.boolean())
+  .map(([applied, asRequest]) => ({ applied, asRequest, names: asRequest ? applied.filter((n) => n !== 'thaNotUs') : applied }))
+  .filter(({ names }) => names.length > 0)
+  .chain(({ applied, asRequest, names }) => fc.tuple(fc.constant(names), fc.constant(asRequest), fc.tuple(...applied.map((n) => DEFECTS[n].apply as fc.Arbitrary<(o: Obs) => void>))))
+  .map(([names, asRequest, fixes]) => {
     const o = clone(GOOD);
     for (const f of fixes) f(o);
+    if (asRequest && o.arp.operation === ArpOp.Reply) o.arp.operation = ArpOp.Request;
     return { names, obs: o as ArpObservation };
   });
 
@@ -83,6 +85,29 @@ test('the unaltered reply answers, unicast to us or broadcast', (t) => {
   t.true(isAnswer(LINK, PEER.ip, {}, GOOD));
   t.true(isAnswer(LINK, PEER.ip, {}, { ...GOOD, ethDst: Mac.BROADCAST }));
   t.false(isAnswer(LINK, Ipv4.parse('192.0.2.3'), {}, GOOD), 'an answer for another IP');
+});
+
+test('a request from the IP naming us answers (RFC 826; a Linux reachability probe has ar$tha zero); naming another does not', (t) => {
+  const request = { ...GOOD, arp: { ...GOOD.arp, operation: ArpOp.Request, targetMac: Mac.ZERO } };
+  t.true(isAnswer(LINK, PEER.ip, {}, request), 'unicast to us');
+  t.true(isAnswer(LINK, PEER.ip, {}, { ...request, ethDst: Mac.BROADCAST }), 'broadcast who-has us');
+  t.false(isAnswer(LINK, PEER.ip, {}, { ...request, ethDst: Mac.BROADCAST, arp: { ...request.arp, targetIp: Ipv4.parse('192.0.2.3') } }), 'who-has someone else');
+  t.is(judgeAnswer(LINK, PEER.ip, US.ip, {}, { ...request, ethSrc: Mac.parse('02:00:00:00:00:66') }), 'source-mismatch');
+});
+
+test('asking for our own sender address (a scan of our subnet), a reply naming it is an answer, not gratuitous', (t) => {
+  const claim = { ...GOOD, arp: { ...GOOD.arp, senderIp: US.ip } };
+  t.is(judgeAnswer(LINK, US.ip, US.ip, {}, claim), 'answer');
+  t.is(judgeAnswer(LINK, US.ip, US.ip, {}, { ...claim, ethDst: Mac.BROADCAST, arp: { ...claim.arp, targetMac: Mac.ZERO, operation: ArpOp.Request } }), 'answer');
+  t.is(judgeAnswer(LINK, PEER.ip, US.ip, {}, { ...GOOD, arp: { ...GOOD.arp, targetIp: PEER.ip } }), 'gratuitous');
+});
+
+test('a rejected frame says why in one line', (t) => {
+  const natted = { ...GOOD, ethSrc: Mac.parse('02:00:00:00:00:66') };
+  t.is(judgeAnswer(LINK, PEER.ip, US.ip, {}, natted), 'source-mismatch');
+  t.regex(describeRejection('source-mismatch', natted), /^Ethernet source 02:00:00:00:00:66 differs from sender 02:00:00:00:00:0b \(a MAC-NAT bridge, or a spoofer/);
+  t.is(judgeAnswer(LINK, Ipv4.parse('192.0.2.3'), US.ip, {}, GOOD), 'unrelated');
+  t.is(judgeAnswer(LINK, PEER.ip, US.ip, {}, { ...GOOD, ethSrc: US.mac }), 'unrelated');
 });
 
 test('property: a frame with any defect never answers by default', (t) => {
@@ -97,10 +122,8 @@ test('property: each opt-in admits its own defect and nothing else', (t) => {
   const all: QueryOptions = { acceptGratuitous: true, acceptNotToUs: true, acceptSourceMismatch: true };
   fc.assert(
     fc.property(defective, ({ names, obs }) => {
-      // With every opt-in on, a frame passes exactly when each of its defects has an opt-in; a request is only a
-      // defect when the frame is not gratuitous (a gratuitous request is an announcement like a gratuitous reply).
-      const gratuitous = obs.arp.senderIp === obs.arp.targetIp;
-      const expected = names.every((n) => DEFECTS[n].optIn !== null || (n === 'request' && gratuitous));
+      // With every opt-in on, a frame passes exactly when each of its defects has an opt-in.
+      const expected = names.every((n) => DEFECTS[n].optIn !== null);
       return isAnswer(LINK, PEER.ip, all, obs) === expected;
     }),
     { numRuns: 2000 },

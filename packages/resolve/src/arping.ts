@@ -1,6 +1,7 @@
 import { asyncScheduler, Observable, type ObservableInput, from, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { ArpOp, Ipv4, Mac, type ArpRepr } from '@ersatz/wire';
 import { checkDelay, checkInt, ForeignSenderError, OptionError } from './error.js';
+import { judgeAnswer, type AnswerRules } from './answer.js';
 import { arpFrame, onOurVlan } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 import { RttAccumulator, type RttStats } from './stats.js';
@@ -88,6 +89,8 @@ export interface ArpingSummary {
 export type ArpingEvent = ArpingSentEvent | ArpingReplyEvent | { readonly type: 'done'; readonly summary: ArpingSummary };
 
 const OP = 'arping';
+// As iputils: the Ethernet source is not checked, so an answer through a MAC-NAT bridge still counts.
+const ARPING_RULES: AnswerRules = { acceptSourceMismatch: true };
 const MODES: readonly ArpingMode[] = ['request', 'dad', 'unsolicited', 'advert'];
 
 /**
@@ -131,9 +134,10 @@ export function arpingProbe(link: ArpLink, target: Ipv4, options: Pick<ArpingOpt
  * first answer with -f or -D; right after the `count`th probe for -U/-A; or when `stop$` emits. Without count,
  * deadline or stop$ it runs until unsubscribed (then no summary).
  *
- * Accepted answers (iputils' filter): unicast to our MAC or broadcast/multicast, not our own frames, a request or
- * a reply from `target`; outside `dad` also addressed to our sender IP and our MAC; in `dad`, from a MAC other
- * than ours and, when we sent a sender IP, addressed to it.
+ * Accepted answers: outside `dad`, judgeAnswer's rule (a reply from `target` to our sender IP and MAC, or a request
+ * from it naming our sender IP), with any Ethernet source, as iputils; in `dad`, iputils' filter: a request or reply
+ * from `target` and a MAC other than ours, unicast to us or broadcast/multicast, addressed to our sender IP when we
+ * sent one.
  *
  * Throws OptionError (synchronously) for options outside their domain, and ForeignSenderError for a sender address
  * the interface does not have (see arpingSource).
@@ -209,13 +213,13 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
         }
         return;
       }
-      // iputils drops PACKET_OTHERHOST: frames unicast to someone else, seen only because capture is promiscuous.
-      if (obs.ethDst !== link.mac && !Mac.isMulticast(obs.ethDst)) return;
-      if (a.operation !== ArpOp.Request && a.operation !== ArpOp.Reply) return;
-      if (a.senderIp !== target) return;
       if (dad) {
-        if (a.senderMac === link.mac || (spa !== Ipv4.UNSPECIFIED && a.targetIp !== spa)) return;
-      } else if (a.targetIp !== spa || a.targetMac !== link.mac) return;
+        // Anyone claiming the address is the answer DAD looks for (iputils' -D filter): a request or reply from it,
+        // broadcast or to us (not PACKET_OTHERHOST), and addressed to our sender IP when we sent one.
+        if (obs.ethDst !== link.mac && !Mac.isMulticast(obs.ethDst)) return;
+        if (a.operation !== ArpOp.Request && a.operation !== ArpOp.Reply) return;
+        if (a.senderIp !== target || a.senderMac === link.mac || (spa !== Ipv4.UNSPECIFIED && a.targetIp !== spa)) return;
+      } else if (judgeAnswer(link, target, spa, ARPING_RULES, obs) !== 'answer') return;
 
       received++;
       const rttNs = obs.tsNs - (baseNs <= obs.tsNs ? baseNs : prevBaseNs);

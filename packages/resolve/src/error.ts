@@ -5,20 +5,34 @@ export class ResolveError extends Error {
   override name = 'ResolveError';
 }
 
-/** No acceptable reply came: `no ARP reply from 192.0.2.7 after 3 tries (3000 ms): ...`. */
+/**
+ * No acceptable reply came: `no ARP reply from 192.0.2.7 after 3 tries (3000 ms): ...`. When frames from the IP came
+ * but were not believed, the message says how many and why (`ignored`: one line per distinct reason, see
+ * describeRejection) instead of suggesting the host is down.
+ */
 export class ResolveTimeoutError extends ResolveError {
   override name = 'ResolveTimeoutError';
   constructor(
     readonly ip: Ipv4,
     readonly tries: number,
     readonly elapsedMs: number,
+    readonly ignored: readonly string[] = [],
   ) {
+    const distinct = [...new Set(ignored)];
     super(
       `no ARP reply from ${Ipv4.format(ip)} after ${tries} ${tries === 1 ? 'try' : 'tries'} (${elapsedMs} ms): ` +
-        'check that the host is up and on the same link, or raise tries/intervalMs',
+        (ignored.length === 0
+          ? 'check that the host is up and on the same link, or raise tries/intervalMs'
+          : `${ignored.length} ${ignored.length === 1 ? 'reply' : 'replies'} ignored: ${distinct.join('; ')}`),
     );
   }
 }
+
+/**
+ * What several MACs answering for one IP can mean, benign cause included: a multi-homed Linux host answers from every
+ * NIC on the segment by default (arp_ignore=0, "ARP flux"), which arpwatch also flags.
+ */
+export const CONFLICT_CAUSES = 'two hosts claim it, one is spoofing, or one host answers from two NICs (ARP flux, Linux arp_ignore=0)';
 
 /**
  * Several MACs answered one query within its settle window (`settleMs`): `address conflict: 192.0.2.7 answered from
@@ -32,7 +46,7 @@ export class AddressConflictError extends ResolveError {
     readonly macs: readonly Mac[],
   ) {
     super(
-      `address conflict: ${Ipv4.format(ip)} answered from ${macs.join(' and ')} (two hosts claim it, or one is spoofing): ` +
+      `address conflict: ${Ipv4.format(ip)} answered from ${macs.join(' and ')} (${CONFLICT_CAUSES}): ` +
         'find the host that should not have it; query$ reports every claimant in conflicts',
     );
   }

@@ -27,11 +27,12 @@ import {
 import { ArpOp, Mac, type Ipv4 } from '@ersatz/wire';
 import { MacCache } from './cache.js';
 import { AbortError, AddressConflictError, checkDelay, checkInt, ResolveTimeoutError } from './error.js';
-import { isOwnRequest, onOurVlan, requestFrame } from './frames.js';
+import { describeRejection, judgeAnswer, type AnswerRules } from './answer.js';
+import { isOwnRequest, requestFrame } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
-/** How one query asks and what it believes. */
-export interface QueryOptions {
+/** How one query asks and what it believes (see judgeAnswer for the rule and AnswerRules for the opt-ins). */
+export interface QueryOptions extends AnswerRules {
   /** Requests to send before giving up (default 3). */
   readonly tries?: number;
   /** Time between requests, and how long to wait after the last one (default 1000 ms). */
@@ -41,18 +42,6 @@ export interface QueryOptions {
    * `conflicts` (default 0: answer at once, no conflict detection). See `Resolver.query$` for the trade-off.
    */
   readonly settleMs?: number;
-  /**
-   * Let a gratuitous ARP for the IP (sender IP = target IP, request or reply, usually broadcast) answer the query.
-   * Default false: anyone can broadcast one, and RFC 5227 announcements are not answers to our question.
-   */
-  readonly acceptGratuitous?: boolean;
-  /** Let a reply whose target is not us (`ar$tpa`/`ar$tha` not ours, or unicast to another MAC) answer. Default false. */
-  readonly acceptNotToUs?: boolean;
-  /**
-   * Let a reply whose Ethernet source differs from its ARP sender MAC answer. Default false: a stack answers from its
-   * own address, so a mismatch is a proxy or a spoofer.
-   */
-  readonly acceptSourceMismatch?: boolean;
 }
 
 export interface ResolverOptions extends QueryOptions {
@@ -101,21 +90,9 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/**
- * Whether `obs` answers "who has `ip`?" asked by `link`, under `o`'s rules. Always refused: frames from our own MAC
- * (the capture sees what we send), another VLAN, a sender MAC that is not a unicast host address, and requests.
- */
-export function isAnswer(link: ArpLink, ip: Ipv4, o: QueryOptions, obs: ArpObservation): boolean {
-  const a = obs.arp;
-  if (a.senderIp !== ip || obs.ethSrc === link.mac || !onOurVlan(link, obs)) return false;
-  // A group or all-zero ar$sha names no host (RFC 1812 §3.3.2 tells routers to ignore such replies).
-  if (!Mac.isUnicast(a.senderMac)) return false;
-  if (obs.ethSrc !== a.senderMac && !o.acceptSourceMismatch) return false;
-  if (a.senderIp === a.targetIp) return (o.acceptGratuitous ?? false) && (a.operation === ArpOp.Request || a.operation === ArpOp.Reply);
-  if (a.operation !== ArpOp.Reply) return false;
-  if (o.acceptNotToUs) return true;
-  // Some stacks broadcast their replies; the ARP body must still name us.
-  return a.targetIp === link.ip && a.targetMac === link.mac && (obs.ethDst === link.mac || obs.ethDst === Mac.BROADCAST);
+/** Whether `obs` answers "who has `ip`?" asked by `link` from its own address, under `o`'s rules (judgeAnswer). */
+export function isAnswer(link: ArpLink, ip: Ipv4, o: AnswerRules, obs: ArpObservation): boolean {
+  return judgeAnswer(link, ip, link.ip, o, obs) === 'answer';
 }
 
 /**
@@ -288,6 +265,8 @@ export class Resolver {
       // one per recovery of the link while the query waited.
       const sends: { queuedNs: bigint; capturedNs: bigint | null }[] = [];
       const base = (s: { queuedNs: bigint; capturedNs: bigint | null }): bigint => s.capturedNs ?? s.queuedNs;
+      // Frames from the IP that were not believed, one line each, for the timeout error.
+      const ignored: string[] = [];
 
       const seen$ = this.#about$(ip).pipe(
         filter((obs) => {
@@ -299,7 +278,9 @@ export class Resolver {
             if (last.capturedNs === null && obs.tsNs >= last.queuedNs) last.capturedNs = obs.tsNs;
             return false;
           }
-          return isAnswer(link, ip, o, obs);
+          const verdict = judgeAnswer(link, ip, link.ip, o, obs);
+          if (verdict !== 'answer' && verdict !== 'unrelated') ignored.push(describeRejection(verdict, obs));
+          return verdict === 'answer';
         }),
       );
       const send$ = interval(o.intervalMs, scheduler).pipe(
@@ -322,7 +303,7 @@ export class Resolver {
         ignoreElements(),
       );
       const deadline$ = timer(o.tries * o.intervalMs, scheduler).pipe(
-        mergeMap(() => throwError(() => new ResolveTimeoutError(ip, sends.length, scheduler.now() - startMs))),
+        mergeMap(() => throwError(() => new ResolveTimeoutError(ip, sends.length, scheduler.now() - startMs, ignored))),
       );
 
       return merge(seen$, send$, resend$, deadline$).pipe(

@@ -1,6 +1,7 @@
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { ArpOp, Ipv4, Mac, TargetSet } from '@ersatz/wire';
 import { checkDelay, checkInt, checkNumber, OptionError } from './error.js';
+import { judgeAnswer, type AnswerRules } from './answer.js';
 import { onOurVlan, requestFrame } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
@@ -104,6 +105,8 @@ interface Host {
 }
 
 const OP = 'scan';
+// As arp-scan: a proxy or MAC-NAT bridge answering for a host is reported, its Ethernet source shown beside the MAC.
+const SCAN_RULES: AnswerRules = { acceptSourceMismatch: true };
 // arp-scan's accounting: ARP payload padded to 46 bytes + 18 bytes of header and FCS.
 const MIN_WIRE_BYTES = 64;
 const FCS = 4;
@@ -317,12 +320,10 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         sawOwnRequests = true;
         return;
       }
-      if (a.operation !== ArpOp.Reply || a.targetIp !== source || a.targetMac !== link.mac) return;
-      if (obs.ethDst !== link.mac && obs.ethDst !== Mac.BROADCAST) return;
-      if (!Mac.isUnicast(a.senderMac)) return;
       const h = hosts.get(a.senderIp);
+      if (h === undefined || judgeAnswer(link, h.ip, source, SCAN_RULES, obs) !== 'answer') return;
       const ts = sinceStart(obs.tsNs);
-      if (h === undefined || ts < h.firstNs) return; // not asked (yet), or timed out already
+      if (ts < h.firstNs) return; // not asked yet, or asked again after it timed out
       const base = h.capturedNs >= 0 ? h.capturedNs : h.sentNs;
       const rttNs = BigInt(ts - (base <= ts ? base : h.prevBaseNs));
       const event = { type: 'host', ip: h.ip, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, tries: h.tries, reply: obs } as const;

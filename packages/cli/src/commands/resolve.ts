@@ -1,7 +1,7 @@
 import { firstValueFrom, fromEvent, takeUntil } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface, openLink, injectNeighbour } from '@ersatz/api';
-import { createResolver } from '@ersatz/resolve';
+import { CONFLICT_CAUSES, createResolver } from '@ersatz/resolve';
 import { parseOptions } from '../index.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { intOption, ipArgument } from '../options.js';
@@ -10,7 +10,8 @@ import { warn, warnIncidents } from '../warn.js';
 /** The CLI's settle window: see --settle in HELP. */
 const SETTLE_MS = 10;
 
-const HELP = `usage: ersatz [--target IP] [--interface IF] [--timeout MS] [--tries N] [--settle MS] [--json] [--inject]
+const HELP = `usage: ersatz [--target IP] [--interface IF] [--timeout MS] [--tries N] [--settle MS] [--first]
+              [--accept-source-mismatch] [--json] [--inject]
 
 Asks "who has IP?" with a real ARP request on the wire and prints the MAC from the matching reply.
 Without --target it resolves the default gateway. A target off the local subnet resolves the next hop
@@ -23,15 +24,22 @@ Without --target it resolves the default gateway. A target off the local subnet 
       --settle MS       after the first reply, listen MS more for other MACs claiming the IP (default ${SETTLE_MS}; 0: answer
                         at once and detect no conflict). Replies of hosts on one LAN arrive well within a millisecond
                         of each other, so ${SETTLE_MS} ms catches a duplicate address or a spoofer at little cost on a one-shot
+  -f, --first           take the first answer even when other MACs claim the IP in the settle window: the warning
+                        still names them, but the exit code is 0 and --inject stores the first (one host answering
+                        from two NICs, Linux's default "ARP flux", is benign)
+      --accept-source-mismatch  believe a reply whose Ethernet source differs from its ARP sender MAC (a MAC-NAT
+                        wireless bridge or repeater rewrites the source; so can a spoofer)
       --json            print {"ip","mac","interface","rttMs"} (and "nextHop" when it differs from ip, "conflicts"
                         with the other MACs when several answered)
       --inject          store the answer in the kernel's ARP cache as a PERMANENT entry (needs CAP_NET_ADMIN)
   -h, --help            this text
 
 Output: "IP is at MAC on IF (RTT ms)". RTT is measured between the capture timestamps of the request and the reply.
-Only a reply to our own request counts: gratuitous ARP, replies addressed to another host and replies whose
-Ethernet source differs from the ARP sender are never taken as the answer. When several MACs answer, the first is
-printed, a warning line names them all (arpwatch's "flip flop"), nothing is injected, and the exit code is 1.
+What answers: a reply from IP to our address and MAC (unicast or broadcast), or a request from IP naming our
+address (RFC 826; Linux's reachability probes). Never: gratuitous ARP, frames addressed to another host, and
+(without --accept-source-mismatch) frames whose Ethernet source differs from the ARP sender. A timeout says how
+many frames from IP were ignored, and why. When several MACs answer, the first is printed, a warning line names
+them all (arpwatch's "flip flop"), nothing is injected, and the exit code is 1 (0 with --first).
 Exit codes: 0 resolved, 1 no reply after the last try or an address conflict, 2 usage or environment error (bad
 argument, unknown interface, no default route, missing CAP_NET_RAW/CAP_NET_ADMIN, the interface went down or
 away), 130 interrupted.`;
@@ -46,6 +54,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
       timeout: { type: 'string' },
       tries: { type: 'string' },
       settle: { type: 'string' },
+      first: { type: 'boolean', short: 'f', default: false },
+      'accept-source-mismatch': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       inject: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -70,12 +80,14 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const incidents = warnIncidents(link);
   try {
     // Ctrl-C ends the query (its timers and retransmissions with it) and still closes the workers below.
-    const query$ = createResolver(link).query$(info.target, { tries, intervalMs, settleMs }).pipe(takeUntil(fromEvent(process, 'SIGINT')));
+    const rules = { acceptSourceMismatch: values['accept-source-mismatch'] };
+    const query$ = createResolver(link).query$(info.target, { tries, intervalMs, settleMs, ...rules }).pipe(takeUntil(fromEvent(process, 'SIGINT')));
     const result = await firstValueFrom(query$, { defaultValue: null });
     if (result === null) return Exit.INTERRUPTED;
     const contested = result.conflicts.length > 0;
+    const believed = !contested || values.first;
     // A contested answer is not believed enough to be stored: the kernel would then send to whichever host it names.
-    if (values.inject && !contested) await injectNeighbour({ ip: result.ip, mac: result.mac, ifname: info.ifname });
+    if (values.inject && believed) await injectNeighbour({ ip: result.ip, mac: result.mac, ifname: info.ifname });
     const ip = target ?? info.target;
     const rttMs = result.rttNs === null ? null : Number(result.rttNs) / 1e6;
     const nextHop = ip === info.target ? undefined : Ipv4.format(info.target);
@@ -86,14 +98,14 @@ export async function run(argv: string[]): Promise<ExitCode> {
     } else {
       const via = nextHop ? ` via ${nextHop}` : '';
       const rtt = rttMs === null ? '' : ` (${rttMs.toFixed(3)} ms)`;
-      const stored = values.inject && !contested ? ', stored in the kernel ARP cache' : '';
+      const stored = values.inject && believed ? ', stored in the kernel ARP cache' : '';
       process.stdout.write(`${Ipv4.format(ip)}${via} is at ${result.mac} on ${info.ifname}${rtt}${stored}\n`);
     }
     if (contested) {
       // arpwatch's "flip flop": every claimant, first answer first.
       const all = [result.mac, ...result.conflicts].join(' and ');
-      warn(`address conflict: ${Ipv4.format(info.target)} answered from ${all} within ${settleMs} ms: two hosts claim it, or one is spoofing${values.inject ? '; not injected' : ''}`);
-      return Exit.NO_REPLY;
+      warn(`address conflict: ${Ipv4.format(info.target)} answered from ${all} within ${settleMs} ms: ${CONFLICT_CAUSES}${values.first ? '; took the first (--first)' : `; --first takes the first${values.inject ? '; not injected' : ''}`}`);
+      if (!values.first) return Exit.NO_REPLY;
     }
     return Exit.OK;
   } finally {
