@@ -5,7 +5,8 @@
 // Also RFC 5227 DAD before an address exists, and "not ARPable" interfaces, side by side with iputils arping.
 import test from 'ava';
 import { Lab } from '@ersatz/lab';
-import { ersatz, show } from './helpers/cmd-run.js';
+import { once } from 'node:events';
+import { ersatz, MAIN, show } from './helpers/cmd-run.js';
 
 interface Node {
   readonly ns: string;
@@ -116,4 +117,34 @@ test('loopback and NOARP interfaces are "not ARPable": -D exits 0 (scripts go on
     t.is(r.stdout, `Interface "${ifname}" is not ARPable\n`);
     t.is(r.stdout, iputils.stdout);
   }
+});
+
+test('capture is not promiscuous: the interface\'s promiscuity stays 0 while ersatz runs (tcpdump, the control, raises it)', async (t) => {
+  const lab = new Lab('apr');
+  t.teardown(() => lab.destroy());
+  const h = lab.namespace('h');
+  const p = lab.namespace('p');
+  lab.veth({ ns: h, ifname: 'ez0' }, { ns: p, ifname: 'ez1' });
+  lab.sh(h, ['ip', 'addr', 'add', '198.51.100.1/24', 'dev', 'ez0']);
+  lab.sh(p, ['ip', 'addr', 'add', '198.51.100.2/24', 'dev', 'ez1']);
+  const promiscuity = (): number => (JSON.parse(lab.sh(h, ['ip', '-d', '-j', 'link', 'show', 'dev', 'ez0'])) as [{ promiscuity: number }])[0].promiscuity;
+  const run = lab.start(h, ['node', MAIN, 'arping', '-c', '4', '-i', '0.3', '198.51.100.2']);
+  let out = '';
+  run.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const exited = once(run, 'exit');
+  let running = true;
+  void exited.then(() => (running = false));
+  const seen = new Set<number>();
+  // Sampled until the run ends (its -c bounds it), every 20 ms, at most 30 s.
+  for (let i = 0; i < 1500 && running; i++) {
+    seen.add(promiscuity());
+    await new Promise((ok) => setTimeout(ok, 20));
+  }
+  const [code] = (await exited) as [number | null];
+  t.is(code, 0, out);
+  t.true(out.includes('Received 4 response(s)'), out);
+  t.deepEqual([...seen], [0]);
+  const witness = await lab.tcpdump(h, 'ez0');
+  t.true(promiscuity() > 0, 'tcpdump goes promiscuous: the reading works');
+  await witness.stop();
 });

@@ -204,7 +204,7 @@ test('frames not answering our requests are ignored: other id, other source, not
       setup: (link) => {
         link.inject({ ...reply, id: ID + 1 }, 10);
         link.inject({ ...reply, src: Ipv4.parse('192.0.2.3') }, 11);
-        link.inject({ ...reply, ethDst: OTHER }, 12); // seen only because the capture is promiscuous
+        link.inject({ ...reply, ethDst: OTHER }, 12); // seen only by a promiscuous capture
         link.inject({ ...reply, dst: Ipv4.parse('192.0.2.9') }, 13);
         link.inject({ ...reply, seq: 2 }, 14); // never sent
         link.inject({ ...reply, type: 8, ethSrc: OTHER }, 15); // someone else's request

@@ -210,7 +210,7 @@ test('replies from hosts not asked, to another sender IP, or spoofed at the Ethe
     reply(9); // never asked
     reply(2, { targetIp: ip(77) }); // to another sender IP
     reply(3, { targetMac: mac(77) }); // to another MAC
-    reply(4, {}, mac(77)); // unicast to someone else (seen only because capture is promiscuous)
+    reply(4, {}, mac(77)); // unicast to someone else (seen only by a promiscuous capture)
     reply(6, { operation: ArpOp.Request, targetIp: ip(77) }); // a request for someone else is not an answer
   });
   t.deepEqual(

@@ -9,6 +9,11 @@ export interface OpenLinkOptions {
   /** Also hand out every raw frame on `frames$` (pcap output). */
   readonly keepFrames?: boolean;
   /**
+   * Capture in promiscuous mode, to see frames unicast to other MACs (default false: answers come to our MAC or
+   * broadcast, and promiscuity shows up in the kernel log and in IDS alarms).
+   */
+  readonly promiscuous?: boolean;
+  /**
    * When the interface goes down or away: `fail` (default) ends every query and sweep on the link at once with
    * InterfaceLostError (a PipelineError saying what happened and what to do) and stops the workers; `reopen` keeps
    * the link and reopens it with backoff once the interface is back (for a long-lived link that must ride out a

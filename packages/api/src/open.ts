@@ -19,6 +19,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions = {}):
     ifname: info.ifname,
     filter: opts.icmp ? 'arp or icmp' : 'arp',
     keepFrames: opts.keepFrames ?? false,
+    promiscuous: opts.promiscuous ?? false,
     linkLoss: opts.linkLoss ?? 'fail',
   });
   // The monotonic clock the capture thread stamps frames with, tied once to the wall clock for pcap output.

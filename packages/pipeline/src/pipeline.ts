@@ -27,7 +27,7 @@ export interface PipelineOptions {
   readonly captureBufferBytes?: number;
   /** Bytes kept per captured frame (see CaptureOptions.snaplen). Default 128 with the `arp` filter, else MTU + 26. */
   readonly snaplen?: number;
-  /** Promiscuous capture. Default true. */
+  /** Promiscuous capture (see CaptureOptions.promiscuous). Default false. */
   readonly promiscuous?: boolean;
   /**
    * When the interface goes down or away: `reopen` (default) says so on warnings$ and reopens capture and transmit

@@ -115,7 +115,7 @@ export class Capture {
     const filter = o.filter ?? DEFAULT_FILTER;
     const bufferBytes = checkInt(ifname, 'bufferBytes', o.bufferBytes ?? DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES, MAX_BUFFER_BYTES);
     const snaplen = checkInt(ifname, 'snaplen', o.snaplen ?? (filter === DEFAULT_FILTER ? ARP_SNAPLEN : defaultSnaplen(ifname)), MIN_SNAPLEN, MAX_SNAPLEN);
-    const promiscuous = o.promiscuous ?? true;
+    const promiscuous = o.promiscuous ?? false;
     const waitVia = o.waitVia ?? defaultCaptureWait();
     if (waitVia !== 'selectable-fd' && waitVia !== 'wait-loop') {
       throw new CaptureError('EINVAL', ifname, `waitVia must be 'selectable-fd' or 'wait-loop', got ${JSON.stringify(waitVia)}`);

@@ -30,7 +30,10 @@ export interface CaptureOptions {
    * ICMP events need whole messages (their checksum is verified): do not cut below the largest echo you expect.
    */
   readonly snaplen?: number;
-  /** Promiscuous mode: see frames for other hosts' MACs too (replies to a spoofed source MAC). Default true. */
+  /**
+   * Promiscuous mode: see frames unicast to other hosts' MACs too (replies to a spoofed source MAC). Default false:
+   * ARP answers come to our MAC or broadcast, and promiscuity trips "entered promiscuous mode" alarms.
+   */
   readonly promiscuous?: boolean;
   /** How the thread waits for frames (see CaptureWait). Default `wait-loop` on Windows, else `selectable-fd`. */
   readonly waitVia?: CaptureWait;
