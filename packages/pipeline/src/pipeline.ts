@@ -90,7 +90,6 @@ export interface PipelineStats {
 const DEFAULTS = { rxRingBytes: 8 << 20, eventsRingBytes: 4 << 20, framesRingBytes: 8 << 20, txRingBytes: 4 << 20 } as const;
 /** Frames the main thread handles before giving the event loop a turn. */
 const MAIN_BATCH = 4096;
-const IDLE_WAIT_MS = 1000;
 /** More restarts of one stage than this within CRASH_WINDOW_MS is a crash loop: the pipeline stops. */
 const MAX_RESTARTS = 5;
 const CRASH_WINDOW_MS = 30_000;
@@ -383,7 +382,9 @@ export class Pipeline {
   async #readLoop(reader: () => RingReader, onRecord: (rec: Uint8Array, tsNs: bigint) => void): Promise<void> {
     for (;;) {
       const r = reader();
-      const ready = await r.waitAsync(IDLE_WAIT_MS);
+      // No timeout and no timer per wait (each timed waitAsync costs V8 a timeout task, an eventfd write and an
+      // extra epoll round): a record or closeRing wakes it, and the ref'd worker threads keep the process alive.
+      const ready = await r.waitAsync(Infinity, false);
       if (r !== reader()) continue;
       if (ready) {
         if (r.drain(onRecord, MAIN_BATCH) === MAIN_BATCH) await turn();

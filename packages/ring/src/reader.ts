@@ -96,8 +96,8 @@ export class RingReader {
   }
 
   /**
-   * Blocks this thread (Atomics.wait) until a record is available, the ring is closed, or `timeoutMs` passes
-   * (Infinity: no limit). Only for threads that may block: never the main thread or the thread that owns `cap`.
+   * Blocks this thread (Atomics.wait) until a record is available, the ring is closed, or `timeoutMs` passes (Infinity: no
+   * limit). Only for threads that may block: never the main thread or the thread that owns `cap`.
    * Returns true when records are available (even on a closed ring), false on timeout or on a closed, empty ring.
    * Throws RingArgumentError for a negative or NaN timeout.
    */
@@ -125,9 +125,12 @@ export class RingReader {
   /**
    * The same as waitSync with Atomics.waitAsync, for threads with an event loop (never blocks the thread).
    * Resolves true when records are available, false on timeout or on a closed, empty ring.
+   * `keepAlive` (default true): hold a timer while waiting, because on Node 20 a pending waitAsync does not keep a
+   * thread's event loop alive. A caller that holds its own long-lived handle passes false: with `timeoutMs`
+   * Infinity the wait then creates no timer at all (a timed waitAsync costs V8 a timeout task per wait).
    * Rejects with RingArgumentError for a negative or NaN timeout.
    */
-  async waitAsync(timeoutMs: number): Promise<boolean> {
+  async waitAsync(timeoutMs: number, keepAlive = true): Promise<boolean> {
     checkTimeout(timeoutMs);
     if (this.#available()) return true;
     const i32 = this.#i32;
@@ -139,15 +142,14 @@ export class RingReader {
       const left = deadline - performance.now();
       if (left <= 0) break;
       const span = Math.min(left, MAX_TIMER_MS);
-      const res = Atomics.waitAsync(i32, I32.WAITING, 1, span);
+      const res = left === Infinity && !keepAlive ? Atomics.waitAsync(i32, I32.WAITING, 1) : Atomics.waitAsync(i32, I32.WAITING, 1, span);
       if (!res.async) continue;
-      // On Node 20 a pending Atomics.waitAsync does not keep the event loop alive: a worker awaiting only this
-      // would exit mid-wait. A timer for the same span keeps the thread alive until the wait settles.
-      const keepAlive = setTimeout(noop, span);
+      // A timer for the same span keeps the thread alive until the wait settles (see keepAlive).
+      const timer = keepAlive ? setTimeout(noop, span) : undefined;
       try {
         await res.value;
       } finally {
-        clearTimeout(keepAlive);
+        clearTimeout(timer);
       }
     }
     Atomics.store(i32, I32.WAITING, 0);

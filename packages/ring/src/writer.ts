@@ -19,6 +19,8 @@ export class RingWriter {
   /** The last READ we loaded: everything before it is free. Reloaded only when the ring looks full, so the common
    *  case touches no word the reader writes. */
   #read: number;
+  /** Records written by tryStage and not yet published. */
+  #staged = 0;
 
   /**
    * Claims the writing end of the ring behind `h`.
@@ -52,8 +54,33 @@ export class RingWriter {
       this.#drop(frame.byteLength);
       return false;
     }
-    this.#publish(1);
+    this.#publish(1 + this.#staged);
+    this.#staged = 0;
     return true;
+  }
+
+  /**
+   * Copies `frame` into the ring like tryPush, but the reader does not see it until `publish()`: a producer that
+   * handles frames in batches (one pcap_dispatch, one drain) makes one store and at most one wake per batch.
+   * Returns false (counted as a drop) when it does not fit or the ring is closed. Throws like tryPush.
+   */
+  tryStage(frame: Uint8Array, tsNs: bigint = 0n): boolean {
+    checkFrame(frame);
+    checkTs(tsNs);
+    if (Atomics.load(this.#i32, I32.CLOSED) !== 0 || !this.#put(frame, tsNs)) {
+      this.#drop(frame.byteLength);
+      return false;
+    }
+    this.#staged++;
+    return true;
+  }
+
+  /** Makes every tryStage'd record visible to the reader, waking it if it waits. Cheap when nothing is staged. */
+  publish(): void {
+    if (this.#staged === 0) return;
+    const n = this.#staged;
+    this.#staged = 0;
+    this.#publish(n);
   }
 
   /**
@@ -87,7 +114,8 @@ export class RingWriter {
         }
       }
     } finally {
-      if (n > 0) this.#publish(n);
+      if (n > 0 || this.#staged > 0) this.#publish(n + this.#staged);
+      this.#staged = 0;
     }
     return n;
   }

@@ -177,6 +177,7 @@ export class Capture {
 
   /** Writes into `rx` from now on; the old ring is left to its reader (it is being replaced). */
   setOutput(rx: RingHandle): void {
+    this.#rx.publish();
     this.#rx = new RingWriter(rx);
   }
 
@@ -233,6 +234,7 @@ export class Capture {
     // error into libpcap's own message and a -1.
     while (done < FRAMES_PER_TURN) {
       const n = this.#lib!.dispatch(p, 512, this.#callback!, null);
+      this.#rx.publish(); // one store and at most one wake per pcap_dispatch, not per frame
       if (n > 0) {
         done += n;
         continue;
@@ -260,6 +262,7 @@ export class Capture {
       const w = wait(WAIT_SLICE_MS);
       if (w !== 'timeout') {
         const n = lib.dispatch(p, FRAMES_PER_DISPATCH, this.#callback!, null);
+        this.#rx.publish();
         if (n < 0 || (n === 0 && w === 'error')) {
           // libpcap's words when it has them; else, as #pump does, ask the link itself.
           const text = n < 0 ? lib.geterr(p) : process.platform === 'win32' ? 'waiting for frames failed' : linkState(this.#ifname);
@@ -283,7 +286,8 @@ export class Capture {
     const caplen = koffi.decode.uint32(h + PKTHDR_CAPLEN);
     if (caplen < koffi.decode.uint32(h + PKTHDR_LEN)) this.#truncated++;
     const frame = this.#view(data, caplen);
-    if (this.#rx.tryPush(frame, ts)) {
+    // Published by #pump/#waitLoop once pcap_dispatch returns: the decode thread is woken once per batch.
+    if (this.#rx.tryStage(frame, ts)) {
       this.#frames++;
       this.#bytes += caplen;
     } else this.#ringDropped++;

@@ -40,7 +40,7 @@ export class DecodeLoop {
   setInput(h: RingHandle): void {
     const old = this.#rx;
     const oldHandle = this.#rxHandle;
-    old.drain(this.#onFrame); // what the old writer managed to push is still worth decoding
+    this.#drain(old); // what the old writer managed to push is still worth decoding
     this.#rxHandle = h;
     this.#rx = new RingReader(h);
     // Wakes the loop if it sleeps on the old ring; it then sees the swap and waits on the new one.
@@ -72,24 +72,34 @@ export class DecodeLoop {
         const ready = await rx.waitAsync(IDLE_WAIT_MS);
         if (this.#closing || rx !== this.#rx) continue;
         if (ready) {
-          if (rx.drain(this.#onFrame, BATCH) === BATCH) await turn();
+          if (this.#drain(rx, BATCH) === BATCH) await turn();
         } else if (rx.closed) {
           // Closed and empty: nothing will come until setInput or close; waiting again would spin.
           await new Promise<void>((resolve) => (this.#wakeIdle = resolve));
           this.#wakeIdle = undefined;
         }
       }
-      this.#rx.drain(this.#onFrame);
+      this.#drain(this.#rx);
     } finally {
       closeRing(this.#eventsHandle);
       if (this.#framesHandle) closeRing(this.#framesHandle);
     }
   }
 
+  /** Decodes up to `max` records of `rx`, then publishes what it wrote: one wake of the main thread per drain. */
+  #drain(rx: RingReader, max = Infinity): number {
+    try {
+      return rx.drain(this.#onFrame, max);
+    } finally {
+      this.#events.publish();
+      this.#frames?.publish();
+    }
+  }
+
   readonly #onFrame = (frame: Uint8Array, tsNs: bigint): void => {
-    if (this.#forward && !this.#frames!.tryPush(frame, tsNs)) this.#framesDropped++;
+    if (this.#forward && !this.#frames!.tryStage(frame, tsNs)) this.#framesDropped++;
     if (this.#decoder.decode(frame) !== Outcome.Event) return;
-    if (!this.#events.tryPush(this.#decoder.record.subarray(0, this.#decoder.length), tsNs)) this.#eventsDropped++;
+    if (!this.#events.tryStage(this.#decoder.record.subarray(0, this.#decoder.length), tsNs)) this.#eventsDropped++;
   };
 }
 
