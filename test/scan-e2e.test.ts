@@ -136,12 +136,13 @@ test('--pcap: every request and reply, readable by tcpdump -r', async (t) => {
   const r = await ersatz(l, host.ns, ['scan', '--json', '--rate', '2000', '--pcap', file, '10.77.0.0/27']);
   t.is(r.code, 0, show(r));
   const s = (jsonLines(r.stdout).at(-1) as { summary: { sent: number; answered: number } }).summary;
-  t.is(s.answered, 30);
+  // .1 to .31: .31 ends the typed /27 but is a host of the link's /24, so it is probed (and answers).
+  t.is(s.answered, 31);
   const lines = tcpdumpRead(l, host.ns, file);
   const requests = lines.filter((x) => x.includes(`${host.mac} > ff:ff:ff:ff:ff:ff`) && /Request who-has 10\.77\.0\.\d+ tell 10\.77\.0\.1,/.test(x));
   const replies = lines.filter((x) => x.includes(`${responders[0]!.mac} > ${host.mac}`) && /Reply 10\.77\.0\.\d+ is-at /.test(x));
   t.is(requests.length, s.sent, lines.slice(0, 5).join('\n'));
-  t.is(new Set(replies.map((x) => /Reply (\S+)/.exec(x)![1])).size, 30);
+  t.is(new Set(replies.map((x) => /Reply (\S+)/.exec(x)![1])).size, 31);
 });
 
 test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
@@ -186,4 +187,30 @@ test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) =
     t.is(r.stdout, '', what);
     t.regex(r.stderr, /^ersatz: [^\n]+\n$/, what);
   });
+});
+
+test('network and broadcast come from the link\'s prefix, not the typed one: on a /23, a /24 inside it keeps the /23\'s hosts', async (t) => {
+  const l = responderLab('scpf', { cidr: '10.77.0.0/23' });
+  t.teardown(() => l.lab.destroy());
+  const ips = (r: { stdout: string }) => new Set(jsonLines(r.stdout).slice(0, -1).map((h) => h.ip as string));
+  // The /23 is 10.77.0.0-10.77.1.255: 10.77.0.255 and 10.77.1.0 are hosts of it, though each ends a typed /24.
+  for (const [typed, host, skipped] of [['10.77.0.0/24', '10.77.0.255', '10.77.0.0'], ['10.77.1.0/24', '10.77.1.0', '10.77.1.255']] as const) {
+    const r = await ersatz(l.lab, l.host.ns, ['scan', '--json', '--rate', '2000', typed]);
+    t.is(r.code, 0, show(r));
+    const found = ips(r);
+    t.is(found.size, 255, `${typed}: 254 hosts of the /24 plus one that is a host of the /23`);
+    t.true(found.has(host), `${typed}: ${host} probed`);
+    t.false(found.has(skipped), `${typed}: ${skipped}, the /23's network or broadcast, skipped`);
+  }
+  const whole = await ersatz(l.lab, l.host.ns, ['scan', '--json', '--rate', '2000', '10.77.0.0/23']);
+  const all = ips(whole);
+  t.is(all.size, 510, show(whole));
+  t.false(all.has('10.77.0.0') || all.has('10.77.1.255'), 'the /23\'s own network and broadcast are skipped');
+  t.like(jsonLines(whole.stdout).at(-1), { summary: { hosts: 510 } });
+  // Targets on another interface's subnet: swept where asked, with a warning naming the right interface.
+  l.lab.veth({ ns: l.host.ns, ifname: 'ezd' }, { ns: l.lab.namespace('o'), ifname: 'ezo' });
+  l.lab.sh(l.host.ns, ['ip', 'addr', 'add', '10.88.0.1/24', 'dev', 'ezd']);
+  const other = await ersatz(l.lab, l.host.ns, ['scan', '--json', '-I', 'ez0', '--tries', '1', '--timeout', '100', '10.88.0.8/30']);
+  t.is(other.code, 1, show(other));
+  t.regex(other.stderr, /^ersatz: warning: scan: targets in 10\.88\.0\.0\/24 belong to ezd's subnet but are swept on ez0, [^\n]+ --interface ezd\n$/);
 });

@@ -159,3 +159,12 @@ test('shuffled draws every order of a small set about equally often (seeds 0..59
   t.is(counts.size, 6);
   for (const [order, n] of counts) t.true(n > 850 && n < 1150, `${order}: ${n}`);
 });
+
+test('parseTargets wholeNetworks keeps every address of a network; TargetSet.without splits ranges around addresses', (t) => {
+  const whole = parseTargets('192.0.2.0/30, 198.51.100.7', { wholeNetworks: true });
+  t.deepEqual(fmt(whole), ['192.0.2.0', '192.0.2.1', '192.0.2.2', '192.0.2.3', '198.51.100.7']);
+  const less = whole.without([Ipv4.parse('192.0.2.0'), Ipv4.parse('192.0.2.2'), Ipv4.parse('198.51.100.7'), Ipv4.parse('203.0.113.1')]);
+  t.deepEqual(fmt(less), ['192.0.2.1', '192.0.2.3']);
+  t.is(less.size, 2);
+  t.deepEqual(fmt(whole), ['192.0.2.0', '192.0.2.1', '192.0.2.2', '192.0.2.3', '198.51.100.7'], 'the original is unchanged');
+});

@@ -43,6 +43,21 @@ export class TargetSet implements Iterable<Ipv4> {
     this.size = size;
   }
 
+  /** The set less `ips` (a range holding one is split around it). Returns a new set; this one is unchanged. */
+  without(ips: Iterable<Ipv4>): TargetSet {
+    let ranges: TargetRange[] = [...this.ranges];
+    for (const ip of ips) {
+      ranges = ranges.flatMap((r): TargetRange[] => {
+        if (ip < r.first || ip > r.last) return [r];
+        const parts: TargetRange[] = [];
+        if (ip > r.first) parts.push({ first: r.first, last: (ip - 1) as Ipv4 });
+        if (ip < r.last) parts.push({ first: (ip + 1) as Ipv4, last: r.last });
+        return parts;
+      });
+    }
+    return new TargetSet(ranges);
+  }
+
   /** True when `ip` is in the set. */
   has(ip: Ipv4): boolean {
     const i = this.#rangeIndex((r) => r.last >= ip);
@@ -102,17 +117,21 @@ export class TargetSet implements Iterable<Ipv4> {
 /**
  * Parses targets the way arp-scan takes them: `a.b.c.d/N`, `a.b.c.d:netmask`, `start-end` (inclusive) and single
  * addresses, several separated by commas or spaces. A network's usable hosts are its targets (Cidr.hosts: network
- * and broadcast excluded up to /30; arp-scan includes them). Host bits in a network are masked off as arp-scan does.
+ * and broadcast excluded up to /30), or with `wholeNetworks` every address of it, as arp-scan takes them (a scanner
+ * that knows the link's own prefix then drops that subnet's network and broadcast addresses, which may differ from
+ * the typed network's: a /24 inside a /23). Host bits in a network are masked off as arp-scan does.
  * Returns the set; throws AddressParseError naming the bad item, for an empty list, a prefix over 32, a
  * non-contiguous netmask, a range whose end precedes its start, or more than MAX_TARGETS hosts.
  */
-export function parseTargets(spec: string): TargetSet {
+export function parseTargets(spec: string, opts: { readonly wholeNetworks?: boolean } = {}): TargetSet {
   const items = spec.split(/[\s,]+/).filter((s) => s !== '');
   if (items.length === 0) throw new AddressParseError('target list', spec, `no targets: ${FORMS}`);
-  return new TargetSet(items.map(parseItem), spec);
+  const whole = opts.wholeNetworks === true;
+  return new TargetSet(items.map((item) => parseItem(item, whole)), spec);
 }
 
-function parseItem(item: string): TargetRange {
+function parseItem(item: string, whole: boolean): TargetRange {
+  const cidrRange = (c: Cidr): TargetRange => (whole ? { first: c.network, last: c.broadcast } : { first: c.firstHost, last: c.lastHost });
   try {
     if (item.includes('/')) return cidrRange(Cidr.parse(item));
     const colon = item.indexOf(':');
@@ -137,10 +156,6 @@ function parseItem(item: string): TargetRange {
 }
 
 const FORMS = 'expected a.b.c.d, a.b.c.d/N, a.b.c.d:netmask or start-end';
-
-function cidrRange(cidr: Cidr): TargetRange {
-  return { first: cidr.firstHost, last: cidr.lastHost };
-}
 
 function formatRange(r: TargetRange): string {
   return r.first === r.last ? Ipv4.format(r.first) : `${Ipv4.format(r.first)}-${Ipv4.format(r.last)}`;

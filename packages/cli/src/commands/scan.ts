@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import { lastValueFrom, tap } from 'rxjs';
-import { Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
+import { Cidr, Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo, type Link } from '@ersatz/api';
 import { scan$, type ScanSummary } from '@ersatz/resolve';
 import { LOCALLY_ADMINISTERED, loadVendorData, vendorOf } from '@ersatz/vendor';
@@ -10,6 +10,7 @@ import { parseOptions } from '../index.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { intOption, numberOption } from '../options.js';
 import { interruption, LineWriter, openSession } from '../session.js';
+import { warn } from '../warn.js';
 
 const HELP = `usage: ersatz scan CIDR|RANGE... | --file F [--interface IF] [--rate PPS | --bandwidth BPS] [--tries N]
                    [--timeout MS] [--backoff F] [--settle MS] [--random [--seed N]] [--json] [--pcap OUT]
@@ -19,7 +20,8 @@ prints each host once, as soon as it answers: IP, MAC, vendor (IEEE OUI registry
 answering for a host already seen is printed again, marked DUP (an address conflict, or a proxy).
 
 Targets: a.b.c.d/N, a.b.c.d:netmask, start-end (inclusive) or single addresses, several separated by spaces or
-commas; a network's first and last addresses are skipped up to /30.
+commas. The network and broadcast addresses of the interface's own subnet (up to /30) are skipped, whatever
+network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on another interface's subnet get a warning.
 
   -I, --interface IF   send on IF (default: the interface whose subnet holds the targets)
   -f, --file F         read targets from F (one or more per line, # comments; - for stdin), with or instead of the arguments
@@ -72,9 +74,11 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const settleMs = intOption('scan', 'settle', values.settle, 0, 60_000, 10);
   if (values.seed !== undefined && !values.random) throw new UsageError(`scan: --seed orders a --random sweep: add --random`);
   const seed = values.seed === undefined ? undefined : intOption('scan', 'seed', values.seed, 0, 0xffff_ffff, 0);
-  const targets = await readTargets(positionals, values.file);
+  const asked = await readTargets(positionals, values.file);
 
-  const info = await scanInterface(targets, values.interface);
+  const info = await scanInterface(asked, values.interface);
+  const targets = hostsOnLink(asked, info);
+  await warnOtherSubnets(targets, info);
   const vendor = vendorLookup();
   let progress: Progress | undefined;
   // The progress line (stderr) and the results (stdout) share the terminal: the line steps aside for each write.
@@ -172,7 +176,33 @@ async function readTargets(specs: readonly string[], file: string | undefined): 
   if (spec === '') {
     throw new UsageError(file === undefined ? `scan: no targets: give a network like 192.0.2.0/24, a range, or --file F` : `scan: --file ${JSON.stringify(file)} holds no targets`);
   }
-  return parseTargets(spec);
+  return parseTargets(spec, { wholeNetworks: true });
+}
+
+/**
+ * The targets less the network and broadcast addresses of the interface's own subnet (up to /30), which no host
+ * has. They come from the link's prefix, not the typed one: on a /23, `scan X.Y.1.0/24` probes X.Y.1.0 and X.Y.1.255.
+ */
+function hostsOnLink(targets: TargetSet, info: InterfaceInfo): TargetSet {
+  if (info.prefixLen > 30 || info.ip === Ipv4.UNSPECIFIED) return targets;
+  const subnet = Cidr.of(info.ip, info.prefixLen);
+  return targets.without([subnet.network, subnet.broadcast]);
+}
+
+/**
+ * Warns about targets on another interface's subnet: they are swept on `info`'s link anyway, where a multi-homed
+ * host may answer for them through ARP flux. Linux only (the other interfaces' addresses come from rtnetlink).
+ */
+async function warnOtherSubnets(targets: TargetSet, info: InterfaceInfo): Promise<void> {
+  if (process.platform !== 'linux') return;
+  const nl = await import('@ersatz/netlink');
+  for (const a of nl.addresses()) {
+    if (a.ifindex === info.ifindex) continue;
+    const net = Cidr.of(a.address, a.prefixLen);
+    if (!targets.ranges.some((r) => r.first <= net.broadcast && r.last >= net.network)) continue;
+    const ifname = nl.link(a.ifindex).name;
+    warn(`scan: targets in ${Ipv4.format(net.network)}/${a.prefixLen} belong to ${ifname}'s subnet but are swept on ${info.ifname}, where answers may come through ARP flux: scan them with --interface ${ifname}`);
+  }
 }
 
 // Our own address is usually the first host of our subnet; the next ones are not.
@@ -192,7 +222,8 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined): Pr
       info = await discoverInterface({ ifname, target });
     } catch (err) {
       const e = err as { name?: string; reason?: string };
-      if (e.name === 'UnresolvableTargetError' && e.reason === 'local') {
+      // Our own address, or the subnet's network or broadcast address (whole networks are read in): try the next.
+      if (e.name === 'UnresolvableTargetError' && (e.reason === 'local' || e.reason === 'broadcast')) {
         lastErr = err;
         continue;
       }
