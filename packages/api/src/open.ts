@@ -14,13 +14,15 @@ type IcmpEvent = Extract<PipelineEvent, { kind: 'icmp' }>;
  * Afterwards arp$/icmp$ error with InterfaceLostError when the interface goes down or away (see `linkLoss`), and
  * with WorkerCrashLoopError when a worker keeps dying.
  */
-export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions = {}): Promise<Link> {
+export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { readonly trace?: SharedArrayBuffer } = {}): Promise<Link> {
   const pipeline = await Pipeline.open({
     ifname: info.ifname,
     filter: opts.icmp ? 'arp or icmp' : 'arp',
     keepFrames: opts.keepFrames ?? false,
     promiscuous: opts.promiscuous ?? false,
     linkLoss: opts.linkLoss ?? 'fail',
+    // Bench only (per-hop timestamps, see @ersatz/ring's TraceHop): not part of OpenLinkOptions' public surface.
+    ...(opts.trace === undefined ? {} : { trace: opts.trace }),
   });
   // The monotonic clock the capture thread stamps frames with, tied once to the wall clock for pcap output.
   const epochOffsetNs = BigInt(Date.now()) * 1_000_000n - Pipeline.now();

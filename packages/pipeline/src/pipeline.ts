@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { Subject, type Observable } from 'rxjs';
-import { RingReader, RingWriter, closeRing, createRing, ringStats, type RingHandle, type RingStats } from '@ersatz/ring';
+import { RingReader, RingWriter, TraceHop, closeRing, createRing, ringStats, stamp, traceView, type RingHandle, type RingStats } from '@ersatz/ring';
 import { CaptureError, newHandleSlot, spawnCapture, type CaptureApi, type CaptureOptions, type CaptureStats, type CaptureWait, type LinkInfo } from '@ersatz/capture-worker';
 import { readEvent, spawnDecode, type DecodeApi, type DecodeStats, type PipelineEvent } from '@ersatz/decode-worker';
 import { TransmitError, newSocketSlot, spawnTransmit, type TransmitApi, type TransmitInfo, type TransmitOptions, type TransmitStats, type TransmitVia } from '@ersatz/transmit-worker';
 import { InterfaceLostError, PipelineError, PipelineOptionError, WorkerCrashLoopError, type Stage } from './error.js';
+import { readLoop } from './read-loop.js';
 import { Thread } from './thread.js';
 
 /** Options for Pipeline.open: one object, every field but `ifname` defaulted. */
@@ -46,6 +47,8 @@ export interface PipelineOptions {
    * on pcap_getevent on Windows, where it is the default, poll(2) on Linux). See CaptureWait.
    */
   readonly captureWaitVia?: CaptureWait;
+  /** Bench only: per-hop timestamps of the latest request and reply (`createTrace()` in @ersatz/ring). */
+  readonly trace?: SharedArrayBuffer;
 }
 
 /**
@@ -88,8 +91,6 @@ export interface PipelineStats {
 }
 
 const DEFAULTS = { rxRingBytes: 8 << 20, eventsRingBytes: 4 << 20, framesRingBytes: 8 << 20, txRingBytes: 4 << 20 } as const;
-/** Frames the main thread handles before giving the event loop a turn. */
-const MAIN_BATCH = 4096;
 /** More restarts of one stage than this within CRASH_WINDOW_MS is a crash loop: the pipeline stops. */
 const MAX_RESTARTS = 5;
 const CRASH_WINDOW_MS = 30_000;
@@ -162,6 +163,8 @@ export class Pipeline {
   #corruptRecords = 0;
   #frameCount = 0;
   #sendRefused = 0;
+  readonly #traceSab: SharedArrayBuffer | undefined;
+  readonly #trace: BigInt64Array | undefined;
   #loops: Promise<void>[] = [];
   #closed: Promise<void> | undefined;
 
@@ -196,6 +199,8 @@ export class Pipeline {
       throw new PipelineOptionError('captureWaitVia', "'selectable-fd' or 'wait-loop'", o.captureWaitVia);
     }
     this.#opts = opts;
+    this.#traceSab = o.trace;
+    this.#trace = traceView(o.trace);
     this.#captureOpts = {
       ifname: o.ifname,
       ...(o.filter !== undefined ? { filter: o.filter } : {}),
@@ -258,6 +263,7 @@ export class Pipeline {
       this.#sendRefused++;
       return false;
     }
+    stamp(this.#trace, TraceHop.QUEUED);
     const ok = this.#txWriter.tryPush(frame, notBeforeNs);
     if (!ok) this.#sendRefused++;
     return ok;
@@ -343,8 +349,8 @@ export class Pipeline {
     this.#link = (link as PromiseFulfilledResult<LinkInfo>).value;
     this.#transmitInfo = (info as PromiseFulfilledResult<TransmitInfo>).value;
     this.#state = 'open';
-    this.#loops = [this.#readLoop(() => this.#eventsReader, this.#onEvent)];
-    if (this.#opts.keepFrames) this.#loops.push(this.#readLoop(() => this.#framesReader!, this.#onFrame));
+    this.#loops = [readLoop(() => this.#eventsReader, this.#onEvent, this.#stopping)];
+    if (this.#opts.keepFrames) this.#loops.push(readLoop(() => this.#framesReader!, this.#onFrame, this.#stopping));
   }
 
   async #shutdown(): Promise<void> {
@@ -375,25 +381,7 @@ export class Pipeline {
 
   // --- the main thread's readers --------------------------------------------------------------------------------
 
-  /**
-   * A ring the decode worker writes → `onRecord`, until the pipeline closes. `reader()` is read afresh each round:
-   * a decode restart swaps the reader, and the loop follows it.
-   */
-  async #readLoop(reader: () => RingReader, onRecord: (rec: Uint8Array, tsNs: bigint) => void): Promise<void> {
-    for (;;) {
-      const r = reader();
-      // No timeout and no timer per wait (each timed waitAsync costs V8 a timeout task, an eventfd write and an
-      // extra epoll round): a record or closeRing wakes it, and the ref'd worker threads keep the process alive.
-      const ready = await r.waitAsync(Infinity, false);
-      if (r !== reader()) continue;
-      if (ready) {
-        if (r.drain(onRecord, MAIN_BATCH) === MAIN_BATCH) await turn();
-      } else if (r.closed) {
-        if (this.#state === 'closing' || this.#state === 'closed') return;
-        await pause(); // closed by a decode restart that is swapping rings: look again shortly
-      }
-    }
-  }
+  readonly #stopping = (): boolean => this.#state === 'closing' || this.#state === 'closed';
 
   readonly #onEvent = (rec: Uint8Array, tsNs: bigint): void => {
     let ev: PipelineEvent;
@@ -406,6 +394,7 @@ export class Pipeline {
       return;
     }
     this.#eventCount++;
+    stamp(this.#trace, TraceHop.MAIN_READ);
     this.#events$.next(ev);
   };
 
@@ -416,12 +405,16 @@ export class Pipeline {
 
   // --- workers --------------------------------------------------------------------------------------------------
 
+  #traced(): { trace?: SharedArrayBuffer } {
+    return this.#traceSab === undefined ? {} : { trace: this.#traceSab };
+  }
+
   #thread(stage: Stage): Thread<unknown> {
     return (stage === 'capture' ? this.#capture : stage === 'decode' ? this.#decode : this.#transmit) as Thread<unknown>;
   }
 
   #spawnCapture(rx: RingHandle): Thread<CaptureApi> {
-    const { worker, api } = spawnCapture({ rx, handleSlot: this.#captureSlot });
+    const { worker, api } = spawnCapture({ rx, handleSlot: this.#captureSlot, ...this.#traced() });
     const t = new Thread<CaptureApi>('capture', worker, api, CaptureError.fromWire);
     worker.on('message', (m: unknown) => {
       if (isIncident(m, 'capture-stopped')) this.#onCaptureStopped(CaptureError.fromWire(m.error) as Error);
@@ -431,14 +424,14 @@ export class Pipeline {
   }
 
   #spawnDecode(): Thread<DecodeApi> {
-    const { worker, api } = spawnDecode({ rx: this.#rx, events: this.#events, ...(this.#frames ? { frames: this.#frames } : {}) });
+    const { worker, api } = spawnDecode({ rx: this.#rx, events: this.#events, ...(this.#frames ? { frames: this.#frames } : {}), ...this.#traced() });
     const t = new Thread<DecodeApi>('decode', worker, api, (e) => e);
     void t.exited.then((code) => this.#onExit('decode', t, code));
     return t;
   }
 
   #spawnTransmit(tx: RingHandle): Thread<TransmitApi> {
-    const { worker, api } = spawnTransmit({ tx, socketSlot: this.#transmitSlot });
+    const { worker, api } = spawnTransmit({ tx, socketSlot: this.#transmitSlot, ...this.#traced() });
     const t = new Thread<TransmitApi>('transmit', worker, api, TransmitError.fromWire);
     worker.on('message', (m: unknown) => {
       if (isIncident(m, 'transmit-failing')) this.#onTransmitFailing(TransmitError.fromWire(m.error) as TransmitError);
@@ -637,12 +630,4 @@ export class Pipeline {
 
 function isIncident<K extends string>(m: unknown, kind: K): m is { incident: K; error: unknown } {
   return typeof m === 'object' && m !== null && (m as { incident?: unknown }).incident === kind;
-}
-
-function pause(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

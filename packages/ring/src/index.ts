@@ -25,3 +25,4 @@ export {
   RingArgumentError,
   RingCorruptError,
 } from './error.js';
+export { TraceHop, TRACE_HOPS, createTrace, stamp, traceView } from './trace.js';

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
-import { RingWriter, type RingHandle } from '@ersatz/ring';
+import { RingWriter, TraceHop, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { CaptureError, type CaptureErrorCode, type CaptureErrorWire } from './error.js';
 import {
   DLT_EN10MB,
   PCAP_NETMASK_UNKNOWN,
   PKTHDR_CAPLEN,
   PKTHDR_LEN,
+  PKTHDR_USEC,
   PcapHandler,
   PcapStatus,
   errbuf,
@@ -89,13 +90,18 @@ export class Capture {
   #lastError: CaptureErrorWire | undefined;
 
   readonly #slot: BigInt64Array;
+  readonly #trace: BigInt64Array | undefined;
+  readonly #wallMinusHrNs: bigint;
 
   /**
    * `onStopped` hears about a capture that ended without close() (the interface went down or away). `handleSlot`:
    * see CaptureHandles; a handle found there was left open by a worker that died, and is closed now.
    */
-  constructor(rx: RingHandle, onStopped: (err: CaptureError) => void, handleSlot = newHandleSlot()) {
+  constructor(rx: RingHandle, onStopped: (err: CaptureError) => void, handleSlot = newHandleSlot(), trace?: SharedArrayBuffer) {
     this.#rx = new RingWriter(rx);
+    this.#trace = traceView(trace);
+    // realtime − hrtime, for the kernel's (realtime) timestamps in the trace: both clocks read once, here.
+    this.#wallMinusHrNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
     this.#onStopped = onStopped;
     this.#slot = new BigInt64Array(handleSlot, 0, 1);
     const orphan = Atomics.exchange(this.#slot, 0, 0n);
@@ -288,10 +294,19 @@ export class Capture {
     const frame = this.#view(data, caplen);
     // Published by #pump/#waitLoop once pcap_dispatch returns: the decode thread is woken once per batch.
     if (this.#rx.tryStage(frame, ts)) {
+      if (this.#trace !== undefined) this.#traceFrame(h, ts);
       this.#frames++;
       this.#bytes += caplen;
     } else this.#ringDropped++;
   };
+
+  /** Bench only: the kernel's timestamp (struct timeval at the header's start), the callback's and the ring's. */
+  #traceFrame(h: Pointer, callbackNs: bigint): void {
+    const wallNs = BigInt(koffi.decode.long(h)) * 1_000_000_000n + BigInt(koffi.decode.long(h + PKTHDR_USEC)) * 1000n;
+    stamp(this.#trace, TraceHop.RX_KERNEL, wallNs - this.#wallMinusHrNs);
+    stamp(this.#trace, TraceHop.RX_CALLBACK, callbackNs);
+    stamp(this.#trace, TraceHop.RX_RING);
+  }
 
   /**
    * The `len` bytes at `ptr`, without a copy. libpcap's TPACKET ring is one mmap'd region and every frame pointer

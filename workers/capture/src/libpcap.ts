@@ -44,6 +44,7 @@ const PktHdr = koffi.struct('ersatz_pcap_pkthdr', { tv_sec: 'long', tv_usec: 'lo
 // As bigints: the capture callback adds them to the header pointer for every frame.
 export const PKTHDR_CAPLEN = BigInt(koffi.offsetof(PktHdr, 'caplen'));
 export const PKTHDR_LEN = BigInt(koffi.offsetof(PktHdr, 'len'));
+export const PKTHDR_USEC = BigInt(koffi.offsetof(PktHdr, 'tv_usec'));
 
 // Registered by name: the pcap_compile/setfilter/freecode prototypes below refer to it.
 koffi.struct('ersatz_bpf_program', { bf_len: 'uint32_t', bf_insns: 'void *' });

@@ -7,12 +7,12 @@ import { CaptureError } from './error.js';
 import type { CaptureApi, CaptureHandles, CaptureIncident, CaptureOptions } from './types.js';
 
 const port = parentPort!;
-const { rx, handleSlot } = workerData as CaptureHandles;
+const { rx, handleSlot, trace } = workerData as CaptureHandles;
 
 const capture = new Capture(rx, (err) => {
   // Not a comlink reply: comlink's wrap side ignores messages without its id, spawnCapture's listener takes these.
   port.postMessage({ incident: 'capture-stopped', error: err.toWire() } satisfies CaptureIncident);
-}, handleSlot);
+}, handleSlot, trace);
 
 /** Typed errors cross as plain `{ name, message, ...fields }`: comlink would flatten them into a plain Error. */
 function wire<T>(fn: () => T): T {

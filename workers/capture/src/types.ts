@@ -103,6 +103,8 @@ export interface CaptureHandles {
    * no capture ring.
    */
   readonly handleSlot?: SharedArrayBuffer;
+  /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */
+  readonly trace?: SharedArrayBuffer;
 }
 
 /** What the worker posts on its own when a capture stops without being asked (interface down or gone). */

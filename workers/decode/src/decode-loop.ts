@@ -1,4 +1,4 @@
-import { RingReader, RingWriter, closeRing, type RingHandle } from '@ersatz/ring';
+import { RingReader, RingWriter, TraceHop, closeRing, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { FrameDecoder, Outcome } from './decoder.js';
 import type { DecodeHandles, DecodeStats } from './types.js';
 
@@ -21,6 +21,7 @@ export class DecodeLoop {
   readonly #framesHandle: RingHandle | undefined;
   readonly #frames: RingWriter | undefined;
   #forward = false;
+  readonly #trace: BigInt64Array | undefined;
   #eventsDropped = 0;
   #framesDropped = 0;
   #closing = false;
@@ -34,6 +35,7 @@ export class DecodeLoop {
     this.#events = new RingWriter(h.events);
     this.#framesHandle = h.frames;
     this.#frames = h.frames ? new RingWriter(h.frames) : undefined;
+    this.#trace = traceView(h.trace);
     this.done = this.#run();
   }
 
@@ -97,9 +99,11 @@ export class DecodeLoop {
   }
 
   readonly #onFrame = (frame: Uint8Array, tsNs: bigint): void => {
+    stamp(this.#trace, TraceHop.DECODE_READ);
     if (this.#forward && !this.#frames!.tryStage(frame, tsNs)) this.#framesDropped++;
     if (this.#decoder.decode(frame) !== Outcome.Event) return;
     if (!this.#events.tryStage(this.#decoder.record.subarray(0, this.#decoder.length), tsNs)) this.#eventsDropped++;
+    stamp(this.#trace, TraceHop.EVENT_RING);
   };
 }
 

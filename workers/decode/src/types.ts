@@ -9,6 +9,8 @@ export interface DecodeHandles {
   readonly events: RingHandle;
   /** Raw frames out, when the supervisor keeps them (for --pcap): see DecodeApi.forwardFrames. */
   readonly frames?: RingHandle;
+  /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */
+  readonly trace?: SharedArrayBuffer;
 }
 
 export interface DecodeStats extends DecoderCounts {

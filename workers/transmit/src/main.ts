@@ -7,12 +7,12 @@ import { Transmitter } from './transmitter.js';
 import type { TransmitApi, TransmitHandles, TransmitIncident } from './types.js';
 
 const port = parentPort!;
-const { tx, socketSlot } = workerData as TransmitHandles;
+const { tx, socketSlot, trace } = workerData as TransmitHandles;
 
 const transmitter = new Transmitter(tx, (err) => {
   // Not a comlink reply: comlink's wrap side ignores messages without its id; spawnTransmit's caller listens for these.
   port.postMessage({ incident: 'transmit-failing', error: err.toWire() } satisfies TransmitIncident);
-}, socketSlot);
+}, socketSlot, trace);
 
 /** Typed errors cross as plain `{ name, message, ...fields }`: comlink would flatten them into a plain Error. */
 function wire<T>(fn: () => T): T {

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { RingReader, closeRing, type RingHandle } from '@ersatz/ring';
+import { RingReader, TraceHop, closeRing, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { TransmitError } from './error.js';
 import { PacketSocket } from './packet-socket.js';
 import { PcapSender } from './pcap-sender.js';
@@ -49,10 +49,12 @@ export class Transmitter {
   readonly done: Promise<void>;
 
   readonly #slot: SharedArrayBuffer;
+  readonly #trace: BigInt64Array | undefined;
 
   /** `socketSlot`: see TransmitHandles; what a dead predecessor left there is released now. */
-  constructor(tx: RingHandle, onFailing: (err: TransmitError) => void, socketSlot = newSocketSlot()) {
+  constructor(tx: RingHandle, onFailing: (err: TransmitError) => void, socketSlot = newSocketSlot(), trace?: SharedArrayBuffer) {
     this.#slot = socketSlot;
+    this.#trace = traceView(trace);
     PacketSocket.releaseOrphan(socketSlot);
     PcapSender.releaseOrphan(socketSlot);
     this.#txHandle = tx;
@@ -116,6 +118,7 @@ export class Transmitter {
         if (tx.closed) await this.#idle();
         continue;
       }
+      stamp(this.#trace, TraceHop.TX_AWAKE);
       tx.drain(this.#stage, BATCH);
       await this.#flush();
       // waitAsync resolves in a microtask when frames are waiting: give macrotasks (comlink) a turn between batches.
@@ -178,6 +181,7 @@ export class Transmitter {
   #send(socket: Sender, from: number, to: number): void {
     while (from < to) {
       const { sent, code, errno, operation } = socket.send(from, to);
+      stamp(this.#trace, TraceHop.TX_SENT);
       this.#batches++;
       if (sent > 0) {
         for (let k = from; k < from + sent; k++) this.#bytes += socket.stagedLength(k);

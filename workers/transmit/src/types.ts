@@ -63,6 +63,8 @@ export interface TransmitHandles {
    * close them; the next worker given the same slot does, so a restart leaks nothing.
    */
   readonly socketSlot?: SharedArrayBuffer;
+  /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */
+  readonly trace?: SharedArrayBuffer;
 }
 
 /** Posted by the worker on its own when sends start failing with an errno (once per errno until a send succeeds). */

@@ -8,10 +8,17 @@
 // Each latency runs from just before subscribing to the answer's `next`, on process.hrtime: what the caller sees.
 //   --via resolve$  the public API's resolve$(ip, { interface }) (route lookup per call; one shared pipeline)
 //   --via query$    Resolver.query$ on a link opened once (openLink + createResolver): the pipeline alone; it also
-//                   gives the RTT ersatz measured between the capture timestamps of request and reply.
-// Prints { latenciesNs, captureRttNs, lost, elapsedNs }; exits 3 with { unavailable } when ersatz does not load.
+//                   gives the RTT ersatz measured between the capture timestamps of request and reply. With --trace
+//                   every stage stamps the hrtime it handled the request or reply at (@ersatz/ring's TraceHop), and
+//                   each resolve's hops go out in hopsNs (hop name → one duration per resolve).
+//   --via idle      opens a link, leaves it idle --idle-ms (default 10000) and reports the whole process's CPU time
+//                   (every thread: getrusage) as idleCpuPct, percent of one CPU.
+// Prints { latenciesNs, captureRttNs, lost, elapsedNs, hopsNs? } or { idleCpuPct }; exits 3 with { unavailable } when
+// ersatz does not load.
 import { parseArgs } from 'node:util';
 import { map, type Observable } from 'rxjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TraceHop, createTrace } from '@ersatz/ring';
 import { Ipv4 } from '@ersatz/wire';
 import { loadApi, orUsage, report, whole } from './common.js';
 
@@ -27,11 +34,13 @@ const o = orUsage('resolve.js --via resolve$|query$ --interface IF --first IP [-
       concurrency: { type: 'string', default: '1' },
       warmup: { type: 'string', default: '0' },
       timeout: { type: 'string', default: '1000' },
+      trace: { type: 'boolean', default: false },
+      'idle-ms': { type: 'string', default: '10000' },
     },
   }).values,
 );
-if ((o.via !== 'resolve$' && o.via !== 'query$') || !o.interface || !o.first) {
-  process.stderr.write('--via resolve$|query$, --interface and --first are required\n');
+if ((o.via !== 'resolve$' && o.via !== 'query$' && o.via !== 'idle') || !o.interface || !o.first) {
+  process.stderr.write('--via resolve$|query$|idle, --interface and --first are required\n');
   process.exit(2);
 }
 const ifname = o.interface;
@@ -43,6 +52,40 @@ const warmup = whole('warmup', o.warmup, 0);
 const timeoutMs = whole('timeout', o.timeout);
 
 const api = await loadApi();
+if (o.via === 'idle') {
+  const link = await api.openLink(await api.discoverInterface({ ifname, target: first }));
+  const idleMs = whole('idle-ms', o['idle-ms']);
+  // Startup work (V8 compiling and collecting in its helper threads) goes on for ~1 s after open: not idle.
+  await sleep(2000);
+  const before = process.cpuUsage();
+  await sleep(idleMs);
+  const used = process.cpuUsage(before);
+  await link.close();
+  report({ idleCpuPct: ((used.user + used.system) / 1000 / idleMs) * 100 });
+  process.exit(0);
+}
+const trace = o.trace && o.via === 'query$' ? createTrace() : undefined;
+const stamps = trace === undefined ? undefined : new BigInt64Array(trace);
+const hopsNs: Record<string, number[]> = {};
+/** One resolve's hops from the trace slots (see TraceHop), `t0` its subscribe time, `t9` its `next`. */
+function recordHops(t0: bigint, t9: bigint): void {
+  const s = (h: number): bigint => Atomics.load(stamps!, h);
+  const H = TraceHop;
+  const hops: [string, bigint, bigint][] = [
+    ['subscribed → queued on main', t0, s(H.QUEUED)],
+    ['queued → transmit awake', s(H.QUEUED), s(H.TX_AWAKE)],
+    ['transmit awake → sendmmsg returned', s(H.TX_AWAKE), s(H.TX_SENT)],
+    ['sendmmsg returned → reply kernel timestamp', s(H.TX_SENT), s(H.RX_KERNEL)],
+    ['kernel timestamp → capture callback', s(H.RX_KERNEL), s(H.RX_CALLBACK)],
+    ['capture callback → rx ring', s(H.RX_CALLBACK), s(H.RX_RING)],
+    ['rx ring → decode reads it', s(H.RX_RING), s(H.DECODE_READ)],
+    ['decode → events ring', s(H.DECODE_READ), s(H.EVENT_RING)],
+    ['events ring → main thread reads it', s(H.EVENT_RING), s(H.MAIN_READ)],
+    ['main read → subscriber next', s(H.MAIN_READ), t9],
+    ['total', t0, t9],
+  ];
+  for (const [name, from, to] of hops) (hopsNs[name] ??= []).push(Number(to - from));
+}
 // One query, one try, waiting timeoutMs: a lost reply counts as lost rather than being hidden by a retry.
 const query = { tries: 1, intervalMs: timeoutMs };
 type Answer = { rttNs: bigint | null };
@@ -52,7 +95,7 @@ if (o.via === 'resolve$') {
   ask = (ip) => api.resolve$(ip, { ...query, interface: ifname }).pipe(map((): Answer => ({ rttNs: null })));
 } else {
   const info = await api.discoverInterface({ ifname, target: first });
-  const link = await api.openLink(info);
+  const link = await api.openLink(info, trace === undefined ? {} : { trace });
   const resolver = api.createResolver(link);
   ask = (ip) => resolver.query$(ip, query);
   close = () => link.close();
@@ -74,7 +117,9 @@ function round(targets: readonly Ipv4[], record: boolean): Promise<void> {
       ask(ip).subscribe({
         next: (a) => {
           if (!record) return;
-          latenciesNs.push(Number(process.hrtime.bigint() - t0));
+          const t9 = process.hrtime.bigint();
+          latenciesNs.push(Number(t9 - t0));
+          if (stamps !== undefined) recordHops(t0, t9);
           if (a.rttNs !== null) captureRttNs.push(Number(a.rttNs));
         },
         error: () => {
@@ -104,4 +149,4 @@ for (let done = 0; done < count; r++) {
 }
 const elapsedNs = Number(process.hrtime.bigint() - start);
 await close();
-report({ latenciesNs, captureRttNs, lost, elapsedNs });
+report({ latenciesNs, captureRttNs, lost, elapsedNs, ...(stamps === undefined ? {} : { hopsNs }) });

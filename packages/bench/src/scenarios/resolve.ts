@@ -30,6 +30,7 @@ const WARMUP = 50;
 const LEVELS = [1, 10, 100] as const;
 const COLD_RUNS = 10;
 const TIMEOUT_MS = 1000;
+const IDLE_MS = 10_000;
 
 const ip = (n: number): string => `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
 const us = (ns: readonly number[]): number[] => ns.map((n) => n / 1000);
@@ -38,6 +39,8 @@ const targetsAt = (count: number): string[] => Array.from({ length: count }, (_,
 interface LoopResult {
   readonly latenciesNs: number[];
   readonly captureRttNs?: number[];
+  /** With --trace: hop name → one duration per resolve (see the driver). */
+  readonly hopsNs?: Record<string, number[]>;
   readonly lost: number;
   readonly elapsedNs: number;
 }
@@ -80,6 +83,34 @@ async function ersatzLoop(lab: Lab, ns: string, ifname: string, via: 'resolve$' 
   }
 }
 
+/** Per hop of a traced query$ run: the median and p99 of each rep, in µs. */
+type HopSeries = Map<string, { median: Series; p99: Series }>;
+
+/** query$ again with every stage stamping its hrtime (a separate run, so the untraced figures stay clean). */
+async function tracedLoop(lab: Lab, ns: string, ifname: string, hops: HopSeries): Promise<void> {
+  try {
+    const { result } = await runDriver<LoopResult>(lab, ns, 'resolve', ['--via', 'query$', '--trace', ...loopArgs(ifname, 1)], { timeoutMs: 180_000 });
+    for (const [name, ns] of Object.entries(result.hopsNs ?? {})) {
+      const s = summarize(us(ns));
+      const h = hops.get(name) ?? { median: new Series(), p99: new Series() };
+      hops.set(name, h);
+      h.median.add(s.median, us(ns));
+      h.p99.add(s.p99);
+    }
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0]!;
+    for (const h of hops.values()) h.median.fail(why);
+  }
+}
+
+/** An open link left idle for IDLE_MS: the whole process's CPU, percent of one CPU. */
+async function idleLink(lab: Lab, ns: string, ifname: string, into: Series): Promise<void> {
+  await attempt(into, async () => {
+    const { result } = await runDriver<{ idleCpuPct: number }>(lab, ns, 'resolve', ['--via', 'idle', '--interface', ifname, '--first', ip(FIRST), '--idle-ms', String(IDLE_MS)], { timeoutMs: 60_000 });
+    into.add(result.idleCpuPct);
+  });
+}
+
 async function capLoop(lab: Lab, ns: string, ifname: string, concurrency: number, into: LevelSeries): Promise<void> {
   try {
     const run = await runNode(lab, ns, baseline('resolve-loop.mjs'), loopArgs(ifname, concurrency), { timeoutMs: 180_000 });
@@ -109,6 +140,8 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   const levels = new Map(LEVELS.map((c) => [c, { ersatz: new LevelSeries(), cap: new LevelSeries() }]));
   const query = new LevelSeries();
   const queryCaptureRtt = new Series();
+  const hops: HopSeries = new Map();
+  const idle = new Series();
   const arping = { median: new Series(), p99: new Series(), wire: new Series(), lost: 0, belowWire: 0, unpaired: false };
   const cold = { ersatz: new Series(), once: new Series(), arping: new Series(), ersatzRss: new Series(), onceRss: new Series() };
 
@@ -123,6 +156,9 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
         ctx.log(`resolve: ${c} concurrent, rep ${rep + 1}/${ctx.reps}: median ersatz ${l.ersatz.median.samples.at(-1)?.toFixed(1) ?? '—'} µs, cap loop ${l.cap.median.samples.at(-1)?.toFixed(1) ?? '—'} µs`);
       }
       await ersatzLoop(lab, ns, ifname, 'query$', 1, query, queryCaptureRtt);
+      await tracedLoop(lab, ns, ifname, hops);
+      await idleLink(lab, ns, ifname, idle);
+      ctx.log(`resolve: traced query$ rep ${rep + 1}: total ${hops.get('total')?.median.samples.at(-1)?.toFixed(1) ?? '—'} µs; idle link ${idle.samples.at(-1)?.toFixed(2) ?? '—'} % CPU`);
 
       if (typeof peers.arping === 'string') {
         const a = await attempt(arping.median, () => arpingLoop(lab, ns, ifname, peers.arping as string));
@@ -183,7 +219,35 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   } finally {
     lab.destroy();
   }
-  return rows(levels, query, queryCaptureRtt, arping, cold);
+  return [...rows(levels, query, queryCaptureRtt, arping, cold), ...hopRows(hops), idleRow(idle)];
+}
+
+/** One row per hop of the traced query$ run, in pipeline order: median (the figure) and p99 (in the note). */
+function hopRows(hops: HopSeries): Measurement[] {
+  return [...hops].map(([name, h]) => ({
+    scenario: 'resolve',
+    what: `query$ hop: ${name}`,
+    unit: 'µs',
+    better: 'lower',
+    ersatz: h.median.value,
+    samples: h.median.samples,
+    peers: [],
+    note: `p99 ${fmt(h.p99.value)} µs (median of reps); stamps: process.hrtime in each thread, the reply's kernel timestamp mapped from realtime${h.median.problems.length ? `; ${h.median.problems.join('; ')}` : ''}`,
+  }));
+}
+
+function idleRow(idle: Series): Measurement {
+  return {
+    scenario: 'resolve',
+    what: `open link, idle ${IDLE_MS / 1000} s: CPU of the whole process`,
+    unit: '% of one CPU',
+    better: 'lower',
+    ersatz: idle.value,
+    samples: idle.samples,
+    peers: [],
+    target: { text: '≤ 1 %', pass: judge([idle.value], () => idle.value <= 1) },
+    ...(idle.problems.length ? { note: idle.problems.join('; ') } : {}),
+  };
 }
 
 function rows(
