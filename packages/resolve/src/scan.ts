@@ -200,6 +200,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     // Requests seen leaving or written off (see DEPARTURE_WINDOW), and since when the window has been full (-1: not).
     let departed = 0;
     let windowFullSinceMs = -1;
+    let lastDepartureMs = 0;
     let finished = false;
 
     const elapsed = (): number => scheduler.now() - startMs;
@@ -242,7 +243,12 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     const windowFull = (nowMs: number): boolean => {
       if (sent - departed < DEPARTURE_WINDOW) return false;
       if (windowFullSinceMs < 0) windowFullSinceMs = nowMs;
-      return sawOwnRequests || nowMs - windowFullSinceMs < NO_ECHO_MS;
+      if (!sawOwnRequests) return nowMs - windowFullSinceMs < NO_ECHO_MS;
+      // Nothing seen leaving for the whole grace: what is in flight was lost (counted by the pipeline), not slow.
+      if (nowMs - Math.max(windowFullSinceMs, lastDepartureMs) < DEPARTURE_GRACE_MS) return true;
+      departed = sent;
+      windowFullSinceMs = -1;
+      return false;
     };
     const waitForDepartures = (nowMs: number): void => {
       // onFrame wakes the pump sooner; this timer is the NO_ECHO_MS bound and a safety net.
@@ -292,7 +298,9 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
           continue;
         }
         if (atMs > horizon) return sleepUntil(atMs - lookaheadMs, nowMs);
-        if (windowFull(nowMs)) return waitForDepartures(nowMs);
+        // A retry whose previous request was never seen leaving (lost with a dead worker) takes that one's place
+        // in the window: waiting on the window here would wait for a departure that will never be seen.
+        if (h.capturedNs >= 0 && windowFull(nowMs)) return waitForDepartures(nowMs);
         head++;
         send(h, atMs);
       }
@@ -309,6 +317,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         if (h !== undefined && h.capturedNs < 0 && ts >= h.sentNs) {
           h.capturedNs = ts;
           departed++;
+          lastDepartureMs = elapsed();
           if (windowFullSinceMs >= 0 && !settling && sent - departed <= WINDOW_RESUME) {
             windowFullSinceMs = -1;
             sleepUntil(0, 0); // the pump runs once this batch of events is handled, not per event
@@ -348,6 +357,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       subscriber.add(
         link.recovered$.subscribe(() => {
           for (let i = head; i < waiting.length; i++) if (waiting[i]!.macs === null) waiting[i]!.extra++;
+          departed = sent; // what was in flight may be lost: it no longer holds the departure window
         }),
       );
     }
