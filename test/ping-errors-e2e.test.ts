@@ -101,3 +101,21 @@ test('-s: at most the MTU - 28 bytes, read from the interface (9000 here), in on
   t.is(over.stdout, '');
   t.is(over.stderr, `ersatz: ping: --size 8973 does not fit one unfragmented frame on ${l.host.ifname}: its MTU 9000 holds at most 8972 data bytes\n`);
 });
+
+test('a next link too small for a DF request: "Frag needed and DF set (mtu = 576)", as iputils', async (t) => {
+  const { lab: l, host, peer } = routerLab(t, 'pef');
+  // The router's way to 192.0.2.0/24 is a 576-byte link: it refuses our 1000-byte DF requests before sending.
+  l.veth({ ns: peer.ns, ifname: 'small' }, { ns: l.namespace('f'), ifname: 'ez0' });
+  l.sh(peer.ns, ['ip', 'link', 'set', 'small', 'mtu', '576', 'up']);
+  l.sh(peer.ns, ['ip', 'route', 'add', '192.0.2.0/24', 'dev', 'small']);
+  const args = ['-c', '1', '-s', '1000', '-W', String(LINGER_S), '192.0.2.7'];
+  // iputils first: the host's kernel learns the path MTU from the error, after which iputils would not send at all.
+  const theirs = await l.exec(host.ns, ['ping', ...args], { timeoutMs: 25_000 });
+  const ours = await ersatz(l, host.ns, ['ping', ...args]);
+  const what = `ersatz:\n${show(ours)}\niputils:\n${show(theirs)}`;
+  const line = `From ${peer.ip} icmp_seq=1 Frag needed and DF set (mtu = 576)`;
+  t.deepEqual(shape(theirs).from, [line], what);
+  t.deepEqual(shape(ours).from, [line], what);
+  t.is(shape(ours).stats, shape(theirs).stats, what);
+  t.is(ours.code, theirs.code, what);
+});
