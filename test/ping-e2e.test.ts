@@ -4,7 +4,8 @@
 import test from 'ava';
 import { join } from 'node:path';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
-import { ersatz, jsonLines, scratchDir, show, tcpdumpRead } from './helpers/cmd-run.js';
+import { once } from 'node:events';
+import { ersatz, jsonLines, MAIN, scratchDir, show, tcpdumpRead } from './helpers/cmd-run.js';
 
 // A TEST-NET-3 address the peer holds on its loopback: off the host's subnet, so reached through the gateway.
 const FAR = '203.0.113.9';
@@ -85,4 +86,24 @@ test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) =
     t.is(r.stdout, '', what);
     t.regex(r.stderr, /^ersatz: [^\n]+\n$/, what);
   });
+});
+
+test('Ctrl-C prints the statistics and exits with iputils ping\'s status: 0 after replies, 1 with none', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'pgi');
+  const silent = '198.51.100.77'; // nobody has it: ARP for it goes unanswered
+  for (const [target, expected] of [[peer.ip, 0], [silent, 1]] as const) {
+    for (const argv of [['node', MAIN, 'ping', '-i', '0.2', target], ['ping', '-i', '0.2', target]]) {
+      const run = l.start(host.ns, argv);
+      let out = '';
+      run.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+      const done = once(run, 'exit');
+      // Bounded by events: for the peer, the first reply line (at most 10 s); for the silent address, 1 s.
+      for (let i = 0; i < 100 && target === peer.ip && !/bytes from/.test(out); i++) await new Promise((ok) => setTimeout(ok, 100));
+      if (target === silent) await new Promise((ok) => setTimeout(ok, 1000));
+      run.kill('SIGINT');
+      const [status] = (await done) as [number | null];
+      t.is(status, expected, `${argv.join(' ')}: ${out}`);
+      t.regex(out, new RegExp(`--- ${target.replaceAll('.', '\\.')} ping statistics ---`), argv.join(' '));
+    }
+  }
 });

@@ -34,8 +34,8 @@ nothing. Output and statistics follow iputils ping. Times are in seconds and may
   -h, --help        this text
 
 Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (ICMP
-errors alone are no reply; or the next hop did not answer ARP), 2 usage or environment error, 130 interrupted
-(after printing the summary).`;
+errors alone are no reply; or the next hop did not answer ARP), 2 usage or environment error. Ctrl-C prints the
+summary and exits with the same status, as iputils ping does.`;
 
 /** `ersatz ping TARGET ...`: ICMP echo over our own frames, to the next hop's ARP-resolved MAC. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -111,7 +111,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
       out.line(`${s.transmitted} packets transmitted, ${s.received} received, ${dups}${errs}${Number(s.lossPercent.toPrecision(6))}% packet loss, time ${Math.round(s.elapsedMs)}ms`);
       if (s.rtt !== null) out.line(`rtt min/avg/max/mdev = ${fixed3(s.rtt.minMs)}/${fixed3(s.rtt.avgMs)}/${fixed3(s.rtt.maxMs)}/${fixed3(s.rtt.stddevMs)} ms`);
     }
-    return interrupt.fired ? Exit.INTERRUPTED : s.exitCode;
+    // iputils ping: Ctrl-C ends the run with the statistics and its usual status (0 after replies, else 1).
+    return s.exitCode;
   } finally {
     out.flush();
     interrupt.dispose();
