@@ -125,7 +125,8 @@ test.serial('discoverInterface() picks the interface, source address and next ho
     { op: 'discoverInterface', target: '192.0.2.7' },
     { op: 'discoverInterface', ifname: 'ez0', target: '198.51.100.2' },
   ]);
-  const base = { ifname: 'ez0', ifindex: 2, mac: host.mac };
+  // Every address of ez0, in the kernel's order (`ip -4 addr show ez0`).
+  const base = { ifname: 'ez0', ifindex: 2, mac: host.mac, addresses: ['198.51.100.1', '192.0.2.1', '198.51.100.50'] };
   t.deepEqual(gateway, { ok: true, value: { ...base, ip: '198.51.100.1', prefixLen: 24, gateway: '198.51.100.2', target: '198.51.100.2' } });
   t.deepEqual(onLink, { ok: true, value: { ...base, ip: '198.51.100.1', prefixLen: 24, gateway: null, target: '198.51.100.7' } });
   t.deepEqual(routed, { ok: true, value: { ...base, ip: '198.51.100.1', prefixLen: 24, gateway: '198.51.100.2', target: '198.51.100.2' } });

@@ -43,10 +43,15 @@ export type ApiChange = { op: 'add'; ip: string; mac: string; ifname: string; re
 
 export type ApiResult = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string; [field: string]: unknown } };
 
-// Fields that hold an Ipv4 (a uint32) in the API's answers and errors.
+// Fields that hold an Ipv4 (a uint32), or a list of them, in the API's answers and errors.
 const IP_FIELDS = new Set(['ip', 'address', 'gateway', 'prefsrc', 'broadcast', 'target']);
+const IP_LISTS = new Set(['addresses']);
 function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (key, v: unknown) => (IP_FIELDS.has(key) && typeof v === 'number' ? Ipv4.format(v as Ipv4) : v)));
+  return JSON.parse(
+    JSON.stringify(value, (key, v: unknown) =>
+      IP_FIELDS.has(key) && typeof v === 'number' ? Ipv4.format(v as Ipv4) : IP_LISTS.has(key) && Array.isArray(v) ? v.map((x) => (typeof x === 'number' ? Ipv4.format(x as Ipv4) : x)) : v,
+    ),
+  );
 }
 
 const ip = (text: string) => Ipv4.parse(text);
