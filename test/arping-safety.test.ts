@@ -36,6 +36,16 @@ function bridgeLab(t: import('ava').ExecutionContext, prefix: string): { lab: La
   return { lab, host, gw, victim };
 }
 
+/** Host `h` (ez0, no address yet) and peer `p` (ez1) on one veth link, removed when the test ends. */
+function pairLab(t: import('ava').ExecutionContext, prefix: string): { lab: Lab; h: string; p: string } {
+  const lab = new Lab(prefix);
+  t.teardown(() => lab.destroy());
+  const h = lab.namespace('h');
+  const p = lab.namespace('p');
+  lab.veth({ ns: h, ifname: 'ez0' }, { ns: p, ifname: 'ez1' });
+  return { lab, h, p };
+}
+
 /** The victim's cache entry for `ip`: its MAC, or null when it has none. */
 function cached(lab: Lab, victim: Node, ip: string): string | null {
   const [entry] = JSON.parse(lab.sh(victim.ns, ['ip', '-j', 'neigh', 'show', 'to', ip, 'dev', 'ez0'])) as { lladdr?: string }[];
@@ -78,11 +88,7 @@ test('--spoof-sender is the only way to announce a foreign address, and the vict
 });
 
 test('-D on an interface without an IPv4 address probes from 0.0.0.0 (RFC 5227 ยง2.1): 0 when free, 1 when taken, as iputils', async (t) => {
-  const lab = new Lab('adn');
-  t.teardown(() => lab.destroy());
-  const h = lab.namespace('h');
-  const p = lab.namespace('p');
-  lab.veth({ ns: h, ifname: 'ez0' }, { ns: p, ifname: 'ez1' });
+  const { lab, h, p } = pairLab(t, 'adn');
   lab.sh(p, ['ip', 'addr', 'add', '198.51.100.2/24', 'dev', 'ez1']);
   const witness = await lab.tcpdump(p, 'ez1', ['arp', 'and', 'ether', 'src', lab.mac(h, 'ez0')]);
   for (const [ip, code] of [['198.51.100.2', 1], ['198.51.100.9', 0]] as const) {
@@ -102,11 +108,7 @@ test('-D on an interface without an IPv4 address probes from 0.0.0.0 (RFC 5227 ย
 });
 
 test('loopback and NOARP interfaces are "not ARPable": -D exits 0 (scripts go on), other modes 2, as iputils', async (t) => {
-  const lab = new Lab('ana');
-  t.teardown(() => lab.destroy());
-  const h = lab.namespace('h');
-  const p = lab.namespace('p');
-  lab.veth({ ns: h, ifname: 'ez0' }, { ns: p, ifname: 'ez1' });
+  const { lab, h } = pairLab(t, 'ana');
   lab.sh(h, ['ip', 'link', 'set', 'ez0', 'arp', 'off']);
   for (const [ifname, mode, code] of [['lo', '-D', 0], ['lo', '-U', 2], ['ez0', '-D', 0], ['ez0', '-A', 2]] as const) {
     const args = [mode, '-I', ifname, '-c', '1', '198.51.100.2'];
@@ -120,11 +122,7 @@ test('loopback and NOARP interfaces are "not ARPable": -D exits 0 (scripts go on
 });
 
 test('capture is not promiscuous: the interface\'s promiscuity stays 0 while ersatz runs (tcpdump, the control, raises it)', async (t) => {
-  const lab = new Lab('apr');
-  t.teardown(() => lab.destroy());
-  const h = lab.namespace('h');
-  const p = lab.namespace('p');
-  lab.veth({ ns: h, ifname: 'ez0' }, { ns: p, ifname: 'ez1' });
+  const { lab, h, p } = pairLab(t, 'apr');
   lab.sh(h, ['ip', 'addr', 'add', '198.51.100.1/24', 'dev', 'ez0']);
   lab.sh(p, ['ip', 'addr', 'add', '198.51.100.2/24', 'dev', 'ez1']);
   const promiscuity = (): number => (JSON.parse(lab.sh(h, ['ip', '-d', '-j', 'link', 'show', 'dev', 'ez0'])) as [{ promiscuity: number }])[0].promiscuity;
