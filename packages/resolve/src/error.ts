@@ -7,8 +7,8 @@ export class ResolveError extends Error {
 
 /**
  * No acceptable reply came: `no ARP reply from 192.0.2.7 after 3 tries (3000 ms): ...`. When frames from the IP came
- * but were not believed, the message says how many and why (`ignored`: one line per distinct reason, see
- * describeRejection) instead of suggesting the host is down.
+ * but were not believed, the message says how many and why (`ignored`: how many of each kind, described by the
+ * first of them, see describeRejection) instead of suggesting the host is down.
  */
 export class ResolveTimeoutError extends ResolveError {
   override name = 'ResolveTimeoutError';
@@ -16,14 +16,14 @@ export class ResolveTimeoutError extends ResolveError {
     readonly ip: Ipv4,
     readonly tries: number,
     readonly elapsedMs: number,
-    readonly ignored: readonly string[] = [],
+    readonly ignored: readonly { readonly count: number; readonly why: string }[] = [],
   ) {
-    const distinct = [...new Set(ignored)];
+    const total = ignored.reduce((n, i) => n + i.count, 0);
     super(
       `no ARP reply from ${Ipv4.format(ip)} after ${tries} ${tries === 1 ? 'try' : 'tries'} (${elapsedMs} ms): ` +
-        (ignored.length === 0
+        (total === 0
           ? 'check that the host is up and on the same link, or raise tries/intervalMs'
-          : `${ignored.length} ${ignored.length === 1 ? 'reply' : 'replies'} ignored: ${distinct.join('; ')}`),
+          : `${total} ${total === 1 ? 'reply' : 'replies'} ignored: ${ignored.map((i) => i.why).join('; ')}`),
     );
   }
 }

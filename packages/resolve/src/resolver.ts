@@ -27,7 +27,7 @@ import {
 import { ArpOp, Mac, type Ipv4 } from '@ersatz/wire';
 import { MacCache } from './cache.js';
 import { AbortError, AddressConflictError, checkDelay, checkInt, ResolveTimeoutError } from './error.js';
-import { describeRejection, judgeAnswer, type AnswerRules } from './answer.js';
+import { describeRejection, judgeAnswer, type AnswerRules, type Rejection } from './answer.js';
 import { isOwnRequest, requestFrame } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
@@ -265,8 +265,9 @@ export class Resolver {
       // one per recovery of the link while the query waited.
       const sends: { queuedNs: bigint; capturedNs: bigint | null }[] = [];
       const base = (s: { queuedNs: bigint; capturedNs: bigint | null }): bigint => s.capturedNs ?? s.queuedNs;
-      // Frames from the IP that were not believed, one line each, for the timeout error.
-      const ignored: string[] = [];
+      // Frames from the IP that were not believed, counted by reason (the first of each kept to describe them), for
+      // the timeout error: a flood of them costs a counter each, not a string.
+      const ignored = new Map<Rejection, { count: number; first: ArpObservation }>();
 
       const seen$ = this.#about$(ip).pipe(
         filter((obs) => {
@@ -279,7 +280,11 @@ export class Resolver {
             return false;
           }
           const verdict = judgeAnswer(link, ip, link.ip, o, obs);
-          if (verdict !== 'answer' && verdict !== 'unrelated') ignored.push(describeRejection(verdict, obs));
+          if (verdict !== 'answer' && verdict !== 'unrelated') {
+            const seen = ignored.get(verdict);
+            if (seen === undefined) ignored.set(verdict, { count: 1, first: obs });
+            else seen.count++;
+          }
           return verdict === 'answer';
         }),
       );
@@ -303,7 +308,10 @@ export class Resolver {
         ignoreElements(),
       );
       const deadline$ = timer(o.tries * o.intervalMs, scheduler).pipe(
-        mergeMap(() => throwError(() => new ResolveTimeoutError(ip, sends.length, scheduler.now() - startMs, ignored))),
+        mergeMap(() => {
+          const why = [...ignored].map(([reason, i]) => ({ count: i.count, why: describeRejection(reason, i.first) }));
+          return throwError(() => new ResolveTimeoutError(ip, sends.length, scheduler.now() - startMs, why));
+        }),
       );
 
       return merge(seen$, send$, resend$, deadline$).pipe(
