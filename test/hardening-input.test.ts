@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { twoHostLab, type RunResult } from '@ersatz/lab';
 import { MAIN, scratchDir, show } from './helpers/cmd-run.js';
+import { readableCheckout } from './helpers/readable-checkout.js';
 
 /** argv after `ersatz`, and what the one line must mention. */
 type Case = readonly [readonly string[], RegExp];
@@ -192,7 +193,7 @@ test('decode: a capture file that cannot be read (no permission) gives one line 
   writeFileSync(locked, Buffer.from('d4c3b2a102000400' + '00'.repeat(8) + 'ffff000001000000', 'hex'));
   chmodSync(locked, 0o000);
   // root reads anything: run as nobody, who cannot.
-  const r = await lab.exec(host.ns, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', 'node', MAIN, 'decode', locked]);
+  const r = await lab.exec(host.ns, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', 'node', readableCheckout(t).path(MAIN), 'decode', locked]);
   t.is(r.code, 2, show(r));
   t.is(r.stdout, '');
   t.regex(r.stderr, /^ersatz: [^\n]*locked\.pcap[^\n]*\n$/);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { twoHostLab } from '@ersatz/lab';
 import { MAIN, show } from './helpers/cmd-run.js';
+import { readableCheckout } from './helpers/readable-checkout.js';
 
 /** Drops the capabilities from the bounding set: what root execs afterwards cannot have them. */
 const without = (...caps: string[]) => ['setpriv', '--inh-caps=-all', `--bounding-set=${caps.map((c) => `-${c}`).join(',')}`, '--'];
@@ -59,11 +60,12 @@ test('as a normal user, a node binary with cap_net_raw,cap_net_admin+ep resolves
   chmodSync(node, 0o755);
   lab.sh(host.ns, ['setcap', 'cap_net_raw,cap_net_admin+ep', node]);
   const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--'];
-  const r = await lab.exec(host.ns, [...nobody, node, MAIN, 'resolve', peer.ip, '--json']);
+  const main = readableCheckout(t).path(MAIN);
+  const r = await lab.exec(host.ns, [...nobody, node, main, 'resolve', peer.ip, '--json']);
   t.is(r.code, 0, show(r));
   t.like(JSON.parse(r.stdout), { ip: peer.ip, mac: peer.mac });
   // The same user with the system's node (no file capabilities) is told what to do.
-  const plain = await lab.exec(host.ns, [...nobody, process.execPath, MAIN, 'resolve', peer.ip]);
+  const plain = await lab.exec(host.ns, [...nobody, process.execPath, main, 'resolve', peer.ip]);
   t.is(plain.code, 2, show(plain));
   t.regex(plain.stderr, /^ersatz: [^\n]*CAP_NET_RAW[^\n]*setcap cap_net_raw,cap_net_admin\+ep[^\n]*\n$/);
 });

@@ -5,7 +5,8 @@
 import test, { type ExecutionContext } from 'ava';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import { ArpOp, Ipv4, Mac } from '@ersatz/wire';
-import { closedCleanly, endpoints, runProbe } from './helpers/pipeline-lab.js';
+import { closedCleanly, endpoints, PROBE, runProbe } from './helpers/pipeline-lab.js';
+import { readableCheckout } from './helpers/readable-checkout.js';
 
 interface Json {
   [k: string]: unknown;
@@ -160,7 +161,7 @@ test.serial('a capture filter that does not compile rejects with CaptureError EI
 test.serial('without CAP_NET_RAW, open rejects with EPERM and says how to grant it', async (t) => {
   const { lab: l, host } = lab(t);
   const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
-  const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: host.ifname }, nobody);
+  const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: host.ifname }, nobody, readableCheckout(t).path(PROBE));
   t.like(run.result.error, { className: 'CaptureError', code: 'EPERM' });
   t.regex(run.result.error!.message, /CAP_NET_RAW.*setcap cap_net_raw,cap_net_admin\+ep/);
   closedCleanly(t, run);
