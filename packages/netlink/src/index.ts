@@ -5,3 +5,4 @@ export * from './rtnl.js';
 export * from './socket.js';
 export * from './discovery.js';
 export * from './neighbour.js';
+export * from './neigh-state.js';
