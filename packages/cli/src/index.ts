@@ -27,7 +27,7 @@ commands:
   arping TARGET       iputils arping: probes, RTTs, -D duplicate address detection, -U/-A gratuitous ARP
   ping TARGET         ICMP echo in raw frames to the next hop's ARP-resolved MAC
   claim ADDR -I IF    RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)
-  neigh show|add|del|watch   the kernel's neighbour (ARP) cache through netlink or ioctl
+  neigh show|add|del|flush|watch   the kernel's neighbour (ARP) cache through netlink or ioctl
   decode FILE...      print the frames of pcap/pcapng files like tcpdump, or as JSON Lines
 
 Run 'ersatz <command> --help' for a command's options.
