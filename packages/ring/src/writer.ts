@@ -48,14 +48,8 @@ export class RingWriter {
    * Throws RingArgumentError when `frame` is not a Uint8Array or `tsNs` is not an unsigned 64-bit integer.
    */
   tryPush(frame: Uint8Array, tsNs: bigint = 0n): boolean {
-    checkFrame(frame);
-    checkTs(tsNs);
-    if (Atomics.load(this.#i32, I32.CLOSED) !== 0 || !this.#put(frame, tsNs)) {
-      this.#drop(frame.byteLength);
-      return false;
-    }
-    this.#publish(1 + this.#staged);
-    this.#staged = 0;
+    if (!this.tryStage(frame, tsNs)) return false;
+    this.publish(); // this frame and any staged before it
     return true;
   }
 
