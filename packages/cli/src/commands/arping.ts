@@ -5,6 +5,7 @@ import { arping$, arpingSource, type ArpingMode, type ArpingSummary } from '@ers
 import { parseOptions } from '../index.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { intOption, ipArgument, numberOption } from '../options.js';
+import { ownAddressInterface } from '../own-address.js';
 import { fixed3, interruption, LineWriter, openSession, rttJson } from '../session.js';
 
 const HELP = `usage: ersatz arping TARGET [-c COUNT] [-w DEADLINE] [-i INTERVAL] [-f] [-b] [-D | -U | -A] [-s SRC] [-I IF] [-q]
@@ -177,18 +178,6 @@ async function interfaceFor(target: Ipv4, ifname: string | undefined, unaddresse
   try {
     return await discoverInterface({ ifname, target, unaddressed });
   } catch (err) {
-    const local = (err as { name?: string; reason?: string }).name === 'UnresolvableTargetError' && (err as { reason?: string }).reason === 'local';
-    if (!local || process.platform !== 'linux') throw err;
-    const nl = await import('@ersatz/netlink');
-    const lk = ifname === undefined ? undefined : nl.checkArpCapable(nl.link(ifname));
-    const own = nl.addresses(lk?.index);
-    const mine = own.find((a) => a.address === target);
-    const holder = lk ?? (mine === undefined ? undefined : nl.link(mine.ifindex));
-    if (holder === undefined || holder.loopback) throw err;
-    nl.checkArpCapable(holder);
-    const onHolder = own.filter((a) => a.ifindex === holder.index);
-    const pick = onHolder.find((a) => a.address === target) ?? onHolder.find((a) => nl.sameSubnet(a.address, target, a.prefixLen)) ?? onHolder[0];
-    if (pick === undefined) throw new nl.NoIpv4AddressError(holder.name);
-    return { ifname: holder.name, ifindex: holder.index, mac: holder.mac!, ip: pick.address, prefixLen: pick.prefixLen, addresses: onHolder.map((a) => a.address), gateway: null, target };
+    return await ownAddressInterface(err, target, ifname);
   }
 }

@@ -6,6 +6,7 @@ import { claim$, type ClaimEvent } from '@ersatz/resolve';
 import { parseOptions } from '../index.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ipArgument } from '../options.js';
+import { ownAddressInterface } from '../own-address.js';
 import { interruption, LineWriter, openSession } from '../session.js';
 
 const HELP = `usage: ersatz claim ADDR --interface IF [--defend] [--json]
@@ -115,13 +116,8 @@ async function claimInterface(ifname: string, ip: Ipv4): Promise<InterfaceInfo> 
   try {
     return await discoverInterface({ ifname, target: ip, unaddressed: true });
   } catch (err) {
-    const local = (err as { name?: string; reason?: string }).name === 'UnresolvableTargetError' && (err as { reason?: string }).reason === 'local';
-    if (!local || process.platform !== 'linux') throw err;
-    const nl = await import('@ersatz/netlink');
-    const lk = nl.checkArpCapable(nl.link(ifname));
-    const own = nl.addresses(lk.index).filter((a) => a.ifindex === lk.index);
-    const mine = own.find((a) => a.address === ip);
-    if (mine === undefined) throw new UsageError(`claim: ${Ipv4.format(ip)} is an address of this host on another interface, not ${ifname}: claim it there`);
-    return { ifname: lk.name, ifindex: lk.index, mac: lk.mac!, ip, prefixLen: mine.prefixLen, addresses: own.map((a) => a.address), gateway: null, target: ip };
+    const info = await ownAddressInterface(err, ip, ifname, true);
+    if (!info.addresses.includes(ip)) throw new UsageError(`claim: ${Ipv4.format(ip)} is an address of this host on another interface, not ${ifname}: claim it there`);
+    return info;
   }
 }
