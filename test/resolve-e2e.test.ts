@@ -74,6 +74,14 @@ test('concurrent resolves of one IP share a single query', async (t) => {
   t.is(answered.requests, 1);
 });
 
+test('a route change between two resolve() calls of one session is obeyed (the route cache is cleared)', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rsc');
+  const r = await l.exec(host.ns, ['node', API, 'reroute', SILENT, '203.0.113.7', '198.51.100.98']);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  // Through the default route the gateway answers; through a silent next hop nobody does; and back again.
+  t.deepEqual(JSON.parse(r.stdout), { before: [peer.mac, peer.mac], rerouted: 'ResolveTimeoutError', restored: peer.mac });
+});
+
 test('unsubscribing stops retransmission', async (t) => {
   const { lab: l, host } = lab(t, 'rs6');
   const r = await l.exec(host.ns, ['node', API, 'unsubscribe', SILENT, '350']);

@@ -4,9 +4,12 @@
 //   unsubscribe IP AFTER_MS         subscribes with many tries, unsubscribes after AFTER_MS, waits, counts requests
 //   api IP                          the top-level resolve() promise API
 //   two IP IP2                      resolve() of two IPs behind two interfaces at once (one pipeline each)
+//   reroute IP OFFLINK VIA          resolve() of OFFLINK, then again after adding a route to it via VIA, then after
+//                                   deleting that route, while a resolve$ of IP keeps the session (and its route cache) live
+import { execFileSync } from 'node:child_process';
 import { catchError, lastValueFrom, map, merge, of, toArray } from 'rxjs';
 import { ArpOp, Ipv4 } from '@ersatz/wire';
-import { createResolver, discoverInterface, openLink, resolve } from '@ersatz/api';
+import { createResolver, discoverInterface, openLink, resolve, resolve$ } from '@ersatz/api';
 
 const [mode, ipText, ...rest] = process.argv.slice(2);
 const ip = Ipv4.parse(ipText!);
@@ -21,6 +24,21 @@ async function main(): Promise<unknown> {
   if (mode === 'two') {
     const macs = await Promise.all([resolve(ip, { tries: 2, intervalMs: 500 }), resolve(Ipv4.parse(rest[0]!), { tries: 2, intervalMs: 500 })]);
     return { macs };
+  }
+  if (mode === 'reroute') {
+    const [offLink, via] = rest as [string, string];
+    const held = resolve$(ip, { tries: 100, intervalMs: 100 }).subscribe({ error: () => {} });
+    const once = () => resolve(offLink, { tries: 1, intervalMs: 300 }).catch((e: Error) => e.name);
+    try {
+      const before = [await once(), await once()];
+      execFileSync('ip', ['route', 'add', `${offLink}/32`, 'via', via]);
+      const rerouted = await once();
+      execFileSync('ip', ['route', 'del', `${offLink}/32`]);
+      const restored = await once();
+      return { before, rerouted, restored };
+    } finally {
+      held.unsubscribe();
+    }
   }
   const info = await discoverInterface({ target: ip });
   const link = await openLink(info);

@@ -1,7 +1,8 @@
 import { defer, finalize, from, switchMap, type Observable } from 'rxjs';
 import { Ipv4, type Mac } from '@ersatz/wire';
 import { createResolver, type QueryOptions, type Resolver } from '@ersatz/resolve';
-import { discoverInterface, type InterfaceInfo } from './host.js';
+import type { InterfaceInfo } from './host.js';
+import { DiscoveryCache } from './discovery-cache.js';
 import { openLink } from './open.js';
 import type { Link } from './link.js';
 
@@ -27,6 +28,14 @@ interface Session {
 // One pipeline per interface, shared by every concurrent resolve on it so that concurrent queries for one IP also
 // share one request; closed when its last user is done.
 const sessions = new Map<string, Session>();
+// Route lookups, remembered while any resolve$ call is live, and a tick longer for a loop of sequential calls
+// (see DiscoveryCache for how changes are noticed).
+const discovery = new DiscoveryCache();
+let liveCalls = 0;
+
+function callEnded(): void {
+  if (--liveCalls === 0) setImmediate(() => liveCalls === 0 && discovery.stop());
+}
 
 function acquire(info: InterfaceInfo): Session {
   let s = sessions.get(info.ifname);
@@ -64,7 +73,8 @@ function release(s: Session): void {
 export function resolve$(ip: Ipv4 | string, options: ResolveOptions = {}): Observable<Mac> {
   return defer(() => {
     const target = typeof ip === 'string' ? Ipv4.parse(ip) : ip;
-    return from(discoverInterface({ ifname: options.interface, target })).pipe(
+    liveCalls++;
+    return from(discovery.lookup({ ifname: options.interface, target })).pipe(
       switchMap((info) => {
         const s = acquire(info);
         return from(s.resolver).pipe(
@@ -72,6 +82,7 @@ export function resolve$(ip: Ipv4 | string, options: ResolveOptions = {}): Obser
           finalize(() => release(s)),
         );
       }),
+      finalize(callEnded),
     );
   });
 }

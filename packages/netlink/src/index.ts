@@ -6,3 +6,4 @@ export * from './socket.js';
 export * from './discovery.js';
 export * from './neighbour.js';
 export * from './neigh-state.js';
+export * from './watch.js';
