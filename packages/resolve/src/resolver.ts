@@ -1,29 +1,4 @@
-import {
-  asyncScheduler,
-  defer,
-  distinct,
-  EMPTY,
-  filter,
-  finalize,
-  ignoreElements,
-  interval,
-  map,
-  merge,
-  mergeMap,
-  of,
-  share,
-  startWith,
-  take,
-  takeUntil,
-  tap,
-  throwError,
-  timer,
-  toArray,
-  Observable,
-  type SchedulerLike,
-  type Subscriber,
-  type Subscription,
-} from 'rxjs';
+import { asyncScheduler, defer, filter, finalize, map, of, share, Observable, Subscription, type SchedulerLike } from 'rxjs';
 import { ArpOp, Mac, type Ipv4 } from '@ersatz/wire';
 import { MacCache } from './cache.js';
 import { AbortError, AddressConflictError, checkDelay, checkInt, ResolveTimeoutError } from './error.js';
@@ -74,9 +49,17 @@ export interface ResolveResult {
 
 type Settled = Required<QueryOptions>;
 
+/** Where the resolver's one subscription to arp$ delivers the frames about one IP. */
+interface Listener {
+  next(o: ArpObservation): void;
+  error(err: unknown): void;
+}
+
 const OP = 'resolve';
 
 function settle(defaults: Settled, o: QueryOptions): Settled {
+  // The common call passes no options: nothing to check or merge.
+  if (Object.keys(o).length === 0) return defaults;
   checkInt(OP, 'tries', o.tries, 1);
   checkDelay(OP, 'intervalMs', o.intervalMs, true);
   checkDelay(OP, 'settleMs', o.settleMs);
@@ -107,7 +90,7 @@ export class Resolver {
   readonly #pending = new Map<Ipv4, Observable<ResolveResult>>();
   // One subscription to arp$ while any query listens; frames are routed by the IP they concern, so a frame costs
   // one Map lookup however many queries are pending (a filter per query would make N queries cost N² filter calls).
-  readonly #routes = new Map<Ipv4, Set<Subscriber<ArpObservation>>>();
+  readonly #routes = new Map<Ipv4, Set<Listener>>();
   #hub: Subscription | null = null;
 
   /** All ARP replies seen on the link (hot; unfiltered: gratuitous, spoofed and not-to-us replies included). */
@@ -222,43 +205,46 @@ export class Resolver {
     return this.#pending.size;
   }
 
-  // Frames about `ip`: answers and announcements from it (by ar$spa) and our own requests for it (by ar$tpa).
-  #about$(ip: Ipv4): Observable<ArpObservation> {
-    return new Observable<ArpObservation>((subscriber) => {
-      let route = this.#routes.get(ip);
-      if (route === undefined) this.#routes.set(ip, (route = new Set()));
-      route.add(subscriber);
-      this.#hub ??= this.#link.arp$.subscribe({
-        next: (o) => {
-          const key = o.ethSrc === this.#link.mac ? o.arp.targetIp : o.arp.senderIp;
-          const r = this.#routes.get(key);
-          // A copy: a subscriber may join or leave this route while the frame is being delivered.
-          if (r !== undefined) for (const s of Array.from(r)) s.next(o);
-        },
-        error: (err: unknown) => {
-          const all = [...this.#routes.values()].flatMap((r) => [...r]);
-          this.#routes.clear();
-          this.#hub = null;
-          for (const s of all) s.error(err);
-        },
-      });
-      return () => {
-        route.delete(subscriber);
-        if (route.size === 0 && this.#routes.get(ip) === route) this.#routes.delete(ip);
-        if (this.#routes.size === 0) {
-          this.#hub?.unsubscribe();
-          this.#hub = null;
-        }
-      };
+  // Frames about `ip` go to `listener`: answers and announcements from it (by ar$spa) and our own requests for it
+  // (by ar$tpa). Returns the function that stops listening.
+  #listen(ip: Ipv4, listener: Listener): () => void {
+    let route = this.#routes.get(ip);
+    if (route === undefined) this.#routes.set(ip, (route = new Set()));
+    route.add(listener);
+    this.#hub ??= this.#link.arp$.subscribe({
+      next: (o) => {
+        const key = o.ethSrc === this.#link.mac ? o.arp.targetIp : o.arp.senderIp;
+        const r = this.#routes.get(key);
+        if (r === undefined) return;
+        // A copy only when sharing: a listener may join or leave this route while the frame is being delivered.
+        if (r.size === 1) for (const l of r) l.next(o);
+        else for (const l of Array.from(r)) l.next(o);
+      },
+      error: (err: unknown) => {
+        const all = [...this.#routes.values()].flatMap((r) => [...r]);
+        this.#routes.clear();
+        this.#hub = null;
+        for (const l of all) l.error(err);
+      },
     });
+    return () => {
+      route.delete(listener);
+      if (route.size === 0 && this.#routes.get(ip) === route) this.#routes.delete(ip);
+      if (this.#routes.size === 0) {
+        this.#hub?.unsubscribe();
+        this.#hub = null;
+      }
+    };
   }
 
-  // One query on the wire. Listening starts before the first request goes out (merge subscribes in order and
-  // startWith emits synchronously), so even an instant reply is seen.
+  // One query on the wire, written out by hand rather than composed from operators: it runs once per resolve, and
+  // the composed chain (merge, interval, timer, take, mergeMap, a second listener for the settle window) cost about
+  // as much main-thread time as the rest of the pipeline's hand-offs. Listening starts before the first request goes
+  // out, so even an instant reply is seen. Timers run on the resolver's scheduler (marble-testable).
   #ask(ip: Ipv4, o: Settled): Observable<ResolveResult> {
     const link = this.#link;
     const scheduler = this.#scheduler;
-    return defer(() => {
+    return new Observable<ResolveResult>((subscriber) => {
       const startMs = scheduler.now();
       const frame = requestFrame(link, ip);
       // Per request: when we queued it and, once the capture shows it leaving, when it left. `tries` entries, plus
@@ -268,72 +254,78 @@ export class Resolver {
       // Frames from the IP that were not believed, counted by reason (the first of each kept to describe them), for
       // the timeout error: a flood of them costs a counter each, not a string.
       const ignored = new Map<Rejection, { count: number; first: ArpObservation }>();
+      // Retries, the deadline and re-sends after a recovery: all stop at the first answer.
+      const asking = new Subscription();
+      const teardown = new Subscription(() => asking.unsubscribe());
+      let answer: { readonly result: Omit<ResolveResult, 'conflicts'>; readonly conflicts: Mac[] } | null = null;
 
-      const seen$ = this.#about$(ip).pipe(
-        filter((obs) => {
-          const first = sends[0];
-          // Captured before we asked: stale, or an answer to someone else's question.
-          if (first === undefined || obs.tsNs < first.queuedNs) return false;
-          if (isOwnRequest(link, obs, ip)) {
-            const last = sends[sends.length - 1]!;
-            if (last.capturedNs === null && obs.tsNs >= last.queuedNs) last.capturedNs = obs.tsNs;
-            return false;
-          }
-          const verdict = judgeAnswer(link, ip, link.ip, o, obs);
-          if (verdict !== 'answer' && verdict !== 'unrelated') {
+      const finish = (): void => {
+        const { result, conflicts } = answer!;
+        // A contested answer is not remembered: the next query should look again.
+        if (conflicts.length === 0) this.#cache.set(ip, result.mac, scheduler.now());
+        subscriber.next({ ...result, conflicts });
+        subscriber.complete();
+      };
+      const onAnswer = (reply: ArpObservation): void => {
+        const mac = reply.arp.senderMac;
+        if (answer !== null) {
+          // Within the settle window: another claimant, reported once each, in arrival order.
+          if (mac !== answer.result.mac && !answer.conflicts.includes(mac)) answer.conflicts.push(mac);
+          return;
+        }
+        let rttNs = reply.tsNs - base(sends[0]!);
+        for (const s of sends) if (base(s) <= reply.tsNs) rttNs = reply.tsNs - base(s);
+        answer = { result: { ip, mac, rttNs, tries: sends.length, fromCache: false, reply }, conflicts: [] };
+        asking.unsubscribe();
+        if (o.settleMs <= 0) finish();
+        else teardown.add(scheduler.schedule(finish, o.settleMs));
+      };
+      teardown.add(
+        this.#listen(ip, {
+          next: (obs) => {
+            const first = sends[0];
+            // Captured before we asked: stale, or an answer to someone else's question.
+            if (first === undefined || obs.tsNs < first.queuedNs) return;
+            if (isOwnRequest(link, obs, ip)) {
+              const last = sends[sends.length - 1]!;
+              if (last.capturedNs === null && obs.tsNs >= last.queuedNs) last.capturedNs = obs.tsNs;
+              return;
+            }
+            const verdict = judgeAnswer(link, ip, link.ip, o, obs);
+            if (verdict === 'answer') return onAnswer(obs);
+            if (verdict === 'unrelated') return;
             const seen = ignored.get(verdict);
             if (seen === undefined) ignored.set(verdict, { count: 1, first: obs });
             else seen.count++;
-          }
-          return verdict === 'answer';
+          },
+          error: (err) => subscriber.error(err),
         }),
       );
-      const send$ = interval(o.intervalMs, scheduler).pipe(
-        startWith(-1),
-        take(o.tries),
-        tap(() => {
-          sends.push({ queuedNs: link.now(), capturedNs: null });
-          link.send(frame);
-        }),
-        ignoreElements(),
-      );
+      const send = (): void => {
+        sends.push({ queuedNs: link.now(), capturedNs: null });
+        link.send(frame);
+      };
+      send();
+      // Added after the first send: an answer delivered during it has closed `asking`, which cancels these at once.
+      if (o.tries > 1) {
+        let sent = 1;
+        asking.add(
+          scheduler.schedule(function () {
+            send();
+            if (++sent < o.tries) this.schedule(undefined, o.intervalMs);
+          }, o.intervalMs),
+        );
+      }
       // A worker restarted or the interface reopened: our request or its reply may have been lost in between, so ask
       // again now rather than at the next try (or never, after the last one). The deadline stays: the query still ends.
-      const resend$ = (link.recovered$ ?? EMPTY).pipe(
-        tap(() => {
-          if (sends.length === 0) return;
-          sends.push({ queuedNs: link.now(), capturedNs: null });
-          link.send(frame);
-        }),
-        ignoreElements(),
-      );
-      const deadline$ = timer(o.tries * o.intervalMs, scheduler).pipe(
-        mergeMap(() => {
+      if (link.recovered$ !== undefined) asking.add(link.recovered$.subscribe(() => send()));
+      asking.add(
+        scheduler.schedule(() => {
           const why = [...ignored].map(([reason, i]) => ({ count: i.count, why: describeRejection(reason, i.first) }));
-          return throwError(() => new ResolveTimeoutError(ip, sends.length, scheduler.now() - startMs, why));
-        }),
+          subscriber.error(new ResolveTimeoutError(ip, sends.length, scheduler.now() - startMs, why));
+        }, o.tries * o.intervalMs),
       );
-
-      return merge(seen$, send$, resend$, deadline$).pipe(
-        take(1),
-        mergeMap((reply) => {
-          let rttNs = reply.tsNs - base(sends[0]!);
-          for (const s of sends) if (base(s) <= reply.tsNs) rttNs = reply.tsNs - base(s);
-          const mac = reply.arp.senderMac;
-          const result = { ip, mac, rttNs, tries: sends.length, fromCache: false, reply };
-          if (o.settleMs <= 0) return of<ResolveResult>({ ...result, conflicts: [] });
-          return seen$.pipe(
-            takeUntil(timer(o.settleMs, scheduler)),
-            map((r) => r.arp.senderMac),
-            filter((m) => m !== mac),
-            distinct(),
-            toArray(),
-            map((conflicts): ResolveResult => ({ ...result, conflicts })),
-          );
-        }),
-        // A contested answer is not remembered: the next query should look again.
-        tap((r) => r.conflicts.length === 0 && this.#cache.set(ip, r.mac, scheduler.now())),
-      );
+      return teardown;
     });
   }
 }
