@@ -103,11 +103,12 @@ async function tracedLoop(lab: Lab, ns: string, ifname: string, hops: HopSeries)
   }
 }
 
-/** An open link left idle for IDLE_MS: the whole process's CPU, percent of one CPU. */
-async function idleLink(lab: Lab, ns: string, ifname: string, into: Series): Promise<void> {
-  await attempt(into, async () => {
-    const { result } = await runDriver<{ idleCpuPct: number }>(lab, ns, 'resolve', ['--via', 'idle', '--interface', ifname, '--first', ip(FIRST), '--idle-ms', String(IDLE_MS)], { timeoutMs: 60_000 });
-    into.add(result.idleCpuPct);
+/** An open link left idle twice IDLE_MS (see the driver): the whole process's CPU, percent of one CPU, per window. */
+async function idleLink(lab: Lab, ns: string, ifname: string, into: { first: Series; steady: Series }): Promise<void> {
+  await attempt(into.first, async () => {
+    const { result } = await runDriver<{ idleCpuPct: number; steadyCpuPct: number }>(lab, ns, 'resolve', ['--via', 'idle', '--interface', ifname, '--first', ip(FIRST), '--idle-ms', String(IDLE_MS)], { timeoutMs: 90_000 });
+    into.first.add(result.idleCpuPct);
+    into.steady.add(result.steadyCpuPct);
   });
 }
 
@@ -141,7 +142,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   const query = new LevelSeries();
   const queryCaptureRtt = new Series();
   const hops: HopSeries = new Map();
-  const idle = new Series();
+  const idle = { first: new Series(), steady: new Series() };
   const arping = { median: new Series(), p99: new Series(), wire: new Series(), lost: 0, belowWire: 0, unpaired: false };
   const cold = { ersatz: new Series(), once: new Series(), arping: new Series(), ersatzRss: new Series(), onceRss: new Series() };
 
@@ -158,7 +159,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
       await ersatzLoop(lab, ns, ifname, 'query$', 1, query, queryCaptureRtt);
       await tracedLoop(lab, ns, ifname, hops);
       await idleLink(lab, ns, ifname, idle);
-      ctx.log(`resolve: traced query$ rep ${rep + 1}: total ${hops.get('total')?.median.samples.at(-1)?.toFixed(1) ?? '—'} µs; idle link ${idle.samples.at(-1)?.toFixed(2) ?? '—'} % CPU`);
+      ctx.log(`resolve: traced query$ rep ${rep + 1}: total ${hops.get('total')?.median.samples.at(-1)?.toFixed(1) ?? '—'} µs; idle link ${idle.first.samples.at(-1)?.toFixed(2) ?? '—'} % CPU, then ${idle.steady.samples.at(-1)?.toFixed(2) ?? '—'} %`);
 
       if (typeof peers.arping === 'string') {
         const a = await attempt(arping.median, () => arpingLoop(lab, ns, ifname, peers.arping as string));
@@ -219,7 +220,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   } finally {
     lab.destroy();
   }
-  return [...rows(levels, query, queryCaptureRtt, arping, cold), ...hopRows(hops), idleRow(idle)];
+  return [...rows(levels, query, queryCaptureRtt, arping, cold), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
 }
 
 /** One row per hop of the traced query$ run, in pipeline order: median (the figure) and p99 (in the note). */
@@ -236,16 +237,19 @@ function hopRows(hops: HopSeries): Measurement[] {
   }));
 }
 
-function idleRow(idle: Series): Measurement {
+// The target is the link's own cost: the second window. The first, right after opening, also holds V8's
+// post-start collections in four isolates; it is shown so that cost stays visible.
+function idleRow(idle: Series, window: 'first' | 'then'): Measurement {
+  const steady = window === 'then';
   return {
     scenario: 'resolve',
-    what: `open link, idle ${IDLE_MS / 1000} s: CPU of the whole process`,
+    what: `open link, idle: CPU of the whole process, ${steady ? 'the next' : 'first'} ${IDLE_MS / 1000} s${steady ? '' : ' (from 2 s after open)'}`,
     unit: '% of one CPU',
     better: 'lower',
     ersatz: idle.value,
     samples: idle.samples,
     peers: [],
-    target: { text: '≤ 1 %', pass: judge([idle.value], () => idle.value <= 1) },
+    ...(steady ? { target: { text: '≤ 1 %', pass: judge([idle.value], () => idle.value <= 1) } } : {}),
     ...(idle.problems.length ? { note: idle.problems.join('; ') } : {}),
   };
 }
