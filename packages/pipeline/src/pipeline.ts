@@ -133,6 +133,16 @@ export class Pipeline {
   #frames: RingHandle | undefined;
   #tx: RingHandle;
   #txWriter: RingWriter;
+  /**
+   * The tx writer with frames staged in this job, published at its end: the frames one job queues (a sweep's pump,
+   * a hundred concurrent queries) reach the transmit worker together, for one wake instead of one per frame (a
+   * notify costs the main thread ~20 µs here).
+   */
+  #txStaged: RingWriter | null = null;
+  readonly #publishTx = (): void => {
+    this.#txStaged?.publish();
+    this.#txStaged = null;
+  };
   #eventsReader: RingReader;
   #framesReader: RingReader | undefined;
   #capture!: Thread<CaptureApi>;
@@ -254,7 +264,8 @@ export class Pipeline {
   }
 
   /**
-   * Queues one frame (copied) for the transmit worker. `notBeforeNs`: do not send before this `Pipeline.now()`
+   * Queues one frame (copied) for the transmit worker, which sees it at the end of the current job (microtask)
+   * with every other frame queued in it. `notBeforeNs`: do not send before this `Pipeline.now()`
    * time (0 = now). Returns false when it was not queued: the tx ring is full or the pipeline is closed (counted in
    * stats().main.sendRefused). Throws RingArgumentError for a frame that is not a Uint8Array or a negative time.
    */
@@ -264,9 +275,15 @@ export class Pipeline {
       return false;
     }
     stamp(this.#trace, TraceHop.QUEUED);
-    const ok = this.#txWriter.tryPush(frame, notBeforeNs);
-    if (!ok) this.#sendRefused++;
-    return ok;
+    const writer = this.#txWriter;
+    if (!writer.tryStage(frame, notBeforeNs)) {
+      this.#sendRefused++;
+      return false;
+    }
+    if (this.#txStaged === null) queueMicrotask(this.#publishTx);
+    else if (this.#txStaged !== writer) this.#txStaged.publish(); // the ring was swapped within the job
+    this.#txStaged = writer;
+    return true;
   }
 
   /**
