@@ -9,3 +9,4 @@ export { ARPING_OFFSET_US, arpingRttsUs, parseArpScan, type ArpScanRun } from '.
 export { latencyPoints, scanPoints, type LatencyPoint, type ScanPoint } from './chart.js';
 export { BenchError, BenchUsageError, NotMeasuredError, ToolError, reason } from './error.js';
 export { Series, judge } from './measure.js';
+export { buildArpPeer } from './peers.js';

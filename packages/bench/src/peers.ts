@@ -1,7 +1,8 @@
 // The peers the table compares against, found (or installed) on this machine. Each runs inside the lab's host
 // namespace; here we only look for the binaries.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 export interface PeerTools {
   /** iputils arping, or why not. */
@@ -9,6 +10,8 @@ export interface PeerTools {
   readonly arpScan: string | { readonly missing: string };
   /** A Python interpreter that imports scapy. */
   readonly scapyPython: string | { readonly missing: string };
+  /** Our C AF_PACKET peer (baselines/arp-peer.c), built with cc: the physical limit. */
+  readonly arpPeer: string | { readonly missing: string };
 }
 
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -42,7 +45,27 @@ export function findPeers(): PeerTools {
     arping: iputils ? arping : { missing: arping ? `${arping} is not iputils arping` : hint },
     arpScan: arpScan ?? { missing: hint },
     scapyPython: scapy ?? { missing: hint },
+    arpPeer: buildArpPeer(),
   };
+}
+
+const ARP_PEER_SOURCE = fileURLToPath(new URL('../baselines/arp-peer.c', import.meta.url));
+const ARP_PEER_BINARY = fileURLToPath(new URL('./arp-peer', import.meta.url)); // beside the compiled bench (dist/)
+
+/** Compiles the C peer with cc -O2 when the binary is missing or older than its source; returns its path. */
+export function buildArpPeer(): string | { readonly missing: string } {
+  const cc = findExecutable('cc');
+  if (cc === null) return { missing: 'no C compiler (cc): apt-get install gcc' };
+  const mtime = (path: string): number => {
+    try {
+      return statSync(path).mtimeMs;
+    } catch {
+      return -1;
+    }
+  };
+  if (mtime(ARP_PEER_BINARY) >= mtime(ARP_PEER_SOURCE)) return ARP_PEER_BINARY;
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', ARP_PEER_BINARY, ARP_PEER_SOURCE], { encoding: 'utf8', timeout: 60_000 });
+  return r.status === 0 ? ARP_PEER_BINARY : { missing: `cc failed: ${(r.stderr ?? '').split('\n')[0]}` };
 }
 
 /** apt-gets the peers (iputils-arping, arp-scan, python3-scapy). Throws when apt-get fails. */

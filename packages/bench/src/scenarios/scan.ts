@@ -1,6 +1,7 @@
 // Scan speed (issue #6): /24, /20 and /16 sweeps in one responderLab (a kernel answering ARP for all of
 // 10.77.0.0/16), ersatz's CLI (`node dist/main.js scan CIDR --json`) beside arp-scan in its unpaced mode, scapy's
-// srp and a plain single-thread cap sweep; and ersatz's API (scan$ over openLink, printing nothing), which tells the
+// srp, a plain single-thread cap sweep and our C AF_PACKET peer (baselines/arp-peer.c: sendmmsg/recvmmsg, the
+// physical limit); and ersatz's API (scan$ over openLink, printing nothing), which tells the
 // pipeline's cost apart from the CLI's. Every tool asks each host once (no retries) and stops as soon as every host
 // has answered (the others wait out their timeout: 500 ms, 60 s for scapy).
 //
@@ -8,7 +9,8 @@
 // elapsedMs, arp-scan's "scanned in", scapy's srp call, the cap sweep's own), so that interpreter start-up (~1 s for
 // Python with scapy, ~0.1 s for Node) does not drown a /24; the whole process, spawn to exit, is in the notes.
 // Answered counts the usable hosts (network and broadcast excluded) that answered: arp-scan and scapy also ask those
-// two addresses (arp-scan reports 65536 for a /16), ersatz and the cap sweep do not.
+// two addresses (arp-scan reports 65536 for a /16), the cap sweep and the C peer do not, ersatz does for a range
+// inside the lab's /16 (they are hosts of that link).
 import type { Lab } from '@ersatz/lab';
 import { responderLab } from '@ersatz/lab';
 import { Cidr, Ipv4 } from '@ersatz/wire';
@@ -28,14 +30,15 @@ export const ERSATZ_SCAN_ARGS = ['--json', '--rate', '1000000', '--tries', '1'] 
 /** scapy's srp waits this long after its last request for replies it has not matched yet (it stops early once all have). */
 const SCAPY_TIMEOUT_S = 60;
 
-type Tool = 'ersatz' | 'api' | 'arp-scan' | 'scapy' | 'cap';
-const TOOLS: readonly Tool[] = ['ersatz', 'api', 'cap', 'arp-scan', 'scapy'];
-const PEERS = ['api', 'cap', 'arp-scan', 'scapy'] as const;
+type Tool = 'ersatz' | 'api' | 'arp-scan' | 'scapy' | 'cap' | 'c';
+const TOOLS: readonly Tool[] = ['ersatz', 'api', 'cap', 'arp-scan', 'scapy', 'c'];
+const PEERS = ['api', 'cap', 'arp-scan', 'scapy', 'c'] as const;
 const NAME: Record<(typeof PEERS)[number], string> = {
   api: 'ersatz API scan$ (no output)',
   cap: 'single-thread cap sweep',
   'arp-scan': 'arp-scan --interval=1u',
   scapy: 'scapy srp',
+  c: 'C AF_PACKET peer (sendmmsg/recvmmsg)',
 };
 
 interface Sweep {
@@ -115,6 +118,13 @@ async function sweepArpScan(lab: Lab, ns: string, ifname: string, cidr: string, 
   return { seconds: run.seconds, answered: usable(Cidr.parse(cidr), run.answered), sent: run.hosts, wallS: r.wallMs / 1000 };
 }
 
+/** Our C peer (baselines/arp-peer.c): the same sweep with nothing between the socket and the count. */
+async function sweepC(lab: Lab, ns: string, ifname: string, cidr: string, bin: string): Promise<Sweep> {
+  const r = check('arp-peer', await runTool(lab, ns, [bin, 'sweep', ifname, cidr], 60_000));
+  const j = lastJson<{ sent: number; answered: number; elapsedNs: number }>('arp-peer', r);
+  return { seconds: j.elapsedNs / 1e9, answered: j.answered, sent: j.sent, wallS: r.wallMs / 1000 };
+}
+
 async function sweepScapy(lab: Lab, ns: string, ifname: string, cidr: string, python: string): Promise<Sweep> {
   const r = check('scapy', await runTool(lab, ns, [python, baseline('scapy-sweep.py'), ifname, cidr, String(SCAPY_TIMEOUT_S)], 300_000));
   const j = lastJson<{ sent: number; answeredUsable: number; elapsedS: number }>('scapy', r);
@@ -152,6 +162,8 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
         else s.get('arp-scan')!.fail(peers.arpScan.missing);
         if (typeof peers.scapyPython === 'string') await go('scapy', () => sweepScapy(lab, ns, ifname, cidr, peers.scapyPython as string));
         else s.get('scapy')!.fail(peers.scapyPython.missing);
+        if (typeof peers.arpPeer === 'string') await go('c', () => sweepC(lab, ns, ifname, cidr, peers.arpPeer as string));
+        else s.get('c')!.fail(peers.arpPeer.missing);
       }
     }
   } finally {
@@ -191,7 +203,7 @@ function rows(cidrText: string, s: Map<Tool, ToolSeries>): Measurement[] {
         pass: judge([e.seconds.value, get('arp-scan').seconds.value, get('cap').seconds.value], () => e.seconds.value * 4 <= get('arp-scan').seconds.value && e.seconds.value <= get('cap').seconds.value),
       },
     }),
-    note: [notMeasured, whole && `whole process, spawn to exit: ${whole}`, rates && `requests/s: ${rates}`].filter(Boolean).join('; '),
+    note: [notMeasured, whole && `whole process, spawn to exit: ${whole}`, rates && `requests/s: ${rates}`, ofLimit(e, get('c'))].filter(Boolean).join('; '),
     plot: { chart: 'scan', x: hosts, label: 'ersatz scan --json (CLI)' },
   };
   const answered: Measurement = {
@@ -217,8 +229,15 @@ function rows(cidrText: string, s: Map<Tool, ToolSeries>): Measurement[] {
   return [time, answered, rss];
 }
 
+/** ersatz's pair rate (requests answered per second of scan time) as a fraction of the C peer's. */
+function ofLimit(e: ToolSeries, c: ToolSeries): string {
+  if (!e.seconds.samples.length || !c.seconds.samples.length) return '';
+  const pct = (e.answered.value / e.seconds.value / (c.answered.value / c.seconds.value)) * 100;
+  return `ersatz's pair rate is ${pct.toFixed(1)} % of the C peer's`;
+}
+
 export const scenario: Scenario = {
   name: 'scan',
-  description: 'ARP sweeps of /24, /20, /16 in a namespace lab: ersatz scan vs arp-scan, scapy srp and a single-thread cap sweep',
+  description: 'ARP sweeps of /24, /20, /16 in a namespace lab: ersatz scan vs arp-scan, scapy srp, a single-thread cap sweep and our C AF_PACKET peer',
   run,
 };
