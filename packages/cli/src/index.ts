@@ -1,7 +1,8 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Exit, UsageError, type ExitCode } from './exit.js';
+import { isParseArgsError } from './options.js';
 
 export { Exit, UsageError, type ExitCode } from './exit.js';
+export { parseOptions } from './options.js';
 
 /** A subcommand: gets its own argv (after the subcommand word) and returns the exit code. */
 export type Command = (argv: string[]) => Promise<ExitCode>;
@@ -58,19 +59,10 @@ export async function main(argv: string[]): Promise<ExitCode> {
   }
 }
 
-// The base classes of every package's typed errors. Their messages are written for the user (what went wrong and
-// what to do), so they print as one line; anything else reaching the top is a bug and prints its stack.
-const USER_ERRORS = new Set(['WireError', 'PcapError', 'NetlinkError', 'IoctlError', 'Win32Error', 'PipelineError', 'RingError', 'ResolveError', 'VendorError', 'ProgressError', 'CaptureError', 'TransmitError']);
-// Errors that mean "the network said no" rather than "you asked wrong" (a contested answer is no answer either).
-const NO_REPLY_ERRORS = new Set(['ResolveTimeoutError', 'AddressConflictError']);
-
-function errorLineage(err: Error): string[] {
-  const names: string[] = [];
-  for (let p = Object.getPrototypeOf(err) as object | null; p && p !== Error.prototype; p = Object.getPrototypeOf(p) as object | null) {
-    names.push((p as { constructor: { name: string } }).constructor.name);
-  }
-  return names;
-}
+// The libraries mark errors whose message is written for the user (what went wrong and what to do): they print as
+// one line; anything else reaching the top is a bug and prints its stack. A getter on the class, so the mark needs
+// no import of any library here and travels with every subclass.
+const marked = (err: Error, mark: 'userFacing' | 'noReply'): boolean => (err as Error & Partial<Record<typeof mark, unknown>>)[mark] === true;
 
 /** Prints an error the way the user should see it and returns its exit code. */
 export function report(err: unknown): ExitCode {
@@ -79,31 +71,16 @@ export function report(err: unknown): ExitCode {
     return err.code;
   }
   if (err instanceof Error) {
-    const lineage = errorLineage(err);
-    if (lineage.some((n) => NO_REPLY_ERRORS.has(n))) {
+    // "The network said no" rather than "you asked wrong" (a contested answer is no answer either).
+    if (marked(err, 'noReply')) {
       process.stderr.write(`ersatz: ${err.message}\n`);
       return Exit.NO_REPLY;
     }
-    if (isParseArgsError(err) || lineage.some((n) => USER_ERRORS.has(n))) {
+    if (isParseArgsError(err) || marked(err, 'userFacing')) {
       process.stderr.write(`ersatz: ${err.message}\n`);
       return Exit.USAGE;
     }
   }
   process.stderr.write(`ersatz: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   return Exit.SOFTWARE;
-}
-
-function isParseArgsError(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
-}
-
-/** parseArgs with strict checking; its errors become one-line usage errors naming the command. */
-export function parseOptions<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>(command: string, argv: string[], config: T): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> {
-  try {
-    return parseArgs({ ...config, args: argv, strict: true as const });
-  } catch (err) {
-    if (isParseArgsError(err)) throw new UsageError(`${command}: ${(err as Error).message.split('\n')[0]}: run 'ersatz ${command} --help'`);
-    throw err;
-  }
 }

@@ -1,5 +1,22 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Ipv4, Mac } from '@ersatz/wire';
 import { UsageError } from './exit.js';
+
+/** Whether `err` is one of node:util parseArgs's own errors (an unknown option, a missing value). */
+export function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+/** parseArgs with strict checking; its errors become one-line usage errors naming the command. */
+export function parseOptions<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>(command: string, argv: string[], config: T): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> {
+  try {
+    return parseArgs({ ...config, args: argv, strict: true as const });
+  } catch (err) {
+    if (isParseArgsError(err)) throw new UsageError(`${command}: ${(err as Error).message.split('\n')[0]}: run 'ersatz ${command} --help'`);
+    throw err;
+  }
+}
 
 /** A whole number option within [min, max]; `fallback` when absent. Throws UsageError naming the option. */
 export function intOption(command: string, name: string, text: string | undefined, min: number, max: number, fallback: number): number {

@@ -27,6 +27,10 @@ function describe(errno: number): string {
  */
 export class IoctlError extends Error {
   override name = 'IoctlError';
+  /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
+  get userFacing(): true {
+    return true;
+  }
   /** The errno symbol, e.g. `EPERM`. */
   readonly code: string;
   constructor(

@@ -18,6 +18,10 @@ export const CAP_NET_ADMIN_HINT = 'needs CAP_NET_ADMIN: run as root or `setcap c
 /** Base of every error this package throws: catch `NetlinkError` to catch them all. Facts live in fields. */
 export class NetlinkError extends Error {
   override name = 'NetlinkError';
+  /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
+  get userFacing(): true {
+    return true;
+  }
 }
 
 /** Input shorter than the layer needs: `nlmsghdr: need 16 bytes, have 12`. */

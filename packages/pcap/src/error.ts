@@ -3,6 +3,10 @@ const hex32 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0'
 /** Base of every error this package throws: catch `PcapError` to catch them all. Facts live in fields. */
 export class PcapError extends Error {
   override name = 'PcapError';
+  /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
+  get userFacing(): true {
+    return true;
+  }
 }
 
 /** The first four bytes are neither a classic pcap magic nor a pcapng Section Header Block. */

@@ -3,6 +3,10 @@ import { Ipv4, type Mac } from '@ersatz/wire';
 /** Base of every error this package throws: catch `ResolveError` to catch them all. Facts live in fields. */
 export class ResolveError extends Error {
   override name = 'ResolveError';
+  /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
+  get userFacing(): true {
+    return true;
+  }
 }
 
 /**
@@ -12,6 +16,10 @@ export class ResolveError extends Error {
  */
 export class ResolveTimeoutError extends ResolveError {
   override name = 'ResolveTimeoutError';
+  /** The network gave no usable answer (not a usage problem): the CLI exits 1. */
+  get noReply(): true {
+    return true;
+  }
   constructor(
     readonly ip: Ipv4,
     readonly tries: number,
@@ -41,6 +49,10 @@ export const CONFLICT_CAUSES = 'two hosts claim it, one is spoofing, or one host
  */
 export class AddressConflictError extends ResolveError {
   override name = 'AddressConflictError';
+  /** The network gave no usable answer (not a usage problem): the CLI exits 1. */
+  get noReply(): true {
+    return true;
+  }
   constructor(
     readonly ip: Ipv4,
     readonly macs: readonly Mac[],

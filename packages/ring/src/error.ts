@@ -9,6 +9,10 @@ export class RingError extends Error {
  */
 export class RingSizeError extends RingError {
   override name = 'RingSizeError';
+  /** A size or argument the caller chose (the CLI prints it as one line, exit 2); the other ring errors are bugs. */
+  get userFacing(): true {
+    return true;
+  }
   constructor(
     readonly dataBytes: number,
     readonly min: number,
@@ -40,6 +44,10 @@ export class RingRoleTakenError extends RingError {
 /** An argument outside its range: `ring: tsNs must be an unsigned 64-bit integer, got -1`. */
 export class RingArgumentError extends RingError {
   override name = 'RingArgumentError';
+  /** A size or argument the caller chose (the CLI prints it as one line, exit 2); the other ring errors are bugs. */
+  get userFacing(): true {
+    return true;
+  }
   constructor(
     readonly argument: string,
     readonly expected: string,

@@ -1,6 +1,10 @@
 /** Base of every error this package throws: catch `VendorError` to catch them all. Facts live in fields. */
 export class VendorError extends Error {
   override name = 'VendorError';
+  /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
+  get userFacing(): true {
+    return true;
+  }
 }
 
 /**

@@ -10,6 +10,10 @@ export function winErrorName(code: number): string {
 /** Base of every error this package throws: catch `Win32Error` to catch them all. */
 export class Win32Error extends Error {
   override name = 'Win32Error';
+  /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
+  get userFacing(): true {
+    return true;
+  }
 }
 
 /**

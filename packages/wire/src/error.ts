@@ -3,6 +3,10 @@ import { hex16 } from './format.js';
 /** Base of every error this package throws: catch `WireError` to catch them all. Facts live in fields. */
 export class WireError extends Error {
   override name = 'WireError';
+  /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
+  get userFacing(): true {
+    return true;
+  }
 }
 
 /** Input shorter than the layer needs: `arp: need 28 bytes, have 20`. */

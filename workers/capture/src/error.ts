@@ -39,6 +39,10 @@ export function libraryHint(platform: NodeJS.Platform = process.platform): strin
  */
 export class CaptureError extends Error {
   override name = 'CaptureError';
+  /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
+  get userFacing(): true {
+    return true;
+  }
   constructor(
     readonly code: CaptureErrorCode,
     readonly ifname: string,

@@ -13,6 +13,10 @@ export const CAP_NET_RAW_HINT = 'run as root or grant CAP_NET_RAW (setcap cap_ne
  */
 export class TransmitError extends Error {
   override name = 'TransmitError';
+  /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
+  get userFacing(): true {
+    return true;
+  }
   constructor(
     readonly code: string,
     readonly ifname: string,

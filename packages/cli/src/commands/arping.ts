@@ -2,9 +2,8 @@ import { lastValueFrom, tap } from 'rxjs';
 import { ArpOp, Ipv4, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { arping$, arpingSource, type ArpingMode, type ArpingSummary } from '@ersatz/resolve';
-import { parseOptions } from '../index.js';
+import { intOption, ipArgument, numberOption, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { intOption, ipArgument, numberOption } from '../options.js';
 import { ownAddressInterface } from '../own-address.js';
 import { fixed3, interruption, LineWriter, openSession, rttJson } from '../session.js';
 

@@ -3,9 +3,8 @@ import { lastValueFrom, tap } from 'rxjs';
 import { Ipv4, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { claim$, type ClaimEvent } from '@ersatz/resolve';
-import { parseOptions } from '../index.js';
+import { ipArgument, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { ipArgument } from '../options.js';
 import { ownAddressInterface } from '../own-address.js';
 import { interruption, LineWriter, openSession } from '../session.js';
 

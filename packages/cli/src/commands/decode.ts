@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { LinkType, PcapError, PcapFileError, PcapMagicError, linkTypeName, readPcapFile, type PcapReader } from '@ersatz/pcap';
 import { decodeFrame, type DecodedFrame } from '@ersatz/wire';
-import { Exit, parseOptions, UsageError, type ExitCode } from '../index.js';
+import { Exit, UsageError, type ExitCode } from '../exit.js';
+import { parseOptions } from '../options.js';
 
 /** Frames per batch handed to a worker (large enough that messaging costs little next to decoding). */
 const BATCH = 8192;

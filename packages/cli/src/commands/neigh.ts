@@ -23,8 +23,8 @@ import {
   type NeighbourEntry,
   type SettableNeighState,
 } from '@ersatz/netlink';
-import { Exit, parseOptions, UsageError, type ExitCode } from '../index.js';
-import { intOption } from '../options.js';
+import { Exit, UsageError, type ExitCode } from '../exit.js';
+import { intOption, parseOptions } from '../options.js';
 
 const HELP = `usage: ersatz neigh show [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
        ersatz neigh flush [ADDR|PREFIX] --interface IF [--state STATES]

@@ -2,9 +2,8 @@ import { lastValueFrom, tap } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface } from '@ersatz/api';
 import { ping$, type PingEvent, type PingSummary } from '@ersatz/resolve';
-import { parseOptions } from '../index.js';
+import { intOption, ipArgument, numberOption, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { intOption, ipArgument, numberOption } from '../options.js';
 import { fixed3, interruption, LineWriter, openSession, rttJson } from '../session.js';
 
 const HELP = `usage: ersatz ping TARGET [-c COUNT] [-i INTERVAL] [-w DEADLINE] [-W TIMEOUT] [-s SIZE] [-t TTL] [-I IF] [-q]

@@ -2,9 +2,8 @@ import { firstValueFrom, fromEvent, takeUntil } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface, openLink, injectNeighbour } from '@ersatz/api';
 import { CONFLICT_CAUSES, createResolver } from '@ersatz/resolve';
-import { parseOptions } from '../index.js';
+import { intOption, ipArgument, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { intOption, ipArgument } from '../options.js';
 import { warn, warnIncidents } from '../warn.js';
 
 /** The CLI's settle window: see --settle in HELP. */

@@ -6,9 +6,8 @@ import { discoverInterface, type InterfaceInfo, type Link } from '@ersatz/api';
 import { scan$, type ScanSummary } from '@ersatz/resolve';
 import { LOCALLY_ADMINISTERED, loadVendorData, vendorOf } from '@ersatz/vendor';
 import { Progress } from '@ersatz/progress';
-import { parseOptions } from '../index.js';
+import { intOption, numberOption, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { intOption, numberOption } from '../options.js';
 import { interruption, LineWriter, openSession } from '../session.js';
 import { warn } from '../warn.js';
 
