@@ -1,23 +1,14 @@
-import { getSystemErrorMap } from 'node:util';
 import { Ipv4 } from '@ersatz/wire';
+import { errnoName, errnoText } from '@ersatz/os';
+
+export { errnoName } from '@ersatz/os';
 
 /** The three ARP cache ioctls, by what they do. */
 export type ArpOperation = 'set' | 'get' | 'delete';
 
-/** `EPERM` for errno 1, `errno 4242` when the platform has no name for it. */
-export function errnoName(errno: number): string {
-  // libuv keys the map by negative errno on POSIX.
-  return getSystemErrorMap().get(-errno)?.[0] ?? `errno ${errno}`;
-}
-
 /** Dotted quad, or the raw value when it is not a uint32 (the error may be about exactly that). */
 export function ipText(ip: number): string {
   return Number.isInteger(ip) && ip >= 0 && ip <= 0xffffffff ? Ipv4.format(ip as Ipv4) : String(ip);
-}
-
-function describe(errno: number): string {
-  const entry = getSystemErrorMap().get(-errno);
-  return entry ? `${entry[1]} (${entry[0]})` : `errno ${errno}`;
 }
 
 /**
@@ -40,7 +31,7 @@ export class IoctlError extends Error {
     readonly errno: number,
     readonly hint?: string,
   ) {
-    super(`arp ${operation} ${ipText(ip)} dev ${ifname}: ${describe(errno)}${hint ? `: ${hint}` : ''}`);
+    super(`arp ${operation} ${ipText(ip)} dev ${ifname}: ${errnoText(errno)}${hint ? `: ${hint}` : ''}`);
     this.code = errnoName(errno);
   }
 }

@@ -1,19 +1,7 @@
-import { getSystemErrorMap } from 'node:util';
 import { Ipv4 } from '@ersatz/wire';
+import { CAP_NET_ADMIN_HINT, errnoName, errnoText } from '@ersatz/os';
 
-/** `EPERM` for errno 1, `errno 4242` when the platform has no name for it. */
-export function errnoName(errno: number): string {
-  // libuv keys the map by negative errno on POSIX.
-  return getSystemErrorMap().get(-errno)?.[0] ?? `errno ${errno}`;
-}
-
-function describe(errno: number): string {
-  const entry = getSystemErrorMap().get(-errno);
-  return entry ? `${entry[1]} (${entry[0]})` : `errno ${errno}`;
-}
-
-/** The fix for a missing capability, spelled the same everywhere. */
-export const CAP_NET_ADMIN_HINT = 'needs CAP_NET_ADMIN: run as root or `setcap cap_net_raw,cap_net_admin+ep $(command -v node)`';
+export { CAP_NET_ADMIN_HINT, errnoName } from '@ersatz/os';
 
 /** Base of every error this package throws: catch `NetlinkError` to catch them all. Facts live in fields. */
 export class NetlinkError extends Error {
@@ -74,7 +62,7 @@ export class NetlinkSystemError extends NetlinkError {
     readonly extack?: string,
     readonly hint?: string,
   ) {
-    super(`${operation}: ${describe(errno)}${extack ? `: kernel says ${JSON.stringify(extack)}` : ''}${hint ? `: ${hint}` : ''}`);
+    super(`${operation}: ${errnoText(errno)}${extack ? `: kernel says ${JSON.stringify(extack)}` : ''}${hint ? `: ${hint}` : ''}`);
     this.code = errnoName(errno);
   }
 }

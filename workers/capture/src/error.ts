@@ -1,3 +1,5 @@
+import { libraryHint, permissionHint } from '@ersatz/os';
+
 /** Why a capture could not start or stopped: errno names where one fits, so callers can switch on them. */
 export type CaptureErrorCode =
   /** Not allowed to open a packet socket (no root, no CAP_NET_RAW). */
@@ -15,22 +17,7 @@ export type CaptureErrorCode =
   /** Anything else libpcap reported; `detail` has its words. */
   | 'EIO';
 
-/** The fix for a missing capability, spelled as everywhere in ersatz. */
-export const CAP_NET_RAW_HINT = 'run as root or grant CAP_NET_RAW (setcap cap_net_raw,cap_net_admin+ep $(command -v node))';
-
-/** What to do when libpcap refuses to open a device for lack of rights, on `platform`. */
-export function permissionHint(platform: NodeJS.Platform = process.platform): string {
-  return platform === 'win32'
-    ? "run from an elevated prompt (Run as administrator): Npcap was installed with \"Restrict Npcap driver's access to Administrators only\""
-    : CAP_NET_RAW_HINT;
-}
-
-/** What to do when no libpcap library loads, on `platform`. */
-export function libraryHint(platform: NodeJS.Platform = process.platform): string {
-  return platform === 'win32'
-    ? "install Npcap (npcap.com) with \"Install Npcap in WinPcap API-compatible Mode\" ticked, which puts wpcap.dll in System32"
-    : 'install it (apt-get install libpcap0.8, dnf install libpcap)';
-}
+export { CAP_NET_RAW_HINT, libraryHint, permissionHint } from '@ersatz/os';
 
 /**
  * The capture worker's one error class. Facts live in fields (`code`, `ifname`, libpcap's own words in `detail`);

@@ -1,8 +1,6 @@
-import { getSystemErrorMap } from 'node:util';
-import { libraryHint, permissionHint } from '@ersatz/capture-worker';
+import { errnoName, libraryHint, permissionHint } from '@ersatz/os';
 
-/** The fix for a missing capability, spelled as everywhere in ersatz. */
-export const CAP_NET_RAW_HINT = 'run as root or grant CAP_NET_RAW (setcap cap_net_raw,cap_net_admin+ep $(command -v node))';
+export { CAP_NET_RAW_HINT, errnoName } from '@ersatz/os';
 
 /**
  * The transmit worker's one error class: a packet socket or pcap handle that could not be opened, or sends the
@@ -74,10 +72,4 @@ function transmitMessage(code: string, ifname: string, operation: string): strin
     default:
       return `sending on ${ifname} failed (${operation}: ${code})`;
   }
-}
-
-/** `ENETDOWN` for errno 100, `errno 4242` when the platform has no name for it. */
-export function errnoName(errno: number): string {
-  // libuv keys the map by negative errno on POSIX.
-  return getSystemErrorMap().get(-errno)?.[0] ?? `errno ${errno}`;
 }
