@@ -1,4 +1,5 @@
 import koffi from 'koffi';
+import { libc } from '@ersatz/os';
 import { constants } from 'node:os';
 import { Ipv4, Mac } from '@ersatz/wire';
 import { AF_INET, ARPHRD_ETHER, Atf, IFNAMSIZ, emitArpreq, parseArpreq } from './arpreq.js';
@@ -27,26 +28,6 @@ const SOCK_CLOEXEC = 0o2000000; // children (ip, tcpdump) must not inherit the c
 const { EPERM, EACCES, ENXIO, ENODEV, EINVAL } = constants.errno;
 const utf8 = new TextEncoder();
 const MAC_TEXT = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
-interface Libc {
-  socket(domain: number, type: number, protocol: number): number;
-  ioctl(fd: number, request: number, argType: string, arg: Uint8Array): number;
-  close(fd: number): number;
-}
-let libc: Libc | undefined;
-
-function bind(): Libc {
-  if (libc) return libc;
-  // dlopen(NULL): the symbols node itself links against, so glibc and musl both work.
-  const self = koffi.load(null);
-  libc = {
-    socket: self.func('int socket(int domain, int type, int protocol)'),
-    // ioctl is variadic in libc: declaring it so keeps the call correct on every ABI koffi supports.
-    ioctl: self.func('int ioctl(int fd, unsigned long request, ...)'),
-    close: self.func('int close(int fd)'),
-  };
-  return libc;
-}
 
 /**
  * Adds or replaces the kernel's ARP entry `ip → mac` on `ifname` (SIOCSARP, like `arp -s`).
@@ -109,7 +90,7 @@ function invalid(op: ArpOperation, ip: Ipv4, ifname: string, reason: string): ne
 
 /** One ioctl on a fresh AF_INET datagram socket (the kernel routes SIOC*ARP from any inet socket to arp_ioctl). */
 function ioctl(op: ArpOperation, request: number, req: Uint8Array, ip: Ipv4, ifname: string): void {
-  const c = bind();
+  const c = libc();
   const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new IoctlError(op, ip, ifname, koffi.errno(), 'cannot open an AF_INET socket for the ioctl');
   try {

@@ -3,6 +3,7 @@
 // main thread is fine. Event sockets are non-blocking and read from a libuv poll (koffi.node.poll), so the
 // event loop is never blocked.
 import koffi from 'koffi';
+import { libc, type Libc } from '@ersatz/os';
 import { constants } from 'node:os';
 import {
   AF_NETLINK,
@@ -29,33 +30,9 @@ import type { Codec } from './rtnl.js';
 
 const { EINTR, EAGAIN, EPERM, EACCES, ENOBUFS } = constants.errno;
 
-interface Libc {
-  socket(domain: number, type: number, protocol: number): number;
-  bind(fd: number, addr: Uint8Array, len: number): number;
-  setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
-  getsockopt(fd: number, level: number, name: number, value: Uint8Array, len: Uint32Array): number;
-  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, addrLen: number): number;
-  recv(fd: number, buf: Uint8Array, len: number, flags: number): number;
-  close(fd: number): number;
-}
-let libc: Libc | undefined;
-
 function bindLibc(): Libc {
-  if (libc) return libc;
   if (process.platform !== 'linux') throw new NetlinkPlatformError(process.platform);
-  // dlopen(NULL): the C library node itself links against (glibc or musl), without guessing a file name.
-  const self = koffi.load(null);
-  libc = {
-    socket: self.func('int socket(int domain, int type, int protocol)'),
-    bind: self.func('int bind(int fd, const void *addr, uint32_t len)'),
-    setsockopt: self.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
-    getsockopt: self.func('int getsockopt(int fd, int level, int name, void *value, uint32_t *len)'),
-    sendto: self.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
-    // koffi hands the Uint8Array's own memory to recv, so the datagram lands in it without a copy.
-    recv: self.func('intptr_t recv(int fd, void *buf, size_t len, int flags)'),
-    close: self.func('int close(int fd)'),
-  };
-  return libc;
+  return libc();
 }
 
 /** `struct sockaddr_nl` (12 bytes): family, pad, port id (0 = the kernel, or let it pick), groups bitmask. */

@@ -1,6 +1,8 @@
 // The one home for what netlink, ioctl and the capture and transmit workers say about the operating system: errno
-// names and descriptions, and how to grant what is missing. Node built-ins only.
+// names and descriptions, how to grant what is missing, and the C library's functions (libc.ts).
 import { getSystemErrorMap } from 'node:util';
+
+export { libc, type Libc } from './libc.js';
 
 /** `EPERM` for errno 1, `errno 4242` when the platform has no name for it. */
 export function errnoName(errno: number): string {

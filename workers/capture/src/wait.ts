@@ -4,6 +4,7 @@
 // pcap_dispatch ignores the read timeout and waits until a frame passes the filter, so it cannot bound the wait.
 import { endianness } from 'node:os';
 import koffi from 'koffi';
+import { libc } from '@ersatz/os';
 import type { Libpcap, Pointer } from './libpcap.js';
 
 export type WaitResult = 'ready' | 'timeout' | 'error';
@@ -17,7 +18,6 @@ const POLLNVAL = 0x20;
 const WAIT_OBJECT_0 = 0;
 const WAIT_TIMEOUT = 0x102;
 
-let poll: ((fds: Uint8Array, n: number, ms: number) => number) | undefined;
 let waitForSingleObject: ((h: Pointer, ms: number) => number) | undefined;
 
 /** A waiter for `p`. Throws Error when the platform offers neither primitive (the caller reports it). */
@@ -34,9 +34,7 @@ export function frameWaiter(lib: Libpcap, p: Pointer): FrameWaiter {
   }
   if (!lib.selectableFd) throw new Error(`${lib.loaded} has no pcap_get_selectable_fd`);
   const fd = lib.selectableFd(p);
-  // dlopen(NULL): the C library node itself links against.
-  poll ??= koffi.load(null).func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)');
-  const call = poll;
+  const call = libc().poll;
   // struct pollfd { int fd; short events; short revents; }, host byte order.
   const pfd = new Uint8Array(8);
   const dv = new DataView(pfd.buffer);

@@ -8,6 +8,7 @@
 // costs 10–15 ms, measured).
 import koffi from 'koffi';
 import { constants, endianness } from 'node:os';
+import { libc, type Libc } from '@ersatz/os';
 import { TransmitError, errnoName } from './error.js';
 import type { SendResult, Sender } from './sender.js';
 
@@ -36,27 +37,6 @@ const IOV_LEN = koffi.offsetof(IoVec, 'iov_len');
 const MMSG_SIZE = koffi.sizeof(MMsgHdr);
 const MSG_IOV = koffi.offsetof(MsgHdr, 'msg_iov');
 const MSG_IOVLEN = koffi.offsetof(MsgHdr, 'msg_iovlen');
-
-interface Libc {
-  socket(domain: number, type: number, protocol: number): number;
-  bind(fd: number, addr: Uint8Array, len: number): number;
-  sendmmsg(fd: number, msgs: bigint, n: number, flags: number): number;
-  close(fd: number): number;
-  if_nametoindex(name: string): number;
-}
-let libc: Libc | undefined;
-
-function bindLibc(): Libc {
-  // dlopen(NULL): the C library node itself links against, without guessing a file name.
-  const self = koffi.load(null);
-  return (libc ??= {
-    socket: self.func('int socket(int domain, int type, int protocol)'),
-    bind: self.func('int bind(int fd, const void *addr, uint32_t len)'),
-    sendmmsg: self.func('int sendmmsg(int fd, void *msgvec, unsigned int vlen, int flags)'),
-    close: self.func('int close(int fd)'),
-    if_nametoindex: self.func('unsigned int if_nametoindex(const char *ifname)'),
-  });
-}
 
 /**
  * A bound packet socket plus a native staging area of `slots` frames of up to `slotBytes` each, with the
@@ -93,7 +73,7 @@ export class PacketSocket implements Sender {
     if (process.platform !== 'linux') throw new TransmitError('ENOTSUP', ifname, `AF_PACKET on ${process.platform}`);
     // The staging arrays below are written as 64-bit pointers and size_t.
     if (koffi.sizeof('void *') !== 8 || koffi.sizeof('size_t') !== 8) throw new TransmitError('ENOTSUP', ifname, 'sendmmsg staging on a 32-bit platform');
-    const lib = (this.#lib = bindLibc());
+    const lib = (this.#lib = libc());
     this.ifindex = lib.if_nametoindex(ifname);
     if (this.ifindex === 0) throw TransmitError.fromErrno(koffi.errno(), ifname, 'if_nametoindex');
     const fd = lib.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -169,7 +149,7 @@ export class PacketSocket implements Sender {
     const words = new BigInt64Array(slot, 0, PS_WORDS);
     const fdPlus1 = Atomics.exchange(words, 0, 0n);
     if (fdPlus1 === 0n) return;
-    bindLibc().close(Number(fdPlus1) - 1);
+    libc().close(Number(fdPlus1) - 1);
     for (let i = 1; i < PS_WORDS; i++) {
       const ptr = Atomics.exchange(words, i, 0n);
       if (ptr !== 0n) koffi.free(ptr); // calloc'd by koffi.alloc in the dead thread: free() is thread-agnostic
@@ -196,5 +176,5 @@ const PS_WORDS = 4;
 
 /** The interface index of `ifname` (if_nametoindex), 0 when there is none. */
 export function interfaceIndex(ifname: string): number {
-  return bindLibc().if_nametoindex(ifname);
+  return libc().if_nametoindex(ifname);
 }
