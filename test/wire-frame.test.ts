@@ -173,6 +173,19 @@ test('emitIcmpEchoFrame pads short frames, defaults TTL 64 and empty data, and c
   t.throws(() => emitIcmpEchoFrame(new Uint8Array(70_000), { dst: HOST, src: PEER, ipSrc: ip('198.51.100.2'), ipDst: ip('198.51.100.1'), type: 'reply', id: 1, seq: 1, payload: new Uint8Array(65_508) }), { instanceOf: InvalidFieldError });
 });
 
+test('emitIcmpEchoFrame with a VLAN: the same frame with an 802.1Q tag after the MACs, padded to 60 bytes plus the tag', (t) => {
+  const o = { dst: HOST, src: PEER, ipSrc: ip('198.51.100.2'), ipDst: ip('198.51.100.1'), type: 'reply', id: 18270, seq: 1 } as const;
+  const untagged = a5(64);
+  emitIcmpEchoFrame(untagged, o);
+  const buf = a5(68);
+  t.is(emitIcmpEchoFrame(buf, { ...o, vlan: 42 }), 64);
+  t.deepEqual(buf.subarray(0, 16), hex('020000000001 020000000002 8100 002a'));
+  t.deepEqual(buf.subarray(16, 64), untagged.subarray(12, 60));
+  t.deepEqual(buf.subarray(64), a5(4), 'nothing past the frame');
+  t.throws(() => emitIcmpEchoFrame(new Uint8Array(63), { ...o, vlan: 42 }), { instanceOf: TruncatedError });
+  for (const vlan of [4096, -1, 1.5]) t.throws(() => emitIcmpEchoFrame(new Uint8Array(64), { ...o, vlan }), { instanceOf: InvalidFieldError });
+});
+
 test('parseArpFrame: untagged, tagged, Q-in-Q (outermost VID) and padded frames', (t) => {
   t.deepEqual(parseArpFrame(F.ARPING_REPLY), {
     ethSrc: PEER, ethDst: HOST, vlan: null,

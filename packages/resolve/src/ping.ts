@@ -1,5 +1,5 @@
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import { emitIcmpEchoFrame, ETH_MIN_FRAME, IcmpType, Ipv4, Mac } from '@ersatz/wire';
+import { emitIcmpEchoFrame, ETH_HEADER_LEN, ETH_MIN_FRAME, IcmpType, Ipv4, Mac, VLAN_TAG_LEN } from '@ersatz/wire';
 import { checkDelay, checkInt, OptionError } from './error.js';
 import type { ArpLink } from './link.js';
 import { createResolver, type QueryOptions } from './resolver.js';
@@ -164,8 +164,6 @@ const ECHO_REPLY = 0;
 const IP_ICMP_HEADERS = 28;
 const MIN_MTU = 68; // RFC 791: every IPv4 link carries 68-byte datagrams
 const MAX_MTU = 0xffff;
-const ETH_HEADER = 14;
-const VLAN_TAG = 4;
 const SEQ_MOD = 0x1_0000;
 
 /** One request in flight: when it left (queued, then as captured) and whether it was answered. */
@@ -225,8 +223,8 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
   return new Observable<PingEvent>((subscriber) => {
     const rtt = new RttAccumulator();
     const probes = new Map<number, Probe>(); // by sequence number: at most 65536 entries
-    // emitIcmpEchoFrame pads short frames to Ethernet's 60-byte minimum.
-    const buf = new Uint8Array(VLAN_TAG + Math.max(ETH_MIN_FRAME, ETH_HEADER + IP_ICMP_HEADERS + payloadBytes));
+    // emitIcmpEchoFrame pads short frames to Ethernet's 60-byte minimum, plus the tag on a tagged link.
+    const buf = new Uint8Array(VLAN_TAG_LEN + Math.max(ETH_MIN_FRAME, ETH_HEADER_LEN + IP_ICMP_HEADERS + payloadBytes));
     let mac: Mac | null = null;
     let seq = 0;
     let transmitted = 0;
@@ -257,17 +255,8 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
     };
 
     const frameFor = (dst: Mac, s: number): Uint8Array => {
-      const o = { dst, src: link.mac, ipSrc: source, ipDst: target, ttl, type: 'request', id, seq: s, payload } as const;
-      if (link.vlan === undefined) return buf.subarray(0, emitIcmpEchoFrame(buf, o));
-      // Tagged link: write the untagged frame 4 bytes in, then move the two MACs back over the gap and put the
-      // 802.1Q tag (TPID 0x8100, PCP 0, VID) between them and the EtherType.
-      const n = emitIcmpEchoFrame(buf.subarray(VLAN_TAG), o);
-      buf.copyWithin(0, VLAN_TAG, VLAN_TAG + 12);
-      buf[12] = 0x81;
-      buf[13] = 0x00;
-      buf[14] = (link.vlan >>> 8) & 0x0f;
-      buf[15] = link.vlan & 0xff;
-      return buf.subarray(0, VLAN_TAG + n);
+      const o = { dst, src: link.mac, vlan: link.vlan, ipSrc: source, ipDst: target, ttl, type: 'request', id, seq: s, payload } as const;
+      return buf.subarray(0, emitIcmpEchoFrame(buf, o));
     };
 
     const send = (): void => {

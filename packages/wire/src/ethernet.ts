@@ -212,12 +212,14 @@ export function writeEthernetHeader(repr: EthernetRepr, bytes: Uint8Array, offse
 }
 
 /**
- * Zero-fills `[len, 60)` so a short frame meets the Ethernet minimum (the padding must not leak old buffer
- * contents onto the wire). Returns the length to send: `max(len, 60)`. Allocates nothing.
+ * Zero-fills `[len, 60 + tagLen)` so a short frame meets the Ethernet minimum (the padding must not leak old buffer
+ * contents onto the wire); `tagLen` counts VLAN tag bytes on top of the minimum. Returns the length to send:
+ * `max(len, 60 + tagLen)`. Allocates nothing.
  */
-export function padFrame(bytes: Uint8Array, len: number): number {
-  if (len >= ETH_MIN_FRAME) return len;
-  // A plain loop: at most 60 bytes, and Buffer overrides fill() with a slower, validating version.
-  for (let i = len; i < ETH_MIN_FRAME; i++) bytes[i] = 0;
-  return ETH_MIN_FRAME;
+export function padFrame(bytes: Uint8Array, len: number, tagLen = 0): number {
+  const min = ETH_MIN_FRAME + tagLen;
+  if (len >= min) return len;
+  // A plain loop: at most 68 bytes, and Buffer overrides fill() with a slower, validating version.
+  for (let i = len; i < min; i++) bytes[i] = 0;
+  return min;
 }

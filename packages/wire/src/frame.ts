@@ -153,6 +153,8 @@ export function emitArpFrame(buf: Uint8Array, o: ArpFrameOptions): number {
 export interface IcmpEchoFrameOptions {
   readonly dst: Mac;
   readonly src: Mac;
+  /** An 802.1Q VLAN id (0..4095) to tag the frame with; untagged when absent. */
+  readonly vlan?: number;
   readonly ipSrc: Ipv4;
   readonly ipDst: Ipv4;
   /** Default 64, as Linux. */
@@ -167,23 +169,28 @@ export interface IcmpEchoFrameOptions {
 const NO_PAYLOAD = new Uint8Array(0);
 
 /**
- * Writes an Ethernet + IPv4 (20-byte header, DF, identification 0) + ICMP echo frame at the start of `buf`,
- * checksums included, zero-padded to 60 bytes. Returns the frame length. Allocates nothing. Throws TruncatedError
- * when `buf` cannot hold the frame, InvalidFieldError when the payload would overflow IPv4's total length.
+ * Writes an Ethernet (802.1Q-tagged when `vlan` is given) + IPv4 (20-byte header, DF, identification 0) + ICMP echo
+ * frame at the start of `buf`, checksums included, zero-padded to 60 bytes plus the tag. Returns the frame length.
+ * Allocates nothing. Throws TruncatedError when `buf` cannot hold the frame, InvalidFieldError when the payload
+ * would overflow IPv4's total length or for a VLAN id outside 0..4095.
  */
 export function emitIcmpEchoFrame(buf: Uint8Array, o: IcmpEchoFrameOptions): number {
   const payload = o.payload ?? NO_PAYLOAD;
   const ipLen = IPV4_HEADER_LEN + ICMP_HEADER_LEN + payload.length;
   if (ipLen > IPV4_MAX_TOTAL_LEN) throw new InvalidFieldError('ipv4', 'total length', ipLen, `at most ${IPV4_MAX_TOTAL_LEN}`);
-  const end = ETH_HEADER_LEN + ipLen;
-  const need = Math.max(end, ETH_MIN_FRAME);
+  const tagLen = o.vlan === undefined ? 0 : VLAN_TAG_LEN;
+  const end = ETH_HEADER_LEN + tagLen + ipLen;
+  const need = Math.max(end, ETH_MIN_FRAME + tagLen);
   if (buf.length < need) throw new TruncatedError('icmp echo frame buffer', need, buf.length);
   Mac.write(o.dst, buf, 0);
   Mac.write(o.src, buf, 6);
-  writeU16(buf, 12, EtherType.Ipv4);
-  const icmpAt = writeBasicIpv4Header(buf, ETH_HEADER_LEN, o, IpProtocol.Icmp, o.ttl ?? IPV4_DEFAULT_TTL, ipLen - IPV4_HEADER_LEN);
+  let at = 12;
+  if (o.vlan !== undefined) at += writeVlanTag(buf, at, o.vlan);
+  writeU16(buf, at, EtherType.Ipv4);
+  const icmpAt = writeBasicIpv4Header(buf, at + 2, o, IpProtocol.Icmp, o.ttl ?? IPV4_DEFAULT_TTL, ipLen - IPV4_HEADER_LEN);
   writeIcmpEcho(buf, icmpAt, o.type, o.id, o.seq, payload);
-  return padFrame(buf, end);
+  // The tag on top of the minimum: a switch that strips it still forwards 60 bytes.
+  return padFrame(buf, end, tagLen);
 }
 
 /** An ARP frame as the coordinator matches it. */
