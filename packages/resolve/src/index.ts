@@ -22,7 +22,6 @@ export { requestFrame, arpFrame } from './frames.js';
 export {
   ping$,
   type IcmpLink,
-  type IcmpObservation,
   type PingOptions,
   type PingEvent,
   type PingResolvedEvent,
@@ -30,3 +29,5 @@ export {
   type PingReplyEvent,
   type PingSummary,
 } from './ping.js';
+// The decode worker's type, so the pipeline's events reach ping$ as they are (no second shape to keep in step).
+export type { IcmpObservation } from '@ersatz/decode-worker';

@@ -1,38 +1,10 @@
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import type { IcmpErrorQuote, IcmpObservation } from '@ersatz/decode-worker';
 import { emitIcmpEchoFrame, ETH_HEADER_LEN, ETH_MIN_FRAME, IcmpType, Ipv4, Mac, VLAN_TAG_LEN } from '@ersatz/wire';
 import { checkDelay, checkInt, OptionError } from './error.js';
 import type { ArpLink } from './link.js';
 import { createResolver, type QueryOptions } from './resolver.js';
 import { RttAccumulator, type RttStats } from './stats.js';
-
-/**
- * One ICMP echo request or reply captured on the link (the pipeline decodes them when asked to), or an ICMP error
- * about an echo request: then `error` is set and `id`/`seq` are the quoted request's.
- */
-export interface IcmpObservation {
-  /** Capture time in ns on the link's monotonic clock (`ArpLink.now()`). */
-  readonly tsNs: bigint;
-  readonly ethSrc: Mac;
-  readonly ethDst: Mac;
-  /** IPv4 source and destination (of an error: the router that sent it, and us). */
-  readonly src: Ipv4;
-  readonly dst: Ipv4;
-  readonly ttl: number;
-  /** 0 echo reply, 8 echo request; 3, 5, 11, 12 an error (IcmpType). */
-  readonly type: number;
-  readonly code: number;
-  readonly id: number;
-  readonly seq: number;
-  /** ICMP message length in bytes (header + payload): what ping prints as "64 bytes". */
-  readonly bytes: number;
-  /** Only on errors: the quoted request's addresses and the error's 4 bytes after the checksum. */
-  readonly error?: {
-    readonly quotedSrc: Ipv4;
-    readonly quotedDst: Ipv4;
-    /** Redirect's gateway address, Frag Needed's next-hop MTU (low 16 bits), Parameter Problem's pointer (top 8). */
-    readonly info: number;
-  };
-}
 
 /** An ArpLink that also shows ICMP echo traffic (the API's `Link` opened with `icmp: true`). */
 export interface IcmpLink extends ArpLink {
@@ -298,7 +270,7 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
     };
 
     // iputils' rule: an error is ours when it quotes our request to the target with our identifier.
-    const onError = (obs: IcmpObservation, e: NonNullable<IcmpObservation['error']>): void => {
+    const onError = (obs: IcmpObservation, e: IcmpErrorQuote): void => {
       if (obs.dst !== source || obs.ethDst !== link.mac || e.quotedSrc !== source || e.quotedDst !== target || !probes.has(obs.seq)) return;
       if (obs.type === IcmpType.Redirect) {
         subscriber.next({ type: 'redirect', seq: obs.seq, from: obs.src, code: obs.code, gateway: e.info as Ipv4, redirect: obs });

@@ -78,33 +78,43 @@ export interface ArpEvent {
 
 /**
  * An ICMP echo request or reply seen on the link (IPv4, not fragmented, checksums verified), or an ICMP error about
- * an echo request (`error` set; `id`/`seq` then are the quoted request's).
+ * an echo request (`error` set; `id`/`seq` then are the quoted request's). What @ersatz/resolve's ping$ matches on.
  */
-export interface IcmpEvent {
-  readonly kind: 'icmp';
+export interface IcmpObservation {
+  /** Capture time in ns, `process.hrtime.bigint()` clock (the link's `now()`). */
   readonly tsNs: bigint;
   readonly ethSrc: Mac;
   readonly ethDst: Mac;
-  readonly vlan: number | null;
+  /** IPv4 source and destination (of an error: the router that sent it, and us). */
   readonly src: Ipv4;
   readonly dst: Ipv4;
   readonly ttl: number;
-  /** 0 echo reply, 8 echo request. */
+  /** 0 echo reply, 8 echo request; 3, 5, 11, 12 an error (IcmpType). */
   readonly type: number;
   readonly code: number;
   readonly id: number;
   readonly seq: number;
-  /** ICMP message length, header included. */
+  /** ICMP message length, header included: what ping prints as "64 bytes". */
   readonly bytes: number;
   /** Only on errors (types 3, 5, 11, 12): the quoted request's addresses and the error's info word. */
   readonly error?: IcmpErrorQuote;
+}
+
+/** An IcmpObservation as the events ring carries it: tagged for the PipelineEvent union, with the frame's VLAN. */
+export interface IcmpEvent extends IcmpObservation {
+  readonly kind: 'icmp';
+  /** The outermost 802.1Q VLAN id, null when untagged. */
+  readonly vlan: number | null;
 }
 
 /** What an ICMP error says about the echo request it quotes (see IcmpErrRec). */
 export interface IcmpErrorQuote {
   readonly quotedSrc: Ipv4;
   readonly quotedDst: Ipv4;
-  /** The 4 bytes after the checksum: Redirect's gateway, Frag Needed's next-hop MTU (low 16 bits), else 0. */
+  /**
+   * The 4 bytes after the checksum: Redirect's gateway, Frag Needed's next-hop MTU (low 16 bits), Parameter
+   * Problem's pointer (top 8 bits), else 0.
+   */
   readonly info: number;
 }
 

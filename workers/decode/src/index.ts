@@ -20,7 +20,9 @@ export {
   Rec,
   readEvent,
   type ArpEvent,
+  type IcmpErrorQuote,
   type IcmpEvent,
+  type IcmpObservation,
   type PipelineEvent,
 } from './event-record.js';
 
