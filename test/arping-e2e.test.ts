@@ -115,7 +115,8 @@ test('Ctrl-C prints the summary of what came so far and exits with iputils\' sta
   const child = startErsatz(l, host.ns, ['arping', '-i', '0.2', peer.ip]);
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  const exited = once(child, 'exit');
+  // 'close', not 'exit': the summary may still be in the pipe when the process has exited (seen under load).
+  const exited = once(child, 'close');
   // Bounded: wait for two replies (at most 10 s), then interrupt.
   for (let i = 0; i < 100 && (stdout.match(/reply from/g) ?? []).length < 2; i++) await new Promise((ok) => setTimeout(ok, 100));
   child.kill('SIGINT');
@@ -129,7 +130,7 @@ test('Ctrl-C prints the summary of what came so far and exits with iputils\' sta
       const run = l.start(host.ns, argv);
       let out = '';
       run.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-      const done = once(run, 'exit');
+      const done = once(run, 'close');
       // Bounded by events: the header says the run has begun (so Ctrl-C is handled), at most 30 s.
       for (let i = 0; i < 300 && !out.includes('ARPING'); i++) await new Promise((ok) => setTimeout(ok, 100));
       run.kill('SIGINT');

@@ -129,7 +129,7 @@ test('capture is not promiscuous: the interface\'s promiscuity stays 0 while ers
   const run = lab.start(h, ['node', MAIN, 'arping', '-c', '4', '-i', '0.3', '198.51.100.2']);
   let out = '';
   run.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const exited = once(run, 'exit');
+  const exited = once(run, 'close');
   let running = true;
   void exited.then(() => (running = false));
   const seen = new Set<number>();

@@ -141,7 +141,7 @@ test.serial('watch sees the entry the kernel makes when it resolves the peer, an
     stderr += s;
     waiters.splice(0).forEach((w) => w());
   });
-  const exit = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const exit = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   /** Resolves when `ok()` holds; the watch's own --timeout (and the lab) bound the wait. */
   const until = async (ok: () => boolean, what: string): Promise<void> => {
     const deadline = Date.now() + 15_000;
@@ -176,7 +176,7 @@ test.serial('watch ends after --count changes (exit 0) or at --timeout short of 
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  const exit = once(child, 'exit') as Promise<[number | null]>;
+  const exit = once(child, 'close') as Promise<[number | null]>;
   // The watch says it is listening only once its socket has joined the group: no change after that is missed.
   await new Promise<void>((resolve) => {
     child.stderr!.setEncoding('utf8').on('data', (s: string) => {

@@ -20,7 +20,7 @@ async function oddLab(t: import('ava').ExecutionContext, prefix: string, mode: s
   const child = lab.start(r, ['python3', RESPONDER, 'ez1', ODD, mode, '20', '60']);
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close');
   // Bounded by the child: it prints "ready" once bound, or exits.
   await Promise.race([new Promise<void>((ok) => child.stdout!.on('data', () => out.includes('ready') && ok())), exited]);
   t.true(out.includes('ready'), `responder did not start: ${out}`);

@@ -96,7 +96,7 @@ test('Ctrl-C prints the statistics and exits with iputils ping\'s status: 0 afte
       const run = l.start(host.ns, argv);
       let out = '';
       run.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-      const done = once(run, 'exit');
+      const done = once(run, 'close');
       // Bounded by events, at most 30 s: the first reply line for the peer, the header for the silent address (the
       // run has begun, so Ctrl-C is handled; nothing can answer it, whenever the signal lands).
       const begun = target === peer.ip ? /bytes from/ : /^PING /;

@@ -151,7 +151,7 @@ test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
   const child = startErsatz(l, host.ns, ['scan', '--json', '--rate', '20', NET]);
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close');
   for (let i = 0; i < 100 && stdout.split('\n').length < 6; i++) await new Promise((ok) => setTimeout(ok, 100));
   child.kill('SIGINT');
   const [code] = (await exited) as [number | null];

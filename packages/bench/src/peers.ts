@@ -1,7 +1,9 @@
 // The peers the table compares against, found (or installed) on this machine. Each runs inside the lab's host
 // namespace; here we only look for the binaries.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface PeerTools {
@@ -50,22 +52,30 @@ export function findPeers(): PeerTools {
 }
 
 const ARP_PEER_SOURCE = fileURLToPath(new URL('../baselines/arp-peer.c', import.meta.url));
-const ARP_PEER_BINARY = fileURLToPath(new URL('./arp-peer', import.meta.url)); // beside the compiled bench (dist/)
+const ARP_PEER_CACHE = fileURLToPath(new URL('./c-cache/', import.meta.url)); // dist/c-cache, beside the compiled bench
+const CFLAGS = ['-O2', '-Wall', '-Wextra'];
 
-/** Compiles the C peer with cc -O2 when the binary is missing or older than its source; returns its path. */
+/**
+ * Compiles the C peer with `cc -O2` into dist/c-cache, named by a hash of its source and flags (an edit or another
+ * compiler means a new binary); returns its path, or why there is none.
+ */
 export function buildArpPeer(): string | { readonly missing: string } {
   const cc = findExecutable('cc');
-  if (cc === null) return { missing: 'no C compiler (cc): apt-get install gcc' };
-  const mtime = (path: string): number => {
-    try {
-      return statSync(path).mtimeMs;
-    } catch {
-      return -1;
-    }
-  };
-  if (mtime(ARP_PEER_BINARY) >= mtime(ARP_PEER_SOURCE)) return ARP_PEER_BINARY;
-  const r = spawnSync(cc, ['-O2', '-Wall', '-o', ARP_PEER_BINARY, ARP_PEER_SOURCE], { encoding: 'utf8', timeout: 60_000 });
-  return r.status === 0 ? ARP_PEER_BINARY : { missing: `cc failed: ${(r.stderr ?? '').split('\n')[0]}` };
+  if (cc === null) return { missing: 'cc not found: no C compiler for the C peer (apt-get install gcc)' };
+  const source = readFileSync(ARP_PEER_SOURCE);
+  const hash = createHash('sha256').update(source).update(JSON.stringify([cc, CFLAGS])).digest('hex').slice(0, 16);
+  const binary = join(ARP_PEER_CACHE, `arp-peer-${hash}`);
+  if (existsSync(binary)) return binary;
+  mkdirSync(ARP_PEER_CACHE, { recursive: true });
+  // Built aside and renamed: a test and a bench building at once never run a half-written binary.
+  const tmp = `${binary}.${process.pid}.tmp`;
+  const r = spawnSync(cc, [...CFLAGS, '-o', tmp, ARP_PEER_SOURCE], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) {
+    rmSync(tmp, { force: true });
+    return { missing: `cc failed: ${r.error?.message ?? (r.stderr ?? '').split('\n').find((l) => /error/.test(l)) ?? r.stderr}` };
+  }
+  renameSync(tmp, binary);
+  return binary;
 }
 
 /** apt-gets the peers (iputils-arping, arp-scan, python3-scapy). Throws when apt-get fails. */

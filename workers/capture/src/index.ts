@@ -19,8 +19,9 @@ export { CaptureError, CAP_NET_RAW_HINT, permissionHint, libraryHint, type Captu
 export { libpcap, pcapLibraryNames, PcapStatus, errbuf, errbufText, type Libpcap, type Pointer } from './libpcap.js';
 export type { CaptureApi, CaptureHandles, CaptureIncident, CaptureOptions, CaptureStats, CaptureWait, LinkInfo } from './types.js';
 
-/** The worker's entry file. */
-export const CAPTURE_WORKER_URL = new URL('./main.js', import.meta.url);
+// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one). Asked at spawn time,
+// not at load: a bundle may hold this module without the script (transmit takes capture's libpcap binding).
+const workerUrl = (): URL => new URL('./main.js', import.meta.url);
 
 /**
  * Starts a capture worker that will write into `handles.rx` (it becomes the ring's only writer). Returns the thread
@@ -28,6 +29,6 @@ export const CAPTURE_WORKER_URL = new URL('./main.js', import.meta.url);
  * The worker also posts `CaptureIncident` messages (`{ incident: 'capture-stopped', error }`) on its own.
  */
 export function spawnCapture(handles: CaptureHandles): { worker: Worker; api: Comlink.Remote<CaptureApi> } {
-  const worker = new Worker(CAPTURE_WORKER_URL, { workerData: handles, name: 'ersatz-capture' });
+  const worker = new Worker(workerUrl(), { workerData: handles, name: 'ersatz-capture' });
   return { worker, api: Comlink.wrap<CaptureApi>(nodeEndpoint(worker)) };
 }

@@ -26,11 +26,12 @@ export {
   type PipelineEvent,
 } from './event-record.js';
 
-/** The worker's entry file. */
-export const DECODE_WORKER_URL = new URL('./main.js', import.meta.url);
+// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one). Asked at spawn time,
+// not at load: a bundle may hold this module without the script (transmit takes capture's libpcap binding).
+const workerUrl = (): URL => new URL('./main.js', import.meta.url);
 
 /** Starts a decode worker on the given rings (it starts reading at once). Returns the thread and its comlink proxy. */
 export function spawnDecode(handles: DecodeHandles): { worker: Worker; api: Comlink.Remote<DecodeApi> } {
-  const worker = new Worker(DECODE_WORKER_URL, { workerData: handles, name: 'ersatz-decode' });
+  const worker = new Worker(workerUrl(), { workerData: handles, name: 'ersatz-decode' });
   return { worker, api: Comlink.wrap<DecodeApi>(nodeEndpoint(worker)) };
 }

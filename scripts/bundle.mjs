@@ -1,0 +1,73 @@
+// Bundles the `ersatz` command and its three workers with esbuild, so each thread loads a few files instead of
+// hundreds (cold start: rxjs alone is 224 CommonJS files; each worker loaded its own module tree after Node's
+// bootstrap). Input is the workspaces' compiled dist/ (run after `turbo run build`); output is dist/:
+//   main.js              the bin (src/main.ts), with the commands as lazily loaded chunks beside it
+//   decode-command.js    an entry of its own: piscina loads it by file name in each decode thread (decodeBatch)
+//   {capture,decode,transmit}-worker.cjs  one file per worker thread
+// Native and self-locating packages stay external: koffi (its .node binary), piscina (spawns its own worker file),
+// oui-data (the vendor table, read by path when a line needs a vendor). Source maps keep stack traces (exit 70)
+// pointing at our files.
+import { build } from 'esbuild';
+import { readFile, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const STAGES = ['capture', 'decode', 'transmit'];
+
+// Each worker package finds its thread's script beside itself (new URL('./main.js', import.meta.url), asked at spawn
+// time); in the bundle that script is dist/<stage>-worker.cjs, beside the chunk that spawns it.
+const workerUrls = {
+  name: 'worker-urls',
+  setup(b) {
+    b.onLoad({ filter: /workers[\\/](capture|decode|transmit)[\\/]dist[\\/]index\.js$/ }, async (args) => {
+      const stage = /workers[\\/](\w+)[\\/]dist/.exec(args.path)[1];
+      const text = await readFile(args.path, 'utf8');
+      const from = "new URL('./main.js', import.meta.url)";
+      if (!text.includes(from)) throw new Error(`${args.path}: no ${from} to point at the bundled worker`);
+      return { contents: text.replace(from, `new URL('./${stage}-worker.cjs', import.meta.url)`), loader: 'js' };
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  // File and line are what a stack trace needs; without the sources embedded, the maps load in a fraction of the time.
+  sourcesContent: false,
+  external: ['koffi', 'piscina', 'oui-data'],
+  // ESM builds where packages ship both (rxjs): tree-shaken, and no CommonJS wrapper to run at load.
+  mainFields: ['module', 'main'],
+  // Bundled CommonJS (if any) may call require: give ESM output one.
+  banner: { js: "import { createRequire as __ersatzRequire } from 'node:module'; const require = __ersatzRequire(import.meta.url);" },
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+await rm(`${root}/dist`, { recursive: true, force: true });
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: { main: 'src/main.ts', 'decode-command': 'packages/cli/dist/commands/decode.js' },
+    outdir: 'dist',
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    plugins: [workerUrls],
+  }),
+  // CommonJS: a worker thread starts measurably sooner without the ESM loader (they use no import.meta, no
+  // top-level await).
+  ...STAGES.map((stage) =>
+    build({
+      ...common,
+      format: 'cjs',
+      banner: {},
+      // The transmit thread holds capture's index (for its libpcap binding) but never spawns a capture thread.
+      logOverride: { 'empty-import-meta': 'silent' },
+      entryPoints: { [`${stage}-worker`]: `workers/${stage}/dist/main.js` },
+      outdir: 'dist',
+      outExtension: { '.js': '.cjs' },
+    }),
+  ),
+]);
