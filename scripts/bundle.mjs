@@ -12,6 +12,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const { version } = JSON.parse(await readFile(`${root}/package.json`, 'utf8'));
 const STAGES = ['capture', 'decode', 'transmit'];
 
 // Each worker package finds its thread's script beside itself (new URL('./main.js', import.meta.url), asked at spawn
@@ -43,6 +44,8 @@ const common = {
   // Bundled CommonJS (if any) may call require: give ESM output one.
   banner: { js: "import { createRequire as __ersatzRequire } from 'node:module'; const require = __ersatzRequire(import.meta.url);" },
   logLevel: 'warning',
+  // `ersatz --version` (packages/cli/src/version.ts): the bundle has no package.json path to read it from.
+  define: { ERSATZ_VERSION: JSON.stringify(version) },
   absWorkingDir: root,
 };
 

@@ -1,5 +1,6 @@
 import { Exit, UsageError, type ExitCode } from './exit.js';
 import { isParseArgsError } from './options.js';
+import { VERSION } from './version.js';
 
 export { Exit, UsageError, type ExitCode } from './exit.js';
 export { parseOptions } from './options.js';
@@ -31,7 +32,7 @@ commands:
   neigh show|add|del|flush|watch   the kernel's neighbour (ARP) cache through netlink or ioctl
   decode FILE...      print the frames of pcap/pcapng files like tcpdump, or as JSON Lines
 
-Run 'ersatz <command> --help' for a command's options.
+Run 'ersatz help <command>' (or 'ersatz <command> --help') for a command's options; --version (-V) prints the version.
 Exit codes: 0 done, 1 no reply (or: address taken, nothing found), 2 usage or environment error
 (bad argument, unknown interface, missing CAP_NET_RAW/CAP_NET_ADMIN), 70 internal error, 130 interrupted
 (arping and ping: the usual status after the summary, as iputils).`;
@@ -44,8 +45,16 @@ export async function main(argv: string[]): Promise<ExitCode> {
     throw err;
   });
   try {
-    const [first, ...rest] = argv;
-    if (first === '--help' || first === '-h') {
+    // As iputils arping and ping: --version (-V) anywhere before '--', with any command, prints the version.
+    const options = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+    if (options.includes('--version') || options.includes('-V')) {
+      process.stdout.write(`ersatz ${VERSION}\n`);
+      return Exit.OK;
+    }
+    const [word, ...more] = argv;
+    // `ersatz help [COMMAND]` is `ersatz [COMMAND] --help`.
+    const [first, ...rest] = word === 'help' && more.length > 0 ? [more[0]!, '--help'] : [word, ...more];
+    if (first === '--help' || first === '-h' || first === 'help') {
       process.stdout.write(`${USAGE}\n`);
       return Exit.OK;
     }
