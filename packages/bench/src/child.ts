@@ -26,13 +26,25 @@ export async function runTool(lab: Lab, ns: string, argv: readonly string[], tim
   return { ...r, wallMs: performance.now() - t0 };
 }
 
-/** Runs `node [nodeFlags] script args` in `ns` with the peak-RSS preload. Never throws for a non-zero exit. */
-export async function runNode(lab: Lab, ns: string, script: string, args: readonly string[], opts: { timeoutMs?: number; nodeFlags?: readonly string[] } = {}): Promise<NodeRun> {
+/**
+ * Runs `node [nodeFlags] script args` in `ns` with the peak-RSS preload (unless `peakRss: false`: then peakRssKiB is
+ * NaN). Never throws for a non-zero exit. The preload is a `--import` flag, which worker threads inherit: each of
+ * ersatz's three workers then starts the ESM loader and loads it too (~120 ms of a cold start measured here), so
+ * time cold starts without it.
+ */
+export async function runNode(
+  lab: Lab,
+  ns: string,
+  script: string,
+  args: readonly string[],
+  opts: { timeoutMs?: number; nodeFlags?: readonly string[]; peakRss?: boolean } = {},
+): Promise<NodeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ersatz-bench-'));
   const file = join(dir, 'rss');
   try {
     const t0 = performance.now();
-    const r = await lab.exec(ns, [process.execPath, ...(opts.nodeFlags ?? []), '--import', PROBE, script, ...args], {
+    const probe = opts.peakRss === false ? [] : ['--import', PROBE];
+    const r = await lab.exec(ns, [process.execPath, ...(opts.nodeFlags ?? []), ...probe, script, ...args], {
       timeoutMs: opts.timeoutMs ?? 120_000,
       env: { ...process.env, ERSATZ_BENCH_RSS_FILE: file },
     });
