@@ -44,9 +44,9 @@ interface Run {
   completedAt: number | null;
 }
 
-function run(target: Ipv4, options: Omit<ArpingOptions, 'scheduler'>, hosts: FakeHost[] = [], setup?: (link: FakeLink, ts: TestScheduler) => void, captureDelayMs = 0, addresses = [US.ip]): Run {
+function run(target: Ipv4, options: Omit<ArpingOptions, 'scheduler'>, hosts: FakeHost[] = [], setup?: (link: FakeLink, ts: TestScheduler) => void, departureDelayMs = 0, addresses = [US.ip]): Run {
   const ts = new TestScheduler(() => undefined);
-  const link = new FakeLink({ scheduler: ts, ...US, addresses, hosts, captureDelayMs });
+  const link = new FakeLink({ scheduler: ts, ...US, addresses, hosts, departureDelayMs, captureOwn: true });
   const events: [number, ArpingEvent][] = [];
   let completedAt: number | null = null;
   ts.run(() => {
@@ -184,8 +184,8 @@ test('answers: a request naming us counts, broadcast answers are flagged, frames
   t.like(r.summary, { received: 2, broadcastReplies: 1, requestReplies: 1, exitCode: 0 });
 });
 
-test('RTT runs from the probe as captured leaving; the summary holds min/avg/max/stddev of the replies', (t) => {
-  // Capture sees each probe 1 ms after it is queued; the peer answers 2 ms, then 4 ms, then 9 ms later.
+test('RTT runs from when the probe left; the summary holds min/avg/max/stddev of the replies', (t) => {
+  // Each probe leaves 1 ms after it is queued; the peer answers 2 ms, then 4 ms, then 9 ms later.
   const delays = [2, 4, 9];
   const r = run(PEER.ip, { count: 3, broadcastOnly: true }, [], (link, ts) => {
     delays.forEach((d, i) => ts.schedule(() => link.inject({ ethSrc: PEER.mac, ethDst: US.mac, arp: { operation: ArpOp.Reply, senderMac: PEER.mac, senderIp: PEER.ip, targetMac: US.mac, targetIp: US.ip } }), i * 1000 + 1 + d));

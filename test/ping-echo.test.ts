@@ -60,7 +60,7 @@ class FakeIcmpLink implements IcmpLink {
     readonly ts: TestScheduler,
     readonly peers: readonly EchoPeer[],
     arpHosts: readonly FakeHost[],
-    readonly captureDelayMs = 0,
+    readonly departureDelayMs = 0,
     vlan?: number,
   ) {
     this.arpLink = new FakeLink({ scheduler: ts, ...US, hosts: arpHosts, ...(vlan === undefined ? {} : { vlan }) });
@@ -88,24 +88,49 @@ class FakeIcmpLink implements IcmpLink {
   now(): bigint {
     return this.arpLink.now();
   }
+  heardUntilNs(): bigint {
+    return this.arpLink.now();
+  }
 
-  send(bytes: Uint8Array, notBeforeNs?: bigint): void {
+  /** Per ticket: an ARP frame's ticket on arpLink, or when an echo request left (null while queued). */
+  readonly #sent: ({ arp: number } | { leftNs: bigint | null })[] = [];
+
+  send(bytes: Uint8Array, notBeforeNs?: bigint): number {
     const frame = EthernetFrame.checked(bytes.slice());
     const eth = EthernetRepr.parse(frame);
-    if (eth.kind === 'ethernet2' && eth.etherType === EtherType.Arp) return this.arpLink.send(bytes, notBeforeNs);
+    const ticket = this.#sent.length;
+    if (eth.kind === 'ethernet2' && eth.etherType === EtherType.Arp) {
+      this.#sent.push({ arp: this.arpLink.send(bytes, notBeforeNs) });
+      return ticket;
+    }
     if (eth.kind !== 'ethernet2' || eth.etherType !== EtherType.Ipv4) throw new Error(`unexpected frame type ${frame.typeOrLength}`);
     const ipPacket = Ipv4Packet.checked(frame.payload);
     const ip = Ipv4Repr.parse(ipPacket); // verifies the header checksum
     const icmp = IcmpEchoRepr.parse(Icmpv4Packet.checked(ipPacket.payload)); // verifies the ICMP checksum
     this.echoes.push({ atMs: this.ts.now(), bytes: frame.bytes, eth, ip, icmp });
     const base = { ethSrc: eth.src, ethDst: eth.dst, src: ip.src, dst: ip.dst, ttl: ip.ttl, code: 0, id: icmp.id, seq: icmp.seq, bytes: ip.payloadLen };
-    this.#emit({ ...base, type: 8 }, this.captureDelayMs);
+    const sent: { leftNs: bigint | null } = { leftNs: null };
+    this.#sent.push(sent);
+    // It leaves after departureDelayMs, captured leaving too (as a link recording both directions shows it).
+    this.ts.schedule(() => (sent.leftNs = this.now()), this.departureDelayMs);
+    this.#emit({ ...base, type: 8 }, this.departureDelayMs);
     for (const p of this.peers) {
       if (p.ip !== ip.dst || p.mac !== eth.dst || p.drop?.includes(icmp.seq)) continue;
       const reply = { ethSrc: p.mac, ethDst: eth.src, src: ip.dst, dst: ip.src, ttl: p.ttl ?? 64, type: 0, code: 0, id: icmp.id, seq: icmp.seq, bytes: ip.payloadLen };
       this.#emit(reply, p.delayMs ?? 1);
       if (p.dup?.includes(icmp.seq)) this.#emit(reply, (p.delayMs ?? 1) + 5);
     }
+    return ticket;
+  }
+
+  departures(): number {
+    const queued = this.#sent.findIndex((s) => ('arp' in s ? s.arp >= this.arpLink.departures() : s.leftNs === null));
+    return queued < 0 ? this.#sent.length : queued;
+  }
+
+  departedNs(ticket: number): bigint | null {
+    const s = this.#sent[ticket];
+    return s === undefined ? null : 'arp' in s ? this.arpLink.departedNs(s.arp) : s.leftNs;
   }
 
   /** Puts an ICMP frame on the wire after `delayMs`, as another station would. */
@@ -139,10 +164,10 @@ interface Run {
 function run(
   target: Ipv4T,
   options: Omit<PingOptions, 'scheduler'>,
-  o: { peers?: EchoPeer[]; arp?: FakeHost[]; setup?: (link: FakeIcmpLink) => void; captureDelayMs?: number; vlan?: number; unsubscribeAt?: number } = {},
+  o: { peers?: EchoPeer[]; arp?: FakeHost[]; setup?: (link: FakeIcmpLink) => void; departureDelayMs?: number; vlan?: number; unsubscribeAt?: number } = {},
 ): Run {
   const ts = new TestScheduler(() => undefined);
-  const link = new FakeIcmpLink(ts, o.peers ?? [{ ...PEER }], o.arp ?? [{ ...PEER, delayMs: 1 }], o.captureDelayMs, o.vlan);
+  const link = new FakeIcmpLink(ts, o.peers ?? [{ ...PEER }], o.arp ?? [{ ...PEER, delayMs: 1 }], o.departureDelayMs, o.vlan);
   const events: [number, PingEvent][] = [];
   let completedAt: number | null = null;
   let error: unknown;
@@ -189,8 +214,8 @@ test('replies are matched by id and seq; it ends at the count-th reply with a su
   t.like(r.summary?.rtt, { count: 3, minMs: 2, avgMs: 2, maxMs: 2, stddevMs: 0 });
 });
 
-test('RTT runs from the capture timestamp of our own request when the capture saw it leave', (t) => {
-  const r = run(PEER.ip, { count: 1 }, { peers: [{ ...PEER, delayMs: 5 }], captureDelayMs: 2 });
+test('RTT runs from when our request left, not from when it was queued', (t) => {
+  const r = run(PEER.ip, { count: 1 }, { peers: [{ ...PEER, delayMs: 5 }], departureDelayMs: 2 });
   t.like(r.events.find(([, e]) => e.type === 'reply')?.[1], { rttNs: 3_000_000n });
 });
 

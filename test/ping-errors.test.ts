@@ -54,11 +54,20 @@ class DecodingLink implements IcmpLink {
 
   constructor(readonly onSend: (frame: Uint8Array) => void = () => {}) {}
 
-  send(frame: Uint8Array): void {
-    this.sent.push(frame.slice());
+  send(frame: Uint8Array): number {
     this.onSend(frame);
+    return this.sent.push(frame.slice()) - 1;
+  }
+  departures(): number {
+    return this.sent.length;
+  }
+  departedNs(): null {
+    return null; // RTTs run from link.now() at send
   }
   now(): bigint {
+    return 0n;
+  }
+  heardUntilNs(): bigint {
     return 0n;
   }
   /** Captures a frame: decoded as the worker does, handed on as the pipeline's event. Returns the decode outcome. */

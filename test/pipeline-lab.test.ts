@@ -19,6 +19,8 @@ interface ArpEventJson {
   vlan: number | null;
   arp: { operation: number; senderMac: string; senderIp: number; targetMac: string; targetIp: number };
   rttUs?: number;
+  queuedNs?: string;
+  departedNs?: string | null;
 }
 interface Stats {
   capture: { frames: number; pcap: { received: number; dropped: number }; opens: number };
@@ -59,6 +61,25 @@ test.serial('requests put in the tx ring reach the peer kernel, whose replies co
   // The capture sees our own requests leave as well as the replies.
   t.is(stats.decode.arp, 6);
   t.is(stats.capture.pcap.dropped, 0);
+  closedCleanly(t, run);
+});
+
+test.serial('with outgoing: false the kernel hands over only the replies; departedNs times each request between send() and its reply', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ replies: ArpEventJson[]; stats: Stats; link: Json }>(l, host.ns, 'resolve', { ...endpoints(host, peer), count: 3, options: { outgoing: false } });
+  const { replies, stats, link } = run.result;
+  t.is(replies.length, 3);
+  t.like(link, { outgoing: false });
+  for (const r of replies) {
+    isPeerReply(t, r, host, peer);
+    t.truthy(r.departedNs, 'the transmit worker recorded the departure');
+    const [queued, left, captured] = [BigInt(r.queuedNs!), BigInt(r.departedNs!), BigInt(r.tsNs)];
+    t.true(queued <= left && left <= captured, `queued ${queued} <= left ${left} <= reply captured ${captured}`);
+  }
+  t.is(stats.transmit.sent, 3);
+  // Not even queued for us by the kernel (PACKET_IGNORE_OUTGOING): libpcap's count holds the replies only.
+  t.is(stats.capture.pcap.received, 3);
+  t.is(stats.decode.arp, 3);
   closedCleanly(t, run);
 });
 

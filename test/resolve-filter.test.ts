@@ -9,7 +9,7 @@ import { FakeLink } from '@ersatz/resolve/testing';
 
 const US = { ip: Ipv4.parse('192.0.2.1'), mac: Mac.parse('02:00:00:00:00:0a') };
 const PEER = { ip: Ipv4.parse('192.0.2.2'), mac: Mac.parse('02:00:00:00:00:0b') };
-const LINK = { ifname: 'x', ...US, arp$: undefined as never, send: () => undefined, now: () => 0n };
+const LINK = { ifname: 'x', ...US, arp$: undefined as never, send: () => -1, departures: () => 0, departedNs: () => null, now: () => 0n, heardUntilNs: () => 0n };
 
 // tcpdump -n -e: 02:00:00:00:00:0b > 02:00:00:00:00:0a, ARP, Reply 192.0.2.2 is-at 02:00:00:00:00:0b, length 28
 const GOOD: ArpObservation = {

@@ -15,8 +15,8 @@ function scheduler(t: ExecutionContext): TestScheduler {
   return new TestScheduler((actual, expected) => t.deepEqual(actual, expected));
 }
 
-function fake(ts: TestScheduler, hosts: FakeHost[] = [], captureDelayMs = 0): FakeLink {
-  return new FakeLink({ scheduler: ts, ...US, hosts, captureDelayMs });
+function fake(ts: TestScheduler, hosts: FakeHost[] = [], departureDelayMs = 0): FakeLink {
+  return new FakeLink({ scheduler: ts, ...US, hosts, departureDelayMs });
 }
 
 // A link whose arp$ is a marble: subscriptions and sends are logged with their virtual time; unlike a capture,
@@ -35,9 +35,12 @@ function stubLink(ts: TestScheduler, arp$: Observable<ArpObservation>): ArpLink 
     events,
     send: () => {
       events.push(`send@${ts.now()}`);
-      sends.push(ts.now());
+      return sends.push(ts.now()) - 1;
     },
+    departures: () => sends.length,
+    departedNs: () => null, // the link cannot say when a request left
     now: () => BigInt(ts.now()) * 1_000_000n,
+    heardUntilNs: () => BigInt(ts.now()) * 1_000_000n,
   };
 }
 
@@ -109,9 +112,9 @@ test('a reply to the second try resolves then, and retransmission stops', (t) =>
   t.deepEqual(link.log.at(-1), 'unsubscribe@1005');
 });
 
-test('query$ times the reply from our request as captured, tries and no conflicts', (t) => {
+test('query$ times the reply from when our request left, tries and no conflicts', (t) => {
   const ts = scheduler(t);
-  // The capture sees our request 1 ms after we queue it; the peer answers 3 ms after that.
+  // Our request leaves 1 ms after we queue it; the peer answers 3 ms after that.
   const link = fake(ts, [{ ...PEER, delayMs: 3 }], 1);
   let result: ResolveResult | undefined;
   ts.run(() => {
@@ -125,7 +128,7 @@ test('query$ times the reply from our request as captured, tries and no conflict
   t.is(result!.reply?.tsNs, link.nsAt(4));
 });
 
-test('without a capture of our request the RTT runs from link.now() at send; a late reply is timed from the latest earlier try', (t) => {
+test('when the link cannot say when a request left, the RTT runs from link.now() at send; a late reply is timed from the latest earlier try', (t) => {
   const ts = scheduler(t);
   const results: ResolveResult[] = [];
   ts.run(({ hot }) => {

@@ -105,11 +105,11 @@ test('retries follow arp-scan: a pass over all hosts, then each waits timeout ×
   t.deepEqual(summaryOf(r), { hosts: 2, sent: 6, answered: 0, duplicates: 0, elapsedMs: 710 });
 });
 
-test('a host waits its whole timeout after its request is seen leaving, not after the schedule said it would', (t) => {
-  // The capture shows our own requests 150 ms late (a transmit queue behind the schedule): C is due to leave at 200
+test('a host waits its whole timeout after its request left, not after the schedule said it would', (t) => {
+  // Our requests leave 150 ms late (a transmit queue behind the schedule): C is due to leave at 200
   // but leaves at 350, and its reply 50 ms later is within 120 ms of that (the schedule alone says it timed out at 320).
   const ts = new TestScheduler(() => undefined);
-  const link = new FakeLink({ scheduler: ts, ...US, captureDelayMs: 150, hosts: [{ ip: ip(12), mac: mac(12), delayMs: 50 }] });
+  const link = new FakeLink({ scheduler: ts, ...US, departureDelayMs: 150, hosts: [{ ip: ip(12), mac: mac(12), delayMs: 50 }] });
   const found: [number, string][] = [];
   ts.run(() => {
     scan$(link, [10, 11, 12].map(ip), { scheduler: ts, ratePps: 10, tries: 1, timeoutMs: 120 }).subscribe((e) => {
@@ -117,6 +117,26 @@ test('a host waits its whole timeout after its request is seen leaving, not afte
     });
   });
   t.deepEqual(found, [[400, '192.0.2.12']]);
+});
+
+test('an answer captured in time but still crossing a lagging pipeline when the wait ends is not lost', (t) => {
+  // The consumer runs 300 ms behind the capture (a main thread that fell behind a sweep): .12 answers 50 ms after
+  // its request, within its 120 ms, but that reaches the scan only at 350 ms. .13 never answers.
+  const ts = new TestScheduler(() => undefined);
+  const link = new FakeLink({ scheduler: ts, ...US, deliveryLagMs: 300, hosts: [{ ip: ip(12), mac: mac(12), delayMs: 50 }] });
+  const found: [number, string][] = [];
+  let done: ScanSummary | undefined;
+  let doneAt = 0;
+  ts.run(() => {
+    scan$(link, [12, 13].map(ip), { scheduler: ts, ratePps: 1000, tries: 1, timeoutMs: 120 }).subscribe((e) => {
+      if (e.type === 'host') found.push([ts.now(), Ipv4.format(e.ip)]);
+      if (e.type === 'done') [done, doneAt] = [e.summary, ts.now()];
+    });
+  });
+  t.deepEqual(found, [[350, '192.0.2.12']]);
+  t.like(done, { hosts: 2, answered: 1 });
+  // .13's wait ended at 121 ms; the scan knew it heard everything up to then only at ~421 ms.
+  t.true(doneAt >= 421 && doneAt < 440, String(doneAt));
 });
 
 test('the first pass comes before any retry, however long it takes (arp-scan order)', (t) => {
@@ -302,8 +322,11 @@ test('a /16 sweeps with one timer and one arp$ subscription, whatever the host c
       subscriptions++;
       return arp$;
     }),
-    send: () => void sent++,
+    send: () => sent++,
+    departures: () => sent, // every request leaves at once; when is not known
+    departedNs: () => null,
     now: () => BigInt(Math.round(ts.now() * 1e6)),
+    heardUntilNs: () => BigInt(Math.round(ts.now() * 1e6)),
   };
   const set = parseTargets('10.1.0.0/16');
   let summary: ScanSummary | undefined;

@@ -51,26 +51,25 @@ function wholeSixteen(t: ExecutionContext, ips: readonly string[], run: number):
   t.is(seen.size, HOSTS, `run ${run}: ${seen.size} distinct hosts`);
 }
 
-// The mechanism on virtual time: a capture that shows our requests 200 ms late (a consumer that has fallen behind)
-// holds the sweep to the departure window instead of letting it queue the whole /16 within its first 66 ms.
-test('an unpaced sweep hands the link at most 8192 requests that have not been seen leaving', (t) => {
+// The mechanism on virtual time: requests nobody answers hold their credit until their wait is over, so an unpaced
+// sweep stops at 16384 requests out instead of queueing the whole range within its first few ms, and goes on as
+// the waits of the first ones end.
+test('an unpaced sweep has at most 16384 requests awaiting an answer or their timeout', (t) => {
   const ts = new TestScheduler((a, e) => t.deepEqual(a, e));
   const us = { ip: Ipv4.parse('10.77.0.1'), mac: Mac.parse('02:00:00:00:00:0a') };
   const targets = Array.from({ length: 20_000 }, (_, i) => (Ipv4.parse('10.77.0.2') + i) as Ipv4);
-  // Nobody answers (a FakeHost per target would make the fake quadratic): the window is about our own requests.
-  const link = new FakeLink({ scheduler: ts, ...us, captureDelayMs: 200 });
+  // Nobody answers (a FakeHost per target would make the fake quadratic); requests leave 20 ms late.
+  const link = new FakeLink({ scheduler: ts, ...us, departureDelayMs: 20 });
   let done: Extract<ScanEvent, { type: 'done' }> | undefined;
   const sentBy: number[] = [];
   ts.run(() => {
     scan$(link, targets, { scheduler: ts, ratePps: 1_000_000, tries: 1, timeoutMs: 500 }).subscribe((e) => {
       if (e.type === 'done') done = e;
     });
-    for (const at of [50, 199, 300]) ts.schedule(() => sentBy.push(link.sent.length), at);
+    for (const at of [50, 519, 600]) ts.schedule(() => sentBy.push(link.sent.length), at);
   });
-  // Before the first request is seen leaving, the window is all that went out; once the first window has been seen
-  // leaving (by ~208 ms), at most one more window is out.
-  t.deepEqual(sentBy.slice(0, 2), [8192, 8192]);
-  t.true(sentBy[2]! > 8192 && sentBy[2]! <= 2 * 8192, `${sentBy[2]} sent by 300 ms`);
+  // The first waits end 500 ms after their requests left (~520 ms): until then the credit is all that went out.
+  t.deepEqual(sentBy, [16384, 16384, 20_000]);
   t.like(done?.summary, { hosts: 20_000, sent: 20_000, answered: 0 });
 });
 

@@ -31,10 +31,11 @@ export function arpRequest(a: ProbeArgs): Uint8Array {
 }
 
 /**
- * Sends one ARP request for peerIp and resolves with the reply event (subscribed before sending) and the time from
- * send() to its capture. The 5 s timeout is a watchdog against a lost reply, not a timing assertion.
+ * Sends one ARP request for peerIp and resolves with the reply event (subscribed before sending), the time from
+ * send() to its capture, and when send() was called and the request left (departedNs). The 5 s timeout is a
+ * watchdog against a lost reply, not a timing assertion.
  */
-export async function resolveOnce(p: Pipeline, a: ProbeArgs, notBeforeNs = 0n): Promise<ArpEvent & { rttUs: number }> {
+export async function resolveOnce(p: Pipeline, a: ProbeArgs, notBeforeNs = 0n): Promise<ArpEvent & { rttUs: number; queuedNs: bigint; departedNs: bigint | null }> {
   const peer = Ipv4.parse(a.peerIp!);
   const reply = firstValueFrom(
     p.events$.pipe(
@@ -43,10 +44,11 @@ export async function resolveOnce(p: Pipeline, a: ProbeArgs, notBeforeNs = 0n): 
       timeout(5000),
     ),
   );
-  const sentAt = Pipeline.now();
-  if (!p.send(arpRequest(a), notBeforeNs)) throw new Error('tx ring refused the request');
+  const queuedNs = Pipeline.now();
+  const ticket = p.send(arpRequest(a), notBeforeNs);
+  if (ticket < 0) throw new Error('tx ring refused the request');
   const ev = await reply;
-  return { ...ev, rttUs: Number(ev.tsNs - sentAt) / 1e3 };
+  return { ...ev, rttUs: Number(ev.tsNs - queuedNs) / 1e3, queuedNs, departedNs: p.departedNs(ticket) };
 }
 
 /** An error as plain JSON: name, message, class, and the fields the typed errors carry. */

@@ -41,8 +41,8 @@ async function main(): Promise<unknown> {
     }
   }
   const info = await discoverInterface({ target: ip });
-  const link = await openLink(info);
-  // Our own requests as the capture saw them leave: the count the kernel peer received too.
+  const link = await openLink(info, { outgoing: true });
+  // Our own requests as the capture saw them leave (captured on request): the count the kernel peer received too.
   const requests: bigint[] = [];
   const sub = link.arp$.subscribe((o) => {
     if (o.arp.operation === ArpOp.Request && o.ethSrc === link.mac && o.arp.targetIp === ip) requests.push(o.tsNs);

@@ -9,6 +9,11 @@ export interface OpenLinkOptions {
   /** Also hand out every raw frame on `frames$` (pcap output). */
   readonly keepFrames?: boolean;
   /**
+   * Also capture the frames we send (default: as `keepFrames`, so a recording has both directions). Nothing else
+   * needs them: sends are timed by the transmit worker's departure record (ArpLink.departedNs).
+   */
+  readonly outgoing?: boolean;
+  /**
    * Capture in promiscuous mode, to see frames unicast to other MACs (default false: answers come to our MAC or
    * broadcast, and promiscuity shows up in the kernel log and in IDS alarms).
    */

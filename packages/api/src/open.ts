@@ -20,6 +20,8 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
     filter: opts.icmp ? 'arp or icmp' : 'arp',
     keepFrames: opts.keepFrames ?? false,
     promiscuous: opts.promiscuous ?? false,
+    // Our own frames are needed only in a pcap recording: the coordinators time sends with departedNs.
+    outgoing: opts.outgoing ?? opts.keepFrames ?? false,
     linkLoss: opts.linkLoss ?? 'fail',
     // Bench only (per-hop timestamps, see @ersatz/ring's TraceHop): not part of OpenLinkOptions' public surface.
     ...(opts.trace === undefined ? {} : { trace: opts.trace }),
@@ -44,9 +46,10 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
     frames$: pipeline.frames$,
     warnings$: pipeline.warnings$,
     recovered$: pipeline.recovered$,
-    send: (frame, notBeforeNs) => {
-      pipeline.send(frame, notBeforeNs);
-    },
+    send: (frame, notBeforeNs) => pipeline.send(frame, notBeforeNs),
+    departures: () => pipeline.departures(),
+    departedNs: (ticket) => pipeline.departedNs(ticket),
+    heardUntilNs: () => pipeline.heardUntilNs(),
     now: Pipeline.now,
     wallClockNs: (tsNs) => tsNs + epochOffsetNs,
     stats: () => pipeline.stats(),

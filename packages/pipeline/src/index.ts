@@ -4,7 +4,7 @@
  * ```ts
  * const p = await Pipeline.open({ ifname: 'ez0', filter: 'arp' });
  * p.events$.subscribe((ev) => console.log(ev));          // { kind: 'arp', tsNs, ethSrc, ethDst, vlan, arp }
- * p.send(frame);                                           // copied into the tx ring; false when it is full
+ * const ticket = p.send(frame);                            // copied into the tx ring; -1 when it is full
  * await p.close();                                         // no thread, socket or timer left behind
  * ```
  */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Subject, type Observable } from 'rxjs';
-import { RingReader, RingWriter, TraceHop, closeRing, createRing, ringStats, stamp, traceView, type RingHandle, type RingStats } from '@ersatz/ring';
+import { libc } from '@ersatz/os';
+import { DepartureLog, RingReader, RingWriter, TraceHop, closeRing, createDepartureLog, createRing, emptyProbe, ringStats, stamp, traceView, type RingHandle, type RingStats } from '@ersatz/ring';
 import { CaptureError, newHandleSlot, spawnCapture, type CaptureApi, type CaptureOptions, type CaptureStats, type CaptureWait, type LinkInfo } from '@ersatz/capture-worker';
 import { readEvent, spawnDecode, type DecodeApi, type DecodeStats, type PipelineEvent } from '@ersatz/decode-worker';
 import { TransmitError, newSocketSlot, spawnTransmit, type TransmitApi, type TransmitInfo, type TransmitOptions, type TransmitStats, type TransmitVia } from '@ersatz/transmit-worker';
@@ -30,6 +31,8 @@ export interface PipelineOptions {
   readonly snaplen?: number;
   /** Promiscuous capture (see CaptureOptions.promiscuous). Default false. */
   readonly promiscuous?: boolean;
+  /** Capture our own frames too (see CaptureOptions.outgoing). Default true; departedNs times our sends without them. */
+  readonly outgoing?: boolean;
   /**
    * When the interface goes down or away: `reopen` (default) says so on warnings$ and reopens capture and transmit
    * with backoff once it is back, until close (a long-lived link survives a flap); `fail` stops the pipeline at
@@ -103,6 +106,7 @@ const RESTART_BACKOFF_MS = [0, 250, 500, 1000, 2000] as const;
 /** Reopen attempts after the interface went down or away: this backoff, capped at its last value, until close. */
 const REOPEN_BACKOFF_MS = [250, 500, 1000, 2000, 5000] as const;
 const MAX_WARNINGS = 20;
+const POLLIN = 1;
 /** How long after an ENETDOWN to look whether the interface still exists (deletion takes it down first). */
 const LINK_SETTLE_MS = 50;
 
@@ -173,6 +177,14 @@ export class Pipeline {
   #corruptRecords = 0;
   #frameCount = 0;
   #sendRefused = 0;
+  /** Frames ever queued on a tx ring: the next one's ticket (see send). */
+  #queued = 0;
+  readonly #departuresSab = createDepartureLog();
+  readonly #departures = new DepartureLog(this.#departuresSab);
+  /** See heardUntilNs. */
+  #heardNs = 0n;
+  /** struct pollfd { int fd; short events; short revents; }, in the machine's byte order. */
+  readonly #pollFd = new Uint8Array(8);
   readonly #traceSab: SharedArrayBuffer | undefined;
   readonly #trace: BigInt64Array | undefined;
   #loops: Promise<void>[] = [];
@@ -217,6 +229,7 @@ export class Pipeline {
       ...(o.captureBufferBytes !== undefined ? { bufferBytes: o.captureBufferBytes } : {}),
       ...(o.snaplen !== undefined ? { snaplen: o.snaplen } : {}),
       ...(o.promiscuous !== undefined ? { promiscuous: o.promiscuous } : {}),
+      ...(o.outgoing !== undefined ? { outgoing: o.outgoing } : {}),
       ...(o.captureWaitVia !== undefined ? { waitVia: o.captureWaitVia } : {}),
     };
     // Unset backends are left to the workers, which pick the platform's default.
@@ -265,30 +278,31 @@ export class Pipeline {
 
   /**
    * Queues one frame (copied) for the transmit worker, which sees it at the end of the current job (microtask)
-   * with every other frame queued in it. `notBeforeNs`: do not send before this `Pipeline.now()`
-   * time (0 = now). Returns false when it was not queued: the tx ring is full or the pipeline is closed (counted in
-   * stats().main.sendRefused). Throws RingArgumentError for a frame that is not a Uint8Array or a negative time.
+   * with every other frame queued in it. `notBeforeNs`: do not send before this `Pipeline.now()` time (0 = now).
+   * Returns the frame's ticket (0, 1, 2, ... in queue order) for departures()/departedNs(), or -1 when it was not
+   * queued: the tx ring is full or the pipeline is closed (counted in stats().main.sendRefused). Throws
+   * RingArgumentError for a frame that is not a Uint8Array or a negative time.
    */
-  send(frame: Uint8Array, notBeforeNs: bigint = 0n): boolean {
+  send(frame: Uint8Array, notBeforeNs: bigint = 0n): number {
     if (this.#state !== 'open' && this.#state !== 'opening') {
       this.#sendRefused++;
-      return false;
+      return -1;
     }
     stamp(this.#trace, TraceHop.QUEUED);
     const writer = this.#txWriter;
     if (!writer.tryStage(frame, notBeforeNs)) {
       this.#sendRefused++;
-      return false;
+      return -1;
     }
     if (this.#txStaged === null) queueMicrotask(this.#publishTx);
     else if (this.#txStaged !== writer) this.#txStaged.publish(); // the ring was swapped within the job
     this.#txStaged = writer;
-    return true;
+    return this.#queued++;
   }
 
   /**
    * Queues frames in order until one does not fit. `notBeforeNs`: one time for all or one per frame. Returns how
-   * many were queued (a prefix); the rest count in stats().main.sendRefused.
+   * many were queued (a prefix, with consecutive tickets); the rest count in stats().main.sendRefused.
    */
   sendBatch(frames: readonly Uint8Array[], notBeforeNs?: bigint | readonly bigint[]): number {
     if (this.#state !== 'open' && this.#state !== 'opening') {
@@ -297,7 +311,42 @@ export class Pipeline {
     }
     const n = this.#txWriter.pushBatch(frames, notBeforeNs);
     this.#sendRefused += frames.length - n;
+    this.#queued += n;
     return n;
+  }
+
+  /** Frames no longer queued (handed to the kernel, refused, or lost with a dead worker): tickets below this. */
+  departures(): number {
+    return this.#departures.departures(this.#queued);
+  }
+
+  /**
+   * When the frame with `ticket` was handed to the kernel (the transmit worker's clock just before sendmmsg, on
+   * Pipeline.now's clock), or null: still queued, refused, lost, or more than 32768 frames ago.
+   */
+  departedNs(ticket: number): bigint | null {
+    return this.#departures.departedNs(ticket, this.#queued);
+  }
+
+  /**
+   * A time (Pipeline.now's clock) before which every frame the kernel captured for us has been delivered on events$:
+   * the capture time of the latest event delivered (frames travel in capture order), or the moment at which the
+   * kernel's queue, the rx ring and the events ring were all found empty, looked at in the order frames travel so
+   * that none can slip past. A wait that ended before it has seen every reply that came in time. On Windows the
+   * kernel's queue cannot be looked at and counts as empty.
+   */
+  heardUntilNs(): bigint {
+    const now = Pipeline.now();
+    if (this.#kernelQueueEmpty() && emptyProbe(this.#rx)() && !this.#eventsReader.pending) this.#heardNs = now;
+    return this.#heardNs;
+  }
+
+  #kernelQueueEmpty(): boolean {
+    const fd = this.#link?.fd ?? -1;
+    if (fd < 0) return true;
+    new Int32Array(this.#pollFd.buffer, 0, 1)[0] = fd;
+    new Int16Array(this.#pollFd.buffer, 4, 2).set([POLLIN, 0]);
+    return libc().poll(this.#pollFd, 1, 0) === 0;
   }
 
   /** Every counter in one snapshot: per worker, per ring, restarts, the main thread's. Never rejects. */
@@ -411,6 +460,7 @@ export class Pipeline {
       return;
     }
     this.#eventCount++;
+    if (tsNs > this.#heardNs) this.#heardNs = tsNs;
     stamp(this.#trace, TraceHop.MAIN_READ);
     this.#events$.next(ev);
   };
@@ -448,7 +498,7 @@ export class Pipeline {
   }
 
   #spawnTransmit(tx: RingHandle): Thread<TransmitApi> {
-    const { worker, api } = spawnTransmit({ tx, socketSlot: this.#transmitSlot, ...this.#traced() });
+    const { worker, api } = spawnTransmit({ tx, socketSlot: this.#transmitSlot, departures: this.#departuresSab, ...this.#traced() });
     const t = new Thread<TransmitApi>('transmit', worker, api, TransmitError.fromWire);
     worker.on('message', (m: unknown) => {
       if (isIncident(m, 'transmit-failing')) this.#onTransmitFailing(TransmitError.fromWire(m.error) as TransmitError);
@@ -526,6 +576,7 @@ export class Pipeline {
     } else {
       const tx = createRing(this.#opts.txRingBytes);
       closeRing(this.#tx);
+      this.#departures.writeOff(this.#queued); // what waited in the dead worker's ring is gone with it
       this.#tx = tx;
       this.#txWriter = new RingWriter(tx);
       this.#transmit = this.#spawnTransmit(tx);

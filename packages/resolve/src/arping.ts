@@ -2,7 +2,7 @@ import { asyncScheduler, Observable, type ObservableInput, from, type SchedulerA
 import { ArpOp, Ipv4, Mac, type ArpRepr } from '@ersatz/wire';
 import { checkDelay, checkInt, ForeignSenderError, OptionError } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
-import { arpFrame, onOurVlan } from './frames.js';
+import { arpFrame, onOurVlan, sendRequest, sentAt, type SentRequest } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 import { RttAccumulator, type RttStats } from './stats.js';
 
@@ -163,9 +163,8 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
     let broadcastReplies = 0;
     let requestReplies = 0;
     let firstNs: bigint | null = null;
-    let baseNs = 0n; // latest probe: queued, then captured leaving
-    let captured = false;
-    let prevBaseNs = 0n;
+    let latest: SentRequest | null = null;
+    let previous: SentRequest | null = null;
     let finished = false;
 
     const finish = (): void => {
@@ -191,11 +190,9 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
 
     const send = (): void => {
       const { dst, arp } = arpingProbe(link, target, options, learned);
-      prevBaseNs = baseNs;
-      baseNs = link.now();
-      captured = false;
-      firstNs ??= baseNs;
-      link.send(arpFrame(link, dst, arp));
+      previous = latest;
+      latest = sendRequest(link, arpFrame(link, dst, arp));
+      firstNs ??= latest.queuedNs;
       sent++;
       if (learned === null) broadcasts++;
       subscriber.next({ type: 'sent', seq: sent, dst, arp });
@@ -203,16 +200,9 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
     };
 
     const onFrame = (obs: ArpObservation): void => {
-      if (finished || firstNs === null || obs.tsNs < firstNs || !onOurVlan(link, obs)) return;
+      // Our own frames (captured only where the link records both directions) never answer, as with iputils.
+      if (finished || firstNs === null || obs.tsNs < firstNs || obs.ethSrc === link.mac || !onOurVlan(link, obs)) return;
       const a = obs.arp;
-      if (obs.ethSrc === link.mac) {
-        // Our probe leaving (the capture sees outgoing frames; iputils' socket does not, so it is never an answer).
-        if (!captured && obs.tsNs >= baseNs && a.senderMac === link.mac && a.senderIp === spa && a.targetIp === target) {
-          baseNs = obs.tsNs;
-          captured = true;
-        }
-        return;
-      }
       if (dad) {
         // Anyone claiming the address is the answer DAD looks for (iputils' -D filter): a request or reply from it,
         // broadcast or to us (not PACKET_OTHERHOST), and addressed to our sender IP when we sent one.
@@ -222,7 +212,9 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
       } else if (judgeAnswer(link, target, spa, ARPING_RULES, obs) !== 'answer') return;
 
       received++;
-      const rttNs = obs.tsNs - (baseNs <= obs.tsNs ? baseNs : prevBaseNs);
+      // From the latest probe that left before the reply.
+      const latestNs = sentAt(link, latest!);
+      const rttNs = obs.tsNs - (latestNs <= obs.tsNs || previous === null ? latestNs : sentAt(link, previous));
       rtt.add(rttNs);
       const broadcast = obs.ethDst !== link.mac;
       if (broadcast) broadcastReplies++;

@@ -114,7 +114,9 @@ export function claim$(link: ArpLink, ip: Ipv4, options: ClaimOptions = {}): Obs
     const at = (delayMs: number, work: () => void): void => {
       subscriber.add(scheduler.schedule(() => !done && work(), delayMs));
     };
-    const broadcast = (arp: ArpRepr): void => link.send(arpFrame(link, Mac.BROADCAST, arp));
+    const broadcast = (arp: ArpRepr): void => {
+      link.send(arpFrame(link, Mac.BROADCAST, arp));
+    };
 
     const probe = (): void => {
       const arp = claimProbe(link, ip);

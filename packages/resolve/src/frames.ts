@@ -27,8 +27,19 @@ export function onOurVlan(link: ArpLink, o: ArpObservation): boolean {
   return (o.vlan === 0 ? null : o.vlan) === (link.vlan ?? null);
 }
 
-/** Whether `o` is our own request for `ip` seen by the capture on its way out (its timestamp times our send). */
-export function isOwnRequest(link: ArpLink, o: ArpObservation, ip: Ipv4, spa: Ipv4 = link.ip): boolean {
-  const a = o.arp;
-  return o.ethSrc === link.mac && a.operation === ArpOp.Request && a.senderMac === link.mac && a.senderIp === spa && a.targetIp === ip;
+/** A request we sent: its link ticket and when we queued it. */
+export interface SentRequest {
+  readonly ticket: number;
+  readonly queuedNs: bigint;
+}
+
+/** When `s` left (the link's departure record), else when it was queued: the base an RTT is timed from. */
+export function sentAt(link: ArpLink, s: SentRequest): bigint {
+  return link.departedNs(s.ticket) ?? s.queuedNs;
+}
+
+/** Sends `frame` on `link` and returns the request's record (see sentAt). */
+export function sendRequest(link: ArpLink, frame: Uint8Array): SentRequest {
+  const queuedNs = link.now();
+  return { ticket: link.send(frame), queuedNs };
 }

@@ -33,7 +33,10 @@ export interface ArpLink {
    * sub-interface such as `eth0.100`, whose frames the kernel has already untagged).
    */
   readonly vlan?: number;
-  /** Hot: every ARP frame captured on the link, our own outgoing frames included (pcap sees them). */
+  /**
+   * Hot: every ARP frame captured on the link. Our own outgoing frames appear only where the link captures both
+   * directions (for pcap output): nothing here needs them, sends are timed with departedNs.
+   */
   readonly arp$: Observable<ArpObservation>;
   /**
    * Emits when the link has recovered from a fault during which frames may have been lost in either direction (a
@@ -41,8 +44,23 @@ export interface ArpLink {
    * (a test fake) leaves it out.
    */
   readonly recovered$?: Observable<unknown>;
-  /** Queues a frame for sending (the bytes are copied); `notBeforeNs` paces it (same clock as `now()`). */
-  send(frame: Uint8Array, notBeforeNs?: bigint): void;
+  /**
+   * Queues a frame for sending (the bytes are copied); `notBeforeNs` paces it (same clock as `now()`). Returns its
+   * ticket (0, 1, 2, ... in send order) for departures/departedNs, or -1 when it could not be queued.
+   */
+  send(frame: Uint8Array, notBeforeNs?: bigint): number;
+  /** Frames no longer queued for sending (sent, refused, or lost): the tickets below this number. */
+  departures(): number;
+  /**
+   * When the frame with `ticket` was handed to the kernel, on `now()`'s clock (read just before the send call, as
+   * arping reads its clock before sendto); null while it is queued, or when that is not known (refused, lost, long ago).
+   */
+  departedNs(ticket: number): bigint | null;
   /** The monotonic clock (ns) that capture timestamps use (`process.hrtime.bigint` in production). */
   now(): bigint;
+  /**
+   * A time (`now()`'s clock) before which every frame captured on the link has been delivered on arp$: a wait that
+   * ended before it has seen every answer that came in time, however far the consumer has fallen behind.
+   */
+  heardUntilNs(): bigint;
 }

@@ -2,13 +2,14 @@ import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerA
 import type { IcmpErrorQuote, IcmpObservation } from '@ersatz/decode-worker';
 import { emitIcmpEchoFrame, ETH_HEADER_LEN, ETH_MIN_FRAME, IcmpType, Ipv4, Mac, VLAN_TAG_LEN } from '@ersatz/wire';
 import { checkDelay, checkInt, OptionError } from './error.js';
+import { sendRequest, sentAt, type SentRequest } from './frames.js';
 import type { ArpLink } from './link.js';
 import { createResolver, type QueryOptions } from './resolver.js';
 import { RttAccumulator, type RttStats } from './stats.js';
 
 /** An ArpLink that also shows ICMP echo traffic (the API's `Link` opened with `icmp: true`). */
 export interface IcmpLink extends ArpLink {
-  /** Hot: every ICMP echo request and reply captured on the link, our own requests included, and errors about them. */
+  /** Hot: every ICMP echo request and reply captured on the link (ours only where it captures both directions), and errors about them. */
   readonly icmp$: Observable<IcmpObservation>;
 }
 
@@ -138,10 +139,9 @@ const MIN_MTU = 68; // RFC 791: every IPv4 link carries 68-byte datagrams
 const MAX_MTU = 0xffff;
 const SEQ_MOD = 0x1_0000;
 
-/** One request in flight: when it left (queued, then as captured) and whether it was answered. */
+/** One request in flight: what was sent (see sentAt) and whether it was answered. */
 interface Probe {
-  baseNs: bigint;
-  captured: boolean;
+  readonly sent: SentRequest;
   answered: boolean;
 }
 
@@ -233,32 +233,22 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
 
     const send = (): void => {
       seq = (seq + 1) % SEQ_MOD;
-      probes.set(seq, { baseNs: link.now(), captured: false, answered: false });
+      probes.set(seq, { sent: sendRequest(link, frameFor(mac!, seq)), answered: false });
       firstMs ??= scheduler.now();
-      link.send(frameFor(mac!, seq));
       transmitted++;
       subscriber.next({ type: 'sent', seq });
     };
 
     const onIcmp = (obs: IcmpObservation): void => {
-      if (finished || obs.id !== id) return;
-      if (obs.type === ECHO_REQUEST) {
-        // Our request leaving: its capture timestamp times the RTT better than the queueing time.
-        if (obs.ethSrc !== link.mac || obs.src !== source || obs.dst !== target) return;
-        const p = probes.get(obs.seq);
-        if (p !== undefined && !p.captured && obs.tsNs >= p.baseNs) {
-          p.baseNs = obs.tsNs;
-          p.captured = true;
-        }
-        return;
-      }
+      // Echo requests: ours leaving (captured only where the link records both directions), or someone else's.
+      if (finished || obs.id !== id || obs.type === ECHO_REQUEST) return;
       if (obs.error !== undefined) return onError(obs, obs.error);
       // Promiscuous capture also shows replies unicast to other hosts: only ours count.
       if (obs.type !== ECHO_REPLY || obs.code !== 0 || obs.src !== target || obs.dst !== source || obs.ethDst !== link.mac) return;
       const p = probes.get(obs.seq);
       if (p === undefined) return;
       const dup = p.answered;
-      const rttNs = obs.tsNs - p.baseNs;
+      const rttNs = obs.tsNs - sentAt(link, p.sent);
       if (dup) duplicates++;
       else {
         p.answered = true;

@@ -3,7 +3,7 @@ import { ArpOp, Mac, type Ipv4 } from '@ersatz/wire';
 import { MacCache } from './cache.js';
 import { AbortError, AddressConflictError, checkDelay, checkInt, ResolveTimeoutError } from './error.js';
 import { describeRejection, judgeAnswer, type AnswerRules, type Rejection } from './answer.js';
-import { isOwnRequest, requestFrame } from './frames.js';
+import { requestFrame, sendRequest, sentAt, type SentRequest } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
 /** How one query asks and what it believes (see judgeAnswer for the rule and AnswerRules for the opt-ins). */
@@ -205,16 +205,14 @@ export class Resolver {
     return this.#pending.size;
   }
 
-  // Frames about `ip` go to `listener`: answers and announcements from it (by ar$spa) and our own requests for it
-  // (by ar$tpa). Returns the function that stops listening.
+  // Frames from `ip` (by ar$spa) go to `listener`. Returns the function that stops listening.
   #listen(ip: Ipv4, listener: Listener): () => void {
     let route = this.#routes.get(ip);
     if (route === undefined) this.#routes.set(ip, (route = new Set()));
     route.add(listener);
     this.#hub ??= this.#link.arp$.subscribe({
       next: (o) => {
-        const key = o.ethSrc === this.#link.mac ? o.arp.targetIp : o.arp.senderIp;
-        const r = this.#routes.get(key);
+        const r = this.#routes.get(o.arp.senderIp);
         if (r === undefined) return;
         // A copy only when sharing: a listener may join or leave this route while the frame is being delivered.
         if (r.size === 1) for (const l of r) l.next(o);
@@ -247,10 +245,8 @@ export class Resolver {
     return new Observable<ResolveResult>((subscriber) => {
       const startMs = scheduler.now();
       const frame = requestFrame(link, ip);
-      // Per request: when we queued it and, once the capture shows it leaving, when it left. `tries` entries, plus
-      // one per recovery of the link while the query waited.
-      const sends: { queuedNs: bigint; capturedNs: bigint | null }[] = [];
-      const base = (s: { queuedNs: bigint; capturedNs: bigint | null }): bigint => s.capturedNs ?? s.queuedNs;
+      // `tries` requests, plus one per recovery of the link while the query waited.
+      const sends: SentRequest[] = [];
       // Frames from the IP that were not believed, counted by reason (the first of each kept to describe them), for
       // the timeout error: a flood of them costs a counter each, not a string.
       const ignored = new Map<Rejection, { count: number; first: ArpObservation }>();
@@ -273,8 +269,12 @@ export class Resolver {
           if (mac !== answer.result.mac && !answer.conflicts.includes(mac)) answer.conflicts.push(mac);
           return;
         }
-        let rttNs = reply.tsNs - base(sends[0]!);
-        for (const s of sends) if (base(s) <= reply.tsNs) rttNs = reply.tsNs - base(s);
+        // From the latest request that left before the reply.
+        let rttNs = reply.tsNs - sentAt(link, sends[0]!);
+        for (const s of sends) {
+          const at = sentAt(link, s);
+          if (at <= reply.tsNs) rttNs = reply.tsNs - at;
+        }
         answer = { result: { ip, mac, rttNs, tries: sends.length, fromCache: false, reply }, conflicts: [] };
         asking.unsubscribe();
         if (o.settleMs <= 0) finish();
@@ -286,11 +286,6 @@ export class Resolver {
             const first = sends[0];
             // Captured before we asked: stale, or an answer to someone else's question.
             if (first === undefined || obs.tsNs < first.queuedNs) return;
-            if (isOwnRequest(link, obs, ip)) {
-              const last = sends[sends.length - 1]!;
-              if (last.capturedNs === null && obs.tsNs >= last.queuedNs) last.capturedNs = obs.tsNs;
-              return;
-            }
             const verdict = judgeAnswer(link, ip, link.ip, o, obs);
             if (verdict === 'answer') return onAnswer(obs);
             if (verdict === 'unrelated') return;
@@ -302,8 +297,7 @@ export class Resolver {
         }),
       );
       const send = (): void => {
-        sends.push({ queuedNs: link.now(), capturedNs: null });
-        link.send(frame);
+        sends.push(sendRequest(link, frame));
       };
       send();
       // Added after the first send: an answer delivered during it has closed `asking`, which cancels these at once.

@@ -1,8 +1,8 @@
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
-import { ArpOp, Ipv4, Mac, TargetSet } from '@ersatz/wire';
+import { Ipv4, Mac, TargetSet } from '@ersatz/wire';
 import { checkDelay, checkInt, checkNumber, OptionError } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
-import { onOurVlan, requestFrame } from './frames.js';
+import { requestFrame } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
 export interface ScanOptions {
@@ -52,7 +52,7 @@ export interface ScanHostEvent {
   readonly mac: Mac;
   /** The Ethernet source, which differs from `mac` for proxies (arp-scan prints it in brackets). */
   readonly ethSrc: Mac;
-  /** From our latest request to this host sent before the reply (capture timestamps when seen) to the reply. */
+  /** From our latest request to this host that left before the reply (its departure, see ArpLink.departedNs) to the reply. */
   readonly rttNs: bigint;
   readonly dup: boolean;
   /** Requests sent to this host so far. */
@@ -91,9 +91,12 @@ interface Host {
   readonly ip: Ipv4;
   tries: number;
   firstNs: number;
-  /** When the latest request may leave (its notBeforeNs), and when the capture saw it leave (-1: not yet). */
+  /** The latest request: its link ticket, when it may leave (its notBeforeNs), and when it left (-1: not known). */
+  ticket: number;
   sentNs: number;
-  capturedNs: number;
+  leftNs: number;
+  /** Whether the latest request's departure has been looked up (see waitOver). */
+  departed: boolean;
   /** Timing base of the try before the latest, for a late reply to it. */
   prevBaseNs: number;
   /** When this host's current wait ends (ms since the scan started). */
@@ -102,6 +105,8 @@ interface Host {
   macs: Mac[] | null;
   /** Requests beyond `tries` it may still get: one per recovery of the link while it waited (see recovered$). */
   extra: number;
+  /** Whether its latest request holds one of the scan's credits (see CREDITS). */
+  holding: boolean;
 }
 
 const OP = 'scan';
@@ -114,25 +119,26 @@ const FCS = 4;
 // the ARP packet (RFC 826 layout for hlen 6, plen 4). Only this field differs between two requests of a scan.
 const TPA_OFFSET = 14 + 24;
 const VLAN_TAG = 4;
-// How late past its due time a request that has not yet been seen leaving may still leave, and how often to look.
-const DEPARTURE_GRACE_MS = 2000;
-const DEPARTURE_POLL_MS = 5;
+// How long past its end a wait may stay undecided (its request still queued, or answers still crossing the
+// pipeline), and how often to look again meanwhile.
+const UNDECIDED_GRACE_MS = 2000;
+const RECHECK_MS = 2;
 /**
- * Flow control: requests handed to the link whose departure the capture has not shown us yet, at most. Our own
- * request is seen only once it has crossed the whole pipeline (transmit, capture, decode, the events ring, this
- * thread), so this bounds what a sweep can have in flight behind a slow consumer: ≤ 2 events per request (ours and
- * the reply), 16k events in a 75k-event ring. A sweep never outruns the thread reading its replies.
+ * Flow control: a request holds one credit from when it is queued until its host's answer has reached this thread
+ * or its wait has ended, and at most this many are out. The path back holds several times as many replies (the
+ * pipeline's events ring ~75 000, rx ring ~100 000, capture buffer ~160 000 at their defaults), so every reply the
+ * kernel hands over has room, however far behind this thread falls: a sweep never outruns its consumer. The cost: a
+ * range that does not answer is asked at most CREDITS per timeout (32 768/s at the default 500 ms).
  */
-const DEPARTURE_WINDOW = 8192;
-/** Once the window is full, the pump resumes when this many of its requests have been seen leaving. */
-const WINDOW_RESUME = DEPARTURE_WINDOW / 2;
-/** A link that has shown none of our requests this long after the window filled never will: stop waiting for them. */
-const NO_ECHO_MS = 250;
+const CREDITS = 16384;
+/** Once out of credit, the pump resumes when this many are back. */
+const CREDITS_RESUME = CREDITS / 2;
 
 /**
  * Sweeps `targets` with ARP requests the way arp-scan does: one pass over every host at the paced rate, then
  * further passes over the hosts that have not answered, each host waiting `timeoutMs × backoff^(try-1)` after its
- * latest request before it is asked again or given up. A host is reported once, as soon as it answers, and again
+ * latest request left (ArpLink.departedNs) before it is asked again or given up; at most CREDITS (16384) requests
+ * await an answer at once. A host is reported once, as soon as it answers, and again
  * (`dup: true`) for each further MAC answering for it. Replies count when they come from that host's IP, are
  * addressed to `source` and our MAC, and were captured after we first asked it.
  *
@@ -196,11 +202,10 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     let outstanding = 0;
     let duplicates = 0;
     let wake: Subscription | null = null;
-    let sawOwnRequests = false;
-    // Requests seen leaving or written off (see DEPARTURE_WINDOW), and since when the window has been full (-1: not).
-    let departed = 0;
-    let windowFullSinceMs = -1;
-    let lastDepartureMs = 0;
+    // Credits out (see CREDITS); `expired`: the first host in `waiting` whose credit its wait has not yet returned.
+    let inFlight = 0;
+    let expired = 0;
+    let starved = false;
     let finished = false;
 
     const elapsed = (): number => scheduler.now() - startMs;
@@ -224,35 +229,74 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       wake?.unsubscribe();
       wake = scheduler.schedule(pump, Math.max(0, atMs - nowMs));
     };
+    const release = (h: Host): void => {
+      if (!h.holding) return;
+      h.holding = false;
+      inFlight--;
+    };
+    const waitFor = (tries: number): number => timeoutMs * backoff ** (tries - 1);
+    // The timing base of the latest request: when it left, else when it was due to.
+    const baseNs = (h: Host): number => {
+      if (h.leftNs < 0) {
+        const left = link.departedNs(h.ticket);
+        if (left !== null) h.leftNs = sinceStart(left);
+      }
+      return h.leftNs >= 0 ? h.leftNs : h.sentNs;
+    };
     const send = (h: Host, atMs: number): void => {
-      if (h.tries > 0 && h.capturedNs < 0) departed++; // its previous request, never seen leaving, is written off
-      h.prevBaseNs = h.capturedNs >= 0 ? h.capturedNs : h.sentNs;
+      if (h.tries > 0) h.prevBaseNs = baseNs(h);
+      release(h);
       h.tries++;
       h.sentNs = Math.round(atMs * 1e6);
-      h.capturedNs = -1;
-      h.dueMs = atMs + timeoutMs * backoff ** (h.tries - 1);
+      h.leftNs = -1;
+      h.departed = false;
+      h.dueMs = atMs + waitFor(h.tries);
+      h.holding = true;
+      inFlight++;
       waiting.push(h);
       nextSlotMs = atMs + intervalMs;
       sent++;
       Ipv4.write(h.ip, frame, tpaAt);
-      link.send(frame, startNs + BigInt(h.sentNs));
+      h.ticket = link.send(frame, startNs + BigInt(h.sentNs));
     };
-
-    // Whether the departure window is full: then the pump waits for our requests to be seen leaving (onFrame wakes
-    // it), unless the link has shown none of them for NO_ECHO_MS (it does not capture our own frames).
-    const windowFull = (nowMs: number): boolean => {
-      if (sent - departed < DEPARTURE_WINDOW) return false;
-      if (windowFullSinceMs < 0) windowFullSinceMs = nowMs;
-      if (!sawOwnRequests) return nowMs - windowFullSinceMs < NO_ECHO_MS;
-      // Nothing seen leaving for the whole grace: what is in flight was lost (counted by the pipeline), not slow.
-      if (nowMs - Math.max(windowFullSinceMs, lastDepartureMs) < DEPARTURE_GRACE_MS) return true;
-      departed = sent;
-      windowFullSinceMs = -1;
-      return false;
+    // How far the link has delivered what it captured (ms since the start), asked at most once per pump run.
+    let heardMs = -Infinity;
+    let heardAsked = false;
+    const heard = (ms: number): boolean => {
+      if (heardMs < ms && !heardAsked) {
+        heardAsked = true;
+        heardMs = sinceStart(link.heardUntilNs()) / 1e6;
+      }
+      return heardMs >= ms;
     };
-    const waitForDepartures = (nowMs: number): void => {
-      // onFrame wakes the pump sooner; this timer is the NO_ECHO_MS bound and a safety net.
-      sleepUntil(nowMs + (sawOwnRequests ? DEPARTURE_GRACE_MS : NO_ECHO_MS), nowMs);
+    /**
+     * Whether `h`'s wait is over at `nowMs`: true, false (`h.dueMs` is when it will be), or 'undecided' for at most
+     * UNDECIDED_GRACE_MS: its request is still in the link's send queue (at high rates the transmit worker runs
+     * behind the schedule, and a host gets its whole timeout after its request is on the wire, as with arp-scan), or
+     * an answer captured in time may still be crossing the pipeline to this thread.
+     */
+    const waitOver = (h: Host, nowMs: number): boolean | 'undecided' => {
+      if (h.dueMs > nowMs) return false;
+      if (!h.departed) {
+        if (h.ticket >= link.departures() && nowMs < h.dueMs + UNDECIDED_GRACE_MS) return 'undecided';
+        h.departed = true;
+        baseNs(h); // looks the departure up
+        if (h.leftNs >= 0) h.dueMs = Math.max(h.dueMs, h.leftNs / 1e6 + waitFor(h.tries));
+        if (h.dueMs > nowMs) return false;
+      }
+      return heard(h.dueMs) || nowMs >= h.dueMs + UNDECIDED_GRACE_MS || 'undecided';
+    };
+    // Out of credit: the waits that are over return theirs (the hosts stay queued for their next try). Returns when
+    // to look again, or -1 when credit is back.
+    const reclaim = (nowMs: number): number => {
+      for (; expired < waiting.length; expired++) {
+        const h = waiting[expired]!;
+        if (!h.holding) continue;
+        const over = waitOver(h, nowMs);
+        if (over !== true) return inFlight < CREDITS ? -1 : over === 'undecided' ? nowMs + RECHECK_MS : h.dueMs;
+        release(h);
+      }
+      return inFlight < CREDITS ? -1 : nowMs + timeoutMs;
     };
 
     // The one schedule: hand the link every request due within the lookahead, drop hosts past their last timeout,
@@ -261,18 +305,26 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       if (finished) return;
       const nowMs = elapsed();
       const horizon = nowMs + lookaheadMs;
+      starved = false;
+      heardAsked = false;
       for (;;) {
         const atMs = Math.max(nextSlotMs, nowMs); // never catch up in a burst after a stall
         if (!exhausted) {
           if (atMs > horizon) return sleepUntil(atMs - lookaheadMs, nowMs);
-          if (windowFull(nowMs)) return waitForDepartures(nowMs);
+          if (inFlight >= CREDITS) {
+            const againMs = reclaim(nowMs);
+            if (againMs >= 0) {
+              starved = true; // an answer wakes the pump sooner (onFrame)
+              return sleepUntil(againMs, nowMs);
+            }
+          }
           const r = it.next();
           if (r.done) {
             exhausted = true;
             continue;
           }
           if (hosts.has(r.value)) continue; // listed twice: ask once
-          const h: Host = { ip: r.value, tries: 0, firstNs: Math.round(atMs * 1e6), sentNs: 0, capturedNs: -1, prevBaseNs: 0, dueMs: 0, macs: null, extra: 0 };
+          const h: Host = { ip: r.value, tries: 0, firstNs: Math.round(atMs * 1e6), ticket: -1, sentNs: 0, leftNs: -1, departed: false, prevBaseNs: 0, dueMs: 0, macs: null, extra: 0, holding: false };
           hosts.set(h.ip, h);
           total++;
           outstanding++;
@@ -282,64 +334,47 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         while (head < waiting.length && waiting[head]!.macs !== null) head++;
         if (head > 1024 && head * 2 > waiting.length) {
           waiting.splice(0, head);
+          expired = Math.max(0, expired - head);
           head = 0;
         }
         const h = waiting[head];
         if (h === undefined) return settle(); // every host answered or timed out
-        if (h.dueMs > nowMs) return sleepUntil(h.dueMs, nowMs);
-        // Its request has not been seen leaving yet (the capture shows ours, so it is still queued behind the
-        // schedule): wait for it to leave rather than time out a request that was never on the wire, within bounds.
-        if (h.capturedNs < 0 && sawOwnRequests && nowMs < h.dueMs + DEPARTURE_GRACE_MS) return sleepUntil(nowMs + DEPARTURE_POLL_MS, nowMs);
+        const over = waitOver(h, nowMs);
+        if (over === 'undecided') return sleepUntil(nowMs + RECHECK_MS, nowMs);
+        if (!over) return sleepUntil(h.dueMs, nowMs);
         if (h.tries >= tries + h.extra) {
-          if (h.capturedNs < 0) departed++; // given up before its request was seen leaving: out of the window too
+          release(h);
           head++;
           outstanding--;
           hosts.delete(h.ip);
           continue;
         }
         if (atMs > horizon) return sleepUntil(atMs - lookaheadMs, nowMs);
-        // A retry whose previous request was never seen leaving (lost with a dead worker) takes that one's place
-        // in the window: waiting on the window here would wait for a departure that will never be seen.
-        if (h.capturedNs >= 0 && windowFull(nowMs)) return waitForDepartures(nowMs);
         head++;
-        send(h, atMs);
+        send(h, atMs); // the retry takes over the credit of the request that timed out
       }
     }
 
     const onFrame = (obs: ArpObservation): void => {
-      if (finished || !onOurVlan(link, obs)) return;
+      // Our own requests (captured only when the link records both directions) are judged unrelated.
+      if (finished) return;
       const a = obs.arp;
-      if (obs.ethSrc === link.mac) {
-        // Our own request leaving: its capture timestamp times the RTT better than the queueing time.
-        if (a.operation !== ArpOp.Request || a.senderMac !== link.mac || a.senderIp !== source) return;
-        const h = hosts.get(a.targetIp);
-        const ts = sinceStart(obs.tsNs);
-        if (h !== undefined && h.capturedNs < 0 && ts >= h.sentNs) {
-          h.capturedNs = ts;
-          departed++;
-          lastDepartureMs = elapsed();
-          if (windowFullSinceMs >= 0 && !settling && sent - departed <= WINDOW_RESUME) {
-            windowFullSinceMs = -1;
-            sleepUntil(0, 0); // the pump runs once this batch of events is handled, not per event
-          }
-          // The wait runs from when the request really left: at high rates the transmit worker runs behind the
-          // schedule, and a host must get its whole timeout after its request is on the wire, as with arp-scan.
-          h.dueMs = Math.max(h.dueMs, ts / 1e6 + timeoutMs * backoff ** (h.tries - 1));
-        }
-        sawOwnRequests = true;
-        return;
-      }
       const h = hosts.get(a.senderIp);
       if (h === undefined || judgeAnswer(link, h.ip, source, SCAN_RULES, obs) !== 'answer') return;
       const ts = sinceStart(obs.tsNs);
       if (ts < h.firstNs) return; // not asked yet, or asked again after it timed out
-      const base = h.capturedNs >= 0 ? h.capturedNs : h.sentNs;
+      const base = baseNs(h);
       const rttNs = BigInt(ts - (base <= ts ? base : h.prevBaseNs));
       const event = { type: 'host', ip: h.ip, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, tries: h.tries, reply: obs } as const;
       if (h.macs === null) {
         h.macs = [a.senderMac];
         answered++;
         outstanding--;
+        release(h);
+        if (starved && inFlight <= CREDITS_RESUME && !settling) {
+          starved = false;
+          sleepUntil(0, 0); // the pump runs once this batch of events is handled, not per event
+        }
         subscriber.next({ ...event, dup: false });
         if (exhausted && outstanding === 0) settle();
       } else if (!h.macs.includes(a.senderMac)) {
@@ -357,7 +392,6 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       subscriber.add(
         link.recovered$.subscribe(() => {
           for (let i = head; i < waiting.length; i++) if (waiting[i]!.macs === null) waiting[i]!.extra++;
-          departed = sent; // what was in flight may be lost: it no longer holds the departure window
         }),
       );
     }

@@ -26,8 +26,18 @@ export interface FakeLinkOptions {
   readonly ifname?: string;
   readonly vlan?: number;
   readonly hosts?: readonly FakeHost[];
-  /** Delay before the capture shows our own frames leaving (default 0, i.e. the next turn of the scheduler). */
-  readonly captureDelayMs?: number;
+  /**
+   * Delay before a frame leaves (and is answered), past its notBeforeNs: a transmit queue running behind the
+   * schedule. Default 0, i.e. the next turn of the scheduler.
+   */
+  readonly departureDelayMs?: number;
+  /** Show our own frames on `arp$` as they leave, as a link capturing both directions does (default false). */
+  readonly captureOwn?: boolean;
+  /**
+   * How far behind the capture the consumer is: a frame captured at t reaches `arp$` at t + this, stamped t, and
+   * heardUntilNs() trails now() by it (default 0). A main thread that has fallen behind a sweep.
+   */
+  readonly deliveryLagMs?: number;
 }
 
 /** One `send` call, as the fake recorded it. */
@@ -44,8 +54,8 @@ export interface SentFrame {
 const EPOCH_NS = 1_000_000_000_000n;
 
 /**
- * An ArpLink on a scheduler's clock (a TestScheduler in tests). What is sent is recorded and echoed on `arp$` as
- * the capture would see it; each FakeHost answers requests for its IP as Linux's arp_process does: only a request
+ * An ArpLink on a scheduler's clock (a TestScheduler in tests). What is sent is recorded, leaves (departedNs) on
+ * the next turn of the scheduler or later, and is echoed on `arp$` with `captureOwn`; each FakeHost answers requests for its IP as Linux's arp_process does: only a request
  * that is broadcast or unicast to it, never a gratuitous one (sender IP = target IP), a reply to the request's
  * `ar$sha` with `ar$tpa` = the request's `ar$spa` (0.0.0.0 for an RFC 5227 probe). Nothing touches a real network.
  */
@@ -63,7 +73,12 @@ export class FakeLink implements ArpLink {
   readonly #scheduler: SchedulerLike;
   readonly #hosts: FakeHost[];
   readonly #asked = new Map<FakeHost, number>();
-  readonly #captureDelayMs: number;
+  readonly #departureDelayMs: number;
+  readonly #captureOwn: boolean;
+  readonly #deliveryLagMs: number;
+  /** Per ticket: when it left (ns), -1n while queued, 0n lost. */
+  readonly #left: bigint[] = [];
+  #departures = 0;
   readonly #recovered = new Subject<void>();
   #subscribers = 0;
   #losing = false;
@@ -79,7 +94,9 @@ export class FakeLink implements ArpLink {
     this.addresses = options.addresses ?? [this.ip];
     if (options.vlan !== undefined) this.vlan = options.vlan;
     this.#hosts = [...(options.hosts ?? [])];
-    this.#captureDelayMs = options.captureDelayMs ?? 0;
+    this.#departureDelayMs = options.departureDelayMs ?? 0;
+    this.#captureOwn = options.captureOwn ?? false;
+    this.#deliveryLagMs = options.deliveryLagMs ?? 0;
     this.arp$ = defer(() => {
       this.#subscribers++;
       this.log.push(`subscribe@${this.#scheduler.now()}`);
@@ -106,18 +123,39 @@ export class FakeLink implements ArpLink {
     return EPOCH_NS + BigInt(Math.round(ms * 1e6));
   }
 
-  send(bytes: Uint8Array, notBeforeNs?: bigint): void {
+  send(bytes: Uint8Array, notBeforeNs?: bigint): number {
     const copy = bytes.slice();
     const frame = parseArpFrame(copy);
     this.log.push(`send@${this.#scheduler.now()}`);
     this.sent.push({ atMs: this.#scheduler.now(), bytes: copy, notBeforeNs, frame });
-    if (this.#losing) return; // a dead worker: recorded as sent, never on the wire
+    const ticket = this.#left.length;
+    if (this.#losing) {
+      this.#left.push(0n); // a dead worker: recorded as sent, never on the wire
+      return ticket;
+    }
+    this.#left.push(-1n);
     // A paced frame leaves (and is captured, and answered) no earlier than notBeforeNs.
     const waitMs = notBeforeNs === undefined ? 0 : Math.max(0, Number(notBeforeNs - this.now()) / 1e6);
     this.#scheduler.schedule(() => {
-      this.#emit(frame);
+      this.#left[ticket] = this.now();
+      if (this.#captureOwn) this.#emit(frame);
       this.#answer(frame);
-    }, waitMs + this.#captureDelayMs);
+    }, waitMs + this.#departureDelayMs);
+    return ticket;
+  }
+
+  heardUntilNs(): bigint {
+    return this.nsAt(this.#scheduler.now() - this.#deliveryLagMs);
+  }
+
+  departures(): number {
+    while (this.#departures < this.#left.length && this.#left[this.#departures] !== -1n) this.#departures++;
+    return this.#departures;
+  }
+
+  departedNs(ticket: number): bigint | null {
+    const ns = this.#left[ticket];
+    return ns === undefined || ns <= 0n ? null : ns;
   }
 
   /**
@@ -154,7 +192,9 @@ export class FakeLink implements ArpLink {
   }
 
   #emit(f: ArpFrame): void {
-    this.#subject.next({ tsNs: this.now(), ethSrc: f.ethSrc, ethDst: f.ethDst, vlan: f.vlan, arp: f.arp });
+    const obs = { tsNs: this.now(), ethSrc: f.ethSrc, ethDst: f.ethDst, vlan: f.vlan, arp: f.arp };
+    if (this.#deliveryLagMs === 0) this.#subject.next(obs);
+    else this.#scheduler.schedule(() => this.#subject.next(obs), this.#deliveryLagMs);
   }
 
   #answer(req: ArpFrame): void {

@@ -14,7 +14,7 @@
  * closeRing(rx);                                          // shutdown, from any thread: wakes the reader
  * ```
  */
-export { createRing, ringStats, closeRing, type RingHandle, type RingStats } from './ring.js';
+export { createRing, ringStats, closeRing, emptyProbe, type RingHandle, type RingStats } from './ring.js';
 export { RingWriter } from './writer.js';
 export { RingReader } from './reader.js';
 export {
@@ -26,3 +26,4 @@ export {
   RingCorruptError,
 } from './error.js';
 export { TraceHop, TRACE_HOPS, createTrace, stamp, traceView } from './trace.js';
+export { DEPARTURE_SLOTS, DepartureLog, createDepartureLog } from './departures.js';

@@ -34,6 +34,11 @@ export class RingReader {
     this.#read = Atomics.load(v.i32, I32.READ) >>> 0;
   }
 
+  /** Whether records are waiting to be drained. */
+  get pending(): boolean {
+    return this.#available();
+  }
+
   /** Whether closeRing has run (records pushed before it may still be waiting to be drained). */
   get closed(): boolean {
     return Atomics.load(this.#i32, I32.CLOSED) !== 0;

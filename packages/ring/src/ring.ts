@@ -83,6 +83,15 @@ export function ringStats(h: RingHandle): RingStats {
 }
 
 /**
+ * Returns a function telling whether the ring holds no record right now, from any thread (a reader frees a record's
+ * space only after its callback returns, so a record being handled still counts). Throws RingHandleError.
+ */
+export function emptyProbe(h: RingHandle): () => boolean {
+  const { i32 } = ringViews(h);
+  return () => Atomics.load(i32, I32.WRITE) === Atomics.load(i32, I32.READ);
+}
+
+/**
  * Marks the ring closed and wakes a reader blocked in waitSync/waitAsync (shutdown). Any thread may call it, any
  * number of times. Records already in the ring can still be drained; pushes after close are refused and counted
  * as drops. Throws RingHandleError for a bad handle.

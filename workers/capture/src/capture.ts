@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
+import { libc } from '@ersatz/os';
 import { RingWriter, TraceHop, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { CaptureError, type CaptureErrorCode, type CaptureErrorWire } from './error.js';
 import {
   DLT_EN10MB,
+  PCAP_D_IN,
   PCAP_NETMASK_UNKNOWN,
   PKTHDR_CAPLEN,
   PKTHDR_LEN,
@@ -122,6 +124,7 @@ export class Capture {
     const bufferBytes = checkInt(ifname, 'bufferBytes', o.bufferBytes ?? DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES, MAX_BUFFER_BYTES);
     const snaplen = checkInt(ifname, 'snaplen', o.snaplen ?? (filter === DEFAULT_FILTER ? ARP_SNAPLEN : defaultSnaplen(ifname)), MIN_SNAPLEN, MAX_SNAPLEN);
     const promiscuous = o.promiscuous ?? false;
+    let outgoing = o.outgoing ?? true;
     const waitVia = o.waitVia ?? defaultCaptureWait();
     if (waitVia !== 'selectable-fd' && waitVia !== 'wait-loop') {
       throw new CaptureError('EINVAL', ifname, `waitVia must be 'selectable-fd' or 'wait-loop', got ${JSON.stringify(waitVia)}`);
@@ -145,6 +148,12 @@ export class Capture {
       if (status < 0) throw activateError(status, ifname, lib.geterr(p));
       if (lib.datalink(p) !== DLT_EN10MB) throw new CaptureError('EPROTONOSUPPORT', ifname, `libpcap link type ${lib.datalink(p)}`);
       if (lib.setNonblock(p, 1, eb) < 0) throw new CaptureError('EIO', ifname, errbufText(eb));
+      if (!outgoing) {
+        outgoing = lib.setDirection(p, PCAP_D_IN) < 0; // not fatal: the coordinators ignore our own frames
+        // libpcap 1.10 drops them in user space, after the kernel has queued each one for us (measured: pcap_stats
+        // still counts them); PACKET_IGNORE_OUTGOING (Linux 4.20) stops them in the kernel. Best effort.
+        if (!outgoing && lib.selectableFd !== undefined) ignoreOutgoing(lib.selectableFd(p));
+      }
       const prog: Record<string, unknown> = {};
       if (lib.compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
         throw new CaptureError('EINVAL', ifname, `bad capture filter ${JSON.stringify(filter)}: ${lib.geterr(p)} (see pcap-filter(7))`);
@@ -178,7 +187,8 @@ export class Capture {
     }
     this.#opens++;
     this.#lastError = undefined;
-    return { ifname, linkType: 'EN10MB', filter, snaplen, bufferBytes, promiscuous, waitVia, openMs: performance.now() - t0 };
+    const fd = lib.selectableFd?.(p) ?? -1;
+    return { ifname, linkType: 'EN10MB', filter, snaplen, bufferBytes, promiscuous, waitVia, outgoing, fd, openMs: performance.now() - t0 };
   }
 
   /** Writes into `rx` from now on; the old ring is left to its reader (it is being replaced). */
@@ -416,3 +426,11 @@ function defaultSnaplen(ifname: string): number {
 }
 
 export type { CaptureErrorCode };
+
+const SOL_PACKET = 263;
+const PACKET_IGNORE_OUTGOING = 23;
+
+/** Asks the kernel not to queue frames this host sends on packet socket `fd`; older kernels refuse, which is fine. */
+function ignoreOutgoing(fd: number): void {
+  libc().setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, new Uint8Array(new Int32Array([1]).buffer), 4);
+}

@@ -35,6 +35,8 @@ export const PcapStatus = {
 
 /** DLT_EN10MB: Ethernet (and everything that frames like it: veth, bridges, VLAN devices, most wifi in managed mode). */
 export const DLT_EN10MB = 1;
+/** pcap_direction_t: frames received by this host only. */
+export const PCAP_D_IN = 1;
 /** pcap_compile's "no netmask" (only `ip broadcast` filters need one). */
 const PCAP_NETMASK_UNKNOWN = 0xffffffff;
 const PCAP_ERRBUF_SIZE = 256;
@@ -68,6 +70,8 @@ export interface Libpcap {
   setNonblock(p: Pointer, v: number, errbuf: Uint8Array): number;
   compile(p: Pointer, out: Record<string, unknown>, filter: string, optimize: number, netmask: number): number;
   setFilter(p: Pointer, prog: Record<string, unknown>): number;
+  /** After activate: PCAP_D_IN keeps only frames this host receives. -1 where the platform cannot (pcap_geterr). */
+  setDirection(p: Pointer, d: number): number;
   freeCode(prog: Record<string, unknown>): void;
   datalink(p: Pointer): number;
   /** Absent on Windows: wpcap.dll has no pcap_get_selectable_fd (a capture there waits on pcap_getevent). */
@@ -116,6 +120,7 @@ export function libpcap(ifname: string): Libpcap {
     setNonblock: h.func('int pcap_setnonblock(void *p, int nonblock, _Out_ uint8_t *errbuf)'),
     compile: h.func('int pcap_compile(void *p, _Out_ ersatz_bpf_program *fp, const char *str, int optimize, uint32_t netmask)'),
     setFilter: h.func('int pcap_setfilter(void *p, ersatz_bpf_program *fp)'),
+    setDirection: h.func('int pcap_setdirection(void *p, int d)'),
     freeCode: h.func('void pcap_freecode(ersatz_bpf_program *fp)'),
     datalink: h.func('int pcap_datalink(void *p)'),
     selectableFd: process.platform === 'win32' ? undefined : h.func('int pcap_get_selectable_fd(void *p)'),

@@ -37,6 +37,12 @@ export interface CaptureOptions {
   readonly promiscuous?: boolean;
   /** How the thread waits for frames (see CaptureWait). Default `wait-loop` on Windows, else `selectable-fd`. */
   readonly waitVia?: CaptureWait;
+  /**
+   * Also capture the frames this host sends (default true, as tcpdump does). False: pcap_setdirection(PCAP_D_IN),
+   * so a sweep's own requests never cost a wake, a ring slot or a decode; where libpcap cannot, both directions
+   * are captured and LinkInfo.outgoing says so.
+   */
+  readonly outgoing?: boolean;
 }
 
 /** What open() found and chose. */
@@ -49,6 +55,13 @@ export interface LinkInfo {
   readonly bufferBytes: number;
   readonly promiscuous: boolean;
   readonly waitVia: CaptureWait;
+  /** Whether frames this host sends are captured too (see CaptureOptions.outgoing). */
+  readonly outgoing: boolean;
+  /**
+   * libpcap's selectable descriptor (-1 where there is none: Windows). Threads share descriptors: the pipeline polls
+   * it to tell whether the kernel still holds frames for the capture.
+   */
+  readonly fd: number;
   /** Milliseconds pcap_create → activate → setfilter took. */
   readonly openMs: number;
 }

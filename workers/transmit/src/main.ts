@@ -7,12 +7,10 @@ import { Transmitter } from './transmitter.js';
 import type { TransmitApi, TransmitHandles, TransmitIncident } from './types.js';
 
 const port = parentPort!;
-const { tx, socketSlot, trace } = workerData as TransmitHandles;
-
-const transmitter = new Transmitter(tx, (err) => {
+const transmitter = new Transmitter(workerData as TransmitHandles, (err) => {
   // Not a comlink reply: comlink's wrap side ignores messages without its id; spawnTransmit's caller listens for these.
   port.postMessage({ incident: 'transmit-failing', error: err.toWire() } satisfies TransmitIncident);
-}, socketSlot, trace);
+});
 
 /** Typed errors cross as plain `{ name, message, ...fields }`: comlink would flatten them into a plain Error. */
 function wire<T>(fn: () => T): T {

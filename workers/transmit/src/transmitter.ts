@@ -1,10 +1,10 @@
 import { constants } from 'node:os';
-import { RingReader, TraceHop, closeRing, stamp, traceView, type RingHandle } from '@ersatz/ring';
+import { DepartureLog, RingReader, TraceHop, closeRing, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { TransmitError } from './error.js';
 import { PacketSocket } from './packet-socket.js';
 import { PcapSender } from './pcap-sender.js';
 import { defaultTransmitVia, newSocketSlot, type Sender } from './sender.js';
-import type { TransmitInfo, TransmitOptions, TransmitStats } from './types.js';
+import type { TransmitHandles, TransmitInfo, TransmitOptions, TransmitStats } from './types.js';
 
 /** Frames per sendmmsg call at most (and staged at once). */
 const BATCH = 64;
@@ -12,6 +12,7 @@ const DEFAULT_MAX_FRAME = 9216;
 const MIN_FRAME = 14;
 const MAX_FRAME = 65535;
 const IDLE_WAIT_MS = 1000;
+const U32 = 2 ** 32;
 /** The last stretch before a frame's time is spun, not slept: a futex sleep overshoots by tens of µs. */
 const SPIN_NS = 50_000n;
 /** Gaps longer than this are slept with a timer, so comlink calls (close, stats) are answered meanwhile. */
@@ -32,7 +33,12 @@ export class Transmitter {
   #socket: Sender | undefined;
   #info: TransmitInfo | undefined;
   readonly #notBefore = new BigUint64Array(BATCH);
+  /** Each staged frame's number in ring order (see DepartureLog). */
+  readonly #numbers = new Float64Array(BATCH);
   #staged = 0;
+  readonly #departures: DepartureLog | undefined;
+  /** The number of the next frame taken off the ring (mod 2^32). */
+  #next = 0;
   /** A word nobody notifies: Atomics.wait on it is a plain sleep with sub-ms resolution. */
   readonly #sleepWord = new Int32Array(new SharedArrayBuffer(4));
   #closing = false;
@@ -51,10 +57,13 @@ export class Transmitter {
   readonly #slot: SharedArrayBuffer;
   readonly #trace: BigInt64Array | undefined;
 
-  /** `socketSlot`: see TransmitHandles; what a dead predecessor left there is released now. */
-  constructor(tx: RingHandle, onFailing: (err: TransmitError) => void, socketSlot = newSocketSlot(), trace?: SharedArrayBuffer) {
+  /** See TransmitHandles; what a dead predecessor left in the socket slot is released now. */
+  constructor({ tx, socketSlot = newSocketSlot(), trace, departures }: TransmitHandles, onFailing: (err: TransmitError) => void) {
     this.#slot = socketSlot;
     this.#trace = traceView(trace);
+    this.#departures = departures === undefined ? undefined : new DepartureLog(departures);
+    // A successor continues the numbering where the supervisor wrote off what its predecessor had not sent.
+    this.#next = this.#departures?.taken ?? 0;
     PacketSocket.releaseOrphan(socketSlot);
     PcapSender.releaseOrphan(socketSlot);
     this.#txHandle = tx;
@@ -132,11 +141,15 @@ export class Transmitter {
 
   readonly #stage = (frame: Uint8Array, notBefore: bigint): void => {
     const socket = this.#socket!;
+    const n = this.#next;
+    this.#next = (n + 1) % U32;
     if (frame.length > socket.slotBytes || frame.length < MIN_FRAME) {
       this.#fail('EMSGSIZE', constants.errno.EMSGSIZE, 'stage', 1);
+      this.#departures?.record(n, 0n); // published with the frames around it, in order
       return;
     }
     socket.stage(this.#staged, frame);
+    this.#numbers[this.#staged] = n;
     this.#notBefore[this.#staged++] = notBefore;
   };
 
@@ -175,10 +188,20 @@ export class Transmitter {
       const late = process.hrtime.bigint() - due;
       if (late > this.#maxLateNs) this.#maxLateNs = late;
     }
+    for (; i < n; i++) this.#departures?.record(this.#numbers[i]!, 0n); // cancelled by a reopen, or closing
     this.#staged = 0;
+    this.#departures?.publish(this.#next); // everything taken off the ring is now sent or recorded as not
   }
 
   #send(socket: Sender, from: number, to: number): void {
+    // The departure time is read before the call, as arping reads its clock before sendto: on a veth the reply is
+    // often captured before sendmmsg returns. Published first, so a reply can never reach the main thread before it.
+    const log = this.#departures;
+    if (log !== undefined) {
+      const ns = process.hrtime.bigint();
+      for (let k = from; k < to; k++) log.record(this.#numbers[k]!, ns);
+      log.publish(this.#numbers[to - 1]! + 1);
+    }
     while (from < to) {
       const { sent, code, errno, operation } = socket.send(from, to);
       stamp(this.#trace, TraceHop.TX_SENT);
@@ -192,6 +215,7 @@ export class Transmitter {
       }
       // The frame at `from` was refused: count it and go on with the rest.
       this.#fail(code, errno, operation, 1);
+      log?.record(this.#numbers[from]!, 0n);
       from++;
     }
   }

@@ -65,6 +65,8 @@ export interface TransmitHandles {
   readonly socketSlot?: SharedArrayBuffer;
   /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */
   readonly trace?: SharedArrayBuffer;
+  /** Where each frame's departure is recorded (`createDepartureLog()` in @ersatz/ring); absent: not recorded. */
+  readonly departures?: SharedArrayBuffer;
 }
 
 /** Posted by the worker on its own when sends start failing with an errno (once per errno until a send succeeds). */

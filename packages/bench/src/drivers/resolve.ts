@@ -8,7 +8,8 @@
 // Each latency runs from just before subscribing to the answer's `next`, on process.hrtime: what the caller sees.
 //   --via resolve$  the public API's resolve$(ip, { interface }) (route lookup per call; one shared pipeline)
 //   --via query$    Resolver.query$ on a link opened once (openLink + createResolver): the pipeline alone; it also
-//                   gives the RTT ersatz measured between the capture timestamps of request and reply. With --trace
+//                   gives the RTT ersatz measured, from the request's departure (the transmit worker's clock just
+//                   before sendmmsg) to the reply's capture timestamp. With --trace
 //                   every stage stamps the hrtime it handled the request or reply at (@ersatz/ring's TraceHop), and
 //                   each resolve's hops go out in hopsNs (hop name → one duration per resolve).
 //   --via idle      opens a link, leaves it idle twice --idle-ms (default 10000) and reports the whole process's CPU

@@ -153,7 +153,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   const peers = findPeers();
   const levels = new Map(LEVELS.map((c) => [c, { ersatz: new LevelSeries(), cap: new LevelSeries() }]));
   const query = new LevelSeries();
-  const queryCaptureRtt = new Series();
+  const queryOwnRtt = new Series();
   const hops: HopSeries = new Map();
   const idle = { first: new Series(), steady: new Series() };
   const arping = { median: new Series(), p99: new Series(), wire: new Series(), lost: 0, belowWire: 0, unpaired: false };
@@ -170,7 +170,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
         await capLoop(lab, ns, ifname, c, l.cap);
         ctx.log(`resolve: ${c} concurrent, rep ${rep + 1}/${ctx.reps}: median ersatz ${l.ersatz.median.samples.at(-1)?.toFixed(1) ?? '—'} µs, cap loop ${l.cap.median.samples.at(-1)?.toFixed(1) ?? '—'} µs`);
       }
-      await ersatzLoop(lab, ns, ifname, 'query$', 1, query, queryCaptureRtt);
+      await ersatzLoop(lab, ns, ifname, 'query$', 1, query, queryOwnRtt);
       await tracedLoop(lab, ns, ifname, hops);
       await idleLink(lab, ns, ifname, idle);
       ctx.log(`resolve: traced query$ rep ${rep + 1}: total ${hops.get('total')?.median.samples.at(-1)?.toFixed(1) ?? '—'} µs; idle link ${idle.first.samples.at(-1)?.toFixed(2) ?? '—'} % CPU, then ${idle.steady.samples.at(-1)?.toFixed(2) ?? '—'} %`);
@@ -238,7 +238,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   } finally {
     lab.destroy();
   }
-  return [...rows(levels, query, queryCaptureRtt, arping, cPeer, cold), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
+  return [...rows(levels, query, queryOwnRtt, arping, cPeer, cold), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
 }
 
 /** One row per hop of the traced query$ run, in pipeline order: median (the figure) and p99 (in the note). */
@@ -275,7 +275,7 @@ function idleRow(idle: Series, window: 'first' | 'then'): Measurement {
 function rows(
   levels: Map<number, { ersatz: LevelSeries; cap: LevelSeries }>,
   query: LevelSeries,
-  queryCaptureRtt: Series,
+  queryOwnRtt: Series,
   arping: { median: Series; p99: Series; wire: Series; lost: number; belowWire: number; unpaired: boolean },
   cPeer: { median: Series; p99: Series },
   cold: Record<'ersatz' | 'once' | 'arping' | 'ersatzRss' | 'onceRss', Series>,
@@ -336,7 +336,7 @@ function rows(
         why(query.median) && `not measured: ${why(query.median)}`,
         'the pipeline without resolve$’s per-call route lookup',
         query.p99.samples.length ? `p99 ${fmt(query.p99.value)} µs` : undefined,
-        queryCaptureRtt.samples.length ? `ersatz's own RTT between capture timestamps: median ${fmt(queryCaptureRtt.value)} µs` : undefined,
+        queryOwnRtt.samples.length ? `ersatz's own RTT, departure to reply capture: median ${fmt(queryOwnRtt.value)} µs` : undefined,
         lostNote(query, 'ersatz'),
       ),
       plot: { chart: 'latency', label: 'ersatz Resolver.query$' },
