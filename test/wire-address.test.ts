@@ -168,3 +168,22 @@ test('parseTargets wholeNetworks keeps every address of a network; TargetSet.wit
   t.is(less.size, 2);
   t.deepEqual(fmt(whole), ['192.0.2.0', '192.0.2.1', '192.0.2.2', '192.0.2.3', '198.51.100.7'], 'the original is unchanged');
 });
+
+test('Mac.fromBytes gives the same text however often, and stays right past its table of recent addresses', (t) => {
+  const bytes = new Uint8Array(6);
+  const seen = new Map<string, string>();
+  // More distinct addresses than the table keeps (it starts over when full), each read twice, out of step.
+  for (let i = 0; i < 10_000; i++) {
+    const j = (i * 7919) % 10_000;
+    for (const n of [i, j]) {
+      bytes.set([0x02, 0x00, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+      const text = Mac.fromBytes(bytes);
+      t.is(Mac.parse(text), text);
+      const want = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
+      if (text !== want) t.fail(`${n}: ${text} != ${want}`);
+      seen.set(want, text);
+    }
+  }
+  t.is(seen.size, 10_000);
+  t.is(Mac.fromBytes(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff)), Mac.BROADCAST);
+});

@@ -1,4 +1,4 @@
-import { filter, map, share, type Observable } from 'rxjs';
+import { filter, share, type Observable } from 'rxjs';
 import { Pipeline, type PipelineEvent } from '@ersatz/pipeline';
 import type { ArpObservation, IcmpObservation } from '@ersatz/resolve';
 import type { InterfaceInfo } from './host.js';
@@ -29,10 +29,8 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
   // The monotonic clock the capture thread stamps frames with, tied once to the wall clock for pcap output.
   const epochOffsetNs = BigInt(Date.now()) * 1_000_000n - Pipeline.now();
   const events$ = pipeline.events$.pipe(share());
-  const arp$: Observable<ArpObservation> = events$.pipe(
-    filter((e): e is ArpEvent => e.kind === 'arp'),
-    map(({ tsNs, ethSrc, ethDst, vlan, arp }) => ({ tsNs, ethSrc, ethDst, vlan, arp })),
-  );
+  // An ArpEvent is an ArpObservation (and its `kind`): handed on as it is, not copied per frame.
+  const arp$: Observable<ArpObservation> = events$.pipe(filter((e): e is ArpEvent => e.kind === 'arp'));
   const icmp$: Observable<IcmpObservation> = events$.pipe(filter((e): e is IcmpEvent => e.kind === 'icmp'));
   let closed: Promise<void> | undefined;
   return {

@@ -365,7 +365,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       if (ts < h.firstNs) return; // not asked yet, or asked again after it timed out
       const base = baseNs(h);
       const rttNs = BigInt(ts - (base <= ts ? base : h.prevBaseNs));
-      const event = { type: 'host', ip: h.ip, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, tries: h.tries, reply: obs } as const;
+      const dup = h.macs !== null;
       if (h.macs === null) {
         h.macs = [a.senderMac];
         answered++;
@@ -375,13 +375,13 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
           starved = false;
           sleepUntil(0, 0); // the pump runs once this batch of events is handled, not per event
         }
-        subscriber.next({ ...event, dup: false });
-        if (exhausted && outstanding === 0) settle();
-      } else if (!h.macs.includes(a.senderMac)) {
+      } else if (h.macs.includes(a.senderMac)) return; // the same MAC again: one host, not a DUP
+      else {
         h.macs.push(a.senderMac);
         duplicates++;
-        subscriber.next({ ...event, dup: true });
       }
+      subscriber.next({ type: 'host', ip: h.ip, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, dup, tries: h.tries, reply: obs });
+      if (!dup && exhausted && outstanding === 0) settle();
     };
 
     // Listen first, then ask.

@@ -71,6 +71,10 @@ const MAC_COLON = /^([0-9a-f]{1,2})[:-]([0-9a-f]{1,2})[:-]([0-9a-f]{1,2})[:-]([0
 const MAC_DOTTED = /^([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})$/i; // Cisco style aabb.ccdd.eeff
 const MAC_BARE = /^[0-9a-f]{12}$/i;
 
+/** How many MAC texts Mac.fromBytes keeps (~100 bytes each). */
+const SEEN_MACS = 4096;
+const seenMacs = new Map<number, Mac>();
+
 export const Mac = {
   BROADCAST: 'ff:ff:ff:ff:ff:ff' as Mac,
   ZERO: '00:00:00:00:00:00' as Mac,
@@ -89,10 +93,22 @@ export const Mac = {
     return hex.toLowerCase().replace(/(..)(?!$)/g, '$1:') as Mac;
   },
 
-  /** Reads six bytes at `offset`. Throws TruncatedError when they are not there. */
+  /**
+   * Reads six bytes at `offset`. Throws TruncatedError when they are not there. The texts of the addresses seen
+   * lately are kept and handed out again: a link names few MACs over and over (a sweep's replies: the responders'
+   * and ours), and one string less per address read is one less for the garbage collector on the event path.
+   */
   fromBytes(bytes: Uint8Array, offset = 0): Mac {
     if (offset < 0 || offset + 6 > bytes.length) throw new TruncatedError('mac address', offset + 6, bytes.length);
-    return macText(bytes, offset) as Mac;
+    // The 48 bits as one number (exact: below 2^53).
+    const key = ((bytes[offset]! << 8) | bytes[offset + 1]!) * 2 ** 32 + (((bytes[offset + 2]! << 24) | (bytes[offset + 3]! << 16) | (bytes[offset + 4]! << 8) | bytes[offset + 5]!) >>> 0);
+    let text = seenMacs.get(key);
+    if (text === undefined) {
+      if (seenMacs.size >= SEEN_MACS) seenMacs.clear(); // a flood of distinct addresses: start over, stay bounded
+      text = macText(bytes, offset) as Mac;
+      seenMacs.set(key, text);
+    }
+    return text;
   },
 
   /**
