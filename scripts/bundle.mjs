@@ -1,15 +1,18 @@
-// Bundles the `ersatz` command and its three workers with esbuild, so each thread loads a few files instead of
-// hundreds (cold start: rxjs alone is 224 CommonJS files; each worker loaded its own module tree after Node's
-// bootstrap). Input is the workspaces' compiled dist/ (run after `turbo run build`); output is dist/:
+// Bundles what the `ersatz-arp` package ships, with esbuild, so each thread loads a few files instead of hundreds
+// (cold start: rxjs alone is 224 CommonJS files; each worker loaded its own module tree after Node's bootstrap).
+// Input is the workspaces' compiled dist/ (run after `turbo run build`); output is dist/:
 //   main.js              the bin (src/main.ts), with the commands as lazily loaded chunks beside it
 //   decode-command.js    an entry of its own: piscina loads it by file name in each decode thread (decodeBatch)
 //   {capture,decode,transmit}-worker.cjs  one file per worker thread
+//   index.js, index.d.ts the library (@ersatz/api and what it re-exports), its types in one file
 // Native and self-locating packages stay external: koffi (its .node binary), piscina (spawns its own worker file),
-// oui-data (the vendor table, read by path when a line needs a vendor). Source maps keep stack traces (exit 70)
-// pointing at our files.
+// oui-data (the vendor table, read by path when a line needs a vendor); so does rxjs for the library, whose callers
+// hold its Observables. Those four are the package's dependencies. Source maps keep stack traces (exit 70) pointing
+// at our files.
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { generateDtsBundle } from 'dts-bundle-generator';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { version } = JSON.parse(await readFile(`${root}/package.json`, 'utf8'));
@@ -59,6 +62,8 @@ await Promise.all([
     chunkNames: 'chunk-[hash]',
     plugins: [workerUrls],
   }),
+  // The library: one file, no chunks shared with the bin (which carries its own tree-shaken rxjs).
+  build({ ...common, external: [...common.external, 'rxjs'], entryPoints: { index: 'packages/api/dist/index.js' }, outdir: 'dist', plugins: [workerUrls] }),
   // CommonJS: a worker thread starts measurably sooner without the ESM loader (they use no import.meta, no
   // top-level await).
   ...STAGES.map((stage) =>
@@ -74,3 +79,14 @@ await Promise.all([
     }),
   ),
 ]);
+
+// The library's types in one file: every @ersatz/* workspace inlined (none of them is published), rxjs imported.
+const workspaces = (await Promise.all(['packages', 'workers'].map(async (dir) => {
+  const names = await readdir(`${root}/${dir}`);
+  return Promise.all(names.map(async (n) => JSON.parse(await readFile(`${root}/${dir}/${n}/package.json`, 'utf8')).name));
+}))).flat();
+const [types] = generateDtsBundle(
+  [{ filePath: `${root}/packages/api/dist/index.d.ts`, libraries: { inlinedLibraries: workspaces, importedLibraries: ['rxjs'] }, output: { noBanner: true, exportReferencedTypes: false } }],
+  { preferredConfigPath: `${root}/tsconfig.json` },
+);
+await writeFile(`${root}/dist/index.d.ts`, types);

@@ -12,6 +12,33 @@ export type { Link, OpenLinkOptions } from './link.js';
 export type { CapturedFrame, PipelineStats, Stage } from '@ersatz/pipeline';
 export { InterfaceLostError, WorkerCrashLoopError, PipelineError } from '@ersatz/pipeline';
 export { createResolver, ResolveTimeoutError, AddressConflictError, type QueryOptions, type ResolveResult, type IcmpObservation } from '@ersatz/resolve';
+// The package's whole public surface is here (the published `ersatz-arp` is this module, bundled): the coordinators
+// that run on an open link, the kernel's neighbour table, and the address types every signature uses.
+export {
+  scan$,
+  arping$,
+  ping$,
+  claim$,
+  OptionError,
+  ForeignSenderError,
+  type ArpLink,
+  type ArpObservation,
+  type ScanOptions,
+  type ScanEvent,
+  type ScanHostEvent,
+  type ScanProgressEvent,
+  type ScanSummary,
+  type ArpingOptions,
+  type ArpingEvent,
+  type ArpingSummary,
+  type PingOptions,
+  type PingEvent,
+  type PingSummary,
+  type ClaimOptions,
+  type ClaimEvent,
+} from '@ersatz/resolve';
+export { neighbours$, neighbours, NetlinkError, type NeighEvent, type NeighbourEntry, type NeighbourFilter } from '@ersatz/netlink';
+export { Ipv4, Mac, Cidr, TargetSet, parseTargets, AddressParseError } from '@ersatz/wire';
 
 export interface ResolveOptions extends QueryOptions {
   /** Send on this interface (default: the one the route to the IP uses). */

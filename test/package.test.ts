@@ -1,0 +1,81 @@
+// Issue #18: what `npm pack` makes is a package a user can install. The tarball is linted (publint, and
+// @arethetypeswrong/cli for its types), installed into an empty project in a fresh private folder with nothing but
+// Node and npm, and used there: the bin answers --version and --help and resolves a real kernel peer in a namespace
+// lab from where npm put it, and a typed import of the public API compiles under `strict` and loads.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { twoHostLab } from '@ersatz/lab';
+import { scratchDir } from './helpers/cmd-run.js';
+
+const run = promisify(execFile);
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; version: string; dependencies: Record<string, string> };
+const installed = (name: string): string => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+/** A watchdog for each command (a hang fails the test), not a timing assertion. */
+const LIMIT = { timeout: 120_000, maxBuffer: 16 << 20 };
+
+// The public surface a user imports, used with its types: every entry point the README names.
+const APP = `
+import { resolve$, resolve, scan$, arping$, ping$, openLink, neighbours$, discoverInterface, Ipv4, type Mac, type ScanEvent } from '${pkg.name}';
+import { filter, type Observable } from 'rxjs';
+
+export const mac$: Observable<Mac> = resolve$('192.0.2.1', { tries: 2 });
+export const once: (ip: string) => Promise<Mac> = (ip) => resolve(ip, { signal: AbortSignal.timeout(1000) });
+export async function sweep(target: Ipv4): Promise<Observable<ScanEvent>> {
+  const link = await openLink(await discoverInterface({ target }));
+  void arping$(link, target, { count: 1 });
+  void ping$(link, target, { count: 1 });
+  void neighbours$({ ifname: link.ifname });
+  return scan$(link, [target], { ratePps: 100 }).pipe(filter((e) => e.type === 'host'));
+}
+`;
+
+test.serial('npm pack gives a package that installs into an empty project: the bin runs, the typed API compiles and loads', async (t) => {
+  const dir = scratchDir(t); // mkdtemp: mode 0700, as a home folder often is
+  // The build is done (npm test's set-up); prepack would build again.
+  const { stdout: packed } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], LIMIT);
+  const [{ filename, files }] = JSON.parse(packed) as [{ filename: string; files: { path: string }[] }];
+  const tarball = join(dir, filename);
+  const paths = files.map((f) => f.path);
+  for (const must of ['dist/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/capture-worker.cjs', 'dist/decode-worker.cjs', 'dist/transmit-worker.cjs', 'LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']) {
+    t.true(paths.includes(must), `${must} is in the tarball`);
+  }
+  t.false(paths.some((p) => /^(test|packages|workers|src|build)\//.test(p)), `no sources or tests shipped: ${paths.join(' ')}`);
+
+  const lint = await run('npx', ['publint', '--strict'], LIMIT);
+  t.regex(lint.stdout, /All good/, lint.stdout);
+  // ESM only (no CommonJS entry), so the profile that checks the ESM resolutions; it exits 1 on any problem.
+  const attw = await run('npx', ['attw', tarball, '--profile', 'esm-only', '--format', 'ascii'], LIMIT);
+  t.regex(attw.stdout, /node16 \(from ESM\): 🟢 \(ESM\)/, attw.stdout);
+
+  const app = join(dir, 'app');
+  await run('mkdir', [app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  // The exact versions this checkout uses, so npm's cache serves them as it served `npm ci`.
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, `typescript@${installed('typescript')}`, `@types/node@${installed('@types/node')}`], { ...LIMIT, cwd: app });
+  const deps = JSON.parse(readFileSync(join(app, 'node_modules', pkg.name, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  t.deepEqual(Object.keys(deps.dependencies).sort(), ['koffi', 'oui-data', 'piscina', 'rxjs'], 'only runtime dependencies ship');
+
+  const version = await run('npx', ['ersatz', '--version'], { ...LIMIT, cwd: app });
+  t.is(version.stdout, `ersatz ${pkg.version}\n`);
+  const help = await run('npx', ['ersatz', 'help', 'scan'], { ...LIMIT, cwd: app });
+  t.regex(help.stdout, /^usage: ersatz scan/m);
+
+  writeFileSync(join(app, 'index.ts'), APP);
+  const tsconfig = { compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: ['node'] }, files: ['index.ts'] };
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
+  const tsc = await run('npx', ['tsc', '-p', '.'], { ...LIMIT, cwd: app }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
+  t.false('failed' in tsc, `tsc --strict on a typed import:\n${tsc.stdout}`);
+  const names = ['resolve$', 'resolve', 'scan$', 'arping$', 'ping$', 'openLink', 'neighbours$'];
+  const loaded = await run('node', ['--input-type=module', '-e', `const m = await import('${pkg.name}'); console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof m[n])))`], { ...LIMIT, cwd: app });
+  t.deepEqual(JSON.parse(loaded.stdout), names.map(() => 'function'));
+
+  // The installed bin, its bundled workers and its dependencies, from where npm put them, against a real kernel.
+  const { lab, host, peer } = twoHostLab('pkg');
+  t.teardown(() => lab.destroy());
+  const r = await lab.exec(host.ns, [join(app, 'node_modules', '.bin', 'ersatz'), '--target', peer.ip, '--json'], { timeoutMs: 30_000 });
+  t.is(r.code, 0, r.stderr);
+  t.like(JSON.parse(r.stdout), { ip: peer.ip, mac: peer.mac });
+});
