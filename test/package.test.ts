@@ -79,3 +79,19 @@ test.serial('npm pack gives a package that installs into an empty project: the b
   t.is(r.code, 0, r.stderr);
   t.like(JSON.parse(r.stdout), { ip: peer.ip, mac: peer.mac });
 });
+
+test('the API reference builds from the doc comments (TypeDoc), a page per entry point with its comment', async (t) => {
+  const out = scratchDir(t);
+  await run('npx', ['typedoc', '--out', out], LIMIT);
+  for (const [page, words] of [
+    ['functions/resolve.html', 'AbortSignal'],
+    ['functions/scan_.html', 'the way arp-scan does'],
+    ['functions/arping_.html', 'iputils arping'],
+    ['functions/ping_.html', 'iputils ping'],
+    ['functions/openLink.html', 'worker pipeline'],
+    ['functions/neighbours_.html', 'RTNLGRP_NEIGH'],
+  ] as const) {
+    const text = readFileSync(join(out, page), 'utf8');
+    t.true(text.includes(words), `${page} carries its doc comment ("${words}")`);
+  }
+});
