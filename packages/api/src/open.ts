@@ -22,6 +22,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
     promiscuous: opts.promiscuous ?? false,
     // Our own frames are needed only in a pcap recording: the coordinators time sends with departedNs.
     outgoing: opts.outgoing ?? opts.keepFrames ?? false,
+    ...(opts.captureBufferBytes === undefined ? {} : { captureBufferBytes: opts.captureBufferBytes }),
     linkLoss: opts.linkLoss ?? 'fail',
     // Bench only (per-hop timestamps, see @ersatz/ring's TraceHop): not part of OpenLinkOptions' public surface.
     ...(opts.trace === undefined ? {} : { trace: opts.trace }),

@@ -8,6 +8,7 @@ import { warn, warnIncidents } from '../warn.js';
 
 /** The CLI's settle window: see --settle in HELP. */
 const SETTLE_MS = 10;
+const ONE_SHOT_BUFFER_BYTES = 1 << 20;
 
 const HELP = `usage: ersatz [--target IP] [--interface IF] [--timeout MS] [--tries N] [--settle MS] [--first]
               [--accept-source-mismatch] [--json] [--inject]
@@ -75,7 +76,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const settleMs = intOption('resolve', 'settle', values.settle, 0, 60_000, SETTLE_MS);
 
   const info = await discoverInterface({ ifname: values.interface, target });
-  const link = await openLink(info);
+  // One query: a small capture buffer opens sooner (cold start) and holds its replies many times over.
+  const link = await openLink(info, { captureBufferBytes: ONE_SHOT_BUFFER_BYTES });
   const incidents = warnIncidents(link);
   try {
     // Ctrl-C ends the query (its timers and retransmissions with it) and still closes the workers below.
