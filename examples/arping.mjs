@@ -6,7 +6,8 @@ import { arping$, discoverInterface, Ipv4, openLink } from 'ersatz-arp';
 const target = Ipv4.parse(process.argv[2] ?? '192.0.2.1');
 const link = await openLink(await discoverInterface({ target }));
 try {
-  const show = (e) => e.type === 'reply' && console.log(`reply from ${Ipv4.format(e.ip)} [${e.mac}] ${(Number(e.rttNs) / 1e6).toFixed(3)} ms`);
+  const ms = (ns) => (Number(ns) / 1e6).toFixed(3);
+  const show = (e) => e.type === 'reply' && console.log(`reply from ${Ipv4.format(e.ip)} [${e.mac}] ${ms(e.rttNs)} ms`);
   const last = await lastValueFrom(arping$(link, target, { count: 3, intervalMs: 200 }).pipe(tap(show)));
   if (last.type === 'done') console.log(`sent ${last.summary.sent}, received ${last.summary.received}`);
 } finally {

@@ -9,7 +9,10 @@ import { RttAccumulator, type RttStats } from './stats.js';
 
 /** An ArpLink that also shows ICMP echo traffic (the API's `Link` opened with `icmp: true`). */
 export interface IcmpLink extends ArpLink {
-  /** Hot: every ICMP echo request and reply captured on the link (ours only where it captures both directions), and errors about them. */
+  /**
+   * Hot: every ICMP echo request and reply captured on the link (our own requests only where it captures both
+   * directions), and errors about them.
+   */
   readonly icmp$: Observable<IcmpObservation>;
 }
 

@@ -55,7 +55,8 @@ const EPOCH_NS = 1_000_000_000_000n;
 
 /**
  * An ArpLink on a scheduler's clock (a TestScheduler in tests). What is sent is recorded, leaves (departedNs) on
- * the next turn of the scheduler or later, and is echoed on `arp$` with `captureOwn`; each FakeHost answers requests for its IP as Linux's arp_process does: only a request
+ * the next turn of the scheduler or later, and is echoed on `arp$` with `captureOwn`; each FakeHost answers
+ * requests for its IP as Linux's arp_process does: only a request
  * that is broadcast or unicast to it, never a gratuitous one (sender IP = target IP), a reply to the request's
  * `ar$sha` with `ar$tpa` = the request's `ar$spa` (0.0.0.0 for an RFC 5227 probe). Nothing touches a real network.
  */
