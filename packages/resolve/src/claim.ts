@@ -73,7 +73,7 @@ export function claimAnnouncement(link: Pick<ArpLink, 'mac'>, ip: Ipv4): ArpRepr
  */
 export function claimConflict(link: ArpLink, ip: Ipv4, o: ArpObservation, probing: boolean): 'sender' | 'probe' | null {
   const a = o.arp;
-  if (!onOurVlan(link, o) || a.senderMac === link.mac) return null; // our own frames, seen leaving
+  if (!onOurVlan(link, o) || a.senderMac === link.mac) return null; // our own frames, where the link captures them
   if (a.operation !== ArpOp.Request && a.operation !== ArpOp.Reply) return null;
   if (a.senderIp === ip) return 'sender';
   if (probing && a.operation === ArpOp.Request && a.senderIp === Ipv4.UNSPECIFIED && a.targetIp === ip) return 'probe';
