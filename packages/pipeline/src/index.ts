@@ -8,7 +8,8 @@
  * await p.close();                                         // no thread, socket or timer left behind
  * ```
  */
-export { Pipeline, type PipelineOptions, type PipelineStats, type CapturedFrame, type Recovery } from './pipeline.js';
+export { Pipeline } from './pipeline.js';
+export type { PipelineOptions, PipelineStats, CapturedFrame, Recovery } from './options.js';
 export { PipelineError, PipelineOptionError, WorkerExitError, WorkerTimeoutError, WorkerCrashLoopError, InterfaceLostError, type Stage } from './error.js';
 export type { ArpEvent, IcmpEvent, PipelineEvent, DecodeStats } from '@ersatz/decode-worker';
 export { CaptureError, type CaptureErrorCode, type CaptureStats, type CaptureWait, type LinkInfo } from '@ersatz/capture-worker';

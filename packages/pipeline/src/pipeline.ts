@@ -1,99 +1,15 @@
 import { existsSync } from 'node:fs';
 import { Subject, type Observable } from 'rxjs';
-import { libc } from '@ersatz/os';
-import { DepartureLog, RingReader, RingWriter, TraceHop, closeRing, createDepartureLog, createRing, emptyProbe, ringStats, stamp, traceView, type RingHandle, type RingStats } from '@ersatz/ring';
-import { CaptureError, newHandleSlot, spawnCapture, type CaptureApi, type CaptureOptions, type CaptureStats, type CaptureWait, type LinkInfo } from '@ersatz/capture-worker';
-import { readEvent, spawnDecode, type DecodeApi, type DecodeStats, type PipelineEvent } from '@ersatz/decode-worker';
-import { TransmitError, newSocketSlot, spawnTransmit, type TransmitApi, type TransmitInfo, type TransmitOptions, type TransmitStats, type TransmitVia } from '@ersatz/transmit-worker';
+import { RingReader, RingWriter, TraceHop, closeRing, createRing, ringStats, stamp, traceView, type RingHandle } from '@ersatz/ring';
+import { CaptureError, newHandleSlot, spawnCapture, type CaptureApi, type CaptureOptions, type LinkInfo } from '@ersatz/capture-worker';
+import { readEvent, spawnDecode, type DecodeApi, type PipelineEvent } from '@ersatz/decode-worker';
+import { TransmitError, newSocketSlot, spawnTransmit, type TransmitApi, type TransmitInfo, type TransmitOptions } from '@ersatz/transmit-worker';
 import { InterfaceLostError, PipelineError, PipelineOptionError, WorkerCrashLoopError, type Stage } from './error.js';
+import { RING_DEFAULTS, type CapturedFrame, type PipelineOptions, type PipelineStats, type Recovery } from './options.js';
+import { Departures, Hearing } from './progress.js';
 import { readLoop } from './read-loop.js';
 import { Thread } from './thread.js';
 
-/** Options for Pipeline.open: one object, every field but `ifname` defaulted. */
-export interface PipelineOptions {
-  /** The interface: captured on and sent on. */
-  readonly ifname: string;
-  /** BPF capture filter (pcap-filter(7)). Default `arp`; `arp or icmp` for ping. */
-  readonly filter?: string;
-  /** Also deliver every raw frame on frames$ (for --pcap). Default false. */
-  readonly keepFrames?: boolean;
-  /** Captured frames, capture → decode. Default 8 MiB (~100 000 ARP frames). */
-  readonly rxRingBytes?: number;
-  /** Decoded events, decode → main thread. Default 4 MiB (~75 000 events). */
-  readonly eventsRingBytes?: number;
-  /** Raw frames, decode → main thread, with keepFrames. Default 8 MiB. */
-  readonly framesRingBytes?: number;
-  /** Frames to send, main thread → transmit. Default 4 MiB (~50 000 ARP requests queued). */
-  readonly txRingBytes?: number;
-  /** The kernel's capture buffer (see CaptureOptions.bufferBytes). Default 32 MiB. */
-  readonly captureBufferBytes?: number;
-  /** Bytes kept per captured frame (see CaptureOptions.snaplen). Default 128 with the `arp` filter, else MTU + 26. */
-  readonly snaplen?: number;
-  /** Promiscuous capture (see CaptureOptions.promiscuous). Default false. */
-  readonly promiscuous?: boolean;
-  /** Capture our own frames too (see CaptureOptions.outgoing). Default true; departedNs times our sends without them. */
-  readonly outgoing?: boolean;
-  /**
-   * When the interface goes down or away: `reopen` (default) says so on warnings$ and reopens capture and transmit
-   * with backoff once it is back, until close (a long-lived link survives a flap); `fail` stops the pipeline at
-   * once, events$ erroring with InterfaceLostError (a one-shot command should say so, not wait out its timeouts).
-   */
-  readonly linkLoss?: 'reopen' | 'fail';
-  /**
-   * How frames go out: `packet-socket` (AF_PACKET + sendmmsg; default on Linux) or `pcap` (libpcap's
-   * pcap_sendpacket; the default on Windows, where it goes through Npcap's wpcap.dll).
-   */
-  readonly transmitVia?: TransmitVia;
-  /**
-   * How the capture thread waits for frames: `selectable-fd` (poll on libpcap's descriptor; default on Linux) or
-   * `wait-loop` (nonblocking pcap_dispatch and a wait of at most 50 ms on the capture thread: WaitForSingleObject
-   * on pcap_getevent on Windows, where it is the default, poll(2) on Linux). See CaptureWait.
-   */
-  readonly captureWaitVia?: CaptureWait;
-  /** Bench only: per-hop timestamps of the latest request and reply (`createTrace()` in @ersatz/ring). */
-  readonly trace?: SharedArrayBuffer;
-}
-
-/**
- * A stage is working again after a fault during which frames may have been lost in either direction (a worker
- * restarted with fresh rings, or capture/transmit reopened): a coordinator re-sends what is still unanswered.
- */
-export interface Recovery {
-  readonly stage: Stage;
-  readonly how: 'restarted' | 'reopened';
-}
-
-/** A raw frame as captured (frames$, with keepFrames). `bytes` is the pipeline's own copy. */
-export interface CapturedFrame {
-  readonly tsNs: bigint;
-  readonly bytes: Uint8Array;
-}
-
-export interface PipelineStats {
-  /** Each worker's own counters; null when it could not answer (dead, restarting). */
-  readonly capture: CaptureStats | null;
-  readonly decode: DecodeStats | null;
-  readonly transmit: TransmitStats | null;
-  /** The rings in use now (a restart replaces the rings of the stage it restarts, and their counters start over). */
-  readonly rings: { readonly rx: RingStats; readonly events: RingStats; readonly frames: RingStats | null; readonly tx: RingStats };
-  /** Worker restarts so far. */
-  readonly restarts: Readonly<Record<Stage, number>>;
-  /** The main thread's side. */
-  readonly main: {
-    /** Events delivered on events$. */
-    readonly events: number;
-    /** Frames delivered on frames$. */
-    readonly frames: number;
-    /** Frames send()/sendBatch() could not queue (tx ring full or pipeline closed). */
-    readonly sendRefused: number;
-    /** Event records that did not read back (a bug: the first one is also a warning). */
-    readonly badRecords: number;
-  };
-  /** The latest warnings (also on warnings$), oldest first, at most 20. */
-  readonly warnings: readonly string[];
-}
-
-const DEFAULTS = { rxRingBytes: 8 << 20, eventsRingBytes: 4 << 20, framesRingBytes: 8 << 20, txRingBytes: 4 << 20 } as const;
 /** More restarts of one stage than this within CRASH_WINDOW_MS is a crash loop: the pipeline stops. */
 const MAX_RESTARTS = 5;
 const CRASH_WINDOW_MS = 30_000;
@@ -106,7 +22,6 @@ const RESTART_BACKOFF_MS = [0, 250, 500, 1000, 2000] as const;
 /** Reopen attempts after the interface went down or away: this backoff, capped at its last value, until close. */
 const REOPEN_BACKOFF_MS = [250, 500, 1000, 2000, 5000] as const;
 const MAX_WARNINGS = 20;
-const POLLIN = 1;
 /** How long after an ENETDOWN to look whether the interface still exists (deletion takes it down first). */
 const LINK_SETTLE_MS = 50;
 
@@ -177,14 +92,8 @@ export class Pipeline {
   #corruptRecords = 0;
   #frameCount = 0;
   #sendRefused = 0;
-  /** Frames ever queued on a tx ring: the next one's ticket (see send). */
-  #queued = 0;
-  readonly #departuresSab = createDepartureLog();
-  readonly #departures = new DepartureLog(this.#departuresSab);
-  /** See heardUntilNs. */
-  #heardNs = 0n;
-  /** struct pollfd { int fd; short events; short revents; }, in the machine's byte order. */
-  readonly #pollFd = new Uint8Array(8);
+  readonly #departures = new Departures();
+  readonly #hearing = new Hearing();
   readonly #traceSab: SharedArrayBuffer | undefined;
   readonly #trace: BigInt64Array | undefined;
   #loops: Promise<void>[] = [];
@@ -206,10 +115,10 @@ export class Pipeline {
     const opts = {
       ifname: o.ifname,
       keepFrames: o.keepFrames ?? false,
-      rxRingBytes: o.rxRingBytes ?? DEFAULTS.rxRingBytes,
-      eventsRingBytes: o.eventsRingBytes ?? DEFAULTS.eventsRingBytes,
-      framesRingBytes: o.framesRingBytes ?? DEFAULTS.framesRingBytes,
-      txRingBytes: o.txRingBytes ?? DEFAULTS.txRingBytes,
+      rxRingBytes: o.rxRingBytes ?? RING_DEFAULTS.rxRingBytes,
+      eventsRingBytes: o.eventsRingBytes ?? RING_DEFAULTS.eventsRingBytes,
+      framesRingBytes: o.framesRingBytes ?? RING_DEFAULTS.framesRingBytes,
+      txRingBytes: o.txRingBytes ?? RING_DEFAULTS.txRingBytes,
       linkLoss: o.linkLoss ?? 'reopen',
     };
     if (typeof opts.ifname !== 'string' || opts.ifname === '') throw new PipelineOptionError('ifname', 'an interface name', o.ifname);
@@ -297,7 +206,7 @@ export class Pipeline {
     if (this.#txStaged === null) queueMicrotask(this.#publishTx);
     else if (this.#txStaged !== writer) this.#txStaged.publish(); // the ring was swapped within the job
     this.#txStaged = writer;
-    return this.#queued++;
+    return this.#departures.queue();
   }
 
   /**
@@ -311,13 +220,13 @@ export class Pipeline {
     }
     const n = this.#txWriter.pushBatch(frames, notBeforeNs);
     this.#sendRefused += frames.length - n;
-    this.#queued += n;
+    this.#departures.queue(n);
     return n;
   }
 
   /** Frames no longer queued (handed to the kernel, refused, or lost with a dead worker): tickets below this. */
   departures(): number {
-    return this.#departures.departures(this.#queued);
+    return this.#departures.count();
   }
 
   /**
@@ -325,7 +234,7 @@ export class Pipeline {
    * Pipeline.now's clock), or null: still queued, refused, lost, or more than 32768 frames ago.
    */
   departedNs(ticket: number): bigint | null {
-    return this.#departures.departedNs(ticket, this.#queued);
+    return this.#departures.departedNs(ticket);
   }
 
   /**
@@ -336,17 +245,7 @@ export class Pipeline {
    * kernel's queue cannot be looked at and counts as empty.
    */
   heardUntilNs(): bigint {
-    const now = Pipeline.now();
-    if (this.#kernelQueueEmpty() && emptyProbe(this.#rx)() && !this.#eventsReader.pending) this.#heardNs = now;
-    return this.#heardNs;
-  }
-
-  #kernelQueueEmpty(): boolean {
-    const fd = this.#link?.fd ?? -1;
-    if (fd < 0) return true;
-    new Int32Array(this.#pollFd.buffer, 0, 1)[0] = fd;
-    new Int16Array(this.#pollFd.buffer, 4, 2).set([POLLIN, 0]);
-    return libc().poll(this.#pollFd, 1, 0) === 0;
+    return this.#hearing.until(Pipeline.now(), this.#link?.fd ?? -1, this.#rx, this.#eventsReader);
   }
 
   /** Every counter in one snapshot: per worker, per ring, restarts, the main thread's. Never rejects. */
@@ -460,7 +359,7 @@ export class Pipeline {
       return;
     }
     this.#eventCount++;
-    if (tsNs > this.#heardNs) this.#heardNs = tsNs;
+    this.#hearing.delivered(tsNs);
     stamp(this.#trace, TraceHop.MAIN_READ);
     this.#events$.next(ev);
   };
@@ -498,7 +397,7 @@ export class Pipeline {
   }
 
   #spawnTransmit(tx: RingHandle): Thread<TransmitApi> {
-    const { worker, api } = spawnTransmit({ tx, socketSlot: this.#transmitSlot, departures: this.#departuresSab, ...this.#traced() });
+    const { worker, api } = spawnTransmit({ tx, socketSlot: this.#transmitSlot, departures: this.#departures.sab, ...this.#traced() });
     const t = new Thread<TransmitApi>('transmit', worker, api, TransmitError.fromWire);
     worker.on('message', (m: unknown) => {
       if (isIncident(m, 'transmit-failing')) this.#onTransmitFailing(TransmitError.fromWire(m.error) as TransmitError);
@@ -576,7 +475,7 @@ export class Pipeline {
     } else {
       const tx = createRing(this.#opts.txRingBytes);
       closeRing(this.#tx);
-      this.#departures.writeOff(this.#queued); // what waited in the dead worker's ring is gone with it
+      this.#departures.writeOff();
       this.#tx = tx;
       this.#txWriter = new RingWriter(tx);
       this.#transmit = this.#spawnTransmit(tx);

@@ -1,0 +1,93 @@
+// What a pipeline is opened with and what it reports: the types callers see, apart from the class that runs it.
+import type { RingStats } from '@ersatz/ring';
+import type { CaptureStats, CaptureWait } from '@ersatz/capture-worker';
+import type { DecodeStats } from '@ersatz/decode-worker';
+import type { TransmitStats, TransmitVia } from '@ersatz/transmit-worker';
+import type { Stage } from './error.js';
+
+/** Options for Pipeline.open: one object, every field but `ifname` defaulted. */
+export interface PipelineOptions {
+  /** The interface: captured on and sent on. */
+  readonly ifname: string;
+  /** BPF capture filter (pcap-filter(7)). Default `arp`; `arp or icmp` for ping. */
+  readonly filter?: string;
+  /** Also deliver every raw frame on frames$ (for --pcap). Default false. */
+  readonly keepFrames?: boolean;
+  /** Captured frames, capture → decode. Default 8 MiB (~100 000 ARP frames). */
+  readonly rxRingBytes?: number;
+  /** Decoded events, decode → main thread. Default 4 MiB (~75 000 events). */
+  readonly eventsRingBytes?: number;
+  /** Raw frames, decode → main thread, with keepFrames. Default 8 MiB. */
+  readonly framesRingBytes?: number;
+  /** Frames to send, main thread → transmit. Default 4 MiB (~50 000 ARP requests queued). */
+  readonly txRingBytes?: number;
+  /** The kernel's capture buffer (see CaptureOptions.bufferBytes). Default 32 MiB. */
+  readonly captureBufferBytes?: number;
+  /** Bytes kept per captured frame (see CaptureOptions.snaplen). Default 128 with the `arp` filter, else MTU + 26. */
+  readonly snaplen?: number;
+  /** Promiscuous capture (see CaptureOptions.promiscuous). Default false. */
+  readonly promiscuous?: boolean;
+  /** Capture our own frames too (see CaptureOptions.outgoing). Default true; departedNs times our sends without them. */
+  readonly outgoing?: boolean;
+  /**
+   * When the interface goes down or away: `reopen` (default) says so on warnings$ and reopens capture and transmit
+   * with backoff once it is back, until close (a long-lived link survives a flap); `fail` stops the pipeline at
+   * once, events$ erroring with InterfaceLostError (a one-shot command should say so, not wait out its timeouts).
+   */
+  readonly linkLoss?: 'reopen' | 'fail';
+  /**
+   * How frames go out: `packet-socket` (AF_PACKET + sendmmsg; default on Linux) or `pcap` (libpcap's
+   * pcap_sendpacket; the default on Windows, where it goes through Npcap's wpcap.dll).
+   */
+  readonly transmitVia?: TransmitVia;
+  /**
+   * How the capture thread waits for frames: `selectable-fd` (poll on libpcap's descriptor; default on Linux) or
+   * `wait-loop` (nonblocking pcap_dispatch and a wait of at most 50 ms on the capture thread: WaitForSingleObject
+   * on pcap_getevent on Windows, where it is the default, poll(2) on Linux). See CaptureWait.
+   */
+  readonly captureWaitVia?: CaptureWait;
+  /** Bench only: per-hop timestamps of the latest request and reply (`createTrace()` in @ersatz/ring). */
+  readonly trace?: SharedArrayBuffer;
+}
+
+/**
+ * A stage is working again after a fault during which frames may have been lost in either direction (a worker
+ * restarted with fresh rings, or capture/transmit reopened): a coordinator re-sends what is still unanswered.
+ */
+export interface Recovery {
+  readonly stage: Stage;
+  readonly how: 'restarted' | 'reopened';
+}
+
+/** A raw frame as captured (frames$, with keepFrames). `bytes` is the pipeline's own copy. */
+export interface CapturedFrame {
+  readonly tsNs: bigint;
+  readonly bytes: Uint8Array;
+}
+
+export interface PipelineStats {
+  /** Each worker's own counters; null when it could not answer (dead, restarting). */
+  readonly capture: CaptureStats | null;
+  readonly decode: DecodeStats | null;
+  readonly transmit: TransmitStats | null;
+  /** The rings in use now (a restart replaces the rings of the stage it restarts, and their counters start over). */
+  readonly rings: { readonly rx: RingStats; readonly events: RingStats; readonly frames: RingStats | null; readonly tx: RingStats };
+  /** Worker restarts so far. */
+  readonly restarts: Readonly<Record<Stage, number>>;
+  /** The main thread's side. */
+  readonly main: {
+    /** Events delivered on events$. */
+    readonly events: number;
+    /** Frames delivered on frames$. */
+    readonly frames: number;
+    /** Frames send()/sendBatch() could not queue (tx ring full or pipeline closed). */
+    readonly sendRefused: number;
+    /** Event records that did not read back (a bug: the first one is also a warning). */
+    readonly badRecords: number;
+  };
+  /** The latest warnings (also on warnings$), oldest first, at most 20. */
+  readonly warnings: readonly string[];
+}
+
+/** Ring sizes when PipelineOptions leave them out. */
+export const RING_DEFAULTS = { rxRingBytes: 8 << 20, eventsRingBytes: 4 << 20, framesRingBytes: 8 << 20, txRingBytes: 4 << 20 } as const;
