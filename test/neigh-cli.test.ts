@@ -171,6 +171,18 @@ test.serial('watch sees the entry the kernel makes when it resolves the peer, an
   t.is(forPeer.at(-1)!.type, 'del');
 });
 
+test.serial('watch stopped by SIGTERM (systemd, kill) exits 143, as by SIGINT 130', async (t) => {
+  const child = lab.start(host.ns, ['node', MAIN, 'neigh', 'watch']);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const exit = once(child, 'close');
+  // Bounded by count (100 looks); the process is killed at teardown if it never starts.
+  for (let i = 0; i < 100 && !stderr.includes('watching IPv4 neighbour changes'); i++) await new Promise((ok) => setTimeout(ok, 100));
+  child.kill('SIGTERM');
+  const [code] = (await exit) as [number | null];
+  t.is(code, 143, stderr);
+});
+
 test.serial('watch ends after --count changes (exit 0) or at --timeout short of them (exit 1)', async (t) => {
   const child = lab.start(host.ns, ['node', MAIN, 'neigh', 'watch', '--count', '1', '--timeout', '15000']);
   let stdout = '';

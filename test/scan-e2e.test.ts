@@ -163,6 +163,27 @@ test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
   t.is(lines.length - 1, s.answered, 'every host counted was printed');
 });
 
+test('SIGTERM (systemd, kill, timeout): the same summary, the pcap file finished, exit 143', async (t) => {
+  const { lab: l, host } = lab(t, 'scterm');
+  const pcap = join(scratchDir(t), 'stopped.pcap');
+  const child = startErsatz(l, host.ns, ['scan', '--json', '--rate', '20', '--pcap', pcap, NET]);
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  const exited = once(child, 'close');
+  for (let i = 0; i < 100 && stdout.split('\n').length < 6; i++) await new Promise((ok) => setTimeout(ok, 100));
+  child.kill('SIGTERM');
+  const [code] = (await exited) as [number | null];
+  t.is(code, 143, stdout);
+  const lines = jsonLines(stdout);
+  const s = (lines.at(-1) as { summary: { answered: number; interrupted: boolean } }).summary;
+  t.true(s.interrupted);
+  t.true(s.answered >= 5 && s.answered < 254, `answered ${s.answered}`);
+  // tcpdump reads the whole file: every reply printed is in it, after the requests that asked.
+  const frames = tcpdumpRead(l, host.ns, pcap);
+  const replies = frames.filter((f) => / is-at /.test(f));
+  t.is(replies.length, s.answered, frames.slice(0, 5).join('\n'));
+});
+
 test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) => {
   const { lab: l, host } = lab(t, 'scus');
   const cases = [

@@ -10,6 +10,8 @@ export const Exit = {
   SOFTWARE: 70,
   /** Interrupted by SIGINT (128 + 2), after printing partial results. */
   INTERRUPTED: 130,
+  /** Stopped by SIGTERM (128 + 15: systemd, `kill`, `timeout`), after the same partial results as SIGINT. */
+  TERMINATED: 143,
 } as const;
 export type ExitCode = (typeof Exit)[keyof typeof Exit];
 

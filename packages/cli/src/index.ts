@@ -35,7 +35,7 @@ commands:
 Run 'ersatz help <command>' (or 'ersatz <command> --help') for a command's options; --version (-V) prints the version.
 Exit codes: 0 done, 1 no reply (or: address taken, nothing found), 2 usage or environment error
 (bad argument, unknown interface, missing CAP_NET_RAW/CAP_NET_ADMIN), 70 internal error, 130 interrupted
-(arping and ping: the usual status after the summary, as iputils).`;
+(SIGINT), 143 stopped by SIGTERM (arping and ping: the usual status after the summary, as iputils, for both).`;
 
 /** Runs the CLI with `argv` (no node/script prefix) and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<ExitCode> {

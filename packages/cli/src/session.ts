@@ -1,6 +1,6 @@
-// What the scan, arping and ping commands share: an open link with optional pcap recording, Ctrl-C as a stop$
-// signal, batched stdout lines and the number formats of iputils.
-import { fromEvent, lastValueFrom, race, ReplaySubject, share, startWith, switchMap, take, tap, timer, type Observable } from 'rxjs';
+// What the scan, arping and ping commands share: an open link with optional pcap recording, batched stdout lines
+// and the number formats of iputils (how a run is stopped: interrupt.ts).
+import { lastValueFrom, race, share, startWith, switchMap, take, tap, timer } from 'rxjs';
 import { openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { PcapWriter } from '@ersatz/pcap';
 import type { RttStats } from '@ersatz/resolve';
@@ -43,29 +43,6 @@ export class LineWriter {
     this.beforeWrite?.();
     process.stdout.write(text);
   }
-}
-
-/**
- * SIGINT as an observable the coordinator's `stop$` takes: while it is subscribed, Ctrl-C ends the run with its
- * summary instead of killing the process; `fired` tells afterwards. `dispose()` restores the default.
- */
-export function interruption(): { readonly stop$: Observable<unknown>; readonly fired: boolean; dispose(): void } {
-  let fired = false;
-  // Listening from now on and replayed, so a SIGINT before the run subscribes (during discovery, say) still stops it
-  // at once. After the first one the listener is gone: a second Ctrl-C kills the process as usual.
-  const stop$ = fromEvent(process, 'SIGINT').pipe(
-    take(1),
-    tap(() => (fired = true)),
-    share({ connector: () => new ReplaySubject(1), resetOnComplete: false, resetOnRefCountZero: false }),
-  );
-  const keep = stop$.subscribe();
-  return {
-    stop$,
-    get fired() {
-      return fired;
-    },
-    dispose: () => keep.unsubscribe(),
-  };
 }
 
 /** An open link, and with `--pcap OUT` the recording of every frame it sees. */

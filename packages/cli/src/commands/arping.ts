@@ -5,7 +5,8 @@ import { arping$, arpingSource, type ArpingMode, type ArpingSummary } from '@ers
 import { intOption, ipArgument, numberOption, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
-import { fixed3, interruption, LineWriter, openSession, rttJson } from '../session.js';
+import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
+import { interruption } from '../interrupt.js';
 
 const HELP = `usage: ersatz arping TARGET [-c COUNT] [-w DEADLINE] [-i INTERVAL] [-f] [-b] [-D | -U | -A] [-s SRC] [-I IF] [-q]
                      [--json] [--pcap OUT]

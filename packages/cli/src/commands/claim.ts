@@ -6,7 +6,8 @@ import { claim$, type ClaimEvent } from '@ersatz/resolve';
 import { ipArgument, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
-import { interruption, LineWriter, openSession } from '../session.js';
+import { LineWriter, openSession } from '../session.js';
+import { interruption } from '../interrupt.js';
 
 const HELP = `usage: ersatz claim ADDR --interface IF [--defend] [--json]
 
@@ -26,7 +27,7 @@ The probes are the safety: an address another host holds is never announced.
 
 ersatz does not configure ADDR on IF: after exit 0, add it ('ip addr add ADDR/LEN dev IF').
 Exit codes: 0 claimed (announced), 1 conflict (the other host's MAC is printed), 2 usage or environment error,
-130 interrupted (also how --defend ends when no conflict stops it).`;
+130 interrupted (also how --defend ends when no conflict stops it), 143 the same by SIGTERM.`;
 
 /** `ersatz claim ADDR -I IF`. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -99,7 +100,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     if (values.json) {
       out.line(JSON.stringify({ summary: { ip: Ipv4.format(ip), interface: link.ifname, mac: link.mac, result, conflictMac, probes, announcements, defences, elapsedMs: Date.now() - started } }));
     }
-    return result === 'interrupted' ? Exit.INTERRUPTED : result === 'conflict' ? Exit.NO_REPLY : Exit.OK;
+    return result === 'interrupted' ? interrupt.code : result === 'conflict' ? Exit.NO_REPLY : Exit.OK;
   } finally {
     out.flush();
     interrupt.dispose();

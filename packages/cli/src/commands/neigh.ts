@@ -1,7 +1,7 @@
 // `ersatz neigh show|add|del|flush|watch`: the kernel's IPv4 neighbour (ARP) table, over rtnetlink (or the old
 // SIOCSARP/SIOCDARP ioctls with --via ioctl).
 import { isIP } from 'node:net';
-import { fromEvent, identity, lastValueFrom, take, takeUntil, tap, timer } from 'rxjs';
+import { identity, lastValueFrom, take, takeUntil, tap, timer } from 'rxjs';
 import { Cidr, Ipv4, Mac, WireError } from '@ersatz/wire';
 import {
   CAP_NET_ADMIN_HINT,
@@ -24,6 +24,7 @@ import {
   type SettableNeighState,
 } from '@ersatz/netlink';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
+import { interruption } from '../interrupt.js';
 import { intOption, parseOptions } from '../options.js';
 
 const HELP = `usage: ersatz neigh show [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
@@ -45,13 +46,13 @@ The kernel's IPv4 neighbour (ARP) table. (-I is short for --interface, as in the
           permanent, none, or all. show's default is every state but noarp and none, as 'ip neigh show'.
   add     adds IP -> MAC on IF (default state permanent); an existing entry is an error unless --replace.
   del     deletes the entry for IP on IF (exit 1 when there is none).
-  watch   prints each change the kernel announces until Ctrl-C (exit 130), N changes (--count, exit 0) or
+  watch   prints each change the kernel announces until Ctrl-C (exit 130) or SIGTERM (143), N changes (--count, exit 0) or
           MS milliseconds (--timeout: exit 0, or 1 when --count changes did not all come).
           --json prints JSON Lines: one {type: "new"|"del", entry} object per line.
   --via   netlink (default): rtnetlink RTM_NEWNEIGH/RTM_DELNEIGH. ioctl: SIOCSARP/SIOCDARP, like 'arp -s'
           (permanent or stale entries only).
 add, del and flush need CAP_NET_ADMIN. Exit codes: 0 done, 1 no such entry / not all changes seen, 2 usage or
-environment (bad address, unknown interface, missing capability), 130 interrupted.`;
+environment (bad address, unknown interface, missing capability), 130 interrupted (SIGINT), 143 stopped by SIGTERM.`;
 
 const STATES: readonly SettableNeighState[] = ['permanent', 'reachable', 'stale'];
 
@@ -196,14 +197,15 @@ async function watch(argv: string[]): Promise<ExitCode> {
   // At most what one timer can wait: a longer delay overflows setTimeout, which then fires at once.
   const timeoutMs = values.timeout === undefined ? undefined : intOption('neigh watch', 'timeout', values.timeout, 1, 2 ** 31 - 1, 1);
   let seen = 0;
-  let interrupted = false;
+  const interrupt = interruption();
   const events$ = neighbours$(values.interface === undefined ? {} : { ifname: values.interface });
   const done = lastValueFrom(
     events$.pipe(
       count === undefined ? identity : take(count),
       timeoutMs === undefined ? identity : takeUntil(timer(timeoutMs)),
-      // While subscribed, SIGINT ends the watch instead of killing the process: the socket is closed on the way out.
-      takeUntil(fromEvent(process, 'SIGINT').pipe(tap(() => (interrupted = true)))),
+      // While subscribed, SIGINT or SIGTERM ends the watch instead of killing the process: the socket is closed on
+      // the way out.
+      takeUntil(interrupt.stop$),
       tap((e: NeighEvent) => {
         seen++;
         process.stdout.write(values.json ? `${JSON.stringify({ type: e.type, entry: toJson(e.entry) })}\n` : `${e.type === 'del' ? 'Deleted ' : ''}${entryLine(e.entry)}\n`);
@@ -213,8 +215,8 @@ async function watch(argv: string[]): Promise<ExitCode> {
   );
   // Subscribing opened the socket synchronously: from here on no change is missed, which scripts can wait for.
   process.stderr.write(`ersatz: watching IPv4 neighbour changes${values.interface === undefined ? '' : ` on ${values.interface}`} (Ctrl-C to stop)\n`);
-  await done;
-  if (interrupted) return Exit.INTERRUPTED;
+  await done.finally(() => interrupt.dispose());
+  if (interrupt.fired) return interrupt.code;
   return count !== undefined && seen < count ? Exit.NO_REPLY : Exit.OK;
 }
 

@@ -4,7 +4,8 @@ import { discoverInterface } from '@ersatz/api';
 import { ping$, type PingEvent, type PingSummary } from '@ersatz/resolve';
 import { intOption, ipArgument, numberOption, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { fixed3, interruption, LineWriter, openSession, rttJson } from '../session.js';
+import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
+import { interruption } from '../interrupt.js';
 
 const HELP = `usage: ersatz ping TARGET [-c COUNT] [-i INTERVAL] [-w DEADLINE] [-W TIMEOUT] [-s SIZE] [-t TTL] [-I IF] [-q]
                    [--json] [--pcap OUT]

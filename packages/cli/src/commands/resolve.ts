@@ -1,9 +1,10 @@
-import { firstValueFrom, fromEvent, takeUntil } from 'rxjs';
+import { firstValueFrom, takeUntil } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface, openLink, injectNeighbour } from '@ersatz/api';
 import { CONFLICT_CAUSES, createResolver } from '@ersatz/resolve';
 import { intOption, ipArgument, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
+import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
 
 /** The CLI's settle window: see --settle in HELP. */
@@ -42,7 +43,7 @@ many frames from IP were ignored, and why. When several MACs answer, the first i
 them all (arpwatch's "flip flop"), nothing is injected, and the exit code is 1 (0 with --first).
 Exit codes: 0 resolved, 1 no reply after the last try or an address conflict, 2 usage or environment error (bad
 argument, unknown interface, no default route, missing CAP_NET_RAW/CAP_NET_ADMIN, the interface went down or
-away), 130 interrupted.`;
+away), 130 interrupted (SIGINT), 143 stopped by SIGTERM.`;
 
 /** `ersatz [--target IP] ...`: resolve one IP (default: the default gateway) to its MAC. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -79,12 +80,13 @@ export async function run(argv: string[]): Promise<ExitCode> {
   // One query: a small capture buffer opens sooner (cold start) and holds its replies many times over.
   const link = await openLink(info, { captureBufferBytes: ONE_SHOT_BUFFER_BYTES });
   const incidents = warnIncidents(link);
+  const interrupt = interruption();
   try {
-    // Ctrl-C ends the query (its timers and retransmissions with it) and still closes the workers below.
+    // Ctrl-C (or SIGTERM) ends the query (its timers and retransmissions with it) and still closes the workers below.
     const rules = { acceptSourceMismatch: values['accept-source-mismatch'] };
-    const query$ = createResolver(link).query$(info.target, { tries, intervalMs, settleMs, ...rules }).pipe(takeUntil(fromEvent(process, 'SIGINT')));
+    const query$ = createResolver(link).query$(info.target, { tries, intervalMs, settleMs, ...rules }).pipe(takeUntil(interrupt.stop$));
     const result = await firstValueFrom(query$, { defaultValue: null });
-    if (result === null) return Exit.INTERRUPTED;
+    if (result === null) return interrupt.code;
     const contested = result.conflicts.length > 0;
     const believed = !contested || values.first;
     // A contested answer is not believed enough to be stored: the kernel would then send to whichever host it names.
@@ -110,6 +112,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     }
     return Exit.OK;
   } finally {
+    interrupt.dispose();
     incidents.unsubscribe();
     await link.close();
   }

@@ -8,7 +8,8 @@ import { LOCALLY_ADMINISTERED, loadVendorData, vendorOf } from '@ersatz/vendor';
 import { Progress } from '@ersatz/progress';
 import { intOption, numberOption, parseOptions } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { interruption, LineWriter, openSession } from '../session.js';
+import { LineWriter, openSession } from '../session.js';
+import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
 
 const HELP = `usage: ersatz scan CIDR|RANGE... | --file F [--interface IF] [--rate PPS | --bandwidth BPS] [--tries N]
@@ -38,7 +39,7 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
 
 A progress line is drawn on stderr while the results go to a terminal (never with --json or into a pipe). Ctrl-C
 stops the sweep and prints the summary of what was found.
-Exit codes: 0 at least one host answered, 1 none did, 2 usage or environment error, 130 interrupted.`;
+Exit codes: 0 at least one host answered, 1 none did, 2 usage or environment error, 130 interrupted (SIGINT), 143 stopped by SIGTERM (both after the summary).`;
 
 /** `ersatz scan ...`: an arp-scan style sweep. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -142,7 +143,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
           `${s.answered} responded, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'}; ${s.sent} requests sent; ${lost}`,
       );
     }
-    return interrupt.fired ? Exit.INTERRUPTED : s.answered > 0 ? Exit.OK : Exit.NO_REPLY;
+    return interrupt.fired ? interrupt.code : s.answered > 0 ? Exit.OK : Exit.NO_REPLY;
   } finally {
     progress?.stop();
     out.flush();
