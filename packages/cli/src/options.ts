@@ -18,6 +18,27 @@ export function parseOptions<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>
   }
 }
 
+/**
+ * Every command's prologue: parseOptions with `-h/--help` added; when it is given, prints `help` and returns null
+ * (the command returns Exit.OK). With `maxPositionals`, one more is a usage error naming it.
+ */
+export function parseCommand<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>(
+  command: string,
+  argv: string[],
+  help: string,
+  config: T,
+  maxPositionals?: number,
+): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> | null {
+  const parsed = parseOptions(command, argv, { ...config, options: { ...config.options, help: { type: 'boolean', short: 'h' } } });
+  if ((parsed.values as { help?: boolean }).help === true) {
+    process.stdout.write(`${help}\n`);
+    return null;
+  }
+  const extra = maxPositionals === undefined ? undefined : parsed.positionals[maxPositionals];
+  if (extra !== undefined) throw new UsageError(`${command}: unexpected argument ${JSON.stringify(extra)}: run 'ersatz ${command} --help'`);
+  return parsed as ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>>;
+}
+
 /** A whole number option within [min, max]; `fallback` when absent. Throws UsageError naming the option. */
 export function intOption(command: string, name: string, text: string | undefined, min: number, max: number, fallback: number): number {
   if (text === undefined) return fallback;

@@ -2,7 +2,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import { ArpOp, Ipv4, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { arping$, arpingSource, type ArpingMode, type ArpingSummary } from '@ersatz/resolve';
-import { intOption, ipArgument, numberOption, parseOptions } from '../options.js';
+import { intOption, ipArgument, numberOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
@@ -42,7 +42,7 @@ with the same status, as iputils arping does.`;
 
 /** `ersatz arping TARGET ...`: iputils arping over our own frames. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseOptions('arping', argv, {
+  const args = parseCommand('arping', argv, HELP, {
     allowPositionals: true,
     options: {
       count: { type: 'string', short: 'c' },
@@ -59,14 +59,10 @@ export async function run(argv: string[]): Promise<ExitCode> {
       quiet: { type: 'boolean', short: 'q', default: false },
       json: { type: 'boolean', default: false },
       pcap: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-  });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return Exit.OK;
-  }
-  if (positionals.length > 1) throw new UsageError(`arping: unexpected argument ${JSON.stringify(positionals[1])}: run 'ersatz arping --help'`);
+  }, 1);
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   const target = ipArgument('arping', 'TARGET', positionals[0]);
   const modes = (['dad', 'unsolicited', 'advert'] as const).filter((m) => values[m]);
   if (modes.length > 1) throw new UsageError(`arping: -D, -U and -A exclude each other: pick one`);

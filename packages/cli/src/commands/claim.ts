@@ -3,7 +3,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import { Ipv4, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { claim$, type ClaimEvent } from '@ersatz/resolve';
-import { ipArgument, parseOptions } from '../options.js';
+import { ipArgument, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
 import { LineWriter, openSession } from '../session.js';
@@ -31,20 +31,16 @@ Exit codes: 0 claimed (announced), 1 conflict (the other host's MAC is printed),
 
 /** `ersatz claim ADDR -I IF`. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseOptions('claim', argv, {
+  const args = parseCommand('claim', argv, HELP, {
     allowPositionals: true,
     options: {
       interface: { type: 'string', short: 'I' },
       defend: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-  });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return Exit.OK;
-  }
-  if (positionals.length > 1) throw new UsageError(`claim: unexpected argument ${JSON.stringify(positionals[1])}: run 'ersatz claim --help'`);
+  }, 1);
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   const ip = ipArgument('claim', 'ADDR', positionals[0]);
   if (values.interface === undefined || values.interface === '') throw new UsageError("claim: --interface IF is required: the link to claim ADDR on (list them with 'ip link')");
   if (Ipv4.isUnspecified(ip) || Ipv4.isBroadcast(ip) || Ipv4.isMulticast(ip) || Ipv4.isLoopback(ip)) {

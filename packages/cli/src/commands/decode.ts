@@ -6,7 +6,7 @@ import { Piscina } from 'piscina';
 import { LinkType, PcapError, PcapFileError, PcapMagicError, linkTypeName, readPcapFile, type PcapReader } from '@ersatz/pcap';
 import { decodeFrame, type DecodedFrame } from '@ersatz/wire';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { parseOptions } from '../options.js';
+import { parseCommand } from '../options.js';
 
 /** Frames per batch handed to a worker (large enough that messaging costs little next to decoding). */
 const BATCH = 8192;
@@ -44,14 +44,12 @@ function defaultThreads(): number {
 
 /** Runs `ersatz decode`; returns the exit code. Usage errors throw UsageError (the dispatcher prints them). */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseOptions('decode', argv, {
-    options: { json: { type: 'boolean' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  const args = parseCommand('decode', argv, HELP, {
+    options: { json: { type: 'boolean' }, threads: { type: 'string' } },
     allowPositionals: true,
   });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return Exit.OK;
-  }
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   if (positionals.length === 0) throw new UsageError("decode: name at least one capture file: run 'ersatz decode --help'");
   const auto = values.threads === undefined;
   const threads = auto ? defaultThreads() : Number(values.threads);

@@ -25,7 +25,7 @@ import {
 } from '@ersatz/netlink';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
-import { intOption, parseOptions } from '../options.js';
+import { intOption, parseCommand } from '../options.js';
 
 const HELP = `usage: ersatz neigh show [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
        ersatz neigh flush [ADDR|PREFIX] --interface IF [--state STATES]
@@ -83,17 +83,17 @@ export async function run(argv: string[]): Promise<ExitCode> {
 }
 
 function show(argv: string[]): ExitCode {
-  const { values, positionals } = parseOptions('neigh show', argv, {
+  const args = parseCommand('neigh show', argv, HELP, {
     allowPositionals: true,
     options: {
       interface: { type: 'string', short: 'I' },
       state: { type: 'string', multiple: true },
       proxy: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) return help();
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   const to = prefixArgument('neigh show', positionals);
   const states = values.state === undefined ? SHOW_STATES : stateArgument(values.state, 'show');
   const entries = neighbours({ ...(values.interface !== undefined && { ifname: values.interface }), proxy: values.proxy, states, ...(to && { to }) });
@@ -102,11 +102,12 @@ function show(argv: string[]): ExitCode {
 }
 
 function flush(argv: string[]): ExitCode {
-  const { values, positionals } = parseOptions('neigh flush', argv, {
+  const args = parseCommand('neigh flush', argv, HELP, {
     allowPositionals: true,
     options: { interface: { type: 'string', short: 'I' }, state: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h', default: false } },
   });
-  if (values.help) return help();
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   const to = prefixArgument('neigh flush', positionals);
   const ifname = requireInterface('neigh flush', values.interface);
   const result = flushNeighbours({ ifname, ...(values.state !== undefined && { states: stateArgument(values.state, 'flush') }), ...(to && { to }) });
@@ -116,17 +117,17 @@ function flush(argv: string[]): ExitCode {
 }
 
 async function add(argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseOptions('neigh add', argv, {
+  const args = parseCommand('neigh add', argv, HELP, {
     allowPositionals: true,
     options: {
       interface: { type: 'string', short: 'I' },
       state: { type: 'string', default: 'permanent' },
       replace: { type: 'boolean', default: false },
       via: { type: 'string', default: 'netlink' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) return help();
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   const [ipText, macText, extra] = positionals;
   if (ipText === undefined || macText === undefined || extra !== undefined) throw new UsageError("neigh add: give IP and MAC: ersatz neigh add IP MAC --interface IF");
   const ip = parseIp('neigh add', ipText);
@@ -148,11 +149,12 @@ async function add(argv: string[]): Promise<ExitCode> {
 }
 
 async function del(argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseOptions('neigh del', argv, {
+  const args = parseCommand('neigh del', argv, HELP, {
     allowPositionals: true,
     options: { interface: { type: 'string', short: 'I' }, via: { type: 'string', default: 'netlink' }, help: { type: 'boolean', short: 'h', default: false } },
   });
-  if (values.help) return help();
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   const [ipText, extra] = positionals;
   if (ipText === undefined || extra !== undefined) throw new UsageError('neigh del: give one IP: ersatz neigh del IP --interface IF');
   const ip = parseIp('neigh del', ipText);
@@ -181,17 +183,17 @@ async function del(argv: string[]): Promise<ExitCode> {
 }
 
 async function watch(argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseOptions('neigh watch', argv, {
+  const args = parseCommand('neigh watch', argv, HELP, {
     allowPositionals: true,
     options: {
       interface: { type: 'string', short: 'I' },
       json: { type: 'boolean', default: false },
       count: { type: 'string' },
       timeout: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) return help();
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   if (positionals.length) throw new UsageError(`neigh watch: unexpected ${JSON.stringify(positionals[0])}: run 'ersatz neigh --help'`);
   const count = values.count === undefined ? undefined : intOption('neigh watch', 'count', values.count, 1, Number.MAX_SAFE_INTEGER, 1);
   // At most what one timer can wait: a longer delay overflows setTimeout, which then fires at once.

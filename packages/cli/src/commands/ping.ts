@@ -2,7 +2,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface } from '@ersatz/api';
 import { ping$, type PingEvent, type PingSummary } from '@ersatz/resolve';
-import { intOption, ipArgument, numberOption, parseOptions } from '../options.js';
+import { intOption, ipArgument, numberOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
@@ -39,7 +39,7 @@ summary and exits with the same status, as iputils ping does.`;
 
 /** `ersatz ping TARGET ...`: ICMP echo over our own frames, to the next hop's ARP-resolved MAC. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseOptions('ping', argv, {
+  const args = parseCommand('ping', argv, HELP, {
     allowPositionals: true,
     options: {
       count: { type: 'string', short: 'c' },
@@ -52,14 +52,10 @@ export async function run(argv: string[]): Promise<ExitCode> {
       quiet: { type: 'boolean', short: 'q', default: false },
       json: { type: 'boolean', default: false },
       pcap: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
-  });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return Exit.OK;
-  }
-  if (positionals.length > 1) throw new UsageError(`ping: unexpected argument ${JSON.stringify(positionals[1])}: run 'ersatz ping --help'`);
+  }, 1);
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   const target = ipArgument('ping', 'TARGET', positionals[0]);
   const count = values.count === undefined ? undefined : intOption('ping', 'count', values.count, 1, 2 ** 31 - 1, 1);
   const intervalMs = numberOption('ping', 'interval', values.interval, 0.001, 3600, 1) * 1000;

@@ -2,7 +2,7 @@ import { firstValueFrom, takeUntil } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface, openLink, injectNeighbour } from '@ersatz/api';
 import { CONFLICT_CAUSES, createResolver } from '@ersatz/resolve';
-import { intOption, ipArgument, parseOptions } from '../options.js';
+import { intOption, ipArgument, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
@@ -47,7 +47,7 @@ away), 130 interrupted (SIGINT), 143 stopped by SIGTERM.`;
 
 /** `ersatz [--target IP] ...`: resolve one IP (default: the default gateway) to its MAC. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseOptions('resolve', argv, {
+  const args = parseCommand('resolve', argv, HELP, {
     allowPositionals: true,
     options: {
       target: { type: 'string', short: 't' },
@@ -59,13 +59,10 @@ export async function run(argv: string[]): Promise<ExitCode> {
       'accept-source-mismatch': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       inject: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return Exit.OK;
-  }
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   if (positionals.length > 1 || (positionals.length === 1 && values.target !== undefined)) {
     throw new UsageError(`resolve: unexpected argument ${JSON.stringify(positionals.at(-1))}: run 'ersatz --help'`);
   }

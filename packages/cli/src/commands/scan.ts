@@ -6,7 +6,7 @@ import { discoverInterface, type InterfaceInfo, type Link } from '@ersatz/api';
 import { scan$, type ScanSummary } from '@ersatz/resolve';
 import { LOCALLY_ADMINISTERED, loadVendorData, vendorOf } from '@ersatz/vendor';
 import { Progress } from '@ersatz/progress';
-import { intOption, numberOption, parseOptions } from '../options.js';
+import { intOption, numberOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { LineWriter, openSession } from '../session.js';
 import { interruption } from '../interrupt.js';
@@ -43,7 +43,7 @@ Exit codes: 0 at least one host answered, 1 none did, 2 usage or environment err
 
 /** `ersatz scan ...`: an arp-scan style sweep. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const { values, positionals } = parseOptions('scan', argv, {
+  const args = parseCommand('scan', argv, HELP, {
     allowPositionals: true,
     options: {
       interface: { type: 'string', short: 'I' },
@@ -58,13 +58,10 @@ export async function run(argv: string[]): Promise<ExitCode> {
       seed: { type: 'string' },
       json: { type: 'boolean', default: false },
       pcap: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return Exit.OK;
-  }
+  if (args === null) return Exit.OK;
+  const { values, positionals } = args;
   if (values.rate !== undefined && values.bandwidth !== undefined) throw new UsageError(`scan: --rate and --bandwidth both set the pace: give one`);
   const ratePps = values.rate === undefined ? undefined : numberOption('scan', 'rate', values.rate, 0.001, 10_000_000, 0);
   const bandwidthBps = values.bandwidth === undefined ? undefined : bandwidth(values.bandwidth);
