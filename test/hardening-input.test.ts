@@ -106,7 +106,7 @@ function cases(dir: string, peer: string): Record<string, readonly Case[]> {
       [['ping', peer, '--pcap', nowhere], /out\.pcap/],
     ],
     neigh: [
-      [['neigh'], /subcommand/],
+      [['neigh', 'bogus'], /unknown subcommand "bogus"/],
       [['neigh', 'flush'], /flush/],
       [['neigh', 'add', '198.51.100.7', '02:00:5e:00:53', '--interface', 'ez0'], /02:00:5e:00:53/],
       [['neigh', 'add', '198.51.100.7', 'zz:00:5e:00:53:07', '--interface', 'ez0'], /zz:00:5e:00:53:07/],

@@ -88,6 +88,9 @@ test.serial('show prints what ip neigh shows, as lines or one JSON array', async
   t.deepEqual(sort(text.stdout.trim().split('\n'), (l) => l), sort(ipText.trim().split('\n').map((l) => l.trimEnd()), (l) => l));
   const only = await neigh(['show', '--json', '--interface', 'lo']);
   t.is(only.stdout, '[]\n');
+  // As `ip neigh`: no subcommand shows the table, options and all.
+  t.is((await neigh([])).stdout, text.stdout);
+  t.is((await neigh(['--json', '--interface', 'lo'])).stdout, '[]\n');
 });
 
 test.serial('bad addresses are refused with one line and exit 2', async (t) => {

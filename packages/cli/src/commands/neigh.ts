@@ -27,7 +27,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { intOption, parseCommand } from '../options.js';
 
-const HELP = `usage: ersatz neigh show [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
+const HELP = `usage: ersatz neigh [show] [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
        ersatz neigh flush [ADDR|PREFIX] --interface IF [--state STATES]
        ersatz neigh add IP MAC --interface IF [--state permanent|reachable|stale] [--replace] [--via netlink|ioctl]
        ersatz neigh del IP --interface IF [--via netlink|ioctl]
@@ -60,8 +60,9 @@ const STATES: readonly SettableNeighState[] = ['permanent', 'reachable', 'stale'
 export async function run(argv: string[]): Promise<ExitCode> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h') return help();
-  if (sub === undefined) throw new UsageError("neigh: give a subcommand: show, add, del, flush or watch ('ersatz neigh --help')");
   try {
+    // As `ip neigh`: no subcommand (or options only) shows the table.
+    if (sub === undefined || sub.startsWith('-')) return show(argv);
     switch (sub) {
       case 'show':
         return show(rest);
