@@ -178,10 +178,11 @@ test('SIGTERM (systemd, kill, timeout): the same summary, the pcap file finished
   const s = (lines.at(-1) as { summary: { answered: number; interrupted: boolean } }).summary;
   t.true(s.interrupted);
   t.true(s.answered >= 5 && s.answered < 254, `answered ${s.answered}`);
-  // tcpdump reads the whole file: every reply printed is in it, after the requests that asked.
+  // tcpdump reads the whole file (it fails on a cut one), and every host printed has its reply in it. The file may
+  // hold one reply more: a request already handed to the link when the signal came is answered after the summary.
   const frames = tcpdumpRead(l, host.ns, pcap);
-  const replies = frames.filter((f) => / is-at /.test(f));
-  t.is(replies.length, s.answered, frames.slice(0, 5).join('\n'));
+  for (const line of lines.slice(0, -1)) t.true(frames.some((f) => f.includes(`Reply ${String(line['ip'])} is-at`)), `${String(line['ip'])}'s reply is in the file`);
+  t.true(frames.filter((f) => / is-at /.test(f)).length >= s.answered);
 });
 
 test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) => {

@@ -211,7 +211,8 @@ export class Pipeline {
 
   /**
    * Queues frames in order until one does not fit. `notBeforeNs`: one time for all or one per frame. Returns how
-   * many were queued (a prefix, with consecutive tickets); the rest count in stats().main.sendRefused.
+   * many were queued (a prefix; they take tickets as send() would, unreported); the rest count in
+   * stats().main.sendRefused.
    */
   sendBatch(frames: readonly Uint8Array[], notBeforeNs?: bigint | readonly bigint[]): number {
     if (this.#state !== 'open' && this.#state !== 'opening') {
