@@ -145,37 +145,36 @@ test('--pcap: every request and reply, readable by tcpdump -r', async (t) => {
   t.is(new Set(replies.map((x) => /Reply (\S+)/.exec(x)![1])).size, 31);
 });
 
-test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
-  const { lab: l, host } = lab(t, 'scin');
-  // 20 requests a second: the sweep would take 13 s.
-  const child = startErsatz(l, host.ns, ['scan', '--json', '--rate', '20', NET]);
+/**
+ * Starts a 13 s sweep (20 requests a second) with `args`, stops it with `signal` once a few hosts are printed, and
+ * returns its exit code, its JSON lines and the summary (the last line).
+ */
+async function stoppedScan(t: import('ava').ExecutionContext, prefix: string, signal: NodeJS.Signals, args: readonly string[] = []) {
+  const { lab: l, host } = lab(t, prefix);
+  const child = startErsatz(l, host.ns, ['scan', '--json', '--rate', '20', ...args, NET]);
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   const exited = once(child, 'close');
   for (let i = 0; i < 100 && stdout.split('\n').length < 6; i++) await new Promise((ok) => setTimeout(ok, 100));
-  child.kill('SIGINT');
+  child.kill(signal);
   const [code] = (await exited) as [number | null];
-  t.is(code, 130, stdout);
   const lines = jsonLines(stdout);
-  const s = (lines.at(-1) as { summary: { answered: number; interrupted: boolean } }).summary;
+  const summary = (lines.at(-1) as { summary: { answered: number; interrupted: boolean } }).summary;
+  return { l, host, code, stdout, lines, summary };
+}
+
+test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
+  const { code, stdout, lines, summary: s } = await stoppedScan(t, 'scin', 'SIGINT');
+  t.is(code, 130, stdout);
   t.true(s.interrupted);
   t.true(s.answered >= 5 && s.answered < 254, `answered ${s.answered}`);
   t.is(lines.length - 1, s.answered, 'every host counted was printed');
 });
 
 test('SIGTERM (systemd, kill, timeout): the same summary, the pcap file finished, exit 143', async (t) => {
-  const { lab: l, host } = lab(t, 'scterm');
   const pcap = join(scratchDir(t), 'stopped.pcap');
-  const child = startErsatz(l, host.ns, ['scan', '--json', '--rate', '20', '--pcap', pcap, NET]);
-  let stdout = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  const exited = once(child, 'close');
-  for (let i = 0; i < 100 && stdout.split('\n').length < 6; i++) await new Promise((ok) => setTimeout(ok, 100));
-  child.kill('SIGTERM');
-  const [code] = (await exited) as [number | null];
+  const { l, host, code, stdout, lines, summary: s } = await stoppedScan(t, 'scterm', 'SIGTERM', ['--pcap', pcap]);
   t.is(code, 143, stdout);
-  const lines = jsonLines(stdout);
-  const s = (lines.at(-1) as { summary: { answered: number; interrupted: boolean } }).summary;
   t.true(s.interrupted);
   t.true(s.answered >= 5 && s.answered < 254, `answered ${s.answered}`);
   // tcpdump reads the whole file (it fails on a cut one), and every host printed has its reply in it. The file may
