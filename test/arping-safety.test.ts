@@ -70,7 +70,7 @@ test('-U/-A for the gateway\'s address and -s with an address not ours: nothing 
     t.is(r.stdout, '', what);
     t.regex(r.stderr, new RegExp(`^ersatz: arping: ${gw.ip.replaceAll('.', '\\.')} is not an address of ez0 \\(it has 198\\.51\\.100\\.10\\): refusing [^\\n]+\\n$`), what);
     // iputils arping, same arguments: bind(2) refuses the address, exit 2.
-    const iputils = lab.run(host.ns, ['arping', '-I', 'ez0', ...args.filter((a) => a !== '-I' && a !== 'ez0')], { timeoutMs: 10_000 });
+    const iputils = lab.run(host.ns, ['arping', '-I', 'ez0', ...args.filter((a) => a !== '-I' && a !== 'ez0')]);
     t.is(iputils.code, 2, `iputils arping ${args.join(' ')}: ${iputils.stderr}`);
   }
   t.is(cached(lab, victim, gw.ip), gw.mac, 'the victim still has the real gateway');
@@ -96,7 +96,7 @@ test('-D on an interface without an IPv4 address probes from 0.0.0.0 (RFC 5227 Â
     const r = await ersatz(lab, h, ['arping', ...args]);
     t.is(r.code, code, show(r));
     t.regex(r.stdout, new RegExp(`^ARPING ${ip.replaceAll('.', '\\.')} from 0\\.0\\.0\\.0 ez0\\n`));
-    t.is(lab.run(h, ['arping', ...args], { timeoutMs: 10_000 }).code, code, `iputils arping ${args.join(' ')}`);
+    t.is(lab.run(h, ['arping', ...args]).code, code, `iputils arping ${args.join(' ')}`);
   }
   const probes = await witness.stop();
   t.is(probes.length, 4, probes.join('\n')); // one probe per run, ersatz's and iputils'
@@ -113,7 +113,7 @@ test('loopback and NOARP interfaces are "not ARPable": -D exits 0 (scripts go on
   for (const [ifname, mode, code] of [['lo', '-D', 0], ['lo', '-U', 2], ['ez0', '-D', 0], ['ez0', '-A', 2]] as const) {
     const args = [mode, '-I', ifname, '-c', '1', '198.51.100.2'];
     const r = await ersatz(lab, h, ['arping', ...args]);
-    const iputils = lab.run(h, ['arping', ...args], { timeoutMs: 10_000 });
+    const iputils = lab.run(h, ['arping', ...args]);
     t.is(r.code, code, show(r));
     t.is(iputils.code, code, `iputils arping ${args.join(' ')}`);
     t.is(r.stdout, `Interface "${ifname}" is not ARPable\n`);

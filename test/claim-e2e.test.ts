@@ -16,7 +16,7 @@ test.before(() => {
 });
 test.after.always(() => lab?.destroy());
 
-const claim = (args: string[]): Promise<RunResult> => lab.exec(host.ns, ['node', MAIN, 'claim', ...args], { timeoutMs: 30_000 });
+const claim = (args: string[]): Promise<RunResult> => lab.exec(host.ns, ['node', MAIN, 'claim', ...args]);
 
 interface Seen { t: number; src: string; dst: string; what: string }
 /** tcpdump -e lines: `12:00:00.000001 SRC > DST, ethertype ARP (0x0806), length 42: Request who-has ...`. */

@@ -10,7 +10,7 @@ function lab(prefix: string): { lab: Lab; host: Host; peer: Host } {
 }
 
 async function example(l: Lab, ns: string, name: string, args: readonly string[]): Promise<string> {
-  const r = await l.exec(ns, ['node', `examples/${name}.mjs`, ...args], { timeoutMs: 30_000 });
+  const r = await l.exec(ns, ['node', `examples/${name}.mjs`, ...args]);
   if (r.code !== 0) throw new Error(show(r));
   return r.stdout;
 }

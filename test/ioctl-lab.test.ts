@@ -16,7 +16,7 @@ test.before(() => {
 test.after.always(() => lab?.destroy());
 
 async function calls(list: IoctlCall[], prefix: string[] = []): Promise<IoctlResult[]> {
-  const r = await lab.exec(host.ns, [...prefix, 'node', HELPER, JSON.stringify(list)], { timeoutMs: 20_000 });
+  const r = await lab.exec(host.ns, [...prefix, 'node', HELPER, JSON.stringify(list)]);
   if (r.code !== 0) throw new Error(`ioctl helper exited ${r.code ?? r.signal}: ${r.stderr}`);
   return r.stdout.trim().split('\n').map((line) => JSON.parse(line) as IoctlResult);
 }

@@ -18,7 +18,7 @@ test.before(() => {
 });
 test.after.always(() => lab?.destroy());
 
-const neigh = (args: string[], prefix: string[] = []): Promise<RunResult> => lab.exec(host.ns, [...prefix, 'node', MAIN, 'neigh', ...args], { timeoutMs: 20_000 });
+const neigh = (args: string[], prefix: string[] = []): Promise<RunResult> => lab.exec(host.ns, [...prefix, 'node', MAIN, 'neigh', ...args]);
 
 interface IpNeigh { dst: string; dev: string; lladdr?: string; state?: string[] }
 const entryOf = (ip: string) => JSON.parse(lab.sh(host.ns, ['ip', '-j', '-4', 'neigh', 'show', 'to', ip])) as IpNeigh[];

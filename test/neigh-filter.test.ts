@@ -23,7 +23,7 @@ test.before(() => {
 });
 test.after.always(() => lab?.destroy());
 
-const neigh = (args: string[]): Promise<RunResult> => lab.exec(host.ns, ['node', MAIN, 'neigh', ...args], { timeoutMs: 20_000 });
+const neigh = (args: string[]): Promise<RunResult> => lab.exec(host.ns, ['node', MAIN, 'neigh', ...args]);
 const ipNeigh = (args: string[]): string => lab.sh(host.ns, ['ip', '-4', ...args]);
 
 interface IpNeigh { dst: string; dev: string; lladdr?: string; state?: string[] }

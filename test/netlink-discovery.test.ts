@@ -25,7 +25,7 @@ test.before(() => {
 test.after.always(() => lab?.destroy());
 
 async function api(ns: string, list: ApiCall[]): Promise<ApiResult[]> {
-  const r = await lab.exec(ns, ['node', HELPER, JSON.stringify(list)], { timeoutMs: 20_000 });
+  const r = await lab.exec(ns, ['node', HELPER, JSON.stringify(list)]);
   if (r.code !== 0) throw new Error(`neigh-api helper exited ${r.code ?? r.signal}: ${r.stderr}`);
   return r.stdout.trim().split('\n').map((line) => JSON.parse(line) as ApiResult);
 }

@@ -75,7 +75,7 @@ test.serial('npm pack gives a package that installs into an empty project: the b
   // The installed bin, its bundled workers and its dependencies, from where npm put them, against a real kernel.
   const { lab, host, peer } = twoHostLab('pkg');
   t.teardown(() => lab.destroy());
-  const r = await lab.exec(host.ns, [join(app, 'node_modules', '.bin', 'ersatz'), '--target', peer.ip, '--json'], { timeoutMs: 30_000 });
+  const r = await lab.exec(host.ns, [join(app, 'node_modules', '.bin', 'ersatz'), '--target', peer.ip, '--json']);
   t.is(r.code, 0, r.stderr);
   t.like(JSON.parse(r.stdout), { ip: peer.ip, mac: peer.mac });
 });

@@ -28,7 +28,7 @@ function shape(r: RunResult): { from: string[]; stats: string | undefined; timeM
 /** Runs `ersatz ping ARGS` and then iputils `ping ARGS` in the host namespace; asserts they agree. Returns both. */
 async function sideBySide(t: ExecutionContext, l: Lab, host: Host, args: readonly string[]): Promise<{ ours: RunResult; theirs: RunResult }> {
   const ours = await ersatz(l, host.ns, ['ping', ...args]);
-  const theirs = await l.exec(host.ns, ['ping', ...args], { timeoutMs: 25_000 });
+  const theirs = await l.exec(host.ns, ['ping', ...args]);
   const what = `ersatz:\n${show(ours)}\niputils:\n${show(theirs)}`;
   t.is(ours.code, theirs.code, what);
   t.deepEqual(shape(ours).from, shape(theirs).from, what);
@@ -76,7 +76,7 @@ test('a Redirect is printed like iputils ("From R: icmp_seq=1 Redirect Host(New 
   // The host's kernel would follow the redirect for iputils' next run: keep its routes as the test set them.
   l.sh(host.ns, ['sysctl', '-q', '-w', 'net.ipv4.conf.all.accept_redirects=0', `net.ipv4.conf.${host.ifname}.accept_redirects=0`]);
   const ours = await ersatz(l, host.ns, ['ping', '-c', '1', '-W', '1', '203.0.113.77']);
-  const theirs = await l.exec(host.ns, ['ping', '-c', '1', '-W', '1', '203.0.113.77'], { timeoutMs: 25_000 });
+  const theirs = await l.exec(host.ns, ['ping', '-c', '1', '-W', '1', '203.0.113.77']);
   const what = `ersatz:\n${show(ours)}\niputils:\n${show(theirs)}`;
   const line = `From ${peer.ip}: icmp_seq=1 Redirect Host(New nexthop: ${host.ip})`;
   t.true(ours.stdout.split('\n').includes(line), what);
@@ -110,7 +110,7 @@ test('a next link too small for a DF request: "Frag needed and DF set (mtu = 576
   l.sh(peer.ns, ['ip', 'route', 'add', '192.0.2.0/24', 'dev', 'small']);
   const args = ['-c', '1', '-s', '1000', '-W', String(LINGER_S), '192.0.2.7'];
   // iputils first: the host's kernel learns the path MTU from the error, after which iputils would not send at all.
-  const theirs = await l.exec(host.ns, ['ping', ...args], { timeoutMs: 25_000 });
+  const theirs = await l.exec(host.ns, ['ping', ...args]);
   const ours = await ersatz(l, host.ns, ['ping', ...args]);
   const what = `ersatz:\n${show(ours)}\niputils:\n${show(theirs)}`;
   const line = `From ${peer.ip} icmp_seq=1 Frag needed and DF set (mtu = 576)`;

@@ -97,7 +97,7 @@ test.serial('ARP frames the peer sends (arping) come out of events$', async (t) 
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   await ready;
-  const arping = l.run(peer.ns, ['arping', '-c', '3', '-w', '10', '-I', peer.ifname, host.ip], { timeoutMs: 15_000 });
+  const arping = l.run(peer.ns, ['arping', '-c', '3', '-w', '10', '-I', peer.ifname, host.ip]);
   t.is(arping.code, 0, arping.stdout + arping.stderr);
   t.is(await exited, 0);
   const { events } = JSON.parse(out.split('\n').find((line) => line.startsWith('{"events"'))!) as { events: ArpEventJson[] };

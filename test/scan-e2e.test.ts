@@ -101,7 +101,7 @@ test('a single address owned by two hosts: scan reports the DUP of the last host
   t.deepEqual(lines.slice(0, -1).map((h) => h.mac as string).sort(), responders.map((x) => x.mac).sort());
   t.like(lines.at(-1), { summary: { answered: 1, duplicates: 1 } });
   // arp-scan on the same wire sees both too (-q: IP and MAC only, one line per answer).
-  const arpScan = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-q', '-x', ip], { timeoutMs: 20_000 });
+  const arpScan = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-q', '-x', ip]);
   t.is(arpScan.code, 0, arpScan.stderr);
   t.is(arpScan.stdout.trim().split('\n').filter((x) => x.startsWith(`${ip}\t`)).length, 2, arpScan.stdout);
   // --settle 0 ends at the first answer: the conflict goes unseen (why the window exists).
@@ -112,7 +112,7 @@ test('a single address owned by two hosts: scan reports the DUP of the last host
 test('the progress line shows only on a terminal, steps aside for every result, and never with --json or piped', async (t) => {
   const { lab: l, host } = lab(t, 'sctt');
   // script(1) gives the command a pseudo-terminal (stdout and stderr) of 100 columns.
-  const onTty = (args: string) => l.run(host.ns, ['script', '-qec', `stty cols 100 rows 40; node ${MAIN} scan --rate 400 ${args} ${NET}`, '/dev/null'], { timeoutMs: 20_000 });
+  const onTty = (args: string) => l.run(host.ns, ['script', '-qec', `stty cols 100 rows 40; node ${MAIN} scan --rate 400 ${args} ${NET}`, '/dev/null']);
   const text = onTty('');
   t.is(text.code, 0, show(text));
   const bars = text.stdout.match(/\r\[[#.]{20}\] \d+\/254 \d+% /g) ?? [];

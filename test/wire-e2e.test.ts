@@ -32,8 +32,8 @@ test.serial('arping and ping traffic captured next to a Linux peer decodes clean
     tcpdump.stderr?.setEncoding('utf8').on('data', (s: string) => s.includes('listening on') && (clearTimeout(timer), resolve()));
     tcpdump.once('exit', (code) => reject(new Error(`tcpdump exited (${code})`)));
   });
-  t.is(lab.run(host.ns, ['arping', '-c', '1', '-w', '3', '-I', host.ifname, peer.ip], { timeoutMs: 10_000 }).code, 0, 'arping got a reply');
-  t.is(lab.run(host.ns, ['ping', '-c', '1', '-W', '3', '-s', '37', peer.ip], { timeoutMs: 10_000 }).code, 0, 'ping got a reply');
+  t.is(lab.run(host.ns, ['arping', '-c', '1', '-w', '3', '-I', host.ifname, peer.ip]).code, 0, 'arping got a reply');
+  t.is(lab.run(host.ns, ['ping', '-c', '1', '-W', '3', '-s', '37', peer.ip]).code, 0, 'ping got a reply');
   // The replies reached arping and ping, but tcpdump may not have read them from its own socket yet: frames still in
   // its kernel ring at SIGINT are lost (seen under load). Stop it once the file holds both replies, or after 5 s.
   await until(5000, () => {

@@ -10,8 +10,11 @@ import { readPcapFile, type PcapRecord } from '@ersatz/pcap';
 /** The built command (ava runs from the repository root). */
 export const MAIN = resolve('dist/main.js');
 
-/** Runs `ersatz ARGS...` in `ns` and waits for it (killed after `timeoutMs`, default 25 s). */
-export function ersatz(lab: Lab, ns: string, args: readonly string[], timeoutMs = 25_000): Promise<RunResult> {
+/**
+ * Runs `ersatz ARGS...` in `ns` and waits for it. `timeoutMs` (default 60 s) only catches a hang: every command the
+ * tests run ends by its own count, so a busy machine never gets near it, and a killed run reports where it was.
+ */
+export function ersatz(lab: Lab, ns: string, args: readonly string[], timeoutMs = 60_000): Promise<RunResult> {
   return lab.exec(ns, ['node', MAIN, ...args], { timeoutMs });
 }
 
@@ -30,7 +33,8 @@ export function jsonLines(stdout: string): Record<string, unknown>[] {
 
 /** `r` printed for a failed assertion: exit code and both streams. */
 export function show(r: RunResult): string {
-  return `exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+  const stuck = r.stuck === undefined ? '' : `--- killed at its timeout, stuck in\n${r.stuck}\n`;
+  return `exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}${stuck}`;
 }
 
 /** A scratch directory removed when the test ends. */

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Thrown when the lab cannot be built: not root, no `ip`, a kernel refusing a namespace. */
 export class LabError extends Error {
@@ -11,6 +12,8 @@ export interface RunResult {
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** Set when `exec` killed it at its timeout: where each of its threads was (see whereStuck). */
+  readonly stuck?: string;
 }
 
 const live = new Set<Lab>();
@@ -89,12 +92,16 @@ export class Lab {
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    let stuck: string | undefined;
+    const timer = setTimeout(() => {
+      stuck = whereStuck(child.pid);
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 60_000);
     return new Promise((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (code, signal) => {
         clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
+        resolve({ code, signal, stdout, stderr, ...(stuck === undefined ? {} : { stuck }) });
       });
     });
   }
@@ -260,4 +267,36 @@ export function responderLab(prefix: string, opts: { cidr?: string; answers?: re
     lab.destroy();
     throw err;
   }
+}
+
+/**
+ * Where a process that outlived its timeout is, read from /proc before it is killed: its command line, each
+ * thread's name, state and kernel wait channel, and the main thread's kernel stack, so that a hang in
+ * `ip netns exec`, in Node's start-up or in a system call tell apart at a glance.
+ */
+function whereStuck(pid: number | undefined): string {
+  if (pid === undefined) return 'no pid';
+  const read = (path: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '?';
+    }
+  };
+  const lines = [`cmdline: ${read(`/proc/${pid}/cmdline`).replaceAll('\0', ' ').trim()}`];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return `${lines[0]} (gone)`;
+  }
+  for (const tid of tasks) {
+    // stat: "tid (comm) state ..."; comm may hold spaces, so split after its closing parenthesis.
+    const stat = read(`/proc/${pid}/task/${tid}/stat`);
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    lines.push(`${tid} ${comm} ${state} wchan=${read(`/proc/${pid}/task/${tid}/wchan`)}`);
+  }
+  lines.push(`main thread's kernel stack:\n${read(`/proc/${pid}/stack`).trim()}`);
+  return lines.join('\n');
 }
