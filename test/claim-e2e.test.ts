@@ -46,11 +46,12 @@ test.serial('a free address: 3 probes, 2 announcements with the RFC 5227 fields 
       ...Array.from({ length: 2 }, () => [host.mac, 'ff:ff:ff:ff:ff:ff', `Request who-has ${FREE} tell ${FREE}`]),
     ],
   );
-  // Spacing on the peer's clock. Frames can be late under load, never early: tight lower bounds, loose upper ones.
+  // Spacing on the peer's clock: never shorter than RFC 5227 allows. A loaded machine may send late, so only the lower
+  // bounds are checked here; claim-timing checks the whole windows (PROBE_MAX too) on a virtual clock.
   const gaps = seen.slice(1).map((s, i) => s.t - seen[i]!.t);
-  for (const g of gaps.slice(0, 2)) t.true(g >= 0.99 && g < 3, `probe gap ${g}`); // PROBE_MIN..PROBE_MAX
-  t.true(gaps[2]! >= 1.99 && gaps[2]! < 3.5, `announce wait ${gaps[2]}`); // ANNOUNCE_WAIT
-  t.true(gaps[3]! >= 1.99 && gaps[3]! < 3.5, `announce interval ${gaps[3]}`); // ANNOUNCE_INTERVAL
+  for (const g of gaps.slice(0, 2)) t.true(g >= 0.99, `probe gap ${g}`); // PROBE_MIN
+  t.true(gaps[2]! >= 1.99, `announce wait ${gaps[2]}`); // ANNOUNCE_WAIT
+  t.true(gaps[3]! >= 1.99, `announce interval ${gaps[3]}`); // ANNOUNCE_INTERVAL
   // The peer's kernel answered nothing (no one holds the address).
   t.false(seen.some((s) => s.src === peer.mac));
 });

@@ -52,6 +52,20 @@ test('a query whose only try was lost still gets its answer from the re-send; th
   t.deepEqual(outcomes, ['ResolveTimeoutError@500:2']);
 });
 
+test('a recovery re-sends for queries still asking, not for one settling its answer, and nothing once all ended', (t) => {
+  const ts = new TestScheduler((a, e) => t.deepEqual(a, e));
+  const SILENT = Ipv4.parse('192.0.2.3');
+  const link = new FakeLink({ scheduler: ts, ...US, hosts: [PEER] });
+  ts.run(({ cold }) => {
+    cold('100ms a 1899ms b').subscribe(() => link.recover());
+    const resolver = createResolver(link, { scheduler: ts });
+    resolver.query$(PEER.ip, { tries: 1, intervalMs: 1000, settleMs: 500 }).subscribe();
+    resolver.query$(SILENT, { tries: 1, intervalMs: 1000 }).subscribe({ error: () => {} });
+  });
+  const sent = link.sent.map((s) => `${Ipv4.format(s.frame.arp.targetIp)}@${s.atMs}`);
+  t.deepEqual(sent, ['192.0.2.2@0', '192.0.2.3@0', '192.0.2.3@100']);
+});
+
 test('a sweep gives every host still waiting at a recovery one more request, and finds the hosts whose frames were lost', (t) => {
   const ts = new TestScheduler((a, e) => t.deepEqual(a, e));
   const hosts = [10, 11, 12, 13].map((n) => ({ ip: Ipv4.parse(`192.0.2.${n}`), mac: Mac.parse(`02:00:00:00:00:${n}`) }));

@@ -1,4 +1,4 @@
-import { defer, finalize, from, switchMap, type Observable } from 'rxjs';
+import { finalize, Observable, type Subscription } from 'rxjs';
 import { Ipv4, type Mac } from '@ersatz/wire';
 import { createResolver, type QueryOptions, type Resolver } from '@ersatz/resolve';
 import type { InterfaceInfo } from './host.js';
@@ -49,6 +49,8 @@ interface Session {
   readonly ifname: string;
   readonly link: Promise<Link>;
   readonly resolver: Promise<Resolver>;
+  /** The resolver once the link is open: later calls start at once, without a promise hop. */
+  ready: Resolver | null;
   users: number;
 }
 
@@ -68,8 +70,8 @@ function acquire(info: InterfaceInfo): Session {
   let s = sessions.get(info.ifname);
   if (!s) {
     const link = openLink(info);
-    s = { ifname: info.ifname, link, resolver: link.then((l) => createResolver(l)), users: 0 };
-    sessions.set(info.ifname, s);
+    const session: Session = { ifname: info.ifname, link, resolver: link.then((l) => (session.ready = createResolver(l))), ready: null, users: 0 };
+    sessions.set(info.ifname, (s = session));
   }
   s.users++;
   return s;
@@ -98,19 +100,39 @@ function release(s: Session): void {
  * discovery/pipeline typed errors (unknown interface, no permission, no route).
  */
 export function resolve$(ip: Ipv4 | string, options: ResolveOptions = {}): Observable<Mac> {
-  return defer(() => {
-    const target = typeof ip === 'string' ? Ipv4.parse(ip) : ip;
+  // Written out rather than composed (defer, from, switchMap, finalize): once the route is remembered and the link
+  // open, a call goes straight to the resolver, with no promise hop and no operator chain (issue #12's note).
+  return new Observable<Mac>((subscriber) => {
+    let target: Ipv4;
+    try {
+      target = typeof ip === 'string' ? Ipv4.parse(ip) : ip;
+    } catch (err) {
+      subscriber.error(err);
+      return undefined;
+    }
     liveCalls++;
-    return from(discovery.lookup({ ifname: options.interface, target })).pipe(
-      switchMap((info) => {
-        const s = acquire(info);
-        return from(s.resolver).pipe(
-          switchMap((resolver) => resolver.resolve$(info.target, options)),
-          finalize(() => release(s)),
-        );
-      }),
-      finalize(callEnded),
-    );
+    let session: Session | null = null;
+    let query: Subscription | null = null;
+    let closed = false;
+    const ask = (resolver: Resolver, info: InterfaceInfo): void => {
+      if (!closed) query = resolver.resolve$(info.target, options).subscribe(subscriber);
+    };
+    const start = (info: InterfaceInfo): void => {
+      if (closed) return;
+      const s = (session = acquire(info));
+      if (s.ready !== null) ask(s.ready, info);
+      else s.resolver.then((r) => ask(r, info), (err: unknown) => subscriber.error(err));
+    };
+    const question = { ifname: options.interface, target };
+    const known = discovery.known(question);
+    if (known !== undefined) start(known);
+    else discovery.lookup(question).then(start, (err: unknown) => subscriber.error(err));
+    return () => {
+      closed = true;
+      query?.unsubscribe();
+      if (session !== null) release(session);
+      callEnded();
+    };
   });
 }
 

@@ -19,6 +19,36 @@ export function requestFrame(link: ArpLink, ip: Ipv4, spa: Ipv4 = link.ip): Uint
   return arpFrame(link, Mac.BROADCAST, { operation: ArpOp.Request, senderMac: link.mac, senderIp: spa, targetMac: Mac.ZERO, targetIp: ip });
 }
 
+// Where ar$tpa sits in a request: after the Ethernet header (14 bytes, 18 with an 802.1Q tag) and 24 bytes into the
+// ARP packet (RFC 826 layout for hlen 6, plen 4). Only this field differs between two requests from one sender.
+const TPA_OFFSET = 14 + 24;
+const VLAN_TAG = 4;
+
+/**
+ * Requests from one sender (`spa`, default the link's address) to any IP, built once: `frameFor(ip)` writes the
+ * target into one buffer and returns it, valid until the next call. For link.send, which copies the bytes: a
+ * resolve or a sweep then allocates nothing per request.
+ */
+export class RequestTemplate {
+  readonly #frame: Uint8Array;
+  readonly #tpaAt: number;
+
+  constructor(link: ArpLink, spa: Ipv4 = link.ip) {
+    this.#frame = requestFrame(link, Ipv4.UNSPECIFIED, spa);
+    this.#tpaAt = TPA_OFFSET + (link.vlan === undefined ? 0 : VLAN_TAG);
+  }
+
+  /** The frame's length (every request from the template has it). */
+  get length(): number {
+    return this.#frame.length;
+  }
+
+  frameFor(ip: Ipv4): Uint8Array {
+    Ipv4.write(ip, this.#frame, this.#tpaAt);
+    return this.#frame;
+  }
+}
+
 /**
  * Whether `o` belongs to the link's VLAN (none for an untagged link). VID 0 is IEEE 802.1Q's priority tag: it names
  * no VLAN, so such a frame (802.1p QoS: some NICs, VoIP phones, CPEs) belongs to the untagged one, as Linux has it.

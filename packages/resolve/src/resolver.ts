@@ -1,23 +1,13 @@
-import { asyncScheduler, defer, filter, finalize, map, of, share, Observable, Subscription, type SchedulerLike } from 'rxjs';
-import { ArpOp, Mac, type Ipv4 } from '@ersatz/wire';
+import { asyncScheduler, filter, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { ArpOp, type Ipv4, type Mac } from '@ersatz/wire';
 import { MacCache } from './cache.js';
-import { AbortError, AddressConflictError, checkDelay, checkInt, ResolveTimeoutError } from './error.js';
-import { describeRejection, judgeAnswer, type AnswerRules, type Rejection } from './answer.js';
-import { requestFrame, sendRequest, sentAt, type SentRequest } from './frames.js';
+import { AbortError, AddressConflictError, checkDelay, checkInt } from './error.js';
+import { judgeAnswer, type AnswerRules } from './answer.js';
+import { RequestTemplate } from './frames.js';
+import { Query, type Listener, type QueryHost, type QueryOptions, type ResolveResult, type Settled } from './query.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
-/** How one query asks and what it believes (see judgeAnswer for the rule and AnswerRules for the opt-ins). */
-export interface QueryOptions extends AnswerRules {
-  /** Requests to send before giving up (default 3). */
-  readonly tries?: number;
-  /** Time between requests, and how long to wait after the last one (default 1000 ms). */
-  readonly intervalMs?: number;
-  /**
-   * After the first acceptable reply, keep listening this long for other MACs claiming the IP and report them in
-   * `conflicts` (default 0: answer at once, no conflict detection). See `Resolver.query$` for the trade-off.
-   */
-  readonly settleMs?: number;
-}
+export type { QueryOptions, ResolveResult } from './query.js';
 
 export interface ResolverOptions extends QueryOptions {
   /** Clock for every timer (retries, timeouts, settle window, cache TTL). Default `asyncScheduler`. */
@@ -28,49 +18,22 @@ export interface ResolverOptions extends QueryOptions {
   readonly cacheMax?: number;
 }
 
-/** One answered query. */
-export interface ResolveResult {
-  readonly ip: Ipv4;
-  readonly mac: Mac;
-  /**
-   * From our request (its capture timestamp when the capture saw it go out, else `link.now()` when we queued it) to
-   * the reply's capture timestamp; null for a cached answer. ARP has no sequence numbers, so a late reply to an
-   * earlier try is timed from the latest request sent before it was captured.
-   */
-  readonly rttNs: bigint | null;
-  /** Requests sent (0 for a cached answer): the tries, plus one per recovery of the link while it waited. */
-  readonly tries: number;
-  /** Other MACs that claimed the IP within the settle window, in arrival order (never includes `mac`). */
-  readonly conflicts: readonly Mac[];
-  readonly fromCache: boolean;
-  /** The reply that answered, or null for a cached answer. */
-  readonly reply: ArpObservation | null;
-}
-
-type Settled = Required<QueryOptions>;
-
-/** Where the resolver's one subscription to arp$ delivers the frames about one IP. */
-interface Listener {
-  next(o: ArpObservation): void;
-  error(err: unknown): void;
-}
-
 const OP = 'resolve';
 
 function settle(defaults: Settled, o: QueryOptions): Settled {
   // The common call passes no options: nothing to check or merge.
-  if (Object.keys(o).length === 0) return defaults;
+  let given = false;
+  for (const k in o) if (o[k as keyof QueryOptions] !== undefined) given = true;
+  if (!given) return defaults;
   checkInt(OP, 'tries', o.tries, 1);
   checkDelay(OP, 'intervalMs', o.intervalMs, true);
   checkDelay(OP, 'settleMs', o.settleMs);
-  const settled = { ...defaults, ...stripUndefined(o) };
+  const settled: Record<string, unknown> = { ...defaults };
+  for (const k in o) if (o[k as keyof QueryOptions] !== undefined) settled[k] = o[k as keyof QueryOptions];
+  const done = settled as Settled;
   // The query's whole life is one timer of tries × intervalMs.
-  checkDelay(OP, 'tries × intervalMs', settled.tries * settled.intervalMs, true);
-  return settled;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  checkDelay(OP, 'tries × intervalMs', done.tries * done.intervalMs, true);
+  return done;
 }
 
 /** Whether `obs` answers "who has `ip`?" asked by `link` from its own address, under `o`'s rules (judgeAnswer). */
@@ -87,11 +50,14 @@ export class Resolver {
   readonly #scheduler: SchedulerLike;
   readonly #defaults: Settled;
   readonly #cache: MacCache;
-  readonly #pending = new Map<Ipv4, Observable<ResolveResult>>();
+  readonly #pending = new Map<Ipv4, Query>();
   // One subscription to arp$ while any query listens; frames are routed by the IP they concern, so a frame costs
   // one Map lookup however many queries are pending (a filter per query would make N queries cost N² filter calls).
-  readonly #routes = new Map<Ipv4, Set<Listener>>();
+  readonly #routes = new Map<Ipv4, Listener[]>();
   #hub: Subscription | null = null;
+  /** Re-sends every query still asking when the link recovers from a fault; held with the hub. */
+  #recovery: Subscription | null = null;
+  readonly #host: QueryHost;
 
   /** All ARP replies seen on the link (hot; unfiltered: gratuitous, spoofed and not-to-us replies included). */
   readonly replies$: Observable<ArpObservation>;
@@ -108,6 +74,17 @@ export class Resolver {
       query,
     );
     this.#cache = new MacCache(cacheTtlMs, cacheMax);
+    this.#host = {
+      link,
+      scheduler: this.#scheduler,
+      requests: new RequestTemplate(link),
+      listen: (ip, listener) => this.#listen(ip, listener),
+      unlisten: (ip, listener) => this.#unlisten(ip, listener),
+      remember: (ip, mac) => this.#cache.set(ip, mac, this.#scheduler.now()),
+      ended: (query) => {
+        if (this.#pending.get(query.ip) === query) this.#pending.delete(query.ip);
+      },
+    };
     this.replies$ = link.arp$.pipe(filter((o) => o.arp.operation === ArpOp.Reply));
   }
 
@@ -128,21 +105,21 @@ export class Resolver {
    */
   query$(ip: Ipv4, options: QueryOptions = {}): Observable<ResolveResult> {
     const o = settle(this.#defaults, options);
-    return defer(() => {
+    return new Observable<ResolveResult>((subscriber) => {
       const cached = this.#cache.get(ip, this.#scheduler.now());
-      if (cached !== undefined) return of<ResolveResult>({ ip, mac: cached, rttNs: null, tries: 0, conflicts: [], fromCache: true, reply: null });
-      let shared = this.#pending.get(ip);
-      if (shared === undefined) {
-        const query$ = this.#ask(ip, o).pipe(
-          finalize(() => {
-            if (this.#pending.get(ip) === query$) this.#pending.delete(ip);
-          }),
-          share(),
-        );
-        this.#pending.set(ip, query$);
-        shared = query$;
+      if (cached !== undefined) {
+        subscriber.next({ ip, mac: cached, rttNs: null, tries: 0, conflicts: [], fromCache: true, reply: null });
+        subscriber.complete();
+        return undefined;
       }
-      return shared;
+      let query = this.#pending.get(ip);
+      if (query === undefined) {
+        query = new Query(this.#host, ip, o, subscriber);
+        this.#pending.set(ip, query);
+        query.start();
+      } else query.join(subscriber);
+      const joined = query;
+      return () => joined.leave(subscriber);
     });
   }
 
@@ -205,122 +182,48 @@ export class Resolver {
     return this.#pending.size;
   }
 
-  // Frames from `ip` (by ar$spa) go to `listener`. Returns the function that stops listening.
-  #listen(ip: Ipv4, listener: Listener): () => void {
-    let route = this.#routes.get(ip);
-    if (route === undefined) this.#routes.set(ip, (route = new Set()));
-    route.add(listener);
-    this.#hub ??= this.#link.arp$.subscribe({
+  // Frames from `ip` (by ar$spa) go to `listener` until #unlisten.
+  #listen(ip: Ipv4, listener: Listener): void {
+    const route = this.#routes.get(ip);
+    if (route === undefined) this.#routes.set(ip, [listener]);
+    else route.push(listener);
+    if (this.#hub !== null) return;
+    const hub = this.#link.arp$.subscribe({
       next: (o) => {
         const r = this.#routes.get(o.arp.senderIp);
         if (r === undefined) return;
         // A copy only when sharing: a listener may join or leave this route while the frame is being delivered.
-        if (r.size === 1) for (const l of r) l.next(o);
-        else for (const l of Array.from(r)) l.next(o);
+        if (r.length === 1) r[0]!.next(o);
+        else for (const l of r.slice()) l.next(o);
       },
       error: (err: unknown) => {
-        const all = [...this.#routes.values()].flatMap((r) => [...r]);
+        const all = [...this.#routes.values()].flat();
         this.#routes.clear();
         this.#hub = null;
+        this.#recovery?.unsubscribe();
+        this.#recovery = null;
         for (const l of all) l.error(err);
       },
     });
-    return () => {
-      route.delete(listener);
-      if (route.size === 0 && this.#routes.get(ip) === route) this.#routes.delete(ip);
-      if (this.#routes.size === 0) {
-        this.#hub?.unsubscribe();
-        this.#hub = null;
-      }
-    };
+    // Closed already: the link had failed, and every listener has been told.
+    if (hub.closed) return;
+    this.#hub = hub;
+    this.#recovery = this.#link.recovered$?.subscribe(() => {
+      for (const q of [...this.#pending.values()]) q.resend();
+    }) ?? null;
   }
 
-  // One query on the wire, written out by hand rather than composed from operators: it runs once per resolve, and
-  // the composed chain (merge, interval, timer, take, mergeMap, a second listener for the settle window) cost about
-  // as much main-thread time as the rest of the pipeline's hand-offs. Listening starts before the first request goes
-  // out, so even an instant reply is seen. Timers run on the resolver's scheduler (marble-testable).
-  #ask(ip: Ipv4, o: Settled): Observable<ResolveResult> {
-    const link = this.#link;
-    const scheduler = this.#scheduler;
-    return new Observable<ResolveResult>((subscriber) => {
-      const startMs = scheduler.now();
-      const frame = requestFrame(link, ip);
-      // `tries` requests, plus one per recovery of the link while the query waited.
-      const sends: SentRequest[] = [];
-      // Frames from the IP that were not believed, counted by reason (the first of each kept to describe them), for
-      // the timeout error: a flood of them costs a counter each, not a string.
-      const ignored = new Map<Rejection, { count: number; first: ArpObservation }>();
-      // Retries, the deadline and re-sends after a recovery: all stop at the first answer.
-      const asking = new Subscription();
-      const teardown = new Subscription(() => asking.unsubscribe());
-      let answer: { readonly result: Omit<ResolveResult, 'conflicts'>; readonly conflicts: Mac[] } | null = null;
-
-      const finish = (): void => {
-        const { result, conflicts } = answer!;
-        // A contested answer is not remembered: the next query should look again.
-        if (conflicts.length === 0) this.#cache.set(ip, result.mac, scheduler.now());
-        subscriber.next({ ...result, conflicts });
-        subscriber.complete();
-      };
-      const onAnswer = (reply: ArpObservation): void => {
-        const mac = reply.arp.senderMac;
-        if (answer !== null) {
-          // Within the settle window: another claimant, reported once each, in arrival order.
-          if (mac !== answer.result.mac && !answer.conflicts.includes(mac)) answer.conflicts.push(mac);
-          return;
-        }
-        // From the latest request that left before the reply.
-        let rttNs = reply.tsNs - sentAt(link, sends[0]!);
-        for (const s of sends) {
-          const at = sentAt(link, s);
-          if (at <= reply.tsNs) rttNs = reply.tsNs - at;
-        }
-        answer = { result: { ip, mac, rttNs, tries: sends.length, fromCache: false, reply }, conflicts: [] };
-        asking.unsubscribe();
-        if (o.settleMs <= 0) finish();
-        else teardown.add(scheduler.schedule(finish, o.settleMs));
-      };
-      teardown.add(
-        this.#listen(ip, {
-          next: (obs) => {
-            const first = sends[0];
-            // Captured before we asked: stale, or an answer to someone else's question.
-            if (first === undefined || obs.tsNs < first.queuedNs) return;
-            const verdict = judgeAnswer(link, ip, link.ip, o, obs);
-            if (verdict === 'answer') return onAnswer(obs);
-            if (verdict === 'unrelated') return;
-            const seen = ignored.get(verdict);
-            if (seen === undefined) ignored.set(verdict, { count: 1, first: obs });
-            else seen.count++;
-          },
-          error: (err) => subscriber.error(err),
-        }),
-      );
-      const send = (): void => {
-        sends.push(sendRequest(link, frame));
-      };
-      send();
-      // Added after the first send: an answer delivered during it has closed `asking`, which cancels these at once.
-      if (o.tries > 1) {
-        let sent = 1;
-        asking.add(
-          scheduler.schedule(function () {
-            send();
-            if (++sent < o.tries) this.schedule(undefined, o.intervalMs);
-          }, o.intervalMs),
-        );
-      }
-      // A worker restarted or the interface reopened: our request or its reply may have been lost in between, so ask
-      // again now rather than at the next try (or never, after the last one). The deadline stays: the query still ends.
-      if (link.recovered$ !== undefined) asking.add(link.recovered$.subscribe(() => send()));
-      asking.add(
-        scheduler.schedule(() => {
-          const why = [...ignored].map(([reason, i]) => ({ count: i.count, why: describeRejection(reason, i.first) }));
-          subscriber.error(new ResolveTimeoutError(ip, sends.length, scheduler.now() - startMs, why));
-        }, o.tries * o.intervalMs),
-      );
-      return teardown;
-    });
+  #unlisten(ip: Ipv4, listener: Listener): void {
+    const route = this.#routes.get(ip);
+    if (route === undefined) return; // cleared by the link's error
+    const i = route.indexOf(listener);
+    if (i >= 0) route.splice(i, 1);
+    if (route.length === 0) this.#routes.delete(ip);
+    if (this.#routes.size === 0) {
+      this.#hub?.unsubscribe();
+      this.#recovery?.unsubscribe();
+      this.#hub = this.#recovery = null;
+    }
   }
 }
 

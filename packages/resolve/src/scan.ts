@@ -2,7 +2,7 @@ import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerA
 import { Ipv4, Mac, TargetSet } from '@ersatz/wire';
 import { checkDelay, checkInt, checkNumber, OptionError } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
-import { requestFrame } from './frames.js';
+import { RequestTemplate } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
 export interface ScanOptions {
@@ -115,10 +115,6 @@ const SCAN_RULES: AnswerRules = { acceptSourceMismatch: true };
 // arp-scan's accounting: ARP payload padded to 46 bytes + 18 bytes of header and FCS.
 const MIN_WIRE_BYTES = 64;
 const FCS = 4;
-// Where ar$tpa sits in the frame: after the Ethernet header (14 bytes, 18 with an 802.1Q tag) and 24 bytes into
-// the ARP packet (RFC 826 layout for hlen 6, plen 4). Only this field differs between two requests of a scan.
-const TPA_OFFSET = 14 + 24;
-const VLAN_TAG = 4;
 // How long past its end a wait may stay undecided (its request still queued, or answers still crossing the
 // pipeline), and how often to look again meanwhile.
 const UNDECIDED_GRACE_MS = 2000;
@@ -181,9 +177,8 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
   checkDelay(OP, 'timeoutMs × backoff^(tries-1)', timeoutMs * backoff ** (tries - 1), true);
 
   return new Observable<ScanEvent>((subscriber) => {
-    const frame = requestFrame(link, source, source);
-    const tpaAt = TPA_OFFSET + (link.vlan === undefined ? 0 : VLAN_TAG);
-    const wireBits = Math.max(frame.length + FCS, MIN_WIRE_BYTES) * 8;
+    const requests = new RequestTemplate(link, source);
+    const wireBits = Math.max(requests.length + FCS, MIN_WIRE_BYTES) * 8;
     const intervalMs = ratePps !== undefined ? 1000 / ratePps : (wireBits * 1000) / (bandwidthBps ?? 256_000);
 
     const startMs = scheduler.now();
@@ -256,8 +251,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       waiting.push(h);
       nextSlotMs = atMs + intervalMs;
       sent++;
-      Ipv4.write(h.ip, frame, tpaAt);
-      h.ticket = link.send(frame, startNs + BigInt(h.sentNs));
+      h.ticket = link.send(requests.frameFor(h.ip), startNs + BigInt(h.sentNs));
     };
     // How far the link has delivered what it captured (ms since the start), asked at most once per pump run.
     let heardMs = -Infinity;
