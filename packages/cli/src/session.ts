@@ -59,21 +59,26 @@ const PCAP_SETTLE_MAX_MS = 1000;
 
 /**
  * Opens the link for `info` (ICMP decoding when asked) and, when `pcap` is given, a classic pcap file recording every
- * frame the capture sees, ours included, with wall-clock timestamps. The file is created first, so a bad path fails
- * before anything is sent. Throws UsageError when the file cannot be created, and what openLink throws.
+ * frame the capture sees, ours included, with wall-clock timestamps. The workers start at once, while the file is
+ * created; a bad path fails before anything is sent (the link is closed again). Throws UsageError when the file
+ * cannot be created, and what openLink throws.
  */
 export async function openSession(command: string, info: InterfaceInfo, opts: { icmp?: boolean; pcap?: string | undefined }): Promise<Session> {
+  // The workers start now, in this call (a caller may do its own work while they boot); the file opens meanwhile.
+  const opening = openLink(info, { icmp: opts.icmp ?? false, keepFrames: opts.pcap !== undefined });
+  opening.catch(() => undefined); // handled where it is awaited below; it may fail while the file is being opened
   let writer: PcapWriter | null = null;
   if (opts.pcap !== undefined) {
     try {
       writer = await PcapWriter.open(opts.pcap);
     } catch (err) {
+      await opening.then((l) => l.close(), () => undefined);
       throw new UsageError(`${command}: --pcap: cannot create ${JSON.stringify(opts.pcap)}: ${(err as Error).message}: pass a writable path`);
     }
   }
   let link: Link;
   try {
-    link = await openLink(info, { icmp: opts.icmp ?? false, keepFrames: writer !== null });
+    link = await opening;
   } catch (err) {
     await writer?.close();
     throw err;
