@@ -126,7 +126,8 @@ test('Ctrl-C prints the summary of what came so far and exits with iputils\' sta
   // Interrupted with nothing heard: -D says "free" (0), a plain run "no reply" (1), for iputils and for ersatz.
   for (const args of [['-D', FREE], [FREE]]) {
     const expected = args[0] === '-D' ? 0 : 1;
-    for (const argv of [['node', MAIN, 'arping', ...args], ['arping', '-I', host.ifname, ...args]]) {
+    // stdbuf: iputils' stdout to a pipe is block-buffered, so without it its header would show only at exit.
+    for (const argv of [['node', MAIN, 'arping', ...args], ['stdbuf', '-oL', 'arping', '-I', host.ifname, ...args]]) {
       const run = l.start(host.ns, argv);
       let out = '';
       run.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));

@@ -21,19 +21,24 @@ export interface ResolverOptions extends QueryOptions {
 const OP = 'resolve';
 
 function settle(defaults: Settled, o: QueryOptions): Settled {
-  // The common call passes no options: nothing to check or merge.
-  let given = false;
-  for (const k in o) if (o[k as keyof QueryOptions] !== undefined) given = true;
-  if (!given) return defaults;
+  // The common call passes no options: nothing to check or merge. Field by field, so every Settled has one shape.
+  if (o.tries === undefined && o.intervalMs === undefined && o.settleMs === undefined && o.acceptGratuitous === undefined && o.acceptNotToUs === undefined && o.acceptSourceMismatch === undefined) {
+    return defaults;
+  }
   checkInt(OP, 'tries', o.tries, 1);
   checkDelay(OP, 'intervalMs', o.intervalMs, true);
   checkDelay(OP, 'settleMs', o.settleMs);
-  const settled: Record<string, unknown> = { ...defaults };
-  for (const k in o) if (o[k as keyof QueryOptions] !== undefined) settled[k] = o[k as keyof QueryOptions];
-  const done = settled as Settled;
+  const settled: Settled = {
+    tries: o.tries ?? defaults.tries,
+    intervalMs: o.intervalMs ?? defaults.intervalMs,
+    settleMs: o.settleMs ?? defaults.settleMs,
+    acceptGratuitous: o.acceptGratuitous ?? defaults.acceptGratuitous,
+    acceptNotToUs: o.acceptNotToUs ?? defaults.acceptNotToUs,
+    acceptSourceMismatch: o.acceptSourceMismatch ?? defaults.acceptSourceMismatch,
+  };
   // The query's whole life is one timer of tries × intervalMs.
-  checkDelay(OP, 'tries × intervalMs', done.tries * done.intervalMs, true);
-  return done;
+  checkDelay(OP, 'tries × intervalMs', settled.tries * settled.intervalMs, true);
+  return settled;
 }
 
 /** Whether `obs` answers "who has `ip`?" asked by `link` from its own address, under `o`'s rules (judgeAnswer). */
