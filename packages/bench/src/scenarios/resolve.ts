@@ -263,27 +263,22 @@ function freshRows(fresh: Fresh): Measurement[] {
   const capName = 'single-thread cap loop, no warm-up';
   const p99 = (l: LevelSeries, who: string): string | undefined => (l.p99.samples.length ? `${who} p99 ${fmt(l.p99.value)} µs` : undefined);
   const notes = (...parts: (string | undefined)[]): string => parts.filter(Boolean).join('; ');
+  const row = (level: Fresh['one'], figure: 'median' | 'rate', what: string, unit: string, better: 'lower' | 'higher'): Measurement => {
+    const series = level.ersatz[figure];
+    return {
+      scenario: 'resolve',
+      what,
+      unit,
+      better,
+      ersatz: series.value,
+      samples: series.samples,
+      peers: [level.cap[figure].peer(capName)],
+      note: notes(p99(level.ersatz, 'ersatz'), p99(level.cap, 'cap loop'), ...series.problems),
+    };
+  };
   return [
-    {
-      scenario: 'resolve',
-      what: `fresh process: first ${COUNT} sequential query$, no warm-up: median`,
-      unit: 'µs',
-      better: 'lower',
-      ersatz: fresh.one.ersatz.median.value,
-      samples: fresh.one.ersatz.median.samples,
-      peers: [fresh.one.cap.median.peer(capName)],
-      note: notes(p99(fresh.one.ersatz, 'ersatz'), p99(fresh.one.cap, 'cap loop'), ...fresh.one.ersatz.median.problems),
-    },
-    {
-      scenario: 'resolve',
-      what: `fresh process: first ${COUNT} query$ at 100 concurrent, no warm-up`,
-      unit: 'resolves/s',
-      better: 'higher',
-      ersatz: fresh.hundred.ersatz.rate.value,
-      samples: fresh.hundred.ersatz.rate.samples,
-      peers: [fresh.hundred.cap.rate.peer(capName)],
-      note: notes(p99(fresh.hundred.ersatz, 'ersatz'), p99(fresh.hundred.cap, 'cap loop'), ...fresh.hundred.ersatz.rate.problems),
-    },
+    row(fresh.one, 'median', `fresh process: first ${COUNT} sequential query$, no warm-up: median`, 'µs', 'lower'),
+    row(fresh.hundred, 'rate', `fresh process: first ${COUNT} query$ at 100 concurrent, no warm-up`, 'resolves/s', 'higher'),
   ];
 }
 
