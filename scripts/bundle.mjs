@@ -5,12 +5,13 @@
 //   decode-command.js    an entry of its own: piscina loads it by file name in each decode thread (decodeBatch)
 //   {capture,decode,transmit}-worker.cjs  one file per worker thread
 //   index.js, index.d.ts the library (@ersatz/api and what it re-exports), its types in one file
-// Native and self-locating packages stay external: koffi (its .node binary), piscina (spawns its own worker file),
-// oui-data (the vendor table, read by path when a line needs a vendor); so does rxjs for the library, whose callers
-// hold its Observables. Those four are the package's dependencies. Source maps keep stack traces (exit 70) pointing
+// Native and self-locating packages stay external: koffi (its .node binary), piscina (spawns its own worker file); so
+// does rxjs for the library, whose callers hold its Observables. Those three are the package's dependencies. The
+// vendor table (@ersatz/vendor's build makes oui.bin of oui-data) is copied beside the chunks, where the vendor
+// module looks for it. Source maps keep stack traces (exit 70) pointing
 // at our files.
 import { build } from 'esbuild';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { generateDtsBundle } from 'dts-bundle-generator';
 
@@ -51,7 +52,7 @@ const common = {
   sourcemap: 'linked',
   // File and line are what a stack trace needs; without the sources embedded, the maps load in a fraction of the time.
   sourcesContent: false,
-  external: ['koffi', 'piscina', 'oui-data'],
+  external: ['koffi', 'piscina'],
   // ESM builds where packages ship both: tree-shaken, and no CommonJS wrapper to run at load.
   mainFields: ['module', 'main'],
   // Bundled CommonJS (if any) may call require: give ESM output one.
@@ -89,6 +90,9 @@ await Promise.all([
     }),
   ),
 ]);
+
+// The vendor table, where the bundled vendor module (in a chunk of dist/) looks for it: beside itself.
+await copyFile(`${root}/packages/vendor/dist/oui.bin`, `${root}/dist/oui.bin`);
 
 // The library's types in one file: every @ersatz/* workspace inlined (none of them is published), rxjs imported.
 const workspaces = (await Promise.all(['packages', 'workers'].map(async (dir) => {

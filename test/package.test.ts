@@ -39,7 +39,7 @@ test.serial('npm pack gives a package that installs into an empty project: the b
   const [{ filename, files }] = JSON.parse(packed) as [{ filename: string; files: { path: string }[] }];
   const tarball = join(dir, filename);
   const paths = files.map((f) => f.path);
-  for (const must of ['dist/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/capture-worker.cjs', 'dist/decode-worker.cjs', 'dist/transmit-worker.cjs', 'LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']) {
+  for (const must of ['dist/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/oui.bin', 'dist/capture-worker.cjs', 'dist/decode-worker.cjs', 'dist/transmit-worker.cjs', 'LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']) {
     t.true(paths.includes(must), `${must} is in the tarball`);
   }
   t.false(paths.some((p) => /^(test|packages|workers|src|build)\//.test(p)), `no sources or tests shipped: ${paths.join(' ')}`);
@@ -56,7 +56,7 @@ test.serial('npm pack gives a package that installs into an empty project: the b
   // The exact versions this checkout uses, so npm's cache serves them as it served `npm ci`.
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, `typescript@${installed('typescript')}`, `@types/node@${installed('@types/node')}`], { ...LIMIT, cwd: app });
   const deps = JSON.parse(readFileSync(join(app, 'node_modules', pkg.name, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  t.deepEqual(Object.keys(deps.dependencies).sort(), ['koffi', 'oui-data', 'piscina', 'rxjs'], 'only runtime dependencies ship');
+  t.deepEqual(Object.keys(deps.dependencies).sort(), ['koffi', 'piscina', 'rxjs'], 'only runtime dependencies ship');
 
   const version = await run('npx', ['ersatz', '--version'], { ...LIMIT, cwd: app });
   t.is(version.stdout, `ersatz ${pkg.version}\n`);
@@ -78,6 +78,11 @@ test.serial('npm pack gives a package that installs into an empty project: the b
   const r = await lab.exec(host.ns, [join(app, 'node_modules', '.bin', 'ersatz'), '--target', peer.ip, '--json']);
   t.is(r.code, 0, r.stderr);
   t.like(JSON.parse(r.stdout), { ip: peer.ip, mac: peer.mac });
+  // A scan loads the vendor table at its start, from beside the installed bundle: no "vendor names unavailable".
+  const scan = await lab.exec(host.ns, [join(app, 'node_modules', '.bin', 'ersatz'), 'scan', '--json', `${peer.ip}/32`]);
+  t.is(scan.code, 0, scan.stderr);
+  t.is(scan.stderr, '');
+  t.like(JSON.parse(scan.stdout.split('\n')[0]!), { ip: peer.ip, mac: peer.mac, vendor: 'locally administered' });
 });
 
 test('the API reference builds from the doc comments (TypeDoc), a page per entry point with its comment', async (t) => {

@@ -8,16 +8,17 @@ export class VendorError extends Error {
 }
 
 /**
- * The IEEE registry data could not be loaded or does not look like oui-data's `{ "00000C": "Cisco…\n<address>" }`:
- * `vendor data: /…/oui-data/index.json: key "00000Z" is not a 6, 7 or 9 digit hex prefix: reinstall the oui-data package …`.
+ * The IEEE registry data could not be loaded: the table file (`oui.bin`) is missing or damaged, or, when the build
+ * makes it, oui-data's records do not look like `{ "00000C": "Cisco…\n<address>" }`:
+ * `vendor data: /…/oui-data/index.json: key "00000Z" is not a 6, 7 or 9 digit hex prefix: reinstall …`.
  */
 export class VendorDataError extends VendorError {
   override name = 'VendorDataError';
   constructor(
-    /** The file (or package name, when it did not resolve) that failed. */
+    /** The file that failed. */
     readonly source: string,
     readonly reason: string,
   ) {
-    super(`vendor data: ${source}: ${reason}: reinstall the oui-data package (run 'npm install' in the ersatz checkout)`);
+    super(`vendor data: ${source}: ${reason}: reinstall ersatz (in a checkout: npm install, then npm run build)`);
   }
 }

@@ -76,7 +76,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const info = await scanInterface(asked, values.interface);
   const targets = hostsOnLink(asked, info);
   await warnOtherSubnets(targets, info);
-  // The workers boot while the vendor registry loads (~0.3 s of this thread, cold): the two overlap.
+  // The workers boot while the vendor table loads.
   const opening = openSession('scan', info, { pcap: values.pcap });
   const vendor = vendorLookup();
   let progress: Progress | undefined;
