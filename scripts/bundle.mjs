@@ -5,11 +5,11 @@
 //   decode-command.js    an entry of its own: piscina loads it by file name in each decode thread (decodeBatch)
 //   {capture,decode,transmit}-worker.cjs  one file per worker thread
 //   index.js, index.d.ts the library (@ersatz/api and what it re-exports), its types in one file
+//   oui.bin              the vendor table (@ersatz/vendor's build makes it of oui-data), copied beside the chunks,
+//                        where the vendor module looks for it
 // Native and self-locating packages stay external: koffi (its .node binary), piscina (spawns its own worker file); so
-// does rxjs for the library, whose callers hold its Observables. Those three are the package's dependencies. The
-// vendor table (@ersatz/vendor's build makes oui.bin of oui-data) is copied beside the chunks, where the vendor
-// module looks for it. Source maps keep stack traces (exit 70) pointing
-// at our files.
+// does rxjs for the library, whose callers hold its Observables. Those three are the package's dependencies. Source
+// maps keep stack traces (exit 70) pointing at our files.
 import { build } from 'esbuild';
 import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+import { setImmediate, setTimeout } from 'node:timers/promises';
 import type { RingReader } from '@ersatz/ring';
 
 /** Records the main thread handles before giving the event loop a turn. */
@@ -15,18 +16,10 @@ export async function readLoop(reader: () => RingReader, onRecord: (rec: Uint8Ar
     const ready = await r.waitAsync(Infinity, false);
     if (r !== reader()) continue;
     if (ready) {
-      if (r.drain(onRecord, MAIN_BATCH) === MAIN_BATCH) await turn();
+      if (r.drain(onRecord, MAIN_BATCH) === MAIN_BATCH) await setImmediate(); // a turn for the event loop
     } else if (r.closed) {
       if (stopping()) return;
-      await pause(); // closed by a decode restart that is swapping rings: look again shortly
+      await setTimeout(5); // closed by a decode restart that is swapping rings: look again shortly
     }
   }
-}
-
-function pause(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -30,9 +30,9 @@ export interface ResolveResult {
   readonly ip: Ipv4;
   readonly mac: Mac;
   /**
-   * From our request (its capture timestamp when the capture saw it go out, else `link.now()` when we queued it) to
-   * the reply's capture timestamp; null for a cached answer. ARP has no sequence numbers, so a late reply to an
-   * earlier try is timed from the latest request sent before it was captured.
+   * From our request's departure (`link.departedNs`: just before it was handed to the kernel; else `link.now()` when
+   * it was queued) to the reply's capture timestamp; null for a cached answer. ARP has no sequence numbers, so a late
+   * reply to an earlier try is timed from the latest request that left before it was captured.
    */
   readonly rttNs: bigint | null;
   /** Requests sent (0 for a cached answer): the tries, plus one per recovery of the link while it waited. */
@@ -69,9 +69,10 @@ export interface QueryHost {
 
 /**
  * Listens for `ip` before the first request goes out (so even an instant reply is seen), sends `tries` requests
- * `intervalMs` apart plus one per recovery of the link (see resend), and answers every subscriber with the first acceptable reply
- * (after `settleMs`, with the other claimants), or errors with ResolveTimeoutError after the last interval. Stops,
- * with nothing more sent, when its last subscriber leaves. Timers run on the host's scheduler (marble-testable).
+ * `intervalMs` apart plus one per recovery of the link (see resend), and answers every subscriber with the first
+ * acceptable reply (after `settleMs`, with the other claimants), or errors with ResolveTimeoutError after the last
+ * interval. Stops, with nothing more sent, when its last subscriber leaves. Timers run on the host's scheduler
+ * (marble-testable).
  */
 export class Query implements Listener {
   readonly ip: Ipv4;

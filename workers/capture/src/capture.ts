@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setImmediate } from 'node:timers/promises';
 import koffi from 'koffi';
 import { libc } from '@ersatz/os';
 import { RingWriter, TraceHop, stamp, traceView, type RingHandle } from '@ersatz/ring';
@@ -286,7 +287,7 @@ export class Capture {
           return;
         }
       }
-      await new Promise((resolve) => setImmediate(resolve));
+      await setImmediate();
     }
   }
 

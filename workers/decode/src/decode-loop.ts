@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { RingReader, RingWriter, TraceHop, closeRing, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { FrameDecoder, Outcome } from './decoder.js';
 import type { DecodeHandles, DecodeStats } from './types.js';
@@ -74,7 +75,7 @@ export class DecodeLoop {
         const ready = await rx.waitAsync(IDLE_WAIT_MS);
         if (this.#closing || rx !== this.#rx) continue;
         if (ready) {
-          if (this.#drain(rx, BATCH) === BATCH) await turn();
+          if (this.#drain(rx, BATCH) === BATCH) await setImmediate(); // a turn for the event loop
         } else if (rx.closed) {
           // Closed and empty: nothing will come until setInput or close; waiting again would spin.
           await new Promise<void>((resolve) => (this.#wakeIdle = resolve));
@@ -105,8 +106,4 @@ export class DecodeLoop {
     if (!this.#events.tryStage(this.#decoder.record.subarray(0, this.#decoder.length), tsNs)) this.#eventsDropped++;
     stamp(this.#trace, TraceHop.EVENT_RING);
   };
-}
-
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

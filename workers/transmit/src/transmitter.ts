@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { setImmediate, setTimeout } from 'node:timers/promises';
 import { DepartureLog, RingReader, TraceHop, closeRing, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { TransmitError } from './error.js';
 import { PacketSocket } from './packet-socket.js';
@@ -131,7 +132,7 @@ export class Transmitter {
       tx.drain(this.#stage, BATCH);
       await this.#flush();
       // waitAsync resolves in a microtask when frames are waiting: give macrotasks (comlink) a turn between batches.
-      await new Promise((resolve) => setImmediate(resolve));
+      await setImmediate();
     }
   }
 
@@ -177,7 +178,7 @@ export class Transmitter {
       this.#paced++;
       let gap = due - now;
       if (gap > YIELD_NS) {
-        await new Promise((resolve) => setTimeout(resolve, Number((gap - YIELD_MARGIN_NS) / 1_000_000n)));
+        await setTimeout(Number((gap - YIELD_MARGIN_NS) / 1_000_000n));
         now = process.hrtime.bigint();
         gap = due - now;
       }

@@ -12,6 +12,7 @@
 //
 // This file is also the child's entry point: run with `--pipeline-child MODE JSON` it measures one thing inside the
 // lab namespace (the process that opens sockets must live there) and prints one JSON line.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
@@ -67,7 +68,6 @@ async function child(mode: string, a: ChildArgs): Promise<unknown> {
     return buf;
   };
   const peer = Ipv4.parse(a.peerIp);
-  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
   if (mode === 'pipeline-throughput' || mode === 'pipeline-rtt') {
     const { Pipeline } = await import('@ersatz/pipeline');
@@ -93,7 +93,7 @@ async function child(mode: string, a: ChildArgs): Promise<unknown> {
           const n = p.sendBatch(want === TURN ? batch : batch.slice(0, want));
           if (n < want) fullTurns++;
           sent += n;
-          await turn(); // let events$ deliver; a full tx ring takes the rest on a later turn
+          await nextTurn(); // let events$ deliver; a full tx ring takes the rest on a later turn
         }
         await settle(() => delivered, a.count);
         sub.unsubscribe();
@@ -166,7 +166,7 @@ async function child(mode: string, a: ChildArgs): Promise<unknown> {
       let sent = 0;
       while (sent < a.count) {
         for (let i = 0; i < TURN && sent < a.count; i++, sent++) cap.send(frame);
-        await turn(); // the packet callbacks run on this same thread: between turns only
+        await nextTurn(); // the packet callbacks run on this same thread: between turns only
       }
       await settle(() => delivered, a.count);
       return { sent, delivered, elapsedNs: Number(last - t0), loss: { notCaptured: sent - delivered } } satisfies ThroughputResult;
