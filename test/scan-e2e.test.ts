@@ -86,9 +86,36 @@ test('two MACs answering for one IP: the second is flagged DUP, in JSON and in a
   t.regex(lines[0]!, new RegExp(`^Interface: ez0, MAC: ${host.mac}, IPv4: 10\\.77\\.0\\.1: scanning 254 hosts`));
   const hostLines = lines.slice(1, -1);
   t.is(hostLines.length, 254 + 16);
-  for (const x of hostLines) t.regex(x, /^10\.77\.0\.\d+ +([0-9a-f]{2}:){5}[0-9a-f]{2}  \(Unknown: locally administered\)  \d+\.\d{3} ms(  \(DUP: 2\))?$/);
-  t.is(hostLines.filter((x) => x.endsWith('(DUP: 2)')).length, 16);
+  // arp-scan's fields, tab-separated (its --rtt field last): IP, MAC, vendor with the DUP mark, RTT.
+  for (const x of hostLines) t.regex(x, /^10\.77\.0\.\d+\t([0-9a-f]{2}:){5}[0-9a-f]{2}\t\(Unknown: locally administered\)( \(DUP: 2\))?\tRTT=\d+\.\d{3} ms$/);
+  t.is(hostLines.filter((x) => x.includes(' (DUP: 2)\t')).length, 16);
   t.regex(lines.at(-1)!, /^254 hosts scanned in \d+\.\d{3} s \(\d+ hosts\/s\): 254 responded, 16 duplicates; \d+ requests sent; /);
+});
+
+test('-q, -x, -g and -r mean what they mean to arp-scan: the same lines as arp-scan prints for the same wire', async (t) => {
+  const { lab: l, host } = lab(t, 'scqx', [NET, DUPS]);
+  const sorted = (out: string): string[] => out.trimEnd().split('\n').sort();
+  // -q -x: "IP<tab>MAC", one line per answer, DUPs included but unmarked; nothing else.
+  const quiet = await ersatz(l, host.ns, ['scan', '-q', '-x', '-r', '3', '--rate', '1000', NET]);
+  t.is(quiet.code, 0, show(quiet));
+  const theirsQuiet = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-q', '-x', '--retry=3', NET]);
+  t.is(theirsQuiet.code, 0, theirsQuiet.stderr);
+  t.is(sorted(quiet.stdout).length, 254 + 16);
+  t.deepEqual(sorted(quiet.stdout), sorted(theirsQuiet.stdout).filter((x) => /^10\.77\.0\.([1-9]|[1-9]\d|1\d\d|2[0-4]\d|25[0-4])\t/.test(x)));
+  // -g -x: the DUP lines left out, one line per IP (which of two MACs comes first is the wire's choice, for both
+  // tools); the vendor field as arp-scan prints it, then our RTT field.
+  const nodups = await ersatz(l, host.ns, ['scan', '-g', '-x', '--retry', '3', '--rate', '1000', NET]);
+  t.is(nodups.code, 0, show(nodups));
+  const theirsNodups = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-g', '-x', '--retry=3', NET]);
+  t.is(theirsNodups.code, 0, theirsNodups.stderr);
+  const field = (out: string, i: number): string[] => sorted(out).map((x) => x.split('\t')[i]!);
+  t.deepEqual(field(nodups.stdout, 0).sort(), [...ALL].sort());
+  t.deepEqual(field(nodups.stdout, 0).sort(), field(theirsNodups.stdout, 0).filter((ip) => ALL.includes(ip)).sort());
+  t.deepEqual([...new Set(field(nodups.stdout, 2))], [...new Set(field(theirsNodups.stdout, 2))]);
+  // --tries and --retry are one option.
+  const both = await ersatz(l, host.ns, ['scan', '--tries', '2', '--retry', '3', NET]);
+  t.is(both.code, 2);
+  t.regex(both.stderr, /^ersatz: scan: --tries and --retry are one option: give one\n$/);
 });
 
 test('a single address owned by two hosts: scan reports the DUP of the last host to answer, as arp-scan does', async (t) => {
@@ -121,7 +148,7 @@ test('the progress line shows only on a terminal, steps aside for every result, 
   const plain = text.stdout.replace(/\r\[[^\r\n]*\x1b\[K/g, '').replace(/\r\x1b\[K/g, '').replaceAll('\r\n', '\n');
   const hostLines = plain.split('\n').filter((x) => x.startsWith('10.77.'));
   t.is(hostLines.length, 254, plain.slice(0, 400));
-  for (const x of hostLines) t.regex(x, /^10\.77\.0\.\d+ +([0-9a-f]{2}:){5}[0-9a-f]{2}  \(Unknown: locally administered\)  \d+\.\d{3} ms$/);
+  for (const x of hostLines) t.regex(x, /^10\.77\.0\.\d+\t([0-9a-f]{2}:){5}[0-9a-f]{2}\t\(Unknown: locally administered\)\tRTT=\d+\.\d{3} ms$/);
   const json = onTty('--json');
   t.is(json.code, 0, show(json));
   t.false(json.stdout.includes('\r['), 'no progress line with --json');

@@ -104,7 +104,7 @@ test.serial('human lines to a pipe: 0 drops and 65534/65534 hosts in 5 unpaced r
     const last = lines.filter((l) => l.includes('hosts scanned')).pop() ?? '';
     t.log(`run ${run}: ${last}`);
     t.regex(last, new RegExp(`^${HOSTS} hosts scanned in [\\d.]+ s \\(\\d+ hosts/s\\): ${HOSTS} responded, 0 duplicates; ${HOSTS} requests sent; no frames dropped$`));
-    wholeSixteen(t, lines.filter((l) => l.startsWith('10.77.')).map((l) => l.split(' ')[0]!), run);
+    wholeSixteen(t, lines.filter((l) => l.startsWith('10.77.')).map((l) => l.split('\t')[0]!), run);
   }
 });
 

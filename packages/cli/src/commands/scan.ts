@@ -13,11 +13,12 @@ import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
 
 const HELP = `usage: ersatz scan CIDR|RANGE... | --file F [--interface IF] [--rate PPS | --bandwidth BPS] [--tries N]
-                   [--timeout MS] [--backoff F] [--settle MS] [--random [--seed N]] [--json] [--pcap OUT]
+                   [--timeout MS] [--backoff F] [--settle MS] [--random [--seed N]] [-q] [-x] [-g] [--json] [--pcap OUT]
 
 Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
-prints each host once, as soon as it answers: IP, MAC, vendor (IEEE OUI registry) and round-trip time. Another MAC
-answering for a host already seen is printed again, marked DUP (an address conflict, or a proxy).
+prints each host once, as soon as it answers, in arp-scan's tab-separated fields: IP, MAC, vendor (IEEE OUI
+registry), then RTT=... ms (arp-scan's --rtt field, always shown here). Another MAC answering for a host already seen
+is printed again, its vendor field marked (DUP: n): an address conflict, or a proxy.
 
 Targets: a.b.c.d/N, a.b.c.d:netmask, start-end (inclusive) or single addresses, several separated by spaces or
 commas. The network and broadcast addresses of the interface's own subnet (up to /30) are skipped, whatever
@@ -27,12 +28,15 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
   -f, --file F         read targets from F (one or more per line, # comments; - for stdin), with or instead of the arguments
       --rate PPS       requests per second
   -B, --bandwidth BPS  outgoing bits per second, K/M/G suffixes allowed (default 256000, as arp-scan: 500 requests/s)
-      --tries N        requests per host at most (default 2)
+  -r, --tries N        requests per host at most (default 2); --retry N is the same, as in arp-scan
   -t, --timeout MS     wait for a host's first reply MS before asking again (default 500)
       --backoff F      each later wait is the previous one times F (default 1.5)
       --settle MS      once every host has answered or given up, listen MS more (default 10), so that a second MAC
                        answering for the last host still shows as DUP; 0 ends at once
       --random         visit the targets in random order; --seed N makes the order repeatable
+  -q, --quiet          IP and MAC only (arp-scan's -q: no vendor, no RTT, no DUP mark)
+  -x, --plain          only the hosts: no header and summary lines (arp-scan's -x)
+  -g, --ignoredups     leave out the DUP lines (arp-scan's -g)
       --json           print JSON Lines: {"ip","mac","vendor","rttMs","dup"} per answer, then {"summary":{...}}
       --pcap OUT       write every frame sent and received to OUT, a pcap file tcpdump -r reads
   -h, --help           this text
@@ -50,12 +54,16 @@ export async function run(argv: string[]): Promise<ExitCode> {
       file: { type: 'string', short: 'f' },
       rate: { type: 'string' },
       bandwidth: { type: 'string', short: 'B' },
-      tries: { type: 'string' },
+      tries: { type: 'string', short: 'r' },
+      retry: { type: 'string' },
       timeout: { type: 'string', short: 't' },
       backoff: { type: 'string' },
       settle: { type: 'string' },
       random: { type: 'boolean', default: false },
       seed: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q', default: false },
+      plain: { type: 'boolean', short: 'x', default: false },
+      ignoredups: { type: 'boolean', short: 'g', default: false },
       json: { type: 'boolean', default: false },
       pcap: { type: 'string' },
     },
@@ -65,7 +73,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (values.rate !== undefined && values.bandwidth !== undefined) throw new UsageError(`scan: --rate and --bandwidth both set the pace: give one`);
   const ratePps = values.rate === undefined ? undefined : numberOption('scan', 'rate', values.rate, 0.001, 10_000_000, 0);
   const bandwidthBps = values.bandwidth === undefined ? undefined : bandwidth(values.bandwidth);
-  const tries = intOption('scan', 'tries', values.tries, 1, 100, 2);
+  if (values.tries !== undefined && values.retry !== undefined) throw new UsageError(`scan: --tries and --retry are one option: give one`);
+  const tries = intOption('scan', 'tries', values.tries ?? values.retry, 1, 100, 2);
   const timeoutMs = intOption('scan', 'timeout', values.timeout, 1, 600_000, 500);
   const backoff = numberOption('scan', 'backoff', values.backoff, 0.01, 100, 1.5);
   const settleMs = intOption('scan', 'settle', values.settle, 0, 60_000, 10);
@@ -87,7 +96,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   try {
     const link = session.link;
     const pace = ratePps !== undefined ? `${ratePps} requests/s` : `${bandwidthBps ?? 256_000} bit/s`;
-    if (!values.json) out.line(`Interface: ${link.ifname}, MAC: ${link.mac}, IPv4: ${Ipv4.format(link.ip)}: scanning ${targets.size} hosts at ${pace}`);
+    if (!values.json && !values.plain) out.line(`Interface: ${link.ifname}, MAC: ${link.mac}, IPv4: ${Ipv4.format(link.ip)}: scanning ${targets.size} hosts at ${pace}`);
     out.flush();
     // Only for a person watching: not with --json, nor when the results go down a pipe (stderr may still be a tty).
     const bar = (progress = new Progress({ total: targets.size, enabled: !values.json && process.stdout.isTTY === true }));
@@ -118,9 +127,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
             const proxy = e.ethSrc !== e.mac;
             if (values.json) {
               out.line(JSON.stringify({ ip: Ipv4.format(e.ip), mac: e.mac, vendor: name, rttMs, dup: e.dup, ...(proxy && { ethSrc: e.ethSrc }) }));
-            } else {
-              const shown = name === null ? '(Unknown)' : name === LOCALLY_ADMINISTERED ? '(Unknown: locally administered)' : name;
-              out.line(`${Ipv4.format(e.ip).padEnd(15)}  ${e.mac}  ${shown}  ${rttMs.toFixed(3)} ms${proxy ? `  (from ${e.ethSrc})` : ''}${e.dup ? `  (DUP: ${nth})` : ''}`);
+            } else if (!(e.dup && values.ignoredups)) {
+              out.line(values.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null));
             }
           } else summary = e.summary;
         }),
@@ -133,7 +141,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     const drops = await dropCounters(link);
     if (values.json) {
       out.line(JSON.stringify({ summary: { hosts: s.hosts, sent: s.sent, answered: s.answered, duplicates: s.duplicates, elapsedMs: s.elapsedMs, drops, interrupted: interrupt.fired } }));
-    } else {
+    } else if (!values.plain) {
       const rate = s.elapsedMs > 0 ? Math.round((s.hosts * 1000) / s.elapsedMs) : s.hosts;
       const counts = drops === null ? [] : Object.entries(drops).filter(([, n]) => n !== 0);
       const lost = drops === null ? 'drop counters unavailable' : counts.length === 0 ? 'no frames dropped' : `dropped: ${counts.map(([k, n]) => `${k} ${n ?? 'unknown'}`).join(', ')}`;
@@ -237,6 +245,16 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined): Pr
     return info;
   }
   throw lastErr;
+}
+
+/**
+ * One answering host as arp-scan prints it, tab-separated so that `cut -f` works (vendor names hold spaces): IP, MAC,
+ * vendor with ` (DUP: n)` for the n-th MAC of an IP, `RTT=x.xxx ms` (arp-scan's --rtt field), then `(from MAC)` when
+ * the Ethernet source differs from the ARP sender (a proxy or MAC-NAT bridge answering for the host).
+ */
+function hostLine(ip: Ipv4, mac: Mac, vendor: string | null, nth: number, rttMs: number, from: Mac | null): string {
+  const shown = vendor === null ? '(Unknown)' : vendor === LOCALLY_ADMINISTERED ? '(Unknown: locally administered)' : vendor;
+  return `${Ipv4.format(ip)}\t${mac}\t${shown}${nth > 1 ? ` (DUP: ${nth})` : ''}\tRTT=${rttMs.toFixed(3)} ms${from === null ? '' : `\t(from ${from})`}`;
 }
 
 /**
