@@ -118,6 +118,27 @@ test('-q, -x, -g and -r mean what they mean to arp-scan: the same lines as arp-s
   t.regex(both.stderr, /^ersatz: scan: --tries and --retry are one option: give one\n$/);
 });
 
+test('-l sweeps the networks on the interface, as arp-scan -l; without -I it needs a default route to pick one', async (t) => {
+  const { lab: l, host } = lab(t, 'scln', [NET]);
+  const noRoute = await ersatz(l, host.ns, ['scan', '-l']);
+  t.is(noRoute.code, 2, show(noRoute));
+  t.regex(noRoute.stderr, /^ersatz: scan: --localnet takes the default route's interface, and there is no default route: name one with --interface IF\n$/);
+  const mixed = await ersatz(l, host.ns, ['scan', '-l', NET]);
+  t.is(mixed.code, 2, show(mixed));
+  const ours = await ersatz(l, host.ns, ['scan', '-l', '-I', 'ez0', '-q', '-x', '--rate', '1000']);
+  t.is(ours.code, 0, show(ours));
+  const theirs = l.run(host.ns, ['arp-scan', '-l', '-I', 'ez0', '-q', '-x']);
+  t.is(theirs.code, 0, theirs.stderr);
+  const ips = (out: string): string[] => out.trimEnd().split('\n').map((x) => x.split('\t')[0]!).sort();
+  t.deepEqual(ips(ours.stdout), [...ALL].sort());
+  t.deepEqual(ips(ours.stdout), ips(theirs.stdout).filter((ip) => ALL.includes(ip)));
+  // A default route picks the interface as arp-scan's own choice would here.
+  l.sh(host.ns, ['ip', 'route', 'add', 'default', 'via', '10.77.0.2']);
+  const byRoute = await ersatz(l, host.ns, ['scan', '-l', '-q', '-x', '--rate', '1000']);
+  t.is(byRoute.code, 0, show(byRoute));
+  t.deepEqual(ips(byRoute.stdout), [...ALL].sort());
+});
+
 test('a single address owned by two hosts: scan reports the DUP of the last host to answer, as arp-scan does', async (t) => {
   const { lab: l, host, responders } = lab(t, 'scdl', [NET, DUPS]);
   const ip = '10.77.0.20';

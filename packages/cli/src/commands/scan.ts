@@ -12,8 +12,9 @@ import { LineWriter, openSession } from '../session.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
 
-const HELP = `usage: ersatz scan CIDR|RANGE... | --file F [--interface IF] [--rate PPS | --bandwidth BPS] [--tries N]
-                   [--timeout MS] [--backoff F] [--settle MS] [--random [--seed N]] [-q] [-x] [-g] [--json] [--pcap OUT]
+const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF] [--rate PPS | --bandwidth BPS]
+                   [--tries N] [--timeout MS] [--backoff F] [--settle MS] [--random [--seed N]]
+                   [-q] [-x] [-g] [--json] [--pcap OUT]
 
 Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
 prints each host once, as soon as it answers, in arp-scan's tab-separated fields: IP, MAC, vendor (IEEE OUI
@@ -26,6 +27,8 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
 
   -I, --interface IF   send on IF (default: the interface whose subnet holds the targets)
   -f, --file F         read targets from F (one or more per line, # comments; - for stdin), with or instead of the arguments
+  -l, --localnet       the targets are the interface's own IPv4 networks (with --interface IF, IF's; else the default
+                       route's interface), as arp-scan's -l; Linux
       --rate PPS       requests per second
   -B, --bandwidth BPS  outgoing bits per second, K/M/G suffixes allowed (default 256000, as arp-scan: 500 requests/s)
   -r, --tries N        requests per host at most (default 2); --retry N is the same, as in arp-scan
@@ -52,6 +55,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     options: {
       interface: { type: 'string', short: 'I' },
       file: { type: 'string', short: 'f' },
+      localnet: { type: 'boolean', short: 'l', default: false },
       rate: { type: 'string' },
       bandwidth: { type: 'string', short: 'B' },
       tries: { type: 'string', short: 'r' },
@@ -80,9 +84,11 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const settleMs = intOption('scan', 'settle', values.settle, 0, 60_000, 10);
   if (values.seed !== undefined && !values.random) throw new UsageError(`scan: --seed orders a --random sweep: add --random`);
   const seed = values.seed === undefined ? undefined : intOption('scan', 'seed', values.seed, 0, 0xffff_ffff, 0);
-  const asked = await readTargets(positionals, values.file);
+  if (values.localnet && (positionals.length > 0 || values.file !== undefined)) throw new UsageError(`scan: --localnet makes the targets: give no others`);
+  const local = values.localnet ? await localNetworks(values.interface) : null;
+  const asked = local?.targets ?? (await readTargets(positionals, values.file));
 
-  const info = await scanInterface(asked, values.interface);
+  const info = await scanInterface(asked, local?.ifname ?? values.interface);
   const targets = hostsOnLink(asked, info);
   await warnOtherSubnets(targets, info);
   // The workers boot while the vendor table loads.
@@ -184,6 +190,31 @@ async function readTargets(specs: readonly string[], file: string | undefined): 
     throw new UsageError(file === undefined ? `scan: no targets: give a network like 192.0.2.0/24, a range, or --file F` : `scan: --file ${JSON.stringify(file)} holds no targets`);
   }
   return parseTargets(spec, { wholeNetworks: true });
+}
+
+/**
+ * arp-scan's --localnet: every IPv4 network on `ifname`, or on the default route's interface when none is named, as
+ * whole networks (the network and broadcast addresses are dropped later, as for typed targets). Linux only (the
+ * addresses come from rtnetlink). Throws UsageError, and the netlink errors (an unknown interface).
+ */
+async function localNetworks(ifname: string | undefined): Promise<{ targets: TargetSet; ifname: string }> {
+  if (process.platform !== 'linux') throw new UsageError(`scan: --localnet reads the interface's networks through rtnetlink, on Linux only: give the networks to sweep`);
+  const nl = await import('@ersatz/netlink');
+  let index: number;
+  if (ifname !== undefined) index = nl.link(ifname).index;
+  else {
+    try {
+      index = nl.defaultRoute().ifindex;
+    } catch (err) {
+      if ((err as Error).name !== 'NoDefaultRouteError') throw err;
+      throw new UsageError(`scan: --localnet takes the default route's interface, and there is no default route: name one with --interface IF`);
+    }
+  }
+  const name = nl.link(index).name;
+  // A /32 holds only our own address: nothing to ask.
+  const nets = nl.addresses(index).filter((a) => a.prefixLen < 32).map((a) => Cidr.of(a.address, a.prefixLen));
+  if (nets.length === 0) throw new UsageError(`scan: --localnet: ${name} has no IPv4 network to sweep: give the targets`);
+  return { targets: parseTargets(nets.map((n) => `${Ipv4.format(n.network)}/${n.prefix}`).join(' '), { wholeNetworks: true }), ifname: name };
 }
 
 /**
