@@ -118,6 +118,18 @@ test('-q, -x, -g and -r mean what they mean to arp-scan: the same lines as arp-s
   t.regex(both.stderr, /^ersatz: scan: --tries and --retry are one option: give one\n$/);
 });
 
+test('-i paces like arp-scan\'s: milliseconds, or microseconds with u; 10 hosts 20 ms apart take at least 180 ms', async (t) => {
+  const { lab: l, host } = lab(t, 'scint', [NET]);
+  const fast = await ersatz(l, host.ns, ['scan', '--json', '-i', '1u', NET]);
+  t.is(fast.code, 0, show(fast));
+  t.like(jsonLines(fast.stdout).at(-1), { summary: { answered: 254 } });
+  const paced = await ersatz(l, host.ns, ['scan', '--json', '-i', '20', '10.77.0.10-10.77.0.19']);
+  t.is(paced.code, 0, show(paced));
+  const s = jsonLines(paced.stdout).at(-1)!.summary as { answered: number; elapsedMs: number };
+  t.is(s.answered, 10);
+  t.true(s.elapsedMs >= 180, `${s.elapsedMs} ms`); // never faster than asked; a busy machine may be slower
+});
+
 test('-l sweeps the networks on the interface, as arp-scan -l; without -I it needs a default route to pick one', async (t) => {
   const { lab: l, host } = lab(t, 'scln', [NET]);
   const noRoute = await ersatz(l, host.ns, ['scan', '-l']);
@@ -241,6 +253,9 @@ test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) =
     ['--rate', '0', NET],
     ['--rate', '10', '--bandwidth', '1M', NET],
     ['--bandwidth', 'fast', NET],
+    ['-i', '0', NET],
+    ['-i', '2ms', NET],
+    ['-i', '5', '--rate', '10', NET],
     ['--tries', '0', NET],
     ['--seed', '1', NET],
     ['--bogus', NET],

@@ -12,8 +12,9 @@ import { LineWriter, openSession } from '../session.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
 
-const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF] [--rate PPS | --bandwidth BPS]
-                   [--tries N] [--timeout MS] [--backoff F] [--settle MS] [--random [--seed N]]
+const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]
+                   [--rate PPS | --interval T | --bandwidth BPS] [--tries N] [--timeout MS] [--backoff F]
+                   [--settle MS] [--random [--seed N]]
                    [-q] [-x] [-g] [--json] [--pcap OUT]
 
 Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
@@ -30,6 +31,7 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
   -l, --localnet       the targets are the interface's own IPv4 networks (with --interface IF, IF's; else the default
                        route's interface), as arp-scan's -l; Linux
       --rate PPS       requests per second
+  -i, --interval T     time between requests, as arp-scan's -i: milliseconds, or microseconds with a u suffix (1u)
   -B, --bandwidth BPS  outgoing bits per second, K/M/G suffixes allowed (default 256000, as arp-scan: 500 requests/s)
   -r, --tries N        requests per host at most (default 2); --retry N is the same, as in arp-scan
   -t, --timeout MS     wait for a host's first reply MS before asking again (default 500)
@@ -57,6 +59,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       file: { type: 'string', short: 'f' },
       localnet: { type: 'boolean', short: 'l', default: false },
       rate: { type: 'string' },
+      interval: { type: 'string', short: 'i' },
       bandwidth: { type: 'string', short: 'B' },
       tries: { type: 'string', short: 'r' },
       retry: { type: 'string' },
@@ -74,8 +77,10 @@ export async function run(argv: string[]): Promise<ExitCode> {
   });
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
-  if (values.rate !== undefined && values.bandwidth !== undefined) throw new UsageError(`scan: --rate and --bandwidth both set the pace: give one`);
-  const ratePps = values.rate === undefined ? undefined : numberOption('scan', 'rate', values.rate, 0.001, 10_000_000, 0);
+  if ([values.rate, values.interval, values.bandwidth].filter((v) => v !== undefined).length > 1) {
+    throw new UsageError(`scan: --rate, --interval and --bandwidth each set the pace: give one`);
+  }
+  const ratePps = values.interval !== undefined ? 1e6 / intervalUs(values.interval) : values.rate === undefined ? undefined : numberOption('scan', 'rate', values.rate, 0.001, 10_000_000, 0);
   const bandwidthBps = values.bandwidth === undefined ? undefined : bandwidth(values.bandwidth);
   if (values.tries !== undefined && values.retry !== undefined) throw new UsageError(`scan: --tries and --retry are one option: give one`);
   const tries = intOption('scan', 'tries', values.tries ?? values.retry, 1, 100, 2);
@@ -163,6 +168,15 @@ export async function run(argv: string[]): Promise<ExitCode> {
     interrupt.dispose();
     await session.close();
   }
+}
+
+/** `--interval`: arp-scan's -i, milliseconds or, with a `u` suffix, microseconds; returned in µs. Throws UsageError. */
+function intervalUs(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(u?)$/i.exec(text.trim());
+  const us = m === null ? NaN : Number(m[1]) * (m[2] === '' ? 1000 : 1);
+  // 0.1 µs to 1000 s: --rate's range (10 million to 0.001 requests/s).
+  if (!(us >= 0.1 && us <= 1e9)) throw new UsageError(`scan: --interval takes milliseconds like 2, or microseconds like 500u, not ${JSON.stringify(text)}`);
+  return us;
 }
 
 /** `--bandwidth`: bits per second, with arp-scan's K and M suffixes (and G). Throws UsageError. */
