@@ -44,14 +44,14 @@ for (const [fault, how] of Object.entries(FAULTS)) {
     t.teardown(() => lab.destroy());
     // 65534 hosts at 2000 requests/s: over half a minute if nothing stopped it.
     const run = watch(startErsatz(lab, host.ns, ['scan', '10.77.0.0/16', '--rate', '2000', '--json']));
-    await run.waitFor(/(\{"ip":[^\n]*\n){200}/);
+    await run.waitFor(/(\{"type":"host","ip":[^\n]*\n){200}/);
     lab.sh(host.ns, how.argv(host.ifname));
     const { code } = await run.exited;
     const r = { code, signal: null, stdout: run.stdout(), stderr: run.stderr() };
     t.is(code, 2, show(r).slice(-3000));
     const lines = r.stdout.split('\n').filter((l) => l !== '');
     t.true(lines.length >= 200 && lines.length < 65534, `${lines.length} hosts printed`);
-    for (const l of lines) t.regex(l, /^\{"ip":"10\.77\.\d+\.\d+","mac":"[0-9a-f:]{17}"/);
+    for (const l of lines) t.regex(l, /^\{"type":"host","ip":"10\.77\.\d+\.\d+","mac":"[0-9a-f:]{17}"/);
     t.regex(r.stderr, how.says(host.ifname));
     t.is(leftover(host.ns), '', 'no process left in the namespace');
   });

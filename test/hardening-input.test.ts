@@ -61,7 +61,7 @@ function cases(dir: string, peer: string): Record<string, readonly Case[]> {
       [['scan', '198.51.100.0/28', '--rate', 'fast'], /--rate/],
       [['scan', '198.51.100.0/28', '--bandwidth', '0'], /--bandwidth/],
       [['scan', '198.51.100.0/28', '--bandwidth', '5X'], /--bandwidth/],
-      [['scan', '198.51.100.0/28', '--rate', '10', '--bandwidth', '1M'], /--rate and --bandwidth/],
+      [['scan', '198.51.100.0/28', '--rate', '10', '--bandwidth', '1M'], /--rate, --interval and --bandwidth each set the pace/],
       [['scan', '198.51.100.0/28', '--tries', '0'], /--tries/],
       [['scan', '198.51.100.0/28', '--timeout', '0'], /--timeout/],
       [['scan', '198.51.100.0/28', '--backoff', '0'], /--backoff/],

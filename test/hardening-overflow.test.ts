@@ -131,7 +131,7 @@ test('a scan process stopped during a flood: the kernel buffer overflows, --json
   const r0 = responders[0]!;
   const child = startErsatz(lab, host.ns, ['scan', '10.77.0.0/24', '--rate', '100', '--tries', '4', '--json']);
   const run = watch(child);
-  await run.waitFor(/(\{"ip":[^\n]*\n){20}/);
+  await run.waitFor(/(\{"type":"host","ip":[^\n]*\n){20}/);
   const flood = await startAttacker(lab, r0.ns, 'flood', { ifname: r0.ifname, ms: UNTIL_STOPPED_MS, maxFrames: 50_000_000, seed: 4 });
   // Every thread of the process stops: nothing drains the capture while the flood goes on, until more frames have
   // come than the capture buffer holds (32 MiB: about 161 000 ARP-sized frames).

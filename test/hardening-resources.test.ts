@@ -39,7 +39,7 @@ test('SIGINT in the middle of a sweep: the hosts found so far, the summary, exit
   t.teardown(() => lab.destroy());
   const child = startErsatz(lab, host.ns, ['scan', '10.77.0.0/16', '--rate', '2000', '--json']);
   const run = watch(child);
-  await run.waitFor(/(\{"ip":[^\n]*\n){100}/);
+  await run.waitFor(/(\{"type":"host","ip":[^\n]*\n){100}/);
   child.kill('SIGINT');
   const { code, signal } = await run.exited;
   const r = { code, signal, stdout: run.stdout(), stderr: run.stderr() };

@@ -64,8 +64,9 @@ test('-t 1 through the router: "Time to live exceeded", as iputils; --json repor
   const json = await ersatz(l, host.ns, ['ping', '--json', '-c', '2', '-i', '0.2', '-t', '1', '-W', String(LINGER_S), '203.0.113.77']);
   t.is(json.code, 1, show(json));
   const [a, b, s] = jsonLines(json.stdout);
-  t.deepEqual(a, { seq: 1, from: peer.ip, error: 'Time to live exceeded', icmpType: 11, code: 0 });
-  t.deepEqual(b, { seq: 2, from: peer.ip, error: 'Time to live exceeded', icmpType: 11, code: 0 });
+  t.deepEqual(a, { type: 'error', seq: 1, from: peer.ip, error: 'Time to live exceeded', icmpType: 11, code: 0 });
+  t.deepEqual(b, { type: 'error', seq: 2, from: peer.ip, error: 'Time to live exceeded', icmpType: 11, code: 0 });
+  t.is(s?.['type'], 'summary');
   t.like(s, { summary: { ip: '203.0.113.77', transmitted: 2, received: 0, errors: 2, lossPercent: 100, rtt: null } });
   t.true((s?.summary as { elapsedMs: number }).elapsedMs < LINGER_S * 1000);
 });

@@ -94,7 +94,7 @@ async function sweepErsatz(lab: Lab, ns: string, ifname: string, cidr: string, c
   // Count the hosts printed rather than trusting the summary alone: both must agree for the figure to stand. A /24
   // or /20 inside the lab's /16 link also has its .0/.255 asked (hosts of that link, as arp-scan asks them too):
   // all count against the summary, the usable hosts of the CIDR against the other tools.
-  const ips = r.stdout.split('\n').flatMap((l) => /^\{"ip":"([\d.]+)"/.exec(l)?.[1] ?? []);
+  const ips = r.stdout.split('\n').flatMap((l) => /^\{"type":"host","ip":"([\d.]+)"/.exec(l)?.[1] ?? []);
   const printed = new Set(ips).size;
   if (printed !== summary.answered) throw new ToolError('ersatz scan', r.code, null, `summary says ${summary.answered} answered, ${printed} hosts printed`);
   return { seconds: summary.elapsedMs / 1000, answered: usable(Cidr.parse(cidr), ips), sent: summary.sent, wallS: r.wallMs / 1000, rssMiB: r.peakRssKiB / 1024 };

@@ -32,7 +32,8 @@ round-trip time, then the counts and min/avg/max/std-dev. Times are in seconds a
                     For labs of your own only. Without it such a run sends nothing and exits 2, as iputils does.
   -I, --interface IF  send on IF (default: the interface the route to TARGET uses, or the one holding TARGET)
   -q                print nothing
-      --json        print JSON Lines: {"ip","mac","rttMs","operation","broadcast"} per reply, then {"summary":{...}}
+      --json        print JSON Lines: {"type":"reply","ip","mac","rttMs","operation","broadcast"} per reply, then
+                    {"type":"summary","summary":{...}}
       --pcap OUT    write every frame sent and received to OUT, a pcap file tcpdump -r reads
   -h, --help        this text
 
@@ -108,7 +109,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
           if (e.type === 'reply') {
             const rttMs = Number(e.rttNs) / 1e6;
             const operation = e.operation === ArpOp.Reply ? 'reply' : 'request';
-            if (values.json) out.line(JSON.stringify({ ip: Ipv4.format(e.ip), mac: e.mac, rttMs, operation, broadcast: e.broadcast }));
+            if (values.json) out.line(JSON.stringify({ type: 'reply', ip: Ipv4.format(e.ip), mac: e.mac, rttMs, operation, broadcast: e.broadcast }));
             else if (human) {
               // iputils names the reply's target when it is not our sender IP / our MAC.
               const a = e.reply.arp;
@@ -126,6 +127,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     if (values.json) {
       out.line(
         JSON.stringify({
+          type: 'summary',
           summary: {
             ip: Ipv4.format(target),
             source: Ipv4.format(spa),

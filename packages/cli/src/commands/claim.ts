@@ -21,8 +21,9 @@ The probes are the safety: an address another host holds is never announced.
   -I, --interface IF  claim on IF (required; IF need not have ADDR, nor any IPv4 address, yet)
       --defend      after announcing, keep ADDR (RFC 5227 2.4 b): answer a conflicting ARP with one announcement,
                     unless the previous conflict came within 10 s: then report it and stop. Runs until Ctrl-C.
-      --json        JSON Lines: {"event":"probing"|"announcing","n"}, {"event":"announced"},
-                    {"event":"defended"|"conflict","mac",...}, then {"summary":{...}}
+      --json        JSON Lines: {"type":"event","event":"probing"|"announcing","n"}, {"type":"event",
+                    "event":"announced"}, {"type":"event","event":"defended"|"conflict","mac",...}, then
+                    {"type":"summary","summary":{...}}
   -h, --help        this text
 
 ersatz does not configure ADDR on IF: after exit 0, add it ('ip addr add ADDR/LEN dev IF').
@@ -87,14 +88,14 @@ export async function run(argv: string[]): Promise<ExitCode> {
           }
           if (!values.json) return out.line(line(e));
           const fields = e.type === 'probing' || e.type === 'announcing' ? { n: e.n } : e.type === 'defended' ? { mac: e.mac } : e.type === 'conflict' ? { mac: e.mac, kind: e.kind, phase: e.phase } : {};
-          out.line(JSON.stringify({ event: e.type, ...fields, atMs: Date.now() - started }));
+          out.line(JSON.stringify({ type: 'event', event: e.type, ...fields, atMs: Date.now() - started }));
         }),
       ),
       { defaultValue: undefined },
     );
     if (interrupt.fired) result = 'interrupted';
     if (values.json) {
-      out.line(JSON.stringify({ summary: { ip: Ipv4.format(ip), interface: link.ifname, mac: link.mac, result, conflictMac, probes, announcements, defences, elapsedMs: Date.now() - started } }));
+      out.line(JSON.stringify({ type: 'summary', summary: { ip: Ipv4.format(ip), interface: link.ifname, mac: link.mac, result, conflictMac, probes, announcements, defences, elapsedMs: Date.now() - started } }));
     }
     return result === 'interrupted' ? interrupt.code : result === 'conflict' ? Exit.NO_REPLY : Exit.OK;
   } finally {

@@ -27,9 +27,10 @@ nothing. Output and statistics follow iputils ping. Times are in seconds and may
   -t TTL            IPv4 time to live (default 64)
   -I, --interface IF  send on IF (default: the interface the route to TARGET uses)
   -q                print only the summary
-      --json        print JSON Lines: {"seq","ip","ttl","bytes","rttMs","dup"} per reply, {"seq","from","error",
-                    "icmpType","code"} per ICMP error, {"seq","from","redirect","code","gateway"} per redirect, then
-                    {"summary":{..., "errors"}}
+      --json        print JSON Lines: {"type":"reply","seq","ip","ttl","bytes","rttMs","dup"} per reply,
+                    {"type":"error","seq","from","error","icmpType","code"} per ICMP error,
+                    {"type":"redirect","seq","from","redirect","code","gateway"} per redirect, then
+                    {"type":"summary","summary":{..., "errors"}}
       --pcap OUT    write every frame sent and received (ARP and ICMP) to OUT, a pcap file tcpdump -r reads
   -h, --help        this text
 
@@ -81,14 +82,14 @@ export async function run(argv: string[]): Promise<ExitCode> {
         tap((e) => {
           if (e.type === 'reply') {
             const rttMs = Number(e.rttNs) / 1e6;
-            if (values.json) out.line(JSON.stringify({ seq: e.seq, ip: Ipv4.format(e.ip), ttl: e.ttl, bytes: e.bytes, rttMs, dup: e.dup }));
+            if (values.json) out.line(JSON.stringify({ type: 'reply', seq: e.seq, ip: Ipv4.format(e.ip), ttl: e.ttl, bytes: e.bytes, rttMs, dup: e.dup }));
             else if (!values.quiet) out.line(`${e.bytes} bytes from ${Ipv4.format(e.ip)}: icmp_seq=${e.seq} ttl=${e.ttl} time=${pingTime(rttMs)} ms${e.dup ? ' (DUP!)' : ''}`);
           } else if (e.type === 'error') {
-            if (values.json) out.line(JSON.stringify({ seq: e.seq, from: Ipv4.format(e.from), error: errorText(e), icmpType: e.icmpType, code: e.code }));
+            if (values.json) out.line(JSON.stringify({ type: 'error', seq: e.seq, from: Ipv4.format(e.from), error: errorText(e), icmpType: e.icmpType, code: e.code }));
             else if (!values.quiet) out.line(`From ${Ipv4.format(e.from)} icmp_seq=${e.seq} ${errorText(e)}`);
           } else if (e.type === 'redirect') {
             const gateway = Ipv4.format(e.gateway);
-            if (values.json) out.line(JSON.stringify({ seq: e.seq, from: Ipv4.format(e.from), redirect: redirectText(e), code: e.code, gateway }));
+            if (values.json) out.line(JSON.stringify({ type: 'redirect', seq: e.seq, from: Ipv4.format(e.from), redirect: redirectText(e), code: e.code, gateway }));
             else if (!values.quiet) out.line(`From ${Ipv4.format(e.from)}: icmp_seq=${e.seq} ${redirectText(e)}(New nexthop: ${gateway})`);
           } else if (e.type === 'done') summary = e.summary;
         }),
@@ -98,7 +99,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     if (summary === undefined) return Exit.SOFTWARE; // ping$ always ends with a summary when it completes
     const s = summary;
     if (values.json) {
-      out.line(JSON.stringify({ summary: { ip: Ipv4.format(target), nextHop: Ipv4.format(info.target), transmitted: s.transmitted, received: s.received, duplicates: s.duplicates, errors: s.errors, lossPercent: s.lossPercent, elapsedMs: s.elapsedMs, rtt: rttJson(s.rtt), interrupted: interrupt.fired } }));
+      out.line(JSON.stringify({ type: 'summary', summary: { ip: Ipv4.format(target), nextHop: Ipv4.format(info.target), transmitted: s.transmitted, received: s.received, duplicates: s.duplicates, errors: s.errors, lossPercent: s.lossPercent, elapsedMs: s.elapsedMs, rtt: rttJson(s.rtt), interrupted: interrupt.fired } }));
     } else {
       out.line('');
       out.line(`--- ${Ipv4.format(target)} ping statistics ---`);

@@ -42,7 +42,8 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
   -q, --quiet          IP and MAC only (arp-scan's -q: no vendor, no RTT, no DUP mark)
   -x, --plain          only the hosts: no header and summary lines (arp-scan's -x)
   -g, --ignoredups     leave out the DUP lines (arp-scan's -g)
-      --json           print JSON Lines: {"ip","mac","vendor","rttMs","dup"} per answer, then {"summary":{...}}
+      --json           print JSON Lines: {"type":"host","ip","mac","vendor","rttMs","dup"} per answer, then
+                       {"type":"summary","summary":{...}}
       --pcap OUT       write every frame sent and received to OUT, a pcap file tcpdump -r reads
   -h, --help           this text
 
@@ -137,7 +138,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
             if (e.dup) macsPerIp.set(e.ip, nth);
             const proxy = e.ethSrc !== e.mac;
             if (values.json) {
-              out.line(JSON.stringify({ ip: Ipv4.format(e.ip), mac: e.mac, vendor: name, rttMs, dup: e.dup, ...(proxy && { ethSrc: e.ethSrc }) }));
+              out.line(JSON.stringify({ type: 'host', ip: Ipv4.format(e.ip), mac: e.mac, vendor: name, rttMs, dup: e.dup, ...(proxy && { ethSrc: e.ethSrc }) }));
             } else if (!(e.dup && values.ignoredups)) {
               out.line(values.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null));
             }
@@ -151,7 +152,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     const s = summary;
     const drops = await dropCounters(link);
     if (values.json) {
-      out.line(JSON.stringify({ summary: { hosts: s.hosts, sent: s.sent, answered: s.answered, duplicates: s.duplicates, elapsedMs: s.elapsedMs, drops, interrupted: interrupt.fired } }));
+      out.line(JSON.stringify({ type: 'summary', summary: { hosts: s.hosts, sent: s.sent, answered: s.answered, duplicates: s.duplicates, elapsedMs: s.elapsedMs, drops, interrupted: interrupt.fired } }));
     } else if (!values.plain) {
       const rate = s.elapsedMs > 0 ? Math.round((s.hosts * 1000) / s.elapsedMs) : s.hosts;
       const counts = drops === null ? [] : Object.entries(drops).filter(([, n]) => n !== 0);
