@@ -130,6 +130,17 @@ test('-i paces like arp-scan\'s: milliseconds, or microseconds with u; 10 hosts 
   t.true(s.elapsedMs >= 180, `${s.elapsedMs} ms`); // never faster than asked; a busy machine may be slower
 });
 
+test('-s: a probe from 0.0.0.0 finds every host (the kernel answers it); an address not ours is refused, exit 2', async (t) => {
+  const { lab: l, host } = lab(t, 'scspa', [NET]);
+  const probe = await ersatz(l, host.ns, ['scan', '-s', '0.0.0.0', '-q', '-x', '--rate', '1000', NET]);
+  t.is(probe.code, 0, show(probe));
+  t.deepEqual(probe.stdout.trimEnd().split('\n').map((x) => x.split('\t')[0]!).sort(), [...ALL].sort());
+  const foreign = await ersatz(l, host.ns, ['scan', '-s', '10.77.0.99', NET]);
+  t.is(foreign.code, 2, show(foreign));
+  t.is(foreign.stdout, '');
+  t.regex(foreign.stderr, /^ersatz: scan: 10\.77\.0\.99 is not an address of ez0 \(it has 10\.77\.0\.1\): refusing [^\n]+\n$/);
+});
+
 test('-l sweeps the networks on the interface, as arp-scan -l; without -I it needs a default route to pick one', async (t) => {
   const { lab: l, host } = lab(t, 'scln', [NET]);
   const noRoute = await ersatz(l, host.ns, ['scan', '-l']);

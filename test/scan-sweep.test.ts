@@ -4,7 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import { TestScheduler } from 'rxjs/testing';
 import { defer, Subject, timer, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { ArpOp, Ipv4, Mac, parseTargets } from '@ersatz/wire';
-import { OptionError, scan$, type ArpLink, type ArpObservation, type ScanEvent, type ScanOptions, type ScanSummary } from '@ersatz/resolve';
+import { ForeignSenderError, OptionError, scan$, type ArpLink, type ArpObservation, type ScanEvent, type ScanOptions, type ScanSummary } from '@ersatz/resolve';
 import { FakeLink, type FakeHost } from '@ersatz/resolve/testing';
 
 const US = { ip: Ipv4.parse('192.0.2.1'), mac: Mac.parse('02:00:00:00:00:0a') };
@@ -353,3 +353,16 @@ test('options outside their domain throw OptionError', (t) => {
   // The last try's wait must fit a timer (else the scan would wake every millisecond and never end).
   t.throws(() => scan$(link, [], { timeoutMs: 500, backoff: 100, tries: 100 }), { instanceOf: OptionError, message: /backoff/ });
 });
+
+test('a sender address the interface lacks is refused before anything is sent; 0.0.0.0 (a probe) and --spoof-sender are not', (t) => {
+  const ts = new TestScheduler((a, e) => t.deepEqual(a, e));
+  const link = new FakeLink({ scheduler: ts, ...US, addresses: [US.ip, Ipv4.parse('192.0.2.9')] });
+  const foreign = Ipv4.parse('192.0.2.254');
+  const err = t.throws(() => scan$(link, [Ipv4.parse('192.0.2.2')], { source: foreign }), { instanceOf: ForeignSenderError });
+  t.regex(err.message, /^scan: 192\.0\.2\.254 is not an address of \S+ \(it has 192\.0\.2\.1, 192\.0\.2\.9\): refusing/);
+  t.is(link.sent.length, 0);
+  for (const options of [{ source: Ipv4.parse('192.0.2.9') }, { source: Ipv4.UNSPECIFIED }, { source: foreign, spoofSender: true }]) {
+    t.notThrows(() => scan$(link, [Ipv4.parse('192.0.2.2')], options), JSON.stringify(options));
+  }
+});
+

@@ -1,8 +1,8 @@
 import { asyncScheduler, Observable, type ObservableInput, from, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { ArpOp, Ipv4, Mac, type ArpRepr } from '@ersatz/wire';
-import { checkDelay, checkInt, ForeignSenderError, OptionError } from './error.js';
+import { checkDelay, checkInt, OptionError } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
-import { arpFrame, onOurVlan, sendRequest, sentAt, type SentRequest } from './frames.js';
+import { arpFrame, checkSender, onOurVlan, sendRequest, sentAt, type SenderLink, type SentRequest } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 import { RttAccumulator, type RttStats } from './stats.js';
 
@@ -101,18 +101,7 @@ const MODES: readonly ArpingMode[] = ['request', 'dad', 'unsolicited', 'advert']
 export function arpingSource(link: SenderLink, target: Ipv4, options: Pick<ArpingOptions, 'mode' | 'source' | 'spoofSender'> = {}): Ipv4 {
   const mode = options.mode ?? 'request';
   const spa = options.source ?? (mode === 'dad' ? Ipv4.UNSPECIFIED : mode === 'request' ? link.ip : target);
-  if (mode === 'dad' && spa === Ipv4.UNSPECIFIED) return spa;
-  const own = ownAddresses(link);
-  if (options.spoofSender !== true && !own.includes(spa)) throw new ForeignSenderError(OP, link.ifname, spa, own);
-  return spa;
-}
-
-/** What arpingSource needs of a link: an open ArpLink, or the interface found before opening one. */
-export type SenderLink = Pick<ArpLink, 'ifname' | 'ip' | 'addresses'>;
-
-/** The interface's IPv4 addresses (ArpLink.addresses, which defaults to `[ip]`). */
-function ownAddresses(link: SenderLink): readonly Ipv4[] {
-  return link.addresses ?? (link.ip === Ipv4.UNSPECIFIED ? [] : [link.ip]);
+  return checkSender(OP, link, spa, { allowUnspecified: mode === 'dad', spoofSender: options.spoofSender === true });
 }
 
 /**

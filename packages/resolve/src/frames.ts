@@ -1,4 +1,5 @@
 import { ArpOp, emitArpFrame, Ipv4, Mac, type ArpRepr } from '@ersatz/wire';
+import { ForeignSenderError } from './error.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
 // Ethernet (14) + 802.1Q tag (4) + ARP for IPv4 over Ethernet (28), with room to spare for padding.
@@ -47,6 +48,22 @@ export class RequestTemplate {
     Ipv4.write(ip, this.#frame, this.#tpaAt);
     return this.#frame;
   }
+}
+
+/** What a sender check needs of a link: an open ArpLink, or the interface found before opening one. */
+export type SenderLink = Pick<ArpLink, 'ifname' | 'ip' | 'addresses'>;
+
+/**
+ * Refuses `spa` as the sender address of our frames unless the interface has it (`link.addresses`, default `[ip]`),
+ * it is 0.0.0.0 where `allowUnspecified` (an RFC 5227-style probe: no neighbour has an entry for 0.0.0.0 to
+ * overwrite), or `spoofSender` says so: any other sender address teaches every neighbour that holds an entry for it
+ * that it lives at our MAC (RFC 826's merge step). Returns `spa`; throws ForeignSenderError, so nothing is sent.
+ */
+export function checkSender(operation: string, link: SenderLink, spa: Ipv4, opts: { readonly allowUnspecified?: boolean; readonly spoofSender?: boolean } = {}): Ipv4 {
+  if (opts.spoofSender === true || (opts.allowUnspecified === true && spa === Ipv4.UNSPECIFIED)) return spa;
+  const own = link.addresses ?? (link.ip === Ipv4.UNSPECIFIED ? [] : [link.ip]);
+  if (!own.includes(spa)) throw new ForeignSenderError(operation, link.ifname, spa, own);
+  return spa;
 }
 
 /**

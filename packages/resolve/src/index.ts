@@ -7,7 +7,6 @@ export {
   arping$,
   arpingProbe,
   arpingSource,
-  type SenderLink,
   type ArpingMode,
   type ArpingOptions,
   type ArpingEvent,
@@ -18,7 +17,7 @@ export {
 export { claim$, claimProbe, claimAnnouncement, claimConflict, Rfc5227, type ClaimOptions, type ClaimEvent, type ClaimConflictEvent } from './claim.js';
 export { RttAccumulator, type RttStats } from './stats.js';
 export { MacCache } from './cache.js';
-export { requestFrame, arpFrame } from './frames.js';
+export { requestFrame, arpFrame, checkSender, type SenderLink } from './frames.js';
 export {
   ping$,
   type IcmpLink,

@@ -2,7 +2,7 @@ import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerA
 import { Ipv4, Mac, TargetSet } from '@ersatz/wire';
 import { checkDelay, checkInt, checkNumber, OptionError } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
-import { RequestTemplate } from './frames.js';
+import { checkSender, RequestTemplate } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
 
 export interface ScanOptions {
@@ -23,8 +23,14 @@ export interface ScanOptions {
   readonly random?: boolean;
   /** Seed for `random` (arp-scan --randomseed): the same seed gives the same order. Default: a random one. */
   readonly seed?: number;
-  /** `ar$spa` of the requests (arp-scan --arpspa); replies must be addressed to it. Default `link.ip`. */
+  /**
+   * `ar$spa` of the requests (arp-scan --arpspa); replies must be addressed to it. Default `link.ip`. It must be an
+   * address of the interface, or 0.0.0.0 (a probe, which teaches no neighbour anything), unless `spoofSender`: see
+   * checkSender. Throws ForeignSenderError (synchronously) otherwise.
+   */
   readonly source?: Ipv4;
+  /** Send `source` even when the interface does not have it (it becomes our MAC in neighbours' caches): a lab of your own only. */
+  readonly spoofSender?: boolean;
   /**
    * Once nothing is outstanding, keep listening this long before `done` (default 10 ms), so that a second MAC
    * answering for the last host to answer is still reported as a duplicate (two hosts owning one address answer
@@ -158,6 +164,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     random = false,
     seed,
     source = link.ip,
+    spoofSender = false,
     settleMs = 10,
     progressMs = 0,
     lookaheadMs = 10,
@@ -165,6 +172,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     scheduler = asyncScheduler,
   } = options;
   if (ratePps !== undefined && bandwidthBps !== undefined) throw new OptionError(OP, 'ratePps', ratePps, 'either ratePps or bandwidthBps, not both');
+  checkSender(OP, link, source, { allowUnspecified: true, spoofSender });
   checkNumber(OP, 'ratePps', ratePps, 0, true);
   checkNumber(OP, 'bandwidthBps', bandwidthBps, 0, true);
   checkInt(OP, 'tries', tries, 1);

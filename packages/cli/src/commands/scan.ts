@@ -3,10 +3,10 @@ import { text } from 'node:stream/consumers';
 import { lastValueFrom, tap } from 'rxjs';
 import { Cidr, Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo, type Link } from '@ersatz/api';
-import { scan$, type ScanSummary } from '@ersatz/resolve';
+import { checkSender, scan$, type ScanSummary } from '@ersatz/resolve';
 import { LOCALLY_ADMINISTERED, loadVendorData, vendorOf } from '@ersatz/vendor';
 import { Progress } from '@ersatz/progress';
-import { intOption, numberOption, parseCommand } from '../options.js';
+import { intOption, ipArgument, numberOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { LineWriter, openSession } from '../session.js';
 import { interruption } from '../interrupt.js';
@@ -15,7 +15,7 @@ import { warn } from '../warn.js';
 const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]
                    [--rate PPS | --interval T | --bandwidth BPS] [--tries N] [--timeout MS] [--backoff F]
                    [--settle MS] [--random [--seed N]]
-                   [-q] [-x] [-g] [--json] [--pcap OUT]
+                   [-s ADDR] [-q] [-x] [-g] [--json] [--pcap OUT]
 
 Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
 prints each host once, as soon as it answers, in arp-scan's tab-separated fields: IP, MAC, vendor (IEEE OUI
@@ -39,6 +39,9 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
       --settle MS      once every host has answered or given up, listen MS more (default 10), so that a second MAC
                        answering for the last host still shows as DUP; 0 ends at once
       --random         visit the targets in random order; --seed N makes the order repeatable
+  -s, --arpspa ADDR    the requests' sender address (arp-scan's -s): one of the interface's, or 0.0.0.0 (a probe);
+                       any other would teach every neighbour that ADDR lives at our MAC, and is refused
+      --spoof-sender   send --arpspa even when it is not the interface's (a lab of your own only)
   -q, --quiet          IP and MAC only (arp-scan's -q: no vendor, no RTT, no DUP mark)
   -x, --plain          only the hosts: no header and summary lines (arp-scan's -x)
   -g, --ignoredups     leave out the DUP lines (arp-scan's -g)
@@ -69,6 +72,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
       settle: { type: 'string' },
       random: { type: 'boolean', default: false },
       seed: { type: 'string' },
+      arpspa: { type: 'string', short: 's' },
+      'spoof-sender': { type: 'boolean', default: false },
       quiet: { type: 'boolean', short: 'q', default: false },
       plain: { type: 'boolean', short: 'x', default: false },
       ignoredups: { type: 'boolean', short: 'g', default: false },
@@ -95,6 +100,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const asked = local?.targets ?? (await readTargets(positionals, values.file));
 
   const info = await scanInterface(asked, local?.ifname ?? values.interface);
+  // Refused here, before the pipeline opens (and again by scan$): nothing is sent for a foreign sender address.
+  const source = values.arpspa === undefined ? undefined : checkSender('scan', info, ipArgument('scan', 'source (-s)', values.arpspa), { allowUnspecified: true, spoofSender: values['spoof-sender'] });
   const targets = hostsOnLink(asked, info);
   await warnOtherSubnets(targets, info);
   // The workers boot while the vendor table loads.
@@ -124,6 +131,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       settleMs,
       random: values.random,
       ...(seed === undefined ? {} : { seed }),
+      ...(source === undefined ? {} : { source, spoofSender: values['spoof-sender'] }),
       progressMs: bar.active ? 100 : 0,
       stop$: interrupt.stop$,
     });
