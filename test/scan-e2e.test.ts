@@ -13,6 +13,11 @@ const NET = '10.77.0.0/24';
 const ALL = [...parseTargets(NET)].map(Ipv4.format); // .1 to .254: the responder answers for our own .1 too (as for arp-scan)
 const DUPS = '10.77.0.16/28'; // a second responder answers for .16 to .31 as well
 
+/** The lines of tab-separated (arp-scan style) output, sorted. */
+const sortedLines = (out: string): string[] => out.trimEnd().split('\n').sort();
+/** Field `i` of each of those lines (0: the IP, 1: the MAC, 2: the vendor). */
+const tabField = (out: string, i: number): string[] => sortedLines(out).map((x) => x.split('\t')[i]!);
+
 function lab(t: import('ava').ExecutionContext, prefix: string, answers?: string[]): ResponderLab {
   const l = responderLab(prefix, { cidr: NET, ...(answers && { answers }) });
   t.teardown(() => l.lab.destroy());
@@ -94,24 +99,22 @@ test('two MACs answering for one IP: the second is flagged DUP, in JSON and in a
 
 test('-q, -x, -g and -r mean what they mean to arp-scan: the same lines as arp-scan prints for the same wire', async (t) => {
   const { lab: l, host } = lab(t, 'scqx', [NET, DUPS]);
-  const sorted = (out: string): string[] => out.trimEnd().split('\n').sort();
   // -q -x: "IP<tab>MAC", one line per answer, DUPs included but unmarked; nothing else.
   const quiet = await ersatz(l, host.ns, ['scan', '-q', '-x', '-r', '3', '--rate', '1000', NET]);
   t.is(quiet.code, 0, show(quiet));
   const theirsQuiet = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-q', '-x', '--retry=3', NET]);
   t.is(theirsQuiet.code, 0, theirsQuiet.stderr);
-  t.is(sorted(quiet.stdout).length, 254 + 16);
-  t.deepEqual(sorted(quiet.stdout), sorted(theirsQuiet.stdout).filter((x) => /^10\.77\.0\.([1-9]|[1-9]\d|1\d\d|2[0-4]\d|25[0-4])\t/.test(x)));
+  t.is(sortedLines(quiet.stdout).length, 254 + 16);
+  t.deepEqual(sortedLines(quiet.stdout), sortedLines(theirsQuiet.stdout).filter((x) => /^10\.77\.0\.([1-9]|[1-9]\d|1\d\d|2[0-4]\d|25[0-4])\t/.test(x)));
   // -g -x: the DUP lines left out, one line per IP (which of two MACs comes first is the wire's choice, for both
   // tools); the vendor field as arp-scan prints it, then our RTT field.
   const nodups = await ersatz(l, host.ns, ['scan', '-g', '-x', '--retry', '3', '--rate', '1000', NET]);
   t.is(nodups.code, 0, show(nodups));
   const theirsNodups = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-g', '-x', '--retry=3', NET]);
   t.is(theirsNodups.code, 0, theirsNodups.stderr);
-  const field = (out: string, i: number): string[] => sorted(out).map((x) => x.split('\t')[i]!);
-  t.deepEqual(field(nodups.stdout, 0).sort(), [...ALL].sort());
-  t.deepEqual(field(nodups.stdout, 0).sort(), field(theirsNodups.stdout, 0).filter((ip) => ALL.includes(ip)).sort());
-  t.deepEqual([...new Set(field(nodups.stdout, 2))], [...new Set(field(theirsNodups.stdout, 2))]);
+  t.deepEqual(tabField(nodups.stdout, 0).sort(), [...ALL].sort());
+  t.deepEqual(tabField(nodups.stdout, 0).sort(), tabField(theirsNodups.stdout, 0).filter((ip) => ALL.includes(ip)).sort());
+  t.deepEqual([...new Set(tabField(nodups.stdout, 2))], [...new Set(tabField(theirsNodups.stdout, 2))]);
   // --tries and --retry are one option.
   const both = await ersatz(l, host.ns, ['scan', '--tries', '2', '--retry', '3', NET]);
   t.is(both.code, 2);
@@ -134,7 +137,7 @@ test('-s: a probe from 0.0.0.0 finds every host (the kernel answers it); an addr
   const { lab: l, host } = lab(t, 'scspa', [NET]);
   const probe = await ersatz(l, host.ns, ['scan', '-s', '0.0.0.0', '-q', '-x', '--rate', '1000', NET]);
   t.is(probe.code, 0, show(probe));
-  t.deepEqual(probe.stdout.trimEnd().split('\n').map((x) => x.split('\t')[0]!).sort(), [...ALL].sort());
+  t.deepEqual(tabField(probe.stdout, 0).sort(), [...ALL].sort());
   const foreign = await ersatz(l, host.ns, ['scan', '-s', '10.77.0.99', NET]);
   t.is(foreign.code, 2, show(foreign));
   t.is(foreign.stdout, '');
@@ -152,14 +155,13 @@ test('-l sweeps the networks on the interface, as arp-scan -l; without -I it nee
   t.is(ours.code, 0, show(ours));
   const theirs = l.run(host.ns, ['arp-scan', '-l', '-I', 'ez0', '-q', '-x']);
   t.is(theirs.code, 0, theirs.stderr);
-  const ips = (out: string): string[] => out.trimEnd().split('\n').map((x) => x.split('\t')[0]!).sort();
-  t.deepEqual(ips(ours.stdout), [...ALL].sort());
-  t.deepEqual(ips(ours.stdout), ips(theirs.stdout).filter((ip) => ALL.includes(ip)));
+  t.deepEqual(tabField(ours.stdout, 0).sort(), [...ALL].sort());
+  t.deepEqual(tabField(ours.stdout, 0).sort(), tabField(theirs.stdout, 0).sort().filter((ip) => ALL.includes(ip)));
   // A default route picks the interface as arp-scan's own choice would here.
   l.sh(host.ns, ['ip', 'route', 'add', 'default', 'via', '10.77.0.2']);
   const byRoute = await ersatz(l, host.ns, ['scan', '-l', '-q', '-x', '--rate', '1000']);
   t.is(byRoute.code, 0, show(byRoute));
-  t.deepEqual(ips(byRoute.stdout), [...ALL].sort());
+  t.deepEqual(tabField(byRoute.stdout, 0).sort(), [...ALL].sort());
 });
 
 test('a single address owned by two hosts: scan reports the DUP of the last host to answer, as arp-scan does', async (t) => {

@@ -11,6 +11,8 @@ export interface DiscoveryQuestion {
   readonly target: Ipv4;
 }
 
+const key = (q: DiscoveryQuestion): string => `${q.ifname ?? ''}|${q.target}`;
+
 /**
  * `discoverInterface` answers remembered while resolve$ sessions are open: a lookup costs three rtnetlink requests
  * on a fresh socket (~110 µs, more than an ARP round trip on a LAN), on every call otherwise. Once per turn of the
@@ -20,9 +22,7 @@ export interface DiscoveryQuestion {
  * Linux only; elsewhere every call asks the platform.
  */
 export class DiscoveryCache {
-  /** Interface name ('' for "the route's") → target → answer: no key string built per call. */
-  readonly #answers = new Map<string, Map<Ipv4, InterfaceInfo>>();
-  #size = 0;
+  readonly #answers = new Map<string, InterfaceInfo>();
   #netlink: typeof import('@ersatz/netlink') | null = null;
   #watch: RoutingWatch | null = null;
   /** The announcements were read in this turn of the event loop (cleared by a microtask). */
@@ -38,9 +38,9 @@ export class DiscoveryCache {
       this.#looked = true;
       queueMicrotask(() => (this.#looked = false));
       this.#watch ??= this.#netlink.RoutingWatch.open();
-      if (this.#watch.changed()) this.#clear();
+      if (this.#watch.changed()) this.#answers.clear();
     }
-    return this.#answers.get(opts.ifname ?? '')?.get(opts.target);
+    return this.#answers.get(key(opts));
   }
 
   async lookup(opts: DiscoveryQuestion): Promise<InterfaceInfo> {
@@ -49,12 +49,8 @@ export class DiscoveryCache {
     const known = this.known(opts);
     if (known !== undefined) return known;
     const info = this.#netlink.discoverInterface(opts); // errors are not remembered: the next call asks again
-    if (this.#size >= MAX_ENTRIES) this.#clear();
-    const ifname = opts.ifname ?? '';
-    let byTarget = this.#answers.get(ifname);
-    if (byTarget === undefined) this.#answers.set(ifname, (byTarget = new Map()));
-    byTarget.set(opts.target, info);
-    this.#size++;
+    if (this.#answers.size >= MAX_ENTRIES) this.#answers.clear();
+    this.#answers.set(key(opts), info);
     return info;
   }
 
@@ -62,11 +58,6 @@ export class DiscoveryCache {
   stop(): void {
     this.#watch?.close();
     this.#watch = null;
-    this.#clear();
-  }
-
-  #clear(): void {
     this.#answers.clear();
-    this.#size = 0;
   }
 }

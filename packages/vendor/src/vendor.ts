@@ -32,6 +32,9 @@ const TABLE_FILE = new URL('./oui.bin', import.meta.url);
 const MAGIC = 'ersatzOUI1';
 const HEADER_BYTES = 32; // MAGIC (10) + 2 padding + 5 × u32 counts (20)
 const LE = endianness() === 'LE';
+// Shared by every call: names are decoded one at a time, each on its first lookup.
+const UTF8_IN = new TextDecoder();
+const UTF8_OUT = new TextEncoder();
 
 /** One registry: its prefixes (as numbers, ascending) and, per prefix, the index of its organisation's name. */
 interface Registry {
@@ -84,7 +87,7 @@ export class VendorTable {
       list.sort((x, y) => x[0] - y[0]);
       return { keys: Float64Array.from(list, (e) => e[0]), names: Uint32Array.from(list, (e) => e[1]) };
     };
-    const encoded = [...nameIndex.keys()].map((n) => new TextEncoder().encode(n));
+    const encoded = [...nameIndex.keys()].map((n) => UTF8_OUT.encode(n));
     const nameEnds = new Uint32Array(encoded.length);
     const nameBytes = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
     let at = 0;
@@ -116,7 +119,7 @@ export class VendorTable {
     const layout = sections(regs.map((r) => r.keys.length), this.#nameEnds.length, this.#nameBytes.length);
     const out = new Uint8Array(layout.total);
     const dv = new DataView(out.buffer);
-    new TextEncoder().encodeInto(MAGIC, out);
+    UTF8_OUT.encodeInto(MAGIC, out);
     [...regs.map((r) => r.keys.length), this.#nameEnds.length, this.#nameBytes.length].forEach((v, i) => dv.setUint32(12 + 4 * i, v, true));
     let k = 0;
     for (const r of regs) {
@@ -133,7 +136,7 @@ export class VendorTable {
   /** A table from encode's bytes. Throws VendorDataError (naming `source`) when they are not such a table. */
   static fromBinary(bytes: Uint8Array, source: string): VendorTable {
     const bad = (why: string): VendorDataError => new VendorDataError(source, why);
-    if (bytes.length < HEADER_BYTES || new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) throw bad('not an ersatz vendor table');
+    if (bytes.length < HEADER_BYTES || UTF8_IN.decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) throw bad('not an ersatz vendor table');
     // Typed arrays over the file's own bytes need 8-byte alignment (and the host's byte order): copy when not so.
     const own = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
     const dv = new DataView(own.buffer, own.byteOffset, own.byteLength);
@@ -170,7 +173,7 @@ export class VendorTable {
 
   #name(index: number): string {
     const start = index === 0 ? 0 : this.#nameEnds[index - 1]!;
-    return (this.#decoded[index] ??= new TextDecoder().decode(this.#nameBytes.subarray(start, this.#nameEnds[index])));
+    return (this.#decoded[index] ??= UTF8_IN.decode(this.#nameBytes.subarray(start, this.#nameEnds[index])));
   }
 }
 

@@ -181,8 +181,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
 
 /** `--interval`: arp-scan's -i, milliseconds or, with a `u` suffix, microseconds; returned in µs. Throws UsageError. */
 function intervalUs(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(u?)$/i.exec(text.trim());
-  const us = m === null ? NaN : Number(m[1]) * (m[2] === '' ? 1000 : 1);
+  const us = suffixed(text, { '': 1000, u: 1 });
   // 0.1 µs to 1000 s: --rate's range (10 million to 0.001 requests/s).
   if (!(us >= 0.1 && us <= 1e9)) throw new UsageError(`scan: --interval takes milliseconds like 2, or microseconds like 500u, not ${JSON.stringify(text)}`);
   return us;
@@ -190,10 +189,16 @@ function intervalUs(text: string): number {
 
 /** `--bandwidth`: bits per second, with arp-scan's K and M suffixes (and G). Throws UsageError. */
 function bandwidth(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(text.trim());
-  const bps = m === null ? NaN : Number(m[1]) * { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const bps = suffixed(text, { '': 1, k: 1e3, m: 1e6, g: 1e9 });
   if (!(bps >= 1 && bps <= 1e11)) throw new UsageError(`scan: --bandwidth takes bits per second like 256000, 512K or 10M, not ${JSON.stringify(text)}`);
   return bps;
+}
+
+/** A number with an optional one-letter unit suffix (any case) from `units`, scaled by it; NaN when it is not one. */
+function suffixed(text: string, units: Readonly<Record<string, number>>): number {
+  const m = /^(\d+(?:\.\d+)?)([a-z]?)$/i.exec(text.trim());
+  const scale = m === null ? undefined : units[m[2]!.toLowerCase()];
+  return scale === undefined ? NaN : Number(m![1]) * scale;
 }
 
 /** The positional target specs plus those in `file` (`-`: stdin), as one set. Throws UsageError, AddressParseError. */
@@ -223,21 +228,17 @@ async function readTargets(specs: readonly string[], file: string | undefined): 
 async function localNetworks(ifname: string | undefined): Promise<{ targets: TargetSet; ifname: string }> {
   if (process.platform !== 'linux') throw new UsageError(`scan: --localnet reads the interface's networks through rtnetlink, on Linux only: give the networks to sweep`);
   const nl = await import('@ersatz/netlink');
-  let index: number;
-  if (ifname !== undefined) index = nl.link(ifname).index;
-  else {
-    try {
-      index = nl.defaultRoute().ifindex;
-    } catch (err) {
-      if ((err as Error).name !== 'NoDefaultRouteError') throw err;
-      throw new UsageError(`scan: --localnet takes the default route's interface, and there is no default route: name one with --interface IF`);
-    }
+  let lk: ReturnType<typeof nl.link>;
+  try {
+    lk = nl.link(ifname ?? nl.defaultRoute().ifindex);
+  } catch (err) {
+    if ((err as Error).name !== 'NoDefaultRouteError') throw err;
+    throw new UsageError(`scan: --localnet takes the default route's interface, and there is no default route: name one with --interface IF`);
   }
-  const name = nl.link(index).name;
   // A /32 holds only our own address: nothing to ask.
-  const nets = nl.addresses(index).filter((a) => a.prefixLen < 32).map((a) => Cidr.of(a.address, a.prefixLen));
-  if (nets.length === 0) throw new UsageError(`scan: --localnet: ${name} has no IPv4 network to sweep: give the targets`);
-  return { targets: parseTargets(nets.map((n) => `${Ipv4.format(n.network)}/${n.prefix}`).join(' '), { wholeNetworks: true }), ifname: name };
+  const nets = nl.addresses(lk.index).filter((a) => a.prefixLen < 32).map((a) => Cidr.of(a.address, a.prefixLen));
+  if (nets.length === 0) throw new UsageError(`scan: --localnet: ${lk.name} has no IPv4 network to sweep: give the targets`);
+  return { targets: new TargetSet(nets.map((n) => ({ first: n.network, last: n.broadcast }))), ifname: lk.name };
 }
 
 /**
