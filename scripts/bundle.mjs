@@ -19,8 +19,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const { version } = JSON.parse(await readFile(`${root}/package.json`, 'utf8'));
 const STAGES = ['capture', 'decode', 'transmit'];
 
-// Each worker package finds its thread's script beside itself (new URL('./main.js', import.meta.url), asked at spawn
-// time); in the bundle that script is dist/<stage>-worker.cjs, beside the chunk that spawns it.
+// Each worker package finds its thread's script beside itself (new URL('./main.js', import.meta.url), asked when it
+// spawns); in the bundle that script is dist/<stage>-worker.cjs, beside the chunk that spawns it.
 const workerUrls = {
   name: 'worker-urls',
   setup(b) {
@@ -82,8 +82,6 @@ await Promise.all([
       ...common,
       format: 'cjs',
       banner: {},
-      // The transmit thread holds capture's index (for its libpcap binding) but never spawns a capture thread.
-      logOverride: { 'empty-import-meta': 'silent' },
       entryPoints: { [`${stage}-worker`]: `workers/${stage}/dist/main.js` },
       outdir: 'dist',
       outExtension: { '.js': '.cjs' },

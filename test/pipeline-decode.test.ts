@@ -4,8 +4,8 @@
 // 198.51.100.2`, and printed with `tcpdump -nn -e -XX -r fix.pcap`; the line above each one is tcpdump's.
 import test from 'ava';
 import fc from 'fast-check';
-import { ArpOp, Ipv4, Mac, emitArpFrame, emitIcmpEchoFrame, type ArpRepr } from '@ersatz/wire';
-import { ArpRec, EventKind, EventRecordError, FrameDecoder, IcmpRec, Outcome, readEvent, type ArpEvent, type IcmpEvent } from '@ersatz/decode-worker';
+import { ArpOp, ArpRecord, Ipv4, LinkRecord, Mac, emitArpFrame, emitIcmpEchoFrame, type ArpRepr } from '@ersatz/wire';
+import { ARP_RECORD_LEN, BODY, EventKind, EventRecordError, FrameDecoder, IcmpRec, Outcome, readEvent, type ArpEvent, type IcmpEvent } from '@ersatz/decode-worker';
 
 const hex = (s: string) => new Uint8Array(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
 
@@ -161,11 +161,11 @@ test('the record layout: named offsets, kind byte, lengths', (t) => {
   const d = new FrameDecoder();
   t.is(d.decode(tagged(ARP_REPLY, 0x123)), Outcome.Event);
   const rec = d.record.subarray(0, d.length);
-  t.is(rec.length, ArpRec.LEN);
+  t.is(rec.length, ARP_RECORD_LEN);
   t.is(rec[0], EventKind.Arp);
-  t.is(rec[1], 1, 'VLAN flag');
-  t.deepEqual(Array.from(rec.subarray(2, 4)), [0x01, 0x23]);
-  t.deepEqual(Array.from(rec.subarray(ArpRec.SHA, ArpRec.LEN)), Array.from(ARP_REPLY.subarray(22, 42)), 'the 20 address bytes, as on the wire');
+  t.is(rec[BODY + LinkRecord.FLAGS], 1, 'VLAN flag');
+  t.deepEqual(Array.from(rec.subarray(BODY + LinkRecord.VLAN, BODY + LinkRecord.VLAN + 2)), [0x01, 0x23]);
+  t.deepEqual(Array.from(rec.subarray(BODY + ArpRecord.SHA, BODY + ArpRecord.LEN)), Array.from(ARP_REPLY.subarray(22, 42)), 'the 20 address bytes, as on the wire');
   t.is(d.decode(ECHO_REPLY), Outcome.Event);
   t.is(d.length, IcmpRec.LEN);
   t.is(d.record[0], EventKind.Icmp);
@@ -173,7 +173,7 @@ test('the record layout: named offsets, kind byte, lengths', (t) => {
 
 test('readEvent refuses bytes that are not a record', (t) => {
   t.throws(() => readEvent(new Uint8Array(0), 0n), { instanceOf: EventRecordError });
-  t.throws(() => readEvent(new Uint8Array(ArpRec.LEN), 0n), { instanceOf: EventRecordError, message: /kind 0 with 38 bytes/ });
+  t.throws(() => readEvent(new Uint8Array(ARP_RECORD_LEN), 0n), { instanceOf: EventRecordError, message: /kind 0 with 38 bytes/ });
   const arpWithIcmpLength = new Uint8Array(IcmpRec.LEN);
   arpWithIcmpLength[0] = EventKind.Arp;
   t.throws(() => readEvent(arpWithIcmpLength, 0n), { instanceOf: EventRecordError });

@@ -1,5 +1,8 @@
 import test from 'ava';
-import { ARP_ETH_IPV4_LEN, ArpOp, ArpPacket, ArpRepr, EthernetFrame, FieldMismatchError, Ipv4, Mac, TruncatedError, UnsupportedError, arpEtherType, isArpOp, type ArpRepr as Repr } from '@ersatz/wire';
+import {
+  ARP_ETH_IPV4_LEN, ArpOp, ArpPacket, ArpRecord, ArpRepr, EthernetFrame, EthernetRepr, FieldMismatchError, IcmpEchoRepr, Icmpv4Packet, Ipv4, Ipv4Packet, Ipv4Repr, Mac, TruncatedError, UnsupportedError,
+  arpEtherType, isArpOp, readArpRecord, writeArp, writeArpRecord, type ArpRepr as Repr,
+} from '@ersatz/wire';
 import * as F from './fixtures/wire/frames.js';
 import { a5, hex, shifted } from './fixtures/wire/helpers.js';
 
@@ -119,4 +122,18 @@ test('view setters write the fixed header', (t) => {
   p.plen = 4;
   p.operation = ArpOp.InArpReply;
   t.deepEqual(buf, hex('0001 0800 06 04 0009'));
+});
+
+test('every emit refuses a buffer too short for what it writes, instead of dropping the bytes past its end', (t) => {
+  const repr = ArpRepr.parse(ArpPacket.checked(EthernetFrame.checked(F.ARPING_REPLY).payload));
+  const short = (n: number) => new Uint8Array(n);
+  t.throws(() => ArpRepr.emit(repr, ArpPacket.unchecked(short(27))), { instanceOf: TruncatedError, message: 'arp buffer: need 28 bytes, have 27' });
+  t.throws(() => writeArp(repr, short(30), 3), { instanceOf: TruncatedError, message: 'arp buffer: need 31 bytes, have 30' });
+  const eth: EthernetRepr = { kind: 'ethernet2', dst: Mac.BROADCAST, src: Mac.ZERO, vlan: [], etherType: 0x0806 };
+  t.throws(() => EthernetRepr.emit(eth, EthernetFrame.unchecked(short(59)), 28), { instanceOf: TruncatedError, message: 'ethernet buffer: need 60 bytes, have 59' });
+  const ip: Ipv4Repr = { src: Ipv4.parse('192.0.2.1'), dst: Ipv4.parse('192.0.2.2'), protocol: 1, ttl: 64, payloadLen: 0, dscp: 0, ecn: 0, ident: 0, dontFragment: true, moreFragments: false, fragmentOffset: 0, options: new Uint8Array(4) };
+  t.throws(() => Ipv4Repr.emit(ip, Ipv4Packet.unchecked(short(20))), { instanceOf: TruncatedError, message: 'ipv4 buffer: need 24 bytes, have 20' });
+  t.throws(() => IcmpEchoRepr.emit({ type: 'request', id: 1, seq: 1, payload: new Uint8Array(8) }, Icmpv4Packet.unchecked(short(15))), { instanceOf: TruncatedError, message: 'icmp buffer: need 16 bytes, have 15' });
+  t.throws(() => writeArpRecord(short(ArpRecord.LEN - 1), 0, null, F.ARPING_REPLY, 14), { instanceOf: TruncatedError, message: 'arp record buffer: need 37 bytes, have 36' });
+  t.throws(() => readArpRecord(short(ArpRecord.LEN), 1, 0n), { instanceOf: TruncatedError });
 });

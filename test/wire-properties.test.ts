@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { isDeepStrictEqual } from 'node:util';
 import {
   ArpOp, ArpPacket, ArpRepr, EthernetFrame, EthernetRepr, IcmpEchoRepr, Icmpv4Packet, Ipv4, Ipv4Packet, Ipv4Repr, Mac, UnsupportedError, WireError,
-  decodeFrame, emitArpFrame, emitIcmpEchoFrame, isVlanTpid, parseArpFrame,
+  ArpRecord, decodeFrame, emitArpFrame, emitIcmpEchoFrame, isVlanTpid, parseArpFrame, readArpRecord, writeArpRecord,
   type EthernetRepr as EthRepr, type VlanTag,
 } from '@ersatz/wire';
 import * as F from './fixtures/wire/frames.js';
@@ -179,6 +179,19 @@ test('decodeFrame never throws and never hits an internal error; its result is p
       return d.len === b.length && d.malformed === (d.error !== undefined) && !d.error?.startsWith('internal') && isDeepStrictEqual(JSON.parse(JSON.stringify(d)), d);
     }),
     RUNS,
+  );
+  t.pass();
+});
+
+test('ArpRecord: a checked frame copied into a record reads back as parseArpFrame reads the frame, at any offset', (t) => {
+  fc.assert(
+    fc.property(mac, mac, fc.option(fc.integer({ min: 0, max: 4095 }), { nil: undefined }), arpRepr, fc.nat(8), fc.bigInt(0n, 2n ** 63n), (dst, src, vlan, arp, at, tsNs) => {
+      const buf = new Uint8Array(64);
+      const frame = buf.subarray(0, emitArpFrame(buf, { dst, src, arp, ...(vlan !== undefined && { vlan }) }));
+      const rec = new Uint8Array(at + ArpRecord.LEN).fill(0xa5);
+      const end = writeArpRecord(rec, at, vlan ?? null, frame, vlan === undefined ? 14 : 18);
+      return end === rec.length && isDeepStrictEqual(readArpRecord(rec, at, tsNs), { kind: 'arp', tsNs, ...parseArpFrame(frame) });
+    }),
   );
   t.pass();
 });

@@ -1,5 +1,6 @@
 // The one home for what netlink, ioctl and the capture and transmit workers say about the operating system: errno
-// names and descriptions, how to grant what is missing, and the C library's functions (libc.ts).
+// names and descriptions, how to grant what is missing, and the C library's functions (libc.ts). libpcap's
+// functions are a subpath of their own (`@ersatz/os/libpcap`): only the workers that capture or send through it load them.
 import { getSystemErrorMap } from 'node:util';
 
 export { libc, type Libc } from './libc.js';

@@ -14,3 +14,4 @@ export { PipelineError, PipelineOptionError, WorkerExitError, WorkerTimeoutError
 export type { ArpEvent, IcmpEvent, PipelineEvent, DecodeStats } from '@ersatz/decode-worker';
 export { CaptureError, type CaptureErrorCode, type CaptureStats, type CaptureWait, type LinkInfo } from '@ersatz/capture-worker';
 export { TransmitError, type TransmitStats, type TransmitInfo, type TransmitVia } from '@ersatz/transmit-worker';
+export { Supervisor, DEFAULT_POLICY, type SupervisorPolicy, type SupervisorOptions, type Action, type LinkStage } from './supervisor.js';

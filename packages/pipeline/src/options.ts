@@ -1,9 +1,10 @@
-// What a pipeline is opened with and what it reports: the types callers see, apart from the class that runs it.
+// What a pipeline is opened with and what it reports: the types callers see and the options' checks, apart from the
+// class that runs it.
 import type { RingStats } from '@ersatz/ring';
-import type { CaptureStats, CaptureWait } from '@ersatz/capture-worker';
+import type { CaptureOptions, CaptureStats, CaptureWait } from '@ersatz/capture-worker';
 import type { DecodeStats } from '@ersatz/decode-worker';
-import type { TransmitStats, TransmitVia } from '@ersatz/transmit-worker';
-import type { Stage } from './error.js';
+import type { TransmitOptions, TransmitStats, TransmitVia } from '@ersatz/transmit-worker';
+import { PipelineOptionError, type Stage } from './error.js';
 
 /** Options for Pipeline.open: one object, every field but `ifname` defaulted. */
 export interface PipelineOptions {
@@ -91,3 +92,45 @@ export interface PipelineStats {
 
 /** Ring sizes when PipelineOptions leave them out. */
 export const RING_DEFAULTS = { rxRingBytes: 8 << 20, eventsRingBytes: 4 << 20, framesRingBytes: 8 << 20, txRingBytes: 4 << 20 } as const;
+
+/** PipelineOptions checked, defaulted, and split into what each worker is opened with. Throws PipelineOptionError. */
+export function checkOptions(o: PipelineOptions): {
+  readonly ifname: string;
+  readonly keepFrames: boolean;
+  readonly ringBytes: { readonly rx: number; readonly events: number; readonly frames: number; readonly tx: number };
+  readonly linkLoss: 'reopen' | 'fail';
+  readonly captureOpts: CaptureOptions;
+  readonly transmitOpts: TransmitOptions;
+} {
+  if (typeof o.ifname !== 'string' || o.ifname === '') throw new PipelineOptionError('ifname', 'an interface name', o.ifname);
+  const linkLoss = o.linkLoss ?? 'reopen';
+  if (linkLoss !== 'reopen' && linkLoss !== 'fail') throw new PipelineOptionError('linkLoss', "'reopen' or 'fail'", o.linkLoss);
+  if (o.transmitVia !== undefined && o.transmitVia !== 'packet-socket' && o.transmitVia !== 'pcap') {
+    throw new PipelineOptionError('transmitVia', "'packet-socket' or 'pcap'", o.transmitVia);
+  }
+  if (o.captureWaitVia !== undefined && o.captureWaitVia !== 'selectable-fd' && o.captureWaitVia !== 'wait-loop') {
+    throw new PipelineOptionError('captureWaitVia', "'selectable-fd' or 'wait-loop'", o.captureWaitVia);
+  }
+  return {
+    ifname: o.ifname,
+    keepFrames: o.keepFrames ?? false,
+    ringBytes: {
+      rx: o.rxRingBytes ?? RING_DEFAULTS.rxRingBytes,
+      events: o.eventsRingBytes ?? RING_DEFAULTS.eventsRingBytes,
+      frames: o.framesRingBytes ?? RING_DEFAULTS.framesRingBytes,
+      tx: o.txRingBytes ?? RING_DEFAULTS.txRingBytes,
+    },
+    linkLoss,
+    captureOpts: {
+      ifname: o.ifname,
+      ...(o.filter !== undefined ? { filter: o.filter } : {}),
+      ...(o.captureBufferBytes !== undefined ? { bufferBytes: o.captureBufferBytes } : {}),
+      ...(o.snaplen !== undefined ? { snaplen: o.snaplen } : {}),
+      ...(o.promiscuous !== undefined ? { promiscuous: o.promiscuous } : {}),
+      ...(o.outgoing !== undefined ? { outgoing: o.outgoing } : {}),
+      ...(o.captureWaitVia !== undefined ? { waitVia: o.captureWaitVia } : {}),
+    },
+    // Unset backends are left to the workers, which pick the platform's default.
+    transmitOpts: { ifname: o.ifname, ...(o.transmitVia !== undefined ? { via: o.transmitVia } : {}) },
+  };
+}

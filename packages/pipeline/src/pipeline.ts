@@ -1,29 +1,18 @@
 import { existsSync } from 'node:fs';
-import { Subject, type Observable } from 'rxjs';
-import { RingReader, RingWriter, TraceHop, closeRing, createRing, ringStats, stamp, traceView, type RingHandle } from '@ersatz/ring';
-import { CaptureError, newHandleSlot, spawnCapture, type CaptureApi, type CaptureOptions, type LinkInfo } from '@ersatz/capture-worker';
-import { readEvent, spawnDecode, type DecodeApi, type PipelineEvent } from '@ersatz/decode-worker';
-import { TransmitError, newSocketSlot, spawnTransmit, type TransmitApi, type TransmitInfo, type TransmitOptions } from '@ersatz/transmit-worker';
-import { InterfaceLostError, PipelineError, PipelineOptionError, WorkerCrashLoopError, type Stage } from './error.js';
-import { RING_DEFAULTS, type CapturedFrame, type PipelineOptions, type PipelineStats, type Recovery } from './options.js';
-import { Departures, Hearing } from './progress.js';
-import { readLoop } from './read-loop.js';
-import { Thread } from './thread.js';
+import { Subject, filter, firstValueFrom, type Observable } from 'rxjs';
+import { closeRing, createRing, ringStats, traceView, type RingHandle } from '@ersatz/ring';
+import { newHandleSlot, type LinkInfo } from '@ersatz/capture-worker';
+import type { PipelineEvent } from '@ersatz/decode-worker';
+import { newSocketSlot, type TransmitError, type TransmitInfo } from '@ersatz/transmit-worker';
+import { PipelineError, type Stage } from './error.js';
+import { checkOptions, type CapturedFrame, type PipelineOptions, type PipelineStats, type Recovery } from './options.js';
+import { Outbox } from './outbox.js';
+import { Inbox } from './inbox.js';
+import { RING_ENDS, STAGES, type Incident, type RingName, type Rings, type Shared, type StageSpec, type Threads } from './stages.js';
+import { Supervisor, type Action, type LinkStage } from './supervisor.js';
+import type { Thread } from './thread.js';
 
-/** More restarts of one stage than this within CRASH_WINDOW_MS is a crash loop: the pipeline stops. */
-const MAX_RESTARTS = 5;
-const CRASH_WINDOW_MS = 30_000;
-/**
- * How long to wait before restarting a stage that died, by how many times it died within CRASH_WINDOW_MS (the
- * first death restarts at once): a worker that dies of its input or its environment is not spun in a tight loop,
- * and the crash loop is declared after about 4 s rather than in a few milliseconds.
- */
-const RESTART_BACKOFF_MS = [0, 250, 500, 1000, 2000] as const;
-/** Reopen attempts after the interface went down or away: this backoff, capped at its last value, until close. */
-const REOPEN_BACKOFF_MS = [250, 500, 1000, 2000, 5000] as const;
 const MAX_WARNINGS = 20;
-/** How long after an ENETDOWN to look whether the interface still exists (deletion takes it down first). */
-const LINK_SETTLE_MS = 50;
 
 /**
  * The live capture → decode → transmit pipeline on one interface: three worker threads joined by SharedArrayBuffer
@@ -33,10 +22,11 @@ const LINK_SETTLE_MS = 50;
  *                                                                             ─frames ring→ main thread: frames$
  *   main thread: send() ─tx ring→ transmit worker (AF_PACKET + sendmmsg, or pcap_sendpacket; pacing) → wire
  *
- * The main thread only reads and writes rings (waitAsync, never blocking) and makes control calls (comlink). A worker
- * that dies is restarted with fresh rings for the links it owned (a ring's reader and writer are claimed once), after
- * a delay that grows while it keeps dying (RESTART_BACKOFF_MS), until a crash loop stops the pipeline. Frames in
- * flight at that moment are lost: recovered$ tells the coordinator when to ask again.
+ * The main thread only reads and writes rings (waitAsync, never blocking) and makes control calls (comlink). The
+ * stages are described once (stages.ts); the policy of when to restart, reopen or give up lives in Supervisor, on a
+ * scheduler of its own. A worker that dies is restarted with fresh rings where it was a ring's reader or writer (a
+ * ring's ends are claimed once). Frames in flight at that moment are lost: recovered$ tells the coordinator when to
+ * ask again.
  *
  * Why no piscina here: a pool fits stateless jobs whose cost dwarfs a postMessage (piscina's own guidance). Every
  * stage of this live path is the opposite: capture owns one socket, transmit owns one socket and an ordered, paced
@@ -44,65 +34,28 @@ const LINK_SETTLE_MS = 50;
  * losing the order events must keep. The pool belongs to offline batch work, the `decode` command's pcap import.
  */
 export class Pipeline {
-  readonly #opts: Required<Pick<PipelineOptions, 'ifname' | 'keepFrames' | 'rxRingBytes' | 'eventsRingBytes' | 'framesRingBytes' | 'txRingBytes' | 'linkLoss'>>;
-  readonly #captureOpts: CaptureOptions;
-  readonly #transmitOpts: TransmitOptions;
-  #rx: RingHandle;
-  #events: RingHandle;
-  #frames: RingHandle | undefined;
-  #tx: RingHandle;
-  #txWriter: RingWriter;
-  /**
-   * The tx writer with frames staged in this job, published at its end: the frames one job queues (a sweep's pump,
-   * a hundred concurrent queries) reach the transmit worker together, for one wake instead of one per frame (a
-   * notify costs the main thread ~20 µs here).
-   */
-  #txStaged: RingWriter | null = null;
-  readonly #publishTx = (): void => {
-    this.#txStaged?.publish();
-    this.#txStaged = null;
-  };
-  #eventsReader: RingReader;
-  #framesReader: RingReader | undefined;
-  #capture!: Thread<CaptureApi>;
-  #decode!: Thread<DecodeApi>;
-  #transmit!: Thread<TransmitApi>;
+  readonly #o: ReturnType<typeof checkOptions>;
+  readonly #shared: Shared;
+  readonly #rings: Rings;
+  readonly #outbox: Outbox;
+  readonly #inbox: Inbox;
+  readonly #threads = {} as Threads;
   #link!: LinkInfo;
   #transmitInfo!: TransmitInfo;
   #state: 'opening' | 'open' | 'closing' | 'closed' = 'opening';
+  readonly #supervisor: Supervisor;
   /** Restarts and reopens run one at a time, in order: each swaps rings the others read. */
-  #supervision: Promise<void> = Promise.resolve();
-  readonly #restarts: Record<Stage, number> = { capture: 0, decode: 0, transmit: 0 };
-  readonly #crashTimes: Record<Stage, number[]> = { capture: [], decode: [], transmit: [] };
-  readonly #reopenTimers = new Set<NodeJS.Timeout>();
-  /** Wakes a supervision job sleeping out a restart backoff (close must not wait for it). */
-  readonly #wakers = new Set<() => void>();
-  /** Set once the interface was found down or gone under `linkLoss: 'fail'`: the pipeline is about to fail. */
-  #losingLink = false;
-  /** Where the capture/transmit workers record their OS handles, so a successor closes what a dead one held. */
-  readonly #captureSlot = newHandleSlot();
-  readonly #transmitSlot = newSocketSlot();
-  readonly #reopenAttempts: Record<'capture' | 'transmit', number> = { capture: 0, transmit: 0 };
-  readonly #events$ = new Subject<PipelineEvent>();
-  readonly #frames$ = new Subject<CapturedFrame>();
+  #jobs: Promise<void> = Promise.resolve();
   readonly #warnings$ = new Subject<string>();
   readonly #recovered$ = new Subject<Recovery>();
   readonly #warnings: string[] = [];
-  #eventCount = 0;
-  #corruptRecords = 0;
-  #frameCount = 0;
-  #sendRefused = 0;
-  readonly #departures = new Departures();
-  readonly #hearing = new Hearing();
-  readonly #traceSab: SharedArrayBuffer | undefined;
   readonly #trace: BigInt64Array | undefined;
-  #loops: Promise<void>[] = [];
   #closed: Promise<void> | undefined;
 
   /** Hot: every ARP frame and ICMP echo decoded, in capture order. Completes on close; errors if a stage crash-loops. */
-  readonly events$: Observable<PipelineEvent> = this.#events$.asObservable();
+  readonly events$: Observable<PipelineEvent>;
   /** Hot: every raw captured frame (only with keepFrames). Completes on close. */
-  readonly frames$: Observable<CapturedFrame> = this.#frames$.asObservable();
+  readonly frames$: Observable<CapturedFrame>;
   /**
    * Hot: the incidents the pipeline survives (restarts, reopens) as one-line texts (`capture worker died (...);
    * restarting it`). What stops it (a crash loop, a lost interface) errors events$ instead. Completes on close.
@@ -111,46 +64,35 @@ export class Pipeline {
   /** Hot: a stage is working again after a fault that may have lost frames (see Recovery). Completes on close. */
   readonly recovered$: Observable<Recovery> = this.#recovered$.asObservable();
 
-  private constructor(o: PipelineOptions) {
-    const opts = {
-      ifname: o.ifname,
-      keepFrames: o.keepFrames ?? false,
-      rxRingBytes: o.rxRingBytes ?? RING_DEFAULTS.rxRingBytes,
-      eventsRingBytes: o.eventsRingBytes ?? RING_DEFAULTS.eventsRingBytes,
-      framesRingBytes: o.framesRingBytes ?? RING_DEFAULTS.framesRingBytes,
-      txRingBytes: o.txRingBytes ?? RING_DEFAULTS.txRingBytes,
-      linkLoss: o.linkLoss ?? 'reopen',
-    };
-    if (typeof opts.ifname !== 'string' || opts.ifname === '') throw new PipelineOptionError('ifname', 'an interface name', o.ifname);
-    if (opts.linkLoss !== 'reopen' && opts.linkLoss !== 'fail') throw new PipelineOptionError('linkLoss', "'reopen' or 'fail'", o.linkLoss);
-    if (o.transmitVia !== undefined && o.transmitVia !== 'packet-socket' && o.transmitVia !== 'pcap') {
-      throw new PipelineOptionError('transmitVia', "'packet-socket' or 'pcap'", o.transmitVia);
-    }
-    if (o.captureWaitVia !== undefined && o.captureWaitVia !== 'selectable-fd' && o.captureWaitVia !== 'wait-loop') {
-      throw new PipelineOptionError('captureWaitVia', "'selectable-fd' or 'wait-loop'", o.captureWaitVia);
-    }
-    this.#opts = opts;
-    this.#traceSab = o.trace;
-    this.#trace = traceView(o.trace);
-    this.#captureOpts = {
-      ifname: o.ifname,
-      ...(o.filter !== undefined ? { filter: o.filter } : {}),
-      ...(o.captureBufferBytes !== undefined ? { bufferBytes: o.captureBufferBytes } : {}),
-      ...(o.snaplen !== undefined ? { snaplen: o.snaplen } : {}),
-      ...(o.promiscuous !== undefined ? { promiscuous: o.promiscuous } : {}),
-      ...(o.outgoing !== undefined ? { outgoing: o.outgoing } : {}),
-      ...(o.captureWaitVia !== undefined ? { waitVia: o.captureWaitVia } : {}),
-    };
-    // Unset backends are left to the workers, which pick the platform's default.
-    this.#transmitOpts = { ifname: o.ifname, ...(o.transmitVia !== undefined ? { via: o.transmitVia } : {}) };
+  private constructor(opts: PipelineOptions) {
+    const o = (this.#o = checkOptions(opts));
+    this.#trace = traceView(opts.trace);
     // createRing throws RingSizeError (a RingError: user-facing) for a size that is not a power of two in range.
-    this.#rx = createRing(opts.rxRingBytes);
-    this.#events = createRing(opts.eventsRingBytes);
-    this.#frames = opts.keepFrames ? createRing(opts.framesRingBytes) : undefined;
-    this.#tx = createRing(opts.txRingBytes);
-    this.#txWriter = new RingWriter(this.#tx);
-    this.#eventsReader = new RingReader(this.#events);
-    this.#framesReader = this.#frames ? new RingReader(this.#frames) : undefined;
+    this.#rings = {
+      rx: createRing(o.ringBytes.rx),
+      events: createRing(o.ringBytes.events),
+      frames: o.keepFrames ? createRing(o.ringBytes.frames) : undefined,
+      tx: createRing(o.ringBytes.tx),
+    };
+    this.#outbox = new Outbox(this.#rings.tx, this.#trace);
+    this.#shared = {
+      captureSlot: newHandleSlot(),
+      transmitSlot: newSocketSlot(),
+      departures: this.#outbox.departureLog,
+      trace: opts.trace,
+      captureOpts: o.captureOpts,
+      transmitOpts: o.transmitOpts,
+      keepFrames: o.keepFrames,
+    };
+    this.#inbox = new Inbox(this.#rings.events, this.#rings.frames, this.#trace, (text) => this.#warn(text));
+    this.events$ = this.#inbox.events$.asObservable();
+    this.frames$ = this.#inbox.frames$.asObservable();
+    this.#supervisor = new Supervisor({
+      ifname: o.ifname,
+      linkLoss: o.linkLoss,
+      linkExists: () => existsSync(`/sys/class/net/${o.ifname}`),
+    });
+    this.#supervisor.actions$.subscribe((a) => this.#act(a));
   }
 
   /**
@@ -193,20 +135,7 @@ export class Pipeline {
    * RingArgumentError for a frame that is not a Uint8Array or a negative time.
    */
   send(frame: Uint8Array, notBeforeNs: bigint = 0n): number {
-    if (this.#state !== 'open' && this.#state !== 'opening') {
-      this.#sendRefused++;
-      return -1;
-    }
-    stamp(this.#trace, TraceHop.QUEUED);
-    const writer = this.#txWriter;
-    if (!writer.tryStage(frame, notBeforeNs)) {
-      this.#sendRefused++;
-      return -1;
-    }
-    if (this.#txStaged === null) queueMicrotask(this.#publishTx);
-    else if (this.#txStaged !== writer) this.#txStaged.publish(); // the ring was swapped within the job
-    this.#txStaged = writer;
-    return this.#departures.queue();
+    return this.#outbox.send(frame, notBeforeNs);
   }
 
   /**
@@ -215,19 +144,12 @@ export class Pipeline {
    * stats().main.sendRefused.
    */
   sendBatch(frames: readonly Uint8Array[], notBeforeNs?: bigint | readonly bigint[]): number {
-    if (this.#state !== 'open' && this.#state !== 'opening') {
-      this.#sendRefused += frames.length;
-      return 0;
-    }
-    const n = this.#txWriter.pushBatch(frames, notBeforeNs);
-    this.#sendRefused += frames.length - n;
-    this.#departures.queue(n);
-    return n;
+    return this.#outbox.sendBatch(frames, notBeforeNs);
   }
 
   /** Frames no longer queued (handed to the kernel, refused, or lost with a dead worker): tickets below this. */
   departures(): number {
-    return this.#departures.count();
+    return this.#outbox.departures();
   }
 
   /**
@@ -235,7 +157,7 @@ export class Pipeline {
    * Pipeline.now's clock), or null: still queued, refused, lost, or more than 32768 frames ago.
    */
   departedNs(ticket: number): bigint | null {
-    return this.#departures.departedNs(ticket);
+    return this.#outbox.departedNs(ticket);
   }
 
   /**
@@ -246,25 +168,27 @@ export class Pipeline {
    * kernel's queue cannot be looked at and counts as empty.
    */
   heardUntilNs(): bigint {
-    return this.#hearing.until(Pipeline.now(), this.#link?.fd ?? -1, this.#rx, this.#eventsReader);
+    return this.#inbox.heardUntilNs(this.#link?.fd ?? -1, this.#rings.rx);
   }
 
   /** Every counter in one snapshot: per worker, per ring, restarts, the main thread's. Never rejects. */
   async stats(): Promise<PipelineStats> {
     const ask = <A, T>(t: Thread<A> | undefined, fn: (api: Thread<A>['api']) => Promise<T>): Promise<T | null> =>
       t && t.alive ? t.call('stats', fn, 2000).catch(() => null) : Promise.resolve(null);
+    const t = this.#threads;
     const [capture, decode, transmit] = await Promise.all([
-      ask(this.#capture, (a) => a.stats()),
-      ask(this.#decode, (a) => a.stats()),
-      ask(this.#transmit, (a) => a.stats()),
+      ask(t.capture, (a) => a.stats()),
+      ask(t.decode, (a) => a.stats()),
+      ask(t.transmit, (a) => a.stats()),
     ]);
+    const r = this.#rings;
     return {
       capture,
       decode,
       transmit,
-      rings: { rx: ringStats(this.#rx), events: ringStats(this.#events), frames: this.#frames ? ringStats(this.#frames) : null, tx: ringStats(this.#tx) },
-      restarts: { ...this.#restarts },
-      main: { events: this.#eventCount, frames: this.#frameCount, sendRefused: this.#sendRefused, badRecords: this.#corruptRecords },
+      rings: { rx: ringStats(r.rx), events: ringStats(r.events), frames: r.frames ? ringStats(r.frames) : null, tx: ringStats(r.tx) },
+      restarts: this.#supervisor.restarts(),
+      main: { events: this.#inbox.events, frames: this.#inbox.frames, sendRefused: this.#outbox.refused, badRecords: this.#inbox.badRecords },
       warnings: [...this.#warnings],
     };
   }
@@ -279,304 +203,156 @@ export class Pipeline {
 
   /**
    * Ends one worker thread the way a crash would (test and chaos hook): the decode and transmit threads are
-   * terminated; the capture thread is made to throw an uncaught error (terminating it while its libpcap poll is live
-   * aborts the process inside koffi, see workers/capture/src/main.ts), or terminated if it has not died 2 s later.
-   * Resolves when the pipeline has restarted it (or gave up).
+   * terminated; the capture thread dies of an uncaught error. Resolves when the pipeline has restarted it (or gave up).
    */
   async simulateCrash(stage: Stage): Promise<void> {
-    const t = this.#thread(stage);
-    if (stage === 'capture' && t.alive) {
-      t.worker.postMessage({ chaos: 'crash' });
-      let timer: NodeJS.Timeout | undefined;
-      const died = await Promise.race([t.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 2000)))]);
-      clearTimeout(timer);
-      if (!died) await t.worker.terminate();
-    } else await t.worker.terminate();
+    const t = this.#threads[stage];
+    const decided = firstValueFrom(this.#supervisor.actions$.pipe(filter((a) => (a.kind === 'restart' && a.stage === stage) || a.kind === 'fail')), {
+      defaultValue: undefined,
+    });
+    if (t.alive) await (STAGES[stage] as StageSpec<unknown, unknown>).crash(t as Thread<unknown>);
     await t.exited;
-    // The exit handler queued the restart; wait for the queue to pass it.
-    await this.#supervision;
+    // The restart comes after its backoff, then waits its turn in the job queue.
+    await decided;
+    await this.#jobs;
   }
 
   // --- start and stop -------------------------------------------------------------------------------------------
 
   async #start(): Promise<void> {
-    this.#decode = this.#spawnDecode();
-    this.#capture = this.#spawnCapture(this.#rx);
-    this.#transmit = this.#spawnTransmit(this.#tx);
-    const forward = this.#opts.keepFrames ? this.#decode.call('forwardFrames', (a) => a.forwardFrames(true)) : Promise.resolve();
-    const [link, info, fwd] = await Promise.allSettled([
-      this.#capture.call('open', (a) => a.open(this.#captureOpts)),
-      this.#transmit.call('open', (a) => a.open(this.#transmitOpts)),
-      forward,
-    ]);
-    // Both opens run at once; when both fail (an unknown interface) the capture's error is the one reported, so the
-    // same mistake always gives the same error.
-    for (const r of [link, info, fwd]) if (r.status === 'rejected') throw r.reason;
-    this.#link = (link as PromiseFulfilledResult<LinkInfo>).value;
-    this.#transmitInfo = (info as PromiseFulfilledResult<TransmitInfo>).value;
+    for (const stage of ['decode', 'capture', 'transmit'] as const) this.#spawn(stage);
+    const [link, info, forwarding] = await Promise.allSettled([this.#open('capture'), this.#open('transmit'), this.#open('decode')]);
+    // All open at once; when capture and transmit both fail (an unknown interface) the capture's error is the one
+    // reported, so the same mistake always gives the same error.
+    for (const r of [link, info, forwarding]) if (r.status === 'rejected') throw r.reason;
     this.#state = 'open';
-    this.#loops = [readLoop(() => this.#eventsReader, this.#onEvent, this.#stopping)];
-    if (this.#opts.keepFrames) this.#loops.push(readLoop(() => this.#framesReader!, this.#onFrame, this.#stopping));
+    this.#inbox.start(() => this.#state === 'closing' || this.#state === 'closed');
   }
 
   async #shutdown(): Promise<void> {
     this.#state = 'closing';
-    for (const t of this.#reopenTimers) clearTimeout(t);
-    this.#reopenTimers.clear();
-    for (const wake of [...this.#wakers]) wake();
-    await this.#supervision.catch(() => {});
+    this.#outbox.close();
+    this.#supervisor.close();
+    await this.#jobs;
     const quietly = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+    const { capture, decode, transmit } = this.#threads;
     // Capture first, so nothing new enters; then decode closes the events/frames rings, which ends the main loops.
-    if (this.#capture?.alive) await quietly(this.#capture.call('close', (a) => a.close(), 2000));
-    closeRing(this.#tx);
+    if (capture?.alive) await quietly(capture.call('close', (a) => a.close(), 2000));
+    closeRing(this.#rings.tx);
     await Promise.all([
-      this.#transmit?.alive ? quietly(this.#transmit.call('close', (a) => a.close(), 2000)) : undefined,
-      this.#decode?.alive ? quietly(this.#decode.call('close', (a) => a.close(), 2000)) : undefined,
+      transmit?.alive ? quietly(transmit.call('close', (a) => a.close(), 2000)) : undefined,
+      decode?.alive ? quietly(decode.call('close', (a) => a.close(), 2000)) : undefined,
     ]);
     // Whatever did not answer, the rings are closed anyway so the main loops end.
-    closeRing(this.#events);
-    if (this.#frames) closeRing(this.#frames);
-    await Promise.all([this.#capture, this.#decode, this.#transmit].map((t) => (t ? t.terminate() : undefined)));
-    await Promise.all(this.#loops);
+    closeRing(this.#rings.events);
+    if (this.#rings.frames) closeRing(this.#rings.frames);
+    await Promise.all([capture, decode, transmit].map((t) => t?.terminate()));
+    await this.#inbox.end();
     this.#state = 'closed';
-    this.#events$.complete();
-    this.#frames$.complete();
     this.#warnings$.complete();
     this.#recovered$.complete();
   }
 
-  // --- the main thread's readers --------------------------------------------------------------------------------
+  // --- stages ---------------------------------------------------------------------------------------------------
 
-  readonly #stopping = (): boolean => this.#state === 'closing' || this.#state === 'closed';
-
-  readonly #onEvent = (rec: Uint8Array, tsNs: bigint): void => {
-    let ev: PipelineEvent;
-    try {
-      ev = readEvent(rec, tsNs);
-    } catch (err) {
-      // Only a decode worker of another version could write such a record: say so the first one is a warning; never stop.
-      this.#corruptRecords++;
-      if (this.#corruptRecords === 1) this.#warn(`events ring: ${(err as Error).message}`);
-      return;
-    }
-    this.#eventCount++;
-    this.#hearing.delivered(tsNs);
-    stamp(this.#trace, TraceHop.MAIN_READ);
-    this.#events$.next(ev);
-  };
-
-  readonly #onFrame = (frame: Uint8Array, tsNs: bigint): void => {
-    this.#frameCount++;
-    this.#frames$.next({ tsNs, bytes: frame.slice() });
-  };
-
-  // --- workers --------------------------------------------------------------------------------------------------
-
-  #traced(): { trace?: SharedArrayBuffer } {
-    return this.#traceSab === undefined ? {} : { trace: this.#traceSab };
-  }
-
-  #thread(stage: Stage): Thread<unknown> {
-    return (stage === 'capture' ? this.#capture : stage === 'decode' ? this.#decode : this.#transmit) as Thread<unknown>;
-  }
-
-  #spawnCapture(rx: RingHandle): Thread<CaptureApi> {
-    const { worker, api } = spawnCapture({ rx, handleSlot: this.#captureSlot, ...this.#traced() });
-    const t = new Thread<CaptureApi>('capture', worker, api, CaptureError.fromWire);
-    worker.on('message', (m: unknown) => {
-      if (isIncident(m, 'capture-stopped')) this.#onCaptureStopped(CaptureError.fromWire(m.error) as Error);
-    });
-    void t.exited.then((code) => this.#onExit('capture', t, code));
-    return t;
-  }
-
-  #spawnDecode(): Thread<DecodeApi> {
-    const { worker, api } = spawnDecode({ rx: this.#rx, events: this.#events, ...(this.#frames ? { frames: this.#frames } : {}), ...this.#traced() });
-    const t = new Thread<DecodeApi>('decode', worker, api, (e) => e);
-    void t.exited.then((code) => this.#onExit('decode', t, code));
-    return t;
-  }
-
-  #spawnTransmit(tx: RingHandle): Thread<TransmitApi> {
-    const { worker, api } = spawnTransmit({ tx, socketSlot: this.#transmitSlot, departures: this.#departures.sab, ...this.#traced() });
-    const t = new Thread<TransmitApi>('transmit', worker, api, TransmitError.fromWire);
-    worker.on('message', (m: unknown) => {
-      if (isIncident(m, 'transmit-failing')) this.#onTransmitFailing(TransmitError.fromWire(m.error) as TransmitError);
-    });
-    void t.exited.then((code) => this.#onExit('transmit', t, code));
-    return t;
-  }
-
-  #onExit(stage: Stage, t: Thread<unknown>, code: number): void {
-    if (this.#state !== 'open' || t !== this.#thread(stage)) return; // a planned end, or an old thread
-    const reason = t.crash ? `${t.crash.name}: ${t.crash.message}` : `exit code ${code}`;
-    const now = Date.now();
-    const times = this.#crashTimes[stage].filter((at) => now - at < CRASH_WINDOW_MS);
-    times.push(now);
-    this.#crashTimes[stage] = times;
-    if (times.length > MAX_RESTARTS) {
-      this.#fail(new WorkerCrashLoopError(stage, times.length, CRASH_WINDOW_MS, reason));
-      return;
-    }
-    this.#restarts[stage]++;
-    const delay = RESTART_BACKOFF_MS[Math.min(times.length, RESTART_BACKOFF_MS.length) - 1]!;
-    this.#warn(`${stage} worker died (${reason}); restarting it${delay > 0 ? ` in ${delay} ms` : ''} (restart ${this.#restarts[stage]})`);
-    this.#supervise(async () => {
-      if (delay > 0) await this.#sleep(delay);
-      if (this.#state !== 'open') return;
-      try {
-        await this.#restart(stage);
-      } catch (err) {
-        // A half-restarted stage would leave the pipeline open and deaf: end it with the reason instead.
-        const why = err instanceof Error ? err.message : String(err);
-        this.#fail(new PipelineError(`cannot restart the ${stage} worker (${why}): open the link again`));
-      }
+  #spawn(stage: Stage): void {
+    const t = (STAGES[stage] as StageSpec<unknown, unknown>).spawn(this.#rings, this.#shared, this.#onIncident);
+    (this.#threads as Record<Stage, Thread<unknown>>)[stage] = t;
+    void t.exited.then((code) => {
+      if (this.#state !== 'open' || t !== this.#threads[stage]) return; // a planned end, or an old thread
+      this.#supervisor.died(stage, t.crash ? `${t.crash.name}: ${t.crash.message}` : `exit code ${code}`);
     });
   }
 
-  /** Resolves after `ms`, or at once when the pipeline closes. */
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#wakers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#wakers.add(wake);
-    });
+  /** Makes the stage's current thread work (opens its socket, turns on forwarding) and keeps what it opened. */
+  async #open(stage: Stage): Promise<void> {
+    const opened = await (STAGES[stage] as StageSpec<unknown, unknown>).start(this.#threads[stage] as Thread<unknown>, this.#shared);
+    if (stage === 'capture') this.#link = opened as LinkInfo;
+    else if (stage === 'transmit') this.#transmitInfo = opened as TransmitInfo;
   }
 
-  /** Replaces a dead worker, with fresh rings where it was a ring's reader or writer. */
+  /** Replaces a dead stage's thread, with a fresh ring wherever it was a reader or writer. */
   async #restart(stage: Stage): Promise<void> {
-    if (stage === 'capture') {
-      const rx = createRing(this.#opts.rxRingBytes);
-      if (this.#decode.alive) await this.#decode.call('setInput', (a) => a.setInput(rx));
-      this.#rx = rx;
-      this.#capture = this.#spawnCapture(rx);
-      if (await this.#openCapture('restarted')) this.#recovered$.next({ stage, how: 'restarted' });
-    } else if (stage === 'decode') {
-      const rx = createRing(this.#opts.rxRingBytes);
-      const events = createRing(this.#opts.eventsRingBytes);
-      const frames = this.#opts.keepFrames ? createRing(this.#opts.framesRingBytes) : undefined;
-      if (this.#capture.alive) await this.#capture.call('setOutput', (a) => a.setOutput(rx));
-      const [oldEvents, oldFrames] = [this.#events, this.#frames];
-      this.#rx = rx;
-      this.#events = events;
-      this.#frames = frames;
-      // Swap the readers before closing the old rings: the woken loops must see the new reader.
-      this.#eventsReader = new RingReader(events);
-      if (frames) this.#framesReader = new RingReader(frames);
-      closeRing(oldEvents);
-      if (oldFrames) closeRing(oldFrames);
-      this.#decode = this.#spawnDecode();
-      if (this.#opts.keepFrames) await this.#decode.call('forwardFrames', (a) => a.forwardFrames(true));
-      this.#warn('decode worker restarted');
-      this.#recovered$.next({ stage, how: 'restarted' });
-    } else {
-      const tx = createRing(this.#opts.txRingBytes);
-      closeRing(this.#tx);
-      this.#departures.writeOff();
-      this.#tx = tx;
-      this.#txWriter = new RingWriter(tx);
-      this.#transmit = this.#spawnTransmit(tx);
-      if (await this.#openTransmit('restarted')) this.#recovered$.next({ stage, how: 'restarted' });
+    for (const name of STAGES[stage].rings) {
+      const old = this.#rings[name];
+      if (!old) continue;
+      const fresh = createRing(this.#o.ringBytes[name]);
+      const [writer, reader] = RING_ENDS[name];
+      const other = writer === stage ? reader : writer;
+      if (other === 'main') this.#attachMain(name, fresh, old);
+      else if (this.#threads[other].alive) await (STAGES[other] as StageSpec<unknown, unknown>).attach(this.#threads[other] as Thread<unknown>, name, fresh);
+      this.#rings[name] = fresh;
     }
-  }
-
-  /** Opens the capture of a restarted worker. Returns whether it opened (else a reopen is scheduled, or the pipeline failed). */
-  async #openCapture(what: string): Promise<boolean> {
+    this.#spawn(stage);
     try {
-      this.#link = await this.#capture.call('open', (a) => a.open(this.#captureOpts));
-      this.#warn(`capture on ${this.#opts.ifname} ${what}`);
-      return true;
+      await this.#open(stage);
     } catch (err) {
-      if (this.#linkLost(err)) return false;
-      this.#warn(`capture on ${this.#opts.ifname} could not be reopened: ${(err as Error).message}`);
-      this.#scheduleReopen('capture');
-      return false;
+      if (stage === 'decode') throw err;
+      this.#cannotOpen(stage, err);
+      return;
     }
+    this.#warn(`${stage} worker restarted`);
+    this.#recovered$.next({ stage, how: 'restarted' });
   }
 
-  async #openTransmit(what: string): Promise<boolean> {
+  /** The main thread's end of a ring moves to `fresh`. */
+  #attachMain(name: RingName, fresh: RingHandle, old: RingHandle): void {
+    if (name === 'tx') this.#outbox.moveTo(fresh, old);
+    else this.#inbox.moveTo(name as 'events' | 'frames', fresh, old);
+  }
+
+  async #reopen(stage: LinkStage): Promise<void> {
     try {
-      this.#transmitInfo = await this.#transmit.call('open', (a) => a.open(this.#transmitOpts));
-      this.#warn(`transmit on ${this.#opts.ifname} ${what}`);
-      return true;
+      await this.#open(stage);
     } catch (err) {
-      if (this.#linkLost(err)) return false;
-      this.#warn(`transmit on ${this.#opts.ifname} could not be reopened: ${(err as Error).message}`);
-      this.#scheduleReopen('transmit');
-      return false;
+      if (!this.#supervisor.linkLost(err)) this.#supervisor.reopenLater(stage);
+      return;
     }
+    this.#supervisor.reopened(stage);
+    this.#warn(`${stage} on ${this.#o.ifname} reopened`);
+    this.#recovered$.next({ stage, how: 'reopened' });
   }
 
-  /** The interface went down or away under the capture: say so, then reopen once it is back (or fail, see linkLoss). */
-  #onCaptureStopped(err: Error): void {
-    if (this.#state !== 'open' || this.#linkLost(err)) return;
-    this.#warn(`capture stopped: ${err.message}`);
-    this.#scheduleReopen('capture');
+  /** A restarted thread could not open its socket: the link is lost, or try again later. */
+  #cannotOpen(stage: LinkStage, err: unknown): void {
+    if (this.#supervisor.linkLost(err)) return;
+    this.#warn(`${stage} on ${this.#o.ifname} could not be reopened: ${(err as Error).message}`);
+    this.#supervisor.reopenLater(stage);
   }
 
-  #onTransmitFailing(err: TransmitError): void {
-    if (this.#state !== 'open' || this.#linkLost(err)) return;
-    this.#warn(`transmit failing: ${err.message}`);
+  /** The interface went down or away under a stage: say so, then reopen once it is back (or fail, see linkLoss). */
+  readonly #onIncident = (i: Incident): void => {
+    if (this.#state !== 'open' || this.#supervisor.linkLost(i.error)) return;
+    if (i.stage === 'capture') {
+      this.#warn(`capture stopped: ${i.error.message}`);
+      this.#supervisor.reopenLater('capture');
+      return;
+    }
+    this.#warn(`transmit failing: ${i.error.message}`);
     // A socket bound to a vanished ifindex stays dead even when a link of that name comes back: rebind it.
-    if (err.code === 'ENXIO' || err.code === 'ENODEV') this.#scheduleReopen('transmit');
-  }
+    const code = (i.error as TransmitError).code;
+    if (code === 'ENXIO' || code === 'ENODEV') this.#supervisor.reopenLater('transmit');
+  };
 
-  /**
-   * With `linkLoss: 'fail'`, an error that says the interface is down or gone stops the pipeline with
-   * InterfaceLostError. Returns whether it did.
-   */
-  #linkLost(err: unknown): boolean {
-    if (this.#opts.linkLoss !== 'fail' || this.#state !== 'open') return false;
-    if (this.#losingLink) return true; // already failing: the other stage noticed too
-    const code = (err as { code?: unknown } | null)?.code;
-    if (code !== 'ENETDOWN' && code !== 'ENODEV' && code !== 'ENXIO') return false;
-    // libpcap's own words for a capture (`The interface went down`), the failed call for a send (`sendmmsg: ENETDOWN`).
-    const { detail, operation } = err as { detail?: unknown; operation?: unknown };
-    const why = typeof detail === 'string' && detail !== '' ? detail : typeof operation === 'string' ? `${operation}: ${code}` : code;
-    if (code !== 'ENETDOWN') {
-      this.#fail(new InterfaceLostError(this.#opts.ifname, 'ENODEV', why));
-      return true;
-    }
-    // Deleting an interface takes it down first: a send or the capture fails with ENETDOWN a moment before the
-    // interface is gone. Look again once that moment has passed, so the error gives the right advice.
-    this.#losingLink = true;
-    const timer = setTimeout(() => {
-      this.#reopenTimers.delete(timer);
-      this.#fail(new InterfaceLostError(this.#opts.ifname, existsSync(`/sys/class/net/${this.#opts.ifname}`) ? 'ENETDOWN' : 'ENODEV', why));
-    }, LINK_SETTLE_MS);
-    this.#reopenTimers.add(timer);
-    return true;
-  }
-
-  #scheduleReopen(stage: 'capture' | 'transmit'): void {
+  /** Carries out what the supervisor decided. */
+  #act(a: Action): void {
     if (this.#state !== 'open') return;
-    const attempt = this.#reopenAttempts[stage]++;
-    const delay = REOPEN_BACKOFF_MS[Math.min(attempt, REOPEN_BACKOFF_MS.length - 1)]!;
-    const timer = setTimeout(() => {
-      this.#reopenTimers.delete(timer);
-      this.#supervise(async () => {
-        if (this.#state !== 'open') return;
-        try {
-          if (stage === 'capture') this.#link = await this.#capture.call('open', (a) => a.open(this.#captureOpts));
-          else this.#transmitInfo = await this.#transmit.call('open', (a) => a.open(this.#transmitOpts));
-          this.#reopenAttempts[stage] = 0;
-          this.#warn(`${stage} on ${this.#opts.ifname} reopened`);
-          this.#recovered$.next({ stage, how: 'reopened' });
-        } catch (err) {
-          if (!this.#linkLost(err)) this.#scheduleReopen(stage);
-        }
-      });
-    }, delay);
-    this.#reopenTimers.add(timer);
+    if (a.kind === 'warn') this.#warn(a.text);
+    else if (a.kind === 'fail') this.#fail(a.error);
+    else if (a.kind === 'reopen') this.#queue(() => this.#reopen(a.stage));
+    else {
+      this.#queue(() =>
+        this.#restart(a.stage).catch((err: unknown) => {
+          // A half-restarted stage would leave the pipeline open and deaf: end it with the reason instead.
+          this.#fail(new PipelineError(`cannot restart the ${a.stage} worker (${err instanceof Error ? err.message : String(err)}): open the link again`));
+        }),
+      );
+    }
   }
 
-  /** Queues supervision work so restarts and reopens never interleave; a failure becomes a warning. */
-  #supervise(job: () => Promise<void>): void {
-    this.#supervision = this.#supervision.then(job).catch((err: unknown) => {
+  /** Queues a restart or reopen so they never interleave; each runs only while the pipeline is open. */
+  #queue(job: () => Promise<void>): void {
+    this.#jobs = this.#jobs.then(() => (this.#state === 'open' ? job() : undefined)).catch((err: unknown) => {
       this.#warn(`supervision: ${err instanceof Error ? err.message : String(err)}`);
     });
   }
@@ -585,7 +361,7 @@ export class Pipeline {
     if (this.#state !== 'open') return;
     // Kept in stats().warnings, but not put on warnings$: events$ carries it as its error, said once.
     this.#warn(err.message, false);
-    this.#events$.error(err);
+    this.#inbox.events$.error(err);
     void this.close();
   }
 
@@ -594,8 +370,4 @@ export class Pipeline {
     if (this.#warnings.length > MAX_WARNINGS) this.#warnings.shift();
     if (emit) this.#warnings$.next(text);
   }
-}
-
-function isIncident<K extends string>(m: unknown, kind: K): m is { incident: K; error: unknown } {
-  return typeof m === 'object' && m !== null && (m as { incident?: unknown }).incident === kind;
 }

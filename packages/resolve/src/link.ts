@@ -1,17 +1,7 @@
 import type { Observable } from 'rxjs';
-import type { ArpRepr, Ipv4, Mac } from '@ersatz/wire';
+import type { ArpObservation, Ipv4, Mac } from '@ersatz/wire';
 
-/** One ARP frame captured on the link, decoded. */
-export interface ArpObservation {
-  /** Capture time in ns on the same monotonic clock as `ArpLink.now()`. */
-  readonly tsNs: bigint;
-  /** Ethernet source and destination, which may disagree with the ARP body (proxies, spoofers, some stacks). */
-  readonly ethSrc: Mac;
-  readonly ethDst: Mac;
-  /** The 802.1Q VLAN id, or null when the frame carried no tag. */
-  readonly vlan: number | null;
-  readonly arp: ArpRepr;
-}
+export type { ArpObservation };
 
 /**
  * What the coordinator needs from one interface. The pipeline (capture, decode and transmit workers) provides it;

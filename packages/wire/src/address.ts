@@ -45,7 +45,7 @@ export const Ipv4 = {
     return (((bytes[offset]! << 24) >>> 0) + (bytes[offset + 1]! << 16) + (bytes[offset + 2]! << 8) + bytes[offset + 3]!) as Ipv4;
   },
 
-  /** Writes four bytes at `offset` (the caller guarantees room: emit paths never check). */
+  /** Writes four bytes at `offset`; the caller guarantees room (the codecs' writers check it once per header). */
   write(ip: Ipv4, bytes: Uint8Array, offset = 0): void {
     bytes[offset] = ip >>> 24;
     bytes[offset + 1] = (ip >>> 16) & 0xff;

@@ -1,5 +1,5 @@
 import { Ipv4, Mac } from './address.js';
-import { writeU16 } from './bytes.js';
+import { needRoom, writeU16 } from './bytes.js';
 import { FieldMismatchError, TruncatedError, UnsupportedError } from './error.js';
 import { EtherType } from './ethernet.js';
 
@@ -159,7 +159,7 @@ export const ArpRepr = {
     };
   },
 
-  /** Writes the 28-byte packet at the start of `packet`. Never checks. */
+  /** Writes the 28-byte packet at the start of `packet`. Throws TruncatedError when it is shorter. */
   emit(repr: ArpRepr, packet: ArpPacket): void {
     writeArp(repr, packet.bytes, 0);
   },
@@ -188,8 +188,9 @@ export function checkEthIpv4(htype: number, ptype: number, hlen: number, plen: n
   if (!OPS.has(operation)) throw new UnsupportedError('arp', 'operation', operation);
 }
 
-/** Writes the Repr as 28 bytes at `offset`. Allocates nothing. */
+/** Writes the Repr as 28 bytes at `offset`. Allocates nothing. Throws TruncatedError when they do not fit. */
 export function writeArp(repr: ArpRepr, bytes: Uint8Array, offset: number): void {
+  needRoom(bytes, offset, ARP_ETH_IPV4_LEN, 'arp');
   writeU16(bytes, offset + F.HTYPE, ArpHardware.Ethernet);
   writeU16(bytes, offset + F.PTYPE, EtherType.Ipv4);
   bytes[offset + F.HLEN] = 6;

@@ -1,4 +1,13 @@
 // Big-endian helpers for emit paths: plain index stores, no DataView, nothing allocated.
+import { TruncatedError } from './error.js';
+
+/**
+ * Throws TruncatedError (`arp buffer: need 42 bytes, have 40`) unless `bytes` holds `len` bytes from `offset`:
+ * index stores past the end are silently dropped, so every emit checks its room once, up front.
+ */
+export function needRoom(bytes: Uint8Array, offset: number, len: number, layer: string): void {
+  if (offset < 0 || offset + len > bytes.length) throw new TruncatedError(`${layer} buffer`, offset + len, bytes.length);
+}
 
 export function writeU16(bytes: Uint8Array, at: number, v: number): void {
   bytes[at] = v >>> 8;

@@ -1,5 +1,5 @@
 import { Mac } from './address.js';
-import { writeU16 } from './bytes.js';
+import { needRoom, writeU16 } from './bytes.js';
 import { InvalidFieldError, TruncatedError, UnsupportedError } from './error.js';
 
 /** EtherTypes this package knows (IEEE registry values). */
@@ -182,10 +182,11 @@ export const EthernetRepr = {
   /**
    * Writes the header (tags included) at the start of `frame` and zero-pads a short frame to 60 bytes: the
    * `payloadLen` bytes after the header are the caller's (written before or after), the padding after them this
-   * codec's. Returns the frame length to send, `max(header + payloadLen, 60)`; the buffer must hold that many bytes.
-   * Never checks.
+   * codec's. Returns the frame length to send, `max(header + payloadLen, 60)`; throws TruncatedError when the
+   * buffer holds fewer bytes.
    */
   emit(repr: EthernetRepr, frame: EthernetFrame, payloadLen = 0): number {
+    needRoom(frame.bytes, 0, Math.max(EthernetRepr.bufferLen(repr) + payloadLen, ETH_MIN_FRAME), 'ethernet');
     return padFrame(frame.bytes, writeEthernetHeader(repr, frame.bytes, 0) + payloadLen);
   },
 
@@ -195,8 +196,9 @@ export const EthernetRepr = {
   },
 } as const;
 
-/** Writes the Repr's header at `offset` and returns the offset of the payload. Allocates nothing. */
+/** Writes the Repr's header at `offset` and returns the offset of the payload. Allocates nothing. Throws TruncatedError when it does not fit. */
 export function writeEthernetHeader(repr: EthernetRepr, bytes: Uint8Array, offset: number): number {
+  needRoom(bytes, offset, ETH_HEADER_LEN + repr.vlan.length * VLAN_TAG_LEN, 'ethernet');
   Mac.write(repr.dst, bytes, offset + F.DST);
   Mac.write(repr.src, bytes, offset + F.SRC);
   let at = offset + F.TYPE;

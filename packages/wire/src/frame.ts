@@ -193,11 +193,12 @@ export function emitIcmpEchoFrame(buf: Uint8Array, o: IcmpEchoFrameOptions): num
   return padFrame(buf, end, tagLen);
 }
 
-/** An ARP frame as the coordinator matches it. */
+/** An ARP frame as the coordinator matches it (and ArpRecord carries it between threads). */
 export interface ArpFrame {
+  /** Ethernet source and destination, which may disagree with the ARP body (proxies, spoofers, some stacks). */
   readonly ethSrc: Mac;
   readonly ethDst: Mac;
-  /** The outermost VLAN id, null when untagged. */
+  /** The outermost 802.1Q VLAN id, null when untagged. */
   readonly vlan: number | null;
   readonly arp: ArpRepr;
 }

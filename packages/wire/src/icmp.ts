@@ -1,5 +1,5 @@
 import type { Ipv4 } from './address.js';
-import { writeU16 } from './bytes.js';
+import { needRoom, writeU16 } from './bytes.js';
 import { checksumSkipping, internetChecksum } from './checksum.js';
 import { ChecksumError, InvalidFieldError, TruncatedError, UnsupportedError } from './error.js';
 import { IPV4_HEADER_LEN, IpProtocol, Ipv4Packet, Ipv4Repr, writeIpv4Header } from './ipv4.js';
@@ -115,7 +115,7 @@ export const IcmpEchoRepr = {
     return { type: type === IcmpType.EchoRequest ? 'request' : 'reply', id: packet.id, seq: packet.seq, payload: packet.data };
   },
 
-  /** Writes the message, checksum included, at the start of `packet` (whose length must be bufferLen). Never checks. */
+  /** Writes the message, checksum included, at the start of `packet`. Throws TruncatedError when it is shorter than bufferLen. */
   emit(repr: IcmpEchoRepr, packet: Icmpv4Packet): void {
     writeIcmpEcho(packet.bytes, 0, repr.type, repr.id, repr.seq, repr.payload);
   },
@@ -128,9 +128,10 @@ export const IcmpEchoRepr = {
 
 /**
  * Writes an echo message (the Repr's fields, passed one by one so callers need not build an object) at `offset`,
- * checksum included. Allocates nothing. Returns the offset after it.
+ * checksum included. Allocates nothing. Returns the offset after it. Throws TruncatedError when it does not fit.
  */
 export function writeIcmpEcho(bytes: Uint8Array, offset: number, type: IcmpEchoRepr['type'], id: number, seq: number, payload: Uint8Array): number {
+  needRoom(bytes, offset, ICMP_HEADER_LEN + payload.length, 'icmp');
   bytes[offset + F.TYPE] = type === 'request' ? IcmpType.EchoRequest : IcmpType.EchoReply;
   bytes[offset + F.CODE] = 0;
   writeU16(bytes, offset + F.ID, id);
@@ -194,10 +195,11 @@ export const IcmpErrorRepr = {
 
   /**
    * Writes the message at the start of `packet` (whose length must be bufferLen): header, quoted IPv4 header (its
-   * checksum computed afresh), quoted payload, then the ICMP checksum. Never checks.
+   * checksum computed afresh), quoted payload, then the ICMP checksum. Throws TruncatedError when it is shorter.
    */
   emit(repr: IcmpErrorRepr, packet: Icmpv4Packet): void {
     const b = packet.bytes;
+    needRoom(b, 0, IcmpErrorRepr.bufferLen(repr), 'icmp');
     b[F.TYPE] = repr.type;
     b[F.CODE] = repr.code;
     writeU16(b, F.ID, repr.info >>> 16);

@@ -1,5 +1,5 @@
 import { Ipv4 } from './address.js';
-import { writeU16 } from './bytes.js';
+import { needRoom, writeU16 } from './bytes.js';
 import { checksumSkipping, internetChecksum } from './checksum.js';
 import { ChecksumError, InvalidFieldError, TruncatedError, UnsupportedError } from './error.js';
 
@@ -189,7 +189,7 @@ export const Ipv4Repr = {
     };
   },
 
-  /** Writes the header (options and checksum included) at the start of `packet`; the payload is the caller's. Never checks. */
+  /** Writes the header (options and checksum included) at the start of `packet`; the payload is the caller's. Throws TruncatedError when it does not fit. */
   emit(repr: Ipv4Repr, packet: Ipv4Packet): void {
     writeIpv4Header(repr, packet.bytes, 0);
   },
@@ -205,9 +205,10 @@ export const Ipv4Repr = {
   },
 } as const;
 
-/** Writes the header at `offset`, checksum included. Allocates nothing. Returns the offset of the payload. */
+/** Writes the header at `offset`, checksum included. Allocates nothing. Returns the offset of the payload. Throws TruncatedError when it does not fit. */
 export function writeIpv4Header(repr: Ipv4Repr, bytes: Uint8Array, offset: number): number {
   const headerLen = IPV4_HEADER_LEN + repr.options.length;
+  needRoom(bytes, offset, headerLen, 'ipv4');
   bytes[offset + F.VER_IHL] = 0x40 | (headerLen >>> 2);
   bytes[offset + F.DSCP_ECN] = (repr.dscp << 2) | repr.ecn;
   writeU16(bytes, offset + F.LENGTH, headerLen + repr.payloadLen);
@@ -225,12 +226,13 @@ export function writeIpv4Header(repr: Ipv4Repr, bytes: Uint8Array, offset: numbe
 /**
  * Writes the usual header for a locally built datagram at `offset`: 20 bytes, no options, DSCP/ECN 0, DF set and
  * identification 0 (RFC 6864 lets an atomic datagram carry any identification), checksum included. Allocates
- * nothing. Returns the offset of the payload.
+ * nothing. Returns the offset of the payload. Throws TruncatedError when the header does not fit.
  *
  * The addresses come inside an object on purpose: one above 2^31 is a double, and a double handed to a call V8
  * did not inline is boxed in a new HeapNumber; read from the object here, they stay unboxed.
  */
 export function writeBasicIpv4Header(bytes: Uint8Array, offset: number, addrs: { readonly ipSrc: Ipv4; readonly ipDst: Ipv4 }, protocol: number, ttl: number, payloadLen: number): number {
+  needRoom(bytes, offset, IPV4_HEADER_LEN, 'ipv4');
   bytes[offset + F.VER_IHL] = 0x45;
   bytes[offset + F.DSCP_ECN] = 0;
   writeU16(bytes, offset + F.LENGTH, IPV4_HEADER_LEN + payloadLen);

@@ -19,7 +19,7 @@ import {
   pinFailed,
   type Libpcap,
   type Pointer,
-} from './libpcap.js';
+} from '@ersatz/os/libpcap';
 import type { CaptureOptions, CaptureStats, CaptureWait, LinkInfo } from './types.js';
 import { frameWaiter, type FrameWaiter } from './wait.js';
 
@@ -111,7 +111,7 @@ export class Capture {
     // The thread that opened it has exited, so nothing else touches the handle, and pcap_close is thread-agnostic
     // (munmap, close, free). libpcap stays mapped at the same address (see pinLibrary), so its function pointers hold.
     if (orphan !== 0n) {
-      const lib = libpcap('(orphan)');
+      const lib = libpcap((tried) => new CaptureError('ELIBACC', '(orphan)', tried));
       if (!pinFailed) lib.close(BigInt.asUintN(64, orphan));
     }
   }
@@ -130,7 +130,7 @@ export class Capture {
     if (waitVia !== 'selectable-fd' && waitVia !== 'wait-loop') {
       throw new CaptureError('EINVAL', ifname, `waitVia must be 'selectable-fd' or 'wait-loop', got ${JSON.stringify(waitVia)}`);
     }
-    const lib = (this.#lib ??= libpcap(ifname));
+    const lib = (this.#lib ??= libpcap((tried) => new CaptureError('ELIBACC', ifname, tried)));
     if (waitVia === 'selectable-fd' && !lib.selectableFd) {
       throw new CaptureError('EINVAL', ifname, `${lib.loaded} has no pcap_get_selectable_fd: use waitVia 'wait-loop'`);
     }

@@ -16,19 +16,17 @@ import type { CaptureApi, CaptureHandles } from './types.js';
 
 export { newHandleSlot, defaultCaptureWait } from './capture.js';
 export { CaptureError, CAP_NET_RAW_HINT, permissionHint, libraryHint, type CaptureErrorCode, type CaptureErrorWire } from './error.js';
-export { libpcap, pcapLibraryNames, PcapStatus, errbuf, errbufText, type Libpcap, type Pointer } from './libpcap.js';
 export type { CaptureApi, CaptureHandles, CaptureIncident, CaptureOptions, CaptureStats, CaptureWait, LinkInfo } from './types.js';
 
-// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one). Asked at spawn time,
-// not at load: a bundle may hold this module without the script (transmit takes capture's libpcap binding).
+// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one).
 const workerUrl = (): URL => new URL('./main.js', import.meta.url);
 
 /**
  * Starts a capture worker that will write into `handles.rx` (it becomes the ring's only writer). Returns the thread
  * and its comlink proxy. Rejections carry `CaptureErrorWire` objects: pass them through `CaptureError.fromWire`.
- * The worker also posts `CaptureIncident` messages (`{ incident: 'capture-stopped', error }`) on its own.
+ * The worker posts `CaptureIncident`s (`{ incident: 'capture-stopped', error }`) on `handles.incidents` when given.
  */
 export function spawnCapture(handles: CaptureHandles): { worker: Worker; api: Comlink.Remote<CaptureApi> } {
-  const worker = new Worker(workerUrl(), { workerData: handles, name: 'ersatz-capture' });
+  const worker = new Worker(workerUrl(), { workerData: handles, transferList: handles.incidents ? [handles.incidents] : [], name: 'ersatz-capture' });
   return { worker, api: Comlink.wrap<CaptureApi>(nodeEndpoint(worker)) };
 }

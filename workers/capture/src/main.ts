@@ -6,13 +6,9 @@ import { Capture } from './capture.js';
 import { CaptureError } from './error.js';
 import type { CaptureApi, CaptureHandles, CaptureIncident, CaptureOptions } from './types.js';
 
-const port = parentPort!;
-const { rx, handleSlot, trace } = workerData as CaptureHandles;
+const { rx, handleSlot, trace, incidents } = workerData as CaptureHandles;
 
-const capture = new Capture(rx, (err) => {
-  // Not a comlink reply: comlink's wrap side ignores messages without its id, spawnCapture's listener takes these.
-  port.postMessage({ incident: 'capture-stopped', error: err.toWire() } satisfies CaptureIncident);
-}, handleSlot, trace);
+const capture = new Capture(rx, (err) => incidents?.postMessage({ incident: 'capture-stopped', error: err.toWire() } satisfies CaptureIncident), handleSlot, trace);
 
 /** Typed errors cross as plain `{ name, message, ...fields }`: comlink would flatten them into a plain Error. */
 function wire<T>(fn: () => T): T {
@@ -29,16 +25,21 @@ const api: CaptureApi = {
   setOutput: async (h) => wire(() => capture.setOutput(h)),
   stats: async () => capture.stats(),
   close: async () => capture.close(),
+  simulateCrash: async () => {
+    setImmediate(() => {
+      throw new Error('simulated crash (Pipeline.simulateCrash)');
+    });
+  },
 };
 
-Comlink.expose(api, nodeEndpoint(port));
+Comlink.expose(api, nodeEndpoint(parentPort!));
 
 // koffi's poll handle calls into JavaScript from libuv. Once this thread is being torn down by an uncaught error, a
 // poll event still dispatched in that loop turn cannot call in, and koffi then aborts the whole process (measured:
 // a worker with a live poll on a readable descriptor, crashed 20 times: the process aborted on the first). So an
 // uncaught error first stops the poll and closes libpcap, then ends the thread as it would have (exit code 1, the
 // error on the parent's 'error' event). terminate() from outside has the same hazard: the supervisor closes the
-// capture before it terminates this thread, and simulates crashes with { chaos: 'crash' } below.
+// capture before it terminates this thread, and simulates crashes with an uncaught error (api.simulateCrash).
 process.on('uncaughtException', (err) => {
   try {
     capture.close();
@@ -48,12 +49,3 @@ process.on('uncaughtException', (err) => {
   }
 });
 
-// The pipeline's chaos hook (Pipeline.simulateCrash): an uncaught error, exactly as a bug in this thread would raise.
-// Not a comlink message: comlink answers messages it does not know with an empty reply nobody waits for.
-port.on('message', (m: unknown) => {
-  if (typeof m === 'object' && m !== null && (m as { chaos?: unknown }).chaos === 'crash') {
-    setImmediate(() => {
-      throw new Error('simulated crash (Pipeline.simulateCrash)');
-    });
-  }
-});

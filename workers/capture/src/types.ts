@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { RingHandle } from '@ersatz/ring';
 import type { CaptureErrorWire } from './error.js';
 
@@ -104,6 +105,8 @@ export interface CaptureApi {
   stats(): Promise<CaptureStats>;
   /** Stops capturing and closes the libpcap handle (its socket and ring). Idempotent. */
   close(): Promise<void>;
+  /** Chaos hook: the thread dies of an uncaught error just after answering, as it would of a bug in it. */
+  simulateCrash(): Promise<void>;
 }
 
 /** What the worker is started with (workerData). */
@@ -118,6 +121,8 @@ export interface CaptureHandles {
   readonly handleSlot?: SharedArrayBuffer;
   /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */
   readonly trace?: SharedArrayBuffer;
+  /** Where the worker posts its CaptureIncidents (one end of a MessageChannel, transferred); absent: not reported. */
+  readonly incidents?: MessagePort;
 }
 
 /** What the worker posts on its own when a capture stops without being asked (interface down or gone). */

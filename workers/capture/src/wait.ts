@@ -5,7 +5,7 @@
 import { endianness } from 'node:os';
 import koffi from 'koffi';
 import { libc } from '@ersatz/os';
-import type { Libpcap, Pointer } from './libpcap.js';
+import type { Libpcap, Pointer } from '@ersatz/os/libpcap';
 
 export type WaitResult = 'ready' | 'timeout' | 'error';
 /** Waits up to `ms` for frames on the handle the waiter was made for. */

@@ -19,12 +19,11 @@ import {
   checkEthIpv4,
   isIcmpErrorType,
   quotedEcho,
+  writeArpRecord,
+  writeLinkRecord,
+  writeU16,
 } from '@ersatz/wire';
-import { ArpRec, EventKind, IcmpErrRec, IcmpRec, MAX_RECORD_BYTES, writeHeader } from './event-record.js';
-
-/** Ethernet/IPv4 ARP: 8 fixed bytes, then the 20 address bytes the record copies as one block. */
-const ARP_ADDRS = 8;
-const ARP_ADDRS_END = 28;
+import { BODY, EventKind, IcmpErrRec, IcmpRec, MAX_RECORD_BYTES } from './event-record.js';
 
 /** What decode() did with a frame. */
 export const Outcome = {
@@ -58,7 +57,7 @@ export interface DecoderCounts {
 export class FrameDecoder {
   /** The last event record; valid until the next decode(). */
   readonly record = new Uint8Array(MAX_RECORD_BYTES);
-  /** Its length (ArpRec.LEN, IcmpRec.LEN or IcmpErrRec.LEN) after decode() returned Outcome.Event. */
+  /** Its length (ARP_RECORD_LEN, IcmpRec.LEN or IcmpErrRec.LEN) after decode() returned Outcome.Event. */
   length = 0;
   #frames = 0;
   #arp = 0;
@@ -110,12 +109,8 @@ export class FrameDecoder {
     const operation = p.operation;
     // ArpRepr.parse's checks (htype 1, ptype 0x0800, hlen 6, plen 4, a known operation), without building strings.
     checkEthIpv4(p.htype, p.ptype, p.hlen, p.plen, operation);
-    const out = this.record;
-    writeHeader(out, EventKind.Arp, vlan, frame);
-    out[ArpRec.OPER] = operation >>> 8;
-    out[ArpRec.OPER + 1] = operation & 0xff;
-    out.set(frame.subarray(at + ARP_ADDRS, at + ARP_ADDRS_END), ArpRec.SHA);
-    this.length = ArpRec.LEN;
+    this.record[0] = EventKind.Arp;
+    this.length = writeArpRecord(this.record, BODY, vlan, frame, at);
     this.#arp++;
     return Outcome.Event;
   }
@@ -133,7 +128,8 @@ export class FrameDecoder {
     if (!echo && quoted === null) return Outcome.Ignored;
     if (!icmp.verifyChecksum()) throw new ChecksumError('icmp', icmp.checksum, icmp.computeChecksum());
     const out = this.record;
-    writeHeader(out, EventKind.Icmp, vlan, frame);
+    out[0] = EventKind.Icmp;
+    writeLinkRecord(out, BODY, vlan, frame);
     out.set(frame.subarray(at + 12, at + 20), IcmpRec.SRC); // SRC then DST: bytes 12..20 of the IPv4 header
     out[IcmpRec.TTL] = ip.ttl;
     out[IcmpRec.TYPE] = type;
@@ -142,12 +138,9 @@ export class FrameDecoder {
     const id = quoted?.id ?? icmp.id;
     const seq = quoted?.seq ?? icmp.seq;
     const bytes = icmp.bytes.length;
-    out[IcmpRec.ID] = id >>> 8;
-    out[IcmpRec.ID + 1] = id & 0xff;
-    out[IcmpRec.SEQ] = seq >>> 8;
-    out[IcmpRec.SEQ + 1] = seq & 0xff;
-    out[IcmpRec.BYTES] = bytes >>> 8;
-    out[IcmpRec.BYTES + 1] = bytes & 0xff;
+    writeU16(out, IcmpRec.ID, id);
+    writeU16(out, IcmpRec.SEQ, seq);
+    writeU16(out, IcmpRec.BYTES, bytes);
     this.length = IcmpRec.LEN;
     if (quoted !== null) {
       const q = icmp.data; // the quoted IPv4 header: source and destination at 12..20, as in ours

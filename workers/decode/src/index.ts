@@ -11,13 +11,12 @@ import type { DecodeApi, DecodeHandles } from './types.js';
 export type { DecodeApi, DecodeHandles, DecodeStats } from './types.js';
 export { FrameDecoder, Outcome, reasonOf, type DecoderCounts } from './decoder.js';
 export {
-  ArpRec,
-  EventFlag,
+  ARP_RECORD_LEN,
+  BODY,
   EventKind,
   EventRecordError,
   IcmpRec,
   MAX_RECORD_BYTES,
-  Rec,
   readEvent,
   type ArpEvent,
   type IcmpErrorQuote,
@@ -26,8 +25,7 @@ export {
   type PipelineEvent,
 } from './event-record.js';
 
-// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one). Asked at spawn time,
-// not at load: a bundle may hold this module without the script (transmit takes capture's libpcap binding).
+// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one).
 const workerUrl = (): URL => new URL('./main.js', import.meta.url);
 
 /** Starts a decode worker on the given rings (it starts reading at once). Returns the thread and its comlink proxy. */

@@ -14,16 +14,15 @@ export { sendErrorCode } from './pcap-sender.js';
 export { TransmitError, CAP_NET_RAW_HINT, errnoName, type TransmitErrorWire } from './error.js';
 export type { TransmitApi, TransmitHandles, TransmitIncident, TransmitInfo, TransmitOptions, TransmitStats } from './types.js';
 
-// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one). Asked at spawn time,
-// not at load: a bundle may hold this module without the script (transmit takes capture's libpcap binding).
+// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one).
 const workerUrl = (): URL => new URL('./main.js', import.meta.url);
 
 /**
  * Starts a transmit worker reading `handles.tx` (it becomes the ring's only reader); nothing is sent before open().
  * Returns the thread and its comlink proxy. Rejections carry `TransmitErrorWire`: rebuild with
- * `TransmitError.fromWire`. The worker also posts `TransmitIncident` messages on its own.
+ * `TransmitError.fromWire`. The worker posts `TransmitIncident`s on `handles.incidents` when given.
  */
 export function spawnTransmit(handles: TransmitHandles): { worker: Worker; api: Comlink.Remote<TransmitApi> } {
-  const worker = new Worker(workerUrl(), { workerData: handles, name: 'ersatz-transmit' });
+  const worker = new Worker(workerUrl(), { workerData: handles, transferList: handles.incidents ? [handles.incidents] : [], name: 'ersatz-transmit' });
   return { worker, api: Comlink.wrap<TransmitApi>(nodeEndpoint(worker)) };
 }

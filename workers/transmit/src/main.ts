@@ -6,11 +6,8 @@ import { TransmitError } from './error.js';
 import { Transmitter } from './transmitter.js';
 import type { TransmitApi, TransmitHandles, TransmitIncident } from './types.js';
 
-const port = parentPort!;
-const transmitter = new Transmitter(workerData as TransmitHandles, (err) => {
-  // Not a comlink reply: comlink's wrap side ignores messages without its id; spawnTransmit's caller listens for these.
-  port.postMessage({ incident: 'transmit-failing', error: err.toWire() } satisfies TransmitIncident);
-});
+const handles = workerData as TransmitHandles;
+const transmitter = new Transmitter(handles, (err) => handles.incidents?.postMessage({ incident: 'transmit-failing', error: err.toWire() } satisfies TransmitIncident));
 
 /** Typed errors cross as plain `{ name, message, ...fields }`: comlink would flatten them into a plain Error. */
 function wire<T>(fn: () => T): T {
@@ -28,4 +25,4 @@ const api: TransmitApi = {
   close: () => transmitter.close(),
 };
 
-Comlink.expose(api, nodeEndpoint(port));
+Comlink.expose(api, nodeEndpoint(parentPort!));

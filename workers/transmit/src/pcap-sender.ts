@@ -1,10 +1,10 @@
 // libpcap's pcap_sendpacket through koffi: the transmit backend on Windows (wpcap.dll, Npcap), where AF_PACKET does
 // not exist, and selectable on Linux (libpcap.so), where it runs in the tests. The library is found and bound in one
-// place, the capture worker's libpcap(), so both workers load the same file the same way.
+// place, @ersatz/os's libpcap(), so both workers load the same file the same way.
 //
 // On Linux the packet socket stays the default: pcap_sendpacket did 354–357 k frames/s against sendmmsg's
 // 448–535 k (measured, see packet-socket.ts), and opening a pcap handle builds a capture ring.
-import { CaptureError, PcapStatus, errbuf, errbufText, libpcap, type Libpcap, type Pointer } from '@ersatz/capture-worker';
+import { PcapStatus, errbuf, errbufText, libpcap, type Libpcap, type Pointer } from '@ersatz/os/libpcap';
 import koffi from 'koffi';
 import { TransmitError, errnoName } from './error.js';
 import { interfaceIndex } from './packet-socket.js';
@@ -50,7 +50,7 @@ export class PcapSender implements Sender {
   ) {
     this.#slot = new BigInt64Array(slot, 0, SLOT_WORDS);
     if (typeof ifname !== 'string' || ifname === '' || ifname.includes('\0')) throw new TransmitError('ENODEV', String(ifname), 'pcap_create');
-    this.#lib = loadLibpcap(ifname);
+    this.#lib = libpcap((tried) => new TransmitError('ELIBACC', ifname, `load ${tried}`));
     const lib = this.#lib;
     const eb = errbuf();
     const p = lib.create(ifname, eb);
@@ -124,25 +124,16 @@ export class PcapSender implements Sender {
 
   /**
    * Closes a handle a worker that died left in `slot`. Only before this thread opens anything with the same slot,
-   * once the old thread has exited. libpcap stays mapped at the same address across threads (the capture worker's
-   * libpcap() pins it), so the dead thread's handle can be closed from here; loads nothing when the slot is empty.
+   * once the old thread has exited. libpcap stays mapped at the same address across threads (libpcap() pins it), so the dead thread's handle can be closed from here; loads nothing when the slot is empty.
    */
   static releaseOrphan(slot: SharedArrayBuffer): void {
     const words = new BigInt64Array(slot, 0, SLOT_WORDS);
     const p = Atomics.exchange(words, SLOT_PCAP, 0n);
     if (p === 0n) return;
-    libpcap('(orphan)').close(BigInt.asUintN(64, p));
+    libpcap((tried) => new TransmitError('ELIBACC', '(orphan)', `load ${tried}`)).close(BigInt.asUintN(64, p));
   }
 }
 
-function loadLibpcap(ifname: string): Libpcap {
-  try {
-    return libpcap(ifname);
-  } catch (err) {
-    if (err instanceof CaptureError) throw new TransmitError('ELIBACC', ifname, `load ${err.detail}`);
-    throw err;
-  }
-}
 
 function activateError(status: number, ifname: string, text: string): TransmitError {
   const op = `pcap_activate: ${text || status}`;

@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { setImmediate, setTimeout } from 'node:timers/promises';
+import { setImmediate } from 'node:timers/promises';
 import { DepartureLog, RingReader, TraceHop, closeRing, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { TransmitError } from './error.js';
 import { PacketSocket } from './packet-socket.js';
@@ -16,16 +16,18 @@ const IDLE_WAIT_MS = 1000;
 const U32 = 2 ** 32;
 /** The last stretch before a frame's time is spun, not slept: a futex sleep overshoots by tens of µs. */
 const SPIN_NS = 50_000n;
-/** Gaps longer than this are slept with a timer, so comlink calls (close, stats) are answered meanwhile. */
-const YIELD_NS = 20_000_000n;
-/** Wake a timer sleep this long before the frame's time, to finish with Atomics.wait and the spin. */
-const YIELD_MARGIN_NS = 5_000_000n;
+/**
+ * Gaps longer than this are waited without blocking (Atomics.waitAsync), so control calls (close, stats) are
+ * answered meanwhile: the thread blocks under 2 ms per frame. waitAsync takes whole milliseconds and overshoots by
+ * 0.15–0.45 ms (measured), so it wakes this early and Atomics.wait finishes the gap.
+ */
+const BLOCK_NS = 1_000_000n;
 
 /**
  * tx ring → a Sender (packet socket, or libpcap's pcap_sendpacket). Frames go out in ring order; a frame whose "not before" time (the ring record's tsNs,
- * hrtime ns, 0 = now) is still ahead holds back the ones behind it, which is how sweeps are paced. Waiting: a timer
- * for long gaps (the event loop stays free), Atomics.wait on a private word for the middle, a spin for the last
- * 50 µs.
+ * hrtime ns, 0 = now) is still ahead holds back the ones behind it, which is how sweeps are paced. Waiting:
+ * Atomics.waitAsync on a private word for all but the last millisecond (the event loop stays free), Atomics.wait
+ * for the rest, a spin for the last 50 µs.
  */
 export class Transmitter {
   #txHandle: RingHandle;
@@ -40,7 +42,7 @@ export class Transmitter {
   readonly #departures: DepartureLog | undefined;
   /** The number of the next frame taken off the ring (mod 2^32). */
   #next = 0;
-  /** A word nobody notifies: Atomics.wait on it is a plain sleep with sub-ms resolution. */
+  /** A word only close notifies: waiting on it is a sleep with sub-ms resolution that close can cut short. */
   readonly #sleepWord = new Int32Array(new SharedArrayBuffer(4));
   #closing = false;
   #wake: (() => void) | undefined;
@@ -109,6 +111,7 @@ export class Transmitter {
     this.#closing = true;
     closeRing(this.#txHandle);
     this.#wake?.();
+    Atomics.notify(this.#sleepWord, 0); // a paced wait ends now
     await this.done;
     this.#socket?.close();
     this.#socket = undefined;
@@ -177,8 +180,10 @@ export class Transmitter {
       const due = this.#notBefore[i]!;
       this.#paced++;
       let gap = due - now;
-      if (gap > YIELD_NS) {
-        await setTimeout(Number((gap - YIELD_MARGIN_NS) / 1_000_000n));
+      if (gap > BLOCK_NS) {
+        const wait = Atomics.waitAsync(this.#sleepWord, 0, 0, Number((gap - BLOCK_NS) / 1_000_000n));
+        if (wait.async) await wait.value;
+        if (this.#closing) break;
         now = process.hrtime.bigint();
         gap = due - now;
       }

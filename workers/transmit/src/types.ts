@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { RingHandle } from '@ersatz/ring';
 import type { TransmitErrorWire } from './error.js';
 import type { TransmitVia } from './sender.js';
@@ -67,6 +68,8 @@ export interface TransmitHandles {
   readonly trace?: SharedArrayBuffer;
   /** Where each frame's departure is recorded (`createDepartureLog()` in @ersatz/ring); absent: not recorded. */
   readonly departures?: SharedArrayBuffer;
+  /** Where the worker posts its TransmitIncidents (one end of a MessageChannel, transferred); absent: not reported. */
+  readonly incidents?: MessagePort;
 }
 
 /** Posted by the worker on its own when sends start failing with an errno (once per errno until a send succeeds). */

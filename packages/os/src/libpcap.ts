@@ -1,4 +1,4 @@
-// libpcap through koffi, for the capture worker. Why not `cap`: its binding registers its poll handle on
+// libpcap through koffi, for the capture worker and the transmit worker's pcap backend. Why not `cap`: its binding registers its poll handle on
 // uv_default_loop(), which is the MAIN thread's loop even when a worker opens it, so the first packet calls into the
 // worker's isolate from the main thread and node aborts ("Cannot create a handle without a HandleScope", measured).
 // It also fixes snaplen at 65535 (64 KiB ring slots, ~1000 frames in 64 MiB), exposes no drop counts, and asserts
@@ -6,7 +6,6 @@
 // libpcap: our own snaplen, pcap_stats, errors as return codes, and koffi.node.poll on the worker's own loop.
 import { win32 } from 'node:path';
 import koffi, { type LibraryHandle } from 'koffi';
-import { CaptureError } from './error.js';
 
 /**
  * The libpcap shared library to load, in order of preference, on `platform`. The one place that names it: the
@@ -89,10 +88,10 @@ export interface Libpcap {
 let lib: Libpcap | undefined;
 
 /**
- * Loads libpcap (wpcap.dll on Windows, see pcapLibraryNames) once per thread. Returns the bound functions; throws
- * CaptureError ELIBACC when none of the names loads (its detail lists each name and why).
+ * Loads libpcap (wpcap.dll on Windows, see pcapLibraryNames) once per thread. Returns the bound functions; when none
+ * of the names loads, throws what `failure` makes of the list of names tried and why (each worker its own ELIBACC).
  */
-export function libpcap(ifname: string): Libpcap {
+export function libpcap(failure: (tried: string) => Error): Libpcap {
   if (lib) return lib;
   let h: LibraryHandle | undefined;
   const tried: string[] = [];
@@ -106,7 +105,7 @@ export function libpcap(ifname: string): Libpcap {
       tried.push(`${name}: ${(err as Error).message}`);
     }
   }
-  if (!h) throw new CaptureError('ELIBACC', ifname, tried.join('; '));
+  if (!h) throw failure(tried.join('; '));
   pinLibrary(loaded!);
   lib = {
     loaded: loaded!,

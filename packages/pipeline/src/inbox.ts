@@ -1,0 +1,129 @@
+// The main thread's end of the rings the decode worker writes: events and raw frames read into observables, in
+// capture order, and up to when every captured frame has been delivered.
+import { setImmediate, setTimeout } from 'node:timers/promises';
+import { Subject } from 'rxjs';
+import { libc } from '@ersatz/os';
+import { RingReader, TraceHop, closeRing, emptyProbe, stamp, type RingHandle } from '@ersatz/ring';
+import { readEvent, type PipelineEvent } from '@ersatz/decode-worker';
+import type { CapturedFrame } from './options.js';
+
+/** See Pipeline.events$, frames$, heardUntilNs and stats().main: the pipeline's public side of this. */
+export class Inbox {
+  readonly events$ = new Subject<PipelineEvent>();
+  readonly frames$ = new Subject<CapturedFrame>();
+  events = 0;
+  frames = 0;
+  /** Event records that did not read back (a bug: the first one is also a warning). */
+  badRecords = 0;
+  #eventsReader: RingReader;
+  #framesReader: RingReader | undefined;
+  readonly #hearing = new Hearing();
+  #loops: Promise<void>[] = [];
+
+  readonly #trace: BigInt64Array | undefined;
+  readonly #onBadRecord: (text: string) => void;
+
+  constructor(events: RingHandle, frames: RingHandle | undefined, trace: BigInt64Array | undefined, onBadRecord: (text: string) => void) {
+    this.#trace = trace;
+    this.#onBadRecord = onBadRecord;
+    this.#eventsReader = new RingReader(events);
+    this.#framesReader = frames ? new RingReader(frames) : undefined;
+  }
+
+  /** Starts reading; the loops end once `stopping()` and the rings are closed (see end). */
+  start(stopping: () => boolean): void {
+    this.#loops = [readLoop(() => this.#eventsReader, this.#onEvent, stopping)];
+    if (this.#framesReader) this.#loops.push(readLoop(() => this.#framesReader!, this.#onFrame, stopping));
+  }
+
+  /** `fd`: libpcap's descriptor (-1: none); `rx`: the ring the capture writes. See Pipeline.heardUntilNs. */
+  heardUntilNs(fd: number, rx: RingHandle): bigint {
+    return this.#hearing.until(process.hrtime.bigint(), fd, rx, this.#eventsReader);
+  }
+
+  /** The decode worker restarted with `fresh` in place of `old`. */
+  moveTo(name: 'events' | 'frames', fresh: RingHandle, old: RingHandle): void {
+    // Swap the reader before closing the old ring: the loop it wakes must find the new one.
+    if (name === 'events') this.#eventsReader = new RingReader(fresh);
+    else this.#framesReader = new RingReader(fresh);
+    closeRing(old);
+  }
+
+  /** Waits for the loops to end (their rings closed), then completes the observables. */
+  async end(): Promise<void> {
+    await Promise.all(this.#loops);
+    this.events$.complete();
+    this.frames$.complete();
+  }
+
+  readonly #onEvent = (rec: Uint8Array, tsNs: bigint): void => {
+    let ev: PipelineEvent;
+    try {
+      ev = readEvent(rec, tsNs);
+    } catch (err) {
+      // Only a decode worker of another version could write such a record: say so the first one is a warning; never stop.
+      if (++this.badRecords === 1) this.#onBadRecord(`events ring: ${(err as Error).message}`);
+      return;
+    }
+    this.events++;
+    this.#hearing.delivered(tsNs);
+    stamp(this.#trace, TraceHop.MAIN_READ);
+    this.events$.next(ev);
+  };
+
+  readonly #onFrame = (frame: Uint8Array, tsNs: bigint): void => {
+    this.frames++;
+    this.frames$.next({ tsNs, bytes: frame.slice() });
+  };
+}
+
+/** Records the main thread handles before giving the event loop a turn. */
+const MAIN_BATCH = 4096;
+
+/**
+ * The main thread's reader of a ring the decode worker writes: each record → `onRecord`, until `stopping()` and the
+ * ring is closed. `reader()` is read afresh each round: a decode restart swaps the reader, and the loop follows it.
+ */
+async function readLoop(reader: () => RingReader, onRecord: (rec: Uint8Array, tsNs: bigint) => void, stopping: () => boolean): Promise<void> {
+  for (;;) {
+    const r = reader();
+    // No timeout and no timer per wait (each timed waitAsync costs V8 a timeout task, an eventfd write and an extra
+    // epoll round): a record or closeRing wakes it, and the ref'd worker threads keep the process alive meanwhile.
+    const ready = await r.waitAsync(Infinity, false);
+    if (r !== reader()) continue;
+    if (ready) {
+      if (r.drain(onRecord, MAIN_BATCH) === MAIN_BATCH) await setImmediate(); // a turn for the event loop
+    } else if (r.closed) {
+      if (stopping()) return;
+      await setTimeout(5); // closed by a decode restart that is swapping rings: look again shortly
+    }
+  }
+}
+
+const POLLIN = 1;
+
+/** See Pipeline.heardUntilNs. */
+class Hearing {
+  #heardNs = 0n;
+  /** struct pollfd { int fd; short events; short revents; }, in the machine's byte order. */
+  readonly #pollFd = new Uint8Array(8);
+
+  /** An event captured at `tsNs` was delivered: so was every frame captured before it. */
+  delivered(tsNs: bigint): void {
+    if (tsNs > this.#heardNs) this.#heardNs = tsNs;
+  }
+
+  /** `fd`: libpcap's descriptor (-1: none, its queue counts as empty); the rx ring and the events ring's reader. */
+  until(nowNs: bigint, fd: number, rx: RingHandle, events: RingReader): bigint {
+    // In the order frames travel, so that none can slip past between two looks.
+    if (this.#kernelQueueEmpty(fd) && emptyProbe(rx)() && !events.pending) this.#heardNs = nowNs;
+    return this.#heardNs;
+  }
+
+  #kernelQueueEmpty(fd: number): boolean {
+    if (fd < 0) return true;
+    new Int32Array(this.#pollFd.buffer, 0, 1)[0] = fd;
+    new Int16Array(this.#pollFd.buffer, 4, 2).set([POLLIN, 0]);
+    return libc().poll(this.#pollFd, 1, 0) === 0;
+  }
+}
