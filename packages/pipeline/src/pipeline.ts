@@ -8,7 +8,7 @@ import { PipelineError, type Stage } from './error.js';
 import { checkOptions, type CapturedFrame, type PipelineOptions, type PipelineStats, type Recovery } from './options.js';
 import { Outbox } from './outbox.js';
 import { Inbox } from './inbox.js';
-import { RING_ENDS, STAGES, type Incident, type RingName, type Rings, type Shared, type StageSpec, type Threads } from './stages.js';
+import { RING_ENDS, specOf, type Incident, type RingName, type Rings, type Shared, type Threads } from './stages.js';
 import { Supervisor, type Action, type LinkStage } from './supervisor.js';
 import type { Thread } from './thread.js';
 
@@ -49,7 +49,6 @@ export class Pipeline {
   readonly #warnings$ = new Subject<string>();
   readonly #recovered$ = new Subject<Recovery>();
   readonly #warnings: string[] = [];
-  readonly #trace: BigInt64Array | undefined;
   #closed: Promise<void> | undefined;
 
   /** Hot: every ARP frame and ICMP echo decoded, in capture order. Completes on close; errors if a stage crash-loops. */
@@ -66,7 +65,7 @@ export class Pipeline {
 
   private constructor(opts: PipelineOptions) {
     const o = (this.#o = checkOptions(opts));
-    this.#trace = traceView(opts.trace);
+    const trace = traceView(opts.trace);
     // createRing throws RingSizeError (a RingError: user-facing) for a size that is not a power of two in range.
     this.#rings = {
       rx: createRing(o.ringBytes.rx),
@@ -74,7 +73,7 @@ export class Pipeline {
       frames: o.keepFrames ? createRing(o.ringBytes.frames) : undefined,
       tx: createRing(o.ringBytes.tx),
     };
-    this.#outbox = new Outbox(this.#rings.tx, this.#trace);
+    this.#outbox = new Outbox(this.#rings.tx, trace);
     this.#shared = {
       captureSlot: newHandleSlot(),
       transmitSlot: newSocketSlot(),
@@ -84,7 +83,7 @@ export class Pipeline {
       transmitOpts: o.transmitOpts,
       keepFrames: o.keepFrames,
     };
-    this.#inbox = new Inbox(this.#rings.events, this.#rings.frames, this.#trace, (text) => this.#warn(text));
+    this.#inbox = new Inbox(this.#rings.events, this.#rings.frames, trace, (text) => this.#warn(text));
     this.events$ = this.#inbox.events$.asObservable();
     this.frames$ = this.#inbox.frames$.asObservable();
     this.#supervisor = new Supervisor({
@@ -210,7 +209,7 @@ export class Pipeline {
     const decided = firstValueFrom(this.#supervisor.actions$.pipe(filter((a) => (a.kind === 'restart' && a.stage === stage) || a.kind === 'fail')), {
       defaultValue: undefined,
     });
-    if (t.alive) await (STAGES[stage] as StageSpec<unknown, unknown>).crash(t as Thread<unknown>);
+    if (t.alive) await specOf(stage).crash(t as Thread<unknown>);
     await t.exited;
     // The restart comes after its backoff, then waits its turn in the job queue.
     await decided;
@@ -256,7 +255,7 @@ export class Pipeline {
   // --- stages ---------------------------------------------------------------------------------------------------
 
   #spawn(stage: Stage): void {
-    const t = (STAGES[stage] as StageSpec<unknown, unknown>).spawn(this.#rings, this.#shared, this.#onIncident);
+    const t = specOf(stage).spawn(this.#rings, this.#shared, this.#onIncident);
     (this.#threads as Record<Stage, Thread<unknown>>)[stage] = t;
     void t.exited.then((code) => {
       if (this.#state !== 'open' || t !== this.#threads[stage]) return; // a planned end, or an old thread
@@ -266,21 +265,21 @@ export class Pipeline {
 
   /** Makes the stage's current thread work (opens its socket, turns on forwarding) and keeps what it opened. */
   async #open(stage: Stage): Promise<void> {
-    const opened = await (STAGES[stage] as StageSpec<unknown, unknown>).start(this.#threads[stage] as Thread<unknown>, this.#shared);
+    const opened = await specOf(stage).start(this.#threads[stage] as Thread<unknown>, this.#shared);
     if (stage === 'capture') this.#link = opened as LinkInfo;
     else if (stage === 'transmit') this.#transmitInfo = opened as TransmitInfo;
   }
 
   /** Replaces a dead stage's thread, with a fresh ring wherever it was a reader or writer. */
   async #restart(stage: Stage): Promise<void> {
-    for (const name of STAGES[stage].rings) {
+    for (const name of specOf(stage).rings) {
       const old = this.#rings[name];
       if (!old) continue;
       const fresh = createRing(this.#o.ringBytes[name]);
       const [writer, reader] = RING_ENDS[name];
       const other = writer === stage ? reader : writer;
       if (other === 'main') this.#attachMain(name, fresh, old);
-      else if (this.#threads[other].alive) await (STAGES[other] as StageSpec<unknown, unknown>).attach(this.#threads[other] as Thread<unknown>, name, fresh);
+      else if (this.#threads[other].alive) await specOf(other).attach(this.#threads[other] as Thread<unknown>, name, fresh);
       this.#rings[name] = fresh;
     }
     this.#spawn(stage);

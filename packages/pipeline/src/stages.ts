@@ -1,5 +1,6 @@
 // The three stages as data: how each spawns, which rings it reads and writes, how a live one moves to a fresh ring,
 // what makes a new thread work, and its incidents. The pipeline restarts any of them with the same few lines.
+import { setTimeout } from 'node:timers/promises';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { RingHandle } from '@ersatz/ring';
 import { CaptureError, spawnCapture, type CaptureApi, type CaptureIncident, type CaptureOptions, type LinkInfo } from '@ersatz/capture-worker';
@@ -71,7 +72,7 @@ export const STAGES: { capture: StageSpec<CaptureApi, LinkInfo>; decode: StageSp
     // workers/capture/src/main.ts). An uncaught error closes the capture first; terminate only if it did not die.
     crash: async (t) => {
       await t.call('simulateCrash', (a) => a.simulateCrash()).catch(() => {});
-      if (!(await Promise.race([t.exited.then(() => true), delay(2000, false)]))) await t.terminate();
+      if (!(await Promise.race([t.exited.then(() => true), setTimeout(2000, false, { ref: false })]))) await t.terminate();
     },
   },
   decode: {
@@ -99,12 +100,13 @@ export const STAGES: { capture: StageSpec<CaptureApi, LinkInfo>; decode: StageSp
   },
 };
 
-function traced(s: Shared): { trace?: SharedArrayBuffer } {
-  return s.trace === undefined ? {} : { trace: s.trace };
+/** A stage's descriptor, for code that handles every stage alike (its Api and what it opens unknown there). */
+export function specOf(stage: Stage): StageSpec<unknown, unknown> {
+  return STAGES[stage] as StageSpec<unknown, unknown>;
 }
 
-function delay<T>(ms: number, value: T): Promise<T> {
-  return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
+function traced(s: Shared): { trace?: SharedArrayBuffer } {
+  return s.trace === undefined ? {} : { trace: s.trace };
 }
 
 /**
