@@ -33,9 +33,12 @@ export function createTrace(): SharedArrayBuffer {
   return new SharedArrayBuffer(TRACE_HOPS * 8);
 }
 
-/** Stores now (hrtime ns) in `hop` of `trace` when tracing is on. */
-export function stamp(trace: BigInt64Array | undefined, hop: TraceHop, ns: bigint = process.hrtime.bigint()): void {
-  if (trace !== undefined) Atomics.store(trace, hop, ns);
+/**
+ * Stores `ns` (default now, hrtime ns) in `hop` of `trace` when tracing is on. The clock is read only then: stages
+ * stamp every frame, and an untraced one should not pay a bigint for it.
+ */
+export function stamp(trace: BigInt64Array | undefined, hop: TraceHop, ns?: bigint): void {
+  if (trace !== undefined) Atomics.store(trace, hop, ns ?? process.hrtime.bigint());
 }
 
 /** The view the stages write through; undefined when `sab` is (tracing off). */
