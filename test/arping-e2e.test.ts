@@ -31,6 +31,21 @@ test('replies print as iputils does, with the peer kernel\'s real MAC, then the 
   t.is(r.stderr, '');
 });
 
+test('a host name as TARGET: looked up as iputils does (here the namespace\'s /etc/hosts), one it cannot look up exits 2', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'arn');
+  l.hosts(host.ns, { 'peer.lab.test': peer.ip });
+  const [named, unknown] = await Promise.all([
+    ersatz(l, host.ns, ['arping', '-c', '1', 'peer.lab.test']),
+    ersatz(l, host.ns, ['arping', '-c', '1', 'nosuch.invalid']),
+  ]);
+  t.is(named.code, 0, show(named));
+  t.is(named.stdout.split('\n')[0], `ARPING ${peer.ip} from ${host.ip} ${host.ifname}`, show(named));
+  t.regex(named.stdout, new RegExp(`^Unicast reply from ${peer.ip.replaceAll('.', '\\.')} \\[${peer.mac.toUpperCase()}\\]`, 'm'));
+  t.is(unknown.code, 2, show(unknown));
+  t.is(unknown.stdout, '');
+  t.regex(unknown.stderr, /^ersatz: arping: cannot look up host nosuch\.invalid \([A-Z_]+\): [^\n]+\n$/, show(unknown));
+});
+
 test('--json: one object per reply and a summary; no reply exits 1', async (t) => {
   const { lab: l, host, peer } = lab(t, 'arj');
   const [ok, none] = await Promise.all([
@@ -147,6 +162,7 @@ test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) =
   const cases = [
     [],
     ['198.51.100.300'],
+    ['peer;rm'],
     ['-D', '-U', peer.ip],
     ['-c', '0', peer.ip],
     ['-i', 'fast', peer.ip],

@@ -30,6 +30,17 @@ test('echo replies from the peer kernel are matched and printed like ping, with 
   t.is(r.stderr, '');
 });
 
+test('a host name as TARGET: the header and the statistics name it as typed, as iputils ping does', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'pgn');
+  l.hosts(host.ns, { gw: peer.ip });
+  const r = await ersatz(l, host.ns, ['ping', '-c', '1', 'gw']);
+  t.is(r.code, 0, show(r));
+  const lines = r.stdout.trimEnd().split('\n');
+  t.is(lines[0], `PING gw (${peer.ip}) 56(84) bytes of data.`);
+  t.regex(lines[1] ?? '', new RegExp(`^64 bytes from ${peer.ip.replaceAll('.', '\\.')}: icmp_seq=1 `));
+  t.is(lines[3], '--- gw ping statistics ---');
+});
+
 test('--json, and -s/-t shape the requests the kernel answers', async (t) => {
   const { lab: l, host, peer } = lab(t, 'pgj');
   const file = join(scratchDir(t), 'ping.pcap');

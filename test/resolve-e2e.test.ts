@@ -24,6 +24,19 @@ test('resolves an on-link peer to the MAC its kernel really has', async (t) => {
   t.false('nextHop' in out);
 });
 
+test('a host name as target is looked up (here in the namespace\'s /etc/hosts) and its address resolved', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rsn');
+  l.hosts(host.ns, { 'printer.lab.test': peer.ip });
+  const [flag, positional] = await Promise.all([
+    l.exec(host.ns, ['node', MAIN, '--target', 'printer.lab.test', '--json']),
+    l.exec(host.ns, ['node', MAIN, 'resolve', 'printer.lab.test', '--json']),
+  ]);
+  for (const r of [flag, positional]) {
+    t.is(r.code, 0, r.stderr);
+    t.like(JSON.parse(r.stdout), { ip: peer.ip, mac: peer.mac });
+  }
+});
+
 test('without --target resolves the default gateway; human output names IP, MAC, interface and RTT', async (t) => {
   const { lab: l, host, peer } = lab(t, 'rs2');
   const r = await l.exec(host.ns, ['node', MAIN]);

@@ -69,6 +69,30 @@ export function ipArgument(command: string, what: string, text: string | undefin
   }
 }
 
+/**
+ * A target given as an IPv4 address or a host name, as iputils arping and ping take it: a name goes to the system
+ * resolver (getaddrinfo: /etc/hosts, then DNS), IPv4 only. Returns the address and the name as typed (null for an
+ * address). Throws UsageError `arping: cannot look up host NAME (ENOTFOUND): …`.
+ */
+export async function hostArgument(command: string, what: string, text: string | undefined): Promise<{ readonly ip: Ipv4; readonly name: string | null }> {
+  if (text === undefined) throw new UsageError(`${command}: missing ${what}: run 'ersatz ${command} --help'`);
+  // Anything with only digits and dots is meant as an address: say what is wrong with it, do not look it up.
+  if (/^[\d.]+$/.test(text)) return { ip: ipArgument(command, what, text), name: null };
+  // RFC 1123 host names: letters, digits, hyphens, dots (and the underscores some LANs use).
+  if (!/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?$/.test(text)) {
+    throw new UsageError(`${command}: ${what}: ${JSON.stringify(text)} is neither an IPv4 address nor a host name`);
+  }
+  // Loaded here, not at start-up: a one-shot resolve of an address should not pay for the resolver module.
+  const { lookup } = await import('node:dns/promises');
+  try {
+    const { address } = await lookup(text, { family: 4 });
+    return { ip: Ipv4.parse(address), name: text };
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? (err as Error).message;
+    throw new UsageError(`${command}: cannot look up host ${text} (${code}): check the name, or give its IPv4 address`);
+  }
+}
+
 /** A MAC address argument. */
 export function macArgument(command: string, what: string, text: string | undefined): Mac {
   if (text === undefined) throw new UsageError(`${command}: missing ${what}: run 'ersatz ${command} --help'`);

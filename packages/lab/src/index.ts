@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 /** Thrown when the lab cannot be built: not root, no `ip`, a kernel refusing a namespace. */
 export class LabError extends Error {
@@ -157,11 +157,27 @@ export class Lab {
     return link.address;
   }
 
+  /**
+   * Host names for the processes run in `ns` (name → IPv4 address): its own /etc/hosts, which `ip netns exec` mounts
+   * over the machine's (from /etc/netns/NS/). Its resolv.conf names the namespace's own loopback, so a name not
+   * listed is asked of nobody outside the lab. Removed with the lab.
+   */
+  hosts(ns: string, names: Readonly<Record<string, string>>): void {
+    this.#own(ns);
+    mkdirSync(`/etc/netns/${ns}`, { recursive: true });
+    const lines = Object.entries(names).map(([name, ip]) => `${ip}\t${name}\n`);
+    writeFileSync(`/etc/netns/${ns}/hosts`, `127.0.0.1\tlocalhost\n${lines.join('')}`);
+    writeFileSync(`/etc/netns/${ns}/resolv.conf`, 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n');
+  }
+
   /** Kills the lab's children and deletes its namespaces (which deletes their veths). Safe to call twice. */
   destroy(): void {
     for (const child of this.#children) child.kill('SIGKILL');
     this.#children.clear();
-    for (const ns of this.#namespaces.splice(0)) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    for (const ns of this.#namespaces.splice(0)) {
+      spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      rmSync(`/etc/netns/${ns}`, { recursive: true, force: true }); // hosts(), if any: ip netns del leaves it
+    }
     live.delete(this);
   }
 

@@ -2,7 +2,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import { ArpOp, Ipv4, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { arping$, arpingSource, type ArpingMode, type ArpingSummary } from '@ersatz/resolve';
-import { intOption, ipArgument, numberOption, parseCommand } from '../options.js';
+import { hostArgument, intOption, ipArgument, numberOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
@@ -12,7 +12,8 @@ const HELP = `usage: ersatz arping TARGET [-c COUNT] [-w DEADLINE] [-i INTERVAL]
                      [--json] [--pcap OUT]
 
 Pings TARGET with ARP requests on the local link, as iputils arping does, and prints each reply with its
-round-trip time, then the counts and min/avg/max/std-dev. Times are in seconds and may be fractional.
+round-trip time, then the counts and min/avg/max/std-dev. Times are in seconds and may be fractional. TARGET is an
+IPv4 address or a host name (looked up with the system resolver, IPv4 only).
 
   -c COUNT          send COUNT probes, then wait one more interval (default: until Ctrl-C or the deadline)
   -w DEADLINE       stop after DEADLINE seconds; with -c, stop as soon as COUNT replies came
@@ -64,7 +65,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   }, 1);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
-  const target = ipArgument('arping', 'TARGET', positionals[0]);
+  const { ip: target } = await hostArgument('arping', 'TARGET', positionals[0]);
   const modes = (['dad', 'unsolicited', 'advert'] as const).filter((m) => values[m]);
   if (modes.length > 1) throw new UsageError(`arping: -D, -U and -A exclude each other: pick one`);
   const mode: ArpingMode = modes[0] ?? 'request';

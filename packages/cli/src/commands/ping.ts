@@ -2,13 +2,15 @@ import { lastValueFrom, tap } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface } from '@ersatz/api';
 import { ping$, type PingEvent, type PingSummary } from '@ersatz/resolve';
-import { intOption, ipArgument, numberOption, parseCommand } from '../options.js';
+import { hostArgument, intOption, numberOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
 
 const HELP = `usage: ersatz ping TARGET [-c COUNT] [-i INTERVAL] [-w DEADLINE] [-W TIMEOUT] [-s SIZE] [-t TTL] [-I IF] [-q]
                    [--json] [--pcap OUT]
+
+TARGET is an IPv4 address or a host name (looked up with the system resolver, IPv4 only).
 
 Sends ICMP echo requests built by ersatz in raw Ethernet frames, addressed to the next hop's MAC (the target on
 the local link, else the gateway the kernel would use), which ersatz resolves first with its own ARP query. Replies
@@ -57,7 +59,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   }, 1);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
-  const target = ipArgument('ping', 'TARGET', positionals[0]);
+  const { ip: target, name } = await hostArgument('ping', 'TARGET', positionals[0]);
+  const shown = name ?? Ipv4.format(target); // iputils names the target as it was typed
   const count = values.count === undefined ? undefined : intOption('ping', 'count', values.count, 1, 2 ** 31 - 1, 1);
   const intervalMs = numberOption('ping', 'interval', values.interval, 0.001, 3600, 1) * 1000;
   const deadlineMs = numberOption('ping', 'deadline', values.deadline, 0, (2 ** 31 - 1) / 1000, 0) * 1000; // one timer's longest wait
@@ -74,7 +77,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const interrupt = interruption();
   const session = await openSession('ping', info, { icmp: true, pcap: values.pcap });
   try {
-    if (!values.json) out.line(`PING ${Ipv4.format(target)} (${Ipv4.format(target)}) ${payloadBytes}(${payloadBytes + 28}) bytes of data.`);
+    if (!values.json) out.line(`PING ${shown} (${Ipv4.format(target)}) ${payloadBytes}(${payloadBytes + 28}) bytes of data.`);
     let summary: PingSummary | undefined;
     const run$ = ping$(session.link, target, { count, intervalMs, deadlineMs, timeoutMs, payloadBytes, mtu, ttl, nextHop: info.target, stop$: interrupt.stop$ });
     await lastValueFrom(
@@ -102,7 +105,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       out.line(JSON.stringify({ type: 'summary', summary: { ip: Ipv4.format(target), nextHop: Ipv4.format(info.target), transmitted: s.transmitted, received: s.received, duplicates: s.duplicates, errors: s.errors, lossPercent: s.lossPercent, elapsedMs: s.elapsedMs, rtt: rttJson(s.rtt), interrupted: interrupt.fired } }));
     } else {
       out.line('');
-      out.line(`--- ${Ipv4.format(target)} ping statistics ---`);
+      out.line(`--- ${shown} ping statistics ---`);
       const dups = s.duplicates > 0 ? `+${s.duplicates} duplicates, ` : '';
       const errs = s.errors > 0 ? `+${s.errors} errors, ` : '';
       out.line(`${s.transmitted} packets transmitted, ${s.received} received, ${dups}${errs}${Number(s.lossPercent.toPrecision(6))}% packet loss, time ${Math.round(s.elapsedMs)}ms`);

@@ -2,7 +2,7 @@ import { firstValueFrom, takeUntil } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface, openLink, injectNeighbour } from '@ersatz/api';
 import { CONFLICT_CAUSES, createResolver } from '@ersatz/resolve';
-import { intOption, ipArgument, parseCommand } from '../options.js';
+import { hostArgument, intOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
@@ -18,7 +18,7 @@ Asks "who has IP?" with a real ARP request on the wire and prints the MAC from t
 Without --target it resolves the default gateway. A target off the local subnet resolves the next hop
 (the gateway the kernel would use), as any host must.
 
-  -t, --target IP       the IPv4 address to resolve (default: the default gateway)
+  -t, --target IP       the IPv4 address to resolve, or a host name (system resolver, IPv4; default: the default gateway)
   -I, --interface IF    send on IF (default: the interface the route to the target uses)
       --timeout MS      wait MS for each try's reply (default 1000)
       --tries N         ask up to N times (default 3)
@@ -68,7 +68,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   }
   // `ersatz resolve 192.0.2.1` reads as naturally as `ersatz --target 192.0.2.1`.
   const targetText = values.target ?? positionals[0];
-  const target = targetText === undefined ? undefined : ipArgument('resolve', 'target', targetText);
+  const target = targetText === undefined ? undefined : (await hostArgument('resolve', 'target', targetText)).ip;
   const tries = intOption('resolve', 'tries', values.tries, 1, 100, 3);
   const intervalMs = intOption('resolve', 'timeout', values.timeout, 1, 600_000, 1000);
   const settleMs = intOption('resolve', 'settle', values.settle, 0, 60_000, SETTLE_MS);
