@@ -121,6 +121,25 @@ test('-q, -x, -g and -r mean what they mean to arp-scan: the same lines as arp-s
   t.regex(both.stderr, /^ersatz: scan: --tries and --retry are one option: give one\n$/);
 });
 
+test('-M stops once that many hosts answered and exits 1 when fewer did, as arp-scan\'s -M', async (t) => {
+  const { lab: l, host } = lab(t, 'sclim', [NET]);
+  const five = await ersatz(l, host.ns, ['scan', '-M', '5', '-q', '-x', '--rate', '1000', NET]);
+  t.is(five.code, 0, show(five));
+  const theirsFive = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-M', '5', '-q', '-x', NET]);
+  t.is(theirsFive.code, 0, theirsFive.stderr);
+  t.is(sortedLines(five.stdout).length, 5, five.stdout);
+  t.is(sortedLines(theirsFive.stdout).length, sortedLines(five.stdout).length, theirsFive.stdout);
+  const json = await ersatz(l, host.ns, ['scan', '--limit', '5', '--json', '--rate', '1000', NET]);
+  t.is(json.code, 0, show(json));
+  t.like(jsonLines(json.stdout).at(-1), { type: 'summary', summary: { answered: 5 } });
+  // 254 hosts answer: a limit of 300 is not reached, the sweep runs to its end.
+  const short = await ersatz(l, host.ns, ['scan', '-M', '300', '--json', '-i', '1u', NET]);
+  t.is(short.code, 1, show(short));
+  t.like(jsonLines(short.stdout).at(-1), { summary: { answered: 254 } });
+  const theirsShort = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-M', '300', '-q', '-x', '--retry=1', NET]);
+  t.is(theirsShort.code, 1, theirsShort.stderr);
+});
+
 test('-i paces like arp-scan\'s: milliseconds, or microseconds with u; 10 hosts 20 ms apart take at least 180 ms', async (t) => {
   const { lab: l, host } = lab(t, 'scint', [NET]);
   const fast = await ersatz(l, host.ns, ['scan', '--json', '-i', '1u', NET]);
@@ -270,6 +289,8 @@ test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) =
     ['-i', '2ms', NET],
     ['-i', '5', '--rate', '10', NET],
     ['--tries', '0', NET],
+    ['-M', '0', NET],
+    ['--limit', 'some', NET],
     ['--seed', '1', NET],
     ['--bogus', NET],
     ['--file', '/nonexistent/targets.txt'],

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { lastValueFrom, tap } from 'rxjs';
+import { lastValueFrom, merge, Subject, tap } from 'rxjs';
 import { Cidr, Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo, type Link } from '@ersatz/api';
 import { checkSender, scan$, type ScanSummary } from '@ersatz/resolve';
@@ -15,7 +15,7 @@ import { warn } from '../warn.js';
 const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]
                    [--rate PPS | --interval T | --bandwidth BPS] [--tries N] [--timeout MS] [--backoff F]
                    [--settle MS] [--random [--seed N]]
-                   [-s ADDR] [-q] [-x] [-g] [--json] [--pcap OUT]
+                   [-s ADDR] [-M N] [-q] [-x] [-g] [--json] [--pcap OUT]
 
 Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
 prints each host once, as soon as it answers, in arp-scan's tab-separated fields: IP, MAC, vendor (IEEE OUI
@@ -42,6 +42,7 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
   -s, --arpspa ADDR    the requests' sender address (arp-scan's -s): one of the interface's, or 0.0.0.0 (a probe);
                        any other would teach every neighbour that ADDR lives at our MAC, and is refused
       --spoof-sender   send --arpspa even when it is not the interface's (a lab of your own only)
+  -M, --limit N        stop once N hosts have answered (arp-scan's -M); exit 1 when fewer did
   -q, --quiet          IP and MAC only (arp-scan's -q: no vendor, no RTT, no DUP mark)
   -x, --plain          only the hosts: no header and summary lines (arp-scan's -x)
   -g, --ignoredups     leave out the DUP lines (arp-scan's -g)
@@ -52,7 +53,7 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
 
 A progress line is drawn on stderr while the results go to a terminal (never with --json or into a pipe). Ctrl-C
 stops the sweep and prints the summary of what was found.
-Exit codes: 0 at least one host answered, 1 none did, 2 usage or environment error, 130 interrupted (SIGINT), 143 stopped by SIGTERM (both after the summary).`;
+Exit codes: 0 at least one host answered (with --limit N: N did), 1 none did (fewer than N), 2 usage or environment error, 130 interrupted (SIGINT), 143 stopped by SIGTERM (both after the summary).`;
 
 /** `ersatz scan ...`: an arp-scan style sweep. */
 export async function run(argv: string[]): Promise<ExitCode> {
@@ -74,6 +75,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       seed: { type: 'string' },
       arpspa: { type: 'string', short: 's' },
       'spoof-sender': { type: 'boolean', default: false },
+      limit: { type: 'string', short: 'M' },
       quiet: { type: 'boolean', short: 'q', default: false },
       plain: { type: 'boolean', short: 'x', default: false },
       ignoredups: { type: 'boolean', short: 'g', default: false },
@@ -95,6 +97,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const settleMs = intOption('scan', 'settle', values.settle, 0, 60_000, 10);
   if (values.seed !== undefined && !values.random) throw new UsageError(`scan: --seed orders a --random sweep: add --random`);
   const seed = values.seed === undefined ? undefined : intOption('scan', 'seed', values.seed, 0, 0xffff_ffff, 0);
+  const limit = values.limit === undefined ? undefined : intOption('scan', 'limit', values.limit, 1, 2 ** 32, 1);
   if (values.localnet && (positionals.length > 0 || values.file !== undefined)) throw new UsageError(`scan: --localnet makes the targets: give no others`);
   const local = values.localnet ? await localNetworks(values.interface) : null;
   const asked = local?.targets ?? (await readTargets(positionals, values.file));
@@ -122,6 +125,9 @@ export async function run(argv: string[]): Promise<ExitCode> {
     // arp-scan's "(DUP: n)": the how-many-th MAC this is for the IP; only IPs with several MACs are remembered.
     const macsPerIp = new Map<Ipv4, number>();
     let summary: ScanSummary | undefined;
+    // --limit: the sweep ends (summary included) once that many hosts have answered; DUP lines do not count.
+    const enough = new Subject<void>();
+    let answered = 0;
     const sweep$ = scan$(link, targets, {
       ...(ratePps === undefined ? {} : { ratePps }),
       ...(bandwidthBps === undefined ? {} : { bandwidthBps }),
@@ -133,7 +139,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       ...(seed === undefined ? {} : { seed }),
       ...(source === undefined ? {} : { source, spoofSender: values['spoof-sender'] }),
       progressMs: bar.active ? 100 : 0,
-      stop$: interrupt.stop$,
+      stop$: merge(interrupt.stop$, enough),
     });
     await lastValueFrom(
       sweep$.pipe(
@@ -150,6 +156,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
             } else if (!(e.dup && values.ignoredups)) {
               out.line(values.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null));
             }
+            if (!e.dup && ++answered === limit) enough.next(); // ends the sweep now: no host beyond the limit is printed
           } else summary = e.summary;
         }),
       ),
@@ -170,7 +177,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
           `${s.answered} responded, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'}; ${s.sent} requests sent; ${lost}`,
       );
     }
-    return interrupt.fired ? interrupt.code : s.answered > 0 ? Exit.OK : Exit.NO_REPLY;
+    if (interrupt.fired) return interrupt.code;
+    return s.answered >= (limit ?? 1) ? Exit.OK : Exit.NO_REPLY;
   } finally {
     progress?.stop();
     out.flush();
