@@ -140,6 +140,30 @@ test('-M stops once that many hosts answered and exits 1 when fewer did, as arp-
   t.is(theirsShort.code, 1, theirsShort.stderr);
 });
 
+test('-O names vendors from a file in arp-scan\'s format, as arp-scan -O does; ERSATZ_OUI_FILE is its default', async (t) => {
+  const { lab: l, host, responders } = lab(t, 'scoui', [NET]);
+  const file = join(scratchDir(t), 'vendors.txt');
+  // The responder's random MAC, written as arp-scan's mac-vendor.txt allows: with separators.
+  writeFileSync(file, `# test vendors\n${responders[0]!.mac}\tLab Responder Ltd\n`);
+  const ours = await ersatz(l, host.ns, ['scan', '-O', file, '-x', '--rate', '1000', NET]);
+  t.is(ours.code, 0, show(ours));
+  const theirs = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-O', file, '-x', NET]);
+  t.is(theirs.code, 0, theirs.stderr);
+  t.deepEqual([...new Set(tabField(ours.stdout, 2))], ['Lab Responder Ltd']);
+  t.deepEqual([...new Set(tabField(theirs.stdout, 2))], [...new Set(tabField(ours.stdout, 2))]);
+  const byEnv = await l.exec(host.ns, ['node', MAIN, 'scan', '--json', '--rate', '1000', '10.77.0.5'], { env: { ...process.env, ERSATZ_OUI_FILE: file } });
+  t.is(byEnv.code, 0, show(byEnv));
+  t.like(jsonLines(byEnv.stdout)[0], { type: 'host', vendor: 'Lab Responder Ltd' });
+  writeFileSync(file, 'zz\tNot hex\n');
+  const bad = await ersatz(l, host.ns, ['scan', '-O', file, NET]);
+  t.is(bad.code, 2, show(bad));
+  t.is(bad.stdout, '');
+  t.is(bad.stderr, `ersatz: vendor file ${file}:1: "zz" is not 2 to 12 hex digits: each line is a MAC prefix (2 to 12 hex digits), a tab and a name\n`);
+  const missing = await ersatz(l, host.ns, ['scan', '-O', join(scratchDir(t), 'none.txt'), NET]);
+  t.is(missing.code, 2, show(missing));
+  t.regex(missing.stderr, /^ersatz: vendor file \S+none\.txt: cannot read it \(ENOENT\)\n$/);
+});
+
 test('-i paces like arp-scan\'s: milliseconds, or microseconds with u; 10 hosts 20 ms apart take at least 180 ms', async (t) => {
   const { lab: l, host } = lab(t, 'scint', [NET]);
   const fast = await ersatz(l, host.ns, ['scan', '--json', '-i', '1u', NET]);

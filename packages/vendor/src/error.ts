@@ -22,3 +22,16 @@ export class VendorDataError extends VendorError {
     super(`vendor data: ${source}: ${reason}: reinstall ersatz (in a checkout: npm install, then npm run build)`);
   }
 }
+
+/** A vendor file of the user's (scan --ouifile, ERSATZ_OUI_FILE) cannot be read or has a line that is not an entry. */
+export class VendorFileError extends VendorError {
+  override name = 'VendorFileError';
+  constructor(
+    readonly file: string,
+    /** 1-based; 0 when the file could not be read at all. */
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(line > 0 ? `vendor file ${file}:${line}: ${reason}: each line is a MAC prefix (2 to 12 hex digits), a tab and a name` : `vendor file ${file}: ${reason}`);
+  }
+}

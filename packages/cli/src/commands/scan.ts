@@ -4,7 +4,7 @@ import { lastValueFrom, merge, Subject, tap } from 'rxjs';
 import { Cidr, Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo, type Link } from '@ersatz/api';
 import { checkSender, scan$, type ScanSummary } from '@ersatz/resolve';
-import { LOCALLY_ADMINISTERED, loadVendorData, vendorOf } from '@ersatz/vendor';
+import { LOCALLY_ADMINISTERED, loadVendorData, VendorFile, VendorFileError, vendorOf } from '@ersatz/vendor';
 import { Progress } from '@ersatz/progress';
 import { intOption, ipArgument, numberOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
@@ -15,7 +15,7 @@ import { warn } from '../warn.js';
 const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]
                    [--rate PPS | --interval T | --bandwidth BPS] [--tries N] [--timeout MS] [--backoff F]
                    [--settle MS] [--random [--seed N]]
-                   [-s ADDR] [-M N] [-q] [-x] [-g] [--json] [--pcap OUT]
+                   [-s ADDR] [-M N] [-O FILE] [-q] [-x] [-g] [--json] [--pcap OUT]
 
 Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
 prints each host once, as soon as it answers, in arp-scan's tab-separated fields: IP, MAC, vendor (IEEE OUI
@@ -43,6 +43,9 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
                        any other would teach every neighbour that ADDR lives at our MAC, and is refused
       --spoof-sender   send --arpspa even when it is not the interface's (a lab of your own only)
   -M, --limit N        stop once N hosts have answered (arp-scan's -M); exit 1 when fewer did
+  -O, --ouifile FILE   vendor names from FILE first, in arp-scan's format (PREFIX<tab>Name, 2 to 12 hex digits,
+                       ":-." ignored, longest prefix wins; its ieee-oui.txt and mac-vendor.txt are such files), then
+                       the IEEE registry; default $ERSATZ_OUI_FILE when set
   -q, --quiet          IP and MAC only (arp-scan's -q: no vendor, no RTT, no DUP mark)
   -x, --plain          only the hosts: no header and summary lines (arp-scan's -x)
   -g, --ignoredups     leave out the DUP lines (arp-scan's -g)
@@ -76,6 +79,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       arpspa: { type: 'string', short: 's' },
       'spoof-sender': { type: 'boolean', default: false },
       limit: { type: 'string', short: 'M' },
+      ouifile: { type: 'string', short: 'O' },
       quiet: { type: 'boolean', short: 'q', default: false },
       plain: { type: 'boolean', short: 'x', default: false },
       ignoredups: { type: 'boolean', short: 'g', default: false },
@@ -98,6 +102,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (values.seed !== undefined && !values.random) throw new UsageError(`scan: --seed orders a --random sweep: add --random`);
   const seed = values.seed === undefined ? undefined : intOption('scan', 'seed', values.seed, 0, 0xffff_ffff, 0);
   const limit = values.limit === undefined ? undefined : intOption('scan', 'limit', values.limit, 1, 2 ** 32, 1);
+  const ouiFile = values.ouifile ?? (process.env.ERSATZ_OUI_FILE || undefined);
+  const ours = ouiFile === undefined ? null : await readVendorFile(ouiFile);
   if (values.localnet && (positionals.length > 0 || values.file !== undefined)) throw new UsageError(`scan: --localnet makes the targets: give no others`);
   const local = values.localnet ? await localNetworks(values.interface) : null;
   const asked = local?.targets ?? (await readTargets(positionals, values.file));
@@ -109,7 +115,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   await warnOtherSubnets(targets, info);
   // The workers boot while the vendor table loads.
   const opening = openSession('scan', info, { pcap: values.pcap });
-  const vendor = vendorLookup();
+  const vendor = vendorLookup(ours);
   let progress: Progress | undefined;
   // The progress line (stderr) and the results (stdout) share the terminal: the line steps aside for each write.
   const out = new LineWriter(() => progress?.clear());
@@ -321,17 +327,31 @@ function hostLine(ip: Ipv4, mac: Mac, vendor: string | null, nth: number, rttMs:
 }
 
 /**
- * MAC → vendor name, with the registry loaded now so the sweep never stalls on it. When it cannot be loaded, one
- * warning on stderr and every vendor is null (the sweep itself does not need it).
+ * MAC → vendor name: the user's file first (`ours`), then the IEEE registry, loaded now so the sweep never stalls on
+ * it. When the registry cannot be loaded, one warning on stderr and only the user's names (the sweep itself does not
+ * need any).
  */
-function vendorLookup(): (mac: Mac) => string | null {
+function vendorLookup(ours: VendorFile | null): (mac: Mac) => string | null {
+  let registry: (mac: Mac) => string | null;
   try {
     loadVendorData();
-    return vendorOf;
+    registry = vendorOf;
   } catch (err) {
     process.stderr.write(`ersatz: scan: vendor names unavailable: ${(err as Error).message}\n`);
-    return () => null;
+    registry = () => null;
   }
+  return ours === null ? registry : (mac) => ours.lookup(mac) ?? registry(mac);
+}
+
+/** --ouifile / ERSATZ_OUI_FILE. Throws VendorFileError (exit 2) when it cannot be read or has a bad line. */
+async function readVendorFile(file: string): Promise<VendorFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new VendorFileError(file, 0, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return VendorFile.parse(text, file);
 }
 
 type PipelineStats = Awaited<ReturnType<Link['stats']>>;
