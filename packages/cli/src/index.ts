@@ -20,6 +20,9 @@ const commands: Record<string, () => Promise<{ run: Command }>> = {
   claim: () => import('./commands/claim.js'),
 };
 
+/** Where the commands that touch the network run (the others stop with one line before loading anything native). */
+const SUPPORTED: readonly NodeJS.Platform[] = ['linux', 'win32'];
+
 const USAGE = `usage: ersatz [--target IP] [options]   resolve IP (default: the default gateway) to its MAC
        ersatz <command> [options]
 
@@ -59,10 +62,14 @@ export async function main(argv: string[]): Promise<ExitCode> {
       return Exit.OK;
     }
     // No subcommand word: the seed's behaviour, resolve --target (or the default gateway).
-    if (first === undefined || first.startsWith('-')) return await (await resolveCommand()).run(argv);
-    const load = commands[first];
+    const bare = first === undefined || first.startsWith('-');
+    const load = bare ? resolveCommand : commands[first];
     if (!load) throw new UsageError(`unknown command ${JSON.stringify(first)}: run 'ersatz --help'`);
-    return await (await load()).run(rest);
+    const args = bare ? argv : rest;
+    if (!SUPPORTED.includes(process.platform) && first !== 'decode' && !args.includes('--help') && !args.includes('-h')) {
+      throw new UsageError(`this is ${process.platform}: ersatz sends and captures on Linux, and on Windows with Npcap; 'ersatz decode' reads capture files anywhere`);
+    }
+    return await (await load()).run(args);
   } catch (err) {
     return report(err);
   }

@@ -90,7 +90,7 @@ export class NetlinkTimeoutError extends NetlinkError {
 export class NetlinkPlatformError extends NetlinkError {
   override name = 'NetlinkPlatformError';
   constructor(readonly platform: string) {
-    super(`netlink is Linux-only, this is ${platform}: on Windows use @ersatz/win32, elsewhere pass --interface and --target`);
+    super(`netlink is Linux-only, this is ${platform}: on Windows @ersatz/api uses the IP Helper API instead; other systems are not supported`);
   }
 }
 
