@@ -18,7 +18,7 @@ const LIMIT = { timeout: 120_000, maxBuffer: 16 << 20 };
 
 // The public surface a user imports, used with its types: every entry point the README names.
 const APP = `
-import { resolve$, resolve, scan$, arping$, ping$, openLink, neighbours$, discoverInterface, Ipv4, type Mac, type ScanEvent } from '${pkg.name}';
+import { resolve$, resolve, scan$, scan, arping$, ping$, eachOf, openLink, neighbours$, discoverInterface, Ipv4, type Mac, type ScanEvent, type NeighEvent } from '${pkg.name}';
 import { filter, type Observable } from 'rxjs';
 
 export const mac$: Observable<Mac> = resolve$('192.0.2.1', { tries: 2 });
@@ -30,6 +30,13 @@ export async function sweep(target: Ipv4): Promise<Observable<ScanEvent>> {
   void neighbours$({ ifname: link.ifname });
   return scan$(link, [target], { ratePps: 100 }).pipe(filter((e) => e.type === 'host'));
 }
+export async function hosts(target: Ipv4, signal: AbortSignal): Promise<string[]> {
+  const link = await openLink(await discoverInterface({ target }));
+  const found: string[] = [];
+  for await (const e of scan(link, [target], { signal })) if (e.type === 'host') found.push(Ipv4.format(e.ip));
+  return found;
+}
+export const changes = (ifname: string): AsyncIterable<NeighEvent> => eachOf(neighbours$({ ifname }));
 `;
 
 test.serial('npm pack gives a package that installs into an empty project: the bin runs, the typed API compiles and loads', async (t) => {

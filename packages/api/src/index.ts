@@ -37,6 +37,7 @@ export {
   type ClaimOptions,
   type ClaimEvent,
 } from '@ersatz/resolve';
+export { eachOf, scan, arping, ping, type Abortable } from './iterate.js';
 export { neighbours$, neighbours, NetlinkError, type NeighEvent, type NeighbourEntry, type NeighbourFilter } from '@ersatz/netlink';
 export { Ipv4, Mac, Cidr, TargetSet, parseTargets, AddressParseError } from '@ersatz/wire';
 
