@@ -37,6 +37,24 @@ test('a host name as target is looked up (here in the namespace\'s /etc/hosts) a
   }
 });
 
+test('-v, or NODE_DEBUG=ersatz, traces discovery, the answer and the pipeline\'s counters on stderr; stdout is unchanged', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'rsv');
+  const [flag, env] = await Promise.all([
+    l.exec(host.ns, ['node', MAIN, '--target', peer.ip, '-v']),
+    l.exec(host.ns, ['node', MAIN, '--target', peer.ip], { env: { ...process.env, NODE_DEBUG: 'ersatz' } }),
+  ]);
+  for (const r of [flag, env]) {
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, new RegExp(`^${peer.ip.replaceAll('.', '\\.')} is at ${peer.mac} on ez0 \\(\\d+\\.\\d{3} ms\\)\n$`));
+    const lines = r.stderr.trimEnd().split('\n');
+    t.is(lines.length, 3, r.stderr);
+    t.regex(lines[0]!, new RegExp(`^ersatz: resolve: interface ez0 \\(index \\d+\\), ${host.mac}, ${host.ip.replaceAll('.', '\\.')}/24; ARP target ${peer.ip.replaceAll('.', '\\.')} on the link; pipeline open in \\d+\\.\\d ms$`));
+    t.is(lines[1], `ersatz: resolve: 1 request(s), answer from ${peer.mac}`);
+    const stats = JSON.parse(lines[2]!.replace(/^ersatz: resolve: pipeline stats /, '')) as { transmit: { sent: number }; capture: { frames: number }; main: { events: number } };
+    t.true(stats.transmit.sent >= 1 && stats.capture.frames >= 1 && stats.main.events >= 1, lines[2]);
+  }
+});
+
 test('without --target resolves the default gateway; human output names IP, MAC, interface and RTT', async (t) => {
   const { lab: l, host, peer } = lab(t, 'rs2');
   const r = await l.exec(host.ns, ['node', MAIN]);

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Ipv4, Mac } from '@ersatz/wire';
 import { UsageError } from './exit.js';
+import { beVerbose } from './verbose.js';
 
 /** Whether `err` is one of node:util parseArgs's own errors (an unknown option, a missing value). */
 export function isParseArgsError(err: unknown): boolean {
@@ -19,8 +20,9 @@ export function parseOptions<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>
 }
 
 /**
- * Every command's prologue: parseOptions with `-h/--help` added; when it is given, prints `help` and returns null
- * (the command returns Exit.OK). With `maxPositionals`, one more is a usage error naming it.
+ * Every command's prologue: parseOptions with `-h/--help` and `-v/--verbose` (the trace on stderr, see verbose.ts)
+ * added; with --help, prints `help` and returns null (the command returns Exit.OK). With `maxPositionals`, one more
+ * is a usage error naming it.
  */
 export function parseCommand<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>(
   command: string,
@@ -29,7 +31,8 @@ export function parseCommand<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>
   config: T,
   maxPositionals?: number,
 ): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> | null {
-  const parsed = parseOptions(command, argv, { ...config, options: { ...config.options, help: { type: 'boolean', short: 'h' } } });
+  const parsed = parseOptions(command, argv, { ...config, options: { ...config.options, help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean', short: 'v' } } });
+  if ((parsed.values as { verbose?: boolean }).verbose === true) beVerbose();
   if ((parsed.values as { help?: boolean }).help === true) {
     process.stdout.write(`${help}\n`);
     return null;

@@ -6,6 +6,7 @@ import { PcapWriter } from '@ersatz/pcap';
 import type { RttStats } from '@ersatz/resolve';
 import { UsageError } from './exit.js';
 import { warnIncidents } from './warn.js';
+import { traceOpen, traceStats } from './verbose.js';
 /** `n` with three decimals, as ping and arping print milliseconds. */
 export function fixed3(n: number): string {
   return n.toFixed(3);
@@ -65,6 +66,7 @@ const PCAP_SETTLE_MAX_MS = 1000;
  */
 export async function openSession(command: string, info: InterfaceInfo, opts: { icmp?: boolean; pcap?: string | undefined }): Promise<Session> {
   // The workers start now, in this call (a caller may do its own work while they boot); the file opens meanwhile.
+  const startedMs = performance.now();
   const opening = openLink(info, { icmp: opts.icmp ?? false, keepFrames: opts.pcap !== undefined });
   opening.catch(() => undefined); // handled where it is awaited below; it may fail while the file is being opened
   let writer: PcapWriter | null = null;
@@ -83,6 +85,7 @@ export async function openSession(command: string, info: InterfaceInfo, opts: { 
     await writer?.close();
     throw err;
   }
+  traceOpen(command, info, performance.now() - startedMs);
   // A worker restart, a reopened capture: said on stderr as it happens, the run goes on.
   const incidents = warnIncidents(link);
   let failure: Error | null = null;
@@ -115,6 +118,7 @@ export async function openSession(command: string, info: InterfaceInfo, opts: { 
       } finally {
         sub?.unsubscribe();
         incidents.unsubscribe();
+        await traceStats(command, link);
         await link.close();
       }
       if (failure !== null) throw new UsageError(`${command}: --pcap: cannot write ${JSON.stringify(opts.pcap)}: ${(failure as Error).message}`);

@@ -36,6 +36,7 @@ IPv4 address or a host name (looked up with the system resolver, IPv4 only).
       --json        print JSON Lines: {"type":"reply","ip","mac","rttMs","operation","broadcast"} per reply, then
                     {"type":"summary","summary":{...}}
       --pcap OUT    write every frame sent and received to OUT, a pcap file tcpdump -r reads
+  -v, --verbose     what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
   -h, --help        this text
 
 Exit codes (as iputils arping): 0 a reply came (-D: the address is free; -U/-A: always; -w with -c: COUNT replies

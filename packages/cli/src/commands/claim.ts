@@ -24,6 +24,7 @@ The probes are the safety: an address another host holds is never announced.
       --json        JSON Lines: {"type":"event","event":"probing"|"announcing","n"}, {"type":"event",
                     "event":"announced"}, {"type":"event","event":"defended"|"conflict","mac",...}, then
                     {"type":"summary","summary":{...}}
+  -v, --verbose     what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
   -h, --help        this text
 
 ersatz does not configure ADDR on IF: after exit 0, add it ('ip addr add ADDR/LEN dev IF').

@@ -34,6 +34,7 @@ nothing. Output and statistics follow iputils ping. Times are in seconds and may
                     {"type":"redirect","seq","from","redirect","code","gateway"} per redirect, then
                     {"type":"summary","summary":{..., "errors"}}
       --pcap OUT    write every frame sent and received (ARP and ICMP) to OUT, a pcap file tcpdump -r reads
+  -v, --verbose     what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
   -h, --help        this text
 
 Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (ICMP

@@ -6,6 +6,7 @@ import { hostArgument, intOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
+import { trace, traceOpen, traceStats } from '../verbose.js';
 
 /** The CLI's settle window: see --settle in HELP. */
 const SETTLE_MS = 10;
@@ -33,6 +34,7 @@ Without --target it resolves the default gateway. A target off the local subnet 
       --json            print {"ip","mac","interface","rttMs"} (and "nextHop" when it differs from ip, "conflicts"
                         with the other MACs when several answered)
       --inject          store the answer in the kernel's ARP cache as a PERMANENT entry (needs CAP_NET_ADMIN)
+  -v, --verbose         what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
   -h, --help            this text
 
 Output: "IP is at MAC on IF (RTT ms)". RTT is measured between the capture timestamps of the request and the reply.
@@ -75,7 +77,9 @@ export async function run(argv: string[]): Promise<ExitCode> {
 
   const info = await discoverInterface({ ifname: values.interface, target });
   // One query: a small capture buffer opens sooner (cold start) and holds its replies many times over.
+  const startedMs = performance.now();
   const link = await openLink(info, { captureBufferBytes: ONE_SHOT_BUFFER_BYTES });
+  traceOpen('resolve', info, performance.now() - startedMs);
   const incidents = warnIncidents(link);
   const interrupt = interruption();
   try {
@@ -84,6 +88,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     const query$ = createResolver(link).query$(info.target, { tries, intervalMs, settleMs, ...rules }).pipe(takeUntil(interrupt.stop$));
     const result = await firstValueFrom(query$, { defaultValue: null });
     if (result === null) return interrupt.code;
+    trace('resolve', () => `${result.tries} request(s), answer from ${result.reply?.ethSrc ?? '?'}${result.conflicts.length > 0 ? `, also claimed by ${result.conflicts.join(', ')}` : ''}`);
     const contested = result.conflicts.length > 0;
     const believed = !contested || values.first;
     // A contested answer is not believed enough to be stored: the kernel would then send to whichever host it names.
@@ -111,6 +116,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   } finally {
     interrupt.dispose();
     incidents.unsubscribe();
+    await traceStats('resolve', link);
     await link.close();
   }
 }

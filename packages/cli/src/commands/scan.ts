@@ -52,6 +52,7 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
       --json           print JSON Lines: {"type":"host","ip","mac","vendor","rttMs","dup"} per answer, then
                        {"type":"summary","summary":{...}}
       --pcap OUT       write every frame sent and received to OUT, a pcap file tcpdump -r reads
+  -v, --verbose        what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
   -h, --help           this text
 
 A progress line is drawn on stderr while the results go to a terminal (never with --json or into a pipe). Ctrl-C
