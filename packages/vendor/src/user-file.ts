@@ -28,7 +28,7 @@ export class VendorFile {
       if (m === null) throw new VendorFileError(file, i + 1, `${JSON.stringify(line)} is not a MAC prefix, a tab and a name`);
       const prefix = m[1]!.replace(/[:.-]/g, '').toLowerCase();
       if (!PREFIX.test(prefix)) throw new VendorFileError(file, i + 1, `${JSON.stringify(m[1])} is not 2 to 12 hex digits`);
-      // As arp-scan, the first entry for a prefix stands.
+      // The first entry for a prefix stands; a later one for the same prefix is ignored.
       if (!names.has(prefix)) names.set(prefix, m[2]!);
     });
     return new VendorFile(names);
