@@ -28,7 +28,11 @@ function shape(r: RunResult): { from: string[]; stats: string | undefined; timeM
 /** Runs `ersatz ping ARGS` and then iputils `ping ARGS` in the host namespace; asserts they agree. Returns both. */
 async function sideBySide(t: ExecutionContext, l: Lab, host: Host, args: readonly string[]): Promise<{ ours: RunResult; theirs: RunResult }> {
   const ours = await ersatz(l, host.ns, ['ping', ...args]);
-  const theirs = await l.exec(host.ns, ['ping', ...args]);
+  let theirs = await l.exec(host.ns, ['ping', ...args]);
+  // Once, under load, iputils got one error fewer than the requests it sent (the router's answer to its second
+  // request never reached it; ersatz's two, just before, had come): iputils is the reference here, not the subject,
+  // so it is asked once more before the outputs are compared. Each test checks ersatz's own lines exactly.
+  if (shape(theirs).from.length < shape(ours).from.length) theirs = await l.exec(host.ns, ['ping', ...args]);
   const what = `ersatz:\n${show(ours)}\niputils:\n${show(theirs)}`;
   t.is(ours.code, theirs.code, what);
   t.deepEqual(shape(ours).from, shape(theirs).from, what);
