@@ -164,6 +164,26 @@ test('-O names vendors from a file in arp-scan\'s format, as arp-scan -O does; E
   t.regex(missing.stderr, /^ersatz: vendor file \S+none\.txt: cannot read it \(ENOENT\)\n$/);
 });
 
+test('-F prints each host with arp-scan\'s template, as arp-scan --format does on the same wire', async (t) => {
+  const { lab: l, host } = lab(t, 'scfmt', [NET, DUPS]);
+  const template = '${ip;-15}|${mac;20}|${Vendor}|${dup}|${hdrmac}|${vlan}\\t\\$';
+  const ours = await ersatz(l, host.ns, ['scan', '-x', '-F', template, '--rate', '1000', '10.77.0.10-10.77.0.20']);
+  t.is(ours.code, 0, show(ours));
+  const theirs = l.run(host.ns, ['arp-scan', '-I', 'ez0', '-x', `--format=${template}`, '10.77.0.10-10.77.0.20']);
+  t.is(theirs.code, 0, theirs.stderr);
+  // Which of two MACs answers first is the wire's choice, so the DUP number may sit on either line: compare the lines
+  // without it, and the number of DUP lines.
+  const lines = (out: string): string[] => sortedLines(out).map((x) => x.replace(/\|\d*\|\|\t\$$/, '||\t$'));
+  t.is(sortedLines(ours.stdout).length, 11 + 5, ours.stdout); // .16-.20 answer twice
+  t.deepEqual(lines(ours.stdout), lines(theirs.stdout));
+  t.is(sortedLines(ours.stdout).filter((x) => x.includes('|2||')).length, 5);
+  const rtt = await ersatz(l, host.ns, ['scan', '-x', '-F', '${ip} ${rtt}', '--rate', '1000', '10.77.0.10']);
+  t.regex(rtt.stdout, /^10\.77\.0\.10 \d+\.\d{3}\n$/);
+  const bad = await ersatz(l, host.ns, ['scan', '-F', '${name}', NET]);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /^ersatz: scan: --format: no field \$\{name\}: [^\n]+\n$/);
+});
+
 test('-i paces like arp-scan\'s: milliseconds, or microseconds with u; 10 hosts 20 ms apart take at least 180 ms', async (t) => {
   const { lab: l, host } = lab(t, 'scint', [NET]);
   const fast = await ersatz(l, host.ns, ['scan', '--json', '-i', '1u', NET]);
@@ -314,6 +334,7 @@ test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) =
     ['-i', '5', '--rate', '10', NET],
     ['--tries', '0', NET],
     ['-M', '0', NET],
+    ['-F', '${ip}', '--json', NET],
     ['--limit', 'some', NET],
     ['--seed', '1', NET],
     ['--bogus', NET],

@@ -4,6 +4,7 @@ import { VERSION } from './version.js';
 
 export { Exit, UsageError, type ExitCode } from './exit.js';
 export { parseOptions } from './options.js';
+export { compileFormat, type HostFields } from './format.js';
 
 /** A subcommand: gets its own argv (after the subcommand word) and returns the exit code. */
 export type Command = (argv: string[]) => Promise<ExitCode>;

@@ -9,13 +9,14 @@ import { Progress } from '@ersatz/progress';
 import { intOption, ipArgument, numberOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { LineWriter, openSession } from '../session.js';
+import { compileFormat } from '../format.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
 
 const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]
                    [--rate PPS | --interval T | --bandwidth BPS] [--tries N] [--timeout MS] [--backoff F]
                    [--settle MS] [--random [--seed N]]
-                   [-s ADDR] [-M N] [-O FILE] [-q] [-x] [-g] [--json] [--pcap OUT]
+                   [-s ADDR] [-M N] [-O FILE] [-q] [-x] [-g] [--json | -F FORMAT] [--pcap OUT]
 
 Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
 prints each host once, as soon as it answers, in arp-scan's tab-separated fields: IP, MAC, vendor (IEEE OUI
@@ -49,6 +50,9 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
   -q, --quiet          IP and MAC only (arp-scan's -q: no vendor, no RTT, no DUP mark)
   -x, --plain          only the hosts: no header and summary lines (arp-scan's -x)
   -g, --ignoredups     leave out the DUP lines (arp-scan's -g)
+  -F, --format FMT     each host as FMT, arp-scan's template: \${field} or \${field;width} (negative: left-aligned)
+                       for ip, mac, hdrmac, vendor, vlan, dup, rtt (framing, proto: empty, as arp-scan prints them
+                       for Ethernet II and IPv4); \\n, \\t, \\r, and \\ before any other character to print it as is
       --json           print JSON Lines: {"type":"host","ip","mac","vendor","rttMs","dup"} per answer, then
                        {"type":"summary","summary":{...}}
       --pcap OUT       write every frame sent and received to OUT, a pcap file tcpdump -r reads
@@ -81,6 +85,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       'spoof-sender': { type: 'boolean', default: false },
       limit: { type: 'string', short: 'M' },
       ouifile: { type: 'string', short: 'O' },
+      format: { type: 'string', short: 'F' },
       quiet: { type: 'boolean', short: 'q', default: false },
       plain: { type: 'boolean', short: 'x', default: false },
       ignoredups: { type: 'boolean', short: 'g', default: false },
@@ -103,6 +108,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (values.seed !== undefined && !values.random) throw new UsageError(`scan: --seed orders a --random sweep: add --random`);
   const seed = values.seed === undefined ? undefined : intOption('scan', 'seed', values.seed, 0, 0xffff_ffff, 0);
   const limit = values.limit === undefined ? undefined : intOption('scan', 'limit', values.limit, 1, 2 ** 32, 1);
+  if (values.format !== undefined && (values.json || values.quiet)) throw new UsageError(`scan: --format is an output form of its own: give it without --json and -q`);
+  const format = values.format === undefined ? null : compileFormat(values.format);
   const ouiFile = values.ouifile ?? (process.env.ERSATZ_OUI_FILE || undefined);
   const ours = ouiFile === undefined ? null : await readVendorFile(ouiFile);
   if (values.localnet && (positionals.length > 0 || values.file !== undefined)) throw new UsageError(`scan: --localnet makes the targets: give no others`);
@@ -161,7 +168,10 @@ export async function run(argv: string[]): Promise<ExitCode> {
             if (values.json) {
               out.line(JSON.stringify({ type: 'host', ip: Ipv4.format(e.ip), mac: e.mac, vendor: name, rttMs, dup: e.dup, ...(proxy && { ethSrc: e.ethSrc }) }));
             } else if (!(e.dup && values.ignoredups)) {
-              out.line(values.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null));
+              if (format !== null) {
+                const vlan = e.reply.vlan;
+                out.line(format({ ip: Ipv4.format(e.ip), mac: e.mac, hdrmac: proxy ? e.ethSrc : '', vendor: shownVendor(name), vlan: vlan === null || vlan === 0 ? '' : String(vlan), dup: nth > 1 ? String(nth) : '', rtt: rttMs.toFixed(3) }));
+              } else out.line(values.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null));
             }
             if (!e.dup && ++answered === limit) enough.next(); // ends the sweep now: no host beyond the limit is printed
           } else summary = e.summary;
@@ -322,9 +332,13 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined): Pr
  * vendor with ` (DUP: n)` for the n-th MAC of an IP, `RTT=x.xxx ms` (arp-scan's --rtt field), then `(from MAC)` when
  * the Ethernet source differs from the ARP sender (a proxy or MAC-NAT bridge answering for the host).
  */
+/** The vendor field as arp-scan prints it. */
+function shownVendor(vendor: string | null): string {
+  return vendor === null ? '(Unknown)' : vendor === LOCALLY_ADMINISTERED ? '(Unknown: locally administered)' : vendor;
+}
+
 function hostLine(ip: Ipv4, mac: Mac, vendor: string | null, nth: number, rttMs: number, from: Mac | null): string {
-  const shown = vendor === null ? '(Unknown)' : vendor === LOCALLY_ADMINISTERED ? '(Unknown: locally administered)' : vendor;
-  return `${Ipv4.format(ip)}\t${mac}\t${shown}${nth > 1 ? ` (DUP: ${nth})` : ''}\tRTT=${rttMs.toFixed(3)} ms${from === null ? '' : `\t(from ${from})`}`;
+  return `${Ipv4.format(ip)}\t${mac}\t${shownVendor(vendor)}${nth > 1 ? ` (DUP: ${nth})` : ''}\tRTT=${rttMs.toFixed(3)} ms${from === null ? '' : `\t(from ${from})`}`;
 }
 
 /**
