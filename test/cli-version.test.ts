@@ -31,6 +31,9 @@ test("'ersatz help COMMAND' prints what 'ersatz COMMAND --help' prints; 'ersatz 
   const [top, flag] = await Promise.all([run('node', [MAIN, 'help']), run('node', [MAIN, '--help'])]);
   t.is(top.stdout, flag.stdout);
   t.regex(top.stdout, /ersatz help <command>/);
-  const unknown = await run('node', [MAIN, 'help', 'bogus']).catch((e: { code: number; stderr: string }) => e);
-  t.like(unknown, { code: 2, stderr: `ersatz: unknown command "bogus": run 'ersatz --help'\n` });
+  // Names an object has from its prototype are no commands either.
+  for (const word of ['bogus', 'constructor', 'toString']) {
+    const unknown = await run('node', [MAIN, 'help', word]).catch((e: { code: number; stderr: string }) => e);
+    t.like(unknown, { code: 2, stderr: `ersatz: unknown command "${word}": run 'ersatz --help'\n` });
+  }
 });

@@ -23,6 +23,8 @@ test('an unknown field, a field ersatz does not keep, a bad width or an unclosed
     ['${nosuch}', /no field \$\{nosuch\}: choose ip, mac, hdrmac, vendor, vlan, dup, rtt, framing, proto$/],
     ['${name}', /no field \$\{name\}/],
     ['${padding}', /no field \$\{padding\}/],
+    ['${constructor}', /no field \$\{constructor\}/],
+    ['${__proto__}', /no field \$\{__proto__\}/],
     ['${ip;wide}', /\$\{ip;wide\}: the width is a whole number/],
     ['${ip;3;4}', /\$\{ip;3;4\}: the width is a whole number/],
     ['x${ip', /"\$\{" at 2 has no closing "\}"/],

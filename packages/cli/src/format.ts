@@ -54,7 +54,8 @@ export function compileFormat(template: string): (h: HostFields) => string {
       const end = template.indexOf('}', i);
       if (end < 0) throw new UsageError(`scan: --format: "\${" at ${i + 1} has no closing "}"`);
       const [name = '', width, ...rest] = template.slice(i + 2, end).split(';');
-      const field = FIELDS[name.toLowerCase()];
+      const key = name.toLowerCase();
+      const field = Object.hasOwn(FIELDS, key) ? FIELDS[key] : undefined; // not `${constructor}` from the prototype
       if (field === undefined) throw new UsageError(`scan: --format: no field \${${name}}: choose ${Object.keys(FIELDS).join(', ')}`);
       if (rest.length > 0 || (width !== undefined && !/^-?\d+$/.test(width))) throw new UsageError(`scan: --format: \${${name};${[width, ...rest].join(';')}}: the width is a whole number, negative to align left`);
       flush();

@@ -64,7 +64,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
     }
     // No subcommand word: the seed's behaviour, resolve --target (or the default gateway).
     const bare = first === undefined || first.startsWith('-');
-    const load = bare ? resolveCommand : commands[first];
+    const load = bare ? resolveCommand : Object.hasOwn(commands, first) ? commands[first] : undefined; // not `ersatz constructor`
     if (!load) throw new UsageError(`unknown command ${JSON.stringify(first)}: run 'ersatz --help'`);
     const args = bare ? argv : rest;
     if (!SUPPORTED.includes(process.platform) && first !== 'decode' && !args.includes('--help') && !args.includes('-h')) {
