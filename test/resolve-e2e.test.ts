@@ -49,7 +49,7 @@ test('-v, or NODE_DEBUG=ersatz, traces discovery, the answer and the pipeline\'s
     const lines = r.stderr.trimEnd().split('\n');
     t.is(lines.length, 3, r.stderr);
     t.regex(lines[0]!, new RegExp(`^ersatz: resolve: interface ez0 \\(index \\d+\\), ${host.mac}, ${host.ip.replaceAll('.', '\\.')}/24; ARP target ${peer.ip.replaceAll('.', '\\.')} on the link; pipeline open in \\d+\\.\\d ms$`));
-    t.is(lines[1], `ersatz: resolve: 1 request(s), answer from ${peer.mac}`);
+    t.is(lines[1]?.replace(/\d+ request/, 'N request'), `ersatz: resolve: N request(s), answer from ${peer.mac}`); // a busy machine may need a retry
     const stats = JSON.parse(lines[2]!.replace(/^ersatz: resolve: pipeline stats /, '')) as { transmit: { sent: number }; capture: { frames: number }; main: { events: number } };
     t.true(stats.transmit.sent >= 1 && stats.capture.frames >= 1 && stats.main.events >= 1, lines[2]);
   }
