@@ -29,7 +29,7 @@ export async function traceStats(command: string, link: Link): Promise<void> {
   if (!on) return;
   try {
     const s = await link.stats();
-    trace(command, () => `pipeline stats ${JSON.stringify(s, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    trace(command, () => `pipeline stats ${JSON.stringify(s)}`);
   } catch (err) {
     trace(command, () => `pipeline stats unavailable: ${(err as Error).message}`);
   }
