@@ -39,7 +39,7 @@ export {
 } from '@ersatz/resolve';
 export { eachOf, scan, arping, ping, type Abortable } from './iterate.js';
 export { neighbours$, neighbours, NetlinkError, type NeighEvent, type NeighbourEntry, type NeighbourFilter } from '@ersatz/netlink';
-export { Ipv4, Mac, Cidr, TargetSet, parseTargets, AddressParseError } from '@ersatz/wire';
+export { Ipv4, Mac, Cidr, TargetSet, parseTargets, AddressParseError, printableValue } from '@ersatz/wire';
 
 export interface ResolveOptions extends QueryOptions {
   /** Send on this interface (default: the one the route to the IP uses). */

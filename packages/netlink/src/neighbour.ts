@@ -1,7 +1,7 @@
 // The kernel's IPv4 neighbour (ARP) table over rtnetlink: read, add, replace, delete, batch, and watch.
 import koffi from 'koffi';
 import { Observable } from 'rxjs';
-import { Cidr, Ipv4, Mac } from '@ersatz/wire';
+import { Cidr, Ipv4, Mac, printable } from '@ersatz/wire';
 import { AF_INET, NlmF, Ntf, RtnlGrp, Rtm } from './constants.js';
 import { InvalidNeighbourError, NetlinkSystemError, UnknownInterfaceError } from './error.js';
 import { Hdr, NetlinkMessage, parseDatagram, type BatchAnswer } from './message.js';
@@ -284,7 +284,7 @@ export function neighbours$(opts: { ifname?: string } = {}): Observable<NeighEve
             const repr = NeighMessage.parse(m.payload);
             if (only !== undefined && repr.ifindex !== only) continue;
             const entry = toEntry(repr, { get: nameOf });
-            if (entry !== null) subscriber.next({ type: m.type === Rtm.NEWNEIGH ? 'new' : 'del', entry });
+            if (entry !== null) subscriber.next(printable({ type: m.type === Rtm.NEWNEIGH ? 'new' : 'del', entry }));
             if (subscriber.closed) return;
           }
         }
@@ -339,7 +339,7 @@ function deviceError(err: unknown, d: NeighbourDevice): unknown {
 
 function toEntry(r: NeighRepr, names: { get(i: number): string | undefined }): NeighbourEntry | null {
   if (r.dst === undefined) return null;
-  return {
+  return printable({
     ip: r.dst,
     mac: r.lladdr?.length === 6 ? Mac.fromBytes(r.lladdr) : null,
     ifindex: r.ifindex,
@@ -348,7 +348,7 @@ function toEntry(r: NeighRepr, names: { get(i: number): string | undefined }): N
     flags: r.flags,
     proxy: (r.flags & Ntf.PROXY) !== 0,
     router: (r.flags & Ntf.ROUTER) !== 0,
-  };
+  });
 }
 
 function addFlags(spec: NeighbourSpec): number {

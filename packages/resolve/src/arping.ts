@@ -1,5 +1,5 @@
 import { asyncScheduler, Observable, type ObservableInput, from, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import { ArpOp, Ipv4, Mac, type ArpRepr } from '@ersatz/wire';
+import { ArpOp, Ipv4, Mac, printable, type ArpRepr } from '@ersatz/wire';
 import { checkDelay, checkInt, OptionError } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
 import { arpFrame, checkSender, onOurVlan, sendRequest, sentAt, type SenderLink, type SentRequest } from './frames.js';
@@ -160,7 +160,7 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
       if (finished) return;
       finished = true;
       const exitCode = dad ? (received > 0 ? 1 : 0) : unsolicited ? 0 : deadlineMs > 0 && count !== undefined && !quit ? (received >= count ? 0 : 1) : received > 0 ? 0 : 1;
-      subscriber.next({
+      subscriber.next(printable({
         type: 'done',
         summary: {
           sent,
@@ -173,7 +173,7 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
           exitCode,
           elapsedMs: scheduler.now() - startMs,
         },
-      });
+      }));
       subscriber.complete();
     };
 
@@ -184,7 +184,7 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
       firstNs ??= latest.queuedNs;
       sent++;
       if (learned === null) broadcasts++;
-      subscriber.next({ type: 'sent', seq: sent, dst, arp });
+      subscriber.next(printable({ type: 'sent', seq: sent, dst, arp }));
       if (unsolicited && sent === count) finish();
     };
 
@@ -208,7 +208,7 @@ export function arping$(link: ArpLink, target: Ipv4, options: ArpingOptions = {}
       const broadcast = obs.ethDst !== link.mac;
       if (broadcast) broadcastReplies++;
       if (a.operation === ArpOp.Request) requestReplies++;
-      subscriber.next({ type: 'reply', ip: a.senderIp, mac: a.senderMac, operation: a.operation, broadcast, rttNs, reply: obs });
+      subscriber.next(printable({ type: 'reply', ip: a.senderIp, mac: a.senderMac, operation: a.operation, broadcast, rttNs, reply: obs }));
       if ((deadlineMs > 0 && received === count) || quit) return finish();
       if (!broadcastOnly) learned = a.senderMac;
     };

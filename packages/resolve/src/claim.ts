@@ -1,7 +1,7 @@
 // RFC 5227 IPv4 Address Conflict Detection, the whole of it: probe (with its random timing), detect reply and
 // probe-probe conflicts, announce, and optionally defend the address afterwards (§2.4).
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerLike } from 'rxjs';
-import { ArpOp, Ipv4, Mac, type ArpRepr } from '@ersatz/wire';
+import { ArpOp, Ipv4, Mac, printable, type ArpRepr } from '@ersatz/wire';
 import { OptionError } from './error.js';
 import { arpFrame, onOurVlan } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
@@ -121,7 +121,7 @@ export function claim$(link: ArpLink, ip: Ipv4, options: ClaimOptions = {}): Obs
     const probe = (): void => {
       const arp = claimProbe(link, ip);
       broadcast(arp);
-      subscriber.next({ type: 'probing', n: ++probes, arp });
+      subscriber.next(printable({ type: 'probing', n: ++probes, arp }));
       if (probes < R.PROBE_NUM) at(uniform(R.PROBE_MIN, R.PROBE_MAX), probe);
       else at(R.ANNOUNCE_WAIT, announce);
     };
@@ -129,9 +129,9 @@ export function claim$(link: ArpLink, ip: Ipv4, options: ClaimOptions = {}): Obs
       phase = 'announcing';
       const arp = claimAnnouncement(link, ip);
       broadcast(arp);
-      subscriber.next({ type: 'announcing', n: ++announcements, arp });
+      subscriber.next(printable({ type: 'announcing', n: ++announcements, arp }));
       if (announcements < R.ANNOUNCE_NUM) return at(R.ANNOUNCE_INTERVAL, announce);
-      subscriber.next({ type: 'announced' });
+      subscriber.next(printable({ type: 'announced' }));
       if (!defend) end();
     };
 
@@ -144,10 +144,10 @@ export function claim$(link: ArpLink, ip: Ipv4, options: ClaimOptions = {}): Obs
         // §2.4 (b): record the conflict, broadcast one announcement, go on using the address.
         lastDefenceMs = now;
         broadcast(claimAnnouncement(link, ip));
-        subscriber.next({ type: 'defended', mac: o.arp.senderMac, observation: o });
+        subscriber.next(printable({ type: 'defended', mac: o.arp.senderMac, observation: o }));
         return;
       }
-      subscriber.next({ type: 'conflict', mac: o.arp.senderMac, kind, phase: lastDefenceMs === null ? phase : 'defending', observation: o });
+      subscriber.next(printable({ type: 'conflict', mac: o.arp.senderMac, kind, phase: lastDefenceMs === null ? phase : 'defending', observation: o }));
       end();
     };
 

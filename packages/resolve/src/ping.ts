@@ -1,6 +1,6 @@
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import type { IcmpErrorQuote, IcmpObservation } from '@ersatz/decode-worker';
-import { emitIcmpEchoFrame, ETH_HEADER_LEN, ETH_MIN_FRAME, IcmpType, Ipv4, Mac, VLAN_TAG_LEN } from '@ersatz/wire';
+import { emitIcmpEchoFrame, ETH_HEADER_LEN, ETH_MIN_FRAME, IcmpType, Ipv4, Mac, printable, VLAN_TAG_LEN } from '@ersatz/wire';
 import { checkDelay, checkInt, OptionError } from './error.js';
 import { sendRequest, sentAt, type SentRequest } from './frames.js';
 import type { ArpLink } from './link.js';
@@ -213,7 +213,7 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
       if (finished) return;
       finished = true;
       const exitCode = received === 0 || (deadlineMs > 0 && count !== undefined && received < count) ? 1 : 0;
-      subscriber.next({
+      subscriber.next(printable({
         type: 'done',
         summary: {
           transmitted,
@@ -225,7 +225,7 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
           elapsedMs: firstMs === null ? 0 : scheduler.now() - firstMs,
           exitCode,
         },
-      });
+      }));
       subscriber.complete();
     };
 
@@ -239,7 +239,7 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
       probes.set(seq, { sent: sendRequest(link, frameFor(mac!, seq)), answered: false });
       firstMs ??= scheduler.now();
       transmitted++;
-      subscriber.next({ type: 'sent', seq });
+      subscriber.next(printable({ type: 'sent', seq }));
     };
 
     const onIcmp = (obs: IcmpObservation): void => {
@@ -258,7 +258,7 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
         received++;
         rtt.add(rttNs);
       }
-      subscriber.next({ type: 'reply', seq: obs.seq, ip: obs.src, ttl: obs.ttl, bytes: obs.bytes, rttNs, dup, reply: obs });
+      subscriber.next(printable({ type: 'reply', seq: obs.seq, ip: obs.src, ttl: obs.ttl, bytes: obs.bytes, rttNs, dup, reply: obs }));
       if (!dup && count !== undefined && received + errors >= count) finish();
     };
 
@@ -266,13 +266,13 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
     const onError = (obs: IcmpObservation, e: IcmpErrorQuote): void => {
       if (obs.dst !== source || obs.ethDst !== link.mac || e.quotedSrc !== source || e.quotedDst !== target || !probes.has(obs.seq)) return;
       if (obs.type === IcmpType.Redirect) {
-        subscriber.next({ type: 'redirect', seq: obs.seq, from: obs.src, code: obs.code, gateway: e.info as Ipv4, redirect: obs });
+        subscriber.next(printable({ type: 'redirect', seq: obs.seq, from: obs.src, code: obs.code, gateway: e.info as Ipv4, redirect: obs }));
         return;
       }
       const icmpType = obs.type;
       if (icmpType !== IcmpType.DestinationUnreachable && icmpType !== IcmpType.TimeExceeded && icmpType !== IcmpType.ParameterProblem) return;
       errors++;
-      subscriber.next({ type: 'error', seq: obs.seq, from: obs.src, icmpType, code: obs.code, info: e.info, error: obs });
+      subscriber.next(printable({ type: 'error', seq: obs.seq, from: obs.src, icmpType, code: obs.code, info: e.info, error: obs }));
       // iputils ends when replies + errors reach the count, and at the first error when a deadline was given.
       if ((count !== undefined && received + errors >= count) || deadlineMs > 0) finish();
     };
@@ -306,14 +306,14 @@ export function ping$(link: IcmpLink, target: Ipv4, options: PingOptions = {}): 
     if (deadlineMs > 0) subscriber.add(scheduler.schedule(finish, deadlineMs));
     if (finished) return; // stop$ had already fired: nothing goes on the wire
     if (resolver === null) {
-      subscriber.next({ type: 'resolved', nextHop, mac: nextHopMac!, rttNs: null });
+      subscriber.next(printable({ type: 'resolved', nextHop, mac: nextHopMac!, rttNs: null }));
       start(nextHopMac!);
     } else {
       subscriber.add(
         resolver.query$(nextHop, resolve).subscribe({
           next: (r) => {
             if (finished) return;
-            subscriber.next({ type: 'resolved', nextHop, mac: r.mac, rttNs: r.rttNs });
+            subscriber.next(printable({ type: 'resolved', nextHop, mac: r.mac, rttNs: r.rttNs }));
             start(r.mac);
           },
           error: (e: unknown) => subscriber.error(e),

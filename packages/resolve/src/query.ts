@@ -4,7 +4,7 @@
 // the main thread more than the rest of the pipeline's hand-offs, half of it in garbage collection (measured: 100
 // concurrent resolves, 7 KB allocated per resolve before, see issue #12's note).
 import type { SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
-import type { Ipv4, Mac } from '@ersatz/wire';
+import { printable, type Ipv4, type Mac } from '@ersatz/wire';
 import { describeRejection, judgeAnswer, type AnswerRules, type Rejection } from './answer.js';
 import { ResolveTimeoutError } from './error.js';
 import { sendRequest, sentAt, type RequestTemplate, type SentRequest } from './frames.js';
@@ -190,7 +190,7 @@ export class Query implements Listener {
     const conflicts = this.#conflicts ?? NO_CONFLICTS;
     // A contested answer is not remembered: the next query should look again.
     if (conflicts.length === 0) this.#host.remember(this.ip, mac);
-    const result: ResolveResult = { ip: this.ip, mac, rttNs, tries, conflicts, fromCache: false, reply };
+    const result: ResolveResult = printable({ ip: this.ip, mac, rttNs, tries, conflicts, fromCache: false, reply });
     for (const s of this.#end()) {
       s.next(result);
       s.complete();

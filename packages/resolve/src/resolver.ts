@@ -1,5 +1,5 @@
 import { asyncScheduler, filter, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { ArpOp, type Ipv4, type Mac } from '@ersatz/wire';
+import { ArpOp, printable, type Ipv4, type Mac } from '@ersatz/wire';
 import { MacCache } from './cache.js';
 import { AbortError, AddressConflictError, checkDelay, checkInt } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
@@ -113,7 +113,7 @@ export class Resolver {
     return new Observable<ResolveResult>((subscriber) => {
       const cached = this.#cache.get(ip, this.#scheduler.now());
       if (cached !== undefined) {
-        subscriber.next({ ip, mac: cached, rttNs: null, tries: 0, conflicts: [], fromCache: true, reply: null });
+        subscriber.next(printable({ ip, mac: cached, rttNs: null, tries: 0, conflicts: [], fromCache: true, reply: null }));
         subscriber.complete();
         return undefined;
       }

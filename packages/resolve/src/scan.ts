@@ -1,5 +1,5 @@
 import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
-import { Ipv4, Mac, TargetSet } from '@ersatz/wire';
+import { Ipv4, Mac, printable, TargetSet } from '@ersatz/wire';
 import { checkDelay, checkInt, checkNumber, OptionError } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
 import { checkSender, RequestTemplate } from './frames.js';
@@ -216,7 +216,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       if (finished) return;
       finished = true;
       wake?.unsubscribe();
-      subscriber.next({ type: 'done', summary: { hosts: total, sent, answered, duplicates, elapsedMs: elapsed() } });
+      subscriber.next(printable({ type: 'done', summary: { hosts: total, sent, answered, duplicates, elapsedMs: elapsed() } }));
       subscriber.complete();
     };
     // Nothing is outstanding: listen settleMs more for late duplicates, then end (once; pump stays asleep).
@@ -382,7 +382,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         h.macs.push(a.senderMac);
         duplicates++;
       }
-      subscriber.next({ type: 'host', ip: h.ip, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, dup, tries: h.tries, reply: obs });
+      subscriber.next(printable({ type: 'host', ip: h.ip, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, dup, tries: h.tries, reply: obs }));
       if (!dup && exhausted && outstanding === 0) settle();
     };
 
@@ -401,7 +401,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       subscriber.add(
         scheduler.schedule(function (this: SchedulerAction<undefined>) {
           if (finished) return;
-          subscriber.next({ type: 'progress', hosts: total, sent, answered, outstanding, elapsedMs: elapsed() });
+          subscriber.next(printable({ type: 'progress', hosts: total, sent, answered, outstanding, elapsedMs: elapsed() }));
           this.schedule(undefined, progressMs);
         }, progressMs),
       );

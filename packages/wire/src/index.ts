@@ -11,3 +11,4 @@ export * from './ipv4.js';
 export * from './icmp.js';
 export * from './frame.js';
 export * from './record.js';
+export * from './printable.js';
