@@ -4,7 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import { TestScheduler } from 'rxjs/testing';
 import { defer, type Observable } from 'rxjs';
 import { ArpOp, Ipv4, Mac, parseArpFrame } from '@ersatz/wire';
-import { AbortError, createResolver, OptionError, ResolveTimeoutError, type ArpLink, type ArpObservation, type ResolveResult } from '@ersatz/resolve';
+import { createResolver, OptionError, ResolveTimeoutError, type ArpLink, type ArpObservation, type ResolveResult } from '@ersatz/resolve';
 import { FakeLink, type FakeHost } from '@ersatz/resolve/testing';
 
 const US = { ip: Ipv4.parse('192.0.2.1'), mac: Mac.parse('02:00:00:00:00:0a') };
@@ -255,20 +255,18 @@ test('resolve() resolves with the MAC and rejects with the timeout error', async
   await t.throwsAsync(late, { instanceOf: ResolveTimeoutError });
 });
 
-test('resolve() with an AbortSignal: aborting rejects with AbortError and stops retransmitting', async (t) => {
+test('resolve() with an AbortSignal: aborting rejects with the signal\'s reason and stops retransmitting', async (t) => {
   const ts = new TestScheduler(() => undefined);
   const link = fake(ts);
   const resolver = createResolver(link, { scheduler: ts });
   const ac = new AbortController();
+  const reason = new Error('user gave up');
   let p!: Promise<Mac>;
   ts.run(() => {
     p = resolver.resolve(PEER.ip, { signal: ac.signal });
-    ts.schedule(() => ac.abort(new Error('user gave up')), 1500);
+    ts.schedule(() => ac.abort(reason), 1500);
   });
-  const err = await t.throwsAsync(p, { instanceOf: AbortError, message: 'resolving 192.0.2.2 was aborted' });
-  t.is(err?.name, 'AbortError');
-  t.is((err as AbortError).code, 'ABORT_ERR');
-  t.is(((err as AbortError).cause as Error).message, 'user gave up');
+  await t.throwsAsync(p, { is: reason });
   t.deepEqual(
     link.sent.map((s) => s.atMs),
     [0, 1000],
@@ -279,7 +277,8 @@ test('resolve() with an AbortSignal: aborting rejects with AbortError and stops 
 test('resolve() with an already aborted signal rejects without sending', async (t) => {
   const ts = new TestScheduler(() => undefined);
   const link = fake(ts, [PEER]);
-  await t.throwsAsync(createResolver(link, { scheduler: ts }).resolve(PEER.ip, { signal: AbortSignal.abort() }), { instanceOf: AbortError });
+  const err = await t.throwsAsync(createResolver(link, { scheduler: ts }).resolve(PEER.ip, { signal: AbortSignal.abort() }), { any: true });
+  t.is((err as DOMException).name, 'AbortError', 'an AbortSignal.abort() reason: a DOMException named AbortError');
   t.is(link.sent.length, 0);
 });
 

@@ -255,12 +255,13 @@ test('each IP Helper failure code maps to its typed error and advice', (t) => {
   for (const [code, kind, symbol, advice] of cases) {
     const err = ipHelperError('add neighbour 198.51.100.7', 'CreateIpNetEntry2', code);
     t.is(err.constructor, kind, symbol);
-    t.like(err, { code, symbol, api: 'CreateIpNetEntry2', subject: 'add neighbour 198.51.100.7' });
+    t.like(err, { winError: code, code: symbol, api: 'CreateIpNetEntry2', subject: 'add neighbour 198.51.100.7' });
     t.true(err.message.startsWith(`add neighbour 198.51.100.7: CreateIpNetEntry2 failed with ${symbol} (${code}): `), err.message);
     t.regex(err.message, advice);
   }
   const unknown = ipHelperError('list neighbours', 'GetIpNetTable2', 31);
   t.is(unknown.constructor, IpHelperError);
+  t.like(unknown, { winError: 31, code: 'ERSATZ_WIN32' });
   t.is(winErrorName(31), 'error 31');
   t.regex(unknown.message, /^list neighbours: GetIpNetTable2 failed with error 31 \(31\): /);
   t.regex(ipHelperError('delete neighbour 198.51.100.7', 'DeleteIpNetEntry2', 1168, 'no entry for that address').message, /\(1168\): no entry for that address$/);

@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { catchError, firstValueFrom, forkJoin, lastValueFrom, map, merge, of, tap, toArray, type Observable } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { createResolver, discoverInterface, openLink, resolve, type Link, type QueryOptions, type Stage } from '@ersatz/api';
+import { simulateCrash } from '@ersatz/api/testing';
 import { scan$, type ScanOptions, type ScanSummary } from '@ersatz/resolve';
 import { parseTargets } from '@ersatz/wire';
 
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
       ).pipe(toArray());
       const done = lastValueFrom(all$);
       // Every query has queued its first request by now (subscription is synchronous): kill the worker mid-flight.
-      const crashed = link.simulateCrash(args.stage!);
+      const crashed = simulateCrash(link, args.stage!);
       const rows = await done;
       await crashed;
       const macs = [...new Set(rows.flatMap((r) => (r.mac === null ? [] : [r.mac])))];
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
             if (e.type === 'host') {
               if (seen.has(e.ip)) dups++;
               seen.add(e.ip);
-              if (!e.dup && ++answered === args.afterHosts) crashed = link.simulateCrash(args.stage!);
+              if (!e.dup && ++answered === args.afterHosts) crashed = simulateCrash(link, args.stage!);
             } else if (e.type === 'done') summary = e.summary;
           }),
         ),
@@ -231,7 +232,7 @@ async function main(): Promise<void> {
         () => ({ error: null }),
         (err: unknown) => ({ error: describe(err), ms: Math.round(performance.now() - t0) }),
       );
-      for (let i = 0; i < (args.crashes ?? 0); i++) await link.simulateCrash(args.stage!);
+      for (let i = 0; i < (args.crashes ?? 0); i++) await simulateCrash(link, args.stage!);
       out({ ...(await ended), warnings: timed, stats: await link.stats() });
     } else {
       throw new Error(`unknown mode ${String(mode)}`);

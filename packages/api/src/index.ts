@@ -10,8 +10,10 @@ export { discoverInterface, type InterfaceInfo } from './host.js';
 export { openLink } from './open.js';
 export type { Link, OpenLinkOptions } from './link.js';
 export type { CapturedFrame, PipelineStats, Stage } from '@ersatz/pipeline';
-export { InterfaceLostError, WorkerCrashLoopError, PipelineError } from '@ersatz/pipeline';
-export { createResolver, ResolveTimeoutError, AddressConflictError, type QueryOptions, type ResolveResult, type IcmpObservation } from '@ersatz/resolve';
+// Every error a caller can catch, each with a stable `code` (docs/errors.md): ERSATZ_* for ersatz's own conditions,
+// the errno name for a failed system call (CaptureError, TransmitError, NetlinkSystemError, InterfaceLostError).
+export { PipelineError, PipelineOptionError, WorkerExitError, WorkerTimeoutError, WorkerCrashLoopError, InterfaceLostError, CaptureError, TransmitError } from '@ersatz/pipeline';
+export { createResolver, ResolveError, ResolveTimeoutError, AddressConflictError, type QueryOptions, type ResolveResult, type IcmpObservation } from '@ersatz/resolve';
 // The package's whole public surface is here (the published `ersatz-arp` is this module, bundled): the coordinators
 // that run on an open link, the kernel's neighbour table, and the address types every signature uses.
 export {
@@ -38,8 +40,29 @@ export {
   type ClaimEvent,
 } from '@ersatz/resolve';
 export { eachOf, scan, arping, ping, type Abortable } from './iterate.js';
-export { neighbours$, neighbours, NetlinkError, type NeighEvent, type NeighbourEntry, type NeighbourFilter } from '@ersatz/netlink';
-export { Ipv4, Mac, Cidr, TargetSet, parseTargets, AddressParseError, printableValue } from '@ersatz/wire';
+export {
+  NetlinkError,
+  NetlinkTruncatedError,
+  NetlinkMalformedError,
+  NetlinkUnsupportedError,
+  NetlinkSystemError,
+  NetlinkPermissionError,
+  NetlinkTimeoutError,
+  NetlinkPlatformError,
+  NetlinkOverrunError,
+  DiscoveryError,
+  NoDefaultRouteError,
+  NoRouteError,
+  UnknownInterfaceError,
+  InterfaceDownError,
+  NoIpv4AddressError,
+  NoLinkLayerError,
+  UnresolvableTargetError,
+  InvalidNeighbourError,
+} from '@ersatz/netlink';
+export { neighbours$, neighbours, type NeighEvent, type NeighbourEntry, type NeighbourFilter } from '@ersatz/netlink';
+export { Ipv4, Mac, Cidr, TargetSet, parseTargets, printableValue } from '@ersatz/wire';
+export { WireError, AddressParseError, TruncatedError, UnsupportedError, MalformedError, InvalidFieldError, FieldMismatchError, ChecksumError } from '@ersatz/wire';
 
 export interface ResolveOptions extends QueryOptions {
   /** Send on this interface (default: the one the route to the IP uses). */
@@ -138,8 +161,8 @@ export function resolve$(ip: Ipv4 | string, options: ResolveOptions = {}): Obser
 }
 
 /**
- * `resolve$` as a promise. Rejects with ResolveTimeoutError, AddressConflictError, the typed errors above, or an
- * AbortError on `signal`.
+ * `resolve$` as a promise. Rejects with ResolveTimeoutError, AddressConflictError, the typed errors above, or
+ * `signal.reason` when `signal` aborts first (as `Resolver.resolve` and the `for await` forms do).
  */
 export function resolve(ip: Ipv4 | string, options: ResolveOptions & { readonly signal?: AbortSignal } = {}): Promise<Mac> {
   const { signal, ...rest } = options;

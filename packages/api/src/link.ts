@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { IcmpLink } from '@ersatz/resolve';
-import type { CapturedFrame, PipelineStats, Stage } from '@ersatz/pipeline';
+import type { CapturedFrame, PipelineStats } from '@ersatz/pipeline';
 import type { InterfaceInfo } from './host.js';
 
 export interface OpenLinkOptions {
@@ -50,9 +50,4 @@ export interface Link extends IcmpLink {
   stats(): Promise<PipelineStats>;
   /** Stops the workers and releases every handle; idempotent. */
   close(): Promise<void>;
-  /**
-   * Terminates one worker thread as a crash would (a test and chaos hook). Resolves once the pipeline has
-   * restarted it, or given up (then every query on the link fails with WorkerCrashLoopError).
-   */
-  simulateCrash(stage: Stage): Promise<void>;
 }

@@ -34,7 +34,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
   const arp$: Observable<ArpObservation> = events$.pipe(filter((e): e is ArpEvent => e.kind === 'arp'));
   const icmp$: Observable<IcmpObservation> = events$.pipe(filter((e): e is IcmpEvent => e.kind === 'icmp'));
   let closed: Promise<void> | undefined;
-  return {
+  const link: Link = {
     info,
     ifname: info.ifname,
     mac: info.mac,
@@ -53,6 +53,15 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
     wallClockNs: (tsNs) => tsNs + epochOffsetNs,
     stats: () => pipeline.stats(),
     close: () => (closed ??= pipeline.close()),
-    simulateCrash: (stage) => pipeline.simulateCrash(stage),
   };
+  pipelines.set(link, pipeline);
+  return link;
+}
+
+// Each open link's pipeline, for the test hooks in ./testing.ts (kept off the public Link type).
+const pipelines = new WeakMap<Link, Pipeline>();
+
+/** The pipeline under a link from openLink; undefined for any other object. */
+export function pipelineOf(link: Link): Pipeline | undefined {
+  return pipelines.get(link);
 }

@@ -6,6 +6,7 @@ export { CAP_NET_ADMIN_HINT, errnoName } from '@ersatz/os';
 /** Base of every error this package throws: catch `NetlinkError` to catch them all. Facts live in fields. */
 export class NetlinkError extends Error {
   override name = 'NetlinkError';
+  readonly code: string = 'ERSATZ_NETLINK';
   /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
   get userFacing(): true {
     return true;
@@ -15,6 +16,7 @@ export class NetlinkError extends Error {
 /** Input shorter than the layer needs: `nlmsghdr: need 16 bytes, have 12`. */
 export class NetlinkTruncatedError extends NetlinkError {
   override name = 'NetlinkTruncatedError';
+  override readonly code = 'ERSATZ_NETLINK_TRUNCATED';
   constructor(
     readonly layer: string,
     readonly need: number,
@@ -27,6 +29,7 @@ export class NetlinkTruncatedError extends NetlinkError {
 /** A field is well-formed in size but impossible in value: `nlmsghdr: nlmsg_len 8 is under the 16-byte header`. */
 export class NetlinkMalformedError extends NetlinkError {
   override name = 'NetlinkMalformedError';
+  override readonly code = 'ERSATZ_NETLINK_MALFORMED';
   constructor(
     readonly layer: string,
     readonly reason: string,
@@ -38,6 +41,7 @@ export class NetlinkMalformedError extends NetlinkError {
 /** A field holds a value this codec does not handle: `ndmsg: unsupported family 10`. */
 export class NetlinkUnsupportedError extends NetlinkError {
   override name = 'NetlinkUnsupportedError';
+  override readonly code = 'ERSATZ_NETLINK_UNSUPPORTED';
   constructor(
     readonly layer: string,
     readonly field: string,
@@ -55,7 +59,7 @@ export class NetlinkUnsupportedError extends NetlinkError {
 export class NetlinkSystemError extends NetlinkError {
   override name = 'NetlinkSystemError';
   /** The errno symbol, e.g. `EEXIST`. */
-  readonly code: string;
+  override readonly code: string;
   constructor(
     readonly operation: string,
     readonly errno: number,
@@ -78,6 +82,7 @@ export class NetlinkPermissionError extends NetlinkSystemError {
 /** The kernel did not answer within `timeoutMs` (it answers rtnetlink requests at once, so this means a bug or a hung kernel). */
 export class NetlinkTimeoutError extends NetlinkError {
   override name = 'NetlinkTimeoutError';
+  override readonly code = 'ERSATZ_NETLINK_TIMEOUT';
   constructor(
     readonly operation: string,
     readonly timeoutMs: number,
@@ -89,6 +94,7 @@ export class NetlinkTimeoutError extends NetlinkError {
 /** Netlink exists only on Linux. */
 export class NetlinkPlatformError extends NetlinkError {
   override name = 'NetlinkPlatformError';
+  override readonly code = 'ERSATZ_UNSUPPORTED_PLATFORM';
   constructor(readonly platform: string) {
     super(`netlink is Linux-only, this is ${platform}: on Windows @ersatz/api uses the IP Helper API instead; other systems are not supported`);
   }
@@ -97,6 +103,7 @@ export class NetlinkPlatformError extends NetlinkError {
 /** Multicast events were lost because the socket's receive buffer overflowed (ENOBUFS): the watcher fell behind. */
 export class NetlinkOverrunError extends NetlinkError {
   override name = 'NetlinkOverrunError';
+  override readonly code = 'ERSATZ_NETLINK_OVERRUN';
   constructor(readonly group: string) {
     super(`${group} events were lost (receive buffer overrun): read them faster or restart the watch and dump the table again`);
   }
@@ -108,11 +115,13 @@ export class NetlinkOverrunError extends NetlinkError {
 /** Base of the errors `discoverInterface` and its helpers throw for the machine's configuration (CLI exit 2). */
 export class DiscoveryError extends NetlinkError {
   override name = 'DiscoveryError';
+  override readonly code: string = 'ERSATZ_DISCOVERY';
 }
 
 /** The main table has no default route with a gateway (or none through `ifname`). */
 export class NoDefaultRouteError extends DiscoveryError {
   override name = 'NoDefaultRouteError';
+  override readonly code = 'ERSATZ_NO_DEFAULT_ROUTE';
   constructor(readonly ifname?: string) {
     super(ifname === undefined ? 'no default route: pass --target IP and --interface IF' : `no default route through ${ifname}: pass --target IP`);
   }
@@ -121,6 +130,7 @@ export class NoDefaultRouteError extends DiscoveryError {
 /** The kernel has no route to `target` (ENETUNREACH / EHOSTUNREACH from RTM_GETROUTE). */
 export class NoRouteError extends DiscoveryError {
   override name = 'NoRouteError';
+  override readonly code = 'ERSATZ_NO_ROUTE';
   constructor(
     readonly target: Ipv4,
     readonly errno: number,
@@ -133,6 +143,7 @@ export class NoRouteError extends DiscoveryError {
 /** No interface with that name or index in this network namespace. */
 export class UnknownInterfaceError extends DiscoveryError {
   override name = 'UnknownInterfaceError';
+  override readonly code = 'ERSATZ_UNKNOWN_INTERFACE';
   constructor(readonly interfaceId: string | number) {
     super(`no interface ${typeof interfaceId === 'number' ? `with index ${interfaceId}` : JSON.stringify(interfaceId)} in this network namespace: list them with 'ip link'`);
   }
@@ -141,6 +152,7 @@ export class UnknownInterfaceError extends DiscoveryError {
 /** The interface is administratively down (`admin`) or up without a carrier (`carrier`). */
 export class InterfaceDownError extends DiscoveryError {
   override name = 'InterfaceDownError';
+  override readonly code = 'ERSATZ_INTERFACE_DOWN';
   constructor(
     readonly ifname: string,
     readonly reason: 'admin' | 'carrier',
@@ -152,6 +164,7 @@ export class InterfaceDownError extends DiscoveryError {
 /** The interface holds no IPv4 address, so there is nothing to put in an ARP request's sender field. */
 export class NoIpv4AddressError extends DiscoveryError {
   override name = 'NoIpv4AddressError';
+  override readonly code = 'ERSATZ_NO_IPV4_ADDRESS';
   constructor(readonly ifname: string) {
     super(`${ifname} has no IPv4 address: add one with 'ip addr add ADDRESS/PREFIX dev ${ifname}' or pick another interface`);
   }
@@ -163,6 +176,7 @@ export type NoLinkLayerReason = 'loopback' | 'noarp' | 'no-mac' | 'not-ethernet'
 /** The interface cannot do ARP: loopback, NOARP, no 6-byte hardware address, or not Ethernet (`type` is its ARPHRD). */
 export class NoLinkLayerError extends DiscoveryError {
   override name = 'NoLinkLayerError';
+  override readonly code = 'ERSATZ_NO_LINK_LAYER';
   constructor(
     readonly ifname: string,
     readonly reason: NoLinkLayerReason,
@@ -183,6 +197,7 @@ export class NoLinkLayerError extends DiscoveryError {
 /** The target is not a unicast neighbour ARP could resolve: one of this host's own addresses, broadcast or multicast. */
 export class UnresolvableTargetError extends DiscoveryError {
   override name = 'UnresolvableTargetError';
+  override readonly code = 'ERSATZ_UNRESOLVABLE_TARGET';
   constructor(
     readonly target: Ipv4,
     readonly reason: 'local' | 'broadcast' | 'multicast' | 'unspecified' | 'unreachable',
@@ -203,6 +218,7 @@ export class UnresolvableTargetError extends DiscoveryError {
 /** A neighbour request the kernel would refuse or silently misread, caught before asking it: `MAC ff:.. is the broadcast address, ...`. */
 export class InvalidNeighbourError extends NetlinkError {
   override name = 'InvalidNeighbourError';
+  override readonly code = 'ERSATZ_INVALID_NEIGHBOUR';
   constructor(
     readonly field: 'ip' | 'mac' | 'state' | 'interface',
     readonly value: string,

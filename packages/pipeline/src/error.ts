@@ -1,6 +1,7 @@
 /** Base of every error this package throws: catch `PipelineError` to catch them all. Facts live in fields. */
 export class PipelineError extends Error {
   override name = 'PipelineError';
+  readonly code: string = 'ERSATZ_PIPELINE';
   /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
   get userFacing(): true {
     return true;
@@ -12,6 +13,7 @@ export type Stage = 'capture' | 'decode' | 'transmit';
 /** A worker thread ended while a call to it was outstanding: `capture worker exited (code 1) during open`. */
 export class WorkerExitError extends PipelineError {
   override name = 'WorkerExitError';
+  override readonly code = 'ERSATZ_WORKER_EXIT';
   constructor(
     readonly stage: Stage,
     readonly exitCode: number,
@@ -26,6 +28,7 @@ export class WorkerExitError extends PipelineError {
 /** A worker did not answer a control call in time (it is stuck: the pipeline terminates it). */
 export class WorkerTimeoutError extends PipelineError {
   override name = 'WorkerTimeoutError';
+  override readonly code = 'ERSATZ_WORKER_TIMEOUT';
   constructor(
     readonly stage: Stage,
     readonly operation: string,
@@ -38,6 +41,7 @@ export class WorkerTimeoutError extends PipelineError {
 /** A worker kept dying: the pipeline gave up restarting it and stopped. */
 export class WorkerCrashLoopError extends PipelineError {
   override name = 'WorkerCrashLoopError';
+  override readonly code = 'ERSATZ_WORKER_CRASH_LOOP';
   constructor(
     readonly stage: Stage,
     readonly restarts: number,
@@ -54,6 +58,7 @@ export class WorkerCrashLoopError extends PipelineError {
 /** An option outside its range: `pipeline: rxRingBytes must be a power of two from 4096 to 1073741824, got 5000`. */
 export class PipelineOptionError extends PipelineError {
   override name = 'PipelineOptionError';
+  override readonly code = 'ERSATZ_INVALID_OPTION';
   constructor(
     readonly option: string,
     readonly expected: string,
@@ -72,7 +77,7 @@ export class InterfaceLostError extends PipelineError {
   override name = 'InterfaceLostError';
   constructor(
     readonly ifname: string,
-    readonly code: 'ENETDOWN' | 'ENODEV',
+    override readonly code: 'ENETDOWN' | 'ENODEV',
     readonly detail: string,
   ) {
     super(

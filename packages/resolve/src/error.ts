@@ -3,6 +3,7 @@ import { Ipv4, type Mac } from '@ersatz/wire';
 /** Base of every error this package throws: catch `ResolveError` to catch them all. Facts live in fields. */
 export class ResolveError extends Error {
   override name = 'ResolveError';
+  readonly code: string = 'ERSATZ_RESOLVE';
   /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
   get userFacing(): true {
     return true;
@@ -16,6 +17,7 @@ export class ResolveError extends Error {
  */
 export class ResolveTimeoutError extends ResolveError {
   override name = 'ResolveTimeoutError';
+  override readonly code = 'ERSATZ_TIMEOUT';
   /** The network gave no usable answer (not a usage problem): the CLI exits 1. */
   get noReply(): true {
     return true;
@@ -49,6 +51,7 @@ export const CONFLICT_CAUSES = 'two hosts claim it, one is spoofing, or one host
  */
 export class AddressConflictError extends ResolveError {
   override name = 'AddressConflictError';
+  override readonly code = 'ERSATZ_CONFLICT';
   /** The network gave no usable answer (not a usage problem): the CLI exits 1. */
   get noReply(): true {
     return true;
@@ -65,27 +68,13 @@ export class AddressConflictError extends ResolveError {
 }
 
 /**
- * The caller's AbortSignal fired before an answer came. `name` is `AbortError` and `code` `ABORT_ERR`, as for
- * Node's own abortable APIs; `cause` is the signal's reason.
- */
-export class AbortError extends ResolveError {
-  override name = 'AbortError';
-  readonly code = 'ABORT_ERR';
-  constructor(
-    readonly ip: Ipv4,
-    cause?: unknown,
-  ) {
-    super(`resolving ${Ipv4.format(ip)} was aborted`, { cause });
-  }
-}
-
-/**
  * A sender protocol address that is not assigned to the interface: `arping: 192.0.2.1 is not an address of eth1
  * (it has 192.0.2.7)...`. Sending it would teach every neighbour that the address lives at our MAC, so their
  * traffic for it (a gateway's: the whole LAN's) comes to us. bind(2) refuses the same for iputils arping.
  */
 export class ForeignSenderError extends ResolveError {
   override name = 'ForeignSenderError';
+  override readonly code = 'ERSATZ_FOREIGN_SENDER';
   constructor(
     readonly operation: string,
     readonly ifname: string,
@@ -104,6 +93,7 @@ export class ForeignSenderError extends ResolveError {
 /** An option outside its domain: `scan: invalid tries 0: expected an integer >= 1`. */
 export class OptionError extends ResolveError {
   override name = 'OptionError';
+  override readonly code = 'ERSATZ_INVALID_OPTION';
   constructor(
     readonly operation: string,
     readonly option: string,

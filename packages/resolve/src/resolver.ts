@@ -1,7 +1,7 @@
 import { asyncScheduler, filter, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { ArpOp, printable, type Ipv4, type Mac } from '@ersatz/wire';
 import { MacCache } from './cache.js';
-import { AbortError, AddressConflictError, checkDelay, checkInt } from './error.js';
+import { AddressConflictError, checkDelay, checkInt } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
 import { RequestTemplate } from './frames.js';
 import { Query, type Listener, type QueryHost, type QueryOptions, type ResolveResult, type Settled } from './query.js';
@@ -144,17 +144,18 @@ export class Resolver {
 
   /**
    * Resolves `ip` once. Returns the MAC; rejects with ResolveTimeoutError, AddressConflictError, OptionError, or
-   * AbortError when `signal` aborts first (the query is then cancelled unless other subscribers share it).
+   * `signal.reason` when `signal` aborts first (the query is then cancelled unless other subscribers share it), as
+   * the top-level `resolve()` and the `for await` forms do.
    */
   resolve(ip: Ipv4, options: QueryOptions & { readonly signal?: AbortSignal } = {}): Promise<Mac> {
     const { signal, ...query } = options;
     return new Promise<Mac>((resolve, reject) => {
-      if (signal?.aborted) return reject(new AbortError(ip, signal.reason));
+      if (signal?.aborted) return reject(signal.reason);
       let done = false;
       const onAbort = (): void => {
         done = true;
         sub.unsubscribe();
-        reject(new AbortError(ip, signal?.reason));
+        reject(signal?.reason);
       };
       const finish = (): void => {
         done = true;

@@ -10,6 +10,7 @@ export function winErrorName(code: number): string {
 /** Base of every error this package throws: catch `Win32Error` to catch them all. */
 export class Win32Error extends Error {
   override name = 'Win32Error';
+  readonly code: string = 'ERSATZ_WIN32';
   /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
   get userFacing(): true {
     return true;
@@ -22,16 +23,20 @@ export class Win32Error extends Error {
  */
 export class IpHelperError extends Win32Error {
   override name = 'IpHelperError';
-  /** The winerror.h name, e.g. `ERROR_ACCESS_DENIED`. */
-  readonly symbol: string;
+  /**
+   * The winerror.h name of `winError`, e.g. `ERROR_ACCESS_DENIED`: Windows' own names, as errno names are on Linux;
+   * `ERSATZ_WIN32` for a code ersatz has no name for.
+   */
+  override readonly code: string;
   constructor(
     readonly subject: string,
     readonly api: string,
-    readonly code: number,
+    /** The failure code the call returned (5 for ERROR_ACCESS_DENIED). */
+    readonly winError: number,
     readonly hint: string,
   ) {
-    super(`${subject}: ${api} failed with ${winErrorName(code)} (${code}): ${hint}`);
-    this.symbol = winErrorName(code);
+    super(`${subject}: ${api} failed with ${winErrorName(winError)} (${winError}): ${hint}`);
+    this.code = SYMBOLS.get(winError) ?? 'ERSATZ_WIN32';
   }
 }
 
@@ -88,6 +93,7 @@ export function ipHelperError(subject: string, api: string, code: number, hint?:
 /** No adapter matches the interface the user named. */
 export class InterfaceNotFoundError extends Win32Error {
   override name = 'InterfaceNotFoundError';
+  override readonly code = 'ERSATZ_UNKNOWN_INTERFACE';
   constructor(
     readonly ifname: string,
     readonly available: readonly string[],
@@ -99,6 +105,7 @@ export class InterfaceNotFoundError extends Win32Error {
 /** Discovery found no usable interface or address: `reason` says what was missing and what to pass instead. */
 export class DiscoveryError extends Win32Error {
   override name = 'DiscoveryError';
+  override readonly code: string = 'ERSATZ_DISCOVERY';
   constructor(readonly reason: string) {
     super(reason);
   }
@@ -107,6 +114,7 @@ export class DiscoveryError extends Win32Error {
 /** An argument refused before any call: `reason` says which and what to give instead. */
 export class ArgumentError extends Win32Error {
   override name = 'ArgumentError';
+  override readonly code = 'ERSATZ_INVALID_OPTION';
   constructor(readonly reason: string) {
     super(reason);
   }

@@ -3,6 +3,7 @@ import { hex16 } from './format.js';
 /** Base of every error this package throws: catch `WireError` to catch them all. Facts live in fields. */
 export class WireError extends Error {
   override name = 'WireError';
+  readonly code: string = 'ERSATZ_WIRE';
   /** Its message is written for the user (what went wrong, what to do): the CLI prints it as one line, exit 2. */
   get userFacing(): true {
     return true;
@@ -12,6 +13,7 @@ export class WireError extends Error {
 /** Input shorter than the layer needs: `arp: need 28 bytes, have 20`. */
 export class TruncatedError extends WireError {
   override name = 'TruncatedError';
+  override readonly code = 'ERSATZ_TRUNCATED';
   constructor(
     readonly layer: string,
     readonly need: number,
@@ -24,6 +26,7 @@ export class TruncatedError extends WireError {
 /** A field holds a value this codec does not handle: `arp: unsupported htype 6`. */
 export class UnsupportedError extends WireError {
   override name = 'UnsupportedError';
+  override readonly code = 'ERSATZ_UNSUPPORTED';
   constructor(
     readonly layer: string,
     readonly field: string,
@@ -39,6 +42,7 @@ export class UnsupportedError extends WireError {
  */
 export class MalformedError extends WireError {
   override name = 'MalformedError';
+  override readonly code: string = 'ERSATZ_MALFORMED';
   constructor(
     readonly layer: string,
     readonly reason: string,
@@ -50,6 +54,7 @@ export class MalformedError extends WireError {
 /** A field value no valid packet can hold: `ethernet: invalid type/length 1510 (a length is ≤ 1500, an EtherType ≥ 1536)`. */
 export class InvalidFieldError extends MalformedError {
   override name = 'InvalidFieldError';
+  override readonly code = 'ERSATZ_INVALID_FIELD';
   constructor(
     layer: string,
     readonly field: string,
@@ -66,6 +71,7 @@ export class InvalidFieldError extends MalformedError {
  */
 export class FieldMismatchError extends MalformedError {
   override name = 'FieldMismatchError';
+  override readonly code = 'ERSATZ_FIELD_MISMATCH';
   constructor(
     layer: string,
     readonly field: string,
@@ -81,6 +87,7 @@ export class FieldMismatchError extends MalformedError {
 /** A checksum that does not verify: `ipv4: bad checksum 0x1234, computed 0xabcd`. */
 export class ChecksumError extends MalformedError {
   override name = 'ChecksumError';
+  override readonly code = 'ERSATZ_CHECKSUM';
   constructor(
     layer: string,
     /** The value in the packet. */
@@ -95,6 +102,7 @@ export class ChecksumError extends MalformedError {
 /** Text that does not parse as the address or range it should be: `invalid IPv4 address "10.0.0.300"`. */
 export class AddressParseError extends WireError {
   override name = 'AddressParseError';
+  override readonly code = 'ERSATZ_ADDRESS_PARSE';
   constructor(
     readonly kind: string,
     readonly input: string,
