@@ -19,7 +19,7 @@ Asks "who has IP?" with a real ARP request on the wire and prints the MAC from t
 Without --target it resolves the default gateway. A target off the local subnet resolves the next hop
 (the gateway the kernel would use), as any host must.
 
-  -t, --target IP       the IPv4 address to resolve, or a host name (system resolver, IPv4; default: the default gateway)
+      --target IP       the IPv4 address to resolve, or a host name (system resolver, IPv4; default: the default gateway)
   -I, --interface IF    send on IF (default: the interface the route to the target uses)
       --timeout MS      wait MS for each try's reply (default 1000)
       --tries N         ask up to N times (default 3)
@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const args = parseCommand('resolve', argv, HELP, {
     allowPositionals: true,
     options: {
-      target: { type: 'string', short: 't' },
+      target: { type: 'string' },
       interface: { type: 'string', short: 'I' },
       timeout: { type: 'string' },
       tries: { type: 'string' },
