@@ -77,11 +77,28 @@ test('an ICMP echo reply becomes an icmp event (ttl, id, seq, message length)', 
   t.like(decodeOne(ECHO_REQUEST).event, { kind: 'icmp', type: 8, src: HOST_IP, dst: PEER_IP, id: 4950, seq: 1 });
 });
 
-test('VLAN tags: the outermost id is reported, the ARP body is found after the tags', (t) => {
+test('VLAN tags: the outermost id is reported, the ARP body is found after the tags (any number of them)', (t) => {
   t.like(decodeOne(tagged(ARP_REPLY, 100)).event, { kind: 'arp', vlan: 100, arp: { senderIp: PEER_IP } });
   t.like(decodeOne(tagged(ARP_REPLY, 200, 300)).event, { kind: 'arp', vlan: 200, arp: { senderMac: PEER } });
+  t.like(decodeOne(tagged(ARP_REPLY, 1, 2, 3, 4)).event, { kind: 'arp', vlan: 1, arp: { senderMac: PEER } });
   t.like(decodeOne(tagged(ECHO_REPLY, 4095)).event, { kind: 'icmp', vlan: 4095, seq: 1 });
   t.like(decodeOne(tagged(ARP_REPLY, 0)).event, { vlan: 0 }, 'a priority tag (VID 0) is still a tag');
+});
+
+test('ARP and IPv4 in an 802.3 frame behind an RFC 1042 LLC/SNAP header (arp-scan --llc) decode as in Ethernet II', (t) => {
+  const snap = (frame: Uint8Array, type: number): Uint8Array => {
+    const body = frame.subarray(14);
+    const out = new Uint8Array(14 + 8 + body.length);
+    out.set(frame.subarray(0, 12));
+    out.set([(8 + body.length) >> 8, (8 + body.length) & 0xff, 0xaa, 0xaa, 0x03, 0, 0, 0, type >> 8, type & 0xff], 12);
+    out.set(body, 22);
+    return out;
+  };
+  t.deepEqual(decodeOne(snap(ARP_REPLY, 0x0806)).event, decodeOne(ARP_REPLY).event);
+  t.deepEqual(decodeOne(snap(ECHO_REPLY, 0x0800)).event, decodeOne(ECHO_REPLY).event);
+  const otherLlc = snap(ARP_REPLY, 0x0806);
+  otherLlc[14] = 0x42; // an LLC frame for another SAP: not ours, not malformed
+  t.is(decodeOne(otherLlc).outcome, Outcome.Ignored);
 });
 
 test('a frame inside a larger buffer (non-zero byteOffset) decodes the same', (t) => {
@@ -98,7 +115,6 @@ test('malformed frames are counted under a short reason and make no event', (t) 
   const cases: [string, Uint8Array][] = [
     ['ethernet truncated', ARP_REPLY.subarray(0, 13)],
     ['ethernet truncated', tagged(ARP_REPLY, 5).subarray(0, 17)],
-    ['ethernet unsupported VLAN tag count', tagged(ARP_REPLY, 1, 2, 3)],
     ['ethernet invalid type/length', patched(ARP_REPLY, (b) => ((b[12] = 0x05), (b[13] = 0xdd)))],
     ['arp truncated', ARP_REPLY.subarray(0, 14 + 20)],
     ['arp truncated', ARP_REPLY.subarray(0, 14 + 6)],

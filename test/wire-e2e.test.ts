@@ -37,7 +37,7 @@ test.serial('arping and ping traffic captured next to a Linux peer decodes clean
   // The replies reached arping and ping, but tcpdump may not have read them from its own socket yet: frames still in
   // its kernel ring at SIGINT are lost (seen under load). Stop it once the file holds both replies, or after 5 s.
   await until(5000, () => {
-    const seen = pcapFrames(pcap).map(decodeFrame);
+    const seen = pcapFrames(pcap).map((f) => decodeFrame(f));
     return seen.some((d) => d.arp?.op === ArpOp.Reply) && seen.some((d) => d.icmp?.type === 0);
   });
   const exited = new Promise((r) => tcpdump.once('exit', r));
@@ -45,7 +45,7 @@ test.serial('arping and ping traffic captured next to a Linux peer decodes clean
   await exited;
 
   const frames = readPcapFile(pcap);
-  const decoded = frames.map(decodeFrame);
+  const decoded = frames.map((f) => decodeFrame(f));
   t.deepEqual(decoded.filter((d) => d.malformed), [], 'no frame is malformed');
   const replies = frames.filter((f) => decodeFrame(f).arp?.op === ArpOp.Reply).map(parseArpFrame);
   t.true(replies.length >= 1);

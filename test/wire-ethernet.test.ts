@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ETH_MIN_FRAME, EtherType, EthernetFrame, EthernetRepr, InvalidFieldError, Mac, TruncatedError, UnsupportedError, WireError, padFrame, type EthernetRepr as Repr } from '@ersatz/wire';
+import { ETH_MIN_FRAME, EtherType, EthernetFrame, EthernetRepr, InvalidFieldError, Mac, TruncatedError, WireError, padFrame, type EthernetRepr as Repr } from '@ersatz/wire';
 import * as F from './fixtures/wire/frames.js';
 import { a5, hex, readPcap, shifted, toHex } from './fixtures/wire/helpers.js';
 
@@ -39,8 +39,14 @@ test('parses 802.1ad alone, Q-in-Q and the legacy 0x9100 tag, outermost first', 
   t.is(EthernetFrame.checked(F.QINQ_PING).headerLen, 22);
 });
 
-test('a third tag is unsupported, not misread', (t) => {
-  t.throws(() => EthernetFrame.checked(F.THREE_TAGS), { instanceOf: UnsupportedError, message: 'ethernet: unsupported VLAN tag count 3' });
+test('any number of tags is read, bounded only by the frame (carrier links stack three and more)', (t) => {
+  const three = EthernetFrame.checked(F.THREE_TAGS);
+  t.is(three.vlanCount, 3);
+  t.is(three.headerLen, 26);
+  t.deepEqual(parse(F.THREE_TAGS).vlan.map((v) => [v.tpid, v.vid]), [[0x88a8, 7], [0x8100, 42], [0x8100, 3]]);
+  const many = hex(`ffffffffffff 020000000001 ${'8100 0001 '.repeat(9)}0806 ${'00'.repeat(28)}`);
+  t.is(EthernetFrame.checked(many).vlanCount, 9);
+  t.throws(() => EthernetFrame.checked(many.subarray(0, 12 + 9 * 4 + 1)), { instanceOf: TruncatedError, message: 'ethernet: need 50 bytes, have 49' });
 });
 
 test('tolerates trailing padding and FCS', (t) => {
@@ -131,7 +137,7 @@ test('padFrame zero-fills up to 60 bytes and leaves longer frames alone', (t) =>
 });
 
 test('all errors are WireErrors', (t) => {
-  for (const b of [new Uint8Array(3), F.THREE_TAGS, hex(`ffffffffffff 020000000001 05ff`)]) {
+  for (const b of [new Uint8Array(3), hex(`ffffffffffff 020000000001 8100 00`), hex(`ffffffffffff 020000000001 05ff`)]) {
     t.throws(() => parse(b), { instanceOf: WireError });
   }
 });

@@ -199,9 +199,18 @@ test('ArpRecord: a checked frame copied into a record reads back as parseArpFram
 test('parseArpFrame (the fast path) agrees with the views on every input', (t) => {
   const viaViews = (b: Uint8Array) => {
     const frame = EthernetFrame.checked(b);
-    const eth = EthernetRepr.parse(frame);
-    if (eth.kind !== 'ethernet2' || (eth.etherType !== 0x0806 && eth.etherType !== 0x8035)) throw new UnsupportedError('ethernet', 'ethertype', eth.kind === 'ethernet2' ? eth.etherType : 0);
-    return { ethSrc: eth.src, ethDst: eth.dst, vlan: eth.vlan[0]?.vid ?? null, arp: ArpRepr.parse(ArpPacket.checked(frame.payload)) };
+    const type = frame.typeOrLength;
+    let payload = frame.payload;
+    let etherType = type;
+    if (type <= 1500) {
+      // 802.3: ARP only behind an RFC 1042 LLC/SNAP header (its length field is not trusted, as tcpdump does not).
+      const snap = [0xaa, 0xaa, 0x03, 0, 0, 0].every((x, i) => payload[i] === x) && payload.length >= 8 && type >= 8;
+      if (!snap) throw new UnsupportedError('ethernet', '802.3 frame of length', type);
+      etherType = (payload[6]! << 8) | payload[7]!;
+      payload = payload.subarray(8);
+    } else if (type < 0x0600) EthernetRepr.parse(frame); // InvalidFieldError for 1501..1535
+    if (etherType !== 0x0806 && etherType !== 0x8035) throw new UnsupportedError('ethernet', 'ethertype', etherType);
+    return { ethSrc: Mac.fromBytes(b, 6), ethDst: Mac.fromBytes(b, 0), vlan: frame.vlanCount > 0 ? frame.vlanTag(0).vid : null, arp: ArpRepr.parse(ArpPacket.checked(payload)) };
   };
   const outcome = (f: () => unknown) => {
     try {

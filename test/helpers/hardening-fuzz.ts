@@ -177,11 +177,16 @@ export function expectedEvent(frame: Uint8Array): Expected | null {
   if (frame.length < 14) return null;
   let at = 12;
   let type = (frame[12]! << 8) | frame[13]!;
-  let tags = 0;
-  while (isVlanTpid(type) && tags < 3 && at + 6 <= frame.length) {
+  while (isVlanTpid(type) && at + 6 <= frame.length) {
     at += 4;
-    tags++;
     type = (frame[at]! << 8) | frame[at + 1]!;
+  }
+  let ip = at + 2;
+  // An 802.3 length followed by RFC 1042 LLC/SNAP (AA AA 03, OUI 00-00-00): the EtherType is in the SNAP header.
+  const snap = [0xaa, 0xaa, 0x03, 0, 0, 0];
+  if (type >= 8 && type <= 1500 && frame.length >= ip + 8 && snap.every((x, i) => frame[ip + i] === x)) {
+    type = (frame[ip + 6]! << 8) | frame[ip + 7]!;
+    ip += 8;
   }
   if (type === 0x0806 || type === 0x8035) {
     try {
@@ -190,10 +195,9 @@ export function expectedEvent(frame: Uint8Array): Expected | null {
       return null;
     }
   }
-  if (type !== 0x0800 || tags > 2) return null;
+  if (type !== 0x0800) return null;
   const d = decodeFrame(frame);
   if (d.malformed || d.ipv4?.proto !== 1 || d.icmp === undefined || (d.icmp.type !== 0 && d.icmp.type !== 8)) return null;
-  const ip = at + 2;
   if (frame[ip + 6]! & 0x20) return null; // more fragments: not a whole message
   const u32 = (o: number) => ((frame[o]! << 24) >>> 0) + (frame[o + 1]! << 16) + (frame[o + 2]! << 8) + frame[o + 3]!;
   return {

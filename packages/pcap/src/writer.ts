@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { PcapWriteError } from './error.js';
-import { LinkType } from './linktype.js';
+import { LinkType } from '@ersatz/wire';
 
 export interface PcapWriterOptions {
   /** Timestamp precision of the file: `us` writes magic 0xa1b2c3d4, `ns` 0xa1b23c4d (default `us`). */

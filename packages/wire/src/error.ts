@@ -10,7 +10,10 @@ export class WireError extends Error {
   }
 }
 
-/** Input shorter than the layer needs: `arp: need 28 bytes, have 20`. */
+/**
+ * Input shorter than the layer needs: `arp: need 28 bytes, have 20`, and with `field` the first field that ran out:
+ * `arp: need 28 bytes, have 20 (target hardware address cut short)`.
+ */
 export class TruncatedError extends WireError {
   override name = 'TruncatedError';
   override readonly code = 'ERSATZ_TRUNCATED';
@@ -18,8 +21,9 @@ export class TruncatedError extends WireError {
     readonly layer: string,
     readonly need: number,
     readonly have: number,
+    readonly field?: string,
   ) {
-    super(`${layer}: need ${need} bytes, have ${have}`);
+    super(`${layer}: need ${need} bytes, have ${have}${field === undefined ? '' : ` (${field} cut short)`}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Mac } from './address.js';
-import { needRoom, writeU16 } from './bytes.js';
-import { InvalidFieldError, TruncatedError, UnsupportedError } from './error.js';
+import { needRoom, readU16, writeU16 } from './bytes.js';
+import { InvalidFieldError, TruncatedError } from './error.js';
 
 /** EtherTypes this package knows (IEEE registry values). */
 export const EtherType = {
@@ -25,10 +25,11 @@ export type VlanTpid = typeof EtherType.Vlan | typeof EtherType.QinQ | typeof Et
 export const ETH_HEADER_LEN = 14;
 /** One VLAN tag: TPID and TCI, 4 bytes. */
 export const VLAN_TAG_LEN = 4;
-/** The tags this codec reads: an 802.1ad outer tag and an 802.1Q inner tag at most. */
-export const ETH_MAX_VLAN_TAGS = 2;
-/** The longest header this codec reads (two tags): 22 bytes. */
-export const ETH_MAX_HEADER_LEN = ETH_HEADER_LEN + ETH_MAX_VLAN_TAGS * VLAN_TAG_LEN;
+/**
+ * An IEEE 802.2 LLC header with a SNAP header as RFC 1042 puts IP and ARP in 802.3 frames: DSAP 0xaa, SSAP 0xaa,
+ * control 0x03 (UI), OUI 00-00-00, then the EtherType: 8 bytes.
+ */
+export const SNAP_HEADER_LEN = 8;
 /** The shortest frame on the wire without the FCS: 60 bytes (64 with it). Shorter frames are padded with zeroes. */
 export const ETH_MIN_FRAME = 60;
 /** The largest payload (and so the largest 802.3 length field): 1500 bytes. */
@@ -55,7 +56,7 @@ export interface VlanTag {
 interface EthernetHeader {
   readonly dst: Mac;
   readonly src: Mac;
-  /** Outermost first; at most two. */
+  /** Outermost first (an 802.1ad tag, then 802.1Q; any number). */
   readonly vlan: readonly VlanTag[];
 }
 /** An Ethernet II frame: the type field names the payload's protocol (≥ 0x0600, never a VLAN TPID). */
@@ -89,25 +90,19 @@ export class EthernetFrame {
     return new EthernetFrame(bytes);
   }
 
-  /**
-   * Wraps untrusted bytes. Returns the view; throws TruncatedError when the header (tags included) is cut short,
-   * UnsupportedError for a third VLAN tag.
-   */
+  /** Wraps untrusted bytes. Returns the view; throws TruncatedError when the header (tags included) is cut short. */
   static checked(bytes: Uint8Array): EthernetFrame {
     const frame = new EthernetFrame(bytes);
     frame.checkLen();
     return frame;
   }
 
-  /** Throws TruncatedError unless the whole header is present, UnsupportedError for more than two VLAN tags. */
+  /** Throws TruncatedError unless the whole header is present: every VLAN tag, and the type/length after them. */
   checkLen(): void {
     const len = this.bytes.length;
     if (len < ETH_HEADER_LEN) throw new TruncatedError('ethernet', ETH_HEADER_LEN, len);
-    let tags = 0;
-    while (isVlanTpid(this.#dv.getUint16(F.TYPE + tags * VLAN_TAG_LEN))) {
-      if (tags === ETH_MAX_VLAN_TAGS) throw new UnsupportedError('ethernet', 'VLAN tag count', tags + 1);
-      tags++;
-      const need = ETH_HEADER_LEN + tags * VLAN_TAG_LEN;
+    // Any number of tags (carrier links stack 802.1ad and 802.1Q three deep and more): the frame's length bounds it.
+    for (let need = ETH_HEADER_LEN + VLAN_TAG_LEN; isVlanTpid(this.#dv.getUint16(need - VLAN_TAG_LEN - 2)); need += VLAN_TAG_LEN) {
       if (len < need) throw new TruncatedError('ethernet', need, len);
     }
   }
@@ -130,10 +125,10 @@ export class EthernetFrame {
     return this.#dv.getUint16(F.TYPE);
   }
 
-  /** How many VLAN tags precede the type/length field (0..2 after `checkLen`). */
+  /** How many VLAN tags precede the type/length field (after `checkLen`, all of them lie inside the bytes). */
   get vlanCount(): number {
     let tags = 0;
-    while (tags < ETH_MAX_VLAN_TAGS && isVlanTpid(this.#dv.getUint16(F.TYPE + tags * VLAN_TAG_LEN))) tags++;
+    while (isVlanTpid(this.#dv.getUint16(F.TYPE + tags * VLAN_TAG_LEN))) tags++;
     return tags;
   }
 
@@ -158,6 +153,47 @@ export class EthernetFrame {
   get payload(): Uint8Array {
     return this.bytes.subarray(this.headerLen);
   }
+}
+
+/** Where an Ethernet frame's network-layer packet is and what it is: see `ethernetPayload`. */
+export interface EthernetPayload {
+  /** The packet's EtherType (from the type field, or the SNAP header); an 802.3 frame's length when no SNAP header names one. */
+  readonly type: number;
+  /** The packet's offset in the frame. */
+  readonly at: number;
+  /** The outermost VLAN id; null when untagged. */
+  readonly vlan: number | null;
+  /** True when an RFC 1042 LLC/SNAP header in an 802.3 frame named the EtherType. */
+  readonly snap: boolean;
+}
+
+/**
+ * Finds the network-layer packet of an Ethernet frame: after any number of VLAN tags, and in an 802.3 frame after
+ * an RFC 1042 LLC/SNAP header (as `arp-scan --llc` sends ARP). The one place the live decoder, the coordinator's
+ * parser and `ersatz decode` read the link layer, so they agree on every frame. Throws TruncatedError when the
+ * header is cut short, InvalidFieldError for a type/length in 1501..1535 (neither a length nor an EtherType).
+ */
+export function ethernetPayload(bytes: Uint8Array): EthernetPayload {
+  const len = bytes.length;
+  if (len < ETH_HEADER_LEN) throw new TruncatedError('ethernet', ETH_HEADER_LEN, len);
+  let at = F.TYPE;
+  let type = readU16(bytes, at);
+  let vlan: number | null = null;
+  while (isVlanTpid(type)) {
+    at += VLAN_TAG_LEN;
+    if (len < at + 2) throw new TruncatedError('ethernet', at + 2, len);
+    vlan ??= readU16(bytes, at - 2) & 0x0fff;
+    type = readU16(bytes, at);
+  }
+  at += 2;
+  if (type >= ETHERTYPE_MIN) return { type, at, vlan, snap: false };
+  if (type > ETH_MTU) throw new InvalidFieldError('ethernet', 'type/length', type, 'a length is ≤ 1500, an EtherType ≥ 1536');
+  return type >= SNAP_HEADER_LEN && isRfc1042Snap(bytes, at) ? { type: readU16(bytes, at + 6), at: at + SNAP_HEADER_LEN, vlan, snap: true } : { type, at, vlan, snap: false };
+}
+
+/** True when the 8 bytes at `at` are an RFC 1042 LLC/SNAP header (AA AA 03 00 00 00, then an EtherType). */
+export function isRfc1042Snap(bytes: Uint8Array, at: number): boolean {
+  return bytes.length >= at + SNAP_HEADER_LEN && bytes[at] === 0xaa && bytes[at + 1] === 0xaa && bytes[at + 2] === 0x03 && bytes[at + 3] === 0 && bytes[at + 4] === 0 && bytes[at + 5] === 0;
 }
 
 export const EthernetRepr = {

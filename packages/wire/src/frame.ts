@@ -1,68 +1,95 @@
 // Frame-level helpers for the decode worker, the `decode` command and the coordinator: whole frames in, whole
 // frames out, built on the layer codecs.
 import { Ipv4, Mac } from './address.js';
-import { ARP_ETH_IPV4_LEN, ARP_HEADER_LEN, ArpPacket, ArpRepr, arpEtherType, checkEthIpv4, writeArp } from './arp.js';
+import { ARP_ETH_IPV4_LEN, ARP_HEADER_LEN, ArpRepr, arpEtherType, checkEthIpv4, writeArp } from './arp.js';
 import { readU16, writeU16 } from './bytes.js';
 import { ChecksumError, InvalidFieldError, TruncatedError, UnsupportedError, WireError } from './error.js';
-import { ETH_HEADER_LEN, ETH_MAX_VLAN_TAGS, ETH_MIN_FRAME, ETH_MTU, ETHERTYPE_MIN, EtherType, EthernetFrame, EthernetRepr, VLAN_TAG_LEN, isVlanTpid, padFrame } from './ethernet.js';
+import { ETH_HEADER_LEN, ETH_MIN_FRAME, ETHERTYPE_MIN, EtherType, EthernetFrame, VLAN_TAG_LEN, ethernetPayload, isRfc1042Snap, padFrame, SNAP_HEADER_LEN } from './ethernet.js';
+import { LinkType } from './linktype.js';
 import { colonHex, hex16, macText } from './format.js';
 import { ICMP_HEADER_LEN, IcmpType, Icmpv4Packet, writeIcmpEcho } from './icmp.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IPV4_MAX_TOTAL_LEN, IpProtocol, Ipv4Packet, Ipv4Repr, writeBasicIpv4Header } from './ipv4.js';
 
-/** The ARP fields as `ersatz decode --json` prints them. */
+/**
+ * The ARP fields as `ersatz decode --json` prints them. A field is present when all its bytes were captured: a
+ * truncated packet keeps the ones before the cut.
+ */
 export interface DecodedArp {
-  readonly htype: number;
+  readonly htype?: number;
   /** `0x0800` */
-  readonly ptype: string;
-  readonly hlen: number;
-  readonly plen: number;
-  readonly op: number;
+  readonly ptype?: string;
+  readonly hlen?: number;
+  readonly plen?: number;
+  readonly op?: number;
   /** Colon-hex (a MAC when hlen is 6). */
-  readonly sha: string;
+  readonly sha?: string;
   /** Dotted quad when ptype is 0x0800 and plen 4, colon-hex otherwise. */
-  readonly spa: string;
-  readonly tha: string;
-  readonly tpa: string;
+  readonly spa?: string;
+  readonly tha?: string;
+  readonly tpa?: string;
+}
+
+/** A Linux cooked capture header (`tcpdump -i any`): LINKTYPE_LINUX_SLL, or LINUX_SLL2 with `ifindex`. */
+export interface DecodedSll {
+  /** SLL2 only: the interface the packet was seen on. */
+  readonly ifindex?: number;
+  /** 0 to us, 1 broadcast, 2 multicast, 3 to another host, 4 sent by us (PACKET_*). */
+  readonly pkttype: number;
+  /** The ARPHRD_ type of the interface (1 Ethernet, 772 loopback). */
+  readonly hatype: number;
+  /** The link-layer source address, colon-hex (at most its first 8 bytes). */
+  readonly addr: string;
+  /** The protocol: an EtherType, `0x0800`. */
+  readonly type: string;
 }
 
 /**
  * One frame as `ersatz decode --json` prints it (without `index`). A key is absent when its layer is; `eth` is
- * absent only for a frame shorter than the 14-byte header.
+ * absent only for a frame shorter than the 14-byte header, or for another link type.
  */
 export interface DecodedFrame {
   /** Bytes captured. */
   readonly len: number;
   /** `type` is the value at offset 12 in hex (`0x8100` for a tagged frame, the length for an 802.3 frame). */
   readonly eth?: { readonly dst: Mac; readonly src: Mac; readonly type: string };
-  /** VLAN ids, outermost first. */
+  /** Linux cooked capture (LINUX_SLL, LINUX_SLL2) instead of `eth`. */
+  readonly sll?: DecodedSll;
+  /** VLAN ids, outermost first (any number of tags). */
   readonly vlan?: readonly number[];
+  /** An RFC 1042 LLC/SNAP header in an 802.3 frame: the EtherType it names. */
+  readonly snap?: { readonly type: string };
   readonly arp?: DecodedArp;
   readonly ipv4?: { readonly src: string; readonly dst: string; readonly proto: number };
   /** `id`/`seq` for echo request and reply only. */
   readonly icmp?: { readonly type: number; readonly code: number; readonly id?: number; readonly seq?: number };
-  /**
-   * True when a layer could not be decoded: truncated or invalid (bad length, checksum, hlen, ...) or beyond what
-   * this decoder reads (a third VLAN tag).
-   */
+  /** True when a layer could not be decoded: truncated or invalid (bad length, checksum, hlen, ...). */
   readonly malformed: boolean;
   /** Why it is malformed: the codec's message. */
   readonly error?: string;
 }
 
+/** The link types decodeFrame reads; a frame of any other is returned with its length only. */
+export const DECODED_LINK_TYPES: ReadonlySet<number> = new Set([LinkType.ETHERNET, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.RAW, LinkType.IPV4]);
+
 // decodeFrame fills one object layer by layer, in the key order the JSON prints.
 type Layers = { -readonly [K in keyof DecodedFrame]: DecodedFrame[K] };
 
 /**
- * Decodes Ethernet (up to two VLAN tags), ARP/RARP (any htype/ptype, via the generic view), IPv4 and ICMP as far
- * as the bytes allow. Returns the decoded layers; a malformed frame keeps what decoded before the fault and says
- * why in `error`. Values the codecs do not support but the generic view reads fully (an unknown ARP operation or
- * hardware type) are shown as numbers and are not malformed. Never throws, whatever the bytes.
+ * Decodes a captured frame of `linktype` (default Ethernet; see DECODED_LINK_TYPES): Ethernet with any number of
+ * VLAN tags and RFC 1042 LLC/SNAP, Linux cooked capture (SLL, SLL2), raw IPv4; then ARP/RARP (any htype/ptype, via
+ * the packet's own hlen/plen), IPv4 and ICMP as far as the bytes allow. Returns the decoded layers; a malformed frame
+ * keeps every field that was captured whole and says why in `error`. Values the codecs do not support but can read
+ * (an unknown ARP operation or hardware type) are shown as numbers and are not malformed. Never throws.
  */
-export function decodeFrame(bytes: Uint8Array): DecodedFrame {
+export function decodeFrame(bytes: Uint8Array, linktype: number = LinkType.ETHERNET): DecodedFrame {
   const out = { len: bytes.length } as Layers;
   try {
     // A Buffer's subarray makes a Buffer, several times slower than a plain Uint8Array view: view it as one.
-    decodeEthernet(bytes instanceof Buffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes, out);
+    const view = bytes instanceof Buffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
+    if (linktype === LinkType.ETHERNET) decodeEthernet(view, out);
+    else if (linktype === LinkType.LINUX_SLL || linktype === LinkType.LINUX_SLL2) decodeSll(view, out, linktype === LinkType.LINUX_SLL2);
+    // LINKTYPE_RAW carries IPv4 or IPv6, told apart by the version nibble; IPv6 is not decoded here.
+    else if (linktype === LinkType.IPV4 || (linktype === LinkType.RAW && (view.length === 0 || view[0]! >>> 4 !== 6))) decodeIpv4(view, out);
     out.malformed = false;
   } catch (err) {
     out.malformed = true;
@@ -79,22 +106,84 @@ function decodeEthernet(bytes: Uint8Array, out: Layers): void {
   const frame = EthernetFrame.checked(bytes);
   const tags = frame.vlanCount;
   if (tags > 0) out.vlan = Array.from({ length: tags }, (_, i) => frame.vlanTag(i).vid);
-  const eth = EthernetRepr.parse(frame);
-  if (eth.kind !== 'ethernet2') return; // 802.3: an LLC payload this decoder does not read
-  if (eth.etherType === EtherType.Arp || eth.etherType === EtherType.Rarp) decodeArp(frame.payload, out);
-  else if (eth.etherType === EtherType.Ipv4) decodeIpv4(frame.payload, out);
+  // Not EthernetRepr.parse: an 802.3 length beyond the bytes is no reason to stop (arp-scan --llc overstates it by
+  // the header's 14 bytes; tcpdump and tshark decode the SNAP payload all the same).
+  const p = ethernetPayload(bytes); // InvalidFieldError for a type/length in 1501..1535
+  if (p.snap) out.snap = { type: hex16(p.type) };
+  decodeNetwork(p.type, bytes.subarray(p.at), out);
 }
 
+// Linux cooked capture headers (pcap-linktype(7)): SLL is 16 bytes, protocol last; SLL2 20 bytes, protocol first.
+const SLL_LEN = 16;
+const SLL2_LEN = 20;
+/** SLL's protocol for an 802.2 LLC frame (the LLC header follows). */
+const SLL_P_802_2 = 0x0004;
+
+function decodeSll(bytes: Uint8Array, out: Layers, v2: boolean): void {
+  const len = v2 ? SLL2_LEN : SLL_LEN;
+  if (bytes.length < len) throw new TruncatedError(v2 ? 'sll2' : 'sll', len, bytes.length);
+  const addrAt = v2 ? 12 : 6;
+  const addrLen = Math.min(v2 ? bytes[11]! : readU16(bytes, 4), 8);
+  let type = readU16(bytes, v2 ? 0 : 14);
+  out.sll = {
+    ...(v2 ? { ifindex: new DataView(bytes.buffer, bytes.byteOffset + 4, 4).getUint32(0) } : {}),
+    pkttype: v2 ? bytes[10]! : readU16(bytes, 0),
+    hatype: readU16(bytes, v2 ? 8 : 2),
+    addr: colonHex(bytes, addrAt, addrAt + addrLen),
+    type: hex16(type),
+  };
+  let at = len;
+  if (type === SLL_P_802_2 && isRfc1042Snap(bytes, at)) {
+    type = readU16(bytes, at + 6);
+    at += SNAP_HEADER_LEN;
+    out.snap = { type: hex16(type) };
+  }
+  decodeNetwork(type, bytes.subarray(at), out);
+}
+
+function decodeNetwork(type: number, payload: Uint8Array, out: Layers): void {
+  if (type === EtherType.Arp || type === EtherType.Rarp) decodeArp(payload, out);
+  else if (type === EtherType.Ipv4) decodeIpv4(payload, out);
+}
+
+/**
+ * The ARP fields, each one that was captured whole, in wire order; then a TruncatedError naming the first that was
+ * cut, or the checks of a whole packet (hlen/plen that contradict htype/ptype).
+ */
 function decodeArp(bytes: Uint8Array, out: Layers): void {
-  const p = ArpPacket.checked(bytes);
-  const { htype, ptype, hlen, plen, operation } = p;
+  const have = bytes.length;
+  const arp: { -readonly [K in keyof DecodedArp]: DecodedArp[K] } = {};
+  out.arp = arp;
+  const cut = (need: number, field: string): never => {
+    throw new TruncatedError('arp', Math.max(need, ARP_HEADER_LEN), have, field);
+  };
+  if (have < 2) cut(2, 'hardware type');
+  const htype = (arp.htype = readU16(bytes, 0));
+  if (have < 4) cut(4, 'protocol type');
+  const ptype = readU16(bytes, 2);
+  arp.ptype = hex16(ptype);
+  if (have < 5) cut(5, 'hardware address length');
+  const hlen = (arp.hlen = bytes[4]!);
+  if (have < 6) cut(6, 'protocol address length');
+  const plen = (arp.plen = bytes[5]!);
+  const need = ARP_HEADER_LEN + 2 * (hlen + plen);
+  if (have < 8) cut(need, 'operation');
+  const operation = (arp.op = readU16(bytes, 6));
   // Offsets from the packet's own hlen/plen, as the generic view reads them (without making four subarrays).
-  const spa = ARP_HEADER_LEN + hlen;
+  const hardware = (at: number): string => (hlen === 6 ? macText(bytes, at) : colonHex(bytes, at, at + hlen));
+  const protocol = (at: number): string => (ptype === EtherType.Ipv4 && plen === 4 ? Ipv4.format(Ipv4.fromBytes(bytes, at)) : colonHex(bytes, at, at + plen));
+  const sha = ARP_HEADER_LEN;
+  const spa = sha + hlen;
   const tha = spa + plen;
   const tpa = tha + hlen;
-  const hardware = (at: number) => (hlen === 6 ? macText(bytes, at) : colonHex(bytes, at, at + hlen));
-  const protocol = (at: number) => (ptype === EtherType.Ipv4 && plen === 4 ? Ipv4.format(Ipv4.fromBytes(bytes, at)) : colonHex(bytes, at, at + plen));
-  out.arp = { htype, ptype: hex16(ptype), hlen, plen, op: operation, sha: hardware(ARP_HEADER_LEN), spa: protocol(spa), tha: hardware(tha), tpa: protocol(tpa) };
+  if (have < spa) cut(need, 'sender hardware address');
+  arp.sha = hardware(sha);
+  if (have < tha) cut(need, 'sender protocol address');
+  arp.spa = protocol(spa);
+  if (have < tpa) cut(need, 'target hardware address');
+  arp.tha = hardware(tha);
+  if (have < need) cut(need, 'target protocol address');
+  arp.tpa = protocol(tpa);
   try {
     checkEthIpv4(htype, ptype, hlen, plen, operation); // ArpRepr.parse's checks: hlen/plen that contradict htype/ptype
   } catch (err) {
@@ -204,32 +293,19 @@ export interface ArpFrame {
 }
 
 /**
- * The hot path: reads an Ethernet ARP/RARP frame (up to two VLAN tags, trailing padding/FCS ignored) straight into
- * plain values, without building views. Returns the frame; throws the same WireError subclasses, with the same
- * messages, as EthernetFrame.checked + ArpPacket.checked + ArpRepr.parse: TruncatedError, UnsupportedError (another
- * EtherType, an 802.3 frame, a third tag, htype/ptype/operation), InvalidFieldError (type/length 1501..1535) and
- * FieldMismatchError (hlen/plen).
+ * The hot path: reads an Ethernet ARP/RARP frame (any number of VLAN tags, or RFC 1042 LLC/SNAP; trailing
+ * padding/FCS ignored) straight into plain values, without building views. Returns the frame; throws the same
+ * WireError subclasses, with the same messages, as ethernetPayload + ArpPacket.checked + ArpRepr.parse:
+ * TruncatedError, UnsupportedError (another EtherType, an 802.3 frame without SNAP, htype/ptype/operation),
+ * InvalidFieldError (type/length 1501..1535) and FieldMismatchError (hlen/plen).
  */
 export function parseArpFrame(bytes: Uint8Array): ArpFrame {
   const len = bytes.length;
-  if (len < ETH_HEADER_LEN) throw new TruncatedError('ethernet', ETH_HEADER_LEN, len);
-  let at = 12; // the type/length field, after any tags
-  let type = readU16(bytes, at);
-  let vlan: number | null = null;
-  for (let tags = 0; isVlanTpid(type); ) {
-    if (tags === ETH_MAX_VLAN_TAGS) throw new UnsupportedError('ethernet', 'VLAN tag count', tags + 1);
-    tags++;
-    at += VLAN_TAG_LEN;
-    if (len < at + 2) throw new TruncatedError('ethernet', at + 2, len);
-    vlan ??= readU16(bytes, at - 2) & 0x0fff;
-    type = readU16(bytes, at);
-  }
+  const { type, at: o, vlan } = ethernetPayload(bytes);
   if (type !== EtherType.Arp && type !== EtherType.Rarp) {
     if (type >= ETHERTYPE_MIN) throw new UnsupportedError('ethernet', 'ethertype', type);
-    if (type > ETH_MTU) throw new InvalidFieldError('ethernet', 'type/length', type, 'a length is ≤ 1500, an EtherType ≥ 1536');
     throw new UnsupportedError('ethernet', '802.3 frame of length', type);
   }
-  const o = at + 2;
   const have = len - o;
   if (have < ARP_HEADER_LEN) throw new TruncatedError('arp', ARP_HEADER_LEN, have);
   const hlen = bytes[o + 4]!;

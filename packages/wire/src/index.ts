@@ -5,6 +5,7 @@ export * from './cidr.js';
 export * from './targets.js';
 export * from './checksum.js';
 export { needRoom, readU16, writeU16 } from './bytes.js';
+export * from './linktype.js';
 export * from './ethernet.js';
 export * from './arp.js';
 export * from './ipv4.js';

@@ -2,10 +2,8 @@
 import {
   ArpPacket,
   ChecksumError,
-  ETH_MTU,
-  ETHERTYPE_MIN,
   EtherType,
-  EthernetFrame,
+  ethernetPayload,
   FieldMismatchError,
   IcmpType,
   Icmpv4Packet,
@@ -31,7 +29,7 @@ export const Outcome = {
   Event: 1,
   /**
    * A well-formed frame of a kind that makes no event (IPv6, TCP, ICMP other than echo and errors about echo
-   * requests, a fragment, 802.3).
+   * requests, a fragment, 802.3 without an RFC 1042 SNAP header).
    */
   Ignored: 2,
   /** A frame the codecs refused; counted under its reason. */
@@ -93,14 +91,10 @@ export class FrameDecoder {
   }
 
   #decode(frame: Uint8Array): Outcome {
-    const eth = EthernetFrame.checked(frame); // TruncatedError, UnsupportedError (a third tag)
-    const type = eth.typeOrLength;
-    const at = eth.headerLen;
-    const vlan = eth.vlanCount > 0 ? eth.vlanTag(0).vid : null;
+    // The same link-layer reading as `ersatz decode`: any number of VLAN tags, RFC 1042 LLC/SNAP in 802.3 frames.
+    const { type, at, vlan } = ethernetPayload(frame); // TruncatedError; InvalidFieldError for 1501..1535
     if (type === EtherType.Arp || type === EtherType.Rarp) return this.#arpRecord(frame, at, vlan);
     if (type === EtherType.Ipv4) return this.#icmpRecord(frame, at, vlan);
-    // The 1501..1535 gap is neither a length nor an EtherType: the one way an Ethernet header itself is invalid.
-    if (type > ETH_MTU && type < ETHERTYPE_MIN) throw new InvalidFieldError('ethernet', 'type/length', type, 'a length is ≤ 1500, an EtherType ≥ 1536');
     return Outcome.Ignored;
   }
 

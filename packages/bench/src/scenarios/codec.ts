@@ -86,7 +86,7 @@ function contenders(frames: Buffer[], options: ArpFrameOptions[]) {
       }
     },
     decode: () => {
-      for (let i = 0; i < DISTINCT; i++) sink += decodeFrame(frames[i]!).arp!.op;
+      for (let i = 0; i < DISTINCT; i++) sink += decodeFrame(frames[i]!).arp!.op!;
     },
     emit: () => {
       for (let i = 0; i < DISTINCT; i++) sink += emitArpFrame(out, options[i]!);

@@ -3,8 +3,8 @@
 // threads format against the file's bytes in a SharedArrayBuffer, and the results are written in batch order.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { LinkType, PcapError, PcapFileError, PcapMagicError, linkTypeName, readPcapFile, type PcapReader } from '@ersatz/pcap';
-import { decodeFrame, type DecodedFrame } from '@ersatz/wire';
+import { PcapError, PcapFileError, PcapMagicError, linkTypeName, readPcapFile, type PcapReader } from '@ersatz/pcap';
+import { DECODED_LINK_TYPES, decodeFrame, readU16, SNAP_HEADER_LEN, type DecodedArp, type DecodedFrame } from '@ersatz/wire';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { parseCommand } from '../options.js';
 
@@ -23,17 +23,20 @@ const OUTPUT_CHUNK = 1 << 16;
 const HELP = `usage: ersatz decode FILE... [--json] [--threads N]
 
 Decodes the frames of classic pcap (microsecond or nanosecond, either byte order) and pcapng capture files:
-Ethernet with up to two VLAN tags, ARP/RARP, IPv4 and ICMP. One line per frame, in file order.
+Ethernet with any number of VLAN tags and RFC 1042 LLC/SNAP, Linux cooked capture (tcpdump -i any: LINUX_SLL and
+LINUX_SLL2) and raw IPv4 link types; ARP/RARP, IPv4 and ICMP. One line per frame, in file order.
 
   --json         JSON Lines: {"index":0,"ts":"<seconds>.<9 digits>","len":60,"eth":{...},"vlan":[42],"arp":{...},
-                 "ipv4":{...},"icmp":{...},"malformed":false}; a key is absent when its layer is. With several
+                 "ipv4":{...},"icmp":{...},"malformed":false}; a key is absent when its layer is ("sll" replaces
+                 "eth" for cooked captures, "snap" follows it for LLC/SNAP). With several
                  files each object starts with "file". index counts the frames of each file from 0.
   --threads N    decode with N worker threads (0: on the main thread only). Default: ${defaultThreads()} threads for a file
                  of over ${POOL_THRESHOLD} frames, the main thread below that (where starting threads costs more)
   -h, --help     this text
 
 Times are local, like tcpdump's. A frame that does not decode is flagged "[malformed: reason]" (JSON: "malformed":
-true and "error"), keeping what decoded before the fault; so is a frame from a link type that is not Ethernet.
+true and "error"), keeping every field captured whole (a truncated ARP keeps the fields before the cut). Frames of
+another link type are listed by length, and a line on stderr says once per file that they were not decoded.
 Several files are decoded in order, each under a "==> FILE <==" header (human form).
 Exit: 0 done; 2 when a file cannot be read, is not a capture file, or ends inside a record (the frames before it
 are printed); 70 internal error.`;
@@ -76,7 +79,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       try {
         // The pool when asked for, or by default when the file is big enough to pay for starting it.
         const parallel = threads > 0 && (!auto || hasMoreRecords(reader, POOL_THRESHOLD));
-        await decodeFile(reader, format, out, parallel ? (pool ??= newPool(threads)) : undefined);
+        await decodeFile(path, reader, format, out, parallel ? (pool ??= newPool(threads)) : undefined);
       } catch (err) {
         if (err instanceof BrokenPipe) return Exit.OK; // the reader went away (`| head`): nothing left to say
         code = Exit.USAGE;
@@ -122,7 +125,7 @@ function hasMoreRecords(reader: PcapReader, n: number): boolean {
  * batch order, so the output is the sequential one. Throws what iterating the reader throws (after writing every
  * frame before the fault) and BrokenPipe.
  */
-async function decodeFile(reader: PcapReader, format: Format, out: Output, pool: Piscina | undefined): Promise<void> {
+async function decodeFile(path: string, reader: PcapReader, format: Format, out: Output, pool: Piscina | undefined): Promise<void> {
   const bytes = reader.bytes;
   const pending: Promise<string>[] = [];
   let batch = new BatchBuilder(0);
@@ -135,9 +138,11 @@ async function decodeFile(reader: PcapReader, format: Format, out: Output, pool:
     while (pending.length > (pool ? pool.maxThreads * 2 : 0)) await out.write(await pending.shift()!);
   };
   let damaged: PcapError | undefined;
+  const unsupported = new Set<number>();
   try {
     try {
       for (const r of reader) {
+        if (!DECODED_LINK_TYPES.has(r.linktype) && !unsupported.has(r.linktype)) unsupported.add(r.linktype);
         batch.add(r.data.byteOffset - bytes.byteOffset, r.caplen, r.origlen, r.linktype, r.tsNs);
         seen++;
         if (batch.count === BATCH) await submit();
@@ -148,6 +153,11 @@ async function decodeFile(reader: PcapReader, format: Format, out: Output, pool:
     }
     if (batch.count > 0) await submit();
     while (pending.length > 0) await out.write(await pending.shift()!);
+    if (unsupported.size > 0) {
+      await out.flush(); // after the frames, so the note reads as a footnote to them
+      const names = [...unsupported].map((l) => (linkTypeName(l) === String(l) ? l : `${linkTypeName(l)} (${l})`)).join(', ');
+      process.stderr.write(`ersatz: decode: ${path}: link type ${names} not decoded: those frames are listed by length only\n`);
+    }
   } catch (err) {
     // Stopping early (EPIPE): batches still in the pool are abandoned, and their rejection on pool.destroy() is expected.
     for (const p of pending) p.catch(() => undefined);
@@ -221,9 +231,7 @@ export function decodeBatch(task: BatchTask): string {
   for (let i = 0; i < task.offsets.length; i++) {
     const at = task.offsets[i]!;
     const frame = task.bytes.subarray(at, at + task.caplens[i]!);
-    const linktype = task.linktypes[i]!;
-    const decoded: DecodedFrame =
-      linktype === LinkType.ETHERNET ? decodeFrame(frame) : { len: frame.length, malformed: true, error: `link type ${linkTypeName(linktype)} (${linktype}) is not Ethernet: not decoded` };
+    const decoded = decodeFrame(frame, task.linktypes[i]!);
     const index = task.first + i;
     const tsNs = task.tsNs[i]!;
     s += task.json ? jsonLine(task.file, index, tsNs, decoded) : `${clock.format(tsNs)} ${humanLine(frame, decoded, task.origlens[i]!)}`;
@@ -242,7 +250,7 @@ function jsonLine(file: string | undefined, index: number, tsNs: bigint, d: Deco
   return `{${file === undefined ? '' : `"file":${JSON.stringify(file)},`}"index":${index},"ts":"${ts}",${JSON.stringify(d).slice(1)}`;
 }
 
-const ARP_OPS: Record<number, (a: NonNullable<DecodedFrame['arp']>) => string> = {
+const ARP_OPS: Record<number, (a: Required<DecodedArp>) => string> = {
   1: (a) => `Request who-has ${a.tpa}${/[^0:]/.test(a.tha) ? ` (${a.tha})` : ''} tell ${a.spa}`,
   2: (a) => `Reply ${a.spa} is-at ${a.sha}`,
   3: (a) => `Reverse Request who-is ${a.tha} tell ${a.sha}`,
@@ -253,29 +261,52 @@ const ARP_OPS: Record<number, (a: NonNullable<DecodedFrame['arp']>) => string> =
 const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'destination unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded', 12: 'parameter problem' };
 const IP_PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 50: 'ESP', 89: 'OSPF', 132: 'SCTP' };
 
+// tcpdump's words for a cooked capture's packet type (PACKET_HOST, _BROADCAST, _MULTICAST, _OTHERHOST, _OUTGOING).
+const PACKET_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
+
 /**
- * tcpdump -e style, minus the timestamp: `src > dst, [vlan 42, ]ARP, Request who-has … tell …, length 28`.
+ * tcpdump -e style, minus the timestamp: `src > dst, [vlan 42, ][LLC/SNAP, ]ARP, Request who-has … tell …, length
+ * 28`; a cooked capture starts with the packet type and the source (`Out 02:…, ARP, …`), raw IPv4 with `IPv4`.
  * `frame` is needed for what the decoded layers leave out: the inner EtherType and the IPv4 lengths.
  */
 function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): string {
   const bad = d.malformed ? ` [malformed: ${d.error}]` : '';
-  if (!d.eth) return `length ${origlen}${bad}`;
-  const tags = d.vlan ?? [];
-  const typeAt = 12 + 4 * tags.length;
-  const type = typeAt + 2 <= frame.length ? (frame[typeAt]! << 8) | frame[typeAt + 1]! : -1;
-  let s = `${d.eth.src} > ${d.eth.dst}, ${tags.map((v) => `vlan ${v}, `).join('')}`;
+  let s: string;
+  let type: number; // the network layer's EtherType (-1: cut short), or an 802.3 length
+  let at: number; // where that layer starts in `frame`
+  if (d.eth) {
+    const tags = d.vlan ?? [];
+    const typeAt = 12 + 4 * tags.length;
+    s = `${d.eth.src} > ${d.eth.dst}, ${tags.map((v) => `vlan ${v}, `).join('')}`;
+    type = typeAt + 2 <= frame.length ? readU16(frame, typeAt) : -1;
+    at = typeAt + 2;
+  } else if (d.sll) {
+    s = `${PACKET_TYPES[d.sll.pkttype] ?? `pkttype ${d.sll.pkttype}`} ${d.sll.addr}, `;
+    type = parseInt(d.sll.type, 16);
+    at = d.sll.ifindex === undefined ? 16 : 20;
+  } else if (d.ipv4) {
+    s = '';
+    type = 0x0800;
+    at = 0;
+  } else return `length ${origlen}${bad}`;
+  if (d.snap) {
+    s += 'LLC/SNAP, ';
+    type = parseInt(d.snap.type, 16);
+    at += SNAP_HEADER_LEN;
+  }
   if (type === 0x0806 || type === 0x8035) {
     s += type === 0x0806 ? 'ARP' : 'RARP';
     const a = d.arp;
-    if (a) {
+    // Only a whole packet is described: one cut short is flagged below, as tcpdump's "[|arp]".
+    if (a?.tpa !== undefined) {
+      const whole = a as Required<DecodedArp>;
       const generic = a.htype !== 1 || a.ptype !== '0x0800' ? ` htype ${a.htype} ptype ${a.ptype}` : '';
-      s += `,${generic} ${(ARP_OPS[a.op] ?? (() => `Unknown operation ${a.op}`))(a)}, length ${8 + 2 * (a.hlen + a.plen)}`;
+      s += `,${generic} ${(ARP_OPS[whole.op] ?? (() => `Unknown operation ${whole.op}`))(whole)}, length ${8 + 2 * (whole.hlen + whole.plen)}`;
     }
   } else if (type === 0x0800) {
     s += 'IPv4';
     const ip = d.ipv4;
     if (ip) {
-      const at = typeAt + 2;
       // Payload length from the header (total length minus IHL), as tcpdump prints it; Ethernet padding is not payload.
       const payload = ((frame[at + 2]! << 8) | frame[at + 3]!) - (frame[at]! & 0x0f) * 4;
       s += `, ${ip.src} > ${ip.dst}`;
