@@ -76,3 +76,8 @@ test('the Windows family: IP Helper failures carry winerror.h names; the rest sh
   t.is(new win32.DiscoveryError('no route').code, new api.DiscoveryError('no route').code);
   t.is(new win32.ArgumentError('bad').code, new api.OptionError('op', 'x', 1, 'y').code);
 });
+
+test('openLink refuses a VLAN id outside 0..4095 with an OptionError before opening anything', async (t) => {
+  const info = { ifname: 'ez-none', ifindex: 0, mac: mac, ip, prefixLen: 24, gateway: null, target: ip, addresses: [ip] } as unknown as Parameters<typeof api.openLink>[0];
+  for (const vlan of [4096, -1, 1.5]) await t.throwsAsync(api.openLink(info, { vlan }), { instanceOf: api.OptionError, message: `openLink: invalid vlan ${vlan}: expected an 802.1Q VLAN id, 0..4095` });
+});

@@ -109,3 +109,23 @@ test('ARP flux: one Linux host answering from two NICs is named as a benign caus
   t.is(first.code, 0, show(first));
   t.regex(first.stderr, /took the first \(--first\)\n$/);
 });
+
+test('scan -Q VID tags its requests and takes only answers tagged VID: the host arp-scan -Q finds, with the same MAC', async (t) => {
+  const { lab, host, responderMac } = await oddLab(t, 'ovq', 'vlan42');
+  const tagged = await ersatz(lab, host, ['scan', '-Q', '42', '-I', 'ez0', '--json', ODD]);
+  t.is(tagged.code, 0, show(tagged));
+  t.like(jsonLines(tagged.stdout)[0], { type: 'host', ip: ODD, mac: responderMac });
+  const format = await ersatz(lab, host, ['scan', '--vlan', '42', '-x', '-F', '${ip} ${mac} ${vlan}', ODD]);
+  t.is(format.stdout, `${ODD} ${responderMac} 42\n`, show(format));
+  // Untagged, or on another VLAN, the same host does not hear us: nothing found, exit 1.
+  for (const args of [[], ['-Q', '43']]) {
+    const r = await ersatz(lab, host, ['scan', ...args, '-r', '1', '-t', '200', '--json', ODD]);
+    t.is(r.code, 1, show(r));
+    t.is(jsonLines(r.stdout).filter((l) => l.type === 'host').length, 0, show(r));
+  }
+  const arpScan = lab.run(host, ['arp-scan', '-I', 'ez0', '-Q', '42', '-q', '-x', ODD]);
+  t.is(arpScan.stdout.trim(), `${ODD}\t${responderMac}`, arpScan.stderr);
+  const bad = await ersatz(lab, host, ['scan', '-Q', '4096', ODD]);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /^ersatz: scan: .*vlan.*4096/m);
+});

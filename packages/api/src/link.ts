@@ -30,6 +30,11 @@ export interface OpenLinkOptions {
    * flap; queries in flight are re-sent then, those that time out meanwhile fail as usual).
    */
   readonly linkLoss?: 'fail' | 'reopen';
+  /**
+   * An 802.1Q VLAN id (0..4095): every frame we send is tagged with it, and only answers tagged with it count (as
+   * arp-scan's -Q), for a VLAN reached through a trunk port without a VLAN interface of its own.
+   */
+  readonly vlan?: number;
 }
 
 /**

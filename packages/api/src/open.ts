@@ -1,6 +1,6 @@
 import { filter, share, type Observable } from 'rxjs';
 import { Pipeline, type PipelineEvent } from '@ersatz/pipeline';
-import type { ArpObservation, IcmpObservation } from '@ersatz/resolve';
+import { OptionError, type ArpObservation, type IcmpObservation } from '@ersatz/resolve';
 import type { InterfaceInfo } from './host.js';
 import type { Link, OpenLinkOptions } from './link.js';
 
@@ -15,6 +15,8 @@ type IcmpEvent = Extract<PipelineEvent, { kind: 'icmp' }>;
  * with WorkerCrashLoopError when a worker keeps dying.
  */
 export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { readonly trace?: SharedArrayBuffer } = {}): Promise<Link> {
+  const { vlan } = opts;
+  if (vlan !== undefined && (!Number.isInteger(vlan) || vlan < 0 || vlan > 0x0fff)) throw new OptionError('openLink', 'vlan', vlan, 'an 802.1Q VLAN id, 0..4095');
   const pipeline = await Pipeline.open({
     ifname: info.ifname,
     filter: opts.icmp ? 'arp or icmp' : 'arp',
@@ -40,6 +42,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
     mac: info.mac,
     ip: info.ip,
     addresses: info.addresses,
+    ...(vlan === undefined ? {} : { vlan }),
     arp$,
     icmp$,
     frames$: pipeline.frames$,

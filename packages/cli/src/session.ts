@@ -64,10 +64,10 @@ const PCAP_SETTLE_MAX_MS = 1000;
  * created; a bad path fails before anything is sent (the link is closed again). Throws UsageError when the file
  * cannot be created, and what openLink throws.
  */
-export async function openSession(command: string, info: InterfaceInfo, opts: { icmp?: boolean; pcap?: string | undefined }): Promise<Session> {
+export async function openSession(command: string, info: InterfaceInfo, opts: { icmp?: boolean; pcap?: string | undefined; vlan?: number | undefined }): Promise<Session> {
   // The workers start now, in this call (a caller may do its own work while they boot); the file opens meanwhile.
   const startedMs = performance.now();
-  const opening = openLink(info, { icmp: opts.icmp ?? false, keepFrames: opts.pcap !== undefined });
+  const opening = openLink(info, { icmp: opts.icmp ?? false, keepFrames: opts.pcap !== undefined, ...(opts.vlan === undefined ? {} : { vlan: opts.vlan }) });
   opening.catch(() => undefined); // handled where it is awaited below; it may fail while the file is being opened
   let writer: PcapWriter | null = null;
   if (opts.pcap !== undefined) {

@@ -16,7 +16,7 @@ import { warn } from '../warn.js';
 const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]
                    [--rate PPS | --interval T | --bandwidth BPS] [--tries N] [--timeout MS] [--backoff F]
                    [--settle MS] [--random [--seed N]]
-                   [-s ADDR] [-M N] [-O FILE] [-q] [-x] [-g] [--json | -F FORMAT] [--pcap OUT]
+                   [-s ADDR] [-Q VLAN] [-M N] [-O FILE] [-q] [-x] [-g] [--json | -F FORMAT] [--pcap OUT]
 
 Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
 prints each host once, as soon as it answers, in arp-scan's tab-separated fields: IP, MAC, vendor (IEEE OUI
@@ -43,6 +43,9 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
   -s, --arpspa ADDR    the requests' sender address (arp-scan's -s): one of the interface's, or 0.0.0.0 (a probe);
                        any other would teach every neighbour that ADDR lives at our MAC, and is refused
       --spoof-sender   send --arpspa even when it is not the interface's (a lab of your own only)
+  -Q, --vlan VID       tag every request with 802.1Q VLAN VID (0..4095) and take only answers tagged VID (arp-scan's
+                       -Q), for a VLAN on a trunk port with no VLAN interface here; give --interface IF and, since the
+                       targets are on no subnet of IF, usually --arpspa
   -M, --limit N        stop once N hosts have answered (arp-scan's -M); exit 1 when fewer did
   -O, --ouifile FILE   vendor names from FILE first, in arp-scan's format (PREFIX<tab>Name, 2 to 12 hex digits,
                        ":-." ignored, longest prefix wins; its ieee-oui.txt and mac-vendor.txt are such files), then
@@ -83,6 +86,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       seed: { type: 'string' },
       arpspa: { type: 'string', short: 's' },
       'spoof-sender': { type: 'boolean', default: false },
+      vlan: { type: 'string', short: 'Q' },
       limit: { type: 'string', short: 'M' },
       ouifile: { type: 'string', short: 'O' },
       format: { type: 'string', short: 'F' },
@@ -108,6 +112,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (values.seed !== undefined && !values.random) throw new UsageError(`scan: --seed orders a --random sweep: add --random`);
   const seed = values.seed === undefined ? undefined : intOption('scan', 'seed', values.seed, 0, 0xffff_ffff, 0);
   const limit = values.limit === undefined ? undefined : intOption('scan', 'limit', values.limit, 1, 2 ** 32, 1);
+  const vlan = values.vlan === undefined ? undefined : intOption('scan', 'vlan', values.vlan, 0, 4095, 0);
   if (values.format !== undefined && (values.json || values.quiet)) throw new UsageError(`scan: --format is an output form of its own: give it without --json and -q`);
   const format = values.format === undefined ? null : compileFormat(values.format);
   const ouiFile = values.ouifile ?? (process.env.ERSATZ_OUI_FILE || undefined);
@@ -122,7 +127,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const targets = hostsOnLink(asked, info);
   await warnOtherSubnets(targets, info);
   // The workers boot while the vendor table loads.
-  const opening = openSession('scan', info, { pcap: values.pcap });
+  const opening = openSession('scan', info, { pcap: values.pcap, vlan });
   const vendor = vendorLookup(ours);
   let progress: Progress | undefined;
   // The progress line (stderr) and the results (stdout) share the terminal: the line steps aside for each write.
