@@ -156,7 +156,7 @@ test.serial('discoverInterface() errors say what is wrong and what to do', async
   // The peer has no default route at all.
   const [noDefault, noRoute] = await api(peer.ns, [{ op: 'discoverInterface' }, { op: 'discoverInterface', target: '203.0.113.9' }]);
   t.like(noDefault, { ok: false, error: { name: 'NoDefaultRouteError', message: 'no default route: pass --target IP and --interface IF' } });
-  t.like(noRoute, { ok: false, error: { name: 'NoRouteError', target: '203.0.113.9', code: undefined } });
+  t.like(noRoute, { ok: false, error: { name: 'NoRouteError', target: '203.0.113.9', code: 'ERSATZ_NO_ROUTE', errno: 101 } });
   t.regex((noRoute as { error: { message: string } }).error.message, /^no route to 203\.0\.113\.9 \(ENETUNREACH\): add one \(ip route\) or pass --interface IF$/);
 });
 
