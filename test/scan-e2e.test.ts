@@ -5,7 +5,7 @@ import test from 'ava';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { responderLab, type ResponderLab } from '@ersatz/lab';
+import { responderLab, twoHostLab, type ResponderLab } from '@ersatz/lab';
 import { Ipv4, parseTargets } from '@ersatz/wire';
 import { ersatz, jsonLines, MAIN, scratchDir, show, startErsatz, tcpdumpRead } from './helpers/cmd-run.js';
 
@@ -225,6 +225,39 @@ test('-l sweeps the networks on the interface, as arp-scan -l; without -I it nee
   const byRoute = await ersatz(l, host.ns, ['scan', '-l', '-q', '-x', '--rate', '1000']);
   t.is(byRoute.code, 0, show(byRoute));
   t.deepEqual(tabField(byRoute.stdout, 0).sort(), [...ALL].sort());
+});
+
+test('several -I sweep each interface in turn (-l: each one\'s networks), every result naming its interface', async (t) => {
+  const { lab: l, host, peer } = twoHostLab('scmi');
+  t.teardown(() => l.destroy());
+  const far = l.namespace('q');
+  l.veth({ ns: host.ns, ifname: 'ez2' }, { ns: far, ifname: 'ez3' });
+  l.sh(host.ns, ['ip', 'addr', 'add', '203.0.113.1/24', 'dev', 'ez2']);
+  l.sh(far, ['ip', 'addr', 'add', '203.0.113.2/24', 'dev', 'ez3']);
+  const farMac = l.mac(far, 'ez3');
+  const both = ['scan', '-I', 'ez0', '-I', 'ez2', '-l', '--rate', '2000'];
+  const json = await ersatz(l, host.ns, [...both, '--json']);
+  t.is(json.code, 0, show(json));
+  const lines = jsonLines(json.stdout);
+  t.deepEqual(
+    lines.filter((x) => x.type === 'host').map((x) => [x.interface, x.ip, x.mac]),
+    [['ez0', peer.ip, peer.mac], ['ez2', '203.0.113.2', farMac]],
+  );
+  t.deepEqual(lines.filter((x) => x.type === 'summary').map((x) => x.interface), ['ez0', 'ez2']);
+  const text = await ersatz(l, host.ns, [...both, '-q', '-x']);
+  t.is(text.stdout, `${peer.ip}\t${peer.mac}\tez0\n203.0.113.2\t${farMac}\tez2\n`, show(text));
+  // The hosts arp-scan -l finds on each interface.
+  for (const ifname of ['ez0', 'ez2']) {
+    const theirs = l.run(host.ns, ['arp-scan', '-l', '-I', ifname, '-q', '-x']);
+    t.is(theirs.code, 0, theirs.stderr);
+    const ours = text.stdout.split('\n').filter((x) => x.endsWith(`\t${ifname}`)).map((x) => x.split('\t').slice(0, 2).join('\t'));
+    t.deepEqual(ours, theirs.stdout.trimEnd().split('\n'), ifname);
+  }
+  for (const bad of [['-I', 'ez0', '-I', 'ez0'], ['-I', 'ez0', '-I', 'ez2', '--pcap', '/tmp/never.pcap']]) {
+    const r = await ersatz(l, host.ns, ['scan', ...bad, '-l']);
+    t.is(r.code, 2, show(r));
+    t.is(r.stdout, '');
+  }
 });
 
 test('a single address owned by two hosts: scan reports the DUP of the last host to answer, as arp-scan does', async (t) => {

@@ -1,19 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { lastValueFrom, merge, Subject, tap } from 'rxjs';
 import { Cidr, Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
-import { discoverInterface, type InterfaceInfo, type Link } from '@ersatz/api';
-import { checkSender, scan$, type ScanSummary } from '@ersatz/resolve';
-import { LOCALLY_ADMINISTERED, loadVendorData, VendorFile, VendorFileError, vendorOf } from '@ersatz/vendor';
-import { Progress } from '@ersatz/progress';
+import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
+import { checkSender } from '@ersatz/resolve';
+import { loadVendorData, VendorFile, VendorFileError, vendorOf } from '@ersatz/vendor';
 import { intOption, ipArgument, numberOption, parseCommand } from '../options.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { LineWriter, openSession } from '../session.js';
+import { openSession } from '../session.js';
+import { SweepOutput } from './scan-sweep.js';
 import { compileFormat } from '../format.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
 
-const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]
+const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]...
                    [--rate PPS | --interval T | --bandwidth BPS] [--tries N] [--timeout MS] [--backoff F]
                    [--settle MS] [--random [--seed N]]
                    [-s ADDR] [-Q VLAN] [-M N] [-O FILE] [-q] [-x] [-g] [--json | -F FORMAT] [--pcap OUT]
@@ -27,7 +26,8 @@ Targets: a.b.c.d/N, a.b.c.d:netmask, start-end (inclusive) or single addresses, 
 commas. The network and broadcast addresses of the interface's own subnet (up to /30) are skipped, whatever
 network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on another interface's subnet get a warning.
 
-  -I, --interface IF   send on IF (default: the interface whose subnet holds the targets)
+  -I, --interface IF   send on IF (default: the interface whose subnet holds the targets); several -I sweep each in
+                       turn (with --localnet, each its own networks), every result line ending with the interface
   -f, --file F         read targets from F (one or more per line, # comments; - for stdin), with or instead of the arguments
   -l, --localnet       the targets are the interface's own IPv4 networks (with --interface IF, IF's; else the default
                        route's interface), as arp-scan's -l; Linux
@@ -56,8 +56,8 @@ network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on anoth
   -F, --format FMT     each host as FMT, arp-scan's template: \${field} or \${field;width} (negative: left-aligned)
                        for ip, mac, hdrmac, vendor, vlan, dup, rtt (framing, proto: empty, as arp-scan prints them
                        for Ethernet II and IPv4); \\n, \\t, \\r, and \\ before any other character to print it as is
-      --json           print JSON Lines: {"type":"host","ip","mac","vendor","rttMs","dup"} per answer, then
-                       {"type":"summary","summary":{...}}
+      --json           print JSON Lines: {"type":"host","ip","mac","vendor","rttMs","dup","interface"} per answer,
+                       then {"type":"summary","summary":{...},"interface"} (one per interface)
       --pcap OUT       write every frame sent and received to OUT, a pcap file tcpdump -r reads
   -v, --verbose        what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
   -h, --help           this text
@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const args = parseCommand('scan', argv, HELP, {
     allowPositionals: true,
     options: {
-      interface: { type: 'string', short: 'I' },
+      interface: { type: 'string', short: 'I', multiple: true },
       file: { type: 'string', short: 'f' },
       localnet: { type: 'boolean', short: 'l', default: false },
       rate: { type: 'string' },
@@ -118,94 +118,49 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const ouiFile = values.ouifile ?? (process.env.ERSATZ_OUI_FILE || undefined);
   const ours = ouiFile === undefined ? null : await readVendorFile(ouiFile);
   if (values.localnet && (positionals.length > 0 || values.file !== undefined)) throw new UsageError(`scan: --localnet makes the targets: give no others`);
-  const local = values.localnet ? await localNetworks(values.interface) : null;
-  const asked = local?.targets ?? (await readTargets(positionals, values.file));
+  let typed: TargetSet | undefined; // the targets typed or in --file, read once for every interface
 
-  const info = await scanInterface(asked, local?.ifname ?? values.interface);
-  // Refused here, before the pipeline opens (and again by scan$): nothing is sent for a foreign sender address.
-  const source = values.arpspa === undefined ? undefined : checkSender('scan', info, ipArgument('scan', 'source (-s)', values.arpspa), { allowUnspecified: true, spoofSender: values['spoof-sender'] });
-  const targets = hostsOnLink(asked, info);
-  await warnOtherSubnets(targets, info);
-  // The workers boot while the vendor table loads.
-  const opening = openSession('scan', info, { pcap: values.pcap, vlan });
+  const ifnames: readonly (string | undefined)[] = values.interface ?? [undefined];
+  if (new Set(ifnames).size < ifnames.length) throw new UsageError(`scan: an interface named twice: give each -I once`);
+  if (ifnames.length > 1 && values.pcap !== undefined) throw new UsageError(`scan: --pcap records one interface: give one -I, or run once per interface`);
+  // Each interface's targets and link, all checked before anything is sent (arp-scan takes one -I; several run one
+  // sweep after another here, each under its own header, with the interface named in every result).
+  const plans: { info: InterfaceInfo; targets: TargetSet; source: Ipv4 | undefined }[] = [];
+  for (const ifname of ifnames) {
+    const local = values.localnet ? await localNetworks(ifname) : null;
+    const asked = local?.targets ?? (typed ??= await readTargets(positionals, values.file));
+    const info = await scanInterface(asked, local?.ifname ?? ifname);
+    // Refused here, before the pipeline opens (and again by scan$): nothing is sent for a foreign sender address.
+    const source = values.arpspa === undefined ? undefined : checkSender('scan', info, ipArgument('scan', 'source (-s)', values.arpspa), { allowUnspecified: true, spoofSender: values['spoof-sender'] });
+    const targets = hostsOnLink(asked, info);
+    await warnOtherSubnets(targets, info);
+    plans.push({ info, targets, source });
+  }
+  // The first workers boot while the vendor table loads.
+  let opening = openSession('scan', plans[0]!.info, { pcap: values.pcap, vlan });
   const vendor = vendorLookup(ours);
-  let progress: Progress | undefined;
-  // The progress line (stderr) and the results (stdout) share the terminal: the line steps aside for each write.
-  const out = new LineWriter(() => progress?.clear());
   const interrupt = interruption();
-  const session = await opening;
+  const output = new SweepOutput({ vendor, format, json: values.json, quiet: values.quiet, plain: values.plain, ignoredups: values.ignoredups, nameInterface: plans.length > 1 });
   try {
-    const link = session.link;
-    const pace = ratePps !== undefined ? `${ratePps} requests/s` : `${bandwidthBps ?? 256_000} bit/s`;
-    if (!values.json && !values.plain) out.line(`Interface: ${link.ifname}, MAC: ${link.mac}, IPv4: ${Ipv4.format(link.ip)}: scanning ${targets.size} hosts at ${pace}`);
-    out.flush();
-    // Only for a person watching: not with --json, nor when the results go down a pipe (stderr may still be a tty).
-    const bar = (progress = new Progress({ total: targets.size, enabled: !values.json && process.stdout.isTTY === true }));
-    // arp-scan's "(DUP: n)": the how-many-th MAC this is for the IP; only IPs with several MACs are remembered.
-    const macsPerIp = new Map<Ipv4, number>();
-    let summary: ScanSummary | undefined;
-    // --limit: the sweep ends (summary included) once that many hosts have answered; DUP lines do not count.
-    const enough = new Subject<void>();
     let answered = 0;
-    const sweep$ = scan$(link, targets, {
-      ...(ratePps === undefined ? {} : { ratePps }),
-      ...(bandwidthBps === undefined ? {} : { bandwidthBps }),
-      tries,
-      timeoutMs,
-      backoff,
-      settleMs,
-      random: values.random,
-      ...(seed === undefined ? {} : { seed }),
-      ...(source === undefined ? {} : { source, spoofSender: values['spoof-sender'] }),
-      progressMs: bar.active ? 100 : 0,
-      stop$: merge(interrupt.stop$, enough),
-    });
-    await lastValueFrom(
-      sweep$.pipe(
-        tap((e) => {
-          if (e.type === 'progress') bar.update(e.hosts - e.outstanding);
-          else if (e.type === 'host') {
-            const rttMs = Number(e.rttNs) / 1e6;
-            const name = vendor(e.mac);
-            const nth = e.dup ? (macsPerIp.get(e.ip) ?? 1) + 1 : 1;
-            if (e.dup) macsPerIp.set(e.ip, nth);
-            const proxy = e.ethSrc !== e.mac;
-            if (values.json) {
-              out.line(JSON.stringify({ type: 'host', ip: Ipv4.format(e.ip), mac: e.mac, vendor: name, rttMs, dup: e.dup, ...(proxy && { ethSrc: e.ethSrc }) }));
-            } else if (!(e.dup && values.ignoredups)) {
-              if (format !== null) {
-                const vlan = e.reply.vlan;
-                out.line(format({ ip: Ipv4.format(e.ip), mac: e.mac, hdrmac: proxy ? e.ethSrc : '', vendor: shownVendor(name), vlan: vlan === null || vlan === 0 ? '' : String(vlan), dup: nth > 1 ? String(nth) : '', rtt: rttMs.toFixed(3) }));
-              } else out.line(values.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null));
-            }
-            if (!e.dup && ++answered === limit) enough.next(); // ends the sweep now: no host beyond the limit is printed
-          } else summary = e.summary;
-        }),
-      ),
-      { defaultValue: undefined },
-    );
-    bar.stop();
-    if (summary === undefined) return Exit.SOFTWARE; // scan$ always ends with a summary when it completes
-    const s = summary;
-    const drops = await dropCounters(link);
-    if (values.json) {
-      out.line(JSON.stringify({ type: 'summary', summary: { hosts: s.hosts, sent: s.sent, answered: s.answered, duplicates: s.duplicates, elapsedMs: s.elapsedMs, drops, interrupted: interrupt.fired } }));
-    } else if (!values.plain) {
-      const rate = s.elapsedMs > 0 ? Math.round((s.hosts * 1000) / s.elapsedMs) : s.hosts;
-      const counts = drops === null ? [] : Object.entries(drops).filter(([, n]) => n !== 0);
-      const lost = drops === null ? 'drop counters unavailable' : counts.length === 0 ? 'no frames dropped' : `dropped: ${counts.map(([k, n]) => `${k} ${n ?? 'unknown'}`).join(', ')}`;
-      out.line(
-        `${interrupt.fired ? 'Interrupted: ' : ''}${s.hosts} hosts scanned in ${(s.elapsedMs / 1000).toFixed(3)} s (${rate} hosts/s): ` +
-          `${s.answered} responded, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'}; ${s.sent} requests sent; ${lost}`,
-      );
+    for (let i = 0; i < plans.length; i++) {
+      const { targets, source } = plans[i]!;
+      const session = await opening;
+      try {
+        const sweep = { ratePps, bandwidthBps, tries, timeoutMs, backoff, settleMs, random: values.random, seed, source, spoofSender: values['spoof-sender'] };
+        const left = limit === undefined ? undefined : limit - answered;
+        answered += await output.sweep(session.link, targets, sweep, left, interrupt);
+      } finally {
+        await session.close();
+      }
+      if (interrupt.fired) return interrupt.code;
+      if (limit !== undefined && answered >= limit) break;
+      if (i + 1 < plans.length) opening = openSession('scan', plans[i + 1]!.info, { vlan });
     }
-    if (interrupt.fired) return interrupt.code;
-    return s.answered >= (limit ?? 1) ? Exit.OK : Exit.NO_REPLY;
+    return answered >= (limit ?? 1) ? Exit.OK : Exit.NO_REPLY;
   } finally {
-    progress?.stop();
-    out.flush();
+    output.close();
     interrupt.dispose();
-    await session.close();
   }
 }
 
@@ -333,20 +288,6 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined): Pr
 }
 
 /**
- * One answering host as arp-scan prints it, tab-separated so that `cut -f` works (vendor names hold spaces): IP, MAC,
- * vendor with ` (DUP: n)` for the n-th MAC of an IP, `RTT=x.xxx ms` (arp-scan's --rtt field), then `(from MAC)` when
- * the Ethernet source differs from the ARP sender (a proxy or MAC-NAT bridge answering for the host).
- */
-/** The vendor field as arp-scan prints it. */
-function shownVendor(vendor: string | null): string {
-  return vendor === null ? '(Unknown)' : vendor === LOCALLY_ADMINISTERED ? '(Unknown: locally administered)' : vendor;
-}
-
-function hostLine(ip: Ipv4, mac: Mac, vendor: string | null, nth: number, rttMs: number, from: Mac | null): string {
-  return `${Ipv4.format(ip)}\t${mac}\t${shownVendor(vendor)}${nth > 1 ? ` (DUP: ${nth})` : ''}\tRTT=${rttMs.toFixed(3)} ms${from === null ? '' : `\t(from ${from})`}`;
-}
-
-/**
  * MAC → vendor name: the user's file first (`ours`), then the IEEE registry, loaded now so the sweep never stalls on
  * it. When the registry cannot be loaded, one warning on stderr and only the user's names (the sweep itself does not
  * need any).
@@ -372,27 +313,4 @@ async function readVendorFile(file: string): Promise<VendorFile> {
     throw new VendorFileError(file, 0, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return VendorFile.parse(text, file);
-}
-
-type PipelineStats = Awaited<ReturnType<Link['stats']>>;
-
-/**
- * Frames lost on the way, by where: `kernel` (libpcap's buffer or the interface), `rxRing` (capture to decode),
- * `eventsRing` and `framesRing` (decode to the main thread), `send` (refused by the tx ring or the kernel). A stage
- * whose worker could not answer is null; the whole is null when the statistics cannot be read.
- */
-async function dropCounters(link: Link): Promise<Record<string, number | null> | null> {
-  let s: PipelineStats;
-  try {
-    s = await link.stats();
-  } catch {
-    return null;
-  }
-  return {
-    kernel: s.capture === null ? null : s.capture.pcap.dropped + s.capture.pcap.ifDropped,
-    rxRing: s.capture?.ringDropped ?? null,
-    eventsRing: s.decode?.eventsDropped ?? null,
-    framesRing: s.decode?.framesDropped ?? null,
-    send: s.main.sendRefused + (s.transmit?.failed ?? 0),
-  };
 }
