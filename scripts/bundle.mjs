@@ -5,12 +5,14 @@
 //   decode-command.js    an entry of its own: piscina loads it by file name in each decode thread (decodeBatch)
 //   {capture,decode,transmit}-worker.cjs  one file per worker thread
 //   index.js, index.d.ts the library (@ersatz/api and what it re-exports), its types in one file
+//   ersatz.1             the man page (`ersatz manpage`)
 //   oui.bin              the vendor table (@ersatz/vendor's build makes it of oui-data), copied beside the chunks,
 //                        where the vendor module looks for it
 // Native and self-locating packages stay external: koffi (its .node binary), piscina (spawns its own worker file); so
 // does rxjs for the library, whose callers hold its Observables. Those three are the package's dependencies. Source
 // maps keep stack traces (exit 70) pointing at our files.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { generateDtsBundle } from 'dts-bundle-generator';
@@ -91,6 +93,9 @@ await Promise.all([
 
 // The vendor table, where the bundled vendor module (in a chunk of dist/) looks for it: beside itself.
 await copyFile(`${root}/packages/vendor/dist/oui.bin`, `${root}/dist/oui.bin`);
+
+// ersatz(1), rendered by the bundled bin from the commands' option tables (package.json's "man" installs it).
+await writeFile(`${root}/dist/ersatz.1`, execFileSync(process.execPath, [`${root}/dist/main.js`, 'manpage']));
 
 // The library's types in one file: every @ersatz/* workspace inlined (none of them is published), rxjs imported.
 const workspaces = (await Promise.all(['packages', 'workers'].map(async (dir) => {

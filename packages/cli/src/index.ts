@@ -1,45 +1,18 @@
 import { Exit, UsageError, type ExitCode } from './exit.js';
 import { isParseArgsError } from './options.js';
 import { VERSION } from './version.js';
+import { COMMANDS, USAGE } from './commands/table.js';
 
 export { Exit, UsageError, type ExitCode } from './exit.js';
 export { parseOptions } from './options.js';
 export { compileFormat, type HostFields } from './format.js';
 
-/** A subcommand: gets its own argv (after the subcommand word) and returns the exit code. */
-export type Command = (argv: string[]) => Promise<ExitCode>;
-
-// Loaded lazily so `ersatz decode` never pays for the worker pipeline and vice versa (cold start is measured).
-const resolveCommand = () => import('./commands/resolve.js');
-const commands: Record<string, () => Promise<{ run: Command }>> = {
-  resolve: resolveCommand,
-  decode: () => import('./commands/decode.js'),
-  neigh: () => import('./commands/neigh.js'),
-  scan: () => import('./commands/scan.js'),
-  arping: () => import('./commands/arping.js'),
-  ping: () => import('./commands/ping.js'),
-  claim: () => import('./commands/claim.js'),
-};
+export type { Command } from './commands/table.js';
 
 /** Where the commands that touch the network run (the others stop with one line before loading anything native). */
 const SUPPORTED: readonly NodeJS.Platform[] = ['linux', 'win32'];
-
-const USAGE = `usage: ersatz [--target IP] [options]   resolve IP (default: the default gateway) to its MAC
-       ersatz <command> [options]
-
-commands:
-  resolve [IP]        the default: who has IP? (same as --target IP)
-  scan CIDR|RANGE     sweep a subnet or range like arp-scan: every host that answers, once, with its vendor
-  arping TARGET       iputils arping: probes, RTTs, -D duplicate address detection, -U/-A gratuitous ARP
-  ping TARGET         ICMP echo in raw frames to the next hop's ARP-resolved MAC
-  claim ADDR -I IF    RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)
-  neigh show|add|del|flush|watch   the kernel's neighbour (ARP) cache through netlink or ioctl
-  decode FILE...      print the frames of pcap/pcapng files like tcpdump, or as JSON Lines
-
-Run 'ersatz help <command>' (or 'ersatz <command> --help') for a command's options; --version (-V) prints the version.
-Exit codes: 0 done, 1 no reply (or: address taken, nothing found), 2 usage or environment error
-(bad argument, unknown interface, missing CAP_NET_RAW/CAP_NET_ADMIN), 70 internal error, 130 interrupted
-(SIGINT), 143 stopped by SIGTERM (arping and ping: the usual status after the summary, as iputils, for both).`;
+/** Commands that touch no network: they run anywhere. */
+const LOCAL_COMMANDS: readonly string[] = ['decode', 'completion', 'manpage'];
 
 /** Runs the CLI with `argv` (no node/script prefix) and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<ExitCode> {
@@ -64,10 +37,10 @@ export async function main(argv: string[]): Promise<ExitCode> {
     }
     // No subcommand word: the seed's behaviour, resolve --target (or the default gateway).
     const bare = first === undefined || first.startsWith('-');
-    const load = bare ? resolveCommand : Object.hasOwn(commands, first) ? commands[first] : undefined; // not `ersatz constructor`
+    const load = COMMANDS.find((c) => c.name === (bare ? 'resolve' : first))?.load;
     if (!load) throw new UsageError(`unknown command ${JSON.stringify(first)}: run 'ersatz --help'`);
     const args = bare ? argv : rest;
-    if (!SUPPORTED.includes(process.platform) && first !== 'decode' && !args.includes('--help') && !args.includes('-h')) {
+    if (!SUPPORTED.includes(process.platform) && !LOCAL_COMMANDS.includes(first!) && !args.includes('--help') && !args.includes('-h')) {
       throw new UsageError(`this is ${process.platform}: ersatz sends and captures on Linux, and on Windows with Npcap; 'ersatz decode' reads capture files anywhere`);
     }
     return await (await load()).run(args);

@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Ipv4, Mac } from '@ersatz/wire';
 import { UsageError } from './exit.js';
 import { beVerbose } from './verbose.js';
+import { renderHelp, type CommandSpec, type Options } from './spec.js';
 
 /** Whether `err` is one of node:util parseArgs's own errors (an unknown option, a missing value). */
 export function isParseArgsError(err: unknown): boolean {
@@ -24,7 +25,7 @@ export function parseOptions<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>
  * added; with --help, prints `help` and returns null (the command returns Exit.OK). With `maxPositionals`, one more
  * is a usage error naming it.
  */
-export function parseCommand<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>(
+function parseCommand<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>(
   command: string,
   argv: string[],
   help: string,
@@ -104,4 +105,9 @@ export function macArgument(command: string, what: string, text: string | undefi
   } catch (err) {
     throw new UsageError(`${command}: ${what}: ${(err as Error).message}`);
   }
+}
+
+/** parseCommand for a command described by a CommandSpec: its options, and --help rendered from them. */
+export function parseSpec<O extends Options>(spec: CommandSpec<O>, argv: string[], maxPositionals?: number): ReturnType<typeof parseArgs<{ options: O; allowPositionals: boolean; args: string[]; strict: true }>> | null {
+  return parseCommand(spec.name, argv, renderHelp(spec), { allowPositionals: spec.positionals, options: spec.options }, maxPositionals);
 }

@@ -2,68 +2,77 @@ import { lastValueFrom, tap } from 'rxjs';
 import { ArpOp, Ipv4, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { arping$, arpingSource, type ArpingMode, type ArpingSummary } from '@ersatz/resolve';
-import { hostArgument, intOption, ipArgument, numberOption, parseCommand } from '../options.js';
+import { hostArgument, intOption, ipArgument, numberOption, parseSpec } from '../options.js';
+import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
 
-const HELP = `usage: ersatz arping TARGET [-c COUNT] [-w DEADLINE] [-i INTERVAL] [-f] [-b] [-D | -U | -A] [-s SRC] [-I IF] [-q]
-                     [--json] [--pcap OUT]
+const OPTIONS = {
+  count: { type: 'string', short: 'c', arg: 'COUNT', help: 'send COUNT probes, then wait one more interval (default: until Ctrl-C or the deadline)' },
+  deadline: { type: 'string', short: 'w', arg: 'DEADLINE', help: 'stop after DEADLINE seconds; with -c, stop as soon as COUNT replies came' },
+  interval: { type: 'string', short: 'i', arg: 'INTERVAL', help: 'seconds between probes (default 1)' },
+  first: { type: 'boolean', short: 'f', default: false, help: 'stop at the first reply' },
+  broadcast: { type: 'boolean', short: 'b', default: false, help: 'keep broadcasting (default: unicast to the MAC learned from the first reply)' },
+  dad: {
+    type: 'boolean',
+    short: 'D',
+    default: false,
+    help:
+      'duplicate address detection as iputils does it (requests from sender IP 0.0.0.0, COUNT of them INTERVAL apart): stop at the ' +
+      "first reply. Not RFC 5227's full probe (random timing, 3 probes, zero target MAC, announcements after): that is 'ersatz claim'",
+  },
+  unsolicited: {
+    type: 'boolean',
+    short: 'U',
+    default: false,
+    help: "unsolicited ARP: announce TARGET (one of our addresses) with a gratuitous request, sender IP = target IP: RFC 5227's ARP Announcement",
+  },
+  advert: { type: 'boolean', short: 'A', default: false, help: "like -U, with a gratuitous reply (RFC 5227 allows it; its Announcement is -U's request form)" },
+  source: {
+    type: 'string',
+    short: 's',
+    arg: 'SRC',
+    help:
+      "sender IP of the probes, one of the interface's addresses or 0.0.0.0 for -D (default: the interface's address; 0.0.0.0 for -D; " +
+      "TARGET for -U/-A, which must then be the interface's)",
+  },
+  'spoof-sender': {
+    type: 'boolean',
+    default: false,
+    help:
+      "send even when the sender address (-s, or TARGET for -U/-A) is not the interface's.\n" +
+      "DANGEROUS: neighbours then send that address's traffic (a gateway's: the whole LAN's) to us.\n" +
+      'For labs of your own only. Without it such a run sends nothing and exits 2, as iputils does.',
+  },
+  interface: { type: 'string', short: 'I', arg: 'IF', complete: 'interface', help: 'send on IF (default: the interface the route to TARGET uses, or the one holding TARGET)' },
+  quiet: { type: 'boolean', short: 'q', default: false, help: 'print nothing' },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: 'print JSON Lines: {"type":"reply","ip","mac","rttMs","operation","broadcast"} per reply, then {"type":"summary","summary":{...}}',
+  },
+  pcap: { type: 'string', arg: 'OUT', complete: 'file', help: 'write every frame sent and received to OUT, a pcap file tcpdump -r reads' },
+} as const satisfies Options;
 
-Pings TARGET with ARP requests on the local link, as iputils arping does, and prints each reply with its
+export const SPEC: CommandSpec<typeof OPTIONS> = {
+  name: 'arping',
+  usage: `ersatz arping TARGET [-c COUNT] [-w DEADLINE] [-i INTERVAL] [-f] [-b] [-D | -U | -A] [-s SRC] [-I IF] [-q]
+                     [--json] [--pcap OUT]`,
+  about: `Pings TARGET with ARP requests on the local link, as iputils arping does, and prints each reply with its
 round-trip time, then the counts and min/avg/max/std-dev. Times are in seconds and may be fractional. TARGET is an
-IPv4 address or a host name (looked up with the system resolver, IPv4 only).
-
-  -c COUNT          send COUNT probes, then wait one more interval (default: until Ctrl-C or the deadline)
-  -w DEADLINE       stop after DEADLINE seconds; with -c, stop as soon as COUNT replies came
-  -i INTERVAL       seconds between probes (default 1)
-  -f                stop at the first reply
-  -b                keep broadcasting (default: unicast to the MAC learned from the first reply)
-  -D                duplicate address detection as iputils does it (requests from sender IP 0.0.0.0, COUNT of them
-                    INTERVAL apart): stop at the first reply. Not RFC 5227's full probe (random timing, 3 probes,
-                    zero target MAC, announcements after): that is 'ersatz claim'
-  -U                unsolicited ARP: announce TARGET (one of our addresses) with a gratuitous request, sender IP =
-                    target IP: RFC 5227's ARP Announcement
-  -A                like -U, with a gratuitous reply (RFC 5227 allows it; its Announcement is -U's request form)
-  -s SRC            sender IP of the probes, one of the interface's addresses or 0.0.0.0 for -D (default: the
-                    interface's address; 0.0.0.0 for -D; TARGET for -U/-A, which must then be the interface's)
-      --spoof-sender  send even when the sender address (-s, or TARGET for -U/-A) is not the interface's.
-                    DANGEROUS: neighbours then send that address's traffic (a gateway's: the whole LAN's) to us.
-                    For labs of your own only. Without it such a run sends nothing and exits 2, as iputils does.
-  -I, --interface IF  send on IF (default: the interface the route to TARGET uses, or the one holding TARGET)
-  -q                print nothing
-      --json        print JSON Lines: {"type":"reply","ip","mac","rttMs","operation","broadcast"} per reply, then
-                    {"type":"summary","summary":{...}}
-      --pcap OUT    write every frame sent and received to OUT, a pcap file tcpdump -r reads
-  -v, --verbose     what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
-  -h, --help        this text
-
-Exit codes (as iputils arping): 0 a reply came (-D: the address is free; -U/-A: always; -w with -c: COUNT replies
+IPv4 address or a host name (looked up with the system resolver, IPv4 only).`,
+  options: OPTIONS,
+  notes: `Exit codes (as iputils arping): 0 a reply came (-D: the address is free; -U/-A: always; -w with -c: COUNT replies
 came), 1 no reply (-D: the address is taken), 2 usage or environment error. Ctrl-C prints the summary and exits
-with the same status, as iputils arping does.`;
+with the same status, as iputils arping does.`,
+  positionals: true,
+};
 
 /** `ersatz arping TARGET ...`: iputils arping over our own frames. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const args = parseCommand('arping', argv, HELP, {
-    allowPositionals: true,
-    options: {
-      count: { type: 'string', short: 'c' },
-      deadline: { type: 'string', short: 'w' },
-      interval: { type: 'string', short: 'i' },
-      first: { type: 'boolean', short: 'f', default: false },
-      broadcast: { type: 'boolean', short: 'b', default: false },
-      dad: { type: 'boolean', short: 'D', default: false },
-      unsolicited: { type: 'boolean', short: 'U', default: false },
-      advert: { type: 'boolean', short: 'A', default: false },
-      source: { type: 'string', short: 's' },
-      'spoof-sender': { type: 'boolean', default: false },
-      interface: { type: 'string', short: 'I' },
-      quiet: { type: 'boolean', short: 'q', default: false },
-      json: { type: 'boolean', default: false },
-      pcap: { type: 'string' },
-    },
-  }, 1);
+  const args = parseSpec(SPEC, argv, 1);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const { ip: target } = await hostArgument('arping', 'TARGET', positionals[0]);

@@ -3,44 +3,50 @@ import { lastValueFrom, tap } from 'rxjs';
 import { Ipv4, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { claim$, type ClaimEvent } from '@ersatz/resolve';
-import { ipArgument, parseCommand } from '../options.js';
+import { ipArgument, parseSpec } from '../options.js';
+import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
 import { LineWriter, openSession } from '../session.js';
 import { interruption } from '../interrupt.js';
 
-const HELP = `usage: ersatz claim ADDR --interface IF [--defend] [--json]
+const OPTIONS = {
+  interface: { type: 'string', short: 'I', arg: 'IF', complete: 'interface', help: 'claim on IF (required; IF need not have ADDR, nor any IPv4 address, yet)' },
+  defend: {
+    type: 'boolean',
+    default: false,
+    help:
+      'after announcing, keep ADDR (RFC 5227 2.4 b): answer a conflicting ARP with one announcement, unless the previous conflict came ' +
+      'within 10 s: then report it and stop. Runs until Ctrl-C.',
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    help:
+      'JSON Lines: {"type":"event","event":"probing"|"announcing","n"}, {"type":"event","event":"announced"}, ' +
+      '{"type":"event","event":"defended"|"conflict","mac",...}, then {"type":"summary","summary":{...}}',
+  },
+} as const satisfies Options;
 
-Claims ADDR on IF as RFC 5227 says, before (or after) the address is configured: waits a random 0-1 s, sends 3
+export const SPEC: CommandSpec<typeof OPTIONS> = {
+  name: 'claim',
+  usage: 'ersatz claim ADDR --interface IF [--defend] [--json]',
+  about: `Claims ADDR on IF as RFC 5227 says, before (or after) the address is configured: waits a random 0-1 s, sends 3
 ARP Probes (who-has ADDR from 0.0.0.0, target MAC 00:00:00:00:00:00) a random 1-2 s apart, and if no other host
 has spoken for ADDR by 2 s after the last one, sends 2 ARP Announcements (ADDR is-at our MAC: a request with
 sender IP = target IP = ADDR) 2 s apart. A conflict is any ARP request or reply from another MAC with sender IP
 ADDR (the owner answering our probe, say), or, while probing, another host's probe for ADDR (both back off).
-The probes are the safety: an address another host holds is never announced.
-
-  -I, --interface IF  claim on IF (required; IF need not have ADDR, nor any IPv4 address, yet)
-      --defend      after announcing, keep ADDR (RFC 5227 2.4 b): answer a conflicting ARP with one announcement,
-                    unless the previous conflict came within 10 s: then report it and stop. Runs until Ctrl-C.
-      --json        JSON Lines: {"type":"event","event":"probing"|"announcing","n"}, {"type":"event",
-                    "event":"announced"}, {"type":"event","event":"defended"|"conflict","mac",...}, then
-                    {"type":"summary","summary":{...}}
-  -v, --verbose     what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
-  -h, --help        this text
-
-ersatz does not configure ADDR on IF: after exit 0, add it ('ip addr add ADDR/LEN dev IF').
+The probes are the safety: an address another host holds is never announced.`,
+  options: OPTIONS,
+  notes: `ersatz does not configure ADDR on IF: after exit 0, add it ('ip addr add ADDR/LEN dev IF').
 Exit codes: 0 claimed (announced), 1 conflict (the other host's MAC is printed), 2 usage or environment error,
-130 interrupted (also how --defend ends when no conflict stops it), 143 the same by SIGTERM.`;
+130 interrupted (also how --defend ends when no conflict stops it), 143 the same by SIGTERM.`,
+  positionals: true,
+};
 
 /** `ersatz claim ADDR -I IF`. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const args = parseCommand('claim', argv, HELP, {
-    allowPositionals: true,
-    options: {
-      interface: { type: 'string', short: 'I' },
-      defend: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
-  }, 1);
+  const args = parseSpec(SPEC, argv, 1);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const ip = ipArgument('claim', 'ADDR', positionals[0]);

@@ -6,7 +6,8 @@ import { Piscina } from 'piscina';
 import { PcapError, PcapFileError, PcapMagicError, linkTypeName, readPcapFile, type PcapReader } from '@ersatz/pcap';
 import { DECODED_LINK_TYPES, decodeFrame, readU16, SNAP_HEADER_LEN, type DecodedArp, type DecodedFrame } from '@ersatz/wire';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { parseCommand } from '../options.js';
+import { parseSpec } from '../options.js';
+import type { CommandSpec, Options } from '../spec.js';
 
 /** Frames per batch handed to a worker (large enough that messaging costs little next to decoding). */
 const BATCH = 8192;
@@ -20,26 +21,39 @@ const POOL_THRESHOLD = 100_000;
 /** Bytes gathered before a write to stdout. */
 const OUTPUT_CHUNK = 1 << 16;
 
-const HELP = `usage: ersatz decode FILE... [--json] [--threads N]
+const OPTIONS = {
+  json: {
+    type: 'boolean',
+    help:
+      // A new line where the example object is cut, not at the space inside its "<9 digits>".
+      'JSON Lines: {"index":0,"ts":"<seconds>.<9 digits>","len":60,"eth":{...},"vlan":[42],"arp":{...},\n' +
+      '"ipv4":{...},"icmp":{...},"malformed":false}; a key is absent when its layer is ("sll" replaces "eth" for cooked captures, ' +
+      '"snap" follows it for LLC/SNAP). With several files each object starts with "file". index counts the frames of each file from 0.',
+  },
+  threads: {
+    type: 'string',
+    arg: 'N',
+    help:
+      `decode with N worker threads (0: on the main thread only). Default: ${defaultThreads()} threads for a file of over ` +
+      `${POOL_THRESHOLD} frames, the main thread below that (where starting threads costs more)`,
+  },
+} as const satisfies Options;
 
-Decodes the frames of classic pcap (microsecond or nanosecond, either byte order) and pcapng capture files:
+export const SPEC: CommandSpec<typeof OPTIONS> = {
+  name: 'decode',
+  usage: `ersatz decode FILE... [--json] [--threads N]`,
+  about: `Decodes the frames of classic pcap (microsecond or nanosecond, either byte order) and pcapng capture files:
 Ethernet with any number of VLAN tags and RFC 1042 LLC/SNAP, Linux cooked capture (tcpdump -i any: LINUX_SLL and
-LINUX_SLL2) and raw IPv4 link types; ARP/RARP, IPv4 and ICMP. One line per frame, in file order.
-
-  --json         JSON Lines: {"index":0,"ts":"<seconds>.<9 digits>","len":60,"eth":{...},"vlan":[42],"arp":{...},
-                 "ipv4":{...},"icmp":{...},"malformed":false}; a key is absent when its layer is ("sll" replaces
-                 "eth" for cooked captures, "snap" follows it for LLC/SNAP). With several
-                 files each object starts with "file". index counts the frames of each file from 0.
-  --threads N    decode with N worker threads (0: on the main thread only). Default: ${defaultThreads()} threads for a file
-                 of over ${POOL_THRESHOLD} frames, the main thread below that (where starting threads costs more)
-  -h, --help     this text
-
-Times are local, like tcpdump's. A frame that does not decode is flagged "[malformed: reason]" (JSON: "malformed":
+LINUX_SLL2) and raw IPv4 link types; ARP/RARP, IPv4 and ICMP. One line per frame, in file order.`,
+  options: OPTIONS,
+  notes: `Times are local, like tcpdump's. A frame that does not decode is flagged "[malformed: reason]" (JSON: "malformed":
 true and "error"), keeping every field captured whole (a truncated ARP keeps the fields before the cut). Frames of
 another link type are listed by length, and a line on stderr says once per file that they were not decoded.
 Several files are decoded in order, each under a "==> FILE <==" header (human form).
 Exit: 0 done; 2 when a file cannot be read, is not a capture file, or ends inside a record (the frames before it
-are printed); 70 internal error.`;
+are printed); 70 internal error.`,
+  positionals: true,
+};
 
 function defaultThreads(): number {
   return Math.max(1, Math.min(availableParallelism(), 4));
@@ -47,10 +61,7 @@ function defaultThreads(): number {
 
 /** Runs `ersatz decode`; returns the exit code. Usage errors throw UsageError (the dispatcher prints them). */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const args = parseCommand('decode', argv, HELP, {
-    options: { json: { type: 'boolean' }, threads: { type: 'string' } },
-    allowPositionals: true,
-  });
+  const args = parseSpec(SPEC, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   if (positionals.length === 0) throw new UsageError("decode: name at least one capture file: run 'ersatz decode --help'");

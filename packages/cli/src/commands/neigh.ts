@@ -25,9 +25,11 @@ import {
 } from '@ersatz/netlink';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
-import { intOption, parseCommand } from '../options.js';
+import { intOption, parseSpec } from '../options.js';
+import type { CommandSpec, Options } from '../spec.js';
 
-const HELP = `usage: ersatz neigh [show] [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
+/** `ersatz neigh --help`: the whole command at once (each subcommand's --help renders its own SPEC below). */
+const NEIGH_HELP = `usage: ersatz neigh [show] [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
        ersatz neigh flush [ADDR|PREFIX] --interface IF [--state STATES]
        ersatz neigh add IP MAC --interface IF [--state permanent|reachable|stale] [--replace] [--via netlink|ioctl]
        ersatz neigh del IP --interface IF [--via netlink|ioctl]
@@ -57,6 +59,116 @@ environment (bad address, unknown interface, missing capability), 130 interrupte
 
 const STATES: readonly SettableNeighState[] = ['permanent', 'reachable', 'stale'];
 
+// One option table per subcommand. What several of them take is written once here.
+const INTERFACE = { type: 'string', short: 'I', arg: 'IF', complete: 'interface' } as const;
+const JSON_OUTPUT = { type: 'boolean', default: false } as const;
+/** The names --state takes in show and flush (ip neigh's `nud` words). */
+const STATE_NAMES = ['incomplete', 'reachable', 'stale', 'delay', 'probe', 'failed', 'noarp', 'permanent', 'none', 'all'] as const;
+const STATE_FILTER = { type: 'string', multiple: true, arg: 'STATES', complete: STATE_NAMES } as const;
+const STATE_FILTER_HELP =
+  'only entries in these states: names joined by commas or given in several --state options, from incomplete, reachable, stale, ' +
+  "delay, probe, failed, noarp, permanent, none, or all (as 'ip neigh ... nud STATE')";
+const VIA = {
+  type: 'string',
+  default: 'netlink',
+  arg: 'METHOD',
+  complete: ['netlink', 'ioctl'],
+  help:
+    'how to change the table, netlink (the default) or ioctl. netlink: rtnetlink RTM_NEWNEIGH/RTM_DELNEIGH. ioctl: SIOCSARP/SIOCDARP, ' +
+    "like 'arp -s' (permanent or stale entries only)",
+} as const;
+const NOTES = `add, del and flush need CAP_NET_ADMIN. Exit codes: 0 done, 1 no such entry / not all changes seen, 2 usage or
+environment (bad address, unknown interface, missing capability), 130 interrupted (SIGINT), 143 stopped by SIGTERM.`;
+
+const SHOW_OPTIONS = {
+  interface: { ...INTERFACE, help: 'only the entries on IF' },
+  state: { ...STATE_FILTER, help: `${STATE_FILTER_HELP}. Default: every state but noarp and none, as 'ip neigh show'` },
+  proxy: { type: 'boolean', default: false, help: 'list the proxy ARP entries instead' },
+  json: {
+    ...JSON_OUTPUT,
+    help:
+      "print one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router}: a snapshot is one value, as 'ip -j neigh' " +
+      'prints it; the streams (watch, scan, arping, ping) are JSON Lines',
+  },
+} as const satisfies Options;
+
+const SHOW: CommandSpec<typeof SHOW_OPTIONS> = {
+  name: 'neigh show',
+  usage: 'ersatz neigh [show] [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]',
+  about: `The kernel's IPv4 neighbour (ARP) table, one line per entry, like 'ip neigh': IP dev IF lladdr MAC STATE.
+ADDR or PREFIX (198.51.100.0/24) keeps the entries inside it, as 'ip neigh show to PREFIX'.`,
+  options: SHOW_OPTIONS,
+  notes: NOTES,
+  positionals: true,
+};
+
+const FLUSH_OPTIONS = {
+  interface: { ...INTERFACE, help: 'delete the entries of IF (required)' },
+  state: {
+    ...STATE_FILTER,
+    help: `${STATE_FILTER_HELP}. Default: every state but permanent and noarp; --state all adds permanent, and noarp goes only when named`,
+  },
+} as const satisfies Options;
+
+const FLUSH: CommandSpec<typeof FLUSH_OPTIONS> = {
+  name: 'neigh flush',
+  usage: 'ersatz neigh flush [ADDR|PREFIX] --interface IF [--state STATES]',
+  about: `Deletes the entries of IF that match --state (inside ADDR or PREFIX if given), as 'ip neigh flush dev IF'.
+Prints nothing; exit 1 if entries still matched after 10 rounds (the kernel kept re-creating them).`,
+  options: FLUSH_OPTIONS,
+  notes: NOTES,
+  positionals: true,
+};
+
+const ADD_OPTIONS = {
+  interface: { ...INTERFACE, help: 'the interface of the entry (required)' },
+  state: { type: 'string', default: 'permanent', arg: 'STATE', complete: STATES, help: "the entry's state, permanent (default), reachable or stale" },
+  replace: { type: 'boolean', default: false, help: 'change an existing entry for IP (without it, one is an error)' },
+  via: VIA,
+} as const satisfies Options;
+
+const ADD: CommandSpec<typeof ADD_OPTIONS> = {
+  name: 'neigh add',
+  usage: 'ersatz neigh add IP MAC --interface IF [--state permanent|reachable|stale] [--replace] [--via netlink|ioctl]',
+  about: 'Adds IP -> MAC on IF (default state permanent); an existing entry is an error unless --replace.',
+  options: ADD_OPTIONS,
+  notes: NOTES,
+  positionals: true,
+};
+
+const DEL_OPTIONS = {
+  interface: { ...INTERFACE, help: 'the interface of the entry (required)' },
+  via: VIA,
+} as const satisfies Options;
+
+const DEL: CommandSpec<typeof DEL_OPTIONS> = {
+  name: 'neigh del',
+  usage: 'ersatz neigh del IP --interface IF [--via netlink|ioctl]',
+  about: 'Deletes the entry for IP on IF (exit 1 when there is none).',
+  options: DEL_OPTIONS,
+  notes: NOTES,
+  positionals: true,
+};
+
+const WATCH_OPTIONS = {
+  interface: { ...INTERFACE, help: 'only the changes on IF' },
+  json: { ...JSON_OUTPUT, help: 'print JSON Lines: one {type: "new"|"del", entry} object per line' },
+  count: { type: 'string', arg: 'N', help: 'stop after N changes (exit 0)' },
+  timeout: { type: 'string', arg: 'MS', help: 'stop after MS milliseconds (exit 0, or 1 when --count changes did not all come)' },
+} as const satisfies Options;
+
+const WATCH: CommandSpec<typeof WATCH_OPTIONS> = {
+  name: 'neigh watch',
+  usage: 'ersatz neigh watch [--interface IF] [--json] [--count N] [--timeout MS]',
+  about: `Prints each change the kernel announces until Ctrl-C (exit 130) or SIGTERM (143), N changes (--count, exit 0) or
+MS milliseconds (--timeout: exit 0, or 1 when --count changes did not all come).`,
+  options: WATCH_OPTIONS,
+  notes: NOTES,
+  positionals: true,
+};
+
+export const SPECS: readonly CommandSpec[] = [SHOW, FLUSH, ADD, DEL, WATCH];
+
 /** Runs `neigh` with its own argv; returns the exit code. Throws UsageError for bad usage or environment. */
 export async function run(argv: string[]): Promise<ExitCode> {
   const [sub, ...rest] = argv;
@@ -85,15 +197,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
 }
 
 function show(argv: string[]): ExitCode {
-  const args = parseCommand('neigh show', argv, HELP, {
-    allowPositionals: true,
-    options: {
-      interface: { type: 'string', short: 'I' },
-      state: { type: 'string', multiple: true },
-      proxy: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const args = parseSpec(SHOW, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const to = prefixArgument('neigh show', positionals);
@@ -104,10 +208,7 @@ function show(argv: string[]): ExitCode {
 }
 
 function flush(argv: string[]): ExitCode {
-  const args = parseCommand('neigh flush', argv, HELP, {
-    allowPositionals: true,
-    options: { interface: { type: 'string', short: 'I' }, state: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h', default: false } },
-  });
+  const args = parseSpec(FLUSH, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const to = prefixArgument('neigh flush', positionals);
@@ -119,15 +220,7 @@ function flush(argv: string[]): ExitCode {
 }
 
 async function add(argv: string[]): Promise<ExitCode> {
-  const args = parseCommand('neigh add', argv, HELP, {
-    allowPositionals: true,
-    options: {
-      interface: { type: 'string', short: 'I' },
-      state: { type: 'string', default: 'permanent' },
-      replace: { type: 'boolean', default: false },
-      via: { type: 'string', default: 'netlink' },
-    },
-  });
+  const args = parseSpec(ADD, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const [ipText, macText, extra] = positionals;
@@ -151,10 +244,7 @@ async function add(argv: string[]): Promise<ExitCode> {
 }
 
 async function del(argv: string[]): Promise<ExitCode> {
-  const args = parseCommand('neigh del', argv, HELP, {
-    allowPositionals: true,
-    options: { interface: { type: 'string', short: 'I' }, via: { type: 'string', default: 'netlink' }, help: { type: 'boolean', short: 'h', default: false } },
-  });
+  const args = parseSpec(DEL, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const [ipText, extra] = positionals;
@@ -185,15 +275,7 @@ async function del(argv: string[]): Promise<ExitCode> {
 }
 
 async function watch(argv: string[]): Promise<ExitCode> {
-  const args = parseCommand('neigh watch', argv, HELP, {
-    allowPositionals: true,
-    options: {
-      interface: { type: 'string', short: 'I' },
-      json: { type: 'boolean', default: false },
-      count: { type: 'string' },
-      timeout: { type: 'string' },
-    },
-  });
+  const args = parseSpec(WATCH, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   if (positionals.length) throw new UsageError(`neigh watch: unexpected ${JSON.stringify(positionals[0])}: run 'ersatz neigh --help'`);
@@ -227,7 +309,7 @@ async function watch(argv: string[]): Promise<ExitCode> {
 // ---------------------------------------------------------------------------------------------------------------
 
 function help(): ExitCode {
-  process.stdout.write(`${HELP}\n`);
+  process.stdout.write(`${NEIGH_HELP}\n`);
   return Exit.OK;
 }
 

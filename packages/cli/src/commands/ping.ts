@@ -2,62 +2,65 @@ import { lastValueFrom, tap } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface } from '@ersatz/api';
 import { ping$, type PingEvent, type PingSummary } from '@ersatz/resolve';
-import { hostArgument, intOption, numberOption, parseCommand } from '../options.js';
+import { hostArgument, intOption, numberOption, parseSpec } from '../options.js';
+import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
 
-const HELP = `usage: ersatz ping TARGET [-c COUNT] [-i INTERVAL] [-w DEADLINE] [-W TIMEOUT] [-s SIZE] [-t TTL] [-I IF] [-q]
-                   [--json] [--pcap OUT]
+const OPTIONS = {
+  count: {
+    type: 'string',
+    short: 'c',
+    arg: 'COUNT',
+    help: 'stop when replies + errors reach COUNT; without -w, after COUNT requests and a last wait (default: until Ctrl-C)',
+  },
+  interval: { type: 'string', short: 'i', arg: 'INTERVAL', help: 'seconds between requests (default 1)' },
+  deadline: { type: 'string', short: 'w', arg: 'DEADLINE', help: 'stop after DEADLINE seconds, whatever is outstanding, or at the first ICMP error' },
+  timeout: { type: 'string', short: 'W', arg: 'TIMEOUT', help: 'after the last request, seconds to wait when no reply came at all (default 10)' },
+  size: {
+    type: 'string',
+    short: 's',
+    arg: 'SIZE',
+    help: "echo data bytes (default 56; at most the interface's MTU - 28, 1472 on a 1500-byte link: one unfragmented frame)",
+  },
+  ttl: { type: 'string', short: 't', arg: 'TTL', help: 'IPv4 time to live (default 64)' },
+  interface: { type: 'string', short: 'I', arg: 'IF', complete: 'interface', help: 'send on IF (default: the interface the route to TARGET uses)' },
+  quiet: { type: 'boolean', short: 'q', default: false, help: 'print only the summary' },
+  json: {
+    type: 'boolean',
+    default: false,
+    help:
+      'print JSON Lines: {"type":"reply","seq","ip","ttl","bytes","rttMs","dup"} per reply,\n' +
+      '{"type":"error","seq","from","error","icmpType","code"} per ICMP error,\n' +
+      '{"type":"redirect","seq","from","redirect","code","gateway"} per redirect, then\n' +
+      '{"type":"summary","summary":{..., "errors"}}',
+  },
+  pcap: { type: 'string', arg: 'OUT', complete: 'file', help: 'write every frame sent and received (ARP and ICMP) to OUT, a pcap file tcpdump -r reads' },
+} as const satisfies Options;
 
-TARGET is an IPv4 address or a host name (looked up with the system resolver, IPv4 only).
+export const SPEC: CommandSpec<typeof OPTIONS> = {
+  name: 'ping',
+  usage: `ersatz ping TARGET [-c COUNT] [-i INTERVAL] [-w DEADLINE] [-W TIMEOUT] [-s SIZE] [-t TTL] [-I IF] [-q]
+                   [--json] [--pcap OUT]`,
+  about: `TARGET is an IPv4 address or a host name (looked up with the system resolver, IPv4 only).
 
 Sends ICMP echo requests built by ersatz in raw Ethernet frames, addressed to the next hop's MAC (the target on
 the local link, else the gateway the kernel would use), which ersatz resolves first with its own ARP query. Replies
 are matched by identifier and sequence number; so are ICMP errors, by the request they quote: Destination
 Unreachable, Time Exceeded and Parameter Problem print "From ROUTER icmp_seq=N <what>" at once (iputils' wording)
 and count as "+N errors"; a Redirect prints "From ROUTER: icmp_seq=N Redirect ...(New nexthop: GW)" and counts
-nothing. Output and statistics follow iputils ping. Times are in seconds and may be fractional.
-
-  -c COUNT          stop when replies + errors reach COUNT; without -w, after COUNT requests and a last wait
-                    (default: until Ctrl-C)
-  -i INTERVAL       seconds between requests (default 1)
-  -w DEADLINE       stop after DEADLINE seconds, whatever is outstanding, or at the first ICMP error
-  -W TIMEOUT        after the last request, seconds to wait when no reply came at all (default 10)
-  -s SIZE           echo data bytes (default 56; at most the interface's MTU - 28, 1472 on a 1500-byte link:
-                    one unfragmented frame)
-  -t TTL            IPv4 time to live (default 64)
-  -I, --interface IF  send on IF (default: the interface the route to TARGET uses)
-  -q                print only the summary
-      --json        print JSON Lines: {"type":"reply","seq","ip","ttl","bytes","rttMs","dup"} per reply,
-                    {"type":"error","seq","from","error","icmpType","code"} per ICMP error,
-                    {"type":"redirect","seq","from","redirect","code","gateway"} per redirect, then
-                    {"type":"summary","summary":{..., "errors"}}
-      --pcap OUT    write every frame sent and received (ARP and ICMP) to OUT, a pcap file tcpdump -r reads
-  -v, --verbose     what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
-  -h, --help        this text
-
-Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (ICMP
+nothing. Output and statistics follow iputils ping. Times are in seconds and may be fractional.`,
+  options: OPTIONS,
+  notes: `Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (ICMP
 errors alone are no reply; or the next hop did not answer ARP), 2 usage or environment error. Ctrl-C prints the
-summary and exits with the same status, as iputils ping does.`;
+summary and exits with the same status, as iputils ping does.`,
+  positionals: true,
+};
 
 /** `ersatz ping TARGET ...`: ICMP echo over our own frames, to the next hop's ARP-resolved MAC. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const args = parseCommand('ping', argv, HELP, {
-    allowPositionals: true,
-    options: {
-      count: { type: 'string', short: 'c' },
-      interval: { type: 'string', short: 'i' },
-      deadline: { type: 'string', short: 'w' },
-      timeout: { type: 'string', short: 'W' },
-      size: { type: 'string', short: 's' },
-      ttl: { type: 'string', short: 't' },
-      interface: { type: 'string', short: 'I' },
-      quiet: { type: 'boolean', short: 'q', default: false },
-      json: { type: 'boolean', default: false },
-      pcap: { type: 'string' },
-    },
-  }, 1);
+  const args = parseSpec(SPEC, argv, 1);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const { ip: target, name } = await hostArgument('ping', 'TARGET', positionals[0]);

@@ -2,7 +2,8 @@ import { firstValueFrom, takeUntil } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface, openLink, injectNeighbour } from '@ersatz/api';
 import { CONFLICT_CAUSES, createResolver } from '@ersatz/resolve';
-import { hostArgument, intOption, parseCommand } from '../options.js';
+import { hostArgument, intOption, parseSpec } from '../options.js';
+import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
@@ -12,32 +13,45 @@ import { trace, traceOpen, traceStats } from '../verbose.js';
 const SETTLE_MS = 10;
 const ONE_SHOT_BUFFER_BYTES = 1 << 20;
 
-const HELP = `usage: ersatz [--target IP] [--interface IF] [--timeout MS] [--tries N] [--settle MS] [--first]
-              [--accept-source-mismatch] [--json] [--inject]
+const OPTIONS = {
+  target: { type: 'string', arg: 'IP', help: 'the IPv4 address to resolve, or a host name (system resolver, IPv4; default: the default gateway)' },
+  interface: { type: 'string', short: 'I', arg: 'IF', complete: 'interface', help: 'send on IF (default: the interface the route to the target uses)' },
+  timeout: { type: 'string', arg: 'MS', help: "wait MS for each try's reply (default 1000)" },
+  tries: { type: 'string', arg: 'N', help: 'ask up to N times (default 3)' },
+  settle: {
+    type: 'string',
+    arg: 'MS',
+    help:
+      `after the first reply, listen MS more for other MACs claiming the IP (default ${SETTLE_MS}; 0: answer at once and detect no ` +
+      `conflict). Replies of hosts on one LAN arrive well within a millisecond of each other, so ${SETTLE_MS} ms catches a duplicate ` +
+      'address or a spoofer at little cost on a one-shot',
+  },
+  first: {
+    type: 'boolean',
+    short: 'f',
+    default: false,
+    help:
+      'take the first answer even when other MACs claim the IP in the settle window: the warning still names them, but the exit code ' +
+      'is 0 and --inject stores the first (one host answering from two NICs, Linux\'s default "ARP flux", is benign)',
+  },
+  'accept-source-mismatch': {
+    type: 'boolean',
+    default: false,
+    help: 'believe a reply whose Ethernet source differs from its ARP sender MAC (a MAC-NAT wireless bridge or repeater rewrites the source; so can a spoofer)',
+  },
+  json: { type: 'boolean', default: false, help: 'print {"ip","mac","interface","rttMs"} (and "nextHop" when it differs from ip, "conflicts" with the other MACs when several answered)' },
+  inject: { type: 'boolean', default: false, help: "store the answer in the kernel's ARP cache as a PERMANENT entry (needs CAP_NET_ADMIN)" },
+} as const satisfies Options;
 
-Asks "who has IP?" with a real ARP request on the wire and prints the MAC from the matching reply.
+export const SPEC: CommandSpec<typeof OPTIONS> = {
+  name: 'resolve',
+  usage: `ersatz [--target IP] [--interface IF] [--timeout MS] [--tries N] [--settle MS] [--first]
+              [--accept-source-mismatch] [--json] [--inject]`,
+  about: `Asks "who has IP?" with a real ARP request on the wire and prints the MAC from the matching reply.
 Without --target it resolves the default gateway. A target off the local subnet resolves the next hop
-(the gateway the kernel would use), as any host must.
-
-      --target IP       the IPv4 address to resolve, or a host name (system resolver, IPv4; default: the default gateway)
-  -I, --interface IF    send on IF (default: the interface the route to the target uses)
-      --timeout MS      wait MS for each try's reply (default 1000)
-      --tries N         ask up to N times (default 3)
-      --settle MS       after the first reply, listen MS more for other MACs claiming the IP (default ${SETTLE_MS}; 0: answer
-                        at once and detect no conflict). Replies of hosts on one LAN arrive well within a millisecond
-                        of each other, so ${SETTLE_MS} ms catches a duplicate address or a spoofer at little cost on a one-shot
-  -f, --first           take the first answer even when other MACs claim the IP in the settle window: the warning
-                        still names them, but the exit code is 0 and --inject stores the first (one host answering
-                        from two NICs, Linux's default "ARP flux", is benign)
-      --accept-source-mismatch  believe a reply whose Ethernet source differs from its ARP sender MAC (a MAC-NAT
-                        wireless bridge or repeater rewrites the source; so can a spoofer)
-      --json            print {"ip","mac","interface","rttMs"} (and "nextHop" when it differs from ip, "conflicts"
-                        with the other MACs when several answered)
-      --inject          store the answer in the kernel's ARP cache as a PERMANENT entry (needs CAP_NET_ADMIN)
-  -v, --verbose         what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
-  -h, --help            this text
-
-Output: "IP is at MAC on IF (RTT ms)". RTT is measured between the capture timestamps of the request and the reply.
+(the gateway the kernel would use), as any host must.`,
+  options: OPTIONS,
+  notes: `Output: "IP is at MAC on IF (RTT ms)". RTT is measured between the capture timestamps of the request and the reply.
 What answers: a reply from IP to our address and MAC (unicast or broadcast), or a request from IP naming our
 address (RFC 826; Linux's reachability probes). Never: gratuitous ARP, frames addressed to another host, and
 (without --accept-source-mismatch) frames whose Ethernet source differs from the ARP sender. A timeout says how
@@ -45,24 +59,13 @@ many frames from IP were ignored, and why. When several MACs answer, the first i
 them all (arpwatch's "flip flop"), nothing is injected, and the exit code is 1 (0 with --first).
 Exit codes: 0 resolved, 1 no reply after the last try or an address conflict, 2 usage or environment error (bad
 argument, unknown interface, no default route, missing CAP_NET_RAW/CAP_NET_ADMIN, the interface went down or
-away), 130 interrupted (SIGINT), 143 stopped by SIGTERM.`;
+away), 130 interrupted (SIGINT), 143 stopped by SIGTERM.`,
+  positionals: true,
+};
 
 /** `ersatz [--target IP] ...`: resolve one IP (default: the default gateway) to its MAC. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const args = parseCommand('resolve', argv, HELP, {
-    allowPositionals: true,
-    options: {
-      target: { type: 'string' },
-      interface: { type: 'string', short: 'I' },
-      timeout: { type: 'string' },
-      tries: { type: 'string' },
-      settle: { type: 'string' },
-      first: { type: 'boolean', short: 'f', default: false },
-      'accept-source-mismatch': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      inject: { type: 'boolean', default: false },
-    },
-  });
+  const args = parseSpec(SPEC, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   if (positionals.length > 1 || (positionals.length === 1 && values.target !== undefined)) {

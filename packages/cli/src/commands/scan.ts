@@ -4,7 +4,8 @@ import { Cidr, Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { checkSender } from '@ersatz/resolve';
 import { loadVendorData, VendorFile, VendorFileError, vendorOf } from '@ersatz/vendor';
-import { intOption, ipArgument, numberOption, parseCommand } from '../options.js';
+import { intOption, ipArgument, numberOption, parseSpec } from '../options.js';
+import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { openSession } from '../session.js';
 import { SweepOutput } from './scan-sweep.js';
@@ -12,91 +13,117 @@ import { compileFormat } from '../format.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
 
-const HELP = `usage: ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]...
+const OPTIONS = {
+  interface: {
+    type: 'string',
+    short: 'I',
+    multiple: true,
+    arg: 'IF',
+    complete: 'interface',
+    help:
+      'send on IF (default: the interface whose subnet holds the targets); several -I sweep each in turn (with --localnet, ' +
+      'each its own networks), every result line ending with the interface',
+  },
+  file: {
+    type: 'string',
+    short: 'f',
+    arg: 'F',
+    complete: 'file',
+    help: 'read targets from F (one or more per line, # comments; - for stdin), with or instead of the arguments',
+  },
+  localnet: {
+    type: 'boolean',
+    short: 'l',
+    default: false,
+    help: "the targets are the interface's own IPv4 networks (with --interface IF, IF's; else the default route's interface), as arp-scan's -l; Linux",
+  },
+  rate: { type: 'string', arg: 'PPS', help: 'requests per second' },
+  interval: { type: 'string', short: 'i', arg: 'T', help: "time between requests, as arp-scan's -i: milliseconds, or microseconds with a u suffix (1u)" },
+  bandwidth: { type: 'string', short: 'B', arg: 'BPS', help: 'outgoing bits per second, K/M/G suffixes allowed (default 256000, as arp-scan: 500 requests/s)' },
+  tries: { type: 'string', short: 'r', arg: 'N', help: 'requests per host at most (default 2); --retry N is the same, as in arp-scan' },
+  retry: { type: 'string' },
+  timeout: { type: 'string', short: 't', arg: 'MS', help: "wait for a host's first reply MS before asking again (default 500)" },
+  backoff: { type: 'string', arg: 'F', help: 'each later wait is the previous one times F (default 1.5)' },
+  settle: {
+    type: 'string',
+    arg: 'MS',
+    help: 'once every host has answered or given up, listen MS more (default 10), so that a second MAC answering for the last host still shows as DUP; 0 ends at once',
+  },
+  random: { type: 'boolean', default: false, help: 'visit the targets in random order; --seed N makes the order repeatable' },
+  seed: { type: 'string' },
+  arpspa: {
+    type: 'string',
+    short: 's',
+    arg: 'ADDR',
+    help:
+      "the requests' sender address (arp-scan's -s): one of the interface's, or 0.0.0.0 (a probe); any other would teach every " +
+      'neighbour that ADDR lives at our MAC, and is refused',
+  },
+  'spoof-sender': { type: 'boolean', default: false, help: "send --arpspa even when it is not the interface's (a lab of your own only)" },
+  vlan: {
+    type: 'string',
+    short: 'Q',
+    arg: 'VID',
+    help:
+      "tag every request with 802.1Q VLAN VID (0..4095) and take only answers tagged VID (arp-scan's -Q), for a VLAN on a trunk port " +
+      'with no VLAN interface here; give --interface IF and, since the targets are on no subnet of IF, usually --arpspa',
+  },
+  limit: { type: 'string', short: 'M', arg: 'N', help: "stop once N hosts have answered (arp-scan's -M); exit 1 when fewer did" },
+  ouifile: {
+    type: 'string',
+    short: 'O',
+    arg: 'FILE',
+    complete: 'file',
+    help:
+      "vendor names from FILE first, in arp-scan's format (PREFIX<tab>Name, 2 to 12 hex digits, \":-.\" ignored, longest prefix wins; " +
+      'its ieee-oui.txt and mac-vendor.txt are such files), then the IEEE registry; default $ERSATZ_OUI_FILE when set',
+  },
+  quiet: { type: 'boolean', short: 'q', default: false, help: "IP and MAC only (arp-scan's -q: no vendor, no RTT, no DUP mark)" },
+  plain: { type: 'boolean', short: 'x', default: false, help: "only the hosts: no header and summary lines (arp-scan's -x)" },
+  ignoredups: { type: 'boolean', short: 'g', default: false, help: "leave out the DUP lines (arp-scan's -g)" },
+  format: {
+    type: 'string',
+    short: 'F',
+    arg: 'FMT',
+    help:
+      "each host as FMT, arp-scan's template: ${field} or ${field;width} (negative: left-aligned) for ip, mac, hdrmac, vendor, vlan, " +
+      'dup, rtt (framing, proto: empty, as arp-scan prints them for Ethernet II and IPv4); \\n, \\t, \\r, and \\ before any other ' +
+      'character to print it as is',
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    help:
+      'print JSON Lines: {"type":"host","ip","mac","vendor","rttMs","dup","interface"} per answer, then ' +
+      '{"type":"summary","summary":{...},"interface"} (one per interface)',
+  },
+  pcap: { type: 'string', arg: 'OUT', complete: 'file', help: 'write every frame sent and received to OUT, a pcap file tcpdump -r reads' },
+} as const satisfies Options;
+
+export const SPEC: CommandSpec<typeof OPTIONS> = {
+  name: 'scan',
+  usage: `ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]...
                    [--rate PPS | --interval T | --bandwidth BPS] [--tries N] [--timeout MS] [--backoff F]
                    [--settle MS] [--random [--seed N]]
-                   [-s ADDR] [-Q VLAN] [-M N] [-O FILE] [-q] [-x] [-g] [--json | -F FORMAT] [--pcap OUT]
-
-Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
+                   [-s ADDR] [-Q VLAN] [-M N] [-O FILE] [-q] [-x] [-g] [--json | -F FORMAT] [--pcap OUT]`,
+  about: `Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
 prints each host once, as soon as it answers, in arp-scan's tab-separated fields: IP, MAC, vendor (IEEE OUI
 registry), then RTT=... ms (arp-scan's --rtt field, always shown here). Another MAC answering for a host already seen
 is printed again, its vendor field marked (DUP: n): an address conflict, or a proxy.
 
 Targets: a.b.c.d/N, a.b.c.d:netmask, start-end (inclusive) or single addresses, several separated by spaces or
 commas. The network and broadcast addresses of the interface's own subnet (up to /30) are skipped, whatever
-network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on another interface's subnet get a warning.
-
-  -I, --interface IF   send on IF (default: the interface whose subnet holds the targets); several -I sweep each in
-                       turn (with --localnet, each its own networks), every result line ending with the interface
-  -f, --file F         read targets from F (one or more per line, # comments; - for stdin), with or instead of the arguments
-  -l, --localnet       the targets are the interface's own IPv4 networks (with --interface IF, IF's; else the default
-                       route's interface), as arp-scan's -l; Linux
-      --rate PPS       requests per second
-  -i, --interval T     time between requests, as arp-scan's -i: milliseconds, or microseconds with a u suffix (1u)
-  -B, --bandwidth BPS  outgoing bits per second, K/M/G suffixes allowed (default 256000, as arp-scan: 500 requests/s)
-  -r, --tries N        requests per host at most (default 2); --retry N is the same, as in arp-scan
-  -t, --timeout MS     wait for a host's first reply MS before asking again (default 500)
-      --backoff F      each later wait is the previous one times F (default 1.5)
-      --settle MS      once every host has answered or given up, listen MS more (default 10), so that a second MAC
-                       answering for the last host still shows as DUP; 0 ends at once
-      --random         visit the targets in random order; --seed N makes the order repeatable
-  -s, --arpspa ADDR    the requests' sender address (arp-scan's -s): one of the interface's, or 0.0.0.0 (a probe);
-                       any other would teach every neighbour that ADDR lives at our MAC, and is refused
-      --spoof-sender   send --arpspa even when it is not the interface's (a lab of your own only)
-  -Q, --vlan VID       tag every request with 802.1Q VLAN VID (0..4095) and take only answers tagged VID (arp-scan's
-                       -Q), for a VLAN on a trunk port with no VLAN interface here; give --interface IF and, since the
-                       targets are on no subnet of IF, usually --arpspa
-  -M, --limit N        stop once N hosts have answered (arp-scan's -M); exit 1 when fewer did
-  -O, --ouifile FILE   vendor names from FILE first, in arp-scan's format (PREFIX<tab>Name, 2 to 12 hex digits,
-                       ":-." ignored, longest prefix wins; its ieee-oui.txt and mac-vendor.txt are such files), then
-                       the IEEE registry; default $ERSATZ_OUI_FILE when set
-  -q, --quiet          IP and MAC only (arp-scan's -q: no vendor, no RTT, no DUP mark)
-  -x, --plain          only the hosts: no header and summary lines (arp-scan's -x)
-  -g, --ignoredups     leave out the DUP lines (arp-scan's -g)
-  -F, --format FMT     each host as FMT, arp-scan's template: \${field} or \${field;width} (negative: left-aligned)
-                       for ip, mac, hdrmac, vendor, vlan, dup, rtt (framing, proto: empty, as arp-scan prints them
-                       for Ethernet II and IPv4); \\n, \\t, \\r, and \\ before any other character to print it as is
-      --json           print JSON Lines: {"type":"host","ip","mac","vendor","rttMs","dup","interface"} per answer,
-                       then {"type":"summary","summary":{...},"interface"} (one per interface)
-      --pcap OUT       write every frame sent and received to OUT, a pcap file tcpdump -r reads
-  -v, --verbose        what ersatz found and how its pipeline fared, on stderr (also NODE_DEBUG=ersatz)
-  -h, --help           this text
-
-A progress line is drawn on stderr while the results go to a terminal (never with --json or into a pipe). Ctrl-C
+network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on another interface's subnet get a warning.`,
+  options: OPTIONS,
+  notes: `A progress line is drawn on stderr while the results go to a terminal (never with --json or into a pipe). Ctrl-C
 stops the sweep and prints the summary of what was found.
-Exit codes: 0 at least one host answered (with --limit N: N did), 1 none did (fewer than N), 2 usage or environment error, 130 interrupted (SIGINT), 143 stopped by SIGTERM (both after the summary).`;
+Exit codes: 0 at least one host answered (with --limit N: N did), 1 none did (fewer than N), 2 usage or environment error, 130 interrupted (SIGINT), 143 stopped by SIGTERM (both after the summary).`,
+  positionals: true,
+};
 
 /** `ersatz scan ...`: an arp-scan style sweep. */
 export async function run(argv: string[]): Promise<ExitCode> {
-  const args = parseCommand('scan', argv, HELP, {
-    allowPositionals: true,
-    options: {
-      interface: { type: 'string', short: 'I', multiple: true },
-      file: { type: 'string', short: 'f' },
-      localnet: { type: 'boolean', short: 'l', default: false },
-      rate: { type: 'string' },
-      interval: { type: 'string', short: 'i' },
-      bandwidth: { type: 'string', short: 'B' },
-      tries: { type: 'string', short: 'r' },
-      retry: { type: 'string' },
-      timeout: { type: 'string', short: 't' },
-      backoff: { type: 'string' },
-      settle: { type: 'string' },
-      random: { type: 'boolean', default: false },
-      seed: { type: 'string' },
-      arpspa: { type: 'string', short: 's' },
-      'spoof-sender': { type: 'boolean', default: false },
-      vlan: { type: 'string', short: 'Q' },
-      limit: { type: 'string', short: 'M' },
-      ouifile: { type: 'string', short: 'O' },
-      format: { type: 'string', short: 'F' },
-      quiet: { type: 'boolean', short: 'q', default: false },
-      plain: { type: 'boolean', short: 'x', default: false },
-      ignoredups: { type: 'boolean', short: 'g', default: false },
-      json: { type: 'boolean', default: false },
-      pcap: { type: 'string' },
-    },
-  });
+  const args = parseSpec(SPEC, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   if ([values.rate, values.interval, values.bandwidth].filter((v) => v !== undefined).length > 1) {
