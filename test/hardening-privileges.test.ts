@@ -19,8 +19,9 @@ test('without CAP_NET_RAW or CAP_NET_ADMIN: one line that names the capability a
   const raw = /CAP_NET_RAW[^\n]*setcap cap_net_raw,cap_net_admin\+ep/;
   const admin = /CAP_NET_ADMIN[^\n]*setcap cap_net_raw,cap_net_admin\+ep/;
   const cases: [string[], string[], RegExp][] = [
-    [without('net_raw', 'net_admin'), ['resolve', peer.ip], raw],
-    [without('net_raw', 'net_admin'), [], raw], // the default gateway
+    // resolve without --tier falls back to the kernel tier (tier-kernel.test.ts): raw frames are asked for here.
+    [without('net_raw', 'net_admin'), ['resolve', peer.ip, '--tier', 'raw'], raw],
+    [without('net_raw', 'net_admin'), ['--tier', 'raw'], raw], // the default gateway
     [without('net_raw', 'net_admin'), ['scan', '198.51.100.0/28'], raw],
     [without('net_raw', 'net_admin'), ['arping', '-c', '1', peer.ip], raw],
     [without('net_raw', 'net_admin'), ['ping', '-c', '1', peer.ip], raw],
@@ -64,8 +65,13 @@ test('as a normal user, a node binary with cap_net_raw,cap_net_admin+ep resolves
   const r = await lab.exec(host.ns, [...nobody, node, main, 'resolve', peer.ip, '--json']);
   t.is(r.code, 0, show(r));
   t.like(JSON.parse(r.stdout), { ip: peer.ip, mac: peer.mac });
-  // The same user with the system's node (no file capabilities) is told what to do.
-  const plain = await lab.exec(host.ns, [...nobody, process.execPath, main, 'resolve', peer.ip]);
-  t.is(plain.code, 2, show(plain));
-  t.regex(plain.stderr, /^ersatz: [^\n]*CAP_NET_RAW[^\n]*setcap cap_net_raw,cap_net_admin\+ep[^\n]*\n$/);
+  t.like(JSON.parse(r.stdout), { tier: 'raw' });
+  // The same user with the system's node (no file capabilities): the kernel resolves for it; raw frames it is told
+  // how to get.
+  const plain = await lab.exec(host.ns, [...nobody, process.execPath, main, 'resolve', peer.ip, '--json']);
+  t.is(plain.code, 0, show(plain));
+  t.like(JSON.parse(plain.stdout), { ip: peer.ip, mac: peer.mac, tier: 'kernel' });
+  const raw = await lab.exec(host.ns, [...nobody, process.execPath, main, 'resolve', peer.ip, '--tier', 'raw']);
+  t.is(raw.code, 2, show(raw));
+  t.regex(raw.stderr, /^ersatz: [^\n]*CAP_NET_RAW[^\n]*setcap cap_net_raw,cap_net_admin\+ep[^\n]*\n$/);
 });

@@ -186,9 +186,10 @@ test('environment errors: one line, exit 2, no stack trace', async (t) => {
   t.regex(r.stderr, /^ersatz: no default route[^\n]*\n$/);
 });
 
-test('without CAP_NET_RAW: one line naming the capability and how to grant it, exit 2', async (t) => {
+test('without CAP_NET_RAW, --tier raw: one line naming the capability and how to grant it, exit 2', async (t) => {
   const { lab: l, host, peer } = lab(t, 'rsa');
-  const r = await l.exec(host.ns, ['setpriv', '--inh-caps=-all', '--bounding-set=-net_raw', '--', 'node', MAIN, '--target', peer.ip]);
+  // Without --tier the kernel would resolve it (tier-kernel.test.ts).
+  const r = await l.exec(host.ns, ['setpriv', '--inh-caps=-all', '--bounding-set=-net_raw', '--', 'node', MAIN, '--target', peer.ip, '--tier', 'raw']);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /^ersatz: [^\n]*CAP_NET_RAW[^\n]*setcap[^\n]*\n$/);
 });

@@ -1,6 +1,6 @@
 import { firstValueFrom, takeUntil } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
-import { discoverInterface, openLink, injectNeighbour } from '@ersatz/api';
+import { discoverInterface, injectNeighbour, kernelResolve, openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { CONFLICT_CAUSES, createResolver } from '@ersatz/resolve';
 import { hostArgument, intOption, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
@@ -12,6 +12,7 @@ import { trace, traceOpen, traceStats } from '../verbose.js';
 /** The CLI's settle window: see --settle in HELP. */
 const SETTLE_MS = 10;
 const ONE_SHOT_BUFFER_BYTES = 1 << 20;
+const TIERS = ['raw', 'kernel', 'cache'] as const;
 
 const OPTIONS = {
   target: { type: 'string', arg: 'IP', help: 'the IPv4 address to resolve, or a host name (system resolver, IPv4; default: the default gateway)' },
@@ -39,14 +40,27 @@ const OPTIONS = {
     default: false,
     help: 'believe a reply whose Ethernet source differs from its ARP sender MAC (a MAC-NAT wireless bridge or repeater rewrites the source; so can a spoofer)',
   },
-  json: { type: 'boolean', default: false, help: 'print {"ip","mac","interface","rttMs"} (and "nextHop" when it differs from ip, "conflicts" with the other MACs when several answered)' },
+  json: {
+    type: 'boolean',
+    default: false,
+    help: 'print {"ip","mac","interface","rttMs","tier"} (and "nextHop" when it differs from ip, "conflicts" with the other MACs when several answered, "state" for the kernel and cache tiers, whose rttMs is null)',
+  },
   inject: { type: 'boolean', default: false, help: "store the answer in the kernel's ARP cache as a PERMANENT entry (needs CAP_NET_ADMIN)" },
+  tier: {
+    type: 'string',
+    arg: 'TIER',
+    complete: TIERS,
+    help:
+      'how to ask: raw (our own ARP frames; needs CAP_NET_RAW), kernel (the kernel asks, for any user: one datagram to the ' +
+      "discard port, then its neighbour entry's next change), cache (what its table holds now). Default: raw, or kernel " +
+      'when CAP_NET_RAW is missing (Linux); the output names the tier, and for kernel and cache the entry\'s state',
+  },
 } as const satisfies Options;
 
 export const SPEC: CommandSpec<typeof OPTIONS> = {
   name: 'resolve',
   usage: `ersatz [--target IP] [--interface IF] [--timeout MS] [--tries N] [--settle MS] [--first]
-              [--accept-source-mismatch] [--json] [--inject]`,
+              [--accept-source-mismatch] [--json] [--inject] [--tier raw|kernel|cache]`,
   about: `Asks "who has IP?" with a real ARP request on the wire and prints the MAC from the matching reply.
 Without --target it resolves the default gateway. A target off the local subnet resolves the next hop
 (the gateway the kernel would use), as any host must.`,
@@ -78,10 +92,21 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const intervalMs = intOption('resolve', 'timeout', values.timeout, 1, 600_000, 1000);
   const settleMs = intOption('resolve', 'settle', values.settle, 0, 60_000, SETTLE_MS);
 
+  const tier = values.tier === undefined ? undefined : tierArgument(values.tier, values.inject);
+
   const info = await discoverInterface({ ifname: values.interface, target });
+  if (tier === 'kernel' || tier === 'cache') return askKernel(tier, info, target, values.json);
   // One query: a small capture buffer opens sooner (cold start) and holds its replies many times over.
   const startedMs = performance.now();
-  const link = await openLink(info, { captureBufferBytes: ONE_SHOT_BUFFER_BYTES });
+  let link: Link;
+  try {
+    link = await openLink(info, { captureBufferBytes: ONE_SHOT_BUFFER_BYTES });
+  } catch (err) {
+    // No raw frames for this user: the kernel resolves for anyone (not for --inject, which needs privileges anyway).
+    if (tier !== undefined || values.inject || process.platform !== 'linux' || !lacksCapNetRaw(err)) throw err;
+    trace('resolve', () => `no CAP_NET_RAW (${(err as Error).message}): asking the kernel`);
+    return askKernel('kernel', info, target, values.json);
+  }
   traceOpen('resolve', info, performance.now() - startedMs);
   const incidents = warnIncidents(link);
   const interrupt = interruption();
@@ -101,7 +126,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     const nextHop = ip === info.target ? undefined : Ipv4.format(info.target);
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ ip: Ipv4.format(ip), mac: result.mac, interface: info.ifname, rttMs, ...(nextHop && { nextHop }), ...(contested && { conflicts: result.conflicts }) })}\n`,
+        `${JSON.stringify({ ip: Ipv4.format(ip), mac: result.mac, interface: info.ifname, rttMs, ...(nextHop && { nextHop }), ...(contested && { conflicts: result.conflicts }), tier: 'raw' })}\n`,
       );
     } else {
       const via = nextHop ? ` via ${nextHop}` : '';
@@ -121,5 +146,45 @@ export async function run(argv: string[]): Promise<ExitCode> {
     incidents.unsubscribe();
     await traceStats('resolve', link);
     await link.close();
+  }
+}
+
+/** --tier: one of TIERS; the kernel's tiers only on Linux, and without --inject (their answer is the kernel's already). */
+function tierArgument(text: string, inject: boolean): (typeof TIERS)[number] {
+  if (!(TIERS as readonly string[]).includes(text)) throw new UsageError(`resolve: --tier takes raw, kernel or cache, not ${JSON.stringify(text)}`);
+  if (text !== 'raw' && process.platform !== 'linux') throw new UsageError(`resolve: --tier ${text} reads the kernel's neighbour table through rtnetlink, on Linux only`);
+  if (text !== 'raw' && inject) throw new UsageError(`resolve: --inject stores an answer of our own frames; --tier ${text} answers from the kernel's table, where it is already`);
+  return text as (typeof TIERS)[number];
+}
+
+/** Whether opening the link failed for want of CAP_NET_RAW (the capture's or the transmit socket's EPERM). */
+function lacksCapNetRaw(err: unknown): boolean {
+  const e = err as { name?: string; code?: string } | null;
+  return e?.code === 'EPERM' && (e.name === 'CaptureError' || e.name === 'TransmitError');
+}
+
+/** The kernel and cache tiers: the kernel's answer for info.target, printed as the raw tier's, with its tier and state. */
+async function askKernel(tier: 'kernel' | 'cache', info: InterfaceInfo, target: Ipv4 | undefined, json: boolean): Promise<ExitCode> {
+  const interrupt = interruption();
+  const aborted = new AbortController();
+  const stop = interrupt.stop$.subscribe(() => aborted.abort());
+  try {
+    const a = await kernelResolve(info, { tier, signal: aborted.signal });
+    const ip = Ipv4.format(target ?? info.target);
+    const nextHop = (target ?? info.target) === info.target ? undefined : Ipv4.format(info.target);
+    if (a === null) {
+      const why = tier === 'cache' ? `the kernel's table holds no MAC for ${Ipv4.format(info.target)} on ${info.ifname} (--tier kernel asks for one)` : `the kernel's own requests for ${Ipv4.format(info.target)} on ${info.ifname} went unanswered (its entry is FAILED)`;
+      process.stderr.write(`ersatz: no ARP reply from ${ip}: ${why}\n`);
+      return Exit.NO_REPLY;
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ ip, mac: a.mac, interface: a.ifname, rttMs: null, ...(nextHop && { nextHop }), tier, state: a.state })}\n`);
+    else process.stdout.write(`${ip}${nextHop ? ` via ${nextHop}` : ''} is at ${a.mac} on ${a.ifname} (${tier}: ${a.state})\n`);
+    return Exit.OK;
+  } catch (err) {
+    if (aborted.signal.aborted) return interrupt.code;
+    throw err;
+  } finally {
+    stop.unsubscribe();
+    interrupt.dispose();
   }
 }

@@ -1,0 +1,58 @@
+// The kernel and cache tiers: `ersatz resolve` as a user with no capabilities at all (nobody, through setpriv) has the
+// kernel of a namespace lab resolve a real peer, and reads its neighbour table; raw frames are refused with the hint.
+import test from 'ava';
+import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
+import { show } from './helpers/cmd-run.js';
+import { readableCheckout } from './helpers/readable-checkout.js';
+
+const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--'];
+const SILENT = '198.51.100.99'; // on the link, held by no one
+
+function lab(t: import('ava').ExecutionContext, prefix: string): { lab: Lab; host: Host; peer: Host; ersatz: (...args: string[]) => ReturnType<Lab['exec']> } {
+  const l = twoHostLab(prefix);
+  t.teardown(() => l.lab.destroy());
+  const main = readableCheckout(t).path('dist/main.js');
+  return { ...l, ersatz: (...args) => l.lab.exec(l.host.ns, [...NOBODY, process.execPath, main, ...args]) };
+}
+
+test('without CAP_NET_RAW, resolve has the kernel ask: the peer\'s real MAC, tier and state named', async (t) => {
+  const { lab: l, host, peer, ersatz } = lab(t, 'tkr');
+  t.is(l.sh(host.ns, ['ip', 'neigh', 'show', peer.ip]).trim(), '', 'nothing in the table before');
+  const r = await ersatz('--target', peer.ip, '--json');
+  t.is(r.code, 0, show(r));
+  t.deepEqual(JSON.parse(r.stdout), { ip: peer.ip, mac: peer.mac, interface: host.ifname, rttMs: null, tier: 'kernel', state: 'reachable' });
+  // The kernel's own table agrees: it resolved the peer for us.
+  t.regex(l.sh(host.ns, ['ip', 'neigh', 'show', peer.ip]), new RegExp(`lladdr ${peer.mac} (REACHABLE|STALE|DELAY)`));
+  const human = await ersatz('resolve', peer.ip, '--tier', 'kernel');
+  t.is(human.stdout, `${peer.ip} is at ${peer.mac} on ${host.ifname} (kernel: reachable)\n`, show(human));
+  // Off the link: the kernel resolves the gateway, as the raw tier does.
+  const far = await ersatz('--target', '203.0.113.7');
+  t.is(far.stdout, `203.0.113.7 via ${peer.ip} is at ${peer.mac} on ${host.ifname} (kernel: reachable)\n`, show(far));
+});
+
+test('a silent address: the kernel\'s own requests go unanswered, its entry turns FAILED, exit 1 (no hang)', async (t) => {
+  const { lab: l, host, ersatz } = lab(t, 'tks');
+  const r = await ersatz('--target', SILENT);
+  t.is(r.code, 1, show(r));
+  t.is(r.stdout, '');
+  t.is(r.stderr, `ersatz: no ARP reply from ${SILENT}: the kernel's own requests for ${SILENT} on ${host.ifname} went unanswered (its entry is FAILED)\n`);
+  t.regex(l.sh(host.ns, ['ip', 'neigh', 'show', SILENT]), /FAILED/);
+});
+
+test('--tier cache reads the table as it is; --tier raw without the capability says what to grant', async (t) => {
+  const { lab: l, host, peer, ersatz } = lab(t, 'tkc');
+  const empty = await ersatz('--target', peer.ip, '--tier', 'cache');
+  t.is(empty.code, 1, show(empty));
+  t.regex(empty.stderr, /holds no MAC for 198\.51\.100\.2 on ez0 \(--tier kernel asks for one\)\n$/);
+  l.sh(host.ns, ['ip', 'neigh', 'replace', peer.ip, 'lladdr', peer.mac, 'dev', host.ifname, 'nud', 'stale']);
+  const cached = await ersatz('--target', peer.ip, '--tier', 'cache', '--json');
+  t.like(JSON.parse(cached.stdout), { mac: peer.mac, tier: 'cache', state: 'stale' });
+  const raw = await ersatz('--target', peer.ip, '--tier', 'raw');
+  t.is(raw.code, 2, show(raw));
+  t.regex(raw.stderr, /^ersatz: [^\n]*CAP_NET_RAW[^\n]*setcap cap_net_raw,cap_net_admin\+ep[^\n]*\n$/);
+  for (const bad of [['--tier', 'fast'], ['--tier', 'kernel', '--inject']]) {
+    const r = await ersatz('--target', peer.ip, ...bad);
+    t.is(r.code, 2, show(r));
+    t.regex(r.stderr, /^ersatz: resolve: --(tier|inject) [^\n]+\n$/);
+  }
+});
