@@ -7,6 +7,7 @@ import type { RttStats } from '@ersatz/resolve';
 import { UsageError } from './exit.js';
 import { warnIncidents } from './warn.js';
 import { traceOpen, traceStats } from './verbose.js';
+import { giveUpRoot, type Privileges } from './privileges.js';
 /** `n` with three decimals, as ping and arping print milliseconds. */
 export function fixed3(n: number): string {
   return n.toFixed(3);
@@ -64,7 +65,11 @@ const PCAP_SETTLE_MAX_MS = 1000;
  * created; a bad path fails before anything is sent (the link is closed again). Throws UsageError when the file
  * cannot be created, and what openLink throws.
  */
-export async function openSession(command: string, info: InterfaceInfo, opts: { icmp?: boolean; pcap?: string | undefined; vlan?: number | undefined }): Promise<Session> {
+export async function openSession(
+  command: string,
+  info: InterfaceInfo,
+  opts: { icmp?: boolean; pcap?: string | undefined; vlan?: number | undefined; privileges?: Privileges },
+): Promise<Session> {
   // The workers start now, in this call (a caller may do its own work while they boot); the file opens meanwhile.
   const startedMs = performance.now();
   const opening = openLink(info, { icmp: opts.icmp ?? false, keepFrames: opts.pcap !== undefined, ...(opts.vlan === undefined ? {} : { vlan: opts.vlan }) });
@@ -86,6 +91,14 @@ export async function openSession(command: string, info: InterfaceInfo, opts: { 
     throw err;
   }
   traceOpen(command, info, performance.now() - startedMs);
+  try {
+    // Every socket (and the pcap file) is open: root is no longer needed.
+    if (opts.privileges !== undefined) giveUpRoot(command, opts.privileges);
+  } catch (err) {
+    await link.close();
+    await writer?.close();
+    throw err;
+  }
   // A worker restart, a reopened capture: said on stderr as it happens, the run goes on.
   const incidents = warnIncidents(link);
   let failure: Error | null = null;

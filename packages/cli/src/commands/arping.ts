@@ -8,6 +8,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
+import { privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
 
 const OPTIONS = {
   count: { type: 'string', short: 'c', arg: 'COUNT', help: 'send COUNT probes, then wait one more interval (default: until Ctrl-C or the deadline)' },
@@ -54,6 +55,7 @@ const OPTIONS = {
     help: 'print JSON Lines: {"type":"reply","ip","mac","rttMs","operation","broadcast"} per reply, then {"type":"summary","summary":{...}}',
   },
   pcap: { type: 'string', arg: 'OUT', complete: 'file', help: 'write every frame sent and received to OUT, a pcap file tcpdump -r reads' },
+  ...PRIVILEGE_OPTIONS,
 } as const satisfies Options;
 
 export const SPEC: CommandSpec<typeof OPTIONS> = {
@@ -75,6 +77,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const args = parseSpec(SPEC, argv, 1);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
+  const become = privileges('arping', values);
   const { ip: target } = await hostArgument('arping', 'TARGET', positionals[0]);
   const modes = (['dad', 'unsolicited', 'advert'] as const).filter((m) => values[m]);
   if (modes.length > 1) throw new UsageError(`arping: -D, -U and -A exclude each other: pick one`);
@@ -99,7 +102,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const spa = arpingSource(info, target, options);
   const out = new LineWriter();
   const interrupt = interruption();
-  const session = await openSession('arping', info, { pcap: values.pcap });
+  const session = await openSession('arping', info, { pcap: values.pcap, privileges: become });
   try {
     const link = session.link;
     const human = !values.json && !values.quiet;

@@ -9,6 +9,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
 import { LineWriter, openSession } from '../session.js';
 import { interruption } from '../interrupt.js';
+import { privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
 
 const OPTIONS = {
   interface: { type: 'string', short: 'I', arg: 'IF', complete: 'interface', help: 'claim on IF (required; IF need not have ADDR, nor any IPv4 address, yet)' },
@@ -26,6 +27,7 @@ const OPTIONS = {
       'JSON Lines: {"type":"event","event":"probing"|"announcing","n"}, {"type":"event","event":"announced"}, ' +
       '{"type":"event","event":"defended"|"conflict","mac",...}, then {"type":"summary","summary":{...}}',
   },
+  ...PRIVILEGE_OPTIONS,
 } as const satisfies Options;
 
 export const SPEC: CommandSpec<typeof OPTIONS> = {
@@ -49,6 +51,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const args = parseSpec(SPEC, argv, 1);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
+  const become = privileges('claim', values);
   const ip = ipArgument('claim', 'ADDR', positionals[0]);
   if (values.interface === undefined || values.interface === '') throw new UsageError("claim: --interface IF is required: the link to claim ADDR on (list them with 'ip link')");
   if (Ipv4.isUnspecified(ip) || Ipv4.isBroadcast(ip) || Ipv4.isMulticast(ip) || Ipv4.isLoopback(ip)) {
@@ -57,7 +60,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const info = await claimInterface(values.interface, ip);
   const out = new LineWriter();
   const interrupt = interruption();
-  const session = await openSession('claim', info, {});
+  const session = await openSession('claim', info, { privileges: become });
   const started = Date.now();
   let result: 'announced' | 'conflict' | 'interrupted' = 'interrupted';
   let conflictMac: Mac | null = null;

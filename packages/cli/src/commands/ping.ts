@@ -7,6 +7,7 @@ import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
+import { privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
 
 const OPTIONS = {
   count: {
@@ -37,6 +38,7 @@ const OPTIONS = {
       '{"type":"summary","summary":{..., "errors"}}',
   },
   pcap: { type: 'string', arg: 'OUT', complete: 'file', help: 'write every frame sent and received (ARP and ICMP) to OUT, a pcap file tcpdump -r reads' },
+  ...PRIVILEGE_OPTIONS,
 } as const satisfies Options;
 
 export const SPEC: CommandSpec<typeof OPTIONS> = {
@@ -63,6 +65,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const args = parseSpec(SPEC, argv, 1);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
+  const become = privileges('ping', values);
   const { ip: target, name } = await hostArgument('ping', 'TARGET', positionals[0]);
   const shown = name ?? Ipv4.format(target); // iputils names the target as it was typed
   const count = values.count === undefined ? undefined : intOption('ping', 'count', values.count, 1, 2 ** 31 - 1, 1);
@@ -79,7 +82,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   }
   const out = new LineWriter();
   const interrupt = interruption();
-  const session = await openSession('ping', info, { icmp: true, pcap: values.pcap });
+  const session = await openSession('ping', info, { icmp: true, pcap: values.pcap, privileges: become });
   try {
     if (!values.json) out.line(`PING ${shown} (${Ipv4.format(target)}) ${payloadBytes}(${payloadBytes + 28}) bytes of data.`);
     let summary: PingSummary | undefined;

@@ -8,6 +8,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
 import { trace, traceOpen, traceStats } from '../verbose.js';
+import { giveUpRoot, privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
 
 /** The CLI's settle window: see --settle in HELP. */
 const SETTLE_MS = 10;
@@ -55,6 +56,7 @@ const OPTIONS = {
       "discard port, then its neighbour entry's next change), cache (what its table holds now). Default: raw, or kernel " +
       'when CAP_NET_RAW is missing (Linux); the output names the tier, and for kernel and cache the entry\'s state',
   },
+  ...PRIVILEGE_OPTIONS,
 } as const satisfies Options;
 
 export const SPEC: CommandSpec<typeof OPTIONS> = {
@@ -82,6 +84,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const args = parseSpec(SPEC, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
+  const become = privileges('resolve', values);
   if (positionals.length > 1 || (positionals.length === 1 && values.target !== undefined)) {
     throw new UsageError(`resolve: unexpected argument ${JSON.stringify(positionals.at(-1))}: run 'ersatz --help'`);
   }
@@ -111,6 +114,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const incidents = warnIncidents(link);
   const interrupt = interruption();
   try {
+    // The sockets are open; --inject still needs CAP_NET_ADMIN at the end.
+    if (!values.inject) giveUpRoot('resolve', become);
     // Ctrl-C (or SIGTERM) ends the query (its timers and retransmissions with it) and still closes the workers below.
     const rules = { acceptSourceMismatch: values['accept-source-mismatch'] };
     const query$ = createResolver(link).query$(info.target, { tries, intervalMs, settleMs, ...rules }).pipe(takeUntil(interrupt.stop$));

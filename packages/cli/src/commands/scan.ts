@@ -12,6 +12,7 @@ import { SweepOutput } from './scan-sweep.js';
 import { compileFormat } from '../format.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
+import { privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
 
 const OPTIONS = {
   interface: {
@@ -98,6 +99,7 @@ const OPTIONS = {
       '{"type":"summary","summary":{...},"interface"} (one per interface)',
   },
   pcap: { type: 'string', arg: 'OUT', complete: 'file', help: 'write every frame sent and received to OUT, a pcap file tcpdump -r reads' },
+  ...PRIVILEGE_OPTIONS,
 } as const satisfies Options;
 
 export const SPEC: CommandSpec<typeof OPTIONS> = {
@@ -126,6 +128,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const args = parseSpec(SPEC, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
+  const become = privileges('scan', values);
   if ([values.rate, values.interval, values.bandwidth].filter((v) => v !== undefined).length > 1) {
     throw new UsageError(`scan: --rate, --interval and --bandwidth each set the pace: give one`);
   }
@@ -164,7 +167,9 @@ export async function run(argv: string[]): Promise<ExitCode> {
     plans.push({ info, targets, source });
   }
   // The first workers boot while the vendor table loads.
-  let opening = openSession('scan', plans[0]!.info, { pcap: values.pcap, vlan });
+  // Root goes once the last link is open: each later interface's sockets need it to open.
+  const last = (i: number) => (i === plans.length - 1 ? { privileges: become } : {});
+  let opening = openSession('scan', plans[0]!.info, { pcap: values.pcap, vlan, ...last(0) });
   const vendor = vendorLookup(ours);
   const interrupt = interruption();
   const output = new SweepOutput({ vendor, format, json: values.json, quiet: values.quiet, plain: values.plain, ignoredups: values.ignoredups, nameInterface: plans.length > 1 });
@@ -182,7 +187,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       }
       if (interrupt.fired) return interrupt.code;
       if (limit !== undefined && answered >= limit) break;
-      if (i + 1 < plans.length) opening = openSession('scan', plans[i + 1]!.info, { vlan });
+      if (i + 1 < plans.length) opening = openSession('scan', plans[i + 1]!.info, { vlan, ...last(i + 1) });
     }
     return answered >= (limit ?? 1) ? Exit.OK : Exit.NO_REPLY;
   } finally {
