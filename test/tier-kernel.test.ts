@@ -1,7 +1,7 @@
 // The kernel and cache tiers: `ersatz resolve` as a user with no capabilities at all (nobody, through setpriv) has the
 // kernel of a namespace lab resolve a real peer, and reads its neighbour table; raw frames are refused with the hint.
 import test from 'ava';
-import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
+import { responderLab, twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import { show } from './helpers/cmd-run.js';
 import { readableCheckout } from './helpers/readable-checkout.js';
 
@@ -55,4 +55,27 @@ test('--tier cache reads the table as it is; --tier raw without the capability s
     t.is(r.code, 2, show(r));
     t.regex(r.stderr, /^ersatz: resolve: --(tier|inject) [^\n]+\n$/);
   }
+});
+
+test('scan without CAP_NET_RAW sweeps through the kernel: every host of a /24 the raw sweep finds, with the same MACs', async (t) => {
+  const net = '10.77.0.0/24';
+  const { lab: l, host } = responderLab('tk24', { cidr: net });
+  t.teardown(() => l.destroy());
+  const main = readableCheckout(t).path('dist/main.js');
+  const hostsOf = (stdout: string) => stdout.trim().split('\n').map((x) => JSON.parse(x) as Record<string, unknown>).filter((x) => x.type === 'host');
+  const raw = await l.exec(host.ns, [process.execPath, main, 'scan', '--json', '--rate', '2000', net]);
+  t.is(raw.code, 0, show(raw));
+  const kernel = await l.exec(host.ns, [...NOBODY, process.execPath, main, 'scan', '--json', net]);
+  t.is(kernel.code, 0, show(kernel));
+  // The responder answers for our own address too: raw frames show it, the kernel never asks for its own.
+  const [ours, theirs] = [hostsOf(kernel.stdout), hostsOf(raw.stdout).filter((x) => x.ip !== host.ip)];
+  t.true(theirs.length >= 253, `${theirs.length} hosts`);
+  t.deepEqual(ours.map((x) => `${x.ip} ${x.mac}`).sort(), theirs.map((x) => `${x.ip} ${x.mac}`).sort());
+  t.true(ours.every((x) => x.tier === 'kernel' && x.rttMs === null && typeof x.state === 'string'));
+  const summary = kernel.stdout.trim().split('\n').map((x) => JSON.parse(x) as { type: string; summary?: Record<string, unknown> }).find((x) => x.type === 'summary');
+  t.like(summary?.summary, { tier: 'kernel', answered: ours.length, interrupted: false });
+  // What shapes our own frames has no meaning there.
+  const paced = await l.exec(host.ns, [...NOBODY, process.execPath, main, 'scan', '--tier', 'kernel', '--rate', '100', net]);
+  t.is(paced.code, 2, show(paced));
+  t.regex(paced.stderr, /^ersatz: scan: --rate shapes our own frames: the kernel tier sends none/);
 });

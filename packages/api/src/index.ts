@@ -9,6 +9,7 @@ import type { Link } from './link.js';
 export { discoverInterface, type InterfaceInfo } from './host.js';
 export { openLink } from './open.js';
 export { kernelResolve, type Tier, type NeighbourAnswer } from './kernel-tier.js';
+export { kernelScan$, type KernelScanEvent, type KernelScanOptions } from './kernel-scan.js';
 export type { Link, OpenLinkOptions } from './link.js';
 export type { CapturedFrame, PipelineStats, Stage } from '@ersatz/pipeline';
 // Every error a caller can catch, each with a stable `code` (docs/errors.md): ERSATZ_* for ersatz's own conditions,

@@ -25,9 +25,9 @@ export interface NeighbourAnswer {
 }
 
 /** States in which the kernel's entry holds a MAC it uses. */
-const HELD: ReadonlySet<NeighState> = new Set(['reachable', 'stale', 'delay', 'probe', 'permanent', 'noarp']);
+export const HELD: ReadonlySet<NeighState> = new Set(['reachable', 'stale', 'delay', 'probe', 'permanent', 'noarp']);
 // The discard service (RFC 863): a datagram for no one, sent only so that the kernel resolves the address.
-const DISCARD_PORT = 9;
+export const DISCARD_PORT = 9;
 
 /**
  * The kernel's resolution of `info.target` on `info.ifname`. `cache`: the table's entry as it is. `kernel`: an entry
@@ -73,7 +73,7 @@ export async function kernelResolve(info: InterfaceInfo, options: { readonly tie
 }
 
 /** How long the kernel tries to resolve an address on `ifname`: `mcast_solicit` × `retrans_time_ms`. */
-function retryMs(ifname: string): number {
+export function retryMs(ifname: string): number {
   const read = (name: string, fallback: number): number => {
     try {
       return Number(readFileSync(`/proc/sys/net/ipv4/neigh/${ifname}/${name}`, 'utf8')) || fallback;

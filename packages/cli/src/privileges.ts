@@ -74,3 +74,9 @@ function lookUp(command: string, user: string): NonNullable<Privileges['become']
   }
   throw new UsageError(`${command}: --user: no user named ${JSON.stringify(user)} in /etc/passwd`);
 }
+
+/** Whether opening a link failed for want of CAP_NET_RAW (the capture's or the transmit socket's EPERM). */
+export function lacksCapNetRaw(err: unknown): boolean {
+  const e = err as { name?: string; code?: string } | null;
+  return e?.code === 'EPERM' && (e.name === 'CaptureError' || e.name === 'TransmitError');
+}

@@ -8,7 +8,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
 import { trace, traceOpen, traceStats } from '../verbose.js';
-import { giveUpRoot, privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
+import { giveUpRoot, lacksCapNetRaw, privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
 
 /** The CLI's settle window: see --settle in HELP. */
 const SETTLE_MS = 10;
@@ -160,12 +160,6 @@ function tierArgument(text: string, inject: boolean): (typeof TIERS)[number] {
   if (text !== 'raw' && process.platform !== 'linux') throw new UsageError(`resolve: --tier ${text} reads the kernel's neighbour table through rtnetlink, on Linux only`);
   if (text !== 'raw' && inject) throw new UsageError(`resolve: --inject stores an answer of our own frames; --tier ${text} answers from the kernel's table, where it is already`);
   return text as (typeof TIERS)[number];
-}
-
-/** Whether opening the link failed for want of CAP_NET_RAW (the capture's or the transmit socket's EPERM). */
-function lacksCapNetRaw(err: unknown): boolean {
-  const e = err as { name?: string; code?: string } | null;
-  return e?.code === 'EPERM' && (e.name === 'CaptureError' || e.name === 'TransmitError');
 }
 
 /** The kernel and cache tiers: the kernel's answer for info.target, printed as the raw tier's, with its tier and state. */

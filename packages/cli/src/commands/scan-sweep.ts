@@ -1,12 +1,16 @@
 // One `ersatz scan` sweep on one link, and how its results are printed: arp-scan's lines, --format, or JSON Lines.
-import { lastValueFrom, merge, Subject, tap, type Observable } from 'rxjs';
+import { lastValueFrom, merge, Subject, takeUntil, tap, type Observable } from 'rxjs';
 import { Ipv4, type Mac, type TargetSet } from '@ersatz/wire';
-import type { Link } from '@ersatz/api';
+import { kernelScan$, type InterfaceInfo, type Link } from '@ersatz/api';
 import { scan$, type ScanOptions, type ScanSummary } from '@ersatz/resolve';
 import { LOCALLY_ADMINISTERED } from '@ersatz/vendor';
 import { Progress } from '@ersatz/progress';
 import { LineWriter } from '../session.js';
 import type { HostFields } from '../format.js';
+import { warn } from '../warn.js';
+
+/** The kernel's neighbour table size by default (gc_thresh3): what a kernel-tier sweep can hold at once. */
+const KERNEL_TABLE = 1024;
 
 export interface OutputOptions {
   readonly vendor: (mac: Mac) => string | null;
@@ -96,6 +100,50 @@ export class SweepOutput {
     // scan$ always ends with a summary when it completes.
     if (summary === undefined) throw new Error('scan$ completed without its summary');
     this.#summary(link, summary, interrupt.fired, await dropCounters(link));
+    return answered;
+  }
+
+  /**
+   * The kernel tier's sweep of `targets` on `info.ifname` (no CAP_NET_RAW): each host the kernel resolves, with its
+   * entry's state instead of an RTT. Returns how many hosts answered.
+   */
+  async sweepKernel(info: InterfaceInfo, targets: TargetSet, limit: number | undefined, interrupt: { readonly stop$: Observable<unknown>; readonly fired: boolean }): Promise<number> {
+    const o = this.o;
+    const out = this.#out;
+    const tail = o.nameInterface ? `\t${info.ifname}` : '';
+    if (targets.size > KERNEL_TABLE) {
+      warn(`scan: ${targets.size} hosts through the kernel: its neighbour table holds about ${KERNEL_TABLE} entries (gc_thresh3), so past that each waits for the kernel to free one (a /20 took 80 s here); grant CAP_NET_RAW for the raw tier`);
+    }
+    if (!o.json && !o.plain) out.line(`Interface: ${info.ifname}, MAC: ${info.mac}, IPv4: ${Ipv4.format(info.ip)}: asking the kernel for ${targets.size} hosts (kernel tier: no CAP_NET_RAW)`);
+    out.flush();
+    let answered = 0;
+    const enough = new Subject<void>();
+    let summary: { hosts: number; answered: number; unasked: number; window: number; elapsedMs: number } | undefined;
+    await lastValueFrom(
+      kernelScan$(info, targets).pipe(
+        takeUntil(merge(interrupt.stop$, enough)),
+        tap((e) => {
+          if (e.type === 'done') {
+            summary = e.summary;
+            return;
+          }
+          const { ip, mac, state } = e.answer;
+          const name = o.vendor(mac);
+          if (o.json) out.line(JSON.stringify({ type: 'host', ip: Ipv4.format(ip), mac, vendor: name, rttMs: null, dup: false, interface: info.ifname, tier: 'kernel', state }));
+          else if (o.format !== null) out.line(o.format({ ip: Ipv4.format(ip), mac, hdrmac: '', vendor: shownVendor(name), vlan: '', dup: '', rtt: '' }) + tail);
+          else out.line(`${Ipv4.format(ip)}\t${mac}${o.quiet ? '' : `\t${shownVendor(name)}\tkernel: ${state}`}${tail}`);
+          if (++answered === limit) enough.next();
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    const s = summary ?? { hosts: targets.size, answered, unasked: 0, window: 0, elapsedMs: 0 };
+    const interrupted = interrupt.fired || summary === undefined;
+    if (o.json) out.line(JSON.stringify({ type: 'summary', summary: { hosts: s.hosts, answered, unasked: s.unasked, elapsedMs: s.elapsedMs, tier: 'kernel', interrupted }, interface: info.ifname }));
+    else if (!o.plain) {
+      const full = s.unasked > 0 ? `; ${s.unasked} never asked: the kernel's neighbour table stayed full (use the raw tier for large sweeps)` : '';
+      out.line(`${interrupted ? 'Interrupted: ' : ''}${s.hosts} hosts asked through the kernel${summary ? ` in ${(s.elapsedMs / 1000).toFixed(3)} s, ${s.window} at a time` : ''}: ${answered} responded${full}`);
+    }
     return answered;
   }
 

@@ -7,12 +7,12 @@ import { loadVendorData, VendorFile, VendorFileError, vendorOf } from '@ersatz/v
 import { intOption, ipArgument, numberOption, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { openSession } from '../session.js';
+import { openSession, type Session } from '../session.js';
 import { SweepOutput } from './scan-sweep.js';
 import { compileFormat } from '../format.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
-import { privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
+import { lacksCapNetRaw, privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
 
 const OPTIONS = {
   interface: {
@@ -99,8 +99,19 @@ const OPTIONS = {
       '{"type":"summary","summary":{...},"interface"} (one per interface)',
   },
   pcap: { type: 'string', arg: 'OUT', complete: 'file', help: 'write every frame sent and received to OUT, a pcap file tcpdump -r reads' },
+  tier: {
+    type: 'string',
+    arg: 'TIER',
+    complete: ['raw', 'kernel'],
+    help:
+      'raw (our own ARP frames; needs CAP_NET_RAW) or kernel (for any user: the kernel resolves each target, one datagram to ' +
+      "its discard port, a few hundred at a time; no RTT, no pacing options). Default: raw, or kernel when CAP_NET_RAW is missing (Linux)",
+  },
   ...PRIVILEGE_OPTIONS,
 } as const satisfies Options;
+
+/** The options that shape our own frames: meaningless in the kernel tier, which sends none. */
+const RAW_ONLY = ['pcap', 'vlan', 'arpspa', 'rate', 'interval', 'bandwidth', 'tries', 'retry', 'timeout', 'backoff', 'settle', 'random', 'seed'] as const;
 
 export const SPEC: CommandSpec<typeof OPTIONS> = {
   name: 'scan',
@@ -129,6 +140,9 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const become = privileges('scan', values);
+  const tier = values.tier === undefined ? undefined : values.tier === 'raw' || values.tier === 'kernel' ? values.tier : undefined;
+  if (values.tier !== undefined && tier === undefined) throw new UsageError(`scan: --tier takes raw or kernel, not ${JSON.stringify(values.tier)}`);
+  if (tier === 'kernel' && process.platform !== 'linux') throw new UsageError(`scan: --tier kernel watches the kernel's neighbour table through rtnetlink, on Linux only`);
   if ([values.rate, values.interval, values.bandwidth].filter((v) => v !== undefined).length > 1) {
     throw new UsageError(`scan: --rate, --interval and --bandwidth each set the pace: give one`);
   }
@@ -169,25 +183,39 @@ export async function run(argv: string[]): Promise<ExitCode> {
   // The first workers boot while the vendor table loads.
   // Root goes once the last link is open: each later interface's sockets need it to open.
   const last = (i: number) => (i === plans.length - 1 ? { privileges: become } : {});
-  let opening = openSession('scan', plans[0]!.info, { pcap: values.pcap, vlan, ...last(0) });
+  // The kernel tier when asked, or (on Linux, with no option that shapes our own frames) when the first link cannot
+  // open for want of CAP_NET_RAW.
+  const shaped = RAW_ONLY.filter((o) => values[o] !== undefined && values[o] !== false);
+  if (tier === 'kernel' && shaped.length > 0) throw new UsageError(`scan: --${shaped[0]} shapes our own frames: the kernel tier sends none (leave it out, or --tier raw)`);
+  let kernel = tier === 'kernel';
+  let opening = kernel ? null : openSession('scan', plans[0]!.info, { pcap: values.pcap, vlan, ...last(0) });
+  opening?.catch(() => undefined); // awaited below
   const vendor = vendorLookup(ours);
   const interrupt = interruption();
   const output = new SweepOutput({ vendor, format, json: values.json, quiet: values.quiet, plain: values.plain, ignoredups: values.ignoredups, nameInterface: plans.length > 1 });
   try {
     let answered = 0;
     for (let i = 0; i < plans.length; i++) {
-      const { targets, source } = plans[i]!;
-      const session = await opening;
+      const { info, targets, source } = plans[i]!;
+      const left = limit === undefined ? undefined : limit - answered;
+      let session: Session | null = null;
       try {
-        const sweep = { ratePps, bandwidthBps, tries, timeoutMs, backoff, settleMs, random: values.random, seed, source, spoofSender: values['spoof-sender'] };
-        const left = limit === undefined ? undefined : limit - answered;
-        answered += await output.sweep(session.link, targets, sweep, left, interrupt);
-      } finally {
-        await session.close();
+        session = kernel ? null : await opening!;
+      } catch (err) {
+        if (i > 0 || tier !== undefined || shaped.length > 0 || process.platform !== 'linux' || !lacksCapNetRaw(err)) throw err;
+        kernel = true; // no CAP_NET_RAW: every interface's sweep goes through the kernel
       }
+      if (session !== null) {
+        try {
+          const sweep = { ratePps, bandwidthBps, tries, timeoutMs, backoff, settleMs, random: values.random, seed, source, spoofSender: values['spoof-sender'] };
+          answered += await output.sweep(session.link, targets, sweep, left, interrupt);
+        } finally {
+          await session.close();
+        }
+      } else answered += await output.sweepKernel(info, targets, left, interrupt);
       if (interrupt.fired) return interrupt.code;
       if (limit !== undefined && answered >= limit) break;
-      if (i + 1 < plans.length) opening = openSession('scan', plans[i + 1]!.info, { vlan, ...last(i + 1) });
+      if (i + 1 < plans.length && !kernel) opening = openSession('scan', plans[i + 1]!.info, { vlan, ...last(i + 1) });
     }
     return answered >= (limit ?? 1) ? Exit.OK : Exit.NO_REPLY;
   } finally {
