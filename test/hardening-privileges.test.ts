@@ -19,13 +19,13 @@ test('without CAP_NET_RAW or CAP_NET_ADMIN: one line that names the capability a
   const raw = /CAP_NET_RAW[^\n]*setcap cap_net_raw,cap_net_admin\+ep/;
   const admin = /CAP_NET_ADMIN[^\n]*setcap cap_net_raw,cap_net_admin\+ep/;
   const cases: [string[], string[], RegExp][] = [
-    // resolve without --tier falls back to the kernel tier (tier-kernel.test.ts): raw frames are asked for here.
+    // resolve and scan without --tier fall back to the kernel tier (tier-kernel.test.ts): raw frames are asked for here.
     [without('net_raw', 'net_admin'), ['resolve', peer.ip, '--tier', 'raw'], raw],
     [without('net_raw', 'net_admin'), ['--tier', 'raw'], raw], // the default gateway
-    [without('net_raw', 'net_admin'), ['scan', '198.51.100.0/28'], raw],
-    [without('net_raw', 'net_admin'), ['arping', '-c', '1', peer.ip], raw],
+    [without('net_raw', 'net_admin'), ['scan', '198.51.100.0/28', '--tier', 'raw'], raw],
+    [without('net_raw', 'net_admin'), ['arping', '-c', '1', peer.ip], /^ersatz: arping sends frames of its own, which needs CAP_NET_RAW \(no kernel tier[^\n]*setcap cap_net_raw,cap_net_admin\+ep/],
     [without('net_raw', 'net_admin'), ['ping', '-c', '1', peer.ip], raw],
-    [without('net_raw'), ['scan', '--json', '198.51.100.2'], raw],
+    [without('net_raw'), ['scan', '--json', '198.51.100.2', '--rate', '100'], raw], // a pacing option: raw frames only
     [without('net_admin'), ['neigh', 'add', '198.51.100.7', '02:00:5e:00:53:07', '--interface', host.ifname], admin],
     [without('net_admin'), ['neigh', 'del', peer.ip, '--interface', host.ifname], admin],
     [without('net_admin'), ['neigh', 'add', '198.51.100.7', '02:00:5e:00:53:07', '--interface', host.ifname, '--via', 'ioctl'], admin],

@@ -80,3 +80,12 @@ export function lacksCapNetRaw(err: unknown): boolean {
   const e = err as { name?: string; code?: string } | null;
   return e?.code === 'EPERM' && (e.name === 'CaptureError' || e.name === 'TransmitError');
 }
+
+/**
+ * For the commands that only raw frames can do (arping, ping, claim): opening the link without CAP_NET_RAW becomes one
+ * line that says so and points at the tiers that need no privilege; any other failure is returned as it is.
+ */
+export function rawOnly(command: string, err: unknown): unknown {
+  if (!lacksCapNetRaw(err)) return err;
+  return new UsageError(`${command} sends frames of its own, which needs CAP_NET_RAW (no kernel tier: 'ersatz resolve' and 'ersatz scan' work without it): ${(err as Error).message}`);
+}

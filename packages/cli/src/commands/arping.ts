@@ -8,7 +8,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
-import { privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
+import { privileges, PRIVILEGE_OPTIONS, rawOnly } from '../privileges.js';
 
 const OPTIONS = {
   count: { type: 'string', short: 'c', arg: 'COUNT', help: 'send COUNT probes, then wait one more interval (default: until Ctrl-C or the deadline)' },
@@ -102,7 +102,9 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const spa = arpingSource(info, target, options);
   const out = new LineWriter();
   const interrupt = interruption();
-  const session = await openSession('arping', info, { pcap: values.pcap, privileges: become });
+  const session = await openSession('arping', info, { pcap: values.pcap, privileges: become }).catch((err: unknown) => {
+    throw rawOnly('arping', err);
+  });
   try {
     const link = session.link;
     const human = !values.json && !values.quiet;

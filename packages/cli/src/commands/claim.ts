@@ -9,7 +9,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
 import { LineWriter, openSession } from '../session.js';
 import { interruption } from '../interrupt.js';
-import { privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
+import { privileges, PRIVILEGE_OPTIONS, rawOnly } from '../privileges.js';
 
 const OPTIONS = {
   interface: { type: 'string', short: 'I', arg: 'IF', complete: 'interface', help: 'claim on IF (required; IF need not have ADDR, nor any IPv4 address, yet)' },
@@ -60,7 +60,9 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const info = await claimInterface(values.interface, ip);
   const out = new LineWriter();
   const interrupt = interruption();
-  const session = await openSession('claim', info, { privileges: become });
+  const session = await openSession('claim', info, { privileges: become }).catch((err: unknown) => {
+    throw rawOnly('claim', err);
+  });
   const started = Date.now();
   let result: 'announced' | 'conflict' | 'interrupted' = 'interrupted';
   let conflictMac: Mac | null = null;

@@ -7,7 +7,7 @@ import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
-import { privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
+import { privileges, PRIVILEGE_OPTIONS, rawOnly } from '../privileges.js';
 
 const OPTIONS = {
   count: {
@@ -82,7 +82,9 @@ export async function run(argv: string[]): Promise<ExitCode> {
   }
   const out = new LineWriter();
   const interrupt = interruption();
-  const session = await openSession('ping', info, { icmp: true, pcap: values.pcap, privileges: become });
+  const session = await openSession('ping', info, { icmp: true, pcap: values.pcap, privileges: become }).catch((err: unknown) => {
+    throw rawOnly('ping', err);
+  });
   try {
     if (!values.json) out.line(`PING ${shown} (${Ipv4.format(target)}) ${payloadBytes}(${payloadBytes + 28}) bytes of data.`);
     let summary: PingSummary | undefined;
