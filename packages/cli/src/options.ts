@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Ipv4, Mac } from '@ersatz/wire';
 import { UsageError } from './exit.js';
 import { beVerbose } from './verbose.js';
-import { renderHelp, type CommandSpec, type Options } from './spec.js';
+import { COMMON_OPTIONS, renderHelp, type CommandSpec, type Options } from './spec.js';
 
 /** Whether `err` is one of node:util parseArgs's own errors (an unknown option, a missing value). */
 export function isParseArgsError(err: unknown): boolean {
@@ -32,7 +32,7 @@ function parseCommand<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>(
   config: T,
   maxPositionals?: number,
 ): ReturnType<typeof parseArgs<T & { args: string[]; strict: true }>> | null {
-  const parsed = parseOptions(command, argv, { ...config, options: { ...config.options, help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean', short: 'v' } } });
+  const parsed = parseOptions(command, argv, { ...config, options: { ...config.options, ...COMMON_OPTIONS } });
   if ((parsed.values as { verbose?: boolean }).verbose === true) beVerbose();
   if ((parsed.values as { help?: boolean }).help === true) {
     process.stdout.write(`${help}\n`);

@@ -51,7 +51,7 @@ function wrap(text: string, first: number, indent: number): string {
   const out: string[] = [];
   for (const paragraph of text.split('\n')) {
     let line = '';
-    let room = (out.length === 0 ? WIDTH - first : WIDTH - indent);
+    let room = out.length === 0 ? WIDTH - first : WIDTH - indent;
     for (const word of paragraph.split(' ')) {
       if (line !== '' && line.length + 1 + word.length > room) {
         out.push(line);
