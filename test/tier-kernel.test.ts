@@ -79,3 +79,15 @@ test('scan without CAP_NET_RAW sweeps through the kernel: every host of a /24 th
   t.is(paced.code, 2, show(paced));
   t.regex(paced.stderr, /^ersatz: scan: --rate shapes our own frames: the kernel tier sends none/);
 });
+
+test('the API takes the same tier: resolve(ip, { tier: \'kernel\' | \'cache\' }) as nobody', async (t) => {
+  const { lab: l, host, peer } = lab(t, 'tka');
+  const api = readableCheckout(t).path('build/test/helpers/resolve-api.js');
+  const call = async (ip: string, tier: string) => JSON.parse((await l.exec(host.ns, [...NOBODY, process.execPath, api, 'tier', ip, tier])).stdout) as Record<string, unknown>;
+  t.deepEqual(await call(peer.ip, 'kernel'), { mac: peer.mac });
+  t.deepEqual(await call(peer.ip, 'cache'), { mac: peer.mac }, 'the kernel tier left the entry in the table');
+  t.deepEqual(await call(SILENT, 'kernel'), { error: 'ResolveTimeoutError', code: 'ERSATZ_TIMEOUT' });
+  t.deepEqual(await call('198.51.100.98', 'cache'), { error: 'ResolveTimeoutError', code: 'ERSATZ_TIMEOUT' });
+  t.like(await call(peer.ip, 'raw'), { error: 'CaptureError', code: 'EPERM' });
+});
+

@@ -3,6 +3,7 @@
 //   concurrent IP N TRIES INTERVAL  N concurrent resolve$ of IP; reports answers/errors and the requests we sent
 //   unsubscribe IP AFTER_MS         subscribes with many tries, unsubscribes after AFTER_MS, waits, counts requests
 //   api IP                          the top-level resolve() promise API
+//   tier IP TIER                    the top-level resolve() with { tier }
 //   two IP IP2                      resolve() of two IPs behind two interfaces at once (one pipeline each)
 //   reroute IP OFFLINK VIA          resolve() of OFFLINK, then again after adding a route to it via VIA, then after
 //                                   deleting that route, while a resolve$ of IP keeps the session (and its route cache) live
@@ -20,6 +21,14 @@ async function main(): Promise<unknown> {
     const t = process.hrtime.bigint();
     const mac = await resolve(ip, { tries: 2, intervalMs: 500 });
     return { mac, ms: Number(process.hrtime.bigint() - t) / 1e6 };
+  }
+  if (mode === 'tier') {
+    // The top-level resolve() in another tier: its MAC, or the error's name and code.
+    const tier = rest[0] as 'raw' | 'kernel' | 'cache';
+    return resolve(ip, { tier }).then(
+      (mac) => ({ mac }),
+      (e: Error & { code?: string }) => ({ error: e.name, code: e.code }),
+    );
   }
   if (mode === 'two') {
     const macs = await Promise.all([resolve(ip, { tries: 2, intervalMs: 500 }), resolve(Ipv4.parse(rest[0]!), { tries: 2, intervalMs: 500 })]);

@@ -1,9 +1,10 @@
 import { finalize, Observable, type Subscription } from 'rxjs';
 import { Ipv4, type Mac } from '@ersatz/wire';
-import { createResolver, type QueryOptions, type Resolver } from '@ersatz/resolve';
-import type { InterfaceInfo } from './host.js';
+import { createResolver, ResolveTimeoutError, type QueryOptions, type Resolver } from '@ersatz/resolve';
+import { discoverInterface, type InterfaceInfo } from './host.js';
 import { DiscoveryCache } from './discovery-cache.js';
 import { openLink } from './open.js';
+import { kernelResolve, type Tier } from './kernel-tier.js';
 import type { Link } from './link.js';
 
 export { discoverInterface, type InterfaceInfo } from './host.js';
@@ -69,6 +70,12 @@ export { WireError, AddressParseError, TruncatedError, UnsupportedError, Malform
 export interface ResolveOptions extends QueryOptions {
   /** Send on this interface (default: the one the route to the IP uses). */
   readonly interface?: string;
+  /**
+   * How to ask (see Tier): `raw` (default: our own frames, CAP_NET_RAW), `kernel` (the kernel resolves it, for any
+   * user; Linux) or `cache` (the kernel's table as it is). The query options (tries, settleMs, …) shape the raw tier
+   * only; the kernel's own retries bound the kernel tier. For the entry's state, call kernelResolve.
+   */
+  readonly tier?: Tier;
 }
 
 interface Session {
@@ -126,6 +133,7 @@ function release(s: Session): void {
  * discovery/pipeline typed errors (unknown interface, no permission, no route).
  */
 export function resolve$(ip: Ipv4 | string, options: ResolveOptions = {}): Observable<Mac> {
+  if (options.tier === 'kernel' || options.tier === 'cache') return kernelTier$(ip, options.tier, options.interface);
   // Written out rather than composed (defer, from, switchMap, finalize): once the route is remembered and the link
   // open, a call goes straight to the resolver, with no promise hop and no operator chain (issue #12's note).
   return new Observable<Mac>((subscriber) => {
@@ -159,6 +167,25 @@ export function resolve$(ip: Ipv4 | string, options: ResolveOptions = {}): Obser
       if (session !== null) release(session);
       callEnded();
     };
+  });
+}
+
+/** resolve$ in the kernel and cache tiers: the kernel's answer, or ResolveTimeoutError when it has none. */
+function kernelTier$(ip: Ipv4 | string, tier: 'kernel' | 'cache', ifname: string | undefined): Observable<Mac> {
+  return new Observable<Mac>((subscriber) => {
+    const aborted = new AbortController();
+    const startMs = performance.now();
+    (async () => {
+      const target = typeof ip === 'string' ? Ipv4.parse(ip) : ip;
+      const info = await discoverInterface({ ifname, target });
+      const answer = await kernelResolve(info, { tier, signal: aborted.signal });
+      if (answer === null) throw new ResolveTimeoutError(info.target, tier === 'kernel' ? 1 : 0, Math.round(performance.now() - startMs));
+      subscriber.next(answer.mac);
+      subscriber.complete();
+    })().catch((err: unknown) => {
+      if (!aborted.signal.aborted) subscriber.error(err);
+    });
+    return () => aborted.abort();
   });
 }
 
