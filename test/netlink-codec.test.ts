@@ -235,7 +235,14 @@ test('rtmsg: an on-link answer has no gateway, a routed one has', (t) => {
 
 test('ndmsg: a permanent entry, a proxy entry, and the events of a delete', (t) => {
   const entry = NeighMessage.parse(parseDatagram(F.NEIGH_DUMP)[0]!.payload);
-  t.deepEqual({ ...entry, lladdr: Mac.fromBytes(entry.lladdr!) }, { family: AF_INET, ifindex: 2, state: Nud.PERMANENT, flags: 0, type: Rtn.UNICAST, dst: ip('198.51.100.9'), lladdr: Mac.parse('02:00:5e:10:00:09'), probes: 0 });
+  t.deepEqual({ ...entry, lladdr: Mac.fromBytes(entry.lladdr!) }, { family: AF_INET, ifindex: 2, state: Nud.PERMANENT, flags: 0, type: Rtn.UNICAST, dst: ip('198.51.100.9'), lladdr: Mac.parse('02:00:5e:10:00:09'), probes: 0, cacheinfo: { confirmed: 0, used: 0, updated: 0, refcnt: 0 } });
+  // NDA_CACHEINFO (type 3): four u32 in host order; a value that is not 16 bytes is refused.
+  const withInfo = (value: number[]) => {
+    const attr = [4 + value.length, 0, 3, 0, ...value];
+    return Uint8Array.from([2, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 1, ...attr, ...Array<number>((4 - (attr.length % 4)) % 4).fill(0)]);
+  };
+  t.deepEqual(NeighMessage.parse(withInfo([1, 0, 0, 0, 2, 0, 0, 0, 0x2c, 1, 0, 0, 3, 0, 0, 0])).cacheinfo, { confirmed: 1, used: 2, updated: 300, refcnt: 3 });
+  t.throws(() => NeighMessage.parse(withInfo([1, 0, 0, 0])), { instanceOf: NetlinkMalformedError, message: 'ndmsg: NDA_CACHEINFO is 4 bytes, struct nda_cacheinfo is 16' });
   const proxy = NeighMessage.parse(parseDatagram(F.PROXY_DUMP)[0]!.payload);
   t.deepEqual(proxy, { family: AF_INET, ifindex: 2, state: Nud.NONE, flags: Ntf.PROXY, type: Rtn.UNICAST, dst: ip('198.51.100.77') });
   const events = F.NEIGH_EVENTS.map((d) => NetlinkMessage.parse(d)).map((m) => [m.type, m.seq, NeighMessage.parse(m.payload)] as const);

@@ -46,7 +46,11 @@ test('--tier cache reads the table as it is; --tier raw without the capability s
   t.regex(empty.stderr, /holds no MAC for 198\.51\.100\.2 on ez0 \(--tier kernel asks for one\)\n$/);
   l.sh(host.ns, ['ip', 'neigh', 'replace', peer.ip, 'lladdr', peer.mac, 'dev', host.ifname, 'nud', 'stale']);
   const cached = await ersatz('--target', peer.ip, '--tier', 'cache', '--json');
-  t.like(JSON.parse(cached.stdout), { mac: peer.mac, tier: 'cache', state: 'stale' });
+  const entry = JSON.parse(cached.stdout) as { ageMs: number };
+  t.like(entry, { mac: peer.mac, tier: 'cache', state: 'stale' });
+  t.true(Number.isInteger(entry.ageMs) && entry.ageMs >= 0 && entry.ageMs < 600_000, `ageMs ${entry.ageMs}: since the entry was set`);
+  const human = await ersatz('--target', peer.ip, '--tier', 'cache');
+  t.regex(human.stdout, new RegExp(`^${peer.ip.replaceAll('.', '\\.')} is at ${peer.mac} on ez0 \\(cache: stale, changed \\d+\\.\\d s ago\\)\n$`));
   const raw = await ersatz('--target', peer.ip, '--tier', 'raw');
   t.is(raw.code, 2, show(raw));
   t.regex(raw.stderr, /^ersatz: [^\n]*CAP_NET_RAW[^\n]*setcap cap_net_raw,cap_net_admin\+ep[^\n]*\n$/);

@@ -22,6 +22,8 @@ export interface NeighbourAnswer {
   readonly ifname: string;
   /** The entry's state when answered (`reachable` after a fresh resolution; `stale` and others from the table). */
   readonly state: NeighState;
+  /** Milliseconds since the entry last changed (state or MAC), when the kernel said. */
+  readonly ageMs?: number;
 }
 
 /** States in which the kernel's entry holds a MAC it uses. */
@@ -40,9 +42,10 @@ export async function kernelResolve(info: InterfaceInfo, options: { readonly tie
   const { tier = 'kernel', signal } = options;
   signal?.throwIfAborted();
   const nl = await import('@ersatz/netlink');
-  const answer = (mac: Mac, state: NeighState): NeighbourAnswer => printable({ tier, ip: info.target, mac, ifname: info.ifname, state });
+  const answer = (mac: Mac, state: NeighState, ageMs?: number): NeighbourAnswer =>
+    printable({ tier, ip: info.target, mac, ifname: info.ifname, state, ...(ageMs !== undefined && { ageMs }) });
   const held = nl.neighbour({ ifname: info.ifname, ip: info.target });
-  if (held !== null && held.mac !== null && (tier === 'cache' || HELD.has(held.state))) return answer(held.mac, held.state);
+  if (held !== null && held.mac !== null && (tier === 'cache' || HELD.has(held.state))) return answer(held.mac, held.state, held.ageMs);
   if (tier === 'cache') return null;
   // Listening before the datagram leaves: the entry's changes cannot be missed.
   const changes$ = nl.neighbours$({ ifname: info.ifname }).pipe(

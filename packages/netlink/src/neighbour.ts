@@ -48,6 +48,8 @@ export interface NeighbourEntry {
   readonly proxy: boolean;
   /** NTF_ROUTER (IPv6 only in practice; kept for completeness). */
   readonly router: boolean;
+  /** Milliseconds since the entry last changed (its state or MAC), from NDA_CACHEINFO, as `ip -s neigh` shows it. */
+  readonly ageMs?: number;
 }
 
 /** A change the kernel announced on RTNLGRP_NEIGH: an entry created or changed (`new`) or removed (`del`). */
@@ -348,6 +350,8 @@ function toEntry(r: NeighRepr, names: { get(i: number): string | undefined }): N
     flags: r.flags,
     proxy: (r.flags & Ntf.PROXY) !== 0,
     router: (r.flags & Ntf.ROUTER) !== 0,
+    // USER_HZ is 100 on every Linux architecture: a tick is 10 ms.
+    ...(r.cacheinfo !== undefined && { ageMs: r.cacheinfo.updated * 10 }),
   });
 }
 

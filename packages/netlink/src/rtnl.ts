@@ -32,6 +32,14 @@ function u32(v: Uint8Array | undefined, layer: string, what: string): number | u
   return v === undefined ? undefined : Value.readU32(v, layer, what);
 }
 
+/** struct nda_cacheinfo: four u32 in host order (confirmed, used, updated, refcnt). */
+function cacheInfo(v: Uint8Array | undefined): NeighRepr['cacheinfo'] {
+  if (v === undefined) return undefined;
+  if (v.length < 16) throw new NetlinkMalformedError('ndmsg', `NDA_CACHEINFO is ${v.length} bytes, struct nda_cacheinfo is 16`);
+  const dv = new DataView(v.buffer, v.byteOffset, 16);
+  return { confirmed: dv.getUint32(0, LE), used: dv.getUint32(4, LE), updated: dv.getUint32(8, LE), refcnt: dv.getUint32(12, LE) };
+}
+
 function ipv4Value(ip: Ipv4): Uint8Array {
   const b = new Uint8Array(4);
   Ipv4.write(ip, b);
@@ -370,6 +378,11 @@ export interface NeighRepr {
   readonly lladdr?: Uint8Array;
   /** NDA_PROBES: probes sent since the entry was last confirmed. */
   readonly probes?: number;
+  /**
+   * NDA_CACHEINFO (answers and events only): clock ticks (USER_HZ, 100 a second) since the entry was last confirmed
+   * by the neighbour, used, and updated (its state or address changed), and its reference count.
+   */
+  readonly cacheinfo?: { readonly confirmed: number; readonly used: number; readonly updated: number; readonly refcnt: number };
 }
 
 export const NeighMessage: Codec<NeighRepr> = {
@@ -382,6 +395,7 @@ export const NeighMessage: Codec<NeighRepr> = {
     const dst = ipv4(a.get(Nda.DST), 'ndmsg', 'NDA_DST');
     const lladdr = a.get(Nda.LLADDR);
     const probes = u32(a.get(Nda.PROBES), 'ndmsg', 'NDA_PROBES');
+    const cacheinfo = cacheInfo(a.get(Nda.CACHEINFO));
     return {
       family,
       ifindex: dv.getInt32(NdMsg.IFINDEX, LE),
@@ -391,6 +405,7 @@ export const NeighMessage: Codec<NeighRepr> = {
       ...(dst !== undefined && { dst }),
       ...(lladdr && { lladdr }),
       ...(probes !== undefined && { probes }),
+      ...(cacheinfo !== undefined && { cacheinfo }),
     };
   },
   // Written field by field, without intermediate arrays: batches emit ten thousand of these.

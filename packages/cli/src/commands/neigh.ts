@@ -38,7 +38,7 @@ const NEIGH_HELP = `usage: ersatz neigh [show] [ADDR|PREFIX] [--interface IF] [-
 The kernel's IPv4 neighbour (ARP) table. (-I is short for --interface, as in the other commands.)
   show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC STATE. ADDR or PREFIX (198.51.100.0/24)
           keeps the entries inside it, as 'ip neigh show to PREFIX'.
-          --json prints one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router}: a snapshot is
+          --json prints one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router, ageMs}: a snapshot is
           one value, as 'ip -j neigh' prints it; the streams (watch, scan, arping, ping) are JSON Lines.
           --proxy lists the proxy ARP entries instead.
   flush   deletes the entries of IF that match, as 'ip neigh flush dev IF': by default every state but
@@ -87,7 +87,7 @@ const SHOW_OPTIONS = {
   json: {
     ...JSON_OUTPUT,
     help:
-      "print one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router}: a snapshot is one value, as 'ip -j neigh' " +
+      "print one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router, ageMs}: a snapshot is one value, as 'ip -j neigh' " +
       'prints it; the streams (watch, scan, arping, ping) are JSON Lines',
   },
 } as const satisfies Options;

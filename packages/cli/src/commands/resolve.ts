@@ -176,8 +176,12 @@ async function askKernel(tier: 'kernel' | 'cache', info: InterfaceInfo, target: 
       process.stderr.write(`ersatz: no ARP reply from ${ip}: ${why}\n`);
       return Exit.NO_REPLY;
     }
-    if (json) process.stdout.write(`${JSON.stringify({ ip, mac: a.mac, interface: a.ifname, rttMs: null, ...(nextHop && { nextHop }), tier, state: a.state })}\n`);
-    else process.stdout.write(`${ip}${nextHop ? ` via ${nextHop}` : ''} is at ${a.mac} on ${a.ifname} (${tier}: ${a.state})\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ ip, mac: a.mac, interface: a.ifname, rttMs: null, ...(nextHop && { nextHop }), tier, state: a.state, ...(tier === 'cache' && a.ageMs !== undefined && { ageMs: a.ageMs }) })}\n`);
+    else {
+      // The table's answer says how old it is; the kernel tier's has just been made.
+      const age = tier === 'cache' && a.ageMs !== undefined ? `, changed ${(a.ageMs / 1000).toFixed(1)} s ago` : '';
+      process.stdout.write(`${ip}${nextHop ? ` via ${nextHop}` : ''} is at ${a.mac} on ${a.ifname} (${tier}: ${a.state}${age})\n`);
+    }
     return Exit.OK;
   } catch (err) {
     if (aborted.signal.aborted) return interrupt.code;
