@@ -64,3 +64,37 @@ test('--user NAME switches to that user once the link is open; not root, or an u
   t.is(notRoot.code, 2, show(notRoot));
   t.regex(notRoot.stderr, /^ersatz: resolve: --user switches from root to another user/);
 });
+
+test('resolve --inject through sudo keeps CAP_NET_ADMIN alone, in the main thread only, and stores the answer with it', async (t) => {
+  const { lab, host, peer } = twoHostLab('pinj');
+  t.teardown(() => lab.destroy());
+  const main = readableCheckout(t).path('dist/main.js');
+  // A silent address asked slowly: the process can be looked at while it waits.
+  const child = lab.start(host.ns, [...SUDO_NOBODY, process.execPath, main, 'resolve', '198.51.100.99', '--tries', '3', '--timeout', '1000', '--inject', '-v']);
+  let stderr = '';
+  const exited = once(child, 'exit');
+  await new Promise<void>((ready) => {
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      if (/sockets open/.test(stderr)) ready();
+    });
+    void exited.then(() => ready());
+  });
+  t.regex(stderr, /sockets open: now uid 65534, gid 65534, keeping capabilities 12 only/);
+  const seen = readdirSync(`/proc/${child.pid}/task`).map((task) => {
+    const status = readFileSync(`/proc/${child.pid}/task/${task}/status`, 'utf8');
+    return { main: Number(task) === child.pid, uid: /^Uid:\s*(\d+)/m.exec(status)![1], capEff: /^CapEff:\s*(.*)$/m.exec(status)![1], capPrm: /^CapPrm:\s*(.*)$/m.exec(status)![1] };
+  });
+  for (const th of seen) {
+    t.is(th.uid, '65534');
+    // CAP_NET_ADMIN is bit 12.
+    t.is(th.capEff, th.main ? '0000000000001000' : '0000000000000000', JSON.stringify(th));
+    t.is(th.capPrm, th.main ? '0000000000001000' : '0000000000000000', JSON.stringify(th));
+  }
+  const [code] = (await exited) as [number | null];
+  t.is(code, 1, stderr);
+  // And the capability kept does its job: the peer's answer is stored.
+  const r = await lab.exec(host.ns, [...SUDO_NOBODY, process.execPath, main, 'resolve', peer.ip, '--inject']);
+  t.is(r.code, 0, show(r));
+  t.regex(lab.sh(host.ns, ['ip', 'neigh', 'show', peer.ip]), new RegExp(`lladdr ${peer.mac} PERMANENT`));
+});

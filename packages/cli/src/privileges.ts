@@ -45,17 +45,24 @@ export function privileges(command: string, o: PrivilegeOptions): Privileges {
   return { become: who === null || who.uid === 0 ? null : who };
 }
 
-/** Switches to `p.become` (every capability goes with root); call it once every socket the run needs is open. */
-export function giveUpRoot(command: string, p: Privileges): void {
+/**
+ * Switches to `p.become`; call it once every socket the run needs is open. Every capability goes with root, except
+ * `keep` (capability numbers, `Cap` of @ersatz/os/caps), which this thread keeps for a step still to come (resolve
+ * --inject's store needs CAP_NET_ADMIN); the other threads keep none.
+ */
+export async function giveUpRoot(command: string, p: Privileges, keep: readonly number[] = []): Promise<void> {
   const who = p.become;
   if (who === null) return;
+  const caps = keep.length > 0 ? await import('@ersatz/os/caps') : null;
+  caps?.keepCapabilitiesAcrossSetuid();
   // The user's own groups, as a login would give them (Node has initgroups(3); @types/node does not declare it).
   const initgroups = (process as { initgroups?: (user: string, extraGroup: number) => void }).initgroups;
   if (who.name !== null && initgroups !== undefined) initgroups(who.name, who.gid);
   else process.setgroups!([who.gid]);
   process.setgid!(who.gid);
   process.setuid!(who.uid);
-  trace(command, () => `sockets open: now uid ${who.uid}, gid ${who.gid}, no capabilities`);
+  caps?.limitCapabilities(keep);
+  trace(command, () => `sockets open: now uid ${who.uid}, gid ${who.gid}, ${keep.length > 0 ? `keeping capabilities ${keep.join(', ')} only` : 'no capabilities'}`);
 }
 
 /** sudo's invoking user, or null outside sudo. */

@@ -93,7 +93,7 @@ export async function openSession(
   traceOpen(command, info, performance.now() - startedMs);
   try {
     // Every socket (and the pcap file) is open: root is no longer needed.
-    if (opts.privileges !== undefined) giveUpRoot(command, opts.privileges);
+    if (opts.privileges !== undefined) await giveUpRoot(command, opts.privileges);
   } catch (err) {
     await link.close();
     await writer?.close();

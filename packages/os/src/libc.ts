@@ -19,6 +19,10 @@ export interface Libc {
   /** `fds`: an array of `struct pollfd { int fd; short events; short revents; }`, revents written back. */
   poll(fds: Uint8Array, nfds: number, timeoutMs: number): number;
   if_nametoindex(name: string): number;
+  /** Variadic in libc: pass each argument's koffi type before it, as for ioctl. */
+  prctl(option: number, ...args: unknown[]): number;
+  /** `header`: struct __user_cap_header_struct (version, pid); `data`: two struct __user_cap_data_struct. */
+  capset(header: Uint8Array, data: Uint8Array): number;
 }
 
 let bound: Libc | undefined;
@@ -39,6 +43,8 @@ export function libc(): Libc {
     ioctl: self.func('int ioctl(int fd, unsigned long request, ...)'),
     poll: self.func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)'),
     if_nametoindex: self.func('unsigned int if_nametoindex(const char *ifname)'),
+    prctl: self.func('int prctl(int option, ...)'),
+    capset: self.func('int capset(const void *header, const void *data)'),
   };
   return bound;
 }

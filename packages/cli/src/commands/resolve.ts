@@ -9,6 +9,7 @@ import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
 import { trace, traceOpen, traceStats } from '../verbose.js';
 import { giveUpRoot, lacksCapNetRaw, privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
+import { Cap } from '@ersatz/os/caps';
 
 /** The CLI's settle window: see --settle in HELP. */
 const SETTLE_MS = 10;
@@ -114,8 +115,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const incidents = warnIncidents(link);
   const interrupt = interruption();
   try {
-    // The sockets are open; --inject still needs CAP_NET_ADMIN at the end.
-    if (!values.inject) giveUpRoot('resolve', become);
+    // The sockets are open; --inject still needs CAP_NET_ADMIN for its store at the end, and keeps only that.
+    await giveUpRoot('resolve', become, values.inject ? [Cap.NET_ADMIN] : []);
     // Ctrl-C (or SIGTERM) ends the query (its timers and retransmissions with it) and still closes the workers below.
     const rules = { acceptSourceMismatch: values['accept-source-mismatch'] };
     const query$ = createResolver(link).query$(info.target, { tries, intervalMs, settleMs, ...rules }).pipe(takeUntil(interrupt.stop$));
