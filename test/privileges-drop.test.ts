@@ -98,3 +98,18 @@ test('resolve --inject through sudo keeps CAP_NET_ADMIN alone, in the main threa
   t.is(r.code, 0, show(r));
   t.regex(lab.sh(host.ns, ['ip', 'neigh', 'show', peer.ip]), new RegExp(`lladdr ${peer.mac} PERMANENT`));
 });
+
+test('neigh add and del through sudo change the table with CAP_NET_ADMIN alone', async (t) => {
+  const { lab, host } = twoHostLab('pneigh');
+  t.teardown(() => lab.destroy());
+  const main = readableCheckout(t).path('dist/main.js');
+  for (const [args, after] of [
+    [['add', '198.51.100.7', '02:00:5e:00:53:07', '-I', host.ifname], /lladdr 02:00:5e:00:53:07 PERMANENT/],
+    [['del', '198.51.100.7', '-I', host.ifname], /^$/],
+  ] as const) {
+    const r = await lab.exec(host.ns, [...SUDO_NOBODY, process.execPath, main, 'neigh', ...args, '-v']);
+    t.is(r.code, 0, show(r));
+    t.regex(r.stderr, /now uid 65534, gid 65534, keeping capabilities 12 only/);
+    t.regex(lab.sh(host.ns, ['ip', 'neigh', 'show', '198.51.100.7']).trim(), after);
+  }
+});

@@ -6,7 +6,7 @@ import { UsageError } from './exit.js';
 import type { Options } from './spec.js';
 import { trace } from './verbose.js';
 
-/** The options of every command that opens a link. */
+/** The options of every command that opens a link, and of neigh add/del (which keep CAP_NET_ADMIN alone). */
 export const PRIVILEGE_OPTIONS = {
   user: {
     type: 'string',

@@ -27,6 +27,8 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { intOption, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
+import { Cap } from '@ersatz/os/caps';
+import { giveUpRoot, privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
 
 /** `ersatz neigh --help`: the whole command at once (each subcommand's --help renders its own SPEC below). */
 const NEIGH_HELP = `usage: ersatz neigh [show] [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
@@ -125,6 +127,7 @@ const ADD_OPTIONS = {
   state: { type: 'string', default: 'permanent', arg: 'STATE', complete: STATES, help: "the entry's state, permanent (default), reachable or stale" },
   replace: { type: 'boolean', default: false, help: 'change an existing entry for IP (without it, one is an error)' },
   via: VIA,
+  ...PRIVILEGE_OPTIONS,
 } as const satisfies Options;
 
 const ADD: CommandSpec<typeof ADD_OPTIONS> = {
@@ -139,6 +142,7 @@ const ADD: CommandSpec<typeof ADD_OPTIONS> = {
 const DEL_OPTIONS = {
   interface: { ...INTERFACE, help: 'the interface of the entry (required)' },
   via: VIA,
+  ...PRIVILEGE_OPTIONS,
 } as const satisfies Options;
 
 const DEL: CommandSpec<typeof DEL_OPTIONS> = {
@@ -231,6 +235,7 @@ async function add(argv: string[]): Promise<ExitCode> {
   const state = values.state as SettableNeighState;
   if (!STATES.includes(state)) throw new UsageError(`neigh add: --state ${JSON.stringify(values.state)}: choose ${STATES.join(', ')}`);
   const via = parseVia('neigh add', values.via);
+  await giveUpRoot('neigh add', privileges('neigh add', values), [Cap.NET_ADMIN]); // through sudo: the store needs only this
   if (via === 'netlink') {
     addNeighbour({ ip, mac, ifname, state, replace: values.replace });
     return Exit.OK;
@@ -255,6 +260,7 @@ async function del(argv: string[]): Promise<ExitCode> {
     process.stderr.write(`ersatz: neigh del: no entry for ${ipText} on ${ifname}\n`);
     return Exit.NO_REPLY;
   };
+  await giveUpRoot('neigh del', privileges('neigh del', values), [Cap.NET_ADMIN]);
   if (parseVia('neigh del', values.via) === 'netlink') {
     try {
       deleteNeighbour({ ip, ifname });
