@@ -4,7 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { PcapError, PcapFileError, PcapMagicError, linkTypeName, readPcapFile, type PcapReader } from '@ersatz/pcap';
-import { DECODED_LINK_TYPES, decodeFrame, readU16, SNAP_HEADER_LEN, type DecodedArp, type DecodedFrame } from '@ersatz/wire';
+import { DECODED_LINK_TYPES, decodeFrame } from '@ersatz/wire';
+import { Clock, humanLine, jsonLine } from './decode-lines.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
@@ -250,115 +251,6 @@ export function decodeBatch(task: BatchTask): string {
   }
   return s;
 }
-
-const NS_PER_S = 1_000_000_000n;
-
-function jsonLine(file: string | undefined, index: number, tsNs: bigint, d: DecodedFrame): string {
-  // A string, not a number: a double cannot hold epoch nanoseconds. Negative (a pcapng if_tsoffset) keeps its sign.
-  const abs = tsNs < 0n ? -tsNs : tsNs;
-  const ts = `${tsNs < 0n ? '-' : ''}${abs / NS_PER_S}.${String(abs % NS_PER_S).padStart(9, '0')}`;
-  // decodeFrame's object is already in the documented key order: splice our keys in front of it.
-  return `{${file === undefined ? '' : `"file":${JSON.stringify(file)},`}"index":${index},"ts":"${ts}",${JSON.stringify(d).slice(1)}`;
-}
-
-const ARP_OPS: Record<number, (a: Required<DecodedArp>) => string> = {
-  1: (a) => `Request who-has ${a.tpa}${/[^0:]/.test(a.tha) ? ` (${a.tha})` : ''} tell ${a.spa}`,
-  2: (a) => `Reply ${a.spa} is-at ${a.sha}`,
-  3: (a) => `Reverse Request who-is ${a.tha} tell ${a.sha}`,
-  4: (a) => `Reverse Reply ${a.tha} at ${a.tpa}`,
-  8: (a) => `InARP request who-is ${a.tha} tell ${a.sha}`,
-  9: (a) => `InARP reply ${a.tha} at ${a.tpa}`,
-};
-const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'destination unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded', 12: 'parameter problem' };
-const IP_PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 50: 'ESP', 89: 'OSPF', 132: 'SCTP' };
-
-// tcpdump's words for a cooked capture's packet type (PACKET_HOST, _BROADCAST, _MULTICAST, _OTHERHOST, _OUTGOING).
-const PACKET_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
-
-/**
- * tcpdump -e style, minus the timestamp: `src > dst, [vlan 42, ][LLC/SNAP, ]ARP, Request who-has … tell …, length
- * 28`; a cooked capture starts with the packet type and the source (`Out 02:…, ARP, …`), raw IPv4 with `IPv4`.
- * `frame` is needed for what the decoded layers leave out: the inner EtherType and the IPv4 lengths.
- */
-function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): string {
-  const bad = d.malformed ? ` [malformed: ${d.error}]` : '';
-  let s: string;
-  let type: number; // the network layer's EtherType (-1: cut short), or an 802.3 length
-  let at: number; // where that layer starts in `frame`
-  if (d.eth) {
-    const tags = d.vlan ?? [];
-    const typeAt = 12 + 4 * tags.length;
-    s = `${d.eth.src} > ${d.eth.dst}, ${tags.map((v) => `vlan ${v}, `).join('')}`;
-    type = typeAt + 2 <= frame.length ? readU16(frame, typeAt) : -1;
-    at = typeAt + 2;
-  } else if (d.sll) {
-    s = `${PACKET_TYPES[d.sll.pkttype] ?? `pkttype ${d.sll.pkttype}`} ${d.sll.addr}, `;
-    type = parseInt(d.sll.type, 16);
-    at = d.sll.ifindex === undefined ? 16 : 20;
-  } else if (d.ipv4) {
-    s = '';
-    type = 0x0800;
-    at = 0;
-  } else return `length ${origlen}${bad}`;
-  if (d.snap) {
-    s += 'LLC/SNAP, ';
-    type = parseInt(d.snap.type, 16);
-    at += SNAP_HEADER_LEN;
-  }
-  if (type === 0x0806 || type === 0x8035) {
-    s += type === 0x0806 ? 'ARP' : 'RARP';
-    const a = d.arp;
-    // Only a whole packet is described: one cut short is flagged below, as tcpdump's "[|arp]".
-    if (a?.tpa !== undefined) {
-      const whole = a as Required<DecodedArp>;
-      const generic = a.htype !== 1 || a.ptype !== '0x0800' ? ` htype ${a.htype} ptype ${a.ptype}` : '';
-      s += `,${generic} ${(ARP_OPS[whole.op] ?? (() => `Unknown operation ${whole.op}`))(whole)}, length ${8 + 2 * (whole.hlen + whole.plen)}`;
-    }
-  } else if (type === 0x0800) {
-    s += 'IPv4';
-    const ip = d.ipv4;
-    if (ip) {
-      // Payload length from the header (total length minus IHL), as tcpdump prints it; Ethernet padding is not payload.
-      const payload = ((frame[at + 2]! << 8) | frame[at + 3]!) - (frame[at]! & 0x0f) * 4;
-      s += `, ${ip.src} > ${ip.dst}`;
-      const icmp = d.icmp;
-      if (icmp) {
-        s += `: ICMP ${ICMP_TYPES[icmp.type] ?? `type ${icmp.type}`}`;
-        if (icmp.id !== undefined) s += `, id ${icmp.id}, seq ${icmp.seq}`;
-        else if (icmp.code !== 0) s += ` code ${icmp.code}`;
-        s += `, length ${payload}`;
-      } else if (!d.malformed) {
-        s += `: ${IP_PROTOCOLS[ip.proto] ?? `ip-proto-${ip.proto}`}, length ${payload}`;
-      }
-    }
-  } else if (type >= 0 && type <= 1500) {
-    s += `802.3, length ${origlen}`;
-  } else {
-    s += type >= 0 ? `ethertype 0x${type.toString(16).padStart(4, '0')}, length ${origlen}` : `length ${origlen}`;
-  }
-  return s + bad;
-}
-
-/** Local wall-clock `HH:MM:SS.uuuuuu` as tcpdump prints it; the `HH:MM:SS` of the last second is reused. */
-class Clock {
-  #sec = -1n;
-  #hms = '';
-  format(tsNs: bigint): string {
-    let sec = tsNs / NS_PER_S;
-    let ns = tsNs % NS_PER_S;
-    if (ns < 0n) {
-      sec -= 1n; // floor, so times before 1970 still count forward within their second
-      ns += NS_PER_S;
-    }
-    if (sec !== this.#sec) {
-      const d = new Date(Number(sec) * 1000);
-      this.#sec = sec;
-      this.#hms = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-    }
-    return `${this.#hms}.${String(ns / 1000n).padStart(6, '0')}`;
-  }
-}
-const two = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
 /** Thrown when stdout's reader has gone (EPIPE): decoding stops quietly. */
 class BrokenPipe extends Error {
