@@ -37,8 +37,9 @@ export interface KernelScanOptions {
 /**
  * Sweeps `targets` on `info.ifname` through the kernel (our own addresses left out): a target whose entry already
  * holds a MAC is reported at once (with its state); the others get one datagram each, and the entry's next change
- * answers (REACHABLE with the MAC, or FAILED); a target with neither within the kernel's retry time and a second is
- * not found. Emits each host found, then `done`. Unsubscribing stops it. Linux only.
+ * answers (REACHABLE with the MAC, or FAILED: not found). A target the kernel made no entry for within its retry time
+ * and a second (its table full) is asked again, up to MAX_ASKS times, then counted in `unasked`. Emits each host found,
+ * then `done`. Unsubscribing stops it. Linux only.
  */
 export function kernelScan$(info: InterfaceInfo, targets: Iterable<Ipv4>, options: KernelScanOptions = {}): Observable<KernelScanEvent> {
   return new Observable<KernelScanEvent>((subscriber) => {
