@@ -11,8 +11,6 @@ export type { Command } from './commands/table.js';
 
 /** Where the commands that touch the network run (the others stop with one line before loading anything native). */
 const SUPPORTED: readonly NodeJS.Platform[] = ['linux', 'win32'];
-/** Commands that touch no network: they run anywhere. */
-const LOCAL_COMMANDS: readonly string[] = ['decode', 'completion', 'manpage'];
 
 /** Runs the CLI with `argv` (no node/script prefix) and returns the exit code; never throws. */
 export async function main(argv: string[]): Promise<ExitCode> {
@@ -37,13 +35,13 @@ export async function main(argv: string[]): Promise<ExitCode> {
     }
     // No subcommand word: the seed's behaviour, resolve --target (or the default gateway).
     const bare = first === undefined || first.startsWith('-');
-    const load = COMMANDS.find((c) => c.name === (bare ? 'resolve' : first))?.load;
-    if (!load) throw new UsageError(`unknown command ${JSON.stringify(first)}: run 'ersatz --help'`);
+    const command = COMMANDS.find((c) => c.name === (bare ? 'resolve' : first));
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(first)}: run 'ersatz --help'`);
     const args = bare ? argv : rest;
-    if (!SUPPORTED.includes(process.platform) && !LOCAL_COMMANDS.includes(first!) && !args.includes('--help') && !args.includes('-h')) {
+    if (!SUPPORTED.includes(process.platform) && !command.anywhere && !args.includes('--help') && !args.includes('-h')) {
       throw new UsageError(`this is ${process.platform}: ersatz sends and captures on Linux, and on Windows with Npcap; 'ersatz decode' reads capture files anywhere`);
     }
-    return await (await load()).run(args);
+    return await (await command.load()).run(args);
   } catch (err) {
     return report(err);
   }

@@ -89,6 +89,24 @@ export function lacksCapNetRaw(err: unknown): boolean {
 }
 
 /**
+ * --tier: one of `allowed` (the command's tiers; `raw` first). A tier other than raw asks the kernel through
+ * rtnetlink, on Linux only. Returns undefined when not given (the command picks). Throws UsageError.
+ */
+export function tierOption<T extends string>(command: string, text: string | undefined, allowed: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new UsageError(`${command}: --tier takes ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}, not ${JSON.stringify(text)}`);
+  }
+  if (text !== 'raw' && process.platform !== 'linux') throw new UsageError(`${command}: --tier ${text} reads the kernel's neighbour table through rtnetlink, on Linux only`);
+  return text as T;
+}
+
+/** Whether a command with no --tier given falls back to the kernel tier: opening raw frames failed for want of CAP_NET_RAW, on Linux. */
+export function fallsBackToKernel(err: unknown, tier: string | undefined): boolean {
+  return tier === undefined && process.platform === 'linux' && lacksCapNetRaw(err);
+}
+
+/**
  * For the commands that only raw frames can do (arping, ping, claim): opening the link without CAP_NET_RAW becomes one
  * line that says so and points at the tiers that need no privilege; any other failure is returned as it is.
  */

@@ -8,7 +8,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
 import { trace, traceOpen, traceStats } from '../verbose.js';
-import { giveUpRoot, lacksCapNetRaw, privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
+import { fallsBackToKernel, giveUpRoot, privileges, PRIVILEGE_OPTIONS, tierOption } from '../privileges.js';
 import { Cap } from '@ersatz/os/caps';
 
 /** The CLI's settle window: see --settle in HELP. */
@@ -96,7 +96,10 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const intervalMs = intOption('resolve', 'timeout', values.timeout, 1, 600_000, 1000);
   const settleMs = intOption('resolve', 'settle', values.settle, 0, 60_000, SETTLE_MS);
 
-  const tier = values.tier === undefined ? undefined : tierArgument(values.tier, values.inject);
+  const tier = tierOption('resolve', values.tier, TIERS);
+  if (tier !== undefined && tier !== 'raw' && values.inject) {
+    throw new UsageError(`resolve: --inject stores an answer of our own frames; --tier ${tier} answers from the kernel's table, where it is already`);
+  }
 
   const info = await discoverInterface({ ifname: values.interface, target });
   if (tier === 'kernel' || tier === 'cache') return askKernel(tier, info, target, values.json);
@@ -107,7 +110,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     link = await openLink(info, { captureBufferBytes: ONE_SHOT_BUFFER_BYTES });
   } catch (err) {
     // No raw frames for this user: the kernel resolves for anyone (not for --inject, which needs privileges anyway).
-    if (tier !== undefined || values.inject || process.platform !== 'linux' || !lacksCapNetRaw(err)) throw err;
+    if (values.inject || !fallsBackToKernel(err, tier)) throw err;
     trace('resolve', () => `no CAP_NET_RAW (${(err as Error).message}): asking the kernel`);
     return askKernel('kernel', info, target, values.json);
   }
@@ -127,18 +130,17 @@ export async function run(argv: string[]): Promise<ExitCode> {
     const believed = !contested || values.first;
     // A contested answer is not believed enough to be stored: the kernel would then send to whichever host it names.
     if (values.inject && believed) await injectNeighbour({ ip: result.ip, mac: result.mac, ifname: info.ifname });
-    const ip = target ?? info.target;
+    const { ip, nextHop } = asked(target, info);
     const rttMs = result.rttNs === null ? null : Number(result.rttNs) / 1e6;
-    const nextHop = ip === info.target ? undefined : Ipv4.format(info.target);
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ ip: Ipv4.format(ip), mac: result.mac, interface: info.ifname, rttMs, ...(nextHop && { nextHop }), ...(contested && { conflicts: result.conflicts }), tier: 'raw' })}\n`,
+        `${JSON.stringify({ ip, mac: result.mac, interface: info.ifname, rttMs, ...(nextHop && { nextHop }), ...(contested && { conflicts: result.conflicts }), tier: 'raw' })}\n`,
       );
     } else {
       const via = nextHop ? ` via ${nextHop}` : '';
       const rtt = rttMs === null ? '' : ` (${rttMs.toFixed(3)} ms)`;
       const stored = values.inject && believed ? ', stored in the kernel ARP cache' : '';
-      process.stdout.write(`${Ipv4.format(ip)}${via} is at ${result.mac} on ${info.ifname}${rtt}${stored}\n`);
+      process.stdout.write(`${ip}${via} is at ${result.mac} on ${info.ifname}${rtt}${stored}\n`);
     }
     if (contested) {
       // arpwatch's "flip flop": every claimant, first answer first.
@@ -155,14 +157,6 @@ export async function run(argv: string[]): Promise<ExitCode> {
   }
 }
 
-/** --tier: one of TIERS; the kernel's tiers only on Linux, and without --inject (their answer is the kernel's already). */
-function tierArgument(text: string, inject: boolean): (typeof TIERS)[number] {
-  if (!(TIERS as readonly string[]).includes(text)) throw new UsageError(`resolve: --tier takes raw, kernel or cache, not ${JSON.stringify(text)}`);
-  if (text !== 'raw' && process.platform !== 'linux') throw new UsageError(`resolve: --tier ${text} reads the kernel's neighbour table through rtnetlink, on Linux only`);
-  if (text !== 'raw' && inject) throw new UsageError(`resolve: --inject stores an answer of our own frames; --tier ${text} answers from the kernel's table, where it is already`);
-  return text as (typeof TIERS)[number];
-}
-
 /** The kernel and cache tiers: the kernel's answer for info.target, printed as the raw tier's, with its tier and state. */
 async function askKernel(tier: 'kernel' | 'cache', info: InterfaceInfo, target: Ipv4 | undefined, json: boolean): Promise<ExitCode> {
   const interrupt = interruption();
@@ -170,8 +164,7 @@ async function askKernel(tier: 'kernel' | 'cache', info: InterfaceInfo, target: 
   const stop = interrupt.stop$.subscribe(() => aborted.abort());
   try {
     const a = await kernelResolve(info, { tier, signal: aborted.signal });
-    const ip = Ipv4.format(target ?? info.target);
-    const nextHop = (target ?? info.target) === info.target ? undefined : Ipv4.format(info.target);
+    const { ip, nextHop } = asked(target, info);
     if (a === null) {
       const why = tier === 'cache' ? `the kernel's table holds no MAC for ${Ipv4.format(info.target)} on ${info.ifname} (--tier kernel asks for one)` : `the kernel's own requests for ${Ipv4.format(info.target)} on ${info.ifname} went unanswered (its entry is FAILED)`;
       process.stderr.write(`ersatz: no ARP reply from ${ip}: ${why}\n`);
@@ -191,4 +184,10 @@ async function askKernel(tier: 'kernel' | 'cache', info: InterfaceInfo, target: 
     stop.unsubscribe();
     interrupt.dispose();
   }
+}
+
+/** The address asked about as typed (the default gateway without one), and the next hop when ARP asks another. */
+function asked(target: Ipv4 | undefined, info: InterfaceInfo): { readonly ip: string; readonly nextHop: string | undefined } {
+  const ip = target ?? info.target;
+  return { ip: Ipv4.format(ip), nextHop: ip === info.target ? undefined : Ipv4.format(info.target) };
 }

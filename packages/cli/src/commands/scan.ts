@@ -12,7 +12,7 @@ import { SweepOutput } from './scan-sweep.js';
 import { compileFormat } from '../format.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
-import { lacksCapNetRaw, privileges, PRIVILEGE_OPTIONS } from '../privileges.js';
+import { fallsBackToKernel, privileges, PRIVILEGE_OPTIONS, tierOption } from '../privileges.js';
 
 const OPTIONS = {
   interface: {
@@ -140,9 +140,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const become = privileges('scan', values);
-  const tier = values.tier === undefined ? undefined : values.tier === 'raw' || values.tier === 'kernel' ? values.tier : undefined;
-  if (values.tier !== undefined && tier === undefined) throw new UsageError(`scan: --tier takes raw or kernel, not ${JSON.stringify(values.tier)}`);
-  if (tier === 'kernel' && process.platform !== 'linux') throw new UsageError(`scan: --tier kernel watches the kernel's neighbour table through rtnetlink, on Linux only`);
+  const tier = tierOption('scan', values.tier, ['raw', 'kernel'] as const);
   if ([values.rate, values.interval, values.bandwidth].filter((v) => v !== undefined).length > 1) {
     throw new UsageError(`scan: --rate, --interval and --bandwidth each set the pace: give one`);
   }
@@ -202,7 +200,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       try {
         session = kernel ? null : await opening!;
       } catch (err) {
-        if (i > 0 || tier !== undefined || shaped.length > 0 || process.platform !== 'linux' || !lacksCapNetRaw(err)) throw err;
+        if (i > 0 || shaped.length > 0 || !fallsBackToKernel(err, tier)) throw err;
         kernel = true; // no CAP_NET_RAW: every interface's sweep goes through the kernel
       }
       if (session !== null) {

@@ -18,6 +18,8 @@ export interface CommandRow {
   /** What follows the word in the --help list (`CIDR|RANGE`). */
   readonly args: string;
   readonly summary: string;
+  /** Touches no network (files and text only): runs on any platform. */
+  readonly anywhere?: boolean;
   readonly load: () => Promise<CommandModule>;
 }
 
@@ -28,11 +30,12 @@ export const COMMANDS: readonly CommandRow[] = [
   { name: 'ping', args: 'TARGET', summary: "ICMP echo in raw frames to the next hop's ARP-resolved MAC", load: () => import('./ping.js') },
   { name: 'claim', args: 'ADDR -I IF', summary: 'RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)', load: () => import('./claim.js') },
   { name: 'neigh', args: 'show|add|del|flush|watch', summary: "the kernel's neighbour (ARP) cache through netlink or ioctl", load: () => import('./neigh.js') },
-  { name: 'decode', args: 'FILE...', summary: 'print the frames of pcap/pcapng files like tcpdump, or as JSON Lines', load: () => import('./decode.js') },
+  { name: 'decode', args: 'FILE...', summary: 'print the frames of pcap/pcapng files like tcpdump, or as JSON Lines', anywhere: true, load: () => import('./decode.js') },
   {
     name: 'completion',
     args: 'bash|zsh|fish',
     summary: 'a shell completion script for ersatz, on stdout',
+    anywhere: true,
     load: async () => {
       const m = await import('./completion.js');
       return { run: (argv) => m.completion(argv, COMMANDS), SPECS: m.SPECS };
@@ -42,6 +45,7 @@ export const COMMANDS: readonly CommandRow[] = [
     name: 'manpage',
     args: '',
     summary: 'the ersatz(1) man page, on stdout (roff)',
+    anywhere: true,
     load: async () => {
       const m = await import('./completion.js');
       return { run: (argv) => m.manpage(argv, COMMANDS, USAGE), SPECS: m.SPECS };
