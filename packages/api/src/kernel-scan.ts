@@ -1,12 +1,11 @@
 // A sweep in the kernel tier: the kernel resolves each target for any user (one datagram to its discard port), a few
 // hundred at a time so that its neighbour table never holds more unresolved entries than it is built to.
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { Observable } from 'rxjs';
 import { Ipv4, printable } from '@ersatz/wire';
 import type { NeighbourEntry } from '@ersatz/netlink';
 import type { InterfaceInfo } from './host.js';
-import { DISCARD_PORT, HELD, retryMs, type NeighbourAnswer } from './kernel-tier.js';
+import { answerDeadlineMs, DISCARD_PORT, discardSocket, HELD, type NeighbourAnswer } from './kernel-tier.js';
 
 export type KernelScanEvent =
   | { readonly type: 'host'; readonly answer: NeighbourAnswer }
@@ -45,15 +44,14 @@ export function kernelScan$(info: InterfaceInfo, targets: Iterable<Ipv4>, option
   return new Observable<KernelScanEvent>((subscriber) => {
     const startMs = performance.now();
     const window = Math.max(1, Math.min(options.window ?? defaultWindow(), 1024));
-    const deadlineMs = retryMs(info.ifname) + 1000;
+    const deadlineMs = answerDeadlineMs(info.ifname);
     const pending = new Map<Ipv4, number>(); // target → when it is given up
     const it = targets[Symbol.iterator]();
     let hosts = 0;
     let answered = 0;
     let exhausted = false;
     let stopped = false;
-    const socket = createSocket('udp4');
-    socket.on('error', () => undefined); // an ICMP error about a datagram says nothing about the neighbour
+    const socket = discardSocket();
     let held = new Map<Ipv4, NeighbourEntry>();
 
     const found = (e: NeighbourEntry): void => {

@@ -1,6 +1,6 @@
 // The tiers below raw frames, for a process without CAP_NET_RAW (Linux): the kernel resolves an address for any user
 // who sends it a datagram, and its neighbour table (RTM_GETNEIGH, the RTNLGRP_NEIGH events) is readable by anyone.
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { filter, map, merge, take, timer } from 'rxjs';
 import { Ipv4, printable, type Mac } from '@ersatz/wire';
@@ -54,11 +54,9 @@ export async function kernelResolve(info: InterfaceInfo, options: { readonly tie
   );
   const settled$ = merge(
     changes$.pipe(map((e) => (e.state === 'failed' ? null : answer(e.mac!, e.state)))),
-    // Bounded by the kernel's own retry time, with a second to spare: a FAILED event comes before it.
-    timer(retryMs(info.ifname) + 1000).pipe(map(() => null)),
+    timer(answerDeadlineMs(info.ifname)).pipe(map(() => null)),
   ).pipe(take(1));
-  const socket = createSocket('udp4');
-  socket.on('error', () => undefined); // an ICMP error about the datagram says nothing about the neighbour
+  const socket = discardSocket();
   return new Promise<NeighbourAnswer | null>((resolve, reject) => {
     const onAbort = (): void => {
       sub.unsubscribe();
@@ -75,8 +73,11 @@ export async function kernelResolve(info: InterfaceInfo, options: { readonly tie
   }).finally(() => socket.close());
 }
 
-/** How long the kernel tries to resolve an address on `ifname`: `mcast_solicit` × `retrans_time_ms`. */
-export function retryMs(ifname: string): number {
+/**
+ * How long to wait for an entry's answer on `ifname`: the kernel's own retry time (`mcast_solicit` ×
+ * `retrans_time_ms`) and a second to spare, so that its FAILED comes first.
+ */
+export function answerDeadlineMs(ifname: string): number {
   const read = (name: string, fallback: number): number => {
     try {
       return Number(readFileSync(`/proc/sys/net/ipv4/neigh/${ifname}/${name}`, 'utf8')) || fallback;
@@ -84,5 +85,12 @@ export function retryMs(ifname: string): number {
       return fallback;
     }
   };
-  return read('mcast_solicit', 3) * read('retrans_time_ms', 1000);
+  return read('mcast_solicit', 3) * read('retrans_time_ms', 1000) + 1000;
+}
+
+/** A UDP socket for datagrams to the discard port, whose errors are ignored: an ICMP error about one says nothing about the neighbour. */
+export function discardSocket(): Socket {
+  const socket = createSocket('udp4');
+  socket.on('error', () => undefined);
+  return socket;
 }
