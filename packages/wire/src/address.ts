@@ -1,5 +1,6 @@
 import { AddressParseError, TruncatedError } from './error.js';
 import { macText } from './format.js';
+import { readU32 } from './bytes.js';
 
 declare const ipv4Brand: unique symbol;
 declare const macBrand: unique symbol;
@@ -42,7 +43,7 @@ export const Ipv4 = {
   /** Reads four bytes at `offset`. Throws TruncatedError when they are not there. */
   fromBytes(bytes: Uint8Array, offset = 0): Ipv4 {
     if (offset < 0 || offset + 4 > bytes.length) throw new TruncatedError('ipv4 address', offset + 4, bytes.length);
-    return (((bytes[offset]! << 24) >>> 0) + (bytes[offset + 1]! << 16) + (bytes[offset + 2]! << 8) + bytes[offset + 3]!) as Ipv4;
+    return readU32(bytes, offset) as Ipv4;
   },
 
   /** Writes four bytes at `offset`; the caller guarantees room (the codecs' writers check it once per header). */

@@ -2,7 +2,7 @@
 // frames out, built on the layer codecs.
 import { Ipv4, Mac } from './address.js';
 import { ARP_ETH_IPV4_LEN, ARP_HEADER_LEN, ArpRepr, arpEtherType, checkEthIpv4, writeArp } from './arp.js';
-import { readU16, writeU16 } from './bytes.js';
+import { readU16, readU32, writeU16 } from './bytes.js';
 import { ChecksumError, InvalidFieldError, TruncatedError, UnsupportedError, WireError } from './error.js';
 import { ETH_HEADER_LEN, ETH_MIN_FRAME, ETHERTYPE_MIN, EtherType, EthernetFrame, VLAN_TAG_LEN, ethernetPayload, isRfc1042Snap, padFrame, SNAP_HEADER_LEN } from './ethernet.js';
 import { LinkType } from './linktype.js';
@@ -126,7 +126,7 @@ function decodeSll(bytes: Uint8Array, out: Layers, v2: boolean): void {
   const addrLen = Math.min(v2 ? bytes[11]! : readU16(bytes, 4), 8);
   let type = readU16(bytes, v2 ? 0 : 14);
   out.sll = {
-    ...(v2 ? { ifindex: new DataView(bytes.buffer, bytes.byteOffset + 4, 4).getUint32(0) } : {}),
+    ...(v2 ? { ifindex: readU32(bytes, 4) } : {}),
     pkttype: v2 ? bytes[10]! : readU16(bytes, 0),
     hatype: readU16(bytes, v2 ? 8 : 2),
     addr: colonHex(bytes, addrAt, addrAt + addrLen),

@@ -1,5 +1,5 @@
 import type { Ipv4 } from './address.js';
-import { needRoom, writeU16 } from './bytes.js';
+import { needRoom, readU32, writeU16 } from './bytes.js';
 import { checksumSkipping, internetChecksum } from './checksum.js';
 import { ChecksumError, InvalidFieldError, TruncatedError, UnsupportedError } from './error.js';
 import { IPV4_HEADER_LEN, IpProtocol, Ipv4Packet, Ipv4Repr, writeIpv4Header } from './ipv4.js';
@@ -189,7 +189,7 @@ export const IcmpErrorRepr = {
     const headerLen = ip.headerLen;
     if (quote.length < headerLen + ICMP_QUOTE_MIN_PAYLOAD) throw new TruncatedError('icmp quote', headerLen + ICMP_QUOTE_MIN_PAYLOAD, quote.length);
     if (ip.totalLength < headerLen) throw new InvalidFieldError('icmp quote', 'total length', ip.totalLength, `at least the header's ${headerLen} bytes`);
-    const info = new DataView(packet.bytes.buffer, packet.bytes.byteOffset + F.ID, 4).getUint32(0);
+    const info = readU32(packet.bytes, F.ID);
     return { type, code: packet.code, info, quotedHeader: Ipv4Repr.parse(ip, { verifyChecksum: false }), quotedPayload: quote.subarray(headerLen) };
   },
 

@@ -4,7 +4,7 @@ export * from './address.js';
 export * from './cidr.js';
 export * from './targets.js';
 export * from './checksum.js';
-export { needRoom, readU16, writeU16 } from './bytes.js';
+export { needRoom, readU16, readU32, writeU16 } from './bytes.js';
 export * from './linktype.js';
 export * from './ethernet.js';
 export * from './arp.js';
