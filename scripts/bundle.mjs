@@ -8,8 +8,9 @@
 //   ersatz.1             the man page (`ersatz manpage`)
 //   oui.bin              the vendor table (@ersatz/vendor's build makes it of oui-data), copied beside the chunks,
 //                        where the vendor module looks for it
-// Native and self-locating packages stay external: koffi (its .node binary), piscina (spawns its own worker file); so
-// does rxjs for the library, whose callers hold its Observables. Those three are the package's dependencies. Source
+// Native and self-locating packages stay external: koffi (its .node binary), piscina (spawns its own worker file),
+// better-sqlite3 (`watch`'s database on a Node without node:sqlite: an optional dependency); so does rxjs for the
+// library, whose callers hold its Observables. Source
 // maps keep stack traces (exit 70) pointing at our files.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -54,7 +55,7 @@ const common = {
   sourcemap: 'linked',
   // File and line are what a stack trace needs; without the sources embedded, the maps load in a fraction of the time.
   sourcesContent: false,
-  external: ['koffi', 'piscina'],
+  external: ['koffi', 'piscina', 'better-sqlite3'],
   // ESM builds where packages ship both: tree-shaken, and no CommonJS wrapper to run at load.
   mainFields: ['module', 'main'],
   // Bundled CommonJS (if any) may call require: give ESM output one.

@@ -111,3 +111,14 @@ export function macArgument(command: string, what: string, text: string | undefi
 export function parseSpec<O extends Options>(spec: CommandSpec<O>, argv: string[], maxPositionals?: number): ReturnType<typeof parseArgs<{ options: O; allowPositionals: boolean; args: string[]; strict: true }>> | null {
   return parseCommand(spec.name, argv, renderHelp(spec), { allowPositionals: spec.positionals, options: spec.options }, maxPositionals);
 }
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `500ms`, `30s`, `5m`, `2h`, `1d` (a bare number is seconds), in ms; `fallback` when absent. */
+export function durationOption(command: string, name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  const ms = m === null ? NaN : Number(m[1]) * DURATION_UNITS[m[2] ?? 's']!;
+  if (!(ms > 0) || !Number.isSafeInteger(Math.round(ms))) throw new UsageError(`${command}: --${name} takes a duration like 30s, 5m or 2h, not ${JSON.stringify(text)}`);
+  return Math.round(ms);
+}

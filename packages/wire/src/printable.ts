@@ -4,7 +4,7 @@ import { colonHex } from './format.js';
 // Keys whose number values are IPv4 addresses in the results and events ersatz emits (ArpRepr, the observations,
 // the scan/arping/ping/claim events, neighbour entries). An Ipv4 is a plain number at run time, so the key is the
 // only thing that says how to print it.
-const IPV4_KEYS = new Set(['ip', 'senderIp', 'targetIp', 'src', 'dst', 'from', 'gateway', 'nextHop', 'source', 'target', 'quotedSrc', 'quotedDst']);
+const IPV4_KEYS = new Set(['ip', 'senderIp', 'targetIp', 'src', 'dst', 'from', 'gateway', 'nextHop', 'source', 'target', 'quotedSrc', 'quotedDst', 'previousIps']);
 
 /**
  * A result or event as plain JSON values: IPv4 numbers as dotted text, `…Ns` times as `…Ms` numbers (fractional

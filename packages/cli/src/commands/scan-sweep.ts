@@ -190,7 +190,7 @@ type PipelineStats = Awaited<ReturnType<Link['stats']>>;
  * `eventsRing` and `framesRing` (decode to the main thread), `send` (refused by the tx ring or the kernel). A stage
  * whose worker could not answer is null; the whole is null when the statistics cannot be read.
  */
-async function dropCounters(link: Link): Promise<Record<string, number | null> | null> {
+export async function dropCounters(link: Link): Promise<Record<string, number | null> | null> {
   let s: PipelineStats;
   try {
     s = await link.stats();

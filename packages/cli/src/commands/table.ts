@@ -30,6 +30,8 @@ export const COMMANDS: readonly CommandRow[] = [
   { name: 'ping', args: 'TARGET', summary: "ICMP echo in raw frames to the next hop's ARP-resolved MAC", load: () => import('./ping.js') },
   { name: 'claim', args: 'ADDR -I IF', summary: 'RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)', load: () => import('./claim.js') },
   { name: 'neigh', args: 'show|add|del|flush|watch', summary: "the kernel's neighbour (ARP) cache through netlink or ioctl", load: () => import('./neigh.js') },
+  { name: 'watch', args: '[-I IF]...', summary: 'arpwatch with verdicts: a station table in SQLite and one line per new, moved or spoofed station', load: () => import('./watch.js') },
+  { name: 'stations', args: '', summary: 'the station table ersatz watch keeps', anywhere: true, load: () => import('./stations.js') },
   { name: 'decode', args: 'FILE...', summary: 'print the frames of pcap/pcapng files like tcpdump, or as JSON Lines', anywhere: true, load: () => import('./decode.js') },
   {
     name: 'completion',

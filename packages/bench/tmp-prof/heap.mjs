@@ -1,0 +1,21 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+const api = await import('@ersatz/api');
+const first = 0xc6336402;
+const info = await api.discoverInterface({ ifname: 'ez0', target: first });
+const link = await api.openLink(info);
+const resolver = api.createResolver(link);
+const round = (r) => new Promise((done) => { let left = 100; for (let i = 0; i < 100; i++) resolver.query$(((first + i) >>> 0), { tries: 1, intervalMs: 1000 }).subscribe({ complete: () => { if (--left === 0) done(); }, error: () => { if (--left === 0) done(); } }); });
+for (let r = 0; r < 100; r++) await round(r);
+const s = new Session(); s.connect();
+await s.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: process.env.MAJOR === '1', includeObjectsCollectedByMinorGC: process.env.MINOR === '1' });
+for (let r = 0; r < 300; r++) await round(r);
+const { profile } = await s.post('HeapProfiler.stopSampling');
+// sum self sizes per function+url
+const acc = new Map();
+const walk = (n, stack) => { const k = `${n.callFrame.functionName||'(anon)'} ${n.callFrame.url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber}`; acc.set(k, (acc.get(k) ?? 0) + n.selfSize); n.children.forEach(c => walk(c)); };
+walk(profile.head);
+const tot = [...acc.values()].reduce((a,b)=>a+b,0);
+console.log('total KB', (tot/1024).toFixed(0), 'per resolve B', (tot/30000).toFixed(0));
+[...acc].sort((a,b)=>b[1]-a[1]).slice(0,25).forEach(([k,v]) => console.log((v/30000).toFixed(0).padStart(6), k));
+await link.close(); process.exit(0);

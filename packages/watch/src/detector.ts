@@ -1,0 +1,319 @@
+// What the ARP on a LAN says about its stations, judged: new stations, addresses that moved, MACs that took another
+// address, stations gone silent and back, senders outside every local subnet, MACs flooding ARP. Pure: it is fed
+// sightings with their own clock (live: the wall clock; replay: the capture's timestamps), so a capture replayed
+// twice gives the same events, and every rule is testable without a network.
+//
+// A move (an IP seen from another MAC than its station's) is not reported at once: it is a suspect until it is
+// verified, by asking both MACs directly (live; see Detector.settle) or, replaying a capture, by what the capture shows
+// in the window after it. Only the new MAC answers: the station was replaced. Only the old one: the new MAC claims an
+// address it does not answer for, a spoofer. Both: two stations hold one address, a conflict, or spoofing when the
+// new MAC is a station with an address of its own (a host that claims a second one it was never seen to use).
+import { Ipv4, type Cidr, type Mac } from '@ersatz/wire';
+
+/** How a station was seen: ARP request or reply from it, a gratuitous ARP, an answer to our sweep, the kernel's table. */
+export type SeenAs = 'request' | 'reply' | 'gratuitous' | 'sweep' | 'kernel';
+
+/** One station speaking for one address. */
+export interface Sighting {
+  readonly atMs: number;
+  readonly ifname: string;
+  readonly ip: Ipv4;
+  readonly mac: Mac;
+  readonly seenAs: SeenAs;
+}
+
+export interface Station {
+  readonly ifname: string;
+  readonly ip: Ipv4;
+  mac: Mac;
+  vendor: string | null;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  /** Every way it has been seen, in first-seen order. */
+  seenAs: SeenAs[];
+  silent: boolean;
+}
+
+export type Verdict = 'replaced' | 'conflict' | 'spoofing' | 'unverified';
+export type Severity = 'info' | 'warning' | 'alarm';
+
+interface EventBase {
+  readonly atMs: number;
+  readonly ifname: string;
+  readonly severity: Severity;
+}
+export type WatchEvent = EventBase &
+  (
+    | { readonly kind: 'new'; readonly ip: Ipv4; readonly mac: Mac; readonly vendor: string | null; readonly seenAs: SeenAs }
+    | { readonly kind: 'new-ip'; readonly ip: Ipv4; readonly mac: Mac; readonly vendor: string | null; readonly previousIps: readonly Ipv4[] }
+    | {
+        /** `gateway-moved`: the same, for the interface's default gateway. */
+        readonly kind: 'moved' | 'gateway-moved';
+        readonly ip: Ipv4;
+        readonly from: Mac;
+        readonly to: Mac;
+        readonly verdict: Verdict;
+        /** How it was verified: unicast requests to both MACs, or what the capture showed after the move. */
+        readonly verifiedBy: 'probe' | 'capture';
+        /** The MACs that answered for (probe) or spoke for (capture) the address. */
+        readonly answered: readonly Mac[];
+        /** spoofing: the MAC claiming an address that is not its own. */
+        readonly forger: Mac | null;
+        /** The station's MAC from now on. */
+        readonly mac: Mac;
+      }
+    | { readonly kind: 'silent'; readonly ip: Ipv4; readonly mac: Mac; readonly lastSeenMs: number }
+    | { readonly kind: 'back'; readonly ip: Ipv4; readonly mac: Mac; readonly silentForMs: number }
+    | { readonly kind: 'bogon'; readonly ip: Ipv4; readonly mac: Mac; readonly seenAs: SeenAs }
+    | { readonly kind: 'flood'; readonly mac: Mac; readonly frames: number; readonly windowMs: number }
+  );
+export type EventKind = WatchEvent['kind'];
+export const EVENT_KINDS: readonly EventKind[] = ['new', 'new-ip', 'moved', 'gateway-moved', 'silent', 'back', 'bogon', 'flood'];
+
+/** What the detector knows of one watched interface. */
+export interface WatchedInterface {
+  readonly ifname: string;
+  readonly mac: Mac;
+  /** Its IPv4 subnets: a sender outside all of them is a bogon. */
+  readonly subnets: readonly Cidr[];
+  readonly gateway: Ipv4 | null;
+}
+
+export interface DetectorOptions {
+  /** A station unseen this long is reported silent (default 10 minutes). */
+  readonly silentAfterMs?: number;
+  /** ARP frames from one MAC within a second above which it is reported flooding (default 100; ours never count). */
+  readonly floodPerSecond?: number;
+  /** Replay: how long after a move the capture is watched for the old MAC (default 2 s). */
+  readonly captureVerifyMs?: number;
+  /** After a conflict or spoofing verdict, the same claim is not judged again for this long (default 60 s). */
+  readonly repeatAfterMs?: number;
+  readonly vendorOf?: (mac: Mac) => string | null;
+}
+
+/** A move waiting for its verdict. */
+export interface Suspect {
+  readonly ifname: string;
+  readonly ip: Ipv4;
+  readonly from: Mac;
+  readonly to: Mac;
+  readonly atMs: number;
+}
+
+interface PendingMove extends Suspect {
+  /** Capture evidence: each MAC spoke for the address after the move. */
+  fromSpoke: boolean;
+  toSpoke: boolean;
+}
+
+const key = (ifname: string, ip: Ipv4): string => `${ifname}/${ip}`;
+
+export class Detector {
+  readonly #interfaces = new Map<string, WatchedInterface>();
+  readonly #stations = new Map<string, Station>();
+  /** The addresses each MAC holds, per interface (`ifname/mac`). */
+  readonly #ipsOf = new Map<string, Set<Ipv4>>();
+  readonly #pending = new Map<string, PendingMove>();
+  /** `ifname/ip/mac` → until when a judged claim is not judged again. */
+  readonly #judged = new Map<string, number>();
+  readonly #bogons = new Set<string>();
+  readonly #rate = new Map<string, { windowStartMs: number; frames: number; reportedMs: number }>();
+  #dirty = new Set<Station>();
+  #events: WatchEvent[] = [];
+  #lastTickMs = -Infinity;
+  readonly #silentAfterMs: number;
+  readonly #floodPerSecond: number;
+  readonly #captureVerifyMs: number;
+  readonly #repeatAfterMs: number;
+  readonly #vendorOf: (mac: Mac) => string | null;
+
+  constructor(interfaces: readonly WatchedInterface[], options: DetectorOptions = {}) {
+    for (const i of interfaces) this.#interfaces.set(i.ifname, i);
+    this.#silentAfterMs = options.silentAfterMs ?? 600_000;
+    this.#floodPerSecond = options.floodPerSecond ?? 100;
+    this.#captureVerifyMs = options.captureVerifyMs ?? 2000;
+    this.#repeatAfterMs = options.repeatAfterMs ?? 60_000;
+    this.#vendorOf = options.vendorOf ?? (() => null);
+  }
+
+  /** Stations known from an earlier run (the database): they are not new. */
+  load(stations: Iterable<Station>): void {
+    for (const s of stations) {
+      this.#stations.set(key(s.ifname, s.ip), s);
+      this.#holds(s.ifname, s.mac).add(s.ip);
+    }
+  }
+
+  get stations(): IterableIterator<Station> {
+    return this.#stations.values();
+  }
+
+  /**
+   * One ARP frame's sender, or a sweep's or the kernel's answer. Returns the suspect move it raised, if any: the caller
+   * verifies it (settle) or, replaying, leaves it to the capture (`verifyByCapture`).
+   */
+  observe(s: Sighting, verifyByCapture = false): Suspect | null {
+    this.#settleByCapture(s.atMs);
+    this.tick(s.atMs);
+    const iface = this.#interfaces.get(s.ifname);
+    if (iface === undefined || Ipv4.isUnspecified(s.ip)) return null;
+    if (s.seenAs !== 'sweep' && s.seenAs !== 'kernel') this.#countRate(s, iface);
+    if (!iface.subnets.some((n) => n.contains(s.ip))) {
+      const b = `${s.ifname}/${s.ip}/${s.mac}`;
+      if (!this.#bogons.has(b)) {
+        this.#bogons.add(b);
+        this.#emit({ kind: 'bogon', atMs: s.atMs, ifname: s.ifname, severity: 'warning', ip: s.ip, mac: s.mac, seenAs: s.seenAs });
+      }
+      return null;
+    }
+    const k = key(s.ifname, s.ip);
+    const pending = this.#pending.get(k);
+    if (pending !== undefined) {
+      if (s.mac === pending.from) pending.fromSpoke = true;
+      else if (s.mac === pending.to) pending.toSpoke = true;
+    }
+    const station = this.#stations.get(k);
+    if (station === undefined) {
+      this.#add(s);
+      return null;
+    }
+    if (station.mac === s.mac) {
+      this.#seen(station, s);
+      return null;
+    }
+    // Another MAC speaks for a known address.
+    if (pending !== undefined) return null; // already being judged
+    const judged = `${k}/${s.mac}`;
+    if ((this.#judged.get(judged) ?? -Infinity) > s.atMs) return null;
+    const move: PendingMove = { ifname: s.ifname, ip: s.ip, from: station.mac, to: s.mac, atMs: s.atMs, fromSpoke: false, toSpoke: true };
+    this.#pending.set(k, move);
+    return verifyByCapture ? null : move;
+  }
+
+  /**
+   * The verdict on `suspect` from unicast requests to both MACs: `answered` holds those that answered for its
+   * address. Emits the move event and, unless the old station kept the address, moves the station.
+   */
+  settle(suspect: Suspect, answered: readonly Mac[], atMs: number): void {
+    const k = key(suspect.ifname, suspect.ip);
+    if (this.#pending.get(k) !== suspect) return;
+    this.#pending.delete(k);
+    this.#judge(suspect, answered.includes(suspect.from), answered.includes(suspect.to), 'probe', atMs);
+  }
+
+  /** Reports every station unseen for the silence threshold (at most once a second of `nowMs`). */
+  tick(nowMs: number): void {
+    if (nowMs - this.#lastTickMs < 1000) return;
+    this.#lastTickMs = nowMs;
+    for (const st of this.#stations.values()) {
+      if (st.silent || nowMs - st.lastSeenMs <= this.#silentAfterMs) continue;
+      st.silent = true;
+      this.#dirty.add(st);
+      this.#emit({ kind: 'silent', atMs: nowMs, ifname: st.ifname, severity: 'info', ip: st.ip, mac: st.mac, lastSeenMs: st.lastSeenMs });
+    }
+  }
+
+  /** The events and changed stations since the last call: one batch for the database and the outputs. */
+  take(): { events: WatchEvent[]; stations: Station[] } {
+    const out = { events: this.#events, stations: [...this.#dirty] };
+    this.#events = [];
+    this.#dirty = new Set();
+    return out;
+  }
+
+  /** Replay's end: the moves still waiting are judged on what the capture showed. */
+  finish(): void {
+    this.#settleByCapture(Infinity);
+  }
+
+  #settleByCapture(nowMs: number): void {
+    if (this.#pending.size === 0) return;
+    for (const [k, m] of this.#pending) {
+      // Live moves are settled by their probes, which fire long before this (a missed settle must not hang them).
+      if (nowMs - m.atMs < this.#captureVerifyMs) continue;
+      this.#pending.delete(k);
+      this.#judge(m, m.fromSpoke, m.toSpoke, 'capture', Math.min(nowMs, m.atMs + this.#captureVerifyMs));
+    }
+  }
+
+  #judge(m: Suspect, fromAnswered: boolean, toAnswered: boolean, verifiedBy: 'probe' | 'capture', atMs: number): void {
+    const station = this.#stations.get(key(m.ifname, m.ip));
+    if (station === undefined) return;
+    let verdict: Verdict;
+    let forger: Mac | null = null;
+    if (toAnswered && !fromAnswered) verdict = 'replaced';
+    else if (fromAnswered && !toAnswered) {
+      verdict = 'spoofing';
+      forger = m.to;
+    } else if (fromAnswered && toAnswered) {
+      const toHoldsOther = [...this.#holds(m.ifname, m.to)].some((ip) => ip !== m.ip);
+      verdict = toHoldsOther ? 'spoofing' : 'conflict';
+      if (toHoldsOther) forger = m.to;
+    } else verdict = 'unverified';
+    const keeps = verdict === 'conflict' || verdict === 'spoofing';
+    if (keeps) this.#judged.set(`${key(m.ifname, m.ip)}/${m.to}`, atMs + this.#repeatAfterMs);
+    else this.#move(station, m.to, atMs);
+    const gateway = this.#interfaces.get(m.ifname)?.gateway === m.ip;
+    const answered = [fromAnswered && m.from, toAnswered && m.to].filter((x): x is Mac => x !== false);
+    const severity: Severity = gateway || verdict === 'spoofing' ? 'alarm' : 'warning';
+    this.#emit({ kind: gateway ? 'gateway-moved' : 'moved', atMs, ifname: m.ifname, severity, ip: m.ip, from: m.from, to: m.to, verdict, verifiedBy, answered, forger, mac: station.mac });
+  }
+
+  #add(s: Sighting): void {
+    const vendor = this.#vendorOf(s.mac);
+    const st: Station = { ifname: s.ifname, ip: s.ip, mac: s.mac, vendor, firstSeenMs: s.atMs, lastSeenMs: s.atMs, seenAs: [s.seenAs], silent: false };
+    this.#stations.set(key(s.ifname, s.ip), st);
+    this.#dirty.add(st);
+    const held = this.#holds(s.ifname, s.mac);
+    const previousIps = [...held];
+    held.add(s.ip);
+    if (previousIps.length === 0) this.#emit({ kind: 'new', atMs: s.atMs, ifname: s.ifname, severity: 'info', ip: s.ip, mac: s.mac, vendor, seenAs: s.seenAs });
+    else this.#emit({ kind: 'new-ip', atMs: s.atMs, ifname: s.ifname, severity: 'info', ip: s.ip, mac: s.mac, vendor, previousIps });
+  }
+
+  #seen(st: Station, s: Sighting): void {
+    if (st.silent) {
+      st.silent = false;
+      this.#emit({ kind: 'back', atMs: s.atMs, ifname: s.ifname, severity: 'info', ip: st.ip, mac: st.mac, silentForMs: s.atMs - st.lastSeenMs });
+    }
+    if (s.atMs > st.lastSeenMs) st.lastSeenMs = s.atMs;
+    if (!st.seenAs.includes(s.seenAs)) st.seenAs.push(s.seenAs);
+    this.#dirty.add(st);
+  }
+
+  #move(st: Station, to: Mac, atMs: number): void {
+    this.#holds(st.ifname, st.mac).delete(st.ip);
+    st.mac = to;
+    st.vendor = this.#vendorOf(to);
+    st.lastSeenMs = Math.max(st.lastSeenMs, atMs);
+    st.silent = false;
+    this.#holds(st.ifname, to).add(st.ip);
+    this.#dirty.add(st);
+  }
+
+  #countRate(s: Sighting, iface: WatchedInterface): void {
+    if (s.mac === iface.mac) return;
+    const k = `${s.ifname}/${s.mac}`;
+    let r = this.#rate.get(k);
+    if (r === undefined || s.atMs - r.windowStartMs >= 1000) {
+      r = { windowStartMs: s.atMs, frames: 0, reportedMs: r?.reportedMs ?? -Infinity };
+      this.#rate.set(k, r);
+    }
+    // Once a minute at most per MAC: a flood is one incident, not one line per frame.
+    if (++r.frames > this.#floodPerSecond && s.atMs - r.reportedMs >= 60_000) {
+      r.reportedMs = s.atMs;
+      this.#emit({ kind: 'flood', atMs: s.atMs, ifname: s.ifname, severity: 'warning', mac: s.mac, frames: r.frames, windowMs: s.atMs - r.windowStartMs });
+    }
+  }
+
+  #holds(ifname: string, mac: Mac): Set<Ipv4> {
+    const k = `${ifname}/${mac}`;
+    let set = this.#ipsOf.get(k);
+    if (set === undefined) this.#ipsOf.set(k, (set = new Set()));
+    return set;
+  }
+
+  #emit(e: WatchEvent): void {
+    this.#events.push(e);
+  }
+}
