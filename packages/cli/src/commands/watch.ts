@@ -2,7 +2,7 @@
 // follows the kernel's neighbour events, optionally sweeps; keeps the stations in SQLite and prints one event per
 // line. `--replay FILE` runs the same detector over a capture, with the capture's clock.
 import { readFileSync } from 'node:fs';
-import { concatMap, filter, firstValueFrom, race, Subject, Subscription, take, timer } from 'rxjs';
+import { concatMap, filter, firstValueFrom, NEVER, race, Subject, Subscription, take, timer } from 'rxjs';
 import { ArpOp, Cidr, Ipv4, Mac, parseTargets, type ArpObservation } from '@ersatz/wire';
 import { discoverInterface, openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { arpFrame, scan$ } from '@ersatz/resolve';
@@ -106,6 +106,11 @@ export async function run(argv: string[]): Promise<ExitCode> {
       links.push(await openLink(info, { promiscuous: !v['no-promisc'], linkLoss: 'reopen' }).catch((err: unknown) => Promise.reject(rawOnly('watch', err))));
     }
     await giveUpRoot('watch', become);
+    for (const [i, link] of links.entries()) {
+      const { info, subnets } = watched[i]!;
+      const gateway = info.gateway === null ? 'no default gateway' : `gateway ${Ipv4.format(info.gateway)}`;
+      process.stderr.write(`watch: listening on ${link.ifname} (${subnets.map(String).join(', ')}, ${gateway}${v['no-promisc'] ? '' : ', promiscuous'}), database ${store.path} (${store.driver})\n`);
+    }
     if (listen !== null) {
       const source: MetricsSource = {
         stationsByInterface: () => countBy([...detector.stations].map((s) => s.ifname)),
@@ -150,7 +155,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       outputs.write(detector.take(), store);
     };
     subs.push(timer(FLUSH_MS, FLUSH_MS).subscribe(flush));
-    await firstValueFrom(race(interrupt.stop$, outputs.done$, timeoutMs === Infinity ? [] : timer(timeoutMs)).pipe(take(1)), { defaultValue: undefined });
+    await firstValueFrom(race(interrupt.stop$, outputs.done$, timeoutMs === Infinity ? NEVER : timer(timeoutMs)).pipe(take(1)), { defaultValue: undefined });
     flush();
     outputs.summary({ interfaces: links.map((l) => l.ifname), db: store.path, stations: [...detector.stations].length, frames: [...framesByInterface.values()].reduce((a, b) => a + b, 0) });
     return interrupt.fired ? interrupt.code : Exit.OK;
