@@ -60,15 +60,24 @@ test.serial('npm pack gives a package that installs into an empty project: the b
   const app = join(dir, 'app');
   await run('mkdir', [app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  // The exact versions this checkout uses, so npm's cache serves them as it served `npm ci`.
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, `typescript@${installed('typescript')}`, `@types/node@${installed('@types/node')}`], { ...LIMIT, cwd: app });
+  // The exact versions this checkout uses, so npm's cache serves them as it served `npm ci`. Without the optional
+  // better-sqlite3 (watch's database on a Node without node:sqlite), as an install whose native build failed ends.
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=optional', tarball, `typescript@${installed('typescript')}`, `@types/node@${installed('@types/node')}`], { ...LIMIT, cwd: app });
   const deps = JSON.parse(readFileSync(join(app, 'node_modules', pkg.name, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const manifest = deps as typeof deps & { optionalDependencies?: Record<string, string> };
   t.deepEqual(Object.keys(deps.dependencies).sort(), ['koffi', 'piscina', 'rxjs'], 'only runtime dependencies ship');
+  t.deepEqual(Object.keys(manifest.optionalDependencies ?? {}), ['better-sqlite3']);
 
   const version = await run('npx', ['ersatz', '--version'], { ...LIMIT, cwd: app });
   t.is(version.stdout, `ersatz ${pkg.version}\n`);
   const help = await run('npx', ['ersatz', 'help', 'scan'], { ...LIMIT, cwd: app });
   t.regex(help.stdout, /^usage: ersatz scan/m);
+
+  // watch's database: node:sqlite where this Node has it, else a one-line error naming both ways out.
+  const hasBuiltin = await import('node:sqlite' as string).then(() => true, () => false);
+  const stations = await run('npx', ['ersatz', 'watch', '--replay', '/dev/null', '--db', join(dir, 'w.db')], { ...LIMIT, cwd: app }).catch((e: { code: number; stderr: string }) => e);
+  if (hasBuiltin) t.regex((stations as { stderr: string }).stderr, /--replay \/dev\/null: /, 'the database opened: the empty file is what is refused');
+  else t.regex((stations as { stderr: string }).stderr, /^ersatz: watch: the station database .*: no SQLite binding: Node .* has no node:sqlite and better-sqlite3 did not load .*run on Node 22\.13 or later, or 'npm install better-sqlite3'\n$/);
 
   writeFileSync(join(app, 'index.ts'), APP);
   const tsconfig = { compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, types: ['node'] }, files: ['index.ts'] };

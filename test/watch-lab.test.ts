@@ -181,3 +181,13 @@ test.serial('kill -9 during a flood: the database opens intact and holds every e
   const check = await ersatz(lab, at.w.ns, ['stations', '--db', db]);
   t.is(check.code, 0, check.stderr);
 });
+
+test.serial('--sweep finds the stations that say nothing, at its polite rate, and --count ends the run', async (t) => {
+  const { lab, at } = bridgeLab('was');
+  t.teardown(() => lab.destroy());
+  const db = join(scratchDir(t), 'stations.db');
+  const r = await ersatz(lab, at.w.ns, ['watch', '-I', 'ez0', '--json', '--db', db, '--sweep', '1h', '--rate', '200', '--count', '3']);
+  t.is(r.code, 0, r.stderr);
+  const found = jsonLines(r.stdout).filter((l) => l.type === 'event');
+  t.deepEqual(found.map((e) => [e.kind, e.ip, e.mac, e.seenAs]).sort(), (['g', 'h', 'f'] as const).map((n) => ['new', at[n].ip, at[n].mac, 'sweep']).sort());
+});

@@ -123,6 +123,16 @@ test('the database keeps the stations with the gateway unmoved, the history, and
   t.deepEqual(pick(second, 'new'), [], 'every station was already known');
 });
 
+test('a capture from the kernel (test/fixtures/pcap/arp-us.pcap) replays to its two stations; without --subnet no sender is a bogon', async (t) => {
+  const fixture = new URL('../../test/fixtures/pcap/arp-us.pcap', import.meta.url).pathname;
+  const { stdout } = await run('node', [MAIN, 'watch', '--replay', fixture, '--db', join(work, 'fixture.db'), '--json']);
+  const lines = jsonLines(stdout);
+  t.deepEqual(events(lines).map((e) => [e.kind, e.ip, e.mac, e.ifname]), [
+    ['new', '198.51.100.1', '02:e5:00:00:00:01', 'replay'],
+    ['new', '198.51.100.2', '02:e5:00:00:00:02', 'replay'],
+  ]);
+});
+
 test('bad input: a file that is not a capture, a missing database, a bad duration', async (t) => {
   const notPcap = join(work, 'not.pcap');
   await import('node:fs').then((fs) => fs.writeFileSync(notPcap, 'hello, this is not a capture'));

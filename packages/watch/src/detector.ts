@@ -74,7 +74,7 @@ export const EVENT_KINDS: readonly EventKind[] = ['new', 'new-ip', 'moved', 'gat
 export interface WatchedInterface {
   readonly ifname: string;
   readonly mac: Mac;
-  /** Its IPv4 subnets: a sender outside all of them is a bogon. */
+  /** Its IPv4 subnets: a sender outside all of them is a bogon (none: no such rule, a replay told no subnet). */
   readonly subnets: readonly Cidr[];
   readonly gateway: Ipv4 | null;
 }
@@ -158,7 +158,7 @@ export class Detector {
     const iface = this.#interfaces.get(s.ifname);
     if (iface === undefined || Ipv4.isUnspecified(s.ip)) return null;
     if (s.seenAs !== 'sweep' && s.seenAs !== 'kernel') this.#countRate(s, iface);
-    if (!iface.subnets.some((n) => n.contains(s.ip))) {
+    if (iface.subnets.length > 0 && !iface.subnets.some((n) => n.contains(s.ip))) {
       const b = `${s.ifname}/${s.ip}/${s.mac}`;
       if (!this.#bogons.has(b)) {
         this.#bogons.add(b);
