@@ -189,5 +189,8 @@ test.serial('--sweep finds the stations that say nothing, at its polite rate, an
   const r = await ersatz(lab, at.w.ns, ['watch', '-I', 'ez0', '--json', '--db', db, '--sweep', '1h', '--rate', '200', '--count', '3']);
   t.is(r.code, 0, r.stderr);
   const found = jsonLines(r.stdout).filter((l) => l.type === 'event');
-  t.deepEqual(found.map((e) => [e.kind, e.ip, e.mac, e.seenAs]).sort(), (['g', 'h', 'f'] as const).map((n) => ['new', at[n].ip, at[n].mac, 'sweep']).sort());
+  // The capture hears each answer before the sweep reports it: first seen as a reply, then also by the sweep.
+  t.deepEqual(found.map((e) => [e.kind, e.ip, e.mac, e.seenAs]).sort(), (['g', 'h', 'f'] as const).map((n) => ['new', at[n].ip, at[n].mac, 'reply']).sort());
+  const stations = jsonLines((await ersatz(lab, at.w.ns, ['stations', '--db', db, '--json'])).stdout);
+  t.deepEqual(stations.map((s) => [s.ip, s.seenAs]), (['g', 'h', 'f'] as const).map((n) => [at[n].ip, ['reply', 'sweep']]));
 });
