@@ -7,7 +7,7 @@ import { ArpOp, Cidr, Ipv4, Mac, parseTargets, type ArpObservation } from '@ersa
 import { discoverInterface, openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { arpFrame, scan$ } from '@ersatz/resolve';
 import { Detector, StationStore, defaultDbPath, sightingOf, sightingOfRecord, type EventKind, type Sighting, type Suspect, type WatchedInterface, type WatchEvent } from '@ersatz/watch';
-import { durationOption, intOption, parseSpec } from '../options.js';
+import { durationOption, intOption, ipArgument, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { LineWriter } from '../session.js';
@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       ifname: v.interface?.[0] ?? 'replay',
       mac: Mac.ZERO,
       subnets: (v.subnet ?? []).map((c) => Cidr.parse(c)),
-      gateway: v.gateway === undefined ? null : Ipv4.parse(v.gateway),
+      gateway: v.gateway === undefined ? null : ipArgument('watch', '--gateway', v.gateway),
     };
     const store = await openStore(v.db);
     const detector = new Detector([watched], { silentAfterMs, vendorOf });
@@ -92,7 +92,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const store = await openStore(v.db);
   const detector = new Detector(
     watched.map(({ info, subnets }) => ({ ifname: info.ifname, mac: info.mac, subnets, gateway: info.gateway })),
-    { silentAfterMs, vendorOf },
+    // The capture's verdict only stands in when a probe's never came (the link failed meanwhile).
+    { silentAfterMs, vendorOf, captureVerifyMs: 30 * VERIFY_MS },
   );
   detector.load(store.stations());
   const links: Link[] = [];
@@ -123,7 +124,11 @@ export async function run(argv: string[]): Promise<ExitCode> {
     const observe = (link: Link, s: Sighting | null): void => {
       if (s === null) return;
       const suspect = detector.observe(s);
-      if (suspect !== null) void verify(link, suspect).then((answered) => detector.settle(suspect, answered, Date.now()));
+      if (suspect === null) return;
+      verify(link, suspect).then(
+        (answered) => detector.settle(suspect, answered, Date.now()),
+        (err: unknown) => warn(`watch: ${link.ifname}: could not ask about ${Ipv4.format(suspect.ip)}: ${(err as Error).message}`),
+      );
     };
     for (const [i, link] of links.entries()) {
       framesByInterface.set(link.ifname, 0);
