@@ -107,6 +107,10 @@ interface PendingMove extends Suspect {
 }
 
 const key = (ifname: string, ip: Ipv4): string => `${ifname}/${ip}`;
+/** Bogon senders remembered (reported once each); past this the oldest is forgotten, so a spray of them stays bounded. */
+const MAX_BOGONS = 4096;
+/** How long a MAC's rate window, or a judged claim, is kept after it last mattered. */
+const FORGET_MS = 60_000;
 
 export class Detector {
   readonly #interfaces = new Map<string, WatchedInterface>();
@@ -116,7 +120,7 @@ export class Detector {
   readonly #pending = new Map<string, PendingMove>();
   /** `ifname/ip/mac` → until when a judged claim is not judged again. */
   readonly #judged = new Map<string, number>();
-  readonly #bogons = new Set<string>();
+  readonly #bogons = new Set<string>(); // insertion order: the oldest first
   readonly #rate = new Map<string, { windowStartMs: number; frames: number; reportedMs: number }>();
   #dirty = new Set<Station>();
   #events: WatchEvent[] = [];
@@ -162,6 +166,7 @@ export class Detector {
       const b = `${s.ifname}/${s.ip}/${s.mac}`;
       if (!this.#bogons.has(b)) {
         this.#bogons.add(b);
+        if (this.#bogons.size > MAX_BOGONS) this.#bogons.delete(this.#bogons.values().next().value!);
         this.#emit({ kind: 'bogon', atMs: s.atMs, ifname: s.ifname, severity: 'warning', ip: s.ip, mac: s.mac, seenAs: s.seenAs });
       }
       return null;
@@ -201,10 +206,15 @@ export class Detector {
     this.#judge(suspect, answered.includes(suspect.from), answered.includes(suspect.to), 'probe', atMs);
   }
 
-  /** Reports every station unseen for the silence threshold (at most once a second of `nowMs`). */
+  /**
+   * Reports every station unseen for the silence threshold, and forgets rate windows and judged claims no longer
+   * needed (at most once a second of `nowMs`): memory follows the stations, not the frames.
+   */
   tick(nowMs: number): void {
     if (nowMs - this.#lastTickMs < 1000) return;
     this.#lastTickMs = nowMs;
+    for (const [k, r] of this.#rate) if (nowMs - r.windowStartMs > FORGET_MS && nowMs - r.reportedMs > FORGET_MS) this.#rate.delete(k);
+    for (const [k, until] of this.#judged) if (until <= nowMs) this.#judged.delete(k);
     for (const st of this.#stations.values()) {
       if (st.silent || nowMs - st.lastSeenMs <= this.#silentAfterMs) continue;
       st.silent = true;
@@ -246,7 +256,7 @@ export class Detector {
       verdict = 'spoofing';
       forger = m.to;
     } else if (fromAnswered && toAnswered) {
-      const toHoldsOther = [...this.#holds(m.ifname, m.to)].some((ip) => ip !== m.ip);
+      const toHoldsOther = [...(this.#ipsOf.get(`${m.ifname}/${m.to}`) ?? [])].some((ip) => ip !== m.ip);
       verdict = toHoldsOther ? 'spoofing' : 'conflict';
       if (toHoldsOther) forger = m.to;
     } else verdict = 'unverified';
@@ -282,7 +292,9 @@ export class Detector {
   }
 
   #move(st: Station, to: Mac, atMs: number): void {
-    this.#holds(st.ifname, st.mac).delete(st.ip);
+    const held = this.#holds(st.ifname, st.mac);
+    held.delete(st.ip);
+    if (held.size === 0) this.#ipsOf.delete(`${st.ifname}/${st.mac}`);
     st.mac = to;
     st.vendor = this.#vendorOf(to);
     st.lastSeenMs = Math.max(st.lastSeenMs, atMs);
@@ -300,7 +312,7 @@ export class Detector {
       this.#rate.set(k, r);
     }
     // Once a minute at most per MAC: a flood is one incident, not one line per frame.
-    if (++r.frames > this.#floodPerSecond && s.atMs - r.reportedMs >= 60_000) {
+    if (++r.frames > this.#floodPerSecond && s.atMs - r.reportedMs >= FORGET_MS) {
       r.reportedMs = s.atMs;
       this.#emit({ kind: 'flood', atMs: s.atMs, ifname: s.ifname, severity: 'warning', mac: s.mac, frames: r.frames, windowMs: s.atMs - r.windowStartMs });
     }

@@ -2,3 +2,4 @@ export { Detector, EVENT_KINDS, type DetectorOptions, type EventKind, type SeenA
 export { StationStore, defaultDbPath } from './store.js';
 export { SqliteUnavailableError, type SqliteDriver } from './sqlite.js';
 export { sightingOf, sightingOfRecord } from './sighting.js';
+export { replayRecords, type ReplayCounts } from './replay.js';

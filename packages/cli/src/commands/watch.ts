@@ -1,12 +1,11 @@
 // `ersatz watch`: the LAN station monitor (arpwatch's job, with verdicts). Listens to all ARP on its interfaces,
 // follows the kernel's neighbour events, optionally sweeps; keeps the stations in SQLite and prints one event per
 // line. `--replay FILE` runs the same detector over a capture, with the capture's clock.
-import { readFileSync } from 'node:fs';
 import { concatMap, filter, firstValueFrom, NEVER, race, Subject, Subscription, take, timer } from 'rxjs';
 import { ArpOp, Cidr, Ipv4, Mac, parseTargets, type ArpObservation } from '@ersatz/wire';
 import { discoverInterface, openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { arpFrame, scan$ } from '@ersatz/resolve';
-import { Detector, StationStore, defaultDbPath, sightingOf, sightingOfRecord, type EventKind, type Sighting, type Suspect, type WatchedInterface, type WatchEvent } from '@ersatz/watch';
+import { Detector, StationStore, defaultDbPath, replayRecords, sightingOf, type EventKind, type Sighting, type Suspect, type WatchedInterface, type WatchEvent } from '@ersatz/watch';
 import { durationOption, intOption, ipArgument, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
@@ -56,7 +55,6 @@ Exit codes: 0 done, 2 usage or environment error (bad argument, unknown interfac
 };
 
 const FLUSH_MS = 250;
-const REPLAY_BATCH = 4096;
 /** How long the MACs of a move have to answer, and how many times each is asked in that time. */
 const VERIFY_MS = 1000;
 const VERIFY_TRIES = 3;
@@ -216,37 +214,21 @@ class Outputs {
 }
 
 async function replay(file: string, ifname: string, detector: Detector, store: StationStore, outputs: Outputs): Promise<ExitCode> {
-  const { readPcap, PcapError } = await import('@ersatz/pcap');
-  let bytes: Uint8Array;
+  const { readPcapFile, PcapError } = await import('@ersatz/pcap');
+  let reader: Awaited<ReturnType<typeof readPcapFile>>;
   try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new UsageError(`watch: --replay ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  let reader: ReturnType<typeof readPcap>;
-  try {
-    reader = readPcap(bytes);
+    reader = await readPcapFile(file);
   } catch (err) {
     throw err instanceof PcapError ? new UsageError(`watch: --replay ${file}: ${err.message}`) : err;
   }
-  let frames = 0;
-  let malformed = 0;
-  let n = 0;
+  const counts = { frames: 0, malformed: 0 };
   try {
-    for (const rec of reader) {
-      frames++;
-      const s = sightingOfRecord(rec, ifname);
-      if (s === 'malformed') malformed++;
-      else if (s !== null) detector.observe(s, true);
-      if (++n % REPLAY_BATCH === 0) outputs.write(detector.take(), store);
-    }
+    replayRecords(reader, ifname, detector, (batch) => outputs.write(batch, store), counts);
   } catch (err) {
     if (!(err instanceof PcapError)) throw err;
     warn(`watch: --replay ${file}: ${err.message}; judged the frames before it`);
   } finally {
-    detector.finish();
-    outputs.write(detector.take(), store);
-    outputs.summary({ replay: file, db: store.path, stations: [...detector.stations].length, frames, malformed });
+    outputs.summary({ replay: file, db: store.path, stations: [...detector.stations].length, ...counts });
     await outputs.close();
     store.close();
   }

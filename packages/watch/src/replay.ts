@@ -1,0 +1,40 @@
+// The detector over a capture file's records, on the capture's clock.
+import type { PcapRecord } from '@ersatz/pcap';
+import type { Detector, Station, WatchEvent } from './detector.js';
+import { sightingOfRecord } from './sighting.js';
+
+/** Records judged between two batches handed to `onBatch` (the database's transactions). */
+const BATCH = 4096;
+
+export interface ReplayCounts {
+  /** Records read. */
+  frames: number;
+  /** ARP frames that did not parse (counted, skipped). */
+  malformed: number;
+}
+
+/**
+ * Feeds every record to `detector` as seen on `ifname`, handing the events and changed stations to `onBatch` every
+ * BATCH records and once more at the end (when the moves still waiting are judged on what the capture showed).
+ * `counts` is updated as it goes, so a reader that throws part way (a truncated file) leaves what was read counted.
+ */
+export function replayRecords(
+  records: Iterable<PcapRecord>,
+  ifname: string,
+  detector: Detector,
+  onBatch: (batch: { events: WatchEvent[]; stations: Station[] }) => void,
+  counts: ReplayCounts = { frames: 0, malformed: 0 },
+): ReplayCounts {
+  try {
+    for (const rec of records) {
+      const s = sightingOfRecord(rec, ifname);
+      if (s === 'malformed') counts.malformed++;
+      else if (s !== null) detector.observe(s, true);
+      if (++counts.frames % BATCH === 0) onBatch(detector.take());
+    }
+  } finally {
+    detector.finish();
+    onBatch(detector.take());
+  }
+  return counts;
+}
