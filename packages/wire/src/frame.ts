@@ -8,6 +8,8 @@ import { ETH_HEADER_LEN, ETH_MIN_FRAME, ETHERTYPE_MIN, EtherType, EthernetFrame,
 import { LinkType } from './linktype.js';
 import { colonHex, hex16, macText } from './format.js';
 import { ICMP_HEADER_LEN, IcmpType, Icmpv4Packet, writeIcmpEcho } from './icmp.js';
+import { IPV6_HEADER_LEN, Ipv6, Ipv6Next, parseIpv6Header } from './ipv6.js';
+import { Icmpv6Type, parseNdp, type NdpMessage } from './ndp.js';
 import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IPV4_MAX_TOTAL_LEN, IpProtocol, Ipv4Packet, Ipv4Repr, writeBasicIpv4Header } from './ipv4.js';
 
 /**
@@ -62,6 +64,12 @@ export interface DecodedFrame {
   readonly ipv4?: { readonly src: string; readonly dst: string; readonly proto: number };
   /** `id`/`seq` for echo request and reply only. */
   readonly icmp?: { readonly type: number; readonly code: number; readonly id?: number; readonly seq?: number };
+  /** `next`: the upper-layer protocol after any extension headers (58 ICMPv6); `length`: its bytes (once they all are there). */
+  readonly ipv6?: { readonly src: string; readonly dst: string; readonly next: number; readonly hopLimit: number; readonly length?: number };
+  /** `id`/`seq` for echo request and reply only. */
+  readonly icmpv6?: { readonly type: number; readonly code: number; readonly id?: number; readonly seq?: number };
+  /** A Neighbor Discovery message, checked as a receiver checks it (RFC 4861): else `malformed` says why. */
+  readonly ndp?: NdpMessage;
   /** True when a layer could not be decoded: truncated or invalid (bad length, checksum, hlen, ...). */
   readonly malformed: boolean;
   /** Why it is malformed: the codec's message. */
@@ -69,7 +77,7 @@ export interface DecodedFrame {
 }
 
 /** The link types decodeFrame reads; a frame of any other is returned with its length only. */
-export const DECODED_LINK_TYPES: ReadonlySet<number> = new Set([LinkType.ETHERNET, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.RAW, LinkType.IPV4]);
+export const DECODED_LINK_TYPES: ReadonlySet<number> = new Set([LinkType.ETHERNET, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.RAW, LinkType.IPV4, LinkType.IPV6]);
 
 // decodeFrame fills one object layer by layer, in the key order the JSON prints.
 type Layers = { -readonly [K in keyof DecodedFrame]: DecodedFrame[K] };
@@ -88,8 +96,9 @@ export function decodeFrame(bytes: Uint8Array, linktype: number = LinkType.ETHER
     const view = bytes instanceof Buffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
     if (linktype === LinkType.ETHERNET) decodeEthernet(view, out);
     else if (linktype === LinkType.LINUX_SLL || linktype === LinkType.LINUX_SLL2) decodeSll(view, out, linktype === LinkType.LINUX_SLL2);
-    // LINKTYPE_RAW carries IPv4 or IPv6, told apart by the version nibble; IPv6 is not decoded here.
-    else if (linktype === LinkType.IPV4 || (linktype === LinkType.RAW && (view.length === 0 || view[0]! >>> 4 !== 6))) decodeIpv4(view, out);
+    // LINKTYPE_RAW carries IPv4 or IPv6, told apart by the version nibble.
+    else if (linktype === LinkType.IPV6 || (linktype === LinkType.RAW && view.length > 0 && view[0]! >>> 4 === 6)) decodeIpv6(view, out);
+    else if (linktype === LinkType.IPV4 || linktype === LinkType.RAW) decodeIpv4(view, out);
     out.malformed = false;
   } catch (err) {
     out.malformed = true;
@@ -144,6 +153,21 @@ function decodeSll(bytes: Uint8Array, out: Layers, v2: boolean): void {
 function decodeNetwork(type: number, payload: Uint8Array, out: Layers): void {
   if (type === EtherType.Arp || type === EtherType.Rarp) decodeArp(payload, out);
   else if (type === EtherType.Ipv4) decodeIpv4(payload, out);
+  else if (type === EtherType.Ipv6) decodeIpv6(payload, out);
+}
+
+function decodeIpv6(bytes: Uint8Array, out: Layers): void {
+  if (bytes.length >= IPV6_HEADER_LEN && bytes[0]! >>> 4 === 6) {
+    out.ipv6 = { src: Ipv6.fromBytes(bytes, 8), dst: Ipv6.fromBytes(bytes, 24), next: bytes[6]!, hopLimit: bytes[7]! };
+  }
+  const ip = parseIpv6Header(bytes);
+  out.ipv6 = { ...out.ipv6!, next: ip.protocol, length: ip.length };
+  if (ip.protocol !== Ipv6Next.Icmpv6 || ip.fragment) return;
+  const icmp = bytes.subarray(ip.at, ip.at + ip.length);
+  const echo = icmp.length >= 8 && (icmp[0] === Icmpv6Type.EchoRequest || icmp[0] === Icmpv6Type.EchoReply);
+  if (icmp.length >= 2) out.icmpv6 = echo ? { type: icmp[0]!, code: icmp[1]!, id: readU16(icmp, 4), seq: readU16(icmp, 6) } : { type: icmp[0]!, code: icmp[1]! };
+  const ndp = parseNdp(ip, icmp);
+  if (ndp !== null) out.ndp = ndp;
 }
 
 /**

@@ -9,6 +9,8 @@ export * from './linktype.js';
 export * from './ethernet.js';
 export * from './arp.js';
 export * from './ipv4.js';
+export * from './ipv6.js';
+export * from './ndp.js';
 export * from './icmp.js';
 export * from './frame.js';
 export * from './record.js';

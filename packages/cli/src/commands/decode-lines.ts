@@ -1,5 +1,5 @@
 // The lines `ersatz decode` prints for a frame: tcpdump-like text (with local times) or a JSON object.
-import { readU16, SNAP_HEADER_LEN, type DecodedArp, type DecodedFrame } from '@ersatz/wire';
+import { readU16, SNAP_HEADER_LEN, type DecodedArp, type DecodedFrame, type NdpMessage } from '@ersatz/wire';
 
 const NS_PER_S = 1_000_000_000n;
 
@@ -20,6 +20,22 @@ const ARP_OPS: Record<number, (a: Required<DecodedArp>) => string> = {
   9: (a) => `InARP reply ${a.tha} at ${a.tpa}`,
 };
 const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'destination unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded', 12: 'parameter problem' };
+const ICMP6_TYPES: Record<number, string> = { 1: 'destination unreachable', 2: 'packet too big', 3: 'time exceeded', 4: 'parameter problem', 128: 'echo request', 129: 'echo reply' };
+
+/** tcpdump's description of an ND message. */
+function ndpWords(m: NdpMessage): string {
+  switch (m.type) {
+    case 'rs':
+      return 'router solicitation';
+    case 'ra':
+      return 'router advertisement';
+    case 'ns':
+      return `neighbor solicitation, who has ${m.target}`;
+    case 'na':
+      return `neighbor advertisement, tgt is ${m.target}`;
+  }
+}
+
 const IP_PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 50: 'ESP', 89: 'OSPF', 132: 'SCTP' };
 
 // tcpdump's words for a cooked capture's packet type (PACKET_HOST, _BROADCAST, _MULTICAST, _OTHERHOST, _OUTGOING).
@@ -45,9 +61,9 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
     s = `${PACKET_TYPES[d.sll.pkttype] ?? `pkttype ${d.sll.pkttype}`} ${d.sll.addr}, `;
     type = parseInt(d.sll.type, 16);
     at = d.sll.ifindex === undefined ? 16 : 20;
-  } else if (d.ipv4) {
+  } else if (d.ipv4 || d.ipv6) {
     s = '';
-    type = 0x0800;
+    type = d.ipv4 ? 0x0800 : 0x86dd;
     at = 0;
   } else return `length ${origlen}${bad}`;
   if (d.snap) {
@@ -80,6 +96,18 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
       } else if (!d.malformed) {
         s += `: ${IP_PROTOCOLS[ip.proto] ?? `ip-proto-${ip.proto}`}, length ${payload}`;
       }
+    }
+  } else if (type === 0x86dd) {
+    s += 'IPv6';
+    const ip = d.ipv6;
+    if (ip) {
+      s += `, ${ip.src} > ${ip.dst}`;
+      const icmp = d.icmpv6;
+      // tcpdump's words and length: the upper layer's bytes (the payload length less any extension headers).
+      const length = ip.length === undefined ? '' : `, length ${ip.length}`;
+      if (d.ndp) s += `: ICMP6, ${ndpWords(d.ndp)}${length}`;
+      else if (icmp) s += `: ICMP6, ${ICMP6_TYPES[icmp.type] ?? `type ${icmp.type}`}${icmp.id === undefined ? '' : `, id ${icmp.id}, seq ${icmp.seq}`}${length}`;
+      else if (!d.malformed) s += `: ${IP_PROTOCOLS[ip.next] ?? `ip-proto-${ip.next}`}${length}`;
     }
   } else if (type >= 0 && type <= 1500) {
     s += `802.3, length ${origlen}`;
