@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # libpcap-dev: `cap` builds against it and loads the unversioned libpcap.so (immediate mode).
-# iproute2: the namespace labs. tcpdump, arping, arp-scan, ping: the reference peers in tests and benchmarks.
+# iproute2: the namespace labs. tcpdump, arping, arp-scan, ping, ndisc6: the reference peers in tests and benchmarks.
 # zsh, fish, groff: the tests load the completion scripts in each shell and render the man page.
-need=(libpcap-dev iproute2 tcpdump iputils-arping arp-scan iputils-ping build-essential python3 zsh fish groff-base)
+need=(libpcap-dev iproute2 tcpdump iputils-arping arp-scan iputils-ping ndisc6 build-essential python3 zsh fish groff-base)
 missing=()
 for pkg in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")

@@ -1,11 +1,13 @@
 import type { Observable } from 'rxjs';
-import type { IcmpLink } from '@ersatz/resolve';
+import type { IcmpLink, NdpObservation } from '@ersatz/resolve';
 import type { CapturedFrame, PipelineStats } from '@ersatz/pipeline';
 import type { InterfaceInfo } from './host.js';
 
 export interface OpenLinkOptions {
   /** Also capture and decode ICMP (BPF `arp or icmp`), for ping. */
   readonly icmp?: boolean;
+  /** Also capture and decode IPv6 Neighbor Discovery (BPF `icmp6`), on `ndp$`. */
+  readonly ndp?: boolean;
   /** Also hand out every raw frame on `frames$` (pcap output). */
   readonly keepFrames?: boolean;
   /**
@@ -45,6 +47,8 @@ export interface Link extends IcmpLink {
   readonly info: InterfaceInfo;
   /** Hot: every captured frame; empty unless opened with `keepFrames: true`. */
   readonly frames$: Observable<CapturedFrame>;
+  /** Hot: every valid Neighbor Discovery message (RFC 4861's receiver rules); empty unless opened with `ndp: true`. */
+  readonly ndp$: Observable<NdpObservation>;
   /** Restarts and other incidents, one line each (also counted in stats). */
   readonly warnings$: Observable<string>;
   /** A worker restarted or the interface reopened: frames may have been lost meanwhile (the coordinator re-sends). */

@@ -1,17 +1,18 @@
 import { filter, share, type Observable } from 'rxjs';
 import { Pipeline, type PipelineEvent } from '@ersatz/pipeline';
-import { OptionError, type ArpObservation, type IcmpObservation } from '@ersatz/resolve';
+import { OptionError, type ArpObservation, type IcmpObservation, type NdpObservation } from '@ersatz/resolve';
 import type { InterfaceInfo } from './host.js';
 import type { Link, OpenLinkOptions } from './link.js';
 
 type ArpEvent = Extract<PipelineEvent, { kind: 'arp' }>;
 type IcmpEvent = Extract<PipelineEvent, { kind: 'icmp' }>;
+type NdpEvent = Extract<PipelineEvent, { kind: 'ndp' }>;
 
 /**
  * Opens the worker pipeline on `info.ifname` and presents it as the coordinator's link.
  * Resolves once capture is live (a request sent after this cannot miss its reply).
  * Throws the pipeline's typed errors (no permission → CAP_NET_RAW and how to grant it; unknown interface).
- * Afterwards arp$/icmp$ error with InterfaceLostError when the interface goes down or away (see `linkLoss`), and
+ * Afterwards arp$/icmp$/ndp$ error with InterfaceLostError when the interface goes down or away (see `linkLoss`), and
  * with WorkerCrashLoopError when a worker keeps dying.
  */
 export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { readonly trace?: SharedArrayBuffer } = {}): Promise<Link> {
@@ -19,7 +20,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
   if (vlan !== undefined && (!Number.isInteger(vlan) || vlan < 0 || vlan > 0x0fff)) throw new OptionError('openLink', 'vlan', vlan, 'an 802.1Q VLAN id, 0..4095');
   const pipeline = await Pipeline.open({
     ifname: info.ifname,
-    filter: opts.icmp ? 'arp or icmp' : 'arp',
+    filter: ['arp', ...(opts.icmp ? ['icmp'] : []), ...(opts.ndp ? ['icmp6'] : [])].join(' or '),
     keepFrames: opts.keepFrames ?? false,
     promiscuous: opts.promiscuous ?? false,
     // Our own frames are needed only in a pcap recording: the coordinators time sends with departedNs.
@@ -35,6 +36,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
   // An ArpEvent is an ArpObservation (and its `kind`): handed on as it is, not copied per frame.
   const arp$: Observable<ArpObservation> = events$.pipe(filter((e): e is ArpEvent => e.kind === 'arp'));
   const icmp$: Observable<IcmpObservation> = events$.pipe(filter((e): e is IcmpEvent => e.kind === 'icmp'));
+  const ndp$: Observable<NdpObservation> = events$.pipe(filter((e): e is NdpEvent => e.kind === 'ndp'));
   let closed: Promise<void> | undefined;
   const link: Link = {
     info,
@@ -45,6 +47,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
     ...(vlan === undefined ? {} : { vlan }),
     arp$,
     icmp$,
+    ndp$,
     frames$: pipeline.frames$,
     warnings$: pipeline.warnings$,
     recovered$: pipeline.recovered$,

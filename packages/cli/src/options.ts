@@ -122,3 +122,6 @@ export function durationOption(command: string, name: string, text: string | und
   if (!(ms > 0) || !Number.isSafeInteger(Math.round(ms))) throw new UsageError(`${command}: --${name} takes a duration like 30s, 5m or 2h, not ${JSON.stringify(text)}`);
   return Math.round(ms);
 }
+
+/** Whether `text` names an IPv6 address (with or without a zone) rather than an IPv4 address or a host name. */
+export const isIpv6Text = (text: string | undefined): text is string => text !== undefined && text.includes(':');

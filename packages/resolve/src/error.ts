@@ -1,4 +1,4 @@
-import { Ipv4, type Mac } from '@ersatz/wire';
+import { Ipv4, type Ipv6, type Mac } from '@ersatz/wire';
 
 /** Base of every error this package throws: catch `ResolveError` to catch them all. Facts live in fields. */
 export class ResolveError extends Error {
@@ -35,6 +35,22 @@ export class ResolveTimeoutError extends ResolveError {
           ? 'check that the host is up and on the same link, or raise tries/intervalMs'
           : `${total} ${total === 1 ? 'reply' : 'replies'} ignored: ${ignored.map((i) => i.why).join('; ')}`),
     );
+  }
+}
+
+/** IPv6's: no valid Neighbor Advertisement for `ip` came (`no neighbor advertisement for 2001:db8::7 after 3 tries`). */
+export class NeighborTimeoutError extends ResolveError {
+  override name = 'NeighborTimeoutError';
+  override readonly code = 'ERSATZ_TIMEOUT';
+  get noReply(): true {
+    return true;
+  }
+  constructor(
+    readonly ip: Ipv6,
+    readonly tries: number,
+    readonly elapsedMs: number,
+  ) {
+    super(`no neighbor advertisement for ${ip} after ${tries} ${tries === 1 ? 'try' : 'tries'} (${elapsedMs} ms): check that the host is up and on the same link, or raise --tries/--timeout`);
   }
 }
 

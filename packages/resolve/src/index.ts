@@ -1,5 +1,5 @@
 export type { ArpLink, ArpObservation } from './link.js';
-export { ResolveError, ResolveTimeoutError, AddressConflictError, OptionError, ForeignSenderError, CONFLICT_CAUSES } from './error.js';
+export { ResolveError, ResolveTimeoutError, NeighborTimeoutError, AddressConflictError, OptionError, ForeignSenderError, CONFLICT_CAUSES } from './error.js';
 export { judgeAnswer, describeRejection, type AnswerRules, type Rejection, type Verdict } from './answer.js';
 export { Resolver, createResolver, isAnswer, type QueryOptions, type ResolverOptions, type ResolveResult } from './resolver.js';
 export { scan$, type ScanOptions, type ScanEvent, type ScanHostEvent, type ScanProgressEvent, type ScanSummary } from './scan.js';
@@ -29,4 +29,5 @@ export {
   type PingSummary,
 } from './ping.js';
 // The decode worker's type, so the pipeline's events reach ping$ as they are (no second shape to keep in step).
-export type { IcmpObservation } from '@ersatz/decode-worker';
+export type { IcmpObservation, NdpObservation } from '@ersatz/decode-worker';
+export { solicit$, dad$, unsolicitedAdvertisement, ndpFrame, type NdpLink, type SolicitOptions, type NeighborAnswer, type DadOptions, type DadResult } from './ndp.js';

@@ -15,21 +15,24 @@ import {
   UnsupportedError,
   WireError,
   checkEthIpv4,
+  Ipv6,
   isIcmpErrorType,
+  Mac,
+  parseNdpFrame,
   quotedEcho,
   writeArpRecord,
   writeLinkRecord,
   writeU16,
 } from '@ersatz/wire';
-import { BODY, EventKind, IcmpErrRec, IcmpRec, MAX_RECORD_BYTES } from './event-record.js';
+import { BODY, EventKind, IcmpErrRec, IcmpRec, MAX_RECORD_BYTES, NdpRec } from './event-record.js';
 
 /** What decode() did with a frame. */
 export const Outcome = {
   /** An event record was written: its length is `decoder.length`. */
   Event: 1,
   /**
-   * A well-formed frame of a kind that makes no event (IPv6, TCP, ICMP other than echo and errors about echo
-   * requests, a fragment, 802.3 without an RFC 1042 SNAP header).
+   * A well-formed frame of a kind that makes no event (IPv6 other than Neighbor Discovery, TCP, ICMP other than echo
+   * and errors about echo requests, a fragment, 802.3 without an RFC 1042 SNAP header).
    */
   Ignored: 2,
   /** A frame the codecs refused; counted under its reason. */
@@ -41,6 +44,8 @@ export interface DecoderCounts {
   readonly frames: number;
   readonly arp: number;
   readonly icmp: number;
+  /** Neighbor Discovery messages (IPv6). */
+  readonly ndp: number;
   readonly ignored: number;
   /** Refused frames by reason, e.g. `{ 'arp truncated': 2, 'ipv4 checksum': 1 }`. */
   readonly malformed: Readonly<Record<string, number>>;
@@ -60,6 +65,7 @@ export class FrameDecoder {
   #frames = 0;
   #arp = 0;
   #icmp = 0;
+  #ndp = 0;
   #ignored = 0;
   readonly #malformed = new Map<string, number>();
 
@@ -87,7 +93,7 @@ export class FrameDecoder {
   }
 
   counts(): DecoderCounts {
-    return { frames: this.#frames, arp: this.#arp, icmp: this.#icmp, ignored: this.#ignored, malformed: Object.fromEntries(this.#malformed) };
+    return { frames: this.#frames, arp: this.#arp, icmp: this.#icmp, ndp: this.#ndp, ignored: this.#ignored, malformed: Object.fromEntries(this.#malformed) };
   }
 
   #decode(frame: Uint8Array): Outcome {
@@ -95,7 +101,28 @@ export class FrameDecoder {
     const { type, at, vlan } = ethernetPayload(frame); // TruncatedError; InvalidFieldError for 1501..1535
     if (type === EtherType.Arp || type === EtherType.Rarp) return this.#arpRecord(frame, at, vlan);
     if (type === EtherType.Ipv4) return this.#icmpRecord(frame, at, vlan);
+    if (type === EtherType.Ipv6) return this.#ndpRecord(frame, at, vlan);
     return Outcome.Ignored;
+  }
+
+  #ndpRecord(frame: Uint8Array, at: number, vlan: number | null): Outcome {
+    const f = parseNdpFrame(frame, at, vlan); // RFC 4861's receiver checks: a refused message is counted by reason
+    if (f === null) return Outcome.Ignored;
+    const out = this.record;
+    const m = f.ndp;
+    out[0] = EventKind.Ndp;
+    writeLinkRecord(out, BODY, vlan, frame);
+    out[NdpRec.TYPE] = NDP_TYPE[m.type];
+    out[NdpRec.FLAGS] = m.type === 'na' ? (m.router ? 0x80 : 0) | (m.solicited ? 0x40 : 0) | (m.override ? 0x20 : 0) : 0;
+    const lla = m.type === 'na' ? m.options.targetLinkAddress : m.options.sourceLinkAddress;
+    out[NdpRec.HAS_LLA] = lla === undefined ? 0 : 1;
+    Ipv6.write(f.ip.src, out, NdpRec.SRC);
+    Ipv6.write(f.ip.dst, out, NdpRec.DST);
+    Ipv6.write(m.type === 'ns' || m.type === 'na' ? m.target : Ipv6.UNSPECIFIED, out, NdpRec.TARGET);
+    Mac.write(lla ?? Mac.ZERO, out, NdpRec.LLA);
+    this.length = NdpRec.LEN;
+    this.#ndp++;
+    return Outcome.Event;
   }
 
   #arpRecord(frame: Uint8Array, at: number, vlan: number | null): Outcome {
@@ -146,6 +173,8 @@ export class FrameDecoder {
     return Outcome.Event;
   }
 }
+
+const NDP_TYPE = { rs: 133, ra: 134, ns: 135, na: 136 } as const;
 
 /**
  * A short, bounded reason for a refused frame: layer and kind of fault, never the numbers (which would make every

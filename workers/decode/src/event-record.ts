@@ -1,10 +1,10 @@
 // The compact binary event record the decode worker writes into the events ring and the main thread reads back into
 // plain objects. Addresses stay in wire order (big-endian), copied straight from the frame; the capture timestamp is
 // the ring record's own tsNs, so it is not repeated here.
-import { ArpRecord, Ipv4, readArpRecord, readLinkRecord, readU16, type ArpObservation, type Mac } from '@ersatz/wire';
+import { ArpRecord, Ipv4, Ipv6, Mac, readArpRecord, readLinkRecord, readU16, type ArpObservation } from '@ersatz/wire';
 
 /** Byte 0 of every record. */
-export const EventKind = { Arp: 1, Icmp: 2 } as const;
+export const EventKind = { Arp: 1, Icmp: 2, Ndp: 3 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 
 /**
@@ -43,8 +43,22 @@ export const IcmpRec = { SRC: 16, DST: 20, TTL: 24, TYPE: 25, CODE: 26, ID: 28, 
  */
 export const IcmpErrRec = { QSRC: 34, QDST: 38, INFO: 42, LEN: 46 } as const;
 
+/**
+ * A Neighbor Discovery message (checked by RFC 4861's receiver rules in the decoder), after the LinkRecord at BODY:
+ *
+ *   byte 16  TYPE    u8   133 RS, 134 RA, 135 NS, 136 NA
+ *   byte 17  FLAGS   u8   NA: R 0x80, S 0x40, O 0x20
+ *   byte 18  HAS_LLA u8   1 when the message carries a link-layer address option (source for RS/RA/NS, target for NA)
+ *   byte 19  SRC     16   IPv6 source
+ *   byte 35  DST     16   IPv6 destination
+ *   byte 51  TARGET  16   NS/NA target (:: for RS/RA)
+ *   byte 67  LLA     6    the link-layer address option's MAC
+ *   73 bytes in all
+ */
+export const NdpRec = { TYPE: 16, FLAGS: 17, HAS_LLA: 18, SRC: 19, DST: 35, TARGET: 51, LLA: 67, LEN: 73 } as const;
+
 /** The longest record: what a scratch buffer must hold. */
-export const MAX_RECORD_BYTES = Math.max(ARP_RECORD_LEN, IcmpRec.LEN, IcmpErrRec.LEN);
+export const MAX_RECORD_BYTES = Math.max(ARP_RECORD_LEN, IcmpRec.LEN, IcmpErrRec.LEN, NdpRec.LEN);
 
 /** An ARP frame seen on the link, tagged for the PipelineEvent union. `tsNs`: capture time, `process.hrtime.bigint()` clock. */
 export interface ArpEvent extends ArpObservation {
@@ -93,7 +107,34 @@ export interface IcmpErrorQuote {
   readonly info: number;
 }
 
-export type PipelineEvent = ArpEvent | IcmpEvent;
+/** A Neighbor Discovery message seen on the link, valid by RFC 4861's receiver rules (hop limit 255, checksum, ...). */
+export interface NdpObservation {
+  /** Capture time in ns, `process.hrtime.bigint()` clock (the link's `now()`). */
+  readonly tsNs: bigint;
+  readonly ethSrc: Mac;
+  readonly ethDst: Mac;
+  /** The outermost 802.1Q VLAN id, null when untagged. */
+  readonly vlan: number | null;
+  readonly type: 'rs' | 'ra' | 'ns' | 'na';
+  readonly src: Ipv6;
+  readonly dst: Ipv6;
+  /** What an NS asks for or an NA answers for (:: for RS/RA). */
+  readonly target: Ipv6;
+  /** NA flags (false for the other types). */
+  readonly router: boolean;
+  readonly solicited: boolean;
+  readonly override: boolean;
+  /** The link-layer address option: the sender's (RS, RA, NS) or the target's (NA); null when absent. */
+  readonly linkAddress: Mac | null;
+}
+
+export interface NdpEvent extends NdpObservation {
+  readonly kind: 'ndp';
+}
+
+export type PipelineEvent = ArpEvent | IcmpEvent | NdpEvent;
+
+const NDP_TYPES = { 133: 'rs', 134: 'ra', 135: 'ns', 136: 'na' } as const;
 
 /** Thrown by readEvent for bytes that are not a record this module wrote (a different version, a corrupted ring). */
 export class EventRecordError extends Error {
@@ -102,7 +143,10 @@ export class EventRecordError extends Error {
     readonly kind: number,
     readonly length: number,
   ) {
-    super(`event record: kind ${kind} with ${length} bytes is not an ARP (${EventKind.Arp}, ${ARP_RECORD_LEN} bytes) or ICMP (${EventKind.Icmp}, ${IcmpRec.LEN} or ${IcmpErrRec.LEN} bytes) record`);
+    super(
+      `event record: kind ${kind} with ${length} bytes is not an ARP (${EventKind.Arp}, ${ARP_RECORD_LEN} bytes), ICMP (${EventKind.Icmp}, ${IcmpRec.LEN} or ${IcmpErrRec.LEN} bytes) ` +
+        `or ND (${EventKind.Ndp}, ${NdpRec.LEN} bytes) record`,
+    );
   }
 }
 
@@ -130,6 +174,25 @@ export function readEvent(rec: Uint8Array, tsNs: bigint): PipelineEvent {
     if (rec.length === IcmpRec.LEN) return echo;
     const info = ((rec[IcmpErrRec.INFO]! << 24) | (rec[IcmpErrRec.INFO + 1]! << 16) | readU16(rec, IcmpErrRec.INFO + 2)) >>> 0;
     return { ...echo, error: { quotedSrc: Ipv4.fromBytes(rec, IcmpErrRec.QSRC), quotedDst: Ipv4.fromBytes(rec, IcmpErrRec.QDST), info } };
+  }
+  if (kind === EventKind.Ndp && rec.length === NdpRec.LEN) {
+    const type = NDP_TYPES[rec[NdpRec.TYPE] as keyof typeof NDP_TYPES];
+    const flags = rec[NdpRec.FLAGS]!;
+    if (type !== undefined) {
+      return {
+        kind: 'ndp',
+        tsNs,
+        ...readLinkRecord(rec, BODY),
+        type,
+        src: Ipv6.fromBytes(rec, NdpRec.SRC),
+        dst: Ipv6.fromBytes(rec, NdpRec.DST),
+        target: Ipv6.fromBytes(rec, NdpRec.TARGET),
+        router: (flags & 0x80) !== 0,
+        solicited: (flags & 0x40) !== 0,
+        override: (flags & 0x20) !== 0,
+        linkAddress: rec[NdpRec.HAS_LLA] ? Mac.fromBytes(rec, NdpRec.LLA) : null,
+      };
+    }
   }
   throw new EventRecordError(kind ?? -1, rec.length);
 }

@@ -17,11 +17,14 @@ export {
   EventRecordError,
   IcmpRec,
   MAX_RECORD_BYTES,
+  NdpRec,
   readEvent,
   type ArpEvent,
   type IcmpErrorQuote,
   type IcmpEvent,
   type IcmpObservation,
+  type NdpEvent,
+  type NdpObservation,
   type PipelineEvent,
 } from './event-record.js';
 

@@ -2,7 +2,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import { ArpOp, Ipv4, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { arping$, arpingSource, type ArpingMode, type ArpingSummary } from '@ersatz/resolve';
-import { hostArgument, intOption, ipArgument, numberOption, parseSpec } from '../options.js';
+import { hostArgument, intOption, ipArgument, isIpv6Text, numberOption, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
@@ -78,13 +78,18 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const become = privileges('arping', values);
-  const { ip: target } = await hostArgument('arping', 'TARGET', positionals[0]);
   const modes = (['dad', 'unsolicited', 'advert'] as const).filter((m) => values[m]);
   if (modes.length > 1) throw new UsageError(`arping: -D, -U and -A exclude each other: pick one`);
   const mode: ArpingMode = modes[0] ?? 'request';
   const count = values.count === undefined ? undefined : intOption('arping', 'count', values.count, 1, 2 ** 31 - 1, 1);
   const deadlineMs = numberOption('arping', 'deadline', values.deadline, 0, (2 ** 31 - 1) / 1000, 0) * 1000; // one timer's longest wait
   const intervalMs = numberOption('arping', 'interval', values.interval, 0.001, 3600, 1) * 1000;
+  if (isIpv6Text(positionals[0])) {
+    if (mode !== 'dad' && mode !== 'unsolicited') throw new UsageError(`arping: for IPv6, -D (duplicate address detection) and -U (unsolicited advertisement) are done; to ask, run 'ersatz resolve ${positionals[0]}'`);
+    const { arping6 } = await import('./ipv6.js');
+    return arping6(mode, positionals[0], { ifname: values.interface, count: count ?? 1, intervalMs, quiet: values.quiet, json: values.json }, become);
+  }
+  const { ip: target } = await hostArgument('arping', 'TARGET', positionals[0]);
   const source = values.source === undefined ? undefined : ipArgument('arping', 'source (-s)', values.source);
 
   let info: InterfaceInfo;

@@ -2,7 +2,7 @@ import { firstValueFrom, takeUntil } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
 import { discoverInterface, injectNeighbour, kernelResolve, openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { CONFLICT_CAUSES, createResolver } from '@ersatz/resolve';
-import { hostArgument, intOption, parseSpec } from '../options.js';
+import { hostArgument, intOption, isIpv6Text, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
@@ -17,7 +17,11 @@ const ONE_SHOT_BUFFER_BYTES = 1 << 20;
 const TIERS = ['raw', 'kernel', 'cache'] as const;
 
 const OPTIONS = {
-  target: { type: 'string', arg: 'IP', help: 'the IPv4 address to resolve, or a host name (system resolver, IPv4; default: the default gateway)' },
+  target: {
+    type: 'string',
+    arg: 'IP',
+    help: 'the IPv4 address to resolve, or a host name (system resolver, IPv4; default: the default gateway); an IPv6 address (fe80::1%IF for a link-local one) is resolved by Neighbor Discovery',
+  },
   interface: { type: 'string', short: 'I', arg: 'IF', complete: 'interface', help: 'send on IF (default: the interface the route to the target uses)' },
   timeout: { type: 'string', arg: 'MS', help: "wait MS for each try's reply (default 1000)" },
   tries: { type: 'string', arg: 'N', help: 'ask up to N times (default 3)' },
@@ -91,10 +95,17 @@ export async function run(argv: string[]): Promise<ExitCode> {
   }
   // `ersatz resolve 192.0.2.1` reads as naturally as `ersatz --target 192.0.2.1`.
   const targetText = values.target ?? positionals[0];
-  const target = targetText === undefined ? undefined : (await hostArgument('resolve', 'target', targetText)).ip;
   const tries = intOption('resolve', 'tries', values.tries, 1, 100, 3);
   const intervalMs = intOption('resolve', 'timeout', values.timeout, 1, 600_000, 1000);
   const settleMs = intOption('resolve', 'settle', values.settle, 0, 60_000, SETTLE_MS);
+  if (isIpv6Text(targetText)) {
+    for (const o of ['inject', 'tier', 'accept-source-mismatch'] as const) {
+      if (values[o] !== undefined && values[o] !== false) throw new UsageError(`resolve: --${o} is for IPv4 (ARP) so far, not for ${targetText}`);
+    }
+    const { resolve6 } = await import('./ipv6.js');
+    return resolve6(targetText, { ifname: values.interface, tries, intervalMs, settleMs, first: values.first, json: values.json }, become);
+  }
+  const target = targetText === undefined ? undefined : (await hostArgument('resolve', 'target', targetText)).ip;
 
   const tier = tierOption('resolve', values.tier, TIERS);
   if (tier !== undefined && tier !== 'raw' && values.inject) {
