@@ -5,7 +5,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { ArpOp, ArpRecord, Ipv4, LinkRecord, Mac, emitArpFrame, emitIcmpEchoFrame, type ArpRepr } from '@ersatz/wire';
-import { ARP_RECORD_LEN, BODY, EventKind, EventRecordError, FrameDecoder, IcmpRec, Outcome, readEvent, type ArpEvent, type IcmpEvent } from '@ersatz/decode-worker';
+import { ARP_RECORD_LEN, BODY, EventKind, EventRecordError, FrameDecoder, IcmpRec, Outcome, readEvent, type ArpEvent, type IcmpEvent, type NdpEvent } from '@ersatz/decode-worker';
+import { readFileSync } from 'node:fs';
+import { readPcap } from '@ersatz/pcap';
 
 const hex = (s: string) => new Uint8Array(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
 
@@ -21,6 +23,8 @@ const ARP_REPLY = hex('0200 0000 0001 0200 0000 0002 0806 0001 0800 0604 0002 02
 // 02:00:00:00:00:01 > 02:00:00:00:00:02, ethertype IPv4 (0x0800), length 50: 198.51.100.1 > 198.51.100.2: ICMP echo request, id 4950, seq 1, length 16
 const ECHO_REQUEST = hex('0200 0000 0002 0200 0000 0001 0800 4500 0024 32e4 4000 4001 b38a c633 6401 c633 6402 0800 d898 1356 0001 0001 0203 0405 0607');
 // 02:00:00:00:00:02 > 02:00:00:00:00:01, ethertype IPv4 (0x0800), length 50: 198.51.100.2 > 198.51.100.1: ICMP echo reply, id 4950, seq 1, length 16
+/** Real ND and ICMPv6 frames from two kernels (test/fixtures/pcap/ndp.pcap). */
+const NDP_FIXTURE = [...readPcap(new Uint8Array(readFileSync(new URL('../../test/fixtures/pcap/ndp.pcap', import.meta.url))))].map((r) => new Uint8Array(r.data));
 const ECHO_REPLY = hex('0200 0000 0001 0200 0000 0002 0800 4500 0024 de10 0000 4001 485e c633 6402 c633 6401 0000 e098 1356 0001 0001 0203 0405 0607');
 
 /** Inserts 802.1Q tags (TPID 0x8100 + VID) after the MAC addresses, outermost first. */
@@ -158,7 +162,7 @@ function fixIpChecksum(frame: Uint8Array): Uint8Array {
 
 test('well-formed frames of other kinds are ignored, not malformed', (t) => {
   const cases = [
-    ['IPv6', patched(ECHO_REPLY, (b) => ((b[12] = 0x86), (b[13] = 0xdd)))],
+    ['IPv6 echo request (ndp.pcap)', NDP_FIXTURE[6]!],
     ['UDP', fixIpChecksum(patched(ECHO_REPLY, (b) => (b[23] = 17)))],
     ['ICMP destination unreachable', patched(ECHO_REPLY, (b) => (b[34] = 3))],
     ['a first fragment (MF set)', fixIpChecksum(patched(ECHO_REPLY, (b) => (b[20] = 0x20)))],
@@ -167,10 +171,37 @@ test('well-formed frames of other kinds are ignored, not malformed', (t) => {
   for (const [what, frame] of cases) {
     const r = decodeOne(frame);
     t.is(r.outcome, Outcome.Ignored, what);
-    t.deepEqual(r.counts, { frames: 1, arp: 0, icmp: 0, ignored: 1, malformed: {} }, what);
+    t.deepEqual(r.counts, { frames: 1, arp: 0, icmp: 0, ndp: 0, ignored: 1, malformed: {} }, what);
   }
+  // Under the IPv6 EtherType, bytes that are not an IPv6 header are a broken frame, not an ignored one.
+  t.deepEqual(decodeOne(patched(ECHO_REPLY, (b) => ((b[12] = 0x86), (b[13] = 0xdd)))).counts.malformed, { 'ipv6 truncated': 1 });
+  t.deepEqual(decodeOne(patched(NDP_FIXTURE[6]!, (b) => (b[14] = 0x40))).counts.malformed, { 'ipv6 invalid version': 1 });
   // The same fragment edit without the checksum refresh is a broken header.
   t.is(decodeOne(patched(ECHO_REPLY, (b) => (b[20] = 0x20))).outcome, Outcome.Malformed);
+});
+
+test('a Neighbor Advertisement from the kernel (ndp.pcap) becomes an ND event with its flags, addresses and link-layer address', (t) => {
+  const d = new FrameDecoder();
+  t.is(d.decode(NDP_FIXTURE[5]!), Outcome.Event);
+  t.is(d.record[0], EventKind.Ndp);
+  t.deepEqual(readEvent(d.record.subarray(0, d.length), 7n), {
+    kind: 'ndp',
+    tsNs: 7n,
+    ethDst: '02:e5:00:00:00:01',
+    ethSrc: '02:e5:00:00:00:02',
+    vlan: null,
+    type: 'na',
+    src: '2001:db8::2',
+    dst: '2001:db8::1',
+    target: '2001:db8::2',
+    router: false,
+    solicited: true,
+    override: true,
+    linkAddress: '02:e5:00:00:00:02',
+  } as NdpEvent);
+  t.is(d.decode(NDP_FIXTURE[0]!), Outcome.Event, 'a DAD solicitation from ::');
+  t.like(readEvent(d.record.subarray(0, d.length), 8n), { type: 'ns', src: '::', target: 'fe80::e5:ff:fe00:2', linkAddress: null });
+  t.like(d.counts(), { frames: 2, ndp: 2, malformed: {} });
 });
 
 test('the record layout: named offsets, kind byte, lengths', (t) => {
