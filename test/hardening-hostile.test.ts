@@ -24,6 +24,11 @@ function mismatch(ev: PipelineEvent, want: Expected): string {
     const same = ev.ethSrc === f.ethSrc && ev.ethDst === f.ethDst && ev.vlan === f.vlan && JSON.stringify(ev.arp) === JSON.stringify(f.arp);
     return same ? '' : `arp event ${JSON.stringify(ev, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))} != ${JSON.stringify(f)}`;
   }
+  if (want.kind === 'ndp') {
+    if (ev.kind !== 'ndp') return `want an ndp event, got ${ev.kind}`;
+    const got = { kind: ev.kind, vlan: ev.vlan, type: ev.type, src: ev.src, dst: ev.dst, target: ev.target, linkAddress: ev.linkAddress };
+    return JSON.stringify(got) === JSON.stringify(want) ? '' : `ndp event ${JSON.stringify(got)} != ${JSON.stringify(want)}`;
+  }
   if (ev.kind !== 'icmp') return `want an icmp event, got ${ev.kind}`;
   const got = { vlan: ev.vlan, src: ev.src, dst: ev.dst, type: ev.type, code: ev.code, id: ev.id, seq: ev.seq };
   const { kind: _, ...w } = want;
@@ -51,6 +56,7 @@ test('a million hostile frames through the decode worker: it never dies or stall
   const problems: string[] = [];
   let expectedArp = 0;
   let expectedIcmp = 0;
+  let expectedNdp = 0;
   let seen = 0;
   const onEvent = (rec: Uint8Array, tsNs: bigint): void => {
     seen++;
@@ -80,6 +86,7 @@ test('a million hostile frames through the decode worker: it never dies or stall
       if (want !== null) {
         pending.set(n, want);
         if (want.kind === 'arp') expectedArp++;
+        else if (want.kind === 'ndp') expectedNdp++;
         else expectedIcmp++;
       }
       // A full rx ring means the worker is behind: let it catch up (the producer here may wait; a capture would count a drop).
@@ -103,7 +110,7 @@ test('a million hostile frames through the decode worker: it never dies or stall
   for (;;) {
     reader.drain(onEvent);
     stats = await api.stats();
-    if (stats.frames === FRAMES && seen + stats.eventsDropped === stats.arp + stats.icmp) break;
+    if (stats.frames === FRAMES && seen + stats.eventsDropped === stats.arp + stats.icmp + stats.ndp) break;
     if (performance.now() > deadline) throw new Error(`not settled: ${JSON.stringify(stats)}, ${seen} events read`);
     await sleep(5);
   }
@@ -117,19 +124,20 @@ test('a million hostile frames through the decode worker: it never dies or stall
   }
 
   const malformed = Object.values(stats.malformed).reduce((a, b) => a + b, 0);
-  t.log(`frames ${stats.frames}: arp ${stats.arp}, icmp ${stats.icmp}, ignored ${stats.ignored}, malformed ${malformed}`);
+  t.log(`frames ${stats.frames}: arp ${stats.arp}, icmp ${stats.icmp}, ndp ${stats.ndp}, ignored ${stats.ignored}, malformed ${malformed}`);
   t.log(`malformed by reason: ${JSON.stringify(stats.malformed)}`);
   t.is(crashed, null);
   t.is(exited, null, 'the worker is still running');
   t.deepEqual(problems, []);
   t.is(stats.frames, FRAMES);
-  t.is(stats.arp + stats.icmp + stats.ignored + malformed, FRAMES, 'every frame is an event, ignored, or malformed');
+  t.is(stats.arp + stats.icmp + stats.ndp + stats.ignored + malformed, FRAMES, 'every frame is an event, ignored, or malformed');
   t.is(stats.arp, expectedArp, 'ARP events: as many as parseArpFrame accepts');
   t.is(stats.icmp, expectedIcmp, 'ICMP events: as many echoes as decodeFrame reads whole');
+  t.is(stats.ndp, expectedNdp, 'ND events: as many as parseNdpFrame and parseEcho6ReplyFrame accept');
   t.is(stats.eventsDropped, 0);
   t.is(pending.size, 0, 'every expected event arrived');
   t.is(sizes.reduce((a, b) => a + b, 0), MAX_FRAME + 1, 'every size from 0 to 9018 was sent');
-  for (const reason of Object.keys(stats.malformed)) t.regex(reason, /^(ethernet|arp|ipv4|icmp) (truncated|checksum|unsupported [\w /.]+|invalid [\w /]+|\w+ mismatch)$/);
+  for (const reason of Object.keys(stats.malformed)) t.regex(reason, /^(ethernet|arp|ipv4|icmp|ipv6|ipv6 extension header|icmpv6|ndp|ndp option) (truncated|checksum|malformed|unsupported [\w /.]+|invalid [\w /]+|\w+ mismatch)$/);
   t.true(malformed > FRAMES / 4, 'the fuzz mostly produced frames the codecs refuse');
   t.like(after, { kind: 'arp', tsNs: 7n });
 

@@ -6,7 +6,7 @@
 // 198.51.100.2/24, `tcpdump -i ez0 -w fix.pcap` around `arping -c 1 198.51.100.2`, `arping -c 1 -U 198.51.100.1`,
 // `ping -c 1 -s 8 198.51.100.2` and the kernel's own traffic, printed with `tcpdump -nn -e -XX -r fix.pcap`. The
 // line above each frame is tcpdump's.
-import { decodeFrame, isVlanTpid, parseArpFrame, type ArpFrame, type Ipv4 } from '@ersatz/wire';
+import { decodeFrame, isVlanTpid, parseArpFrame, parseEcho6ReplyFrame, parseNdpFrame, type ArpFrame, type Ipv4, type Ipv6, type Mac } from '@ersatz/wire';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
@@ -30,6 +30,17 @@ export const CORPUS: readonly Uint8Array[] = [
   ),
   // 02:00:00:00:00:02 > 33:33:00:00:00:02, ethertype IPv6 (0x86dd), length 70: fe80::ff:fe00:2 > ff02::2: ICMP6, router solicitation, length 16
   hex('3333 0000 0002 0200 0000 0002 86dd 6000 0000 0010 3aff fe80 0000 0000 0000 0000 00ff fe00 0002 ff02 0000 0000 0000 0000 0000 0000 0002 8500 7b2a 0000 0000 0101 0200 0000 0002'),
+  // From test/fixtures/pcap/ndp.pcap (issue #17): 02:e5:00:00:00:02 > 02:e5:00:00:00:01, ethertype IPv6 (0x86dd), length 86: 2001:db8::2 > 2001:db8::1: ICMP6, neighbor advertisement, tgt is 2001:db8::2, length 32
+  hex(
+    '02e5 0000 0001 02e5 0000 0002 86dd 6000 0000 0020 3aff 2001 0db8 0000 0000 0000 0000 0000 0002 2001 0db8 0000 0000 0000 ' +
+      '0000 0000 0001 8800 898c 6000 0000 2001 0db8 0000 0000 0000 0000 0000 0002 0201 02e5 0000 0002',
+  ),
+  // 02:e5:00:00:00:02 > 02:e5:00:00:00:01, ethertype IPv6 (0x86dd), length 118: 2001:db8::2 > 2001:db8::1: ICMP6, echo reply, id 4152, seq 1, length 64
+  hex(
+    '02e5 0000 0001 02e5 0000 0002 86dd 6003 5486 0040 3a40 2001 0db8 0000 0000 0000 0000 0000 0002 2001 0db8 0000 0000 0000 ' +
+      '0000 0000 0001 8100 84b4 1038 0001 09cb 146b 0000 0000 b019 0100 0000 0000 1011 1213 1415 1617 1819 1a1b 1c1d 1e1f ' +
+      '2021 2223 2425 2627 2829 2a2b 2c2d 2e2f 3031 3233 3435 3637',
+  ),
 ];
 
 /** The largest frame the fuzz makes: a 9000-byte jumbo MTU plus Ethernet header and two VLAN tags. */
@@ -166,12 +177,16 @@ export class FrameFuzzer {
 }
 
 /** An event the decode worker must produce for a frame, as @ersatz/wire's parsers read the frame. */
-export type Expected = { readonly kind: 'arp'; readonly frame: ArpFrame } | { readonly kind: 'icmp'; readonly vlan: number | null; readonly src: Ipv4; readonly dst: Ipv4; readonly type: number; readonly code: number; readonly id: number; readonly seq: number };
+export type Expected =
+  | { readonly kind: 'arp'; readonly frame: ArpFrame }
+  | { readonly kind: 'ndp'; readonly vlan: number | null; readonly type: string; readonly src: Ipv6; readonly dst: Ipv6; readonly target: Ipv6; readonly linkAddress: Mac | null }
+  | { readonly kind: 'icmp'; readonly vlan: number | null; readonly src: Ipv4; readonly dst: Ipv4; readonly type: number; readonly code: number; readonly id: number; readonly seq: number };
 
 /**
  * What `frame` must become, by @ersatz/wire's frame-level parsers: an ARP event when `parseArpFrame` accepts it (the
  * fast path the coordinator's tests use, independent of the worker's views), an ICMP event when `decodeFrame` finds
- * a well-formed, unfragmented echo request or reply; otherwise nothing (ignored or malformed).
+ * a well-formed, unfragmented echo request or reply; an ND event when `parseNdpFrame` reads a valid ND message or
+ * `parseEcho6ReplyFrame` an ICMPv6 echo reply; otherwise nothing (ignored or malformed).
  */
 export function expectedEvent(frame: Uint8Array): Expected | null {
   if (frame.length < 14) return null;
@@ -191,6 +206,22 @@ export function expectedEvent(frame: Uint8Array): Expected | null {
   if (type === 0x0806 || type === 0x8035) {
     try {
       return { kind: 'arp', frame: parseArpFrame(frame) };
+    } catch {
+      return null;
+    }
+  }
+  if (type === 0x86dd) {
+    const vlan = at === 12 ? null : ((frame[14]! << 8) | frame[15]!) & 0x0fff;
+    try {
+      const nd = parseNdpFrame(frame, ip, vlan);
+      if (nd !== null) {
+        const m = nd.ndp;
+        const target = m.type === 'ns' || m.type === 'na' ? m.target : ('::' as Ipv6);
+        const linkAddress = (m.type === 'na' ? m.options.targetLinkAddress : m.options.sourceLinkAddress) ?? null;
+        return { kind: 'ndp', vlan, type: m.type, src: nd.ip.src, dst: nd.ip.dst, target, linkAddress };
+      }
+      const echo = parseEcho6ReplyFrame(frame, ip, vlan);
+      return echo === null ? null : { kind: 'ndp', vlan, type: 'echo-reply', src: echo.ip.src, dst: echo.ip.dst, target: '::' as Ipv6, linkAddress: null };
     } catch {
       return null;
     }

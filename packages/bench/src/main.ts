@@ -15,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const scenarioDir = new URL('./scenarios/', import.meta.url);
 
 // Fast, self-contained scenarios first, then the ones that build namespace labs.
-const ORDER = ['codec', 'ring', 'pipeline', 'watch', 'neigh', 'resolve', 'scan', 'memory'];
+const ORDER = ['codec', 'ring', 'pipeline', 'watch', 'neigh', 'resolve', 'ndp', 'scan', 'memory'];
 
 /**
  * Every scenario file that was built (dist/scenarios/NAME.js), in ORDER and then by name: a scenario is registered

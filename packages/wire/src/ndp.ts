@@ -217,3 +217,50 @@ export function emitNdpFrame(buf: Uint8Array, f: { readonly ethDst: Mac; readonl
   writeU16(icmp, 2, icmpv6Checksum(f.src, f.dst, icmp));
   return len;
 }
+
+/** An ICMPv6 echo reply (RFC 4443 §4.2) in an Ethernet frame: who answered a ping, from which MAC. */
+export interface Echo6Frame {
+  readonly ethSrc: Mac;
+  readonly ethDst: Mac;
+  readonly vlan: number | null;
+  readonly ip: Ipv6Header;
+  readonly id: number;
+  readonly seq: number;
+}
+
+/**
+ * An Ethernet frame's ICMPv6 echo reply, its checksum verified; null for any other IPv6 frame. Throws as
+ * parseIpv6Header does, TruncatedError for a reply under 8 bytes, ChecksumError (layer `icmpv6`).
+ */
+export function parseEcho6ReplyFrame(frame: Uint8Array, payloadAt: number, vlan: number | null): Echo6Frame | null {
+  const bytes = frame.subarray(payloadAt);
+  const ip = parseIpv6Header(bytes);
+  if (ip.protocol !== Ipv6Next.Icmpv6 || ip.fragment || ip.length < 1 || bytes[ip.at] !== Icmpv6Type.EchoReply) return null;
+  const icmp = bytes.subarray(ip.at, ip.at + ip.length);
+  if (icmp.length < 8) throw new TruncatedError('icmpv6', 8, icmp.length);
+  const found = readU16(icmp, 2);
+  const computed = icmpv6Checksum(ip.src, ip.dst, icmp);
+  if (found !== computed) throw new ChecksumError('icmpv6', found, computed);
+  return { ethDst: Mac.fromBytes(frame, 0), ethSrc: Mac.fromBytes(frame, 6), vlan, ip, id: readU16(icmp, 4), seq: readU16(icmp, 6) };
+}
+
+/** Writes an ICMPv6 echo request frame (hop limit 255 for a link-scope target, else 64) with `data`. Returns its length. */
+export function emitEcho6RequestFrame(buf: Uint8Array, f: { readonly ethDst: Mac; readonly ethSrc: Mac; readonly src: Ipv6; readonly dst: Ipv6; readonly id: number; readonly seq: number; readonly data?: Uint8Array }): number {
+  const data = f.data ?? new Uint8Array(0);
+  const icmpLen = 8 + data.length;
+  const len = ETH_HEADER_LEN + IPV6_HEADER_LEN + icmpLen;
+  if (buf.length < len) throw new TruncatedError('icmpv6 frame buffer', len, buf.length);
+  Mac.write(f.ethDst, buf, 0);
+  Mac.write(f.ethSrc, buf, 6);
+  writeU16(buf, 12, EtherType.Ipv6);
+  const hopLimit = Ipv6.isMulticast(f.dst) || Ipv6.isLinkLocal(f.dst) ? 255 : 64;
+  const at = writeIpv6Header(buf, ETH_HEADER_LEN, { src: f.src, dst: f.dst, next: Ipv6Next.Icmpv6, payloadLength: icmpLen, hopLimit });
+  const icmp = buf.subarray(at, at + icmpLen);
+  icmp.fill(0, 0, 8);
+  icmp[0] = Icmpv6Type.EchoRequest;
+  writeU16(icmp, 4, f.id);
+  writeU16(icmp, 6, f.seq);
+  icmp.set(data, 8);
+  writeU16(icmp, 2, icmpv6Checksum(f.src, f.dst, icmp));
+  return len;
+}

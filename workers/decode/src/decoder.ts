@@ -18,7 +18,9 @@ import {
   Ipv6,
   isIcmpErrorType,
   Mac,
+  parseEcho6ReplyFrame,
   parseNdpFrame,
+  Icmpv6Type,
   quotedEcho,
   writeArpRecord,
   writeLinkRecord,
@@ -44,7 +46,7 @@ export interface DecoderCounts {
   readonly frames: number;
   readonly arp: number;
   readonly icmp: number;
-  /** Neighbor Discovery messages (IPv6). */
+  /** Neighbor Discovery messages and ICMPv6 echo replies (IPv6). */
   readonly ndp: number;
   readonly ignored: number;
   /** Refused frames by reason, e.g. `{ 'arp truncated': 2, 'ipv4 checksum': 1 }`. */
@@ -107,7 +109,7 @@ export class FrameDecoder {
 
   #ndpRecord(frame: Uint8Array, at: number, vlan: number | null): Outcome {
     const f = parseNdpFrame(frame, at, vlan); // RFC 4861's receiver checks: a refused message is counted by reason
-    if (f === null) return Outcome.Ignored;
+    if (f === null) return this.#echo6Record(frame, at, vlan);
     const out = this.record;
     const m = f.ndp;
     out[0] = EventKind.Ndp;
@@ -120,6 +122,25 @@ export class FrameDecoder {
     Ipv6.write(f.ip.dst, out, NdpRec.DST);
     Ipv6.write(m.type === 'ns' || m.type === 'na' ? m.target : Ipv6.UNSPECIFIED, out, NdpRec.TARGET);
     Mac.write(lla ?? Mac.ZERO, out, NdpRec.LLA);
+    this.length = NdpRec.LEN;
+    this.#ndp++;
+    return Outcome.Event;
+  }
+
+  /** An ICMPv6 echo reply, in the ND record (type 129): who answered a ping to ff02::1, for an IPv6 scan. */
+  #echo6Record(frame: Uint8Array, at: number, vlan: number | null): Outcome {
+    const e = parseEcho6ReplyFrame(frame, at, vlan);
+    if (e === null) return Outcome.Ignored;
+    const out = this.record;
+    out[0] = EventKind.Ndp;
+    writeLinkRecord(out, BODY, vlan, frame);
+    out[NdpRec.TYPE] = Icmpv6Type.EchoReply;
+    out[NdpRec.FLAGS] = 0;
+    out[NdpRec.HAS_LLA] = 0;
+    Ipv6.write(e.ip.src, out, NdpRec.SRC);
+    Ipv6.write(e.ip.dst, out, NdpRec.DST);
+    Ipv6.write(Ipv6.UNSPECIFIED, out, NdpRec.TARGET);
+    Mac.write(Mac.ZERO, out, NdpRec.LLA);
     this.length = NdpRec.LEN;
     this.#ndp++;
     return Outcome.Event;

@@ -46,7 +46,7 @@ export const IcmpErrRec = { QSRC: 34, QDST: 38, INFO: 42, LEN: 46 } as const;
 /**
  * A Neighbor Discovery message (checked by RFC 4861's receiver rules in the decoder), after the LinkRecord at BODY:
  *
- *   byte 16  TYPE    u8   133 RS, 134 RA, 135 NS, 136 NA
+ *   byte 16  TYPE    u8   133 RS, 134 RA, 135 NS, 136 NA; 129 an ICMPv6 echo reply (who answered a ping to ff02::1)
  *   byte 17  FLAGS   u8   NA: R 0x80, S 0x40, O 0x20
  *   byte 18  HAS_LLA u8   1 when the message carries a link-layer address option (source for RS/RA/NS, target for NA)
  *   byte 19  SRC     16   IPv6 source
@@ -107,7 +107,10 @@ export interface IcmpErrorQuote {
   readonly info: number;
 }
 
-/** A Neighbor Discovery message seen on the link, valid by RFC 4861's receiver rules (hop limit 255, checksum, ...). */
+/**
+ * A Neighbor Discovery message seen on the link, valid by RFC 4861's receiver rules (hop limit 255, checksum, ...), or
+ * an ICMPv6 echo reply (`echo-reply`, checksum verified: its source is a neighbour's address, its ethSrc the MAC).
+ */
 export interface NdpObservation {
   /** Capture time in ns, `process.hrtime.bigint()` clock (the link's `now()`). */
   readonly tsNs: bigint;
@@ -115,10 +118,10 @@ export interface NdpObservation {
   readonly ethDst: Mac;
   /** The outermost 802.1Q VLAN id, null when untagged. */
   readonly vlan: number | null;
-  readonly type: 'rs' | 'ra' | 'ns' | 'na';
+  readonly type: 'rs' | 'ra' | 'ns' | 'na' | 'echo-reply';
   readonly src: Ipv6;
   readonly dst: Ipv6;
-  /** What an NS asks for or an NA answers for (:: for RS/RA). */
+  /** What an NS asks for or an NA answers for (:: for the others). */
   readonly target: Ipv6;
   /** NA flags (false for the other types). */
   readonly router: boolean;
@@ -134,7 +137,7 @@ export interface NdpEvent extends NdpObservation {
 
 export type PipelineEvent = ArpEvent | IcmpEvent | NdpEvent;
 
-const NDP_TYPES = { 133: 'rs', 134: 'ra', 135: 'ns', 136: 'na' } as const;
+const NDP_TYPES = { 129: 'echo-reply', 133: 'rs', 134: 'ra', 135: 'ns', 136: 'na' } as const;
 
 /** Thrown by readEvent for bytes that are not a record this module wrote (a different version, a corrupted ring). */
 export class EventRecordError extends Error {
