@@ -64,6 +64,26 @@ test('resolve: a global, a link-local (zone or -I) and an off-link address, each
   t.regex(bare.stderr, /^ersatz: resolve: a link-local address is on every link: name one, as fe80::.*%eth0 or -I eth0\n$/);
 });
 
+test('scan: ff02::1 and a /120 find the peer once, with its link-local, global and subnet-router anycast addresses; a /64 is refused', async (t) => {
+  const { lab, h, p } = v6Lab('v6s');
+  t.teardown(() => lab.destroy());
+  const all = await ersatz(lab, h.ns, ['scan', '-I', 'ez0', 'ff02::1', '--json']);
+  t.is(all.code, 0, all.stderr);
+  const [host, summary] = all.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.like(host, { type: 'host', mac: p.mac, addresses: [p.ll], dup: false, interface: 'ez0' });
+  t.like(summary, { type: 'summary', summary: { asked: 0, responders: 1, addresses: 1 } });
+  const swept = await ersatz(lab, h.ns, ['scan', '-I', 'ez0', '2001:db8:1::/120', '--json']);
+  t.is(swept.code, 0, swept.stderr);
+  const lines = swept.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.is(lines.length, 2, 'one responder, then the summary');
+  // p forwards, so it also answers for its subnet's Subnet-Router anycast address (RFC 4291 §2.6.1).
+  t.like(lines[0], { mac: p.mac, addresses: [p.ll, '2001:db8:1::', p.ip], dup: false });
+  t.like(lines[1], { summary: { asked: 256, responders: 1, addresses: 3 } });
+  const wide = await ersatz(lab, h.ns, ['scan', '-I', 'ez0', '2001:db8:1::/64']);
+  t.is(wide.code, 2);
+  t.regex(wide.stderr, /^ersatz: scan: 2001:db8:1::\/64 holds 2\^64 addresses: give \/112 or longer/);
+});
+
 test("our solicitation is ndisc6's but for the source address (ours is in the target's prefix, as the kernel's) and the flow label", async (t) => {
   const { lab, h, p } = v6Lab('v6n');
   t.teardown(() => lab.destroy());

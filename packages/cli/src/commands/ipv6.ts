@@ -23,7 +23,7 @@ interface Route6 {
 }
 
 /** Our IPv6 addresses per interface, with their prefix lengths (Node's getifaddrs). */
-function ownAddresses(): Map<string, { ip: Ipv6; prefixLen: number }[]> {
+export function ownAddresses(): Map<string, { ip: Ipv6; prefixLen: number }[]> {
   const out = new Map<string, { ip: Ipv6; prefixLen: number }[]>();
   for (const [name, list] of Object.entries(networkInterfaces())) {
     for (const a of list ?? []) {
@@ -83,13 +83,14 @@ export async function route6(command: string, text: string, ifname: string | und
 }
 
 /** The interface as openLink takes it, without IPv4 (ND needs none). */
-async function linkInfo(ifname: string): Promise<InterfaceInfo> {
+export async function linkInfo(ifname: string): Promise<InterfaceInfo> {
   const nl = await import('@ersatz/netlink');
   const lk = nl.checkArpCapable(nl.link(ifname));
   return { ifname: lk.name, ifindex: lk.index, mac: lk.mac!, ip: Ipv4.UNSPECIFIED, prefixLen: 0, addresses: [], gateway: null, target: Ipv4.UNSPECIFIED };
 }
 
-async function openNdp(command: string, info: InterfaceInfo, become: Privileges): Promise<Link> {
+/** A link for ND (capturing ICMPv6), after which root is given up. */
+export async function openNdp(command: string, info: InterfaceInfo, become: Privileges): Promise<Link> {
   const link = await openLink(info, { ndp: true, captureBufferBytes: 1 << 20 }).catch((err: unknown) => Promise.reject(rawOnly(command, err)));
   await giveUpRoot(command, become);
   return link;

@@ -4,7 +4,7 @@ import { Cidr, Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { checkSender } from '@ersatz/resolve';
 import { loadVendorData, VendorFile, VendorFileError, vendorOf } from '@ersatz/vendor';
-import { intOption, ipArgument, numberOption, parseSpec } from '../options.js';
+import { intOption, ipArgument, isIpv6Text, numberOption, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { openSession, type Session } from '../session.js';
@@ -12,7 +12,7 @@ import { SweepOutput } from './scan-sweep.js';
 import { compileFormat } from '../format.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
-import { fallsBackToKernel, privileges, PRIVILEGE_OPTIONS, tierOption } from '../privileges.js';
+import { fallsBackToKernel, privileges, PRIVILEGE_OPTIONS, tierOption, type Privileges } from '../privileges.js';
 
 const OPTIONS = {
   interface: {
@@ -118,7 +118,8 @@ export const SPEC: CommandSpec<typeof OPTIONS> = {
   usage: `ersatz scan CIDR|RANGE... | --file F | --localnet [--interface IF]...
                    [--rate PPS | --interval T | --bandwidth BPS] [--tries N] [--timeout MS] [--backoff F]
                    [--settle MS] [--random [--seed N]]
-                   [-s ADDR] [-Q VLAN] [-M N] [-O FILE] [-q] [-x] [-g] [--json | -F FORMAT] [--pcap OUT]`,
+                   [-s ADDR] [-Q VLAN] [-M N] [-O FILE] [-q] [-x] [-g] [--json | -F FORMAT] [--pcap OUT]
+ersatz scan ff02::1 | IPV6... | IPV6/LEN... --interface IF [--rate PPS] [--tries N] [--timeout MS] [-q] [--json]`,
   about: `Sweeps the targets with ARP requests the way arp-scan does, paced, retrying the hosts that have not answered, and
 prints each host once, as soon as it answers, in arp-scan's tab-separated fields: IP, MAC, vendor (IEEE OUI
 registry), then RTT=... ms (arp-scan's --rtt field, always shown here). Another MAC answering for a host already seen
@@ -126,7 +127,11 @@ is printed again, its vendor field marked (DUP: n): an address conflict, or a pr
 
 Targets: a.b.c.d/N, a.b.c.d:netmask, start-end (inclusive) or single addresses, several separated by spaces or
 commas. The network and broadcast addresses of the interface's own subnet (up to /30) are skipped, whatever
-network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on another interface's subnet get a warning.`,
+network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on another interface's subnet get a warning.
+
+IPv6 (a /64 cannot be swept): one echo request to all nodes (ff02::1), and a Neighbor Solicitation for each address
+given (a list, or a prefix of /112 or longer), --tries times; each responder once, by MAC, with every address it
+answered for (link-local and global), its vendor, and (DUP) when another MAC claimed one of them.`,
   options: OPTIONS,
   notes: `A progress line is drawn on stderr while the results go to a terminal (never with --json or into a pipe). Ctrl-C
 stops the sweep and prints the summary of what was found.
@@ -140,6 +145,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const become = privileges('scan', values);
+  if (positionals.some(isIpv6Text)) return scanIpv6(positionals, values, become);
   const tier = tierOption('scan', values.tier, ['raw', 'kernel'] as const);
   if ([values.rate, values.interval, values.bandwidth].filter((v) => v !== undefined).length > 1) {
     throw new UsageError(`scan: --rate, --interval and --bandwidth each set the pace: give one`);
@@ -343,6 +349,29 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined): Pr
     return info;
   }
   throw lastErr;
+}
+
+/** IPv6 targets (scan6.ts): the options that mean something there, the others refused. */
+async function scanIpv6(positionals: string[], values: NonNullable<ReturnType<typeof parseSpec<typeof OPTIONS>>>['values'], become: Privileges): Promise<ExitCode> {
+  const used = (['localnet', 'file', 'arpspa', 'vlan', 'tier', 'random', 'pcap', 'format', 'bandwidth', 'interval', 'limit'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
+  if (used.length > 0) throw new UsageError(`scan: --${used[0]} is for IPv4 (ARP) sweeps; an IPv6 scan takes -I, --rate, --tries, --timeout, --json, -q`);
+  if (positionals.some((p) => !isIpv6Text(p))) throw new UsageError('scan: IPv4 and IPv6 targets in one run: scan each family on its own');
+  if ((values.interface?.length ?? 0) > 1) throw new UsageError('scan: an IPv6 scan takes one -I');
+  const { scan6 } = await import('./scan6.js');
+  const ouiFile = values.ouifile ?? (process.env.ERSATZ_OUI_FILE || undefined);
+  return scan6(
+    positionals,
+    {
+      ifname: values.interface?.[0],
+      json: values.json,
+      quiet: values.quiet,
+      tries: intOption('scan', 'tries', values.tries ?? values.retry, 1, 100, 2),
+      timeoutMs: intOption('scan', 'timeout', values.timeout, 1, 600_000, 500),
+      ratePps: values.rate === undefined ? 1000 : numberOption('scan', 'rate', values.rate, 0.001, 1_000_000, 0),
+      vendorOf: vendorLookup(ouiFile === undefined ? null : await readVendorFile(ouiFile)),
+    },
+    become,
+  );
 }
 
 /**
