@@ -86,6 +86,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const intervalMs = numberOption('arping', 'interval', values.interval, 0.001, 3600, 1) * 1000;
   if (isIpv6Text(positionals[0])) {
     if (mode !== 'dad' && mode !== 'unsolicited') throw new UsageError(`arping: for IPv6, -D (duplicate address detection) and -U (unsolicited advertisement) are done; to ask, run 'ersatz resolve ${positionals[0]}'`);
+    const ipv4Only = (['source', 'spoof-sender', 'broadcast', 'first', 'deadline', 'pcap'] as const).find((k) => values[k] !== undefined && values[k] !== false);
+    if (ipv4Only !== undefined) throw new UsageError(`arping: --${ipv4Only} is for IPv4 (ARP) so far; with IPv6, -D and -U take -I, -c, -i, -q and --json`);
     const { arping6 } = await import('./ipv6.js');
     return arping6(mode, positionals[0], { ifname: values.interface, count: count ?? 1, intervalMs, quiet: values.quiet, json: values.json }, become);
   }
