@@ -123,6 +123,30 @@ test('arping -D: free, and taken when the peer holds the address; arping -U: the
   t.regex(foreign.stderr, /^ersatz: arping: -U announces one of ez0's own addresses, and 2001:db8:1::2 is not one of them: /);
 });
 
+test("neigh with IPv6: show -6 is 'ip -6 -j neigh' entry for entry (state, router flag); add and del one", async (t) => {
+  const { lab, h, p } = v6Lab('v6t');
+  t.teardown(() => lab.destroy());
+  lab.sh(h.ns, ['ping', '-6', '-c', '1', '-W', '2', p.ip]); // an entry for the router, learned by the kernel
+  const add = await ersatz(lab, h.ns, ['neigh', 'add', '2001:db8:1::50', '02:00:5e:00:53:50', '-I', 'ez0', '--state', 'stale']);
+  t.is(add.code, 0, add.stderr);
+  const ip = JSON.parse(lab.sh(h.ns, ['ip', '-6', '-j', 'neigh', 'show'])) as { dst: string; dev: string; lladdr?: string; router?: null; state: string[] }[];
+  const ours = JSON.parse((await ersatz(lab, h.ns, ['neigh', 'show', '-6', '--json'])).stdout) as Record<string, unknown>[];
+  const key = (e: { ip: unknown; ifname: unknown }) => `${String(e.ip)} ${String(e.ifname)}`;
+  t.deepEqual(
+    ours.map((e) => ({ ip: e.ip, ifname: e.ifname, mac: e.mac, state: e.state, router: e.router })).sort((a, b) => key(a).localeCompare(key(b))),
+    ip.map((e) => ({ ip: e.dst, ifname: e.dev, mac: e.lladdr ?? null, state: e.state[0]!.toLowerCase(), router: 'router' in e })).sort((a, b) => key(a).localeCompare(key(b))),
+  );
+  t.like(ours.find((e) => e.ip === p.ip), { mac: p.mac, router: true, state: 'reachable' });
+  t.like(ours.find((e) => e.ip === '2001:db8:1::50'), { mac: '02:00:5e:00:53:50', router: false, state: 'stale' });
+  const text = (await ersatz(lab, h.ns, ['neigh', 'show', '2001:db8:1::2'])).stdout;
+  t.is(text, `${p.ip} dev ez0 lladdr ${p.mac} router REACHABLE\n`);
+  t.is((await ersatz(lab, h.ns, ['neigh', 'del', '2001:db8:1::50', '-I', 'ez0'])).code, 0);
+  t.is(lab.sh(h.ns, ['ip', '-6', 'neigh', 'show', '2001:db8:1::50']).trim(), '');
+  const again = await ersatz(lab, h.ns, ['neigh', 'del', '2001:db8:1::50', '-I', 'ez0']);
+  t.is(again.code, 1);
+  t.is(again.stderr, 'ersatz: neigh del: no entry for 2001:db8:1::50 on ez0\n');
+});
+
 test('RFC 4861 §7.1.2 on the wire: advertisements with hop limit 64 or a bad checksum are refused, the same one unbroken is believed', async (t) => {
   const { lab, h, p } = v6Lab('v6f');
   t.teardown(() => lab.destroy());

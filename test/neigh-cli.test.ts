@@ -98,7 +98,8 @@ test.serial('bad addresses are refused with one line and exit 2', async (t) => {
   usage(t, await add('198.51.100.40', 'ff:ff:ff:ff:ff:ff'), /neigh: MAC ff:ff:ff:ff:ff:ff is the broadcast address, not one station: give the neighbour's own MAC/);
   usage(t, await add('198.51.100.40', '01:00:5e:00:00:fb'), /neigh: MAC 01:00:5e:00:00:fb is a multicast \(group\) address, .*/);
   usage(t, await add('198.51.100.40', '00:00:00:00:00:00'), /neigh: MAC 00:00:00:00:00:00 is all zeros, .*/);
-  usage(t, await add('2001:db8::1', '02:00:5e:00:00:40'), /neigh add: 2001:db8::1 is an IPv6 address: ersatz neigh manages the IPv4 ARP table .*/);
+  usage(t, await add('ff02::1', '02:00:5e:00:00:40'), /neigh: IP ff02::1 is a multicast address, not a unicast neighbour: give the neighbour's IPv6 address/);
+  usage(t, await neigh(['add', '2001:db8::1', '02:00:5e:00:00:40', '-I', 'ez0', '--via', 'ioctl']), /neigh add: --via ioctl is ARP's \(SIOCSARP\): IPv6 entries go through netlink/);
   usage(t, await add('02:00:5e:00:00:40', '198.51.100.40'), /neigh add: 02:00:5e:00:00:40 is a MAC address where the IP goes: .*/);
   usage(t, await add('198.51.100.40', '2001:db8::1'), /neigh add: 2001:db8::1 is an IP address where the MAC goes: .*/);
   usage(t, await add('198.51.100.40', '02:00:5e:00:00'), /neigh add: .*02:00:5e:00:00.*/);

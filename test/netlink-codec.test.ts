@@ -271,9 +271,12 @@ test('ndmsg: emit writes the kernel\'s own layout (ndmsg, NDA_DST, NDA_LLADDR, N
 test('ndmsg: other families, truncation and odd attribute sizes are refused', (t) => {
   const payload = parseDatagram(F.NEIGH_DUMP)[0]!.payload.slice();
   t.throws(() => NeighMessage.parse(payload.subarray(0, 11)), { instanceOf: NetlinkTruncatedError, message: 'ndmsg: need 12 bytes, have 11' });
+  const other = payload.slice();
+  other[0] = 7; // AF_BRIDGE
+  t.throws(() => NeighMessage.parse(other), { instanceOf: NetlinkUnsupportedError, message: 'ndmsg: unsupported family 7' });
   const v6 = payload.slice();
-  v6[0] = 10;
-  t.throws(() => NeighMessage.parse(v6), { instanceOf: NetlinkUnsupportedError, message: 'ndmsg: unsupported family 10' });
+  v6[0] = 10; // AF_INET6 with an IPv4-sized address
+  t.throws(() => NeighMessage.parse(v6), { instanceOf: NetlinkMalformedError, message: 'ndmsg: NDA_DST is 4 bytes, an IPv6 address is 16' });
   const dst = payload.slice();
   dst[12] = 6; // NDA_DST rta_len 6: two bytes of address, then padding
   t.throws(() => NeighMessage.parse(dst), { instanceOf: NetlinkMalformedError, message: 'ndmsg: NDA_DST is 2 bytes, an IPv4 address is 4' });

@@ -1,8 +1,9 @@
-// The kernel's IPv4 neighbour (ARP) table over rtnetlink: read, add, replace, delete, batch, and watch.
+// The kernel's neighbour tables over rtnetlink: IPv4's (ARP) read, add, replace, delete, batch and watch; IPv6's
+// (Neighbor Discovery) read, add, replace and delete.
 import koffi from 'koffi';
 import { Observable } from 'rxjs';
-import { Cidr, Ipv4, Mac, printable } from '@ersatz/wire';
-import { AF_INET, NlmF, Ntf, RtnlGrp, Rtm } from './constants.js';
+import { Cidr, Ipv4, Ipv6, Mac, printable } from '@ersatz/wire';
+import { AF_INET, AF_INET6, NlmF, Ntf, RtnlGrp, Rtm } from './constants.js';
 import { InvalidNeighbourError, NetlinkSystemError, UnknownInterfaceError } from './error.js';
 import { Hdr, NetlinkMessage, parseDatagram, type BatchAnswer } from './message.js';
 import { NeighMessage, type NeighRepr } from './rtnl.js';
@@ -46,11 +47,14 @@ export interface NeighbourEntry {
   readonly flags: number;
   /** A proxy ARP entry (NTF_PROXY): the kernel answers ARP for `ip` on `ifname`. */
   readonly proxy: boolean;
-  /** NTF_ROUTER (IPv6 only in practice; kept for completeness). */
+  /** NTF_ROUTER: the neighbour is a router (IPv6: its advertisements carry the R flag). */
   readonly router: boolean;
   /** Milliseconds since the entry last changed (its state or MAC), from NDA_CACHEINFO, as `ip -s neigh` shows it. */
   readonly ageMs?: number;
 }
+
+/** One IPv6 neighbour table entry: as NeighbourEntry, its address an IPv6 one. */
+export type Neighbour6Entry = Omit<NeighbourEntry, 'ip'> & { readonly ip: Ipv6 };
 
 /** A change the kernel announced on RTNLGRP_NEIGH: an entry created or changed (`new`) or removed (`del`). */
 export interface NeighEvent {
@@ -61,9 +65,9 @@ export interface NeighEvent {
 /** Where an entry lives: an interface by name or by index. */
 export type NeighbourDevice = { readonly ifname: string; readonly ifindex?: never } | { readonly ifindex: number; readonly ifname?: never };
 
-/** An entry to add. */
+/** An entry to add: IPv4 (the ARP table) or IPv6 (Neighbor Discovery's). */
 export type NeighbourSpec = NeighbourDevice & {
-  readonly ip: Ipv4;
+  readonly ip: Ipv4 | Ipv6;
   /** Required except for proxy entries. Must be unicast and not all-zero. */
   readonly mac?: Mac;
   /** Default `permanent`. */
@@ -75,8 +79,8 @@ export type NeighbourSpec = NeighbourDevice & {
   readonly router?: boolean;
 };
 
-/** An entry to delete. */
-export type NeighbourKey = NeighbourDevice & { readonly ip: Ipv4; readonly proxy?: boolean };
+/** An entry to delete: IPv4 or IPv6 (`neighbour()` reads IPv4 entries only). */
+export type NeighbourKey = NeighbourDevice & { readonly ip: Ipv4 | Ipv6; readonly proxy?: boolean };
 
 /** One change of a batch. */
 export type NeighbourChange = ({ readonly op: 'add' } & NeighbourSpec) | ({ readonly op: 'del' } & NeighbourKey);
@@ -96,6 +100,34 @@ export interface NeighbourBatchResult {
  */
 export function neighbours(opts: NeighbourFilter = {}): NeighbourEntry[] {
   return withSocket((sock) => dump(sock, opts));
+}
+
+/** Which IPv6 entries `neighbours6` lists, as `ip -6 neigh show [dev IF] [nud STATE] [proxy]`. */
+export interface Neighbour6Filter {
+  readonly ifname?: string;
+  readonly proxy?: boolean;
+  readonly states?: readonly NeighState[];
+  /** Only addresses in this prefix. */
+  readonly to?: { readonly prefix: Ipv6; readonly prefixLen: number };
+}
+
+/** The IPv6 neighbour table (like `ip -6 neigh show`). Throws UnknownInterfaceError, NetlinkError. */
+export function neighbours6(f: Neighbour6Filter = {}): Neighbour6Entry[] {
+  return withSocket((sock) => {
+    const only = f.ifname === undefined ? undefined : getLink(sock, f.ifname).index;
+    const names = linkNames(sock);
+    const req: NeighRepr = { family: AF_INET6, ifindex: 0, state: 0, flags: f.proxy ? Ntf.PROXY : 0, type: 0 };
+    const out: Neighbour6Entry[] = [];
+    for (const m of sock.request(Rtm.GETNEIGH, NlmF.DUMP, NeighMessage, req, 'list IPv6 neighbours')) {
+      if (m.type !== Rtm.NEWNEIGH || m.payload[0] !== AF_INET6) continue;
+      const r = NeighMessage.parse(m.payload);
+      if (r.dst6 === undefined || (only !== undefined && r.ifindex !== only)) continue;
+      if (f.to !== undefined && !Ipv6.samePrefix(r.dst6, f.to.prefix, f.to.prefixLen)) continue;
+      const e = printable({ ip: r.dst6, ...entryFields(r, names) });
+      if (f.states === undefined || e.proxy || (e.flags & Ntf.EXT_LEARNED) !== 0 || f.states.includes(e.state)) out.push(e);
+    }
+    return out;
+  });
 }
 
 /** What a flush did: the entries it deleted, and whether the table held no more matches at the end. */
@@ -132,13 +164,13 @@ export function flushNeighbours(filter: NeighbourFilter = {}): NeighbourFlushRes
 }
 
 /** One entry (RTM_GETNEIGH), or null when the table has none for `ip` on that interface. Throws UnknownInterfaceError, NetlinkError. */
-export function neighbour(key: NeighbourKey): NeighbourEntry | null {
+export function neighbour(key: NeighbourKey & { readonly ip: Ipv4 }): NeighbourEntry | null {
   checkIp(key.ip);
   return withSocket((sock) => {
     const ifindex = deviceIndex(sock, key);
     const req: NeighRepr = { family: AF_INET, ifindex, state: 0, flags: key.proxy ? Ntf.PROXY : 0, type: 0, dst: key.ip };
     try {
-      const [m] = sock.request(Rtm.GETNEIGH, 0, NeighMessage, req, `get neighbour ${Ipv4.format(key.ip)}`).filter((m) => m.type === Rtm.NEWNEIGH);
+      const [m] = sock.request(Rtm.GETNEIGH, 0, NeighMessage, req, `get neighbour ${formatIp(key.ip)}`).filter((m) => m.type === Rtm.NEWNEIGH);
       return m === undefined ? null : toEntry(NeighMessage.parse(m.payload), linkNames(sock));
     } catch (err) {
       if (err instanceof NetlinkSystemError && err.errno === ENOENT) return null;
@@ -341,8 +373,12 @@ function deviceError(err: unknown, d: NeighbourDevice): unknown {
 
 function toEntry(r: NeighRepr, names: { get(i: number): string | undefined }): NeighbourEntry | null {
   if (r.dst === undefined) return null;
-  return printable({
-    ip: r.dst,
+  return printable({ ip: r.dst, ...entryFields(r, names) });
+}
+
+/** Everything of an entry but its address, for either family. */
+function entryFields(r: NeighRepr, names: { get(i: number): string | undefined }): Omit<NeighbourEntry, 'ip'> {
+  return {
     mac: r.lladdr?.length === 6 ? Mac.fromBytes(r.lladdr) : null,
     ifindex: r.ifindex,
     ifname: names.get(r.ifindex) ?? `if${r.ifindex}`,
@@ -352,8 +388,13 @@ function toEntry(r: NeighRepr, names: { get(i: number): string | undefined }): N
     router: (r.flags & Ntf.ROUTER) !== 0,
     // USER_HZ is 100 on every Linux architecture: a tick is 10 ms.
     ...(r.cacheinfo !== undefined && { ageMs: r.cacheinfo.updated * 10 }),
-  });
+  };
 }
+
+const formatIp = (ip: Ipv4 | Ipv6): string => (typeof ip === 'string' ? ip : Ipv4.format(ip));
+
+/** The address attribute of a request: IPv4's or IPv6's. */
+const destination = (ip: Ipv4 | Ipv6): Pick<NeighRepr, 'family' | 'dst' | 'dst6'> => (typeof ip === 'string' ? { family: AF_INET6, dst6: ip } : { family: AF_INET, dst: ip });
 
 function addFlags(spec: NeighbourSpec): number {
   // Like `ip neigh add` / `ip neigh replace`: create, and either refuse an existing entry or replace it.
@@ -363,28 +404,39 @@ function addFlags(spec: NeighbourSpec): number {
 function addRepr(spec: NeighbourSpec, ifindex: number): NeighRepr {
   const flags = (spec.proxy ? Ntf.PROXY : 0) | (spec.router ? Ntf.ROUTER : 0);
   return {
-    family: AF_INET,
+    ...destination(spec.ip),
     ifindex,
     state: stateBit(spec.state ?? 'permanent'),
     flags,
     type: 0,
-    dst: spec.ip,
     ...(spec.mac !== undefined && !spec.proxy && { lladdr: Mac.toBytes(spec.mac) }),
   };
 }
 
 function delRepr(key: NeighbourKey, ifindex: number): NeighRepr {
-  return { family: AF_INET, ifindex, state: 0, flags: key.proxy ? Ntf.PROXY : 0, type: 0, dst: key.ip };
+  return { ...destination(key.ip), ifindex, state: 0, flags: key.proxy ? Ntf.PROXY : 0, type: 0 };
 }
 
 function describe(op: 'add' | 'delete', k: NeighbourKey, ifindex: number): string {
-  return `${op} ${k.proxy ? 'proxy ' : ''}neighbour ${Ipv4.format(k.ip)} dev ${k.ifname ?? `#${ifindex}`}`;
+  return `${op} ${k.proxy ? 'proxy ' : ''}neighbour ${formatIp(k.ip)} dev ${k.ifname ?? `#${ifindex}`}`;
 }
 
 const MAC_TEXT = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
-/** Refuses addresses ARP never resolves. Throws InvalidNeighbourError. */
-export function checkIp(ip: Ipv4): void {
+/** Refuses addresses ARP (or, for IPv6, Neighbor Discovery) never resolves. Throws InvalidNeighbourError. */
+export function checkIp(ip: Ipv4 | Ipv6): void {
+  if (typeof ip === 'string') {
+    let canonical: Ipv6 | null = null;
+    try {
+      canonical = Ipv6.parse(ip);
+    } catch {
+      // reported below
+    }
+    if (canonical !== ip) throw new InvalidNeighbourError('ip', ip, 'is not an IPv6 address in canonical form: parse it with Ipv6.parse');
+    const kind = Ipv6.isUnspecified(ip) ? 'the unspecified address' : Ipv6.isMulticast(ip) ? 'a multicast address' : ip === '::1' ? 'the loopback address' : undefined;
+    if (kind) throw new InvalidNeighbourError('ip', ip, `is ${kind}, not a unicast neighbour: give the neighbour's IPv6 address`);
+    return;
+  }
   if (!Number.isInteger(ip) || ip < 0 || ip > 0xffffffff) throw new InvalidNeighbourError('ip', String(ip), 'is not an IPv4 address: parse it with Ipv4.parse');
   // The kernel would file these under NOARP or reject them late; none is a neighbour ARP resolves.
   const kind = Ipv4.isUnspecified(ip) ? 'the unspecified address' : Ipv4.isBroadcast(ip) ? 'the broadcast address' : Ipv4.isMulticast(ip) ? 'a multicast address' : Ipv4.isLoopback(ip) ? 'a loopback address' : undefined;

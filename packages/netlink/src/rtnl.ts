@@ -1,9 +1,10 @@
 // rtnetlink payloads: `struct ifinfomsg` (links), `struct ifaddrmsg` (addresses), `struct rtmsg` (routes) and
 // `struct ndmsg` (neighbours), each a fixed header followed by rtattr TLVs. Only what ersatz reads or asks for is
-// named; other attributes are skipped. The address-carrying ones handle AF_INET only (ersatz does ARP) and refuse
-// other families with NetlinkUnsupportedError, so callers filter on `family` first when a dump can mix them.
-import { Ipv4 } from '@ersatz/wire';
-import { AF_INET, Ifa, Ifla, Nda, Rta } from './constants.js';
+// named; other attributes are skipped. The address-carrying ones handle AF_INET only (ersatz does ARP; ndmsg also
+// AF_INET6, for IPv6 neighbours) and refuse other families with NetlinkUnsupportedError, so callers filter on
+// `family` first when a dump can mix them.
+import { Ipv4, Ipv6 } from '@ersatz/wire';
+import { AF_INET, AF_INET6, Ifa, Ifla, Nda, Rta } from './constants.js';
 import { NetlinkMalformedError, NetlinkTruncatedError, NetlinkUnsupportedError } from './error.js';
 import { Attr, LE, Value, dataView, attributes, attributesLen, cString, emitAttributes, parseAttributes, align, type AttributeRepr } from './message.js';
 
@@ -26,6 +27,12 @@ function ipv4(v: Uint8Array | undefined, layer: string, what: string): Ipv4 | un
   if (v === undefined) return undefined;
   if (v.length !== 4) throw new NetlinkMalformedError(layer, `${what} is ${v.length} bytes, an IPv4 address is 4`);
   return Ipv4.fromBytes(v);
+}
+
+function ipv6(v: Uint8Array | undefined, layer: string, what: string): Ipv6 | undefined {
+  if (v === undefined) return undefined;
+  if (v.length !== 16) throw new NetlinkMalformedError(layer, `${what} is ${v.length} bytes, an IPv6 address is 16`);
+  return Ipv6.fromBytes(v);
 }
 
 function u32(v: Uint8Array | undefined, layer: string, what: string): number | undefined {
@@ -362,9 +369,9 @@ function emitNextHops(hops: readonly NextHopRepr[]): Uint8Array {
 /** `struct ndmsg` offsets (12 bytes). */
 export const NdMsg = { FAMILY: 0, PAD1: 1, PAD2: 2, IFINDEX: 4, STATE: 8, FLAGS: 10, TYPE: 11, SIZE: 12 } as const;
 
-/** An IPv4 neighbour (RTM_NEWNEIGH / RTM_DELNEIGH, answers, events and requests). */
+/** A neighbour (RTM_NEWNEIGH / RTM_DELNEIGH, answers, events and requests): IPv4 (`dst`) or IPv6 (`dst6`). */
 export interface NeighRepr {
-  readonly family: typeof AF_INET;
+  readonly family: typeof AF_INET | typeof AF_INET6;
   readonly ifindex: number;
   /** `ndm_state`: NUD_* bits. */
   readonly state: number;
@@ -372,8 +379,10 @@ export interface NeighRepr {
   readonly flags: number;
   /** `ndm_type`: the RTN_* type of the address (1 unicast; 0 in requests). */
   readonly type: number;
-  /** NDA_DST: absent only in dump requests. */
+  /** NDA_DST of an AF_INET entry: absent only in dump requests. */
   readonly dst?: Ipv4;
+  /** NDA_DST of an AF_INET6 entry. */
+  readonly dst6?: Ipv6;
   /** NDA_LLADDR: the hardware address, as many bytes as the link type has (6 for Ethernet). */
   readonly lladdr?: Uint8Array;
   /** NDA_PROBES: probes sent since the entry was last confirmed. */
@@ -390,9 +399,11 @@ export const NeighMessage: Codec<NeighRepr> = {
   headerLen: NdMsg.SIZE,
   parse(payload) {
     const dv = view(payload, 'ndmsg', NdMsg.SIZE);
-    const family = requireInet(dv.getUint8(NdMsg.FAMILY), 'ndmsg');
+    const family = dv.getUint8(NdMsg.FAMILY);
+    if (family !== AF_INET && family !== AF_INET6) throw new NetlinkUnsupportedError('ndmsg', 'family', family);
     const a = parseAttributes(payload.subarray(NdMsg.SIZE), 'ndmsg attributes');
-    const dst = ipv4(a.get(Nda.DST), 'ndmsg', 'NDA_DST');
+    const dst = family === AF_INET ? ipv4(a.get(Nda.DST), 'ndmsg', 'NDA_DST') : undefined;
+    const dst6 = family === AF_INET6 ? ipv6(a.get(Nda.DST), 'ndmsg', 'NDA_DST') : undefined;
     const lladdr = a.get(Nda.LLADDR);
     const probes = u32(a.get(Nda.PROBES), 'ndmsg', 'NDA_PROBES');
     const cacheinfo = cacheInfo(a.get(Nda.CACHEINFO));
@@ -403,13 +414,14 @@ export const NeighMessage: Codec<NeighRepr> = {
       flags: dv.getUint8(NdMsg.FLAGS),
       type: dv.getUint8(NdMsg.TYPE),
       ...(dst !== undefined && { dst }),
+      ...(dst6 !== undefined && { dst6 }),
       ...(lladdr && { lladdr }),
       ...(probes !== undefined && { probes }),
       ...(cacheinfo !== undefined && { cacheinfo }),
     };
   },
   // Written field by field, without intermediate arrays: batches emit ten thousand of these.
-  bufferLen: (r) => NdMsg.SIZE + (r.dst === undefined ? 0 : 8) + (r.lladdr === undefined ? 0 : align(Attr.SIZE + r.lladdr.length)) + (r.probes === undefined ? 0 : 8),
+  bufferLen: (r) => NdMsg.SIZE + (r.dst === undefined ? 0 : 8) + (r.dst6 === undefined ? 0 : Attr.SIZE + 16) + (r.lladdr === undefined ? 0 : align(Attr.SIZE + r.lladdr.length)) + (r.probes === undefined ? 0 : 8),
   emit(r, out, offset = 0) {
     const dv = dataView(out);
     dv.setUint8(offset + NdMsg.FAMILY, r.family);
@@ -425,6 +437,12 @@ export const NeighMessage: Codec<NeighRepr> = {
       dv.setUint16(at + Attr.TYPE, Nda.DST, LE);
       dv.setUint32(at + Attr.SIZE, r.dst); // network order
       at += 8;
+    }
+    if (r.dst6 !== undefined) {
+      dv.setUint16(at + Attr.LEN, Attr.SIZE + 16, LE);
+      dv.setUint16(at + Attr.TYPE, Nda.DST, LE);
+      Ipv6.write(r.dst6, out, at + Attr.SIZE);
+      at += Attr.SIZE + 16;
     }
     if (r.lladdr !== undefined) {
       const len = Attr.SIZE + r.lladdr.length;

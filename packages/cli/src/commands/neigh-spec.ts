@@ -4,14 +4,15 @@ import type { CommandSpec, Options } from '../spec.js';
 import { PRIVILEGE_OPTIONS } from '../privileges.js';
 
 /** `ersatz neigh --help`: the whole command at once (each subcommand's --help renders its own SPEC below). */
-export const NEIGH_HELP = `usage: ersatz neigh [show] [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]
+export const NEIGH_HELP = `usage: ersatz neigh [show] [ADDR|PREFIX] [-6] [--interface IF] [--state STATES] [--proxy] [--json]
        ersatz neigh flush [ADDR|PREFIX] --interface IF [--state STATES]
        ersatz neigh add IP MAC --interface IF [--state permanent|reachable|stale] [--replace] [--via netlink|ioctl]
        ersatz neigh del IP --interface IF [--via netlink|ioctl]
        ersatz neigh watch [--interface IF] [--json] [--count N] [--timeout MS]
 
-The kernel's IPv4 neighbour (ARP) table. (-I is short for --interface, as in the other commands.)
-  show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC STATE. ADDR or PREFIX (198.51.100.0/24)
+The kernel's IPv4 neighbour (ARP) table; show, add and del also IPv6's (Neighbor Discovery), chosen by an IPv6 ADDR,
+PREFIX or IP, or by -6 for show. (-I is short for --interface, as in the other commands.)
+  show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC [router] STATE. ADDR or PREFIX (198.51.100.0/24)
           keeps the entries inside it, as 'ip neigh show to PREFIX'.
           --json prints one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router, ageMs}: a snapshot is
           one value, as 'ip -j neigh' prints it; the streams (watch, scan, arping, ping) are JSON Lines.
@@ -59,6 +60,7 @@ const SHOW_OPTIONS = {
   interface: { ...INTERFACE, help: 'only the entries on IF' },
   state: { ...STATE_FILTER, help: `${STATE_FILTER_HELP}. Default: every state but noarp and none, as 'ip neigh show'` },
   proxy: { type: 'boolean', default: false, help: 'list the proxy ARP entries instead' },
+  ipv6: { type: 'boolean', short: '6', default: false, help: "the IPv6 neighbour table instead (as 'ip -6 neigh'); an IPv6 ADDR or PREFIX chooses it too" },
   json: {
     ...JSON_OUTPUT,
     help:
@@ -69,9 +71,10 @@ const SHOW_OPTIONS = {
 
 export const SHOW: CommandSpec<typeof SHOW_OPTIONS> = {
   name: 'neigh show',
-  usage: 'ersatz neigh [show] [ADDR|PREFIX] [--interface IF] [--state STATES] [--proxy] [--json]',
-  about: `The kernel's IPv4 neighbour (ARP) table, one line per entry, like 'ip neigh': IP dev IF lladdr MAC STATE.
-ADDR or PREFIX (198.51.100.0/24) keeps the entries inside it, as 'ip neigh show to PREFIX'.`,
+  usage: 'ersatz neigh [show] [ADDR|PREFIX] [-6] [--interface IF] [--state STATES] [--proxy] [--json]',
+  about: `The kernel's IPv4 neighbour (ARP) table, or with -6 (or an IPv6 ADDR or PREFIX) its IPv6 one, one line per entry,
+like 'ip neigh': IP dev IF lladdr MAC [router] STATE. ADDR or PREFIX (198.51.100.0/24, 2001:db8::/64) keeps the
+entries inside it, as 'ip neigh show to PREFIX'.`,
   options: SHOW_OPTIONS,
   notes: NOTES,
   positionals: true,
@@ -106,7 +109,7 @@ const ADD_OPTIONS = {
 export const ADD: CommandSpec<typeof ADD_OPTIONS> = {
   name: 'neigh add',
   usage: 'ersatz neigh add IP MAC --interface IF [--state permanent|reachable|stale] [--replace] [--via netlink|ioctl]',
-  about: 'Adds IP -> MAC on IF (default state permanent); an existing entry is an error unless --replace.',
+  about: 'Adds IP -> MAC on IF (default state permanent); an existing entry is an error unless --replace. IP may be IPv6 (netlink only).',
   options: ADD_OPTIONS,
   notes: NOTES,
   positionals: true,

@@ -2,7 +2,7 @@
 // SIOCSARP/SIOCDARP ioctls with --via ioctl).
 import { isIP } from 'node:net';
 import { identity, lastValueFrom, take, takeUntil, tap, timer } from 'rxjs';
-import { Cidr, Ipv4, Mac, WireError } from '@ersatz/wire';
+import { Cidr, Ipv4, Ipv6, Mac, WireError } from '@ersatz/wire';
 import {
   CAP_NET_ADMIN_HINT,
   DiscoveryError,
@@ -16,6 +16,8 @@ import {
   flushNeighbours,
   neighbours,
   neighbours$,
+  neighbours6,
+  type Neighbour6Entry,
   parseNeighStates,
   SHOW_STATES,
   type NeighEvent,
@@ -63,8 +65,14 @@ function show(argv: string[]): ExitCode {
   const args = parseSpec(SHOW, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
-  const to = prefixArgument('neigh show', positionals);
   const states = values.state === undefined ? SHOW_STATES : stateArgument(values.state, 'show');
+  if (values.ipv6 || isIP((positionals.at(-1) ?? '').split('/')[0]!) === 6) {
+    const to6 = prefix6Argument('neigh show', positionals);
+    const entries6 = neighbours6({ ...(values.interface !== undefined && { ifname: values.interface }), proxy: values.proxy, states, ...(to6 && { to: to6 }) });
+    process.stdout.write(values.json ? `${JSON.stringify(entries6)}\n` : entries6.map((e) => `${entryLine(e)}\n`).join(''));
+    return Exit.OK;
+  }
+  const to = prefixArgument('neigh show', positionals);
   const entries = neighbours({ ...(values.interface !== undefined && { ifname: values.interface }), proxy: values.proxy, states, ...(to && { to }) });
   process.stdout.write(values.json ? `${JSON.stringify(entries.map(toJson))}\n` : entries.map((e) => `${entryLine(e)}\n`).join(''));
   return Exit.OK;
@@ -94,8 +102,9 @@ async function add(argv: string[]): Promise<ExitCode> {
   const state = values.state as SettableNeighState;
   if (!STATES.includes(state)) throw new UsageError(`neigh add: --state ${JSON.stringify(values.state)}: choose ${STATES.join(', ')}`);
   const via = parseVia('neigh add', values.via);
+  if (typeof ip === 'string' && via === 'ioctl') throw new UsageError("neigh add: --via ioctl is ARP's (SIOCSARP): IPv6 entries go through netlink");
   await giveUpRoot('neigh add', privileges('neigh add', values), [Cap.NET_ADMIN]); // through sudo: the store needs only this
-  if (via === 'netlink') {
+  if (via === 'netlink' || typeof ip === 'string') {
     addNeighbour({ ip, mac, ifname, state, replace: values.replace });
     return Exit.OK;
   }
@@ -119,8 +128,10 @@ async function del(argv: string[]): Promise<ExitCode> {
     process.stderr.write(`ersatz: neigh del: no entry for ${ipText} on ${ifname}\n`);
     return Exit.NO_REPLY;
   };
+  const via = parseVia('neigh del', values.via);
+  if (typeof ip === 'string' && via === 'ioctl') throw new UsageError("neigh del: --via ioctl is ARP's (SIOCDARP): IPv6 entries go through netlink");
   await giveUpRoot('neigh del', privileges('neigh del', values), [Cap.NET_ADMIN]);
-  if (parseVia('neigh del', values.via) === 'netlink') {
+  if (via === 'netlink' || typeof ip === 'string') {
     try {
       deleteNeighbour({ ip, ifname });
     } catch (err) {
@@ -179,8 +190,13 @@ function help(): ExitCode {
 }
 
 /** An IPv4 address from the command line; a MAC or an IPv6 address in its place gets its own explanation. */
-function parseIp(command: string, text: string): Ipv4 {
-  if (isIP(text) === 6) throw new UsageError(`${command}: ${text} is an IPv6 address: ersatz neigh manages the IPv4 ARP table (IPv6 neighbours are 'ip -6 neigh')`);
+/** An IPv4 or IPv6 neighbour address from the command line (the family chooses the table). */
+function parseIp(command: string, text: string): Ipv4 | Ipv6 {
+  if (isIP(text) === 6) {
+    const ip6 = parsed(command, () => Ipv6.parse(text));
+    checkIp(ip6);
+    return ip6;
+  }
   if (looksLikeMac(text)) throw new UsageError(`${command}: ${text} is a MAC address where the IP goes: ersatz ${command} IP ${command.endsWith('add') ? 'MAC ' : ''}--interface IF`);
   const ip = parsed(command, () => Ipv4.parse(text));
   checkIp(ip);
@@ -220,8 +236,21 @@ function prefixArgument(command: string, positionals: string[]): Cidr | undefine
   const [text, extra] = words;
   if (extra !== undefined) throw new UsageError(`${command}: unexpected ${JSON.stringify(extra)}: give at most one ADDR or PREFIX ('ersatz neigh --help')`);
   if (text === undefined) return undefined;
-  if (isIP(text.split('/')[0]!) === 6) throw new UsageError(`${command}: ${text} is IPv6: ersatz neigh manages the IPv4 ARP table (IPv6 neighbours are 'ip -6 neigh')`);
+  if (isIP(text.split('/')[0]!) === 6) throw new UsageError(`${command}: ${text} is IPv6: this command manages the IPv4 ARP table only so far (IPv6 neighbours: 'ip -6 neigh')`);
   return parsed(command, () => (text.includes('/') ? Cidr.parse(text) : Cidr.of(Ipv4.parse(text), 32)));
+}
+
+/** show's IPv6 ADDR or PREFIX (an address is its /128). */
+function prefix6Argument(command: string, positionals: string[]): { prefix: Ipv6; prefixLen: number } | undefined {
+  const words = positionals[0] === 'to' ? positionals.slice(1) : positionals;
+  const [text, extra] = words;
+  if (extra !== undefined) throw new UsageError(`${command}: unexpected ${JSON.stringify(extra)}: give at most one ADDR or PREFIX ('ersatz neigh --help')`);
+  if (text === undefined) return undefined;
+  if (isIP(text.split('/')[0]!) !== 6) throw new UsageError(`${command}: ${text} is not IPv6, and -6 shows the IPv6 table: give an IPv6 ADDR or PREFIX, or leave -6 out`);
+  const [addr, len = '128'] = text.split('/') as [string, string?];
+  const prefixLen = Number(len);
+  if (!/^\d+$/.test(len) || prefixLen > 128) throw new UsageError(`${command}: ${text}: the prefix length must be 0..128`);
+  return { prefix: parsed(command, () => Ipv6.parse(addr)), prefixLen };
 }
 
 /** `--state` given once or more, each a comma list: their union. */
@@ -240,8 +269,8 @@ function parseVia(command: string, via: string): 'netlink' | 'ioctl' {
 }
 
 /** `198.51.100.2 dev ez0 lladdr 02:00:5e:10:00:02 REACHABLE`, as `ip neigh` prints it. */
-export function entryLine(e: NeighbourEntry): string {
-  const parts = [Ipv4.format(e.ip), 'dev', e.ifname];
+export function entryLine(e: NeighbourEntry | Neighbour6Entry): string {
+  const parts = [typeof e.ip === 'string' ? e.ip : Ipv4.format(e.ip), 'dev', e.ifname];
   if (e.mac !== null) parts.push('lladdr', e.mac);
   if (e.router) parts.push('router');
   if (e.proxy) parts.push('proxy');
