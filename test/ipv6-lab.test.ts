@@ -53,9 +53,10 @@ test('resolve: a global, a link-local (zone or -I) and an off-link address, each
     t.is(r.code, 0, r.stderr);
     t.like(json(r.stdout), { ip: args[0]!.split('%')[0], mac: p.mac, interface: 'ez0', router: true, tier: 'raw' });
   }
-  const off = await ersatz(lab, h.ns, ['resolve', '2001:db8:2::2']);
+  const off = await ersatz(lab, h.ns, ['resolve', '2001:db8:2::2', '--inject']);
   t.is(off.code, 0, off.stderr);
-  t.regex(off.stdout, new RegExp(`^2001:db8:2::2 via ${p.ip} is at ${p.mac} on ez0 \\(\\d+\\.\\d{3} ms\\), a router\\n$`));
+  t.regex(off.stdout, new RegExp(`^2001:db8:2::2 via ${p.ip} is at ${p.mac} on ez0 \\(\\d+\\.\\d{3} ms\\), a router, stored in the kernel neighbour table\\n$`));
+  t.regex(lab.sh(h.ns, ['ip', '-6', 'neigh', 'show', p.ip, 'dev', 'ez0']), new RegExp(`lladdr ${p.mac} .*PERMANENT`), '--inject stored the next hop');
   const none = await ersatz(lab, h.ns, ['resolve', '2001:db8:1::99', '--tries', '2', '--timeout', '200']);
   t.is(none.code, 1);
   t.regex(none.stderr, /^ersatz: no neighbor advertisement for 2001:db8:1::99 after 2 tries \(\d+ ms\): check that the host is up and on the same link, or raise --tries\/--timeout\n$/);

@@ -1,6 +1,6 @@
 import { finalize, Observable, type Subscription } from 'rxjs';
-import { Ipv4, type Mac } from '@ersatz/wire';
-import { createResolver, ResolveTimeoutError, type QueryOptions, type Resolver } from '@ersatz/resolve';
+import { Ipv4, type Ipv6, type Mac } from '@ersatz/wire';
+import { createResolver, OptionError, ResolveTimeoutError, type QueryOptions, type Resolver } from '@ersatz/resolve';
 import { discoverInterface, type InterfaceInfo } from './host.js';
 import { DiscoveryCache } from './discovery-cache.js';
 import { openLink } from './open.js';
@@ -210,10 +210,14 @@ export function resolve(ip: Ipv4 | string, options: ResolveOptions & { readonly 
 }
 
 /**
- * Stores `ip → mac` in the kernel's neighbour cache as a PERMANENT entry (rtnetlink RTM_NEWNEIGH with replace),
- * as `ersatz --target IP --inject` does. Throws NetlinkPermissionError without CAP_NET_ADMIN.
+ * Stores `ip → mac` (IPv4, or IPv6 on Linux) in the kernel's neighbour cache as a PERMANENT entry (rtnetlink
+ * RTM_NEWNEIGH with replace), as `ersatz --target IP --inject` does. Throws NetlinkPermissionError without CAP_NET_ADMIN.
  */
-export async function injectNeighbour(entry: { ip: Ipv4; mac: Mac; ifname: string }): Promise<void> {
-  if (process.platform === 'win32') return (await import('@ersatz/win32')).neighAdd({ ...entry, permanent: true });
+export async function injectNeighbour(entry: { ip: Ipv4 | Ipv6; mac: Mac; ifname: string }): Promise<void> {
+  if (process.platform === 'win32') {
+    const { ip } = entry;
+    if (typeof ip === 'string') throw new OptionError('injectNeighbour', 'ip', ip, 'an IPv4 address: IPv6 entries are stored on Linux only so far');
+    return (await import('@ersatz/win32')).neighAdd({ ...entry, ip, permanent: true });
+  }
   (await import('@ersatz/netlink')).addNeighbour({ ...entry, state: 'permanent', replace: true });
 }

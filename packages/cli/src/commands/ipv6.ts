@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { firstValueFrom, takeUntil } from 'rxjs';
 import { Ipv4, Ipv6, parseScopedIpv6, type Mac } from '@ersatz/wire';
-import { openLink, type InterfaceInfo, type Link } from '@ersatz/api';
+import { injectNeighbour, openLink, type InterfaceInfo, type Link } from '@ersatz/api';
+import { Cap } from '@ersatz/os/caps';
 import { CONFLICT_CAUSES, dad$, solicit$, unsolicitedAdvertisement } from '@ersatz/resolve';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
@@ -90,9 +91,9 @@ export async function linkInfo(ifname: string): Promise<InterfaceInfo> {
 }
 
 /** A link for ND (capturing ICMPv6), after which root is given up. */
-export async function openNdp(command: string, info: InterfaceInfo, become: Privileges): Promise<Link> {
+export async function openNdp(command: string, info: InterfaceInfo, become: Privileges, keep: readonly number[] = []): Promise<Link> {
   const link = await openLink(info, { ndp: true, captureBufferBytes: 1 << 20 }).catch((err: unknown) => Promise.reject(rawOnly(command, err)));
-  await giveUpRoot(command, become);
+  await giveUpRoot(command, become, keep);
   return link;
 }
 
@@ -103,13 +104,15 @@ export interface Resolve6Options {
   readonly settleMs: number;
   readonly first: boolean;
   readonly json: boolean;
+  /** Store the answer as a PERMANENT entry (CAP_NET_ADMIN, kept alone after the sockets open). */
+  readonly inject: boolean;
 }
 
 /** `ersatz resolve IPV6`: a Neighbor Solicitation and its advertisement. */
 export async function resolve6(text: string, o: Resolve6Options, become: Privileges): Promise<ExitCode> {
   const { info, source, nextHop } = await route6('resolve', text, o.ifname);
   const target = parseScopedIpv6(text).ip;
-  const link = await openNdp('resolve', info, become);
+  const link = await openNdp('resolve', info, become, o.inject ? [Cap.NET_ADMIN] : []);
   const interrupt = interruption();
   try {
     const answer$ = solicit$(link, nextHop, { source, tries: o.tries, intervalMs: o.intervalMs, settleMs: o.settleMs }).pipe(takeUntil(interrupt.stop$));
@@ -118,13 +121,16 @@ export async function resolve6(text: string, o: Resolve6Options, become: Privile
     const rttMs = a.rttNs === null ? null : Number(a.rttNs) / 1e6;
     const via = nextHop === target ? undefined : nextHop;
     const contested = a.conflicts.length > 0;
+    // A contested answer is not stored: the kernel would then send to whichever host it names.
+    const stored = o.inject && (!contested || o.first);
+    if (stored) await injectNeighbour({ ip: nextHop, mac: a.mac, ifname: info.ifname });
     if (o.json) {
       process.stdout.write(`${JSON.stringify({ ip: target, mac: a.mac, interface: info.ifname, rttMs, ...(via && { nextHop: via }), router: a.router, ...(contested && { conflicts: a.conflicts }), tier: 'raw' })}\n`);
     } else {
-      process.stdout.write(`${target}${via ? ` via ${via}` : ''} is at ${a.mac} on ${info.ifname}${rttMs === null ? '' : ` (${rttMs.toFixed(3)} ms)`}${a.router ? ', a router' : ''}\n`);
+      process.stdout.write(`${target}${via ? ` via ${via}` : ''} is at ${a.mac} on ${info.ifname}${rttMs === null ? '' : ` (${rttMs.toFixed(3)} ms)`}${a.router ? ', a router' : ''}${stored ? ', stored in the kernel neighbour table' : ''}\n`);
     }
     if (contested) {
-      warn(`address conflict: ${nextHop} advertised from ${[a.mac, ...a.conflicts].join(' and ')} within ${o.settleMs} ms: ${CONFLICT_CAUSES}${o.first ? '; took the first (--first)' : '; --first takes the first'}`);
+      warn(`address conflict: ${nextHop} advertised from ${[a.mac, ...a.conflicts].join(' and ')} within ${o.settleMs} ms: ${CONFLICT_CAUSES}${o.first ? '; took the first (--first)' : `; --first takes the first${o.inject ? '; not injected' : ''}`}`);
       if (!o.first) return Exit.NO_REPLY;
     }
     return Exit.OK;

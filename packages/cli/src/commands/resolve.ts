@@ -99,11 +99,11 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const intervalMs = intOption('resolve', 'timeout', values.timeout, 1, 600_000, 1000);
   const settleMs = intOption('resolve', 'settle', values.settle, 0, 60_000, SETTLE_MS);
   if (isIpv6Text(targetText)) {
-    for (const o of ['inject', 'tier', 'accept-source-mismatch'] as const) {
+    for (const o of ['tier', 'accept-source-mismatch'] as const) {
       if (values[o] !== undefined && values[o] !== false) throw new UsageError(`resolve: --${o} is for IPv4 (ARP) so far, not for ${targetText}`);
     }
     const { resolve6 } = await import('./ipv6.js');
-    return resolve6(targetText, { ifname: values.interface, tries, intervalMs, settleMs, first: values.first, json: values.json }, become);
+    return resolve6(targetText, { ifname: values.interface, tries, intervalMs, settleMs, first: values.first, json: values.json, inject: values.inject }, become);
   }
   const target = targetText === undefined ? undefined : (await hostArgument('resolve', 'target', targetText)).ip;
 
