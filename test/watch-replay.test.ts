@@ -20,6 +20,8 @@ const B = { ip: '192.0.2.20', mac: '02:00:00:00:00:0b' };
 const B2 = '02:00:00:00:00:bb'; // B's new NIC
 const FORGER = { ip: '192.0.2.66', mac: '02:00:00:00:00:66' };
 const FLOODER = '02:00:00:00:00:ff';
+const C = { ip: '192.0.2.30', mac: '02:00:00:00:00:0c' };
+const C2 = '02:00:00:00:00:cc'; // a second host configured with C's address
 const T0 = 1_700_000_000_000; // ms since the epoch
 
 type Frame = { atMs: number; op: 'request' | 'reply'; mac: string; ip: string; target: string; dst?: string };
@@ -53,6 +55,10 @@ function incident(): Frame[] {
   f.push({ atMs: s(30), op: 'request', mac: A.mac, ip: '192.0.2.11', target: GW.ip });
   // A sender from outside the subnet.
   f.push({ atMs: s(40), op: 'request', mac: '02:00:00:00:00:99', ip: '198.51.100.9', target: GW.ip });
+  // Two hosts with one address: both keep speaking for it.
+  f.push({ atMs: s(44), op: 'request', ...C, target: GW.ip });
+  f.push({ atMs: s(45), op: 'request', mac: C2, ip: C.ip, target: GW.ip });
+  f.push({ atMs: s(45.5), op: 'reply', ...C, target: A.ip, dst: A.mac });
   // A MAC flooding: 150 requests within one second, for addresses nobody has.
   for (let i = 0; i < 150; i++) f.push({ atMs: s(50 + i * 0.005), op: 'request', mac: FLOODER, ip: '192.0.2.200', target: `192.0.2.${100 + (i % 50)}` });
   // The gateway speaks on; everyone else falls silent (threshold 60 s), then A comes back.
@@ -91,6 +97,7 @@ test('each rule raises its event with the facts behind it, and the capture is ju
       [GW.ip, GW.mac],
       [B.ip, B.mac],
       [FORGER.ip, FORGER.mac],
+      [C.ip, C.mac],
       ['192.0.2.200', FLOODER],
     ],
   );
@@ -98,13 +105,14 @@ test('each rule raises its event with the facts behind it, and the capture is ju
   t.like(gw, { ip: GW.ip, from: GW.mac, to: FORGER.mac, verdict: 'spoofing', forger: FORGER.mac, mac: GW.mac, verifiedBy: 'capture', severity: 'alarm' });
   t.is(pick(first, 'gateway-moved').length, 1, 'one alarm for the whole attack');
   t.like(pick(first, 'moved')[0], { ip: B.ip, from: B.mac, to: B2, verdict: 'replaced', mac: B2, severity: 'warning' });
+  t.like(pick(first, 'moved')[1], { ip: C.ip, from: C.mac, to: C2, verdict: 'conflict', forger: null, answered: [C.mac, C2], mac: C.mac, severity: 'warning' });
   t.like(pick(first, 'new-ip')[0], { ip: '192.0.2.11', mac: A.mac, previousIps: [A.ip] });
   t.like(pick(first, 'bogon')[0], { ip: '198.51.100.9', mac: '02:00:00:00:00:99' });
   t.like(pick(first, 'flood')[0], { mac: FLOODER, frames: 101 });
-  t.deepEqual(pick(first, 'silent').map((e) => e.ip).sort(), [A.ip, '192.0.2.11', B.ip, FORGER.ip, '192.0.2.200'].sort());
+  t.deepEqual(pick(first, 'silent').map((e) => e.ip).sort(), [A.ip, '192.0.2.11', B.ip, FORGER.ip, C.ip, '192.0.2.200'].sort());
   t.like(pick(first, 'back')[0], { ip: A.ip, mac: A.mac });
   const summary = first.find((l) => l.type === 'summary')?.summary as Record<string, unknown>;
-  t.like(summary, { frames: incident().length, malformed: 0, stations: 6 });
+  t.like(summary, { frames: incident().length, malformed: 0, stations: 7 });
 });
 
 test('the database keeps the stations with the gateway unmoved, the history, and is private; a second replay finds nothing new', async (t) => {
@@ -115,7 +123,8 @@ test('the database keeps the stations with the gateway unmoved, the history, and
   const stations = jsonLines(stdout);
   t.like(stations.find((s) => s.ip === GW.ip), { mac: GW.mac, seenAs: ['reply', 'request'] });
   t.like(stations.find((s) => s.ip === B.ip), { mac: B2 });
-  t.is(stations.length, 6, 'the bogon is reported, not kept');
+  t.is(stations.length, 7, 'the bogon is reported, not kept');
+  t.like(stations.find((s) => s.ip === C.ip), { mac: C.mac }, 'a conflict keeps the first holder');
   const table = (await run('node', [MAIN, 'stations', '--db', db])).stdout.split('\n');
   t.regex(table[0]!, /^IF\s+IP\s+MAC/);
   t.true(table.some((l) => l.includes(GW.ip) && l.includes(GW.mac)));
