@@ -100,7 +100,7 @@ test.serial('a new host, a changed MAC, a spoofed gateway and a silent host, eac
   const dir = scratchDir(t);
   const db = join(dir, 'stations.db');
   const execLog = join(dir, 'exec.log');
-  const child = startErsatz(lab, at.w.ns, ['watch', '-I', 'ez0', '--json', '--db', db, '--silent-after', '5s', '--metrics', '127.0.0.1:9464', '--exec', `cat >> ${execLog}; echo "$ERSATZ_EVENT $ERSATZ_IP" >> ${execLog}.env`]);
+  const child = startErsatz(lab, at.w.ns, ['watch', '-I', 'ez0', '--json', '--db', db, '--silent-after', '5s', '--metrics', '9464', '--exec', `cat >> ${execLog}; echo "$ERSATZ_EVENT $ERSATZ_IP" >> ${execLog}.env`]);
   const w = follow(child);
   await w.started();
 

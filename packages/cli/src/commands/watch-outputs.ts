@@ -140,12 +140,12 @@ export interface MetricsSource {
   dropsByInterface(): Promise<Map<string, number>>;
 }
 
-/** `HOST:PORT` (IPv4 or a name; loopback unless the user says otherwise). Throws UsageError. */
+/** `HOST:PORT`, or `PORT` alone for loopback (127.0.0.1): the metrics stay on this host unless a HOST says otherwise. Throws UsageError. */
 export function parseListen(text: string): { host: string; port: number } {
-  const m = /^(.+):(\d{1,5})$/.exec(text);
+  const m = /^(?:(.+):)?(\d{1,5})$/.exec(text);
   const port = m === null ? NaN : Number(m[2]);
-  if (m === null || port < 1 || port > 65535) throw new UsageError(`watch: --metrics ${JSON.stringify(text)}: expected HOST:PORT, like 127.0.0.1:9464`);
-  return { host: m[1]!, port };
+  if (m === null || port < 1 || port > 65535) throw new UsageError(`watch: --metrics ${JSON.stringify(text)}: expected PORT or HOST:PORT, like 9464 or 127.0.0.1:9464`);
+  return { host: m[1] ?? '127.0.0.1', port };
 }
 
 /** Serves GET /metrics in Prometheus's text format. Resolves once listening; rejects with UsageError when it cannot. */

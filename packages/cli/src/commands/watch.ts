@@ -27,7 +27,7 @@ const OPTIONS = {
   json: { type: 'boolean', default: false, help: 'JSON Lines: one {"type":"event","kind",...} object per event, then {"type":"summary",...}' },
   'silent-after': { type: 'string', arg: 'DURATION', help: 'report a station unseen for DURATION as silent, and as back when it speaks again (default 10m)' },
   exec: { type: 'string', arg: 'CMD', help: 'run sh -c CMD per event: the event as JSON on stdin and in ERSATZ_* variables (4 at once, 10 s each at most)' },
-  metrics: { type: 'string', arg: 'HOST:PORT', help: 'serve Prometheus metrics on http://HOST:PORT/metrics (give 127.0.0.1:9464 to keep it on loopback)' },
+  metrics: { type: 'string', arg: '[HOST:]PORT', help: 'serve Prometheus metrics on http://HOST:PORT/metrics; HOST defaults to 127.0.0.1 (loopback only), as in --metrics 9464' },
   'no-promisc': { type: 'boolean', short: 'p', default: false, help: 'no promiscuous mode (as arpwatch -p): only broadcast ARP and ARP to this host is seen' },
   replay: { type: 'string', arg: 'FILE', complete: 'file', help: 'judge the ARP in a pcap/pcapng file instead of listening, on its own clock; nothing is sent' },
   subnet: { type: 'string', multiple: true, arg: 'CIDR', help: 'replay: a local subnet (senders outside every one are bogons; none given: no bogon rule)' },
@@ -39,7 +39,7 @@ const OPTIONS = {
 
 export const SPEC: CommandSpec<typeof OPTIONS> = {
   name: 'watch',
-  usage: 'ersatz watch [--interface IF]... [--sweep INTERVAL] [--db FILE] [--json] [--exec CMD] [--metrics HOST:PORT]\nersatz watch --replay FILE [--db FILE] [--subnet CIDR]... [--gateway IP] [--json]',
+  usage: 'ersatz watch [--interface IF]... [--sweep INTERVAL] [--db FILE] [--json] [--exec CMD] [--metrics [HOST:]PORT]\nersatz watch --replay FILE [--db FILE] [--subnet CIDR]... [--gateway IP] [--json]',
   about: `Keeps a table of the stations on the LAN (IP, MAC, vendor, first and last seen, how seen) from the ARP it hears, the
 kernel's neighbour events and optional sweeps, and reports each change with the facts behind it: new, new-ip (a MAC
 took another address), moved, gateway-moved (an alarm), silent, back, bogon (a sender outside every local subnet),
