@@ -6,7 +6,7 @@ import test from 'ava';
 import { Lab } from '@ersatz/lab';
 import { Ipv6, Mac, emitNdpFrame } from '@ersatz/wire';
 import { join } from 'node:path';
-import { ersatz, scratchDir, tcpdump } from './helpers/cmd-run.js';
+import { ersatz, scratchDir, startErsatz, tcpdump } from './helpers/cmd-run.js';
 import { startAttacker, UNTIL_STOPPED_MS } from './helpers/hardening-run.js';
 
 interface Node6 {
@@ -124,12 +124,19 @@ test('arping -D: free, and taken when the peer holds the address; arping -U: the
   t.regex(foreign.stderr, /^ersatz: arping: -U announces one of ez0's own addresses, and 2001:db8:1::2 is not one of them: /);
 });
 
-test("neigh with IPv6: show -6 is 'ip -6 -j neigh' entry for entry (state, router flag); add and del one", async (t) => {
+test("neigh with IPv6: watch -6 sees an add, show -6 is 'ip -6 -j neigh' entry for entry (state, router flag), flush -6 and del remove", async (t) => {
   const { lab, h, p } = v6Lab('v6t');
   t.teardown(() => lab.destroy());
   lab.sh(h.ns, ['ping', '-6', '-c', '1', '-W', '2', p.ip]); // an entry for the router, learned by the kernel
+  const watch = startErsatz(lab, h.ns, ['neigh', 'watch', '-6', '-I', 'ez0', '--json', '--count', '1']);
+  let out = '';
+  watch.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  await new Promise<void>((ok) => watch.stderr!.setEncoding('utf8').on('data', (d: string) => d.includes('watching IPv6 neighbour changes') && ok()));
   const add = await ersatz(lab, h.ns, ['neigh', 'add', '2001:db8:1::50', '02:00:5e:00:53:50', '-I', 'ez0', '--state', 'stale']);
   t.is(add.code, 0, add.stderr);
+  t.is(await new Promise((done) => watch.once('exit', done)), 0);
+  t.like(JSON.parse(out) as Record<string, unknown>, { type: 'new', entry: { ip: '2001:db8:1::50', mac: '02:00:5e:00:53:50', ifname: 'ez0', state: 'stale' } });
+
   const ip = JSON.parse(lab.sh(h.ns, ['ip', '-6', '-j', 'neigh', 'show'])) as { dst: string; dev: string; lladdr?: string; router?: null; state: string[] }[];
   const ours = JSON.parse((await ersatz(lab, h.ns, ['neigh', 'show', '-6', '--json'])).stdout) as Record<string, unknown>[];
   const key = (e: { ip: unknown; ifname: unknown }) => `${String(e.ip)} ${String(e.ifname)}`;
@@ -139,10 +146,15 @@ test("neigh with IPv6: show -6 is 'ip -6 -j neigh' entry for entry (state, route
   );
   t.like(ours.find((e) => e.ip === p.ip), { mac: p.mac, router: true, state: 'reachable' });
   t.like(ours.find((e) => e.ip === '2001:db8:1::50'), { mac: '02:00:5e:00:53:50', router: false, state: 'stale' });
-  const text = (await ersatz(lab, h.ns, ['neigh', 'show', '2001:db8:1::2'])).stdout;
-  t.is(text, `${p.ip} dev ez0 lladdr ${p.mac} router REACHABLE\n`);
+  t.is((await ersatz(lab, h.ns, ['neigh', 'show', p.ip])).stdout, `${p.ip} dev ez0 lladdr ${p.mac} router REACHABLE\n`);
+
+  const entry = (): string => lab.sh(h.ns, ['ip', '-6', 'neigh', 'show', '2001:db8:1::50']).trim();
+  t.is((await ersatz(lab, h.ns, ['neigh', 'flush', '2001:db8:1::50/128', '-I', 'ez0'])).code, 0);
+  t.is(entry(), '', 'flushed');
+  t.regex(lab.sh(h.ns, ['ip', '-6', 'neigh', 'show', p.ip]), /REACHABLE/, 'outside the prefix: kept');
+  t.is((await ersatz(lab, h.ns, ['neigh', 'add', '2001:db8:1::50', '02:00:5e:00:53:50', '-I', 'ez0'])).code, 0);
   t.is((await ersatz(lab, h.ns, ['neigh', 'del', '2001:db8:1::50', '-I', 'ez0'])).code, 0);
-  t.is(lab.sh(h.ns, ['ip', '-6', 'neigh', 'show', '2001:db8:1::50']).trim(), '');
+  t.is(entry(), '', 'deleted');
   const again = await ersatz(lab, h.ns, ['neigh', 'del', '2001:db8:1::50', '-I', 'ez0']);
   t.is(again.code, 1);
   t.is(again.stderr, 'ersatz: neigh del: no entry for 2001:db8:1::50 on ez0\n');

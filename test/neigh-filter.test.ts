@@ -128,8 +128,8 @@ test.serial('flush and show refuse bad filters with one line and exit 2, deletin
     [['flush', '-I', 'ez0', '--state', 'stale,bogus'], /^ersatz: neigh: state "bogus" is not a neighbour state: choose from incomplete, reachable, stale, delay, probe, failed, noarp, permanent, none or all/],
     [['show', '--state', ''], /^ersatz: neigh: state "" is not a neighbour state/],
     [['flush', '-I', 'ez0', `${P}.0/33`], /^ersatz: neigh flush: .*prefix 33 is over 32/],
-    [['flush', '-I', 'ez0', '2001:db8::/64'], /^ersatz: neigh flush: 2001:db8::\/64 is IPv6: this command manages the IPv4 ARP table only so far/],
-    [['show', '-6', `${P}.1`], /^ersatz: neigh show: 198\.51\.100\.1 is not IPv6, and -6 shows the IPv6 table/],
+    [['flush', '-I', 'ez0', '-6', `${P}.0/24`], /^ersatz: neigh flush: 198\.51\.100\.0\/24 is not IPv6, and -6 is the IPv6 table/],
+    [['show', '-6', `${P}.1`], /^ersatz: neigh show: 198\.51\.100\.1 is not IPv6, and -6 is the IPv6 table/],
     [['show', `${P}.1`, `${P}.2`], /^ersatz: neigh show: unexpected "198\.51\.100\.2"/],
     [['flush', '-I', 'nope0'], /^ersatz: neigh: no interface "nope0"/],
   ];

@@ -131,8 +131,8 @@ export function neighbours6(f: Neighbour6Filter = {}): Neighbour6Entry[] {
 }
 
 /** What a flush did: the entries it deleted, and whether the table held no more matches at the end. */
-export interface NeighbourFlushResult {
-  readonly deleted: readonly NeighbourEntry[];
+export interface NeighbourFlushResult<E = NeighbourEntry> {
+  readonly deleted: readonly E[];
   /** False when matches were still there after FLUSH_ROUNDS rounds (`ip neigh flush` then exits 1). */
   readonly complete: boolean;
 }
@@ -147,10 +147,19 @@ export const FLUSH_ROUNDS = 10;
  * Throws UnknownInterfaceError, NetlinkPermissionError (no CAP_NET_ADMIN), NetlinkError.
  */
 export function flushNeighbours(filter: NeighbourFilter = {}): NeighbourFlushResult {
-  let states = filter.states ?? FLUSH_STATES;
-  const deleted: NeighbourEntry[] = [];
+  return flushRounds((states) => neighbours({ ...filter, states }), filter.states ?? FLUSH_STATES);
+}
+
+/** flushNeighbours for the IPv6 table (`ip -6 neigh flush`). */
+export function flushNeighbours6(filter: Neighbour6Filter = {}): NeighbourFlushResult<Neighbour6Entry> {
+  return flushRounds((states) => neighbours6({ ...filter, states }), filter.states ?? FLUSH_STATES);
+}
+
+function flushRounds<E extends Pick<NeighbourEntry, 'ifindex' | 'proxy'> & { readonly ip: Ipv4 | Ipv6 }>(list: (states: readonly NeighState[]) => E[], first: readonly NeighState[]): NeighbourFlushResult<E> {
+  let states = first;
+  const deleted: E[] = [];
   for (let round = 0; round < FLUSH_ROUNDS; round++) {
-    const found = neighbours({ ...filter, states });
+    const found = list(states);
     if (found.length === 0) return { deleted, complete: true };
     const { failed } = applyBatch(found.map((e) => ({ op: 'del', ifindex: e.ifindex, ip: e.ip, proxy: e.proxy })), {});
     // ENOENT: the kernel dropped it between the dump and the delete, which is what we wanted.
@@ -160,7 +169,7 @@ export function flushNeighbours(filter: NeighbourFilter = {}): NeighbourFlushRes
     deleted.push(...found.filter((_, i) => !gone.has(i)));
     states = states.filter((s) => s !== 'failed');
   }
-  return { deleted, complete: neighbours({ ...filter, states }).length === 0 };
+  return { deleted, complete: list(states).length === 0 };
 }
 
 /** One entry (RTM_GETNEIGH), or null when the table has none for `ip` on that interface. Throws UnknownInterfaceError, NetlinkError. */
@@ -281,13 +290,23 @@ function applyBatch(changes: readonly NeighbourChange[], opts: NeighbourBatchOpt
   }
 }
 
+/** A change of the IPv6 neighbour table, as NeighEvent for IPv4's. */
+export interface Neigh6Event {
+  readonly type: 'new' | 'del';
+  readonly entry: Neighbour6Entry;
+}
+
 /**
- * The neighbour changes the kernel announces (RTNLGRP_NEIGH), IPv4 only, optionally of one interface. Each
- * subscription opens its own non-blocking socket, read from the event loop's poll (never blocking it), and closes
- * it on unsubscribe. Errors: NetlinkOverrunError when events were lost, UnknownInterfaceError, NetlinkError.
+ * The neighbour changes the kernel announces (RTNLGRP_NEIGH), of IPv4's table (default) or with `family: 6` IPv6's,
+ * optionally of one interface. Each subscription opens its own non-blocking socket, read from the event loop's poll
+ * (never blocking it), and closes it on unsubscribe. Errors: NetlinkOverrunError when events were lost,
+ * UnknownInterfaceError, NetlinkError.
  */
-export function neighbours$(opts: { ifname?: string } = {}): Observable<NeighEvent> {
-  return new Observable<NeighEvent>((subscriber) => {
+export function neighbours$(opts?: { ifname?: string; family?: 4 }): Observable<NeighEvent>;
+export function neighbours$(opts: { ifname?: string; family: 6 }): Observable<Neigh6Event>;
+export function neighbours$(opts: { ifname?: string; family?: 4 | 6 } = {}): Observable<NeighEvent | Neigh6Event> {
+  const family = opts.family === 6 ? AF_INET6 : AF_INET;
+  return new Observable<NeighEvent | Neigh6Event>((subscriber) => {
     const names = new Map<number, string>();
     let only: number | undefined;
     withSocket((sock) => {
@@ -314,11 +333,15 @@ export function neighbours$(opts: { ifname?: string } = {}): Observable<NeighEve
           const datagram = sock.receive('watch neighbours');
           if (datagram === null) return;
           for (const m of parseDatagram(datagram)) {
-            if ((m.type !== Rtm.NEWNEIGH && m.type !== Rtm.DELNEIGH) || m.payload[0] !== AF_INET) continue;
+            if ((m.type !== Rtm.NEWNEIGH && m.type !== Rtm.DELNEIGH) || m.payload[0] !== family) continue;
             const repr = NeighMessage.parse(m.payload);
             if (only !== undefined && repr.ifindex !== only) continue;
-            const entry = toEntry(repr, { get: nameOf });
-            if (entry !== null) subscriber.next(printable({ type: m.type === Rtm.NEWNEIGH ? 'new' : 'del', entry }));
+            const type = m.type === Rtm.NEWNEIGH ? 'new' : 'del';
+            if (repr.dst6 !== undefined) subscriber.next(printable({ type, entry: printable({ ip: repr.dst6, ...entryFields(repr, { get: nameOf }) }) }));
+            else {
+              const entry = toEntry(repr, { get: nameOf });
+              if (entry !== null) subscriber.next(printable({ type, entry }));
+            }
             if (subscriber.closed) return;
           }
         }

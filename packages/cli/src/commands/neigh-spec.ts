@@ -5,13 +5,13 @@ import { PRIVILEGE_OPTIONS } from '../privileges.js';
 
 /** `ersatz neigh --help`: the whole command at once (each subcommand's --help renders its own SPEC below). */
 export const NEIGH_HELP = `usage: ersatz neigh [show] [ADDR|PREFIX] [-6] [--interface IF] [--state STATES] [--proxy] [--json]
-       ersatz neigh flush [ADDR|PREFIX] --interface IF [--state STATES]
+       ersatz neigh flush [ADDR|PREFIX] [-6] --interface IF [--state STATES]
        ersatz neigh add IP MAC --interface IF [--state permanent|reachable|stale] [--replace] [--via netlink|ioctl]
        ersatz neigh del IP --interface IF [--via netlink|ioctl]
-       ersatz neigh watch [--interface IF] [--json] [--count N] [--timeout MS]
+       ersatz neigh watch [-6] [--interface IF] [--json] [--count N] [--timeout MS]
 
-The kernel's IPv4 neighbour (ARP) table; show, add and del also IPv6's (Neighbor Discovery), chosen by an IPv6 ADDR,
-PREFIX or IP, or by -6 for show. (-I is short for --interface, as in the other commands.)
+The kernel's IPv4 neighbour (ARP) table, and IPv6's (Neighbor Discovery), chosen by an IPv6 ADDR, PREFIX or IP, or by
+-6 (show, flush, watch). (-I is short for --interface, as in the other commands.)
   show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC [router] STATE. ADDR or PREFIX (198.51.100.0/24)
           keeps the entries inside it, as 'ip neigh show to PREFIX'.
           --json prints one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router, ageMs}: a snapshot is
@@ -82,6 +82,7 @@ entries inside it, as 'ip neigh show to PREFIX'.`,
 
 const FLUSH_OPTIONS = {
   interface: { ...INTERFACE, help: 'delete the entries of IF (required)' },
+  ipv6: { type: 'boolean', short: '6', default: false, help: "flush the IPv6 table instead (as 'ip -6 neigh flush'); an IPv6 ADDR or PREFIX chooses it too" },
   state: {
     ...STATE_FILTER,
     help: `${STATE_FILTER_HELP}. Default: every state but permanent and noarp; --state all adds permanent, and noarp goes only when named`,
@@ -90,7 +91,7 @@ const FLUSH_OPTIONS = {
 
 export const FLUSH: CommandSpec<typeof FLUSH_OPTIONS> = {
   name: 'neigh flush',
-  usage: 'ersatz neigh flush [ADDR|PREFIX] --interface IF [--state STATES]',
+  usage: 'ersatz neigh flush [ADDR|PREFIX] [-6] --interface IF [--state STATES]',
   about: `Deletes the entries of IF that match --state (inside ADDR or PREFIX if given), as 'ip neigh flush dev IF'.
 Prints nothing; exit 1 if entries still matched after 10 rounds (the kernel kept re-creating them).`,
   options: FLUSH_OPTIONS,
@@ -132,6 +133,7 @@ export const DEL: CommandSpec<typeof DEL_OPTIONS> = {
 
 const WATCH_OPTIONS = {
   interface: { ...INTERFACE, help: 'only the changes on IF' },
+  ipv6: { type: 'boolean', short: '6', default: false, help: "the IPv6 table's changes instead (as 'ip -6 monitor neigh')" },
   json: { ...JSON_OUTPUT, help: 'print JSON Lines: one {type: "new"|"del", entry} object per line' },
   count: { type: 'string', arg: 'N', help: 'stop after N changes (exit 0)' },
   timeout: { type: 'string', arg: 'MS', help: 'stop after MS milliseconds (exit 0, or 1 when --count changes did not all come)' },
@@ -139,7 +141,7 @@ const WATCH_OPTIONS = {
 
 export const WATCH: CommandSpec<typeof WATCH_OPTIONS> = {
   name: 'neigh watch',
-  usage: 'ersatz neigh watch [--interface IF] [--json] [--count N] [--timeout MS]',
+  usage: 'ersatz neigh watch [-6] [--interface IF] [--json] [--count N] [--timeout MS]',
   about: `Prints each change the kernel announces until Ctrl-C (exit 130) or SIGTERM (143), N changes (--count, exit 0) or
 MS milliseconds (--timeout: exit 0, or 1 when --count changes did not all come).`,
   options: WATCH_OPTIONS,

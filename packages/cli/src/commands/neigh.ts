@@ -1,7 +1,7 @@
 // `ersatz neigh show|add|del|flush|watch`: the kernel's IPv4 neighbour (ARP) table, over rtnetlink (or the old
 // SIOCSARP/SIOCDARP ioctls with --via ioctl).
 import { isIP } from 'node:net';
-import { identity, lastValueFrom, take, takeUntil, tap, timer } from 'rxjs';
+import { identity, lastValueFrom, take, takeUntil, tap, timer, type Observable } from 'rxjs';
 import { Cidr, Ipv4, Ipv6, Mac, WireError } from '@ersatz/wire';
 import {
   CAP_NET_ADMIN_HINT,
@@ -14,6 +14,7 @@ import {
   checkMac,
   deleteNeighbour,
   flushNeighbours,
+  flushNeighbours6,
   neighbours,
   neighbours$,
   neighbours6,
@@ -21,6 +22,7 @@ import {
   parseNeighStates,
   SHOW_STATES,
   type NeighEvent,
+  type Neigh6Event,
   type NeighState,
   type NeighbourEntry,
   type SettableNeighState,
@@ -82,9 +84,12 @@ function flush(argv: string[]): ExitCode {
   const args = parseSpec(FLUSH, argv);
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
-  const to = prefixArgument('neigh flush', positionals);
   const ifname = requireInterface('neigh flush', values.interface);
-  const result = flushNeighbours({ ifname, ...(values.state !== undefined && { states: stateArgument(values.state, 'flush') }), ...(to && { to }) });
+  const states = values.state === undefined ? {} : { states: stateArgument(values.state, 'flush') };
+  const v6 = values.ipv6 || isIP((positionals.at(-1) ?? '').split('/')[0]!) === 6;
+  const to6 = v6 ? prefix6Argument('neigh flush', positionals) : undefined;
+  const to = v6 ? undefined : prefixArgument('neigh flush', positionals);
+  const result = v6 ? flushNeighbours6({ ifname, ...states, ...(to6 && { to: to6 }) }) : flushNeighbours({ ifname, ...states, ...(to && { to }) });
   if (result.complete) return Exit.OK;
   process.stderr.write(`ersatz: neigh flush: entries still matched after 10 rounds (deleted ${result.deleted.length}): the kernel keeps re-creating them\n`);
   return Exit.NO_REPLY;
@@ -160,7 +165,8 @@ async function watch(argv: string[]): Promise<ExitCode> {
   const timeoutMs = values.timeout === undefined ? undefined : intOption('neigh watch', 'timeout', values.timeout, 1, 2 ** 31 - 1, 1);
   let seen = 0;
   const interrupt = interruption();
-  const events$ = neighbours$(values.interface === undefined ? {} : { ifname: values.interface });
+  const where = values.interface === undefined ? {} : { ifname: values.interface };
+  const events$: Observable<NeighEvent | Neigh6Event> = values.ipv6 ? neighbours$({ ...where, family: 6 }) : neighbours$(where);
   const done = lastValueFrom(
     events$.pipe(
       count === undefined ? identity : take(count),
@@ -168,7 +174,7 @@ async function watch(argv: string[]): Promise<ExitCode> {
       // While subscribed, SIGINT or SIGTERM ends the watch instead of killing the process: the socket is closed on
       // the way out.
       takeUntil(interrupt.stop$),
-      tap((e: NeighEvent) => {
+      tap((e: NeighEvent | Neigh6Event) => {
         seen++;
         process.stdout.write(values.json ? `${JSON.stringify({ type: e.type, entry: toJson(e.entry) })}\n` : `${e.type === 'del' ? 'Deleted ' : ''}${entryLine(e.entry)}\n`);
       }),
@@ -176,7 +182,7 @@ async function watch(argv: string[]): Promise<ExitCode> {
     { defaultValue: undefined },
   );
   // Subscribing opened the socket synchronously: from here on no change is missed, which scripts can wait for.
-  process.stderr.write(`ersatz: watching IPv4 neighbour changes${values.interface === undefined ? '' : ` on ${values.interface}`} (Ctrl-C to stop)\n`);
+  process.stderr.write(`ersatz: watching IPv${values.ipv6 ? 6 : 4} neighbour changes${values.interface === undefined ? '' : ` on ${values.interface}`} (Ctrl-C to stop)\n`);
   await done.finally(() => interrupt.dispose());
   if (interrupt.fired) return interrupt.code;
   return count !== undefined && seen < count ? Exit.NO_REPLY : Exit.OK;
@@ -189,8 +195,7 @@ function help(): ExitCode {
   return Exit.OK;
 }
 
-/** An IPv4 address from the command line; a MAC or an IPv6 address in its place gets its own explanation. */
-/** An IPv4 or IPv6 neighbour address from the command line (the family chooses the table). */
+/** An IPv4 or IPv6 neighbour address from the command line (the family chooses the table); a MAC in its place gets its own explanation. */
 function parseIp(command: string, text: string): Ipv4 | Ipv6 {
   if (isIP(text) === 6) {
     const ip6 = parsed(command, () => Ipv6.parse(text));
@@ -236,7 +241,6 @@ function prefixArgument(command: string, positionals: string[]): Cidr | undefine
   const [text, extra] = words;
   if (extra !== undefined) throw new UsageError(`${command}: unexpected ${JSON.stringify(extra)}: give at most one ADDR or PREFIX ('ersatz neigh --help')`);
   if (text === undefined) return undefined;
-  if (isIP(text.split('/')[0]!) === 6) throw new UsageError(`${command}: ${text} is IPv6: this command manages the IPv4 ARP table only so far (IPv6 neighbours: 'ip -6 neigh')`);
   return parsed(command, () => (text.includes('/') ? Cidr.parse(text) : Cidr.of(Ipv4.parse(text), 32)));
 }
 
@@ -246,7 +250,7 @@ function prefix6Argument(command: string, positionals: string[]): { prefix: Ipv6
   const [text, extra] = words;
   if (extra !== undefined) throw new UsageError(`${command}: unexpected ${JSON.stringify(extra)}: give at most one ADDR or PREFIX ('ersatz neigh --help')`);
   if (text === undefined) return undefined;
-  if (isIP(text.split('/')[0]!) !== 6) throw new UsageError(`${command}: ${text} is not IPv6, and -6 shows the IPv6 table: give an IPv6 ADDR or PREFIX, or leave -6 out`);
+  if (isIP(text.split('/')[0]!) !== 6) throw new UsageError(`${command}: ${text} is not IPv6, and -6 is the IPv6 table: give an IPv6 ADDR or PREFIX, or leave -6 out`);
   const [addr, len = '128'] = text.split('/') as [string, string?];
   const prefixLen = Number(len);
   if (!/^\d+$/.test(len) || prefixLen > 128) throw new UsageError(`${command}: ${text}: the prefix length must be 0..128`);
@@ -278,9 +282,9 @@ export function entryLine(e: NeighbourEntry | Neighbour6Entry): string {
   return parts.join(' ');
 }
 
-/** The JSON shape: the entry with its IP as dotted text. */
-export function toJson(e: NeighbourEntry): Record<string, unknown> {
-  return { ...e, ip: Ipv4.format(e.ip) };
+/** The JSON shape: the entry with its IP as text. */
+export function toJson(e: NeighbourEntry | Neighbour6Entry): Record<string, unknown> {
+  return { ...e, ip: typeof e.ip === 'string' ? e.ip : Ipv4.format(e.ip) };
 }
 
 /** Errors the user can fix, reworded for `neigh`; the rest go to `report` as they are (typed errors: one line, exit 2). */
