@@ -65,7 +65,7 @@ test('resolve: a global, a link-local (zone or -I) and an off-link address, each
   t.regex(bare.stderr, /^ersatz: resolve: a link-local address is on every link: name one, as fe80::.*%eth0 or -I eth0\n$/);
 });
 
-test('scan: ff02::1 and a /120 find the peer once, with its link-local, global and subnet-router anycast addresses; a /64 is refused', async (t) => {
+test("scan: ff02::1 and a /120 find the peer once, with its link-local, global and subnet-router anycast addresses; the kernel's table apart; a /64 is refused", async (t) => {
   const { lab, h, p } = v6Lab('v6s');
   t.teardown(() => lab.destroy());
   const all = await ersatz(lab, h.ns, ['scan', '-I', 'ez0', 'ff02::1', '--json']);
@@ -80,6 +80,12 @@ test('scan: ff02::1 and a /120 find the peer once, with its link-local, global a
   // p forwards, so it also answers for its subnet's Subnet-Router anycast address (RFC 4291 §2.6.1).
   t.like(lines[0], { mac: p.mac, addresses: [p.ll, '2001:db8:1::', p.ip], dup: false });
   t.like(lines[1], { summary: { asked: 256, responders: 1, addresses: 3 } });
+  // What the kernel's table knows and nobody answered for here: listed apart.
+  lab.sh(h.ns, ['ip', '-6', 'neigh', 'add', '2001:db8:1::60', 'lladdr', '02:00:5e:00:53:60', 'dev', 'ez0', 'nud', 'stale']);
+  const known = await ersatz(lab, h.ns, ['scan', '-I', 'ez0', 'ff02::1', '--json']);
+  const hosts = known.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.type === 'host');
+  t.like(hosts.find((x) => x.mac === '02:00:5e:00:53:60'), { addresses: [], kernelOnly: ['2001:db8:1::60'] });
+  t.like(hosts.find((x) => x.mac === p.mac), { addresses: [p.ll] });
   const wide = await ersatz(lab, h.ns, ['scan', '-I', 'ez0', '2001:db8:1::/64']);
   t.is(wide.code, 2);
   t.regex(wide.stderr, /^ersatz: scan: 2001:db8:1::\/64 holds 2\^64 addresses: give \/112 or longer/);

@@ -130,8 +130,9 @@ commas. The network and broadcast addresses of the interface's own subnet (up to
 network was typed: on a /23, 192.0.2.0/24 includes 192.0.2.255. Targets on another interface's subnet get a warning.
 
 IPv6 (a /64 cannot be swept): one echo request to all nodes (ff02::1), and a Neighbor Solicitation for each address
-given (a list, or a prefix of /112 or longer), --tries times; each responder once, by MAC, with every address it
-answered for (link-local and global), its vendor, and (DUP) when another MAC claimed one of them.`,
+given (a list, or a prefix of /112 or longer), --tries times, then what the kernel's IPv6 neighbour table knows; each
+responder once, by MAC, with every address it answered for (link-local and global; the table's apart), its vendor,
+and (DUP) when another MAC claimed one of them.`,
   options: OPTIONS,
   notes: `A progress line is drawn on stderr while the results go to a terminal (never with --json or into a pipe). Ctrl-C
 stops the sweep and prints the summary of what was found.

@@ -1,7 +1,8 @@
 // `ersatz scan` of IPv6 (issue #17). A /64 cannot be swept, so, as ndisc6 and `ping ff02::1` users do: one echo
 // request to all nodes (ff02::1; every host answers from its link-local address) and a Neighbor Solicitation for each
-// address given (a list, or a prefix of /112 or longer), paced and asked twice. Each responder is printed once, by
-// MAC, with every address it answered for, its vendor, and DUP when another MAC claimed one of them too.
+// address given (a list, or a prefix of /112 or longer), paced and asked twice; then what the kernel's IPv6 neighbour
+// table knows of the interface. Each responder is printed once, by MAC, with every address it answered for (and those
+// only the kernel's table names, apart), its vendor, and DUP when another MAC claimed one of them too.
 import { randomInt } from 'node:crypto';
 import { firstValueFrom, timer } from 'rxjs';
 import { Ipv6, Mac, emitEcho6RequestFrame, parseScopedIpv6 } from '@ersatz/wire';
@@ -90,16 +91,25 @@ export async function scan6(words: readonly string[], o: Scan6Options, become: P
       await firstValueFrom(timer(Math.max(0, sendingMs) + o.timeoutMs));
     }
     if (targets.length === 0) await firstValueFrom(timer(o.timeoutMs));
-    for (const [mac, ips] of responders) {
+    // What the kernel already knows (entries with a MAC), for addresses nobody answered for here.
+    const kernel = new Map<Mac, Set<Ipv6>>();
+    const { neighbours6 } = await import('@ersatz/netlink');
+    for (const e of neighbours6({ ifname, states: ['reachable', 'stale', 'delay', 'probe', 'permanent'] })) {
+      if (e.mac !== null && !claims.has(e.ip)) (kernel.get(e.mac) ?? kernel.set(e.mac, new Set()).get(e.mac)!).add(e.ip);
+    }
+    const order = (ips: Iterable<Ipv6>): Ipv6[] => [...ips].sort((a, b) => Number(Ipv6.isLinkLocal(b)) - Number(Ipv6.isLinkLocal(a)) || (a < b ? -1 : 1));
+    for (const mac of new Set([...responders.keys(), ...kernel.keys()])) {
+      const ips = responders.get(mac) ?? new Set<Ipv6>();
       const dup = [...ips].some((ip) => claims.get(ip)!.size > 1);
       const vendor = o.vendorOf(mac);
-      const addresses = [...ips].sort((a, b) => Number(Ipv6.isLinkLocal(b)) - Number(Ipv6.isLinkLocal(a)) || (a < b ? -1 : 1));
-      if (o.json) out.line(JSON.stringify({ type: 'host', mac, vendor, addresses, dup, interface: ifname }));
-      else if (!o.quiet) out.line(`${mac}\t${addresses.join(', ')}\t${vendor ?? '(Unknown)'}${dup ? ' (DUP)' : ''}`);
+      const addresses = order(ips);
+      const known = order(kernel.get(mac) ?? []);
+      if (o.json) out.line(JSON.stringify({ type: 'host', mac, vendor, addresses, kernelOnly: known, dup, interface: ifname }));
+      else if (!o.quiet) out.line(`${mac}\t${[...addresses, ...known.map((ip) => `${ip} (kernel's table)`)].join(', ')}\t${vendor ?? '(Unknown)'}${dup ? ' (DUP)' : ''}`);
     }
     const elapsedS = (performance.now() - started) / 1000;
     const addresses = [...claims.keys()].length;
-    if (o.json) out.line(JSON.stringify({ type: 'summary', summary: { interface: ifname, asked: targets.length, responders: responders.size, addresses, elapsedMs: Math.round(elapsedS * 1000), interrupted: interrupt.fired } }));
+    if (o.json) out.line(JSON.stringify({ type: 'summary', summary: { interface: ifname, asked: targets.length, responders: responders.size, addresses, kernelOnly: [...kernel.values()].reduce((n, ips) => n + ips.size, 0), elapsedMs: Math.round(elapsedS * 1000), interrupted: interrupt.fired } }));
     else if (!o.quiet) out.line(`\n${responders.size} responder${responders.size === 1 ? '' : 's'} with ${addresses} address${addresses === 1 ? '' : 'es'} in ${elapsedS.toFixed(3)} s`);
     return interrupt.fired ? interrupt.code : responders.size > 0 ? Exit.OK : Exit.NO_REPLY;
   } finally {
