@@ -1,6 +1,6 @@
 // IPv6's twin of ARP (RFC 4861): resolving an address with a Neighbor Solicitation, duplicate address detection
 // (RFC 4862 §5.4) and the unsolicited advertisement. Frames out through the link, valid ND messages in on ndp$.
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, defer, finalize, Observable, share, type SchedulerLike, type Subscription } from 'rxjs';
 import { randomBytes } from 'node:crypto';
 import { Ipv6, Mac, emitNdpFrame, type NdpEmit } from '@ersatz/wire';
 import type { NdpObservation } from '@ersatz/decode-worker';
@@ -44,18 +44,42 @@ export function ndpFrame(link: Pick<NdpLink, 'mac'>, src: Ipv6, dst: Ipv6, messa
   return buf.subarray(0, n);
 }
 
+/** The solicitations in flight on each link, by target: concurrent resolves of one address share one. */
+const inFlight = new WeakMap<NdpLink, Map<Ipv6, Observable<NeighborAnswer>>>();
+
 /**
  * Resolves `target` as a host does (RFC 4861 §7.2): a Neighbor Solicitation to its solicited-node address, with our
  * link-layer address, `tries` times `intervalMs` apart; answered by a valid Neighbor Advertisement for the target that
  * carries its link-layer address (one without it cannot resolve an address: §7.2.5). Emits one answer and completes;
- * errors with NeighborTimeoutError. Throws OptionError for options outside their domain.
+ * errors with NeighborTimeoutError. Cold; subscribers that ask for one target on one link while a solicitation for it
+ * runs share it (with the options of the one that started it), and it stops when the last one leaves, as the IPv4
+ * Resolver's queries do. Throws OptionError for options outside their domain.
  */
 export function solicit$(link: NdpLink, target: Ipv6, options: SolicitOptions): Observable<NeighborAnswer> {
-  const { source, tries = 3, intervalMs = 1000, settleMs = 0, scheduler = asyncScheduler } = options;
+  const { tries = 3, intervalMs = 1000, settleMs = 0 } = options;
   checkInt('solicit', 'tries', tries, 1);
   checkDelay('solicit', 'intervalMs', intervalMs, true);
   checkDelay('solicit', 'settleMs', settleMs);
   if (Ipv6.isMulticast(target) || Ipv6.isUnspecified(target)) throw new OptionError('solicit', 'target', target, 'a unicast IPv6 address');
+  return defer(() => {
+    let running = inFlight.get(link);
+    if (running === undefined) inFlight.set(link, (running = new Map()));
+    let shared = running.get(target);
+    if (shared === undefined) {
+      const mine = running;
+      shared = solicitation(link, target, options).pipe(
+        finalize(() => mine.delete(target)),
+        share(),
+      );
+      running.set(target, shared);
+    }
+    return shared;
+  });
+}
+
+/** One solicitation's life: send, retry, wait for the advertisement (and the settle window), or time out. */
+function solicitation(link: NdpLink, target: Ipv6, options: SolicitOptions): Observable<NeighborAnswer> {
+  const { source, tries = 3, intervalMs = 1000, settleMs = 0, scheduler = asyncScheduler } = options;
   return new Observable<NeighborAnswer>((subscriber) => {
     const dst = Ipv6.solicitedNode(target);
     const frame = ndpFrame(link, source, dst, { type: 'ns', target, sourceLinkAddress: link.mac });
