@@ -7,3 +7,4 @@ export * from './discovery.js';
 export * from './neighbour.js';
 export * from './neigh-state.js';
 export * from './watch.js';
+export * from './neighbour-events.js';

@@ -1,15 +1,16 @@
-// The kernel's neighbour tables over rtnetlink: IPv4's (ARP) read, add, replace, delete, batch and watch; IPv6's
-// (Neighbor Discovery) read, add, replace and delete.
-import koffi from 'koffi';
-import { Observable } from 'rxjs';
+// The kernel's neighbour tables over rtnetlink, IPv4's (ARP) and IPv6's (Neighbor Discovery): read, add, replace,
+// delete, flush, and (IPv4) batch. Their change events are in neighbour-events.ts.
 import { Cidr, Ipv4, Ipv6, Mac, printable } from '@ersatz/wire';
-import { AF_INET, AF_INET6, NlmF, Ntf, RtnlGrp, Rtm } from './constants.js';
+import { AF_INET, AF_INET6, NlmF, Ntf, Rtm } from './constants.js';
 import { InvalidNeighbourError, NetlinkSystemError, UnknownInterfaceError } from './error.js';
-import { Hdr, NetlinkMessage, parseDatagram, type BatchAnswer } from './message.js';
+import { Hdr, NetlinkMessage, type BatchAnswer } from './message.js';
 import { NeighMessage, type NeighRepr } from './rtnl.js';
 import { NetlinkSocket, systemError, withSocket } from './socket.js';
-import { FLUSH_STATES, stateBit, stateName, type NeighState, type SettableNeighState } from './neigh-state.js';
-import { dumpLinks, getLink } from './discovery.js';
+import { FLUSH_STATES, stateBit, type NeighState, type SettableNeighState } from './neigh-state.js';
+import { getLink } from './discovery.js';
+import { entryFields, linkNames, toEntry, type NeighbourEntry, type Neighbour6Entry } from './neighbour-entry.js';
+
+export type { NeighbourEntry, Neighbour6Entry } from './neighbour-entry.js';
 import { constants } from 'node:os';
 
 const { ENOENT, ENODEV } = constants.errno;
@@ -32,34 +33,6 @@ export interface NeighbourFilter {
 export function neighbourMatches(e: NeighbourEntry, f: Pick<NeighbourFilter, 'to' | 'states'>): boolean {
   if (f.to !== undefined && !f.to.contains(e.ip)) return false;
   return f.states === undefined || e.proxy || (e.flags & Ntf.EXT_LEARNED) !== 0 || f.states.includes(e.state);
-}
-
-/** One IPv4 neighbour table entry. */
-export interface NeighbourEntry {
-  readonly ip: Ipv4;
-  /** The cached MAC; null while unresolved (incomplete, failed) and for proxy entries. */
-  readonly mac: Mac | null;
-  readonly ifindex: number;
-  /** The interface name (`if<index>` when the interface is already gone, e.g. in a delete event). */
-  readonly ifname: string;
-  readonly state: NeighState;
-  /** `ndm_flags`: NTF_* bits (see `Ntf`). */
-  readonly flags: number;
-  /** A proxy ARP entry (NTF_PROXY): the kernel answers ARP for `ip` on `ifname`. */
-  readonly proxy: boolean;
-  /** NTF_ROUTER: the neighbour is a router (IPv6: its advertisements carry the R flag). */
-  readonly router: boolean;
-  /** Milliseconds since the entry last changed (its state or MAC), from NDA_CACHEINFO, as `ip -s neigh` shows it. */
-  readonly ageMs?: number;
-}
-
-/** One IPv6 neighbour table entry: as NeighbourEntry, its address an IPv6 one. */
-export type Neighbour6Entry = Omit<NeighbourEntry, 'ip'> & { readonly ip: Ipv6 };
-
-/** A change the kernel announced on RTNLGRP_NEIGH: an entry created or changed (`new`) or removed (`del`). */
-export interface NeighEvent {
-  readonly type: 'new' | 'del';
-  readonly entry: NeighbourEntry;
 }
 
 /** Where an entry lives: an interface by name or by index. */
@@ -290,80 +263,6 @@ function applyBatch(changes: readonly NeighbourChange[], opts: NeighbourBatchOpt
   }
 }
 
-/** A change of the IPv6 neighbour table, as NeighEvent for IPv4's. */
-export interface Neigh6Event {
-  readonly type: 'new' | 'del';
-  readonly entry: Neighbour6Entry;
-}
-
-/**
- * The neighbour changes the kernel announces (RTNLGRP_NEIGH), of IPv4's table (default) or with `family: 6` IPv6's,
- * optionally of one interface. Each subscription opens its own non-blocking socket, read from the event loop's poll
- * (never blocking it), and closes it on unsubscribe. Errors: NetlinkOverrunError when events were lost,
- * UnknownInterfaceError, NetlinkError.
- */
-export function neighbours$(opts?: { ifname?: string; family?: 4 }): Observable<NeighEvent>;
-export function neighbours$(opts: { ifname?: string; family: 6 }): Observable<Neigh6Event>;
-export function neighbours$(opts: { ifname?: string; family?: 4 | 6 } = {}): Observable<NeighEvent | Neigh6Event> {
-  const family = opts.family === 6 ? AF_INET6 : AF_INET;
-  return new Observable<NeighEvent | Neigh6Event>((subscriber) => {
-    const names = new Map<number, string>();
-    let only: number | undefined;
-    withSocket((sock) => {
-      for (const [i, n] of linkNames(sock)) names.set(i, n);
-      if (opts.ifname !== undefined) only = getLink(sock, opts.ifname).index;
-    });
-    const nameOf = (ifindex: number): string => {
-      let name = names.get(ifindex);
-      if (name === undefined) {
-        // A link that appeared after subscribing: ask once, remember it.
-        try {
-          name = withSocket((sock) => getLink(sock, ifindex).name);
-        } catch {
-          name = `if${ifindex}`;
-        }
-        names.set(ifindex, name);
-      }
-      return name;
-    };
-    const sock = NetlinkSocket.open({ groups: [RtnlGrp.NEIGH], nonBlocking: true, receiveBufferBytes: 1 << 20 });
-    const drain = (): void => {
-      try {
-        while (!subscriber.closed) {
-          const datagram = sock.receive('watch neighbours');
-          if (datagram === null) return;
-          for (const m of parseDatagram(datagram)) {
-            if ((m.type !== Rtm.NEWNEIGH && m.type !== Rtm.DELNEIGH) || m.payload[0] !== family) continue;
-            const repr = NeighMessage.parse(m.payload);
-            if (only !== undefined && repr.ifindex !== only) continue;
-            const type = m.type === Rtm.NEWNEIGH ? 'new' : 'del';
-            if (repr.dst6 !== undefined) subscriber.next(printable({ type, entry: printable({ ip: repr.dst6, ...entryFields(repr, { get: nameOf }) }) }));
-            else {
-              const entry = toEntry(repr, { get: nameOf });
-              if (entry !== null) subscriber.next(printable({ type, entry }));
-            }
-            if (subscriber.closed) return;
-          }
-        }
-      } catch (err) {
-        subscriber.error(err);
-      }
-    };
-    let poll: { close(): void } | undefined;
-    try {
-      // koffi's poll calls back with (status, events); readable is the only event asked for, so either means "drain".
-      poll = koffi.node.poll(sock.fd, { readable: true }, () => drain());
-    } catch (err) {
-      sock.close();
-      throw err;
-    }
-    return () => {
-      poll?.close();
-      sock.close();
-    };
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 
 function dump(sock: NetlinkSocket, f: NeighbourFilter): NeighbourEntry[] {
@@ -379,10 +278,6 @@ function dump(sock: NetlinkSocket, f: NeighbourFilter): NeighbourEntry[] {
   return out;
 }
 
-function linkNames(sock: NetlinkSocket): Map<number, string> {
-  return new Map(dumpLinks(sock).map((l) => [l.index, l.name]));
-}
-
 function deviceIndex(sock: NetlinkSocket, d: NeighbourDevice): number {
   if (d.ifindex !== undefined) return d.ifindex;
   if (d.ifname === undefined) throw new InvalidNeighbourError('interface', '(none)', 'given: name the interface (ifname) or give its index (ifindex)');
@@ -392,26 +287,6 @@ function deviceIndex(sock: NetlinkSocket, d: NeighbourDevice): number {
 /** ENODEV: the interface went away, or an `ifindex` named none. */
 function deviceError(err: unknown, d: NeighbourDevice): unknown {
   return err instanceof NetlinkSystemError && err.errno === ENODEV ? new UnknownInterfaceError(d.ifname ?? d.ifindex!) : err;
-}
-
-function toEntry(r: NeighRepr, names: { get(i: number): string | undefined }): NeighbourEntry | null {
-  if (r.dst === undefined) return null;
-  return printable({ ip: r.dst, ...entryFields(r, names) });
-}
-
-/** Everything of an entry but its address, for either family. */
-function entryFields(r: NeighRepr, names: { get(i: number): string | undefined }): Omit<NeighbourEntry, 'ip'> {
-  return {
-    mac: r.lladdr?.length === 6 ? Mac.fromBytes(r.lladdr) : null,
-    ifindex: r.ifindex,
-    ifname: names.get(r.ifindex) ?? `if${r.ifindex}`,
-    state: stateName(r.state),
-    flags: r.flags,
-    proxy: (r.flags & Ntf.PROXY) !== 0,
-    router: (r.flags & Ntf.ROUTER) !== 0,
-    // USER_HZ is 100 on every Linux architecture: a tick is 10 ms.
-    ...(r.cacheinfo !== undefined && { ageMs: r.cacheinfo.updated * 10 }),
-  };
 }
 
 const formatIp = (ip: Ipv4 | Ipv6): string => (typeof ip === 'string' ? ip : Ipv4.format(ip));
