@@ -45,7 +45,8 @@ test('-v, or NODE_DEBUG=ersatz, traces discovery, the answer and the pipeline\'s
   ]);
   for (const r of [flag, env]) {
     t.is(r.code, 0, r.stderr);
-    t.regex(r.stdout, new RegExp(`^${peer.ip.replaceAll('.', '\\.')} is at ${peer.mac} on ez0 \\(\\d+\\.\\d{3} ms\\)\n$`));
+    // No RTT when the peer's own request naming us overtook ours (it can, while a cold transmit worker wakes up).
+    t.regex(r.stdout, new RegExp(`^${peer.ip.replaceAll('.', '\\.')} is at ${peer.mac} on ez0( \\(\\d+\\.\\d{3} ms\\))?\n$`));
     const lines = r.stderr.trimEnd().split('\n');
     t.is(lines.length, 3, r.stderr);
     t.regex(lines[0]!, new RegExp(`^ersatz: resolve: interface ez0 \\(index \\d+\\), ${host.mac}, ${host.ip.replaceAll('.', '\\.')}/24; ARP target ${peer.ip.replaceAll('.', '\\.')} on the link; pipeline open in \\d+\\.\\d ms$`));

@@ -140,6 +140,18 @@ test('when the link cannot say when a request left, the RTT runs from link.now()
   t.is(results[0]?.tries, 2);
 });
 
+test('an answer captured after our request was queued but before it left (the peer asking us first) has no RTT, never a negative one', (t) => {
+  const ts = scheduler(t);
+  const results: ResolveResult[] = [];
+  ts.run(({ hot }) => {
+    // Queued at 0 ms; the transmit worker hands it to the kernel only at 12 ms; the answer was captured at 5 ms.
+    const link = { ...stubLink(ts, hot<ArpObservation>('5ms r', { r: replyAt(5) })), departedNs: () => 12_000_000n };
+    createResolver(link, { scheduler: ts }).query$(PEER.ip).subscribe((r) => results.push(r));
+  });
+  t.is(results[0]?.mac, PEER.mac);
+  t.is(results[0]?.rttNs, null);
+});
+
 test('a reply captured before we asked (stale in the ring) is ignored', (t) => {
   const ts = scheduler(t);
   ts.run(({ hot, expectObservable }) => {

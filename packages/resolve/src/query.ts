@@ -31,8 +31,10 @@ export interface ResolveResult {
   readonly mac: Mac;
   /**
    * From our request's departure (`link.departedNs`: just before it was handed to the kernel; else `link.now()` when
-   * it was queued) to the reply's capture timestamp; null for a cached answer. ARP has no sequence numbers, so a late
-   * reply to an earlier try is timed from the latest request that left before it was captured.
+   * it was queued) to the reply's capture timestamp; null for a cached answer, and for an answer captured before any
+   * of our requests had left (the host's own request naming us, RFC 826's merge step, can overtake a request still
+   * queued): there was no round trip to time. ARP has no sequence numbers, so a late reply to an earlier try is timed
+   * from the latest request that left before it was captured.
    */
   readonly rttNs: bigint | null;
   /** Requests sent (0 for a cached answer): the tries, plus one per recovery of the link while it waited. */
@@ -87,7 +89,7 @@ export class Query implements Listener {
    * timeout error: a flood of them costs a counter each, not a string.
    */
   #ignored: Map<Rejection, { count: number; first: ArpObservation }> | null = null;
-  #answer: { reply: ArpObservation; rttNs: bigint; tries: number } | null = null;
+  #answer: { reply: ArpObservation; rttNs: bigint | null; tries: number } | null = null;
   #conflicts: Mac[] | null = null;
   // Retries and the deadline stop at the first answer; the settle timer at the end.
   #retry: Subscription | null = null;
@@ -170,15 +172,14 @@ export class Query implements Listener {
       if (mac !== this.#answer.reply.arp.senderMac && !this.#conflicts.includes(mac)) this.#conflicts.push(mac);
       return;
     }
-    // From the latest request that left before the reply.
+    // From the latest request that left before the reply; none had: no round trip.
     const { link } = this.#host;
-    const sends = this.#sends;
-    let rttNs = reply.tsNs - sentAt(link, sends[0]!);
-    for (let k = 1; k < sends.length; k++) {
-      const at = sentAt(link, sends[k]!);
+    let rttNs: bigint | null = null;
+    for (const s of this.#sends) {
+      const at = sentAt(link, s);
       if (at <= reply.tsNs) rttNs = reply.tsNs - at;
     }
-    this.#answer = { reply, rttNs, tries: sends.length };
+    this.#answer = { reply, rttNs, tries: this.#sends.length };
     this.#stopAsking();
     if (this.#o.settleMs <= 0) this.#finish();
     else this.#settle = this.#host.scheduler.schedule(Query.#settleWork, this.#o.settleMs, this);

@@ -366,7 +366,9 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       const ts = sinceStart(obs.tsNs);
       if (ts < h.firstNs) return; // not asked yet, or asked again after it timed out
       const base = baseNs(h);
-      const rttNs = BigInt(ts - (base <= ts ? base : h.prevBaseNs));
+      // From the latest request that left before the reply; when none had (the host's own request naming us overtook
+      // ours), from when it was first queued: never a negative RTT.
+      const rttNs = BigInt(ts - (base <= ts ? base : h.prevBaseNs > 0 && h.prevBaseNs <= ts ? h.prevBaseNs : h.firstNs));
       const dup = h.macs !== null;
       if (h.macs === null) {
         h.macs = [a.senderMac];
