@@ -68,8 +68,10 @@ function main(): void {
   const [mode, json] = process.argv.slice(2);
   const args = JSON.parse(json ?? '{}') as Args;
   const fd = openSocket(args.ifname);
-  const ms = Math.min(args.ms ?? 3000, 30_000); // a hard bound whatever the caller asks
-  const maxFrames = Math.min(args.maxFrames ?? 1_000_000, 5_000_000);
+  // Hard bounds whatever the caller asks; above what a run stopped by its test (UNTIL_STOPPED_MS, SIGTERM once what it
+  // must overlap is done) can reach: a flood that ended by its own bound first would stop covering a slow resolve.
+  const ms = Math.min(args.ms ?? 3000, 120_000);
+  const maxFrames = Math.min(args.maxFrames ?? 1_000_000, 100_000_000);
   const t0 = performance.now();
   let stopped = false;
   process.once('SIGTERM', () => (stopped = true));
