@@ -1,7 +1,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readPcap, readPcapFile, LinkType, PcapError, PcapMagicError, PcapMalformedError, PcapTruncatedError, PcapUnsupportedError, PcapFileError, type PcapRecord } from '@ersatz/pcap';
 
 // Fixtures: real traffic between two namespaces, captured by tcpdump/dumpcap (test/fixtures/pcap/README.md).
@@ -322,3 +324,31 @@ for (const le of [true, false]) {
     malformed(bigOption, /option 9 of 200 bytes overruns the block/);
   });
 }
+
+test("streamPcapFile: a classic capture read in chunks of any size gives readPcap's records; a cut one the same error; pcapng is read whole", async (t) => {
+  const { streamPcapFile } = await import('@ersatz/pcap');
+  const path = (name: string): string => new URL(name, dir).pathname;
+  const tmp = mkdtempSync(join(tmpdir(), 'ez-pcap-stream-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const view = (r: PcapRecord) => ({ tsNs: r.tsNs, caplen: r.caplen, origlen: r.origlen, linktype: r.linktype, interfaceId: r.interfaceId, data: Buffer.from(r.data).toString('hex') });
+  for (const name of ['arp-us.pcap', 'arp-us-be.pcap', 'arp-ns.pcap', 'vlan.pcap', 'ndp.pcap', 'raw.pcap']) {
+    const whole = [...readPcap(new Uint8Array(readFileSync(path(name))))].map(view);
+    // 64 bytes: every record straddles a chunk edge somewhere; 61 and 97: odd edges; the default 4 MiB: one read.
+    for (const chunkBytes of [64, 61, 97, undefined]) {
+      const stream = await streamPcapFile(path(name), chunkBytes === undefined ? {} : { chunkBytes });
+      t.is(stream.format.kind, 'pcap');
+      // Each record's bytes are valid until the next one is read: copy as we go (view() does).
+      t.deepEqual(Array.from(stream, view), whole, `${name} in chunks of ${chunkBytes ?? 'the default'}`);
+    }
+  }
+  const bytes = readFileSync(path('arp-us.pcap'));
+  const cut = join(tmp, 'cut.pcap');
+  writeFileSync(cut, bytes.subarray(0, bytes.length - 5));
+  const expected = t.throws(() => [...readPcap(new Uint8Array(bytes.subarray(0, bytes.length - 5)))], { instanceOf: PcapTruncatedError });
+  const stream = await streamPcapFile(cut, { chunkBytes: 64 });
+  t.throws(() => [...stream], { instanceOf: PcapTruncatedError, message: expected!.message });
+  const ng = await streamPcapFile(path('multi.pcapng'));
+  t.is(ng.format.kind, 'pcapng');
+  t.is([...ng].length, [...readPcap(new Uint8Array(readFileSync(path('multi.pcapng'))))].length);
+  await t.throwsAsync(streamPcapFile(join(tmp, 'none.pcap')), { instanceOf: PcapFileError });
+});

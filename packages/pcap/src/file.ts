@@ -1,7 +1,8 @@
+import { readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants } from 'node:buffer';
 import { PcapFileError } from './error.js';
-import { readPcap, type PcapReader } from './reader.js';
+import { PCAP_HEADER, classicRecords, readPcap, type PcapFormat, type PcapReader, type PcapRecord } from './reader.js';
 
 export interface ReadFileOptions {
   /**
@@ -51,4 +52,87 @@ function fileError(path: string, err: unknown): PcapFileError {
   // Node's message is `ENOENT: no such file or directory, open 'x'`: keep the human part.
   const reason = /^[A-Z0-9]+: (.*?), \w+(?: '.*')?$/.exec(e.message ?? '')?.[1] ?? e.message ?? String(err);
   return new PcapFileError(path, e.code ?? 'EIO', reason);
+}
+
+/** A capture read as it is iterated, not held whole: see streamPcapFile. */
+export interface PcapStream extends Iterable<PcapRecord> {
+  readonly format: PcapFormat;
+}
+
+/** Bytes read at a time by streamPcapFile (a record larger than this grows the window). */
+const STREAM_CHUNK = 4 << 20;
+
+/**
+ * The records of a capture file, read a chunk at a time while iterating (one pass): memory stays at a few MiB
+ * however large the file. Each record's `data` is a view into the current chunk, valid until the next record is
+ * asked for: copy it to keep it. Classic pcap streams; a pcapng file is read whole (readPcapFile), as its blocks may
+ * refer back to interface descriptions anywhere before them. Throws as readPcapFile does, on open and while iterating.
+ */
+export async function streamPcapFile(path: string, opts: { readonly chunkBytes?: number } = {}): Promise<PcapStream> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw fileError(path, err);
+  }
+  let head: Uint8Array;
+  try {
+    const b = new Uint8Array(PCAP_HEADER);
+    const { bytesRead } = await fh.read(b, 0, PCAP_HEADER, 0);
+    head = b.subarray(0, bytesRead);
+  } catch (err) {
+    await fh.close();
+    throw fileError(path, err);
+  }
+  let format: PcapFormat;
+  try {
+    format = readPcap(head).format;
+  } catch (err) {
+    await fh.close();
+    // A pcapng section header is longer than the 24 bytes read: read the file whole.
+    if (head.length >= 4 && new DataView(head.buffer, head.byteOffset).getUint32(0, false) === 0x0a0d0d0a) return readPcapFile(path);
+    throw err;
+  }
+  if (format.kind === 'pcapng') {
+    await fh.close();
+    return readPcapFile(path);
+  }
+  const classic = format;
+  const fd = fh.fd;
+  const chunk = Math.max(opts.chunkBytes ?? STREAM_CHUNK, 64);
+  return {
+    format,
+    *[Symbol.iterator](): Iterator<PcapRecord> {
+      let buf = new Uint8Array(chunk);
+      let len = 0; // bytes in buf
+      let base = 0; // file offset of buf[0]
+      let start = PCAP_HEADER; // where the next record starts in buf
+      try {
+        for (;;) {
+          let got = 0;
+          try {
+            got = readSync(fd, buf, len, buf.length - len, base + len);
+          } catch (err) {
+            throw fileError(path, err);
+          }
+          len += got;
+          const eof = got === 0;
+          const next = yield* classicRecords(buf.subarray(0, len), new DataView(buf.buffer, 0, len), classic, start, base, !eof);
+          if (eof) return;
+          // Keep the record cut at the end, at the front; a record longer than the window makes it grow.
+          buf.copyWithin(0, next, len);
+          len -= next;
+          base += next;
+          start = 0;
+          if (len === buf.length) {
+            const bigger = new Uint8Array(buf.length * 2);
+            bigger.set(buf);
+            buf = bigger;
+          }
+        }
+      } finally {
+        void fh.close();
+      }
+    },
+  };
 }

@@ -45,7 +45,7 @@ export interface PcapReader extends Iterable<PcapRecord> {
 
 const PCAP_US = 0xa1b2c3d4;
 const PCAP_NS = 0xa1b23c4d;
-const PCAP_HEADER = 24;
+export const PCAP_HEADER = 24;
 const RECORD_HEADER = 16;
 /** libpcap refuses records over max(snaplen, 256 KiB): beyond that a length is garbage, not a big frame. */
 const MAX_SNAPLEN = 262_144;
@@ -87,16 +87,35 @@ export function readPcap(bytes: Uint8Array): PcapReader {
   return { format, bytes, [Symbol.iterator]: () => pcapRecords(bytes, dv, format) };
 }
 
-function* pcapRecords(bytes: Uint8Array, dv: DataView, f: { littleEndian: boolean; nanosecond: boolean; snaplen: number; linktype: number }): Generator<PcapRecord, void, undefined> {
+function* pcapRecords(bytes: Uint8Array, dv: DataView, f: ClassicFormat): Generator<PcapRecord, void, undefined> {
+  yield* classicRecords(bytes, dv, f, PCAP_HEADER, 0, false);
+}
+
+/** What a classic pcap file's header says that its records need. */
+export type ClassicFormat = { readonly littleEndian: boolean; readonly nanosecond: boolean; readonly snaplen: number; readonly linktype: number };
+
+/**
+ * The records of `bytes[start..]`, classic pcap. `base`: where `bytes` starts in the file (for the offsets errors
+ * name). `more`: the file goes on past `bytes`, so a record cut at the end is not an error: the generator returns its
+ * offset (for the caller to read on from there) instead of throwing PcapTruncatedError.
+ */
+export function* classicRecords(bytes: Uint8Array, dv: DataView, f: ClassicFormat, start: number, base: number, more: boolean): Generator<PcapRecord, number, undefined> {
   const le = f.littleEndian;
   const fracToNs = f.nanosecond ? 1 : 1000;
   const maxCaplen = Math.max(f.snaplen, MAX_SNAPLEN);
-  for (let off = PCAP_HEADER; off < bytes.length; ) {
+  let off = start;
+  for (; off < bytes.length; ) {
     const have = bytes.length - off;
-    if (have < RECORD_HEADER) throw new PcapTruncatedError('record header', off, RECORD_HEADER, have);
+    if (have < RECORD_HEADER) {
+      if (more) return off;
+      throw new PcapTruncatedError('record header', base + off, RECORD_HEADER, have);
+    }
     const caplen = dv.getUint32(off + 8, le);
-    if (caplen > maxCaplen) throw new PcapMalformedError('record', off, `captured length ${caplen} is over the maximum ${maxCaplen}`);
-    if (have < RECORD_HEADER + caplen) throw new PcapTruncatedError('record', off, RECORD_HEADER + caplen, have);
+    if (caplen > maxCaplen) throw new PcapMalformedError('record', base + off, `captured length ${caplen} is over the maximum ${maxCaplen}`);
+    if (have < RECORD_HEADER + caplen) {
+      if (more) return off;
+      throw new PcapTruncatedError('record', base + off, RECORD_HEADER + caplen, have);
+    }
     const data = off + RECORD_HEADER;
     yield {
       tsNs: BigInt(dv.getUint32(off, le)) * NS_PER_S + BigInt(dv.getUint32(off + 4, le) * fracToNs),
@@ -108,6 +127,7 @@ function* pcapRecords(bytes: Uint8Array, dv: DataView, f: { littleEndian: boolea
     };
     off = data + caplen;
   }
+  return off;
 }
 
 interface Interface {

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PcapWriter, readPcapFile, type PcapRecord } from '@ersatz/pcap';
+import { PcapWriter, streamPcapFile, type PcapRecord } from '@ersatz/pcap';
 import { ArpOp, Cidr, Ipv4, Mac, emitArpFrame } from '@ersatz/wire';
 import { Detector, StationStore, replayRecords } from '@ersatz/watch';
 import { orUsage, whole } from './common.js';
@@ -66,7 +66,7 @@ const file = join(o.dir, 'replay.pcap');
 const t0 = performance.now();
 await writeCapture(file);
 const writeMs = performance.now() - t0;
-const reader = await readPcapFile(file);
+const reader = await streamPcapFile(file);
 const store = await StationStore.open(join(o.dir, 'stations.db'));
 const detector = new Detector([{ ifname: 'lan0', mac: Mac.ZERO, subnets: [Cidr.parse('10.60.0.0/16')], gateway: ((NET + 1) >>> 0) as Ipv4 }]);
 const samples: { frames: number; heapUsedKiB: number; rssKiB: number }[] = [];

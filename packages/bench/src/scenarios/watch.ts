@@ -1,8 +1,8 @@
 // The watch detector over a long capture (issue #16): 10 million ARP frames of a /16 LAN replayed through what
 // `ersatz watch --replay` runs, the station database included (drivers/watch-replay.ts writes the capture and replays
 // it). Memory must follow the stations, not the frames: the V8 heap after a full GC every million frames, with the
-// growth read off the least-squares line through those readings (as the memory scenario does for sweeps). No lab:
-// nothing is sent.
+// growth read off the least-squares line through those readings (as the memory scenario does for sweeps), and the RSS
+// (the capture is streamed, never held whole). No lab: nothing is sent.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +65,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
     { scenario: 'watch', what: 'watch --replay: frames judged per second (detector and SQLite)', unit: 'frames/s', better: 'higher', ersatz: rate.value, samples: rate.samples, peers: [], ...(notMeasured && { note: notMeasured }) },
     {
       scenario: 'watch',
-      what: 'watch --replay: RSS at the end (the whole capture file is held in memory)',
+      what: 'watch --replay: RSS at the end (the capture is read a chunk at a time)',
       unit: 'MiB',
       better: 'lower',
       ersatz: rss.value,

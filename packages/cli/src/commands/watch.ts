@@ -214,10 +214,11 @@ class Outputs {
 }
 
 async function replay(file: string, ifname: string, detector: Detector, store: StationStore, outputs: Outputs): Promise<ExitCode> {
-  const { readPcapFile, PcapError } = await import('@ersatz/pcap');
-  let reader: Awaited<ReturnType<typeof readPcapFile>>;
+  const { streamPcapFile, PcapError } = await import('@ersatz/pcap');
+  // Read as it is judged, a chunk at a time: a capture of any size replays in a few MiB (pcapng is read whole).
+  let reader: Awaited<ReturnType<typeof streamPcapFile>>;
   try {
-    reader = await readPcapFile(file);
+    reader = await streamPcapFile(file);
   } catch (err) {
     throw err instanceof PcapError ? new UsageError(`watch: --replay ${file}: ${err.message}`) : err;
   }
