@@ -65,13 +65,16 @@ const FIXED: Readonly<Record<number, number>> = { 133: 8, 134: 16, 135: 24, 136:
 
 /** The ICMPv6 checksum of `icmp` (its checksum field read as zero) under the pseudo-header of `src`, `dst` (RFC 8200 §8.1). */
 export function icmpv6Checksum(src: Ipv6, dst: Ipv6, icmp: Uint8Array): number {
-  const pseudo = new Uint8Array(40);
-  Ipv6.write(src, pseudo, 0);
-  Ipv6.write(dst, pseudo, 16);
-  pseudo[34] = icmp.length >>> 8;
-  pseudo[35] = icmp.length & 0xff;
-  pseudo[39] = Ipv6Next.Icmpv6;
-  let sum = onesComplementSum(pseudo);
+  const addresses = new Uint8Array(32);
+  Ipv6.write(src, addresses, 0);
+  Ipv6.write(dst, addresses, 16);
+  return checksumOver(addresses, icmp);
+}
+
+/** icmpv6Checksum with the source and destination as the 32 bytes an IPv6 header holds them in (no text to parse). */
+function checksumOver(addresses: Uint8Array, icmp: Uint8Array): number {
+  // The pseudo-header's other words: the upper-layer length (32 bits) and the next header (zeros before it).
+  let sum = onesComplementSum(addresses, 0, 32, icmp.length + Ipv6Next.Icmpv6);
   sum = onesComplementSum(icmp, 0, 2, sum);
   sum = onesComplementSum(icmp, 4, icmp.length, sum);
   return ~sum & 0xffff;
@@ -83,16 +86,17 @@ export function icmpv6Checksum(src: Ipv6, dst: Ipv6, icmp: Uint8Array): number {
  * least length, no zero-length option, a target that is not multicast, a solicitation from :: only to a
  * solicited-node address and without a source link-layer address, no solicited flag on an advertisement to a
  * multicast address, a Router Advertisement from a link-local source. Returns null for ICMPv6 types other than ND's.
+ * `addresses`: the header's 32 bytes of source and destination, when the caller has them (saves parsing their text).
  * Throws ChecksumError, InvalidFieldError, MalformedError or TruncatedError (layer `ndp`).
  */
-export function parseNdp(ip: Ipv6Header, icmp: Uint8Array): NdpMessage | null {
+export function parseNdp(ip: Ipv6Header, icmp: Uint8Array, addresses?: Uint8Array): NdpMessage | null {
   if (icmp.length < 4) throw new TruncatedError('icmpv6', 4, icmp.length);
   const type = icmp[0]!;
   const fixed = FIXED[type];
   if (fixed === undefined) return null;
   if (icmp.length < fixed) throw new TruncatedError('ndp', fixed, icmp.length);
   const found = readU16(icmp, 2);
-  const computed = icmpv6Checksum(ip.src, ip.dst, icmp);
+  const computed = addresses === undefined ? icmpv6Checksum(ip.src, ip.dst, icmp) : checksumOver(addresses, icmp);
   if (found !== computed) throw new ChecksumError('ndp', found, computed);
   if (ip.hopLimit !== 255) throw new InvalidFieldError('ndp', 'hop limit', ip.hopLimit, 'ND messages come from the link itself: 255');
   if (icmp[1] !== 0) throw new InvalidFieldError('ndp', 'code', icmp[1]!, 'ND messages have code 0');
@@ -170,7 +174,7 @@ export function parseNdpFrame(frame: Uint8Array, payloadAt: number, vlan: number
   const bytes = frame.subarray(payloadAt);
   const ip = parseIpv6Header(bytes);
   if (ip.protocol !== Ipv6Next.Icmpv6 || ip.fragment) return null;
-  const ndp = parseNdp(ip, bytes.subarray(ip.at, ip.at + ip.length));
+  const ndp = parseNdp(ip, bytes.subarray(ip.at, ip.at + ip.length), bytes.subarray(8, 40));
   if (ndp === null) return null;
   return { ethDst: Mac.fromBytes(frame, 0), ethSrc: Mac.fromBytes(frame, 6), vlan, ip, ndp };
 }
@@ -239,7 +243,7 @@ export function parseEcho6ReplyFrame(frame: Uint8Array, payloadAt: number, vlan:
   const icmp = bytes.subarray(ip.at, ip.at + ip.length);
   if (icmp.length < 8) throw new TruncatedError('icmpv6', 8, icmp.length);
   const found = readU16(icmp, 2);
-  const computed = icmpv6Checksum(ip.src, ip.dst, icmp);
+  const computed = checksumOver(bytes.subarray(8, 40), icmp);
   if (found !== computed) throw new ChecksumError('icmpv6', found, computed);
   return { ethDst: Mac.fromBytes(frame, 0), ethSrc: Mac.fromBytes(frame, 6), vlan, ip, id: readU16(icmp, 4), seq: readU16(icmp, 6) };
 }

@@ -15,7 +15,6 @@ import {
   UnsupportedError,
   WireError,
   checkEthIpv4,
-  Ipv6,
   isIcmpErrorType,
   Mac,
   parseEcho6ReplyFrame,
@@ -118,9 +117,10 @@ export class FrameDecoder {
     out[NdpRec.FLAGS] = m.type === 'na' ? (m.router ? 0x80 : 0) | (m.solicited ? 0x40 : 0) | (m.override ? 0x20 : 0) : 0;
     const lla = m.type === 'na' ? m.options.targetLinkAddress : m.options.sourceLinkAddress;
     out[NdpRec.HAS_LLA] = lla === undefined ? 0 : 1;
-    Ipv6.write(f.ip.src, out, NdpRec.SRC);
-    Ipv6.write(f.ip.dst, out, NdpRec.DST);
-    Ipv6.write(m.type === 'ns' || m.type === 'na' ? m.target : Ipv6.UNSPECIFIED, out, NdpRec.TARGET);
+    // Addresses copied as the frame holds them (SRC and DST are adjacent there and here), not parsed back from text.
+    out.set(frame.subarray(at + 8, at + 40), NdpRec.SRC);
+    if (m.type === 'ns' || m.type === 'na') out.set(frame.subarray(at + f.ip.at + 8, at + f.ip.at + 24), NdpRec.TARGET);
+    else out.fill(0, NdpRec.TARGET, NdpRec.TARGET + 16);
     Mac.write(lla ?? Mac.ZERO, out, NdpRec.LLA);
     this.length = NdpRec.LEN;
     this.#ndp++;
@@ -137,10 +137,8 @@ export class FrameDecoder {
     out[NdpRec.TYPE] = Icmpv6Type.EchoReply;
     out[NdpRec.FLAGS] = 0;
     out[NdpRec.HAS_LLA] = 0;
-    Ipv6.write(e.ip.src, out, NdpRec.SRC);
-    Ipv6.write(e.ip.dst, out, NdpRec.DST);
-    Ipv6.write(Ipv6.UNSPECIFIED, out, NdpRec.TARGET);
-    Mac.write(Mac.ZERO, out, NdpRec.LLA);
+    out.set(frame.subarray(at + 8, at + 40), NdpRec.SRC);
+    out.fill(0, NdpRec.TARGET, NdpRec.LLA + 6); // no target, no link-layer address
     this.length = NdpRec.LEN;
     this.#ndp++;
     return Outcome.Event;
