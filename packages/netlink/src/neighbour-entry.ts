@@ -40,8 +40,22 @@ export function toEntry(r: NeighRepr, names: { get(i: number): string | undefine
   return printable({ ip: r.dst, ...entryFields(r, names) });
 }
 
+/** The IPv6 entry of an ndmsg; null without an address. */
+export function toEntry6(r: NeighRepr, names: { get(i: number): string | undefined }): Neighbour6Entry | null {
+  if (r.dst6 === undefined) return null;
+  return printable({ ip: r.dst6, ...entryFields(r, names) });
+}
+
+/**
+ * Whether `e` is in one of `states` (all: undefined). As iproute2 does, proxy and externally learned entries pass any
+ * state filter (their state is not a cache state).
+ */
+export function inStates(e: Omit<NeighbourEntry, 'ip'>, states: readonly NeighState[] | undefined): boolean {
+  return states === undefined || e.proxy || (e.flags & Ntf.EXT_LEARNED) !== 0 || states.includes(e.state);
+}
+
 /** Everything of an entry but its address, for either family. */
-export function entryFields(r: NeighRepr, names: { get(i: number): string | undefined }): Omit<NeighbourEntry, 'ip'> {
+function entryFields(r: NeighRepr, names: { get(i: number): string | undefined }): Omit<NeighbourEntry, 'ip'> {
   return {
     mac: r.lladdr?.length === 6 ? Mac.fromBytes(r.lladdr) : null,
     ifindex: r.ifindex,

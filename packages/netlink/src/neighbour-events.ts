@@ -7,7 +7,7 @@ import { getLink } from './discovery.js';
 import { parseDatagram } from './message.js';
 import { NeighMessage } from './rtnl.js';
 import { NetlinkSocket, withSocket } from './socket.js';
-import { entryFields, linkNames, toEntry, type NeighbourEntry, type Neighbour6Entry } from './neighbour-entry.js';
+import { linkNames, toEntry, toEntry6, type NeighbourEntry, type Neighbour6Entry } from './neighbour-entry.js';
 
 /** A change the kernel announced on RTNLGRP_NEIGH: an entry created or changed (`new`) or removed (`del`). */
 export interface NeighEvent {
@@ -61,12 +61,8 @@ export function neighbours$(opts: { ifname?: string; family?: 4 | 6 } = {}): Obs
             if ((m.type !== Rtm.NEWNEIGH && m.type !== Rtm.DELNEIGH) || m.payload[0] !== family) continue;
             const repr = NeighMessage.parse(m.payload);
             if (only !== undefined && repr.ifindex !== only) continue;
-            const type = m.type === Rtm.NEWNEIGH ? 'new' : 'del';
-            if (repr.dst6 !== undefined) subscriber.next(printable({ type, entry: printable({ ip: repr.dst6, ...entryFields(repr, { get: nameOf }) }) }));
-            else {
-              const entry = toEntry(repr, { get: nameOf });
-              if (entry !== null) subscriber.next(printable({ type, entry }));
-            }
+            const entry = family === AF_INET6 ? toEntry6(repr, { get: nameOf }) : toEntry(repr, { get: nameOf });
+            if (entry !== null) subscriber.next(printable({ type: m.type === Rtm.NEWNEIGH ? 'new' : 'del', entry } as NeighEvent | Neigh6Event));
             if (subscriber.closed) return;
           }
         }

@@ -1,6 +1,6 @@
 // The kernel's neighbour tables over rtnetlink, IPv4's (ARP) and IPv6's (Neighbor Discovery): read, add, replace,
 // delete, flush, and (IPv4) batch. Their change events are in neighbour-events.ts.
-import { Cidr, Ipv4, Ipv6, Mac, printable } from '@ersatz/wire';
+import { Cidr, Ipv4, Ipv6, Mac } from '@ersatz/wire';
 import { AF_INET, AF_INET6, NlmF, Ntf, Rtm } from './constants.js';
 import { InvalidNeighbourError, NetlinkSystemError, UnknownInterfaceError } from './error.js';
 import { Hdr, NetlinkMessage, type BatchAnswer } from './message.js';
@@ -8,7 +8,7 @@ import { NeighMessage, type NeighRepr } from './rtnl.js';
 import { NetlinkSocket, systemError, withSocket } from './socket.js';
 import { FLUSH_STATES, stateBit, type NeighState, type SettableNeighState } from './neigh-state.js';
 import { getLink } from './discovery.js';
-import { entryFields, linkNames, toEntry, type NeighbourEntry, type Neighbour6Entry } from './neighbour-entry.js';
+import { inStates, linkNames, toEntry, toEntry6, type NeighbourEntry, type Neighbour6Entry } from './neighbour-entry.js';
 
 export type { NeighbourEntry, Neighbour6Entry } from './neighbour-entry.js';
 import { constants } from 'node:os';
@@ -31,8 +31,7 @@ export interface NeighbourFilter {
  * any state filter (their state is not a cache state).
  */
 export function neighbourMatches(e: NeighbourEntry, f: Pick<NeighbourFilter, 'to' | 'states'>): boolean {
-  if (f.to !== undefined && !f.to.contains(e.ip)) return false;
-  return f.states === undefined || e.proxy || (e.flags & Ntf.EXT_LEARNED) !== 0 || f.states.includes(e.state);
+  return (f.to === undefined || f.to.contains(e.ip)) && inStates(e, f.states);
 }
 
 /** Where an entry lives: an interface by name or by index. */
@@ -72,7 +71,7 @@ export interface NeighbourBatchResult {
  * UnknownInterfaceError, NetlinkError.
  */
 export function neighbours(opts: NeighbourFilter = {}): NeighbourEntry[] {
-  return withSocket((sock) => dump(sock, opts));
+  return withSocket((sock) => dump(sock, AF_INET, opts, toEntry, (e) => neighbourMatches(e, opts)));
 }
 
 /** Which IPv6 entries `neighbours6` lists, as `ip -6 neigh show [dev IF] [nud STATE] [proxy]`. */
@@ -86,21 +85,8 @@ export interface Neighbour6Filter {
 
 /** The IPv6 neighbour table (like `ip -6 neigh show`). Throws UnknownInterfaceError, NetlinkError. */
 export function neighbours6(f: Neighbour6Filter = {}): Neighbour6Entry[] {
-  return withSocket((sock) => {
-    const only = f.ifname === undefined ? undefined : getLink(sock, f.ifname).index;
-    const names = linkNames(sock);
-    const req: NeighRepr = { family: AF_INET6, ifindex: 0, state: 0, flags: f.proxy ? Ntf.PROXY : 0, type: 0 };
-    const out: Neighbour6Entry[] = [];
-    for (const m of sock.request(Rtm.GETNEIGH, NlmF.DUMP, NeighMessage, req, 'list IPv6 neighbours')) {
-      if (m.type !== Rtm.NEWNEIGH || m.payload[0] !== AF_INET6) continue;
-      const r = NeighMessage.parse(m.payload);
-      if (r.dst6 === undefined || (only !== undefined && r.ifindex !== only)) continue;
-      if (f.to !== undefined && !Ipv6.samePrefix(r.dst6, f.to.prefix, f.to.prefixLen)) continue;
-      const e = printable({ ip: r.dst6, ...entryFields(r, names) });
-      if (f.states === undefined || e.proxy || (e.flags & Ntf.EXT_LEARNED) !== 0 || f.states.includes(e.state)) out.push(e);
-    }
-    return out;
-  });
+  const { to } = f;
+  return withSocket((sock) => dump(sock, AF_INET6, f, toEntry6, (e) => (to === undefined || Ipv6.samePrefix(e.ip, to.prefix, to.prefixLen)) && inStates(e, f.states)));
 }
 
 /** What a flush did: the entries it deleted, and whether the table held no more matches at the end. */
@@ -265,15 +251,22 @@ function applyBatch(changes: readonly NeighbourChange[], opts: NeighbourBatchOpt
 
 // ---------------------------------------------------------------------------------------------------------------
 
-function dump(sock: NetlinkSocket, f: NeighbourFilter): NeighbourEntry[] {
+/** One family's table (of `f.ifname` only, or its proxy entries), the entries `keep` keeps. */
+function dump<E extends { readonly ifindex: number }>(
+  sock: NetlinkSocket,
+  family: typeof AF_INET | typeof AF_INET6,
+  f: { readonly ifname?: string; readonly proxy?: boolean },
+  entry: (r: NeighRepr, names: Map<number, string>) => E | null,
+  keep: (e: E) => boolean,
+): E[] {
   const only = f.ifname === undefined ? undefined : getLink(sock, f.ifname).index;
   const names = linkNames(sock);
-  const req: NeighRepr = { family: AF_INET, ifindex: 0, state: 0, flags: f.proxy ? Ntf.PROXY : 0, type: 0 };
-  const out: NeighbourEntry[] = [];
-  for (const m of sock.request(Rtm.GETNEIGH, NlmF.DUMP, NeighMessage, req, 'list neighbours')) {
-    if (m.type !== Rtm.NEWNEIGH || m.payload[0] !== AF_INET) continue;
-    const e = toEntry(NeighMessage.parse(m.payload), names);
-    if (e !== null && (only === undefined || e.ifindex === only) && neighbourMatches(e, f)) out.push(e);
+  const req: NeighRepr = { family, ifindex: 0, state: 0, flags: f.proxy ? Ntf.PROXY : 0, type: 0 };
+  const out: E[] = [];
+  for (const m of sock.request(Rtm.GETNEIGH, NlmF.DUMP, NeighMessage, req, family === AF_INET ? 'list neighbours' : 'list IPv6 neighbours')) {
+    if (m.type !== Rtm.NEWNEIGH || m.payload[0] !== family) continue;
+    const e = entry(NeighMessage.parse(m.payload), names);
+    if (e !== null && (only === undefined || e.ifindex === only) && keep(e)) out.push(e);
   }
   return out;
 }
