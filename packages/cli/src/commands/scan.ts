@@ -3,7 +3,8 @@ import { text } from 'node:stream/consumers';
 import { Cidr, Ipv4, parseTargets, TargetSet, type Mac } from '@ersatz/wire';
 import { discoverInterface, type InterfaceInfo } from '@ersatz/api';
 import { checkSender } from '@ersatz/resolve';
-import { loadVendorData, VendorFile, VendorFileError, vendorOf } from '@ersatz/vendor';
+import { VendorFile, VendorFileError } from '@ersatz/vendor';
+import { vendorLookup } from '../vendor-names.js';
 import { intOption, ipArgument, isIpv6Text, numberOption, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
@@ -146,7 +147,6 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const become = privileges('scan', values);
-  if (positionals.some(isIpv6Text)) return scanIpv6(positionals, values, become);
   const tier = tierOption('scan', values.tier, ['raw', 'kernel'] as const);
   if ([values.rate, values.interval, values.bandwidth].filter((v) => v !== undefined).length > 1) {
     throw new UsageError(`scan: --rate, --interval and --bandwidth each set the pace: give one`);
@@ -166,6 +166,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const format = values.format === undefined ? null : compileFormat(values.format);
   const ouiFile = values.ouifile ?? (process.env.ERSATZ_OUI_FILE || undefined);
   const ours = ouiFile === undefined ? null : await readVendorFile(ouiFile);
+  if (positionals.some(isIpv6Text)) return scanIpv6(positionals, values, become, { ratePps: ratePps ?? 1000, tries, timeoutMs, vendorOf: vendorLookup('scan', ours) });
   if (values.localnet && (positionals.length > 0 || values.file !== undefined)) throw new UsageError(`scan: --localnet makes the targets: give no others`);
   let typed: TargetSet | undefined; // the targets typed or in --file, read once for every interface
 
@@ -195,7 +196,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   let kernel = tier === 'kernel';
   let opening = kernel ? null : openSession('scan', plans[0]!.info, { pcap: values.pcap, vlan, ...last(0) });
   opening?.catch(() => undefined); // awaited below
-  const vendor = vendorLookup(ours);
+  const vendor = vendorLookup('scan', ours);
   const interrupt = interruption();
   const output = new SweepOutput({ vendor, format, json: values.json, quiet: values.quiet, plain: values.plain, ignoredups: values.ignoredups, nameInterface: plans.length > 1 });
   try {
@@ -353,43 +354,19 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined): Pr
 }
 
 /** IPv6 targets (scan6.ts): the options that mean something there, the others refused. */
-async function scanIpv6(positionals: string[], values: NonNullable<ReturnType<typeof parseSpec<typeof OPTIONS>>>['values'], become: Privileges): Promise<ExitCode> {
+/** IPv6 targets (scan6.ts), with the options both families share as run() read them; the IPv4-only ones refused. */
+async function scanIpv6(
+  positionals: string[],
+  values: NonNullable<ReturnType<typeof parseSpec<typeof OPTIONS>>>['values'],
+  become: Privileges,
+  shared: { ratePps: number; tries: number; timeoutMs: number; vendorOf: (mac: Mac) => string | null },
+): Promise<ExitCode> {
   const used = (['localnet', 'file', 'arpspa', 'vlan', 'tier', 'random', 'pcap', 'format', 'bandwidth', 'interval', 'limit'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
   if (used.length > 0) throw new UsageError(`scan: --${used[0]} is for IPv4 (ARP) sweeps; an IPv6 scan takes -I, --rate, --tries, --timeout, --json, -q`);
   if (positionals.some((p) => !isIpv6Text(p))) throw new UsageError('scan: IPv4 and IPv6 targets in one run: scan each family on its own');
   if ((values.interface?.length ?? 0) > 1) throw new UsageError('scan: an IPv6 scan takes one -I');
   const { scan6 } = await import('./scan6.js');
-  const ouiFile = values.ouifile ?? (process.env.ERSATZ_OUI_FILE || undefined);
-  return scan6(
-    positionals,
-    {
-      ifname: values.interface?.[0],
-      json: values.json,
-      quiet: values.quiet,
-      tries: intOption('scan', 'tries', values.tries ?? values.retry, 1, 100, 2),
-      timeoutMs: intOption('scan', 'timeout', values.timeout, 1, 600_000, 500),
-      ratePps: values.rate === undefined ? 1000 : numberOption('scan', 'rate', values.rate, 0.001, 1_000_000, 0),
-      vendorOf: vendorLookup(ouiFile === undefined ? null : await readVendorFile(ouiFile)),
-    },
-    become,
-  );
-}
-
-/**
- * MAC → vendor name: the user's file first (`ours`), then the IEEE registry, loaded now so the sweep never stalls on
- * it. When the registry cannot be loaded, one warning on stderr and only the user's names (the sweep itself does not
- * need any).
- */
-function vendorLookup(ours: VendorFile | null): (mac: Mac) => string | null {
-  let registry: (mac: Mac) => string | null;
-  try {
-    loadVendorData();
-    registry = vendorOf;
-  } catch (err) {
-    process.stderr.write(`ersatz: scan: vendor names unavailable: ${(err as Error).message}\n`);
-    registry = () => null;
-  }
-  return ours === null ? registry : (mac) => ours.lookup(mac) ?? registry(mac);
+  return scan6(positionals, { ifname: values.interface?.[0], json: values.json, quiet: values.quiet, ...shared }, become);
 }
 
 /** --ouifile / ERSATZ_OUI_FILE. Throws VendorFileError (exit 2) when it cannot be read or has a bad line. */

@@ -14,6 +14,7 @@ import { interruption } from '../interrupt.js';
 import { giveUpRoot, privileges, PRIVILEGE_OPTIONS, rawOnly } from '../privileges.js';
 import { ownAddressInterface } from '../own-address.js';
 import { warn } from '../warn.js';
+import { vendorLookup } from '../vendor-names.js';
 import { dropCounters } from './scan-sweep.js';
 import { EventCommand, eventJson, eventLine, parseListen, serveMetrics, type MetricsSource } from './watch-outputs.js';
 
@@ -68,7 +69,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const timeoutMs = durationOption('watch', 'timeout', v.timeout, Infinity);
   const silentAfterMs = durationOption('watch', 'silent-after', v['silent-after'], 600_000);
   const listen = v.metrics === undefined ? null : parseListen(v.metrics);
-  const vendorOf = await vendorLookup();
+  const vendorOf = vendorLookup('watch');
   if (v.replay !== undefined) {
     for (const o of ['sweep', 'rate', 'metrics', 'no-promisc'] as const) if (v[o] !== undefined && v[o] !== false) throw new UsageError(`watch: --${o} has no meaning with --replay`);
     const watched: WatchedInterface = {
@@ -309,17 +310,6 @@ async function openStore(path: string | undefined): Promise<StationStore> {
   } catch (err) {
     const e = err as Error & { code?: string };
     throw new UsageError(`watch: the station database ${file}: ${e.message.split('\n')[0]}${e.code === 'ERSATZ_SQLITE_UNAVAILABLE' ? '' : ' (give another with --db FILE)'}`);
-  }
-}
-
-async function vendorLookup(): Promise<(mac: Mac) => string | null> {
-  try {
-    const v = await import('@ersatz/vendor');
-    v.loadVendorData();
-    return v.vendorOf;
-  } catch (err) {
-    warn(`watch: vendor names unavailable: ${(err as Error).message}`);
-    return () => null;
   }
 }
 
