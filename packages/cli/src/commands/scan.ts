@@ -166,7 +166,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   const format = values.format === undefined ? null : compileFormat(values.format);
   const ouiFile = values.ouifile ?? (process.env.ERSATZ_OUI_FILE || undefined);
   const ours = ouiFile === undefined ? null : await readVendorFile(ouiFile);
-  if (positionals.some(isIpv6Text)) return scanIpv6(positionals, values, become, { ratePps: ratePps ?? 1000, tries, timeoutMs, vendorOf: vendorLookup('scan', ours) });
+  if (positionals.some(isIpv6Text)) return scanIpv6(positionals, values, become, { tries, timeoutMs, vendorOf: vendorLookup('scan', ours) });
   if (values.localnet && (positionals.length > 0 || values.file !== undefined)) throw new UsageError(`scan: --localnet makes the targets: give no others`);
   let typed: TargetSet | undefined; // the targets typed or in --file, read once for every interface
 
@@ -359,14 +359,16 @@ async function scanIpv6(
   positionals: string[],
   values: NonNullable<ReturnType<typeof parseSpec<typeof OPTIONS>>>['values'],
   become: Privileges,
-  shared: { ratePps: number; tries: number; timeoutMs: number; vendorOf: (mac: Mac) => string | null },
+  shared: { tries: number; timeoutMs: number; vendorOf: (mac: Mac) => string | null },
 ): Promise<ExitCode> {
   const used = (['localnet', 'file', 'arpspa', 'vlan', 'tier', 'random', 'pcap', 'format', 'bandwidth', 'interval', 'limit'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
   if (used.length > 0) throw new UsageError(`scan: --${used[0]} is for IPv4 (ARP) sweeps; an IPv6 scan takes -I, --rate, --tries, --timeout, --json, -q`);
   if (positionals.some((p) => !isIpv6Text(p))) throw new UsageError('scan: IPv4 and IPv6 targets in one run: scan each family on its own');
   if ((values.interface?.length ?? 0) > 1) throw new UsageError('scan: an IPv6 scan takes one -I');
   const { scan6 } = await import('./scan6.js');
-  return scan6(positionals, { ifname: values.interface?.[0], json: values.json, quiet: values.quiet, ...shared }, become);
+  // Its own pace bound: one NS per address, paced by the transmit worker (default 1000/s).
+  const ratePps = values.rate === undefined ? 1000 : numberOption('scan', 'rate', values.rate, 0.001, 1_000_000, 0);
+  return scan6(positionals, { ifname: values.interface?.[0], json: values.json, quiet: values.quiet, ratePps, ...shared }, become);
 }
 
 /** --ouifile / ERSATZ_OUI_FILE. Throws VendorFileError (exit 2) when it cannot be read or has a bad line. */
