@@ -2,7 +2,7 @@ import { readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants } from 'node:buffer';
 import { PcapFileError } from './error.js';
-import { PCAP_HEADER, classicRecords, readPcap, type PcapFormat, type PcapReader, type PcapRecord } from './reader.js';
+import { PCAP_HEADER, classicRecords, readPcap, startsPcapng, type PcapFormat, type PcapReader, type PcapRecord } from './reader.js';
 
 export interface ReadFileOptions {
   /**
@@ -84,20 +84,18 @@ export async function streamPcapFile(path: string, opts: { readonly chunkBytes?:
     await fh.close();
     throw fileError(path, err);
   }
-  let format: PcapFormat;
-  try {
-    format = readPcap(head).format;
-  } catch (err) {
-    await fh.close();
-    // A pcapng section header is longer than the 24 bytes read: read the file whole.
-    if (head.length >= 4 && new DataView(head.buffer, head.byteOffset).getUint32(0, false) === 0x0a0d0d0a) return readPcapFile(path);
-    throw err;
-  }
-  if (format.kind === 'pcapng') {
+  if (startsPcapng(head)) {
     await fh.close();
     return readPcapFile(path);
   }
-  const classic = format;
+  let format: PcapFormat;
+  try {
+    format = readPcap(head).format; // a classic file header (24 bytes): what its records need
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  const classic = format as Extract<PcapFormat, { kind: 'pcap' }>;
   const fd = fh.fd;
   const chunk = Math.max(opts.chunkBytes ?? STREAM_CHUNK, 64);
   return {

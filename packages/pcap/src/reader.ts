@@ -55,6 +55,11 @@ const Block = { SHB: 0x0a0d0d0a, IDB: 1, OPB: 2, SPB: 3, EPB: 6 } as const;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const Option = { END: 0, IF_TSRESOL: 9, IF_TSOFFSET: 14 } as const;
 
+/** Whether `bytes` start with a pcapng Section Header Block's type (the same in both byte orders). */
+export function startsPcapng(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, false) === Block.SHB;
+}
+
 /**
  * Reads a classic pcap (either byte order, microsecond or nanosecond magic) or pcapng file held in `bytes`.
  * The file header (pcapng: the first Section Header Block) is checked now; records are parsed as you iterate.
@@ -68,7 +73,7 @@ export function readPcap(bytes: Uint8Array): PcapReader {
   if (bytes.length < 4) throw new PcapTruncatedError('file header', 0, 4, bytes.length);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = dv.getUint32(0, false);
-  if (magic === Block.SHB) {
+  if (startsPcapng(bytes)) {
     const section = readSectionHeader(bytes, dv, 0);
     const format = { kind: 'pcapng', littleEndian: section.littleEndian, version: section.version } as const;
     return { format, bytes, [Symbol.iterator]: () => pcapngRecords(bytes, dv) };

@@ -81,7 +81,8 @@ export class StationStore {
   }
 
   stations(): Station[] {
-    const rows = this.#db.prepare('SELECT * FROM stations ORDER BY ifname, ip').all() as StationRow[];
+    // Sorted here, not by SQL: the addresses are text there, and 10.0.0.10 would come before 10.0.0.9.
+    const rows = this.#db.prepare('SELECT * FROM stations').all() as StationRow[];
     return rows
       .map((r) => ({
         ifname: r.ifname,

@@ -3,8 +3,9 @@
 // prefix holds the target, else the IPv6 default route's (then the router is what is resolved, as for IPv4).
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { firstValueFrom, takeUntil } from 'rxjs';
-import { Ipv4, Ipv6, parseScopedIpv6, type Mac } from '@ersatz/wire';
+import { Ipv4, Ipv6, parseScopedIpv6 } from '@ersatz/wire';
 import { injectNeighbour, openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { Cap } from '@ersatz/os/caps';
 import { CONFLICT_CAUSES, dad$, solicit$, unsolicitedAdvertisement } from '@ersatz/resolve';
@@ -17,6 +18,8 @@ import { traceStats } from '../verbose.js';
 interface Route6 {
   /** The interface, with ARP's InterfaceInfo shape (no IPv4 needed). */
   readonly info: InterfaceInfo;
+  /** The address asked about, its zone taken off. */
+  readonly target: Ipv6;
   /** Our address to send from. */
   readonly source: Ipv6;
   /** What is resolved: the target, or the router for an off-link one. */
@@ -36,6 +39,15 @@ export function ownAddresses(): Map<string, { ip: Ipv6; prefixLen: number }[]> {
   return out;
 }
 
+/**
+ * Our address to ask about `target` from: one in its prefix (RFC 4861 §7.2.2; not for a link-local target), else our
+ * link-local one; undefined when the interface has neither.
+ */
+export function sourceAddress(mine: readonly { ip: Ipv6; prefixLen: number }[], target: Ipv6): Ipv6 | undefined {
+  const inPrefix = Ipv6.isLinkLocal(target) ? undefined : mine.find((a) => !Ipv6.isLinkLocal(a.ip) && Ipv6.samePrefix(a.ip, target, a.prefixLen));
+  return (inPrefix ?? mine.find((a) => Ipv6.isLinkLocal(a.ip)))?.ip;
+}
+
 /** The IPv6 default route from /proc/net/ipv6_route (the main table's ::/0 with the lowest metric): router and interface. */
 function defaultRoute6(): { gateway: Ipv6; ifname: string } | null {
   let text: string;
@@ -50,7 +62,7 @@ function defaultRoute6(): { gateway: Ipv6; ifname: string } | null {
     const f = line.trim().split(/\s+/);
     if (f.length < 10 || f[0] !== '0'.repeat(32) || f[1] !== '00' || (parseInt(f[8]!, 16) & 0x2) === 0) continue;
     const metric = parseInt(f[5]!, 16);
-    const gateway = Ipv6.fromBytes(Uint8Array.from(f[4]!.match(/../g)!.map((h) => parseInt(h, 16))));
+    const gateway = Ipv6.fromBytes(Buffer.from(f[4]!, 'hex'));
     if (best === null || metric < best.metric) best = { gateway, ifname: f[9]!, metric };
   }
   return best;
@@ -76,11 +88,9 @@ export async function route6(command: string, text: string, ifname: string | und
       nextHop = route.gateway;
     }
   }
-  const mine = own.get(dev!) ?? [];
-  // The source: an address in the next hop's prefix, else our link-local one (RFC 4861 §7.2.2).
-  const source = mine.find((a) => !Ipv6.isLinkLocal(nextHop) && !Ipv6.isLinkLocal(a.ip) && Ipv6.samePrefix(a.ip, nextHop, a.prefixLen))?.ip ?? mine.find((a) => Ipv6.isLinkLocal(a.ip))?.ip;
+  const source = sourceAddress(own.get(dev!) ?? [], nextHop);
   if (source === undefined) throw new UsageError(`${command}: ${dev} has no IPv6 address to ask from (not even a link-local one): is IPv6 enabled on it?`);
-  return { info: await linkInfo(dev!), source, nextHop };
+  return { info: await linkInfo(dev!), target: ip, source, nextHop };
 }
 
 /** The interface as openLink takes it, without IPv4 (ND needs none). */
@@ -110,8 +120,7 @@ export interface Resolve6Options {
 
 /** `ersatz resolve IPV6`: a Neighbor Solicitation and its advertisement. */
 export async function resolve6(text: string, o: Resolve6Options, become: Privileges): Promise<ExitCode> {
-  const { info, source, nextHop } = await route6('resolve', text, o.ifname);
-  const target = parseScopedIpv6(text).ip;
+  const { info, target, source, nextHop } = await route6('resolve', text, o.ifname);
   const link = await openNdp('resolve', info, become, o.inject ? [Cap.NET_ADMIN] : []);
   const interrupt = interruption();
   try {
@@ -171,8 +180,8 @@ export async function arping6(mode: 'dad' | 'unsolicited', text: string, o: { if
     const frame = unsolicitedAdvertisement(link, ip);
     for (let n = 1; n <= o.count && !interrupt.fired; n++) {
       link.send(frame);
-      say(`unsolicited advertisement ${n}: ${ip} is at ${link.mac as Mac} (override)`, { type: 'sent', n, ip, mac: link.mac });
-      if (n < o.count) await new Promise((done) => setTimeout(done, o.intervalMs));
+      say(`unsolicited advertisement ${n}: ${ip} is at ${link.mac} (override)`, { type: 'sent', n, ip, mac: link.mac });
+      if (n < o.count) await sleep(o.intervalMs);
     }
     return interrupt.fired ? interrupt.code : Exit.OK;
   } finally {

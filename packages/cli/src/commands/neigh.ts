@@ -68,14 +68,9 @@ function show(argv: string[]): ExitCode {
   if (args === null) return Exit.OK;
   const { values, positionals } = args;
   const states = values.state === undefined ? SHOW_STATES : stateArgument(values.state, 'show');
-  if (values.ipv6 || isIP((positionals.at(-1) ?? '').split('/')[0]!) === 6) {
-    const to6 = prefix6Argument('neigh show', positionals);
-    const entries6 = neighbours6({ ...(values.interface !== undefined && { ifname: values.interface }), proxy: values.proxy, states, ...(to6 && { to: to6 }) });
-    process.stdout.write(values.json ? `${JSON.stringify(entries6)}\n` : entries6.map((e) => `${entryLine(e)}\n`).join(''));
-    return Exit.OK;
-  }
-  const to = prefixArgument('neigh show', positionals);
-  const entries = neighbours({ ...(values.interface !== undefined && { ifname: values.interface }), proxy: values.proxy, states, ...(to && { to }) });
+  const table = tableArgument('neigh show', values.ipv6, positionals);
+  const f = { ...(values.interface !== undefined && { ifname: values.interface }), proxy: values.proxy, states };
+  const entries = table.v6 ? neighbours6({ ...f, ...(table.to && { to: table.to }) }) : neighbours({ ...f, ...(table.to && { to: table.to }) });
   process.stdout.write(values.json ? `${JSON.stringify(entries.map(toJson))}\n` : entries.map((e) => `${entryLine(e)}\n`).join(''));
   return Exit.OK;
 }
@@ -86,10 +81,8 @@ function flush(argv: string[]): ExitCode {
   const { values, positionals } = args;
   const ifname = requireInterface('neigh flush', values.interface);
   const states = values.state === undefined ? {} : { states: stateArgument(values.state, 'flush') };
-  const v6 = values.ipv6 || isIP((positionals.at(-1) ?? '').split('/')[0]!) === 6;
-  const to6 = v6 ? prefix6Argument('neigh flush', positionals) : undefined;
-  const to = v6 ? undefined : prefixArgument('neigh flush', positionals);
-  const result = v6 ? flushNeighbours6({ ifname, ...states, ...(to6 && { to: to6 }) }) : flushNeighbours({ ifname, ...states, ...(to && { to }) });
+  const table = tableArgument('neigh flush', values.ipv6, positionals);
+  const result = table.v6 ? flushNeighbours6({ ifname, ...states, ...(table.to && { to: table.to }) }) : flushNeighbours({ ifname, ...states, ...(table.to && { to: table.to }) });
   if (result.complete) return Exit.OK;
   process.stderr.write(`ersatz: neigh flush: entries still matched after 10 rounds (deleted ${result.deleted.length}): the kernel keeps re-creating them\n`);
   return Exit.NO_REPLY;
@@ -235,26 +228,22 @@ function looksLikeMac(text: string): boolean {
   }
 }
 
-/** The optional `[to] ADDR|PREFIX` of show and flush: an address is its /32. */
-function prefixArgument(command: string, positionals: string[]): Cidr | undefined {
+/**
+ * show's and flush's table and ADDR or PREFIX (`to` optional, as in `ip neigh show to PREFIX`): the IPv6 table with -6
+ * or an IPv6 word (an address is its /128), else IPv4's (an address is its /32).
+ */
+function tableArgument(command: string, ipv6: boolean, positionals: string[]): { v6: false; to: Cidr | undefined } | { v6: true; to: { prefix: Ipv6; prefixLen: number } | undefined } {
   const words = positionals[0] === 'to' ? positionals.slice(1) : positionals;
   const [text, extra] = words;
   if (extra !== undefined) throw new UsageError(`${command}: unexpected ${JSON.stringify(extra)}: give at most one ADDR or PREFIX ('ersatz neigh --help')`);
-  if (text === undefined) return undefined;
-  return parsed(command, () => (text.includes('/') ? Cidr.parse(text) : Cidr.of(Ipv4.parse(text), 32)));
-}
-
-/** show's IPv6 ADDR or PREFIX (an address is its /128). */
-function prefix6Argument(command: string, positionals: string[]): { prefix: Ipv6; prefixLen: number } | undefined {
-  const words = positionals[0] === 'to' ? positionals.slice(1) : positionals;
-  const [text, extra] = words;
-  if (extra !== undefined) throw new UsageError(`${command}: unexpected ${JSON.stringify(extra)}: give at most one ADDR or PREFIX ('ersatz neigh --help')`);
-  if (text === undefined) return undefined;
-  if (isIP(text.split('/')[0]!) !== 6) throw new UsageError(`${command}: ${text} is not IPv6, and -6 is the IPv6 table: give an IPv6 ADDR or PREFIX, or leave -6 out`);
+  const isV6Word = text !== undefined && isIP(text.split('/')[0]!) === 6;
+  if (!ipv6 && !isV6Word) return { v6: false, to: text === undefined ? undefined : parsed(command, () => (text.includes('/') ? Cidr.parse(text) : Cidr.of(Ipv4.parse(text), 32))) };
+  if (text === undefined) return { v6: true, to: undefined };
+  if (!isV6Word) throw new UsageError(`${command}: ${text} is not IPv6, and -6 is the IPv6 table: give an IPv6 ADDR or PREFIX, or leave -6 out`);
   const [addr, len = '128'] = text.split('/') as [string, string?];
   const prefixLen = Number(len);
   if (!/^\d+$/.test(len) || prefixLen > 128) throw new UsageError(`${command}: ${text}: the prefix length must be 0..128`);
-  return { prefix: parsed(command, () => Ipv6.parse(addr)), prefixLen };
+  return { v6: true, to: { prefix: parsed(command, () => Ipv6.parse(addr)), prefixLen } };
 }
 
 /** `--state` given once or more, each a comma list: their union. */

@@ -11,7 +11,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { LineWriter } from '../session.js';
 import type { Privileges } from '../privileges.js';
-import { linkInfo, openNdp, ownAddresses } from './ipv6.js';
+import { linkInfo, openNdp, ownAddresses, sourceAddress } from './ipv6.js';
 
 /** A prefix of /112 holds 65 536 addresses: as many as a /16 sweep asks. */
 const LONGEST_SWEEP = 112;
@@ -54,7 +54,6 @@ export async function scan6(words: readonly string[], o: Scan6Options, become: P
   const mine = ownAddresses().get(ifname) ?? [];
   const linkLocal = mine.find((a) => Ipv6.isLinkLocal(a.ip))?.ip;
   if (linkLocal === undefined) throw new UsageError(`scan: ${ifname} has no IPv6 link-local address to ask from: is IPv6 enabled on it?`);
-  const sourceFor = (t: Ipv6): Ipv6 => (Ipv6.isLinkLocal(t) ? linkLocal : (mine.find((a) => !Ipv6.isLinkLocal(a.ip) && Ipv6.samePrefix(a.ip, t, a.prefixLen))?.ip ?? linkLocal));
   const link = await openNdp('scan', await linkInfo(ifname), become);
   const interrupt = interruption();
   const out = new LineWriter();
@@ -81,11 +80,12 @@ export async function scan6(words: readonly string[], o: Scan6Options, become: P
     link.send(echo);
     // Paced by the transmit worker (notBeforeNs); a second pass asks only those that have not answered.
     const gapNs = BigInt(Math.round(1e9 / o.ratePps));
+    // sourceAddress falls back to our link-local address, which was checked above: never undefined here.
     for (let pass = 0; pass < (targets.length === 0 ? 0 : o.tries) && !interrupt.fired; pass++) {
       let at = process.hrtime.bigint();
       const pending = targets.filter((t) => !claims.has(t));
       for (const t of pending) {
-        link.send(ndpFrame(link, sourceFor(t), Ipv6.solicitedNode(t), { type: 'ns', target: t, sourceLinkAddress: link.mac }), (at += gapNs));
+        link.send(ndpFrame(link, sourceAddress(mine, t)!, Ipv6.solicitedNode(t), { type: 'ns', target: t, sourceLinkAddress: link.mac }), (at += gapNs));
       }
       const sendingMs = Number(at - process.hrtime.bigint()) / 1e6;
       await firstValueFrom(timer(Math.max(0, sendingMs) + o.timeoutMs));
