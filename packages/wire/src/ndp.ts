@@ -165,20 +165,6 @@ function parseOptions(icmp: Uint8Array, at: number): NdpOptions {
   return o;
 }
 
-/**
- * An Ethernet frame's ND message: IPv6 (any extension headers), ICMPv6, a type of ND's. Returns null for any other
- * IPv6 frame (another protocol, another ICMPv6 type, a fragment); throws as parseIpv6Header and parseNdp do.
- * `payloadAt` is where the IPv6 header starts in `frame` (after the Ethernet header and any VLAN tags).
- */
-export function parseNdpFrame(frame: Uint8Array, payloadAt: number, vlan: number | null): NdpFrame | null {
-  const bytes = frame.subarray(payloadAt);
-  const ip = parseIpv6Header(bytes);
-  if (ip.protocol !== Ipv6Next.Icmpv6 || ip.fragment) return null;
-  const ndp = parseNdp(ip, bytes.subarray(ip.at, ip.at + ip.length), bytes.subarray(8, 40));
-  if (ndp === null) return null;
-  return { ethDst: Mac.fromBytes(frame, 0), ethSrc: Mac.fromBytes(frame, 6), vlan, ip, ndp };
-}
-
 /** What emitNdpFrame writes: Ethernet, IPv6 (hop limit 255) and one NS or NA with a link-layer address option. */
 export type NdpEmit =
   | { readonly type: 'ns'; readonly target: Ipv6; readonly sourceLinkAddress?: Mac; readonly nonce?: Uint8Array }
@@ -233,19 +219,38 @@ export interface Echo6Frame {
 }
 
 /**
- * An Ethernet frame's ICMPv6 echo reply, its checksum verified; null for any other IPv6 frame. Throws as
- * parseIpv6Header does, TruncatedError for a reply under 8 bytes, ChecksumError (layer `icmpv6`).
+ * An Ethernet frame's ICMPv6 message of the kinds ersatz reads: an ND message (as parseNdp checks it) or an echo reply
+ * (checksum verified). Null for any other IPv6 frame (another protocol or ICMPv6 type, a fragment). `payloadAt` is
+ * where the IPv6 header starts in `frame` (after the Ethernet header and any VLAN tags). Throws as parseIpv6Header and
+ * parseNdp do; TruncatedError for an echo reply under 8 bytes, ChecksumError (layer `icmpv6`).
  */
-export function parseEcho6ReplyFrame(frame: Uint8Array, payloadAt: number, vlan: number | null): Echo6Frame | null {
+export function parseIcmpv6Frame(frame: Uint8Array, payloadAt: number, vlan: number | null): NdpFrame | Echo6Frame | null {
   const bytes = frame.subarray(payloadAt);
   const ip = parseIpv6Header(bytes);
-  if (ip.protocol !== Ipv6Next.Icmpv6 || ip.fragment || ip.length < 1 || bytes[ip.at] !== Icmpv6Type.EchoReply) return null;
+  if (ip.protocol !== Ipv6Next.Icmpv6 || ip.fragment) return null;
   const icmp = bytes.subarray(ip.at, ip.at + ip.length);
+  const addresses = bytes.subarray(8, 40);
+  const ndp = parseNdp(ip, icmp, addresses);
+  const link = (): Pick<NdpFrame, 'ethDst' | 'ethSrc' | 'vlan' | 'ip'> => ({ ethDst: Mac.fromBytes(frame, 0), ethSrc: Mac.fromBytes(frame, 6), vlan, ip });
+  if (ndp !== null) return { ...link(), ndp };
+  if (icmp[0] !== Icmpv6Type.EchoReply) return null;
   if (icmp.length < 8) throw new TruncatedError('icmpv6', 8, icmp.length);
   const found = readU16(icmp, 2);
-  const computed = checksumOver(bytes.subarray(8, 40), icmp);
+  const computed = checksumOver(addresses, icmp);
   if (found !== computed) throw new ChecksumError('icmpv6', found, computed);
-  return { ethDst: Mac.fromBytes(frame, 0), ethSrc: Mac.fromBytes(frame, 6), vlan, ip, id: readU16(icmp, 4), seq: readU16(icmp, 6) };
+  return { ...link(), id: readU16(icmp, 4), seq: readU16(icmp, 6) };
+}
+
+/** parseIcmpv6Frame's ND messages only. */
+export function parseNdpFrame(frame: Uint8Array, payloadAt: number, vlan: number | null): NdpFrame | null {
+  const f = parseIcmpv6Frame(frame, payloadAt, vlan);
+  return f !== null && 'ndp' in f ? f : null;
+}
+
+/** parseIcmpv6Frame's echo replies only: who answered a ping, from which MAC. */
+export function parseEcho6ReplyFrame(frame: Uint8Array, payloadAt: number, vlan: number | null): Echo6Frame | null {
+  const f = parseIcmpv6Frame(frame, payloadAt, vlan);
+  return f !== null && 'id' in f ? f : null;
 }
 
 /** Writes an ICMPv6 echo request frame (hop limit 255 for a link-scope target, else 64) with `data`. Returns its length. */

@@ -17,8 +17,7 @@ import {
   checkEthIpv4,
   isIcmpErrorType,
   Mac,
-  parseEcho6ReplyFrame,
-  parseNdpFrame,
+  parseIcmpv6Frame,
   Icmpv6Type,
   quotedEcho,
   writeArpRecord,
@@ -106,39 +105,28 @@ export class FrameDecoder {
     return Outcome.Ignored;
   }
 
+  /** A Neighbor Discovery message, or an ICMPv6 echo reply (type 129: who answered a ping to ff02::1), as an ND record. */
   #ndpRecord(frame: Uint8Array, at: number, vlan: number | null): Outcome {
-    const f = parseNdpFrame(frame, at, vlan); // RFC 4861's receiver checks: a refused message is counted by reason
-    if (f === null) return this.#echo6Record(frame, at, vlan);
+    const f = parseIcmpv6Frame(frame, at, vlan); // RFC 4861's receiver checks: a refused message is counted by reason
+    if (f === null) return Outcome.Ignored;
     const out = this.record;
-    const m = f.ndp;
     out[0] = EventKind.Ndp;
     writeLinkRecord(out, BODY, vlan, frame);
-    out[NdpRec.TYPE] = NDP_TYPE[m.type];
-    out[NdpRec.FLAGS] = m.type === 'na' ? (m.router ? 0x80 : 0) | (m.solicited ? 0x40 : 0) | (m.override ? 0x20 : 0) : 0;
-    const lla = m.type === 'na' ? m.options.targetLinkAddress : m.options.sourceLinkAddress;
-    out[NdpRec.HAS_LLA] = lla === undefined ? 0 : 1;
     // Addresses copied as the frame holds them (SRC and DST are adjacent there and here), not parsed back from text.
     out.set(frame.subarray(at + 8, at + 40), NdpRec.SRC);
-    if (m.type === 'ns' || m.type === 'na') out.set(frame.subarray(at + f.ip.at + 8, at + f.ip.at + 24), NdpRec.TARGET);
-    else out.fill(0, NdpRec.TARGET, NdpRec.TARGET + 16);
-    Mac.write(lla ?? Mac.ZERO, out, NdpRec.LLA);
-    this.length = NdpRec.LEN;
-    this.#ndp++;
-    return Outcome.Event;
-  }
-
-  /** An ICMPv6 echo reply, in the ND record (type 129): who answered a ping to ff02::1, for an IPv6 scan. */
-  #echo6Record(frame: Uint8Array, at: number, vlan: number | null): Outcome {
-    const e = parseEcho6ReplyFrame(frame, at, vlan);
-    if (e === null) return Outcome.Ignored;
-    const out = this.record;
-    out[0] = EventKind.Ndp;
-    writeLinkRecord(out, BODY, vlan, frame);
-    out[NdpRec.TYPE] = Icmpv6Type.EchoReply;
-    out[NdpRec.FLAGS] = 0;
-    out[NdpRec.HAS_LLA] = 0;
-    out.set(frame.subarray(at + 8, at + 40), NdpRec.SRC);
-    out.fill(0, NdpRec.TARGET, NdpRec.LLA + 6); // no target, no link-layer address
+    out.fill(0, NdpRec.FLAGS, NdpRec.HAS_LLA + 1);
+    out.fill(0, NdpRec.TARGET, NdpRec.LLA + 6);
+    if ('ndp' in f) {
+      const m = f.ndp;
+      out[NdpRec.TYPE] = NDP_TYPE[m.type];
+      if (m.type === 'na') out[NdpRec.FLAGS] = (m.router ? 0x80 : 0) | (m.solicited ? 0x40 : 0) | (m.override ? 0x20 : 0);
+      if (m.type === 'ns' || m.type === 'na') out.set(frame.subarray(at + f.ip.at + 8, at + f.ip.at + 24), NdpRec.TARGET);
+      const lla = m.type === 'na' ? m.options.targetLinkAddress : m.options.sourceLinkAddress;
+      if (lla !== undefined) {
+        out[NdpRec.HAS_LLA] = 1;
+        Mac.write(lla, out, NdpRec.LLA);
+      }
+    } else out[NdpRec.TYPE] = Icmpv6Type.EchoReply;
     this.length = NdpRec.LEN;
     this.#ndp++;
     return Outcome.Event;
