@@ -166,7 +166,7 @@ function decodeIpv6(bytes: Uint8Array, out: Layers): void {
   const icmp = bytes.subarray(ip.at, ip.at + ip.length);
   const echo = icmp.length >= 8 && (icmp[0] === Icmpv6Type.EchoRequest || icmp[0] === Icmpv6Type.EchoReply);
   if (icmp.length >= 2) out.icmpv6 = echo ? { type: icmp[0]!, code: icmp[1]!, id: readU16(icmp, 4), seq: readU16(icmp, 6) } : { type: icmp[0]!, code: icmp[1]! };
-  const ndp = parseNdp(ip, icmp);
+  const ndp = parseNdp(ip, icmp, bytes.subarray(8, 40));
   if (ndp !== null) out.ndp = ndp;
 }
 
