@@ -22,12 +22,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const { version } = JSON.parse(await readFile(`${root}/package.json`, 'utf8'));
 const STAGES = ['capture', 'decode', 'transmit'];
 
-// Each worker package finds its thread's script beside itself (new URL('./main.js', import.meta.url), asked when it
-// spawns); in the bundle that script is dist/<stage>-worker.cjs, beside the chunk that spawns it.
+// Each worker package finds its thread's script beside itself (new URL('./main.js', import.meta.url) in its
+// script.js); in the bundle that script is dist/<stage>-worker.cjs, beside the chunk that spawns it.
 const workerUrls = {
   name: 'worker-urls',
   setup(b) {
-    b.onLoad({ filter: /workers[\\/](capture|decode|transmit)[\\/]dist[\\/]index\.js$/ }, async (args) => {
+    b.onLoad({ filter: /workers[\\/](capture|decode|transmit)[\\/]dist[\\/]script\.js$/ }, async (args) => {
       const stage = /workers[\\/](\w+)[\\/]dist/.exec(args.path)[1];
       const text = await readFile(args.path, 'utf8');
       const from = "new URL('./main.js', import.meta.url)";
@@ -58,8 +58,7 @@ const common = {
   external: ['koffi', 'piscina', 'better-sqlite3'],
   // ESM builds where packages ship both: tree-shaken, and no CommonJS wrapper to run at load.
   mainFields: ['module', 'main'],
-  // Bundled CommonJS (if any) may call require: give ESM output one.
-  banner: { js: "import { createRequire as __ersatzRequire } from 'node:module'; const require = __ersatzRequire(import.meta.url);" },
+  // No `require` banner: nothing bundled is CommonJS, and it cost every chunk a createRequire at load (cold start).
   logLevel: 'warning',
   // `ersatz --version` (packages/cli/src/version.ts): the bundle has no package.json path to read it from.
   define: { ERSATZ_VERSION: JSON.stringify(version) },
@@ -84,13 +83,19 @@ await Promise.all([
     build({
       ...common,
       format: 'cjs',
-      banner: {},
       entryPoints: { [`${stage}-worker`]: `workers/${stage}/dist/main.js` },
       outdir: 'dist',
       outExtension: { '.js': '.cjs' },
     }),
   ),
 ]);
+
+// Without the banner, a CommonJS module bundled into the ESM output would fail at run time on its first require.
+for (const name of await readdir(`${root}/dist`)) {
+  if (name.endsWith('.js') && (await readFile(`${root}/dist/${name}`, 'utf8')).includes('Dynamic require of')) {
+    throw new Error(`dist/${name}: bundles a CommonJS module that calls require (see the note on the banner above)`);
+  }
+}
 
 // The vendor table, where the bundled vendor module (in a chunk of dist/) looks for it: beside itself.
 await copyFile(`${root}/packages/vendor/dist/oui.bin`, `${root}/dist/oui.bin`);

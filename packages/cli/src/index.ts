@@ -1,5 +1,7 @@
+import { prestartPipeline } from '@ersatz/pipeline/prestart';
 import { Exit, UsageError, type ExitCode } from './exit.js';
 import { isParseArgsError } from './options.js';
+import { mapStack } from './stack.js';
 import { VERSION } from './version.js';
 import { COMMANDS, USAGE } from './commands/table.js';
 
@@ -41,6 +43,8 @@ export async function main(argv: string[]): Promise<ExitCode> {
     if (!SUPPORTED.includes(process.platform) && !command.anywhere && !args.includes('--help') && !args.includes('-h')) {
       throw new UsageError(`this is ${process.platform}: ersatz sends and captures on Linux, and on Windows with Npcap; 'ersatz decode' reads capture files anywhere`);
     }
+    // Node starting the three threads is most of a one-shot command's time: they start while the command loads.
+    if (command.opensLink && SUPPORTED.includes(process.platform) && !args.includes('--help') && !args.includes('-h')) prestartPipeline();
     return await (await command.load()).run(args);
   } catch (err) {
     return report(err);
@@ -69,6 +73,6 @@ export function report(err: unknown): ExitCode {
       return Exit.USAGE;
     }
   }
-  process.stderr.write(`ersatz: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`ersatz: internal error: ${err instanceof Error ? mapStack(err.stack ?? err.message) : String(err)}\n`);
   return Exit.SOFTWARE;
 }

@@ -9,17 +9,16 @@
  * await api.open({ ifname: 'ez0', filter: 'arp' });   // rejects with CaptureError (rebuild with CaptureError.fromWire)
  * ```
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { startThread } from '@ersatz/ring';
+import { captureThread } from './script.js';
 import type { CaptureApi, CaptureHandles } from './types.js';
 
 export { newHandleSlot, defaultCaptureWait } from './capture.js';
 export { CaptureError, CAP_NET_RAW_HINT, permissionHint, libraryHint, type CaptureErrorCode, type CaptureErrorWire } from './error.js';
 export type { CaptureApi, CaptureHandles, CaptureIncident, CaptureOptions, CaptureStats, CaptureWait, LinkInfo } from './types.js';
-
-// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one).
-const workerUrl = (): URL => new URL('./main.js', import.meta.url);
 
 /**
  * Starts a capture worker that will write into `handles.rx` (it becomes the ring's only writer). Returns the thread
@@ -27,6 +26,6 @@ const workerUrl = (): URL => new URL('./main.js', import.meta.url);
  * The worker posts `CaptureIncident`s (`{ incident: 'capture-stopped', error }`) on `handles.incidents` when given.
  */
 export function spawnCapture(handles: CaptureHandles): { worker: Worker; api: Comlink.Remote<CaptureApi> } {
-  const worker = new Worker(workerUrl(), { workerData: handles, transferList: handles.incidents ? [handles.incidents] : [], name: 'ersatz-capture' });
+  const worker = startThread(captureThread(), handles, handles.incidents ? [handles.incidents] : []);
   return { worker, api: Comlink.wrap<CaptureApi>(nodeEndpoint(worker)) };
 }

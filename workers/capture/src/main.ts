@@ -1,14 +1,14 @@
-// The capture worker's entry point: the only file that touches parentPort/workerData.
-import { parentPort, workerData } from 'node:worker_threads';
+// The capture worker's entry point: the only file that touches parentPort. Its handles are the first message
+// (see startThread in @ersatz/ring): the thread may have started before they existed.
+import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { THREAD_LOADED } from '@ersatz/ring';
 import { Capture } from './capture.js';
 import { CaptureError } from './error.js';
 import type { CaptureApi, CaptureHandles, CaptureIncident, CaptureOptions } from './types.js';
 
-const { rx, handleSlot, trace, incidents } = workerData as CaptureHandles;
-
-const capture = new Capture(rx, (err) => incidents?.postMessage({ incident: 'capture-stopped', error: err.toWire() } satisfies CaptureIncident), handleSlot, trace);
+let capture: Capture | undefined;
 
 /** Typed errors cross as plain `{ name, message, ...fields }`: comlink would flatten them into a plain Error. */
 function wire<T>(fn: () => T): T {
@@ -20,19 +20,26 @@ function wire<T>(fn: () => T): T {
   }
 }
 
-const api: CaptureApi = {
-  open: async (opts: CaptureOptions) => wire(() => capture.open(opts)),
-  setOutput: async (h) => wire(() => capture.setOutput(h)),
-  stats: async () => capture.stats(),
-  close: async () => capture.close(),
-  simulateCrash: async () => {
-    setImmediate(() => {
-      throw new Error('simulated crash (Pipeline.simulateCrash)');
-    });
-  },
-};
+function serve(c: Capture): CaptureApi {
+  return {
+    open: async (opts: CaptureOptions) => wire(() => c.open(opts)),
+    setOutput: async (h) => wire(() => c.setOutput(h)),
+    stats: async () => c.stats(),
+    close: async () => c.close(),
+    simulateCrash: async () => {
+      setImmediate(() => {
+        throw new Error('simulated crash (Pipeline.simulateCrash)');
+      });
+    },
+  };
+}
 
-Comlink.expose(api, nodeEndpoint(parentPort!));
+// Exposed in the same turn as the handles arrive, so the control calls queued behind them find their listener.
+parentPort!.once('message', ({ rx, handleSlot, trace, incidents }: CaptureHandles) => {
+  capture = new Capture(rx, (err) => incidents?.postMessage({ incident: 'capture-stopped', error: err.toWire() } satisfies CaptureIncident), handleSlot, trace);
+  Comlink.expose(serve(capture), nodeEndpoint(parentPort!));
+});
+parentPort!.postMessage(THREAD_LOADED); // loaded: from now on the thread may be ended safely (see prestartThread)
 
 // koffi's poll handle calls into JavaScript from libuv. Once this thread is being torn down by an uncaught error, a
 // poll event still dispatched in that loop turn cannot call in, and koffi then aborts the whole process (measured:
@@ -42,7 +49,7 @@ Comlink.expose(api, nodeEndpoint(parentPort!));
 // capture before it terminates this thread, and simulates crashes with an uncaught error (api.simulateCrash).
 process.on('uncaughtException', (err) => {
   try {
-    capture.close();
+    capture?.close();
   } finally {
     // eslint-disable-next-line no-unsafe-finally -- rethrowing is the point: the thread must still die of it
     throw err;

@@ -109,7 +109,7 @@ export interface CaptureApi {
   simulateCrash(): Promise<void>;
 }
 
-/** What the worker is started with (workerData). */
+/** What the worker is given as its first message (startThread). */
 export interface CaptureHandles {
   /** The ring the worker writes captured frames into (it becomes its only writer). */
   readonly rx: RingHandle;

@@ -3,9 +3,11 @@
  * records (ARP, ICMP echo) into the events ring, which the main thread turns back into objects with `readEvent`.
  * Malformed frames are counted by reason and skipped; no input can stop the worker.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { startThread } from '@ersatz/ring';
+import { decodeThread } from './script.js';
 import type { DecodeApi, DecodeHandles } from './types.js';
 
 export type { DecodeApi, DecodeHandles, DecodeStats } from './types.js';
@@ -28,11 +30,8 @@ export {
   type PipelineEvent,
 } from './event-record.js';
 
-// The thread's script, beside this module (scripts/bundle.mjs points it at the bundled one).
-const workerUrl = (): URL => new URL('./main.js', import.meta.url);
-
 /** Starts a decode worker on the given rings (it starts reading at once). Returns the thread and its comlink proxy. */
 export function spawnDecode(handles: DecodeHandles): { worker: Worker; api: Comlink.Remote<DecodeApi> } {
-  const worker = new Worker(workerUrl(), { workerData: handles, name: 'ersatz-decode' });
+  const worker = startThread(decodeThread(), handles);
   return { worker, api: Comlink.wrap<DecodeApi>(nodeEndpoint(worker)) };
 }

@@ -1,17 +1,21 @@
-// The decode worker's entry point: the only file that touches parentPort/workerData.
-import { parentPort, workerData } from 'node:worker_threads';
+// The decode worker's entry point: the only file that touches parentPort. Its handles are the first message
+// (see startThread in @ersatz/ring): the thread may have started before they existed.
+import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { THREAD_LOADED } from '@ersatz/ring';
 import { DecodeLoop } from './decode-loop.js';
 import type { DecodeApi, DecodeHandles } from './types.js';
 
-const loop = new DecodeLoop(workerData as DecodeHandles);
-
-const api: DecodeApi = {
-  setInput: async (rx) => loop.setInput(rx),
-  forwardFrames: async (on) => loop.forwardFrames(on),
-  stats: async () => loop.stats(),
-  close: () => loop.close(),
-};
-
-Comlink.expose(api, nodeEndpoint(parentPort!));
+// Exposed in the same turn as the handles arrive, so the control calls queued behind them find their listener.
+parentPort!.once('message', (handles: DecodeHandles) => {
+  const loop = new DecodeLoop(handles);
+  const api: DecodeApi = {
+    setInput: async (rx) => loop.setInput(rx),
+    forwardFrames: async (on) => loop.forwardFrames(on),
+    stats: async () => loop.stats(),
+    close: () => loop.close(),
+  };
+  Comlink.expose(api, nodeEndpoint(parentPort!));
+});
+parentPort!.postMessage(THREAD_LOADED); // loaded: from now on the thread may be ended safely (see prestartThread)

@@ -1,7 +1,7 @@
 import type { RingHandle } from '@ersatz/ring';
 import type { DecoderCounts } from './decoder.js';
 
-/** What the worker is started with (workerData). It becomes the reader of `rx` and the writer of the others. */
+/** What the worker is given as its first message (startThread). It becomes the reader of `rx` and the writer of the others. */
 export interface DecodeHandles {
   /** Captured frames in (from the capture worker). */
   readonly rx: RingHandle;

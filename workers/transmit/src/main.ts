@@ -1,13 +1,12 @@
-// The transmit worker's entry point: the only file that touches parentPort/workerData.
-import { parentPort, workerData } from 'node:worker_threads';
+// The transmit worker's entry point: the only file that touches parentPort. Its handles are the first message
+// (see startThread in @ersatz/ring): the thread may have started before they existed.
+import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { THREAD_LOADED } from '@ersatz/ring';
 import { TransmitError } from './error.js';
 import { Transmitter } from './transmitter.js';
 import type { TransmitApi, TransmitHandles, TransmitIncident } from './types.js';
-
-const handles = workerData as TransmitHandles;
-const transmitter = new Transmitter(handles, (err) => handles.incidents?.postMessage({ incident: 'transmit-failing', error: err.toWire() } satisfies TransmitIncident));
 
 /** Typed errors cross as plain `{ name, message, ...fields }`: comlink would flatten them into a plain Error. */
 function wire<T>(fn: () => T): T {
@@ -19,10 +18,14 @@ function wire<T>(fn: () => T): T {
   }
 }
 
-const api: TransmitApi = {
-  open: async (opts) => wire(() => transmitter.open(opts)),
-  stats: async () => transmitter.stats(),
-  close: () => transmitter.close(),
-};
-
-Comlink.expose(api, nodeEndpoint(parentPort!));
+// Exposed in the same turn as the handles arrive, so the control calls queued behind them find their listener.
+parentPort!.once('message', (handles: TransmitHandles) => {
+  const transmitter = new Transmitter(handles, (err) => handles.incidents?.postMessage({ incident: 'transmit-failing', error: err.toWire() } satisfies TransmitIncident));
+  const api: TransmitApi = {
+    open: async (opts) => wire(() => transmitter.open(opts)),
+    stats: async () => transmitter.stats(),
+    close: () => transmitter.close(),
+  };
+  Comlink.expose(api, nodeEndpoint(parentPort!));
+});
+parentPort!.postMessage(THREAD_LOADED); // loaded: from now on the thread may be ended safely (see prestartThread)

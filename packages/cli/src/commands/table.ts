@@ -20,17 +20,19 @@ export interface CommandRow {
   readonly summary: string;
   /** Touches no network (files and text only): runs on any platform. */
   readonly anywhere?: boolean;
+  /** Usually opens a link: the pipeline's threads are started before the command loads (cold start). */
+  readonly opensLink?: boolean;
   readonly load: () => Promise<CommandModule>;
 }
 
 export const COMMANDS: readonly CommandRow[] = [
-  { name: 'resolve', args: '[IP]', summary: 'the default: who has IP? (same as --target IP)', load: () => import('./resolve.js') },
-  { name: 'scan', args: 'CIDR|RANGE', summary: 'sweep a subnet or range like arp-scan: every host that answers, once, with its vendor', load: () => import('./scan.js') },
-  { name: 'arping', args: 'TARGET', summary: 'iputils arping: probes, RTTs, -D duplicate address detection, -U/-A gratuitous ARP', load: () => import('./arping.js') },
-  { name: 'ping', args: 'TARGET', summary: "ICMP echo in raw frames to the next hop's ARP-resolved MAC", load: () => import('./ping.js') },
-  { name: 'claim', args: 'ADDR -I IF', summary: 'RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)', load: () => import('./claim.js') },
+  { name: 'resolve', args: '[IP]', summary: 'the default: who has IP? (same as --target IP)', opensLink: true, load: () => import('./resolve.js') },
+  { name: 'scan', args: 'CIDR|RANGE', summary: 'sweep a subnet or range like arp-scan: every host that answers, once, with its vendor', opensLink: true, load: () => import('./scan.js') },
+  { name: 'arping', args: 'TARGET', summary: 'iputils arping: probes, RTTs, -D duplicate address detection, -U/-A gratuitous ARP', opensLink: true, load: () => import('./arping.js') },
+  { name: 'ping', args: 'TARGET', summary: "ICMP echo in raw frames to the next hop's ARP-resolved MAC", opensLink: true, load: () => import('./ping.js') },
+  { name: 'claim', args: 'ADDR -I IF', summary: 'RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)', opensLink: true, load: () => import('./claim.js') },
   { name: 'neigh', args: 'show|add|del|flush|watch', summary: "the kernel's neighbour (ARP) cache through netlink or ioctl", load: () => import('./neigh.js') },
-  { name: 'watch', args: '[-I IF]...', summary: 'arpwatch with verdicts: a station table in SQLite and one line per new, moved or spoofed station', load: () => import('./watch.js') },
+  { name: 'watch', args: '[-I IF]...', summary: 'arpwatch with verdicts: a station table in SQLite and one line per new, moved or spoofed station', opensLink: true, load: () => import('./watch.js') },
   { name: 'stations', args: '', summary: 'the station table ersatz watch keeps', anywhere: true, load: () => import('./stations.js') },
   { name: 'decode', args: 'FILE...', summary: 'print the frames of pcap/pcapng files like tcpdump, or as JSON Lines', anywhere: true, load: () => import('./decode.js') },
   {

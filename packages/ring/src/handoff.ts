@@ -1,0 +1,62 @@
+/**
+ * How a stage's thread starts and receives its rings: the thread is started first, with nothing, and its handles
+ * (rings, slots, ports) follow as its first message. So a thread can be started early (`prestartThread`) and load
+ * Node and its code while the caller still loads its own and discovers the interface (a thread's Node start-up alone
+ * is ~25 ms of one CPU here, before its code and koffi load).
+ *
+ * ```ts
+ * const capture = { script: new URL('./main.js', import.meta.url), name: 'ersatz-capture' };
+ * prestartThread(capture);                                 // early, from the CLI, before it loads the command
+ * const worker = startThread(capture, handles);            // later: takes that thread, or starts one
+ * parentPort.once('message', (handles) => run(handles));   // in the thread: the first message
+ * parentPort.postMessage(THREAD_LOADED);                   // and, at the end of its entry module, this
+ * ```
+ */
+import { Worker, type TransferListItem } from 'node:worker_threads';
+
+/** A stage's thread: its script and the name it shows in stack traces and inspectors. */
+export interface ThreadScript {
+  readonly script: URL;
+  readonly name: string;
+}
+
+/** Threads started early and not taken yet, by script URL, with their listener for the "loaded" message. */
+const early = new Map<string, { worker: Worker; loaded: () => void }>();
+
+/** What a stage's thread posts once its code is loaded (comlink ignores a message without an id). */
+export const THREAD_LOADED = 'loaded';
+
+/**
+ * Starts the thread of `script` now, to be taken by the next `startThread` of the same script. Until then it holds
+ * the process only while it loads its code: a thread ended while a native addon (koffi) initialises aborts the
+ * whole process (measured: a usage error exiting early ended in SIGABRT), so a command that ends before taking it
+ * waits for that, then exits. An error it dies of is dropped here (the thread started instead reports it).
+ */
+export function prestartThread(thread: ThreadScript): void {
+  const key = thread.script.href;
+  if (early.has(key)) return;
+  const worker = spawn(thread);
+  const loaded = (): void => void worker.unref();
+  worker.once('message', loaded);
+  worker.on('error', () => {});
+  worker.once('exit', () => {
+    if (early.get(key)?.worker === worker) early.delete(key);
+  });
+  early.set(key, { worker, loaded });
+}
+
+/** The thread of `script`, started early or now, given its handles as its first message. */
+export function startThread(thread: ThreadScript, handles: object, transferList: readonly TransferListItem[] = []): Worker {
+  const key = thread.script.href;
+  const taken = early.get(key);
+  early.delete(key);
+  taken?.worker.off('message', taken.loaded);
+  const worker = taken?.worker ?? spawn(thread);
+  worker.ref();
+  worker.postMessage(handles, transferList);
+  return worker;
+}
+
+// `stdin: true` spares each thread building its process.stdin at start-up only to end it (Node does that for a
+// thread without one: ~5 ms of one CPU per thread in a profile); nothing writes to it.
+const spawn = ({ script, name }: ThreadScript): Worker => new Worker(script, { name, stdin: true });
