@@ -2,6 +2,8 @@
 // (198.51.100.0/24 on a veth pair), runs test/helpers/pipeline-probe.js INSIDE the host namespace (the process that
 // opens capture and transmit must live there) and checks what it printed. Nothing is sent outside the lab.
 // These tests need root (namespaces, raw sockets): without it they fail, they do not skip.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import test, { type ExecutionContext } from 'ava';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import { ArpOp, Ipv4, Mac } from '@ersatz/wire';
@@ -216,5 +218,23 @@ test.serial('the interface going down stops capture and transmit with ENETDOWN; 
   t.like(stats.transmit, { failed: 1, lastError: 'ENETDOWN' });
   t.is(stats.capture.opens, 2);
   t.deepEqual(stats.restarts, { capture: 0, decode: 0, transmit: 0 }, 'reopened in place, no thread restarted');
+  closedCleanly(t, run);
+});
+
+test.serial('sameCpu keeps the three threads and the opener on the opener\'s CPU while open, and gives the opener its CPUs back at close', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ replies: number; open: { main: string; threads: string[] }; closed: { main: string; threads: string[] } }>(l, host.ns, 'same-cpu', {
+    ...endpoints(host, peer),
+    count: 3,
+    options: { sameCpu: true },
+  });
+  const { replies, open, closed } = run.result;
+  t.is(replies, 3);
+  const all = readFileSync('/proc/self/status', 'utf8').match(/Cpus_allowed_list:\s*(\S+)/)![1]!;
+  // The opener (the probe's main thread) and exactly three more threads (capture, decode, transmit) keep to one CPU;
+  // V8's and libuv's helper threads are left alone. On a one-CPU machine every thread has that CPU anyway.
+  t.regex(open.main, /^\d+$/);
+  if (availableParallelism() > 1) t.is(open.threads.filter((c) => c === open.main).length, 4, JSON.stringify(open));
+  t.is(closed.main, all, 'the opener may use every CPU again after close');
   closedCleanly(t, run);
 });

@@ -14,6 +14,7 @@
 //   frames   with keepFrames, resolve once and report the raw frames frames$ delivered
 //   bogus    send malformed ARP frames (the capture sees its own output), then resolve; report the counts
 //   linkdown take the interface down under the pipeline, send while it is down, bring it up, resolve again
+import { readdirSync, readFileSync } from 'node:fs';
 import { firstValueFrom, filter, take, takeUntil, timer, toArray, timeout } from 'rxjs';
 import { Ipv4, Mac, emitIcmpEchoFrame } from '@ersatz/wire';
 import { Pipeline, type ArpEvent, type IcmpEvent, type PipelineOptions, type Stage } from '@ersatz/pipeline';
@@ -106,6 +107,13 @@ async function main(): Promise<void> {
       for (const f of [hlen8, truncated, ptype6]) p.send(f);
       const reply = await resolveOnce(p, args);
       out({ reply, stats: await p.stats(), warnings });
+    } else if (scenario === 'same-cpu') {
+      // Which CPUs each thread of this process may use, while open (after a resolve) and after close.
+      const replies = [];
+      for (let i = 0; i < (args.count ?? 1); i++) replies.push(await resolveOnce(p, args));
+      const open = threadCpus();
+      await p.close();
+      out({ replies: replies.length, open, closed: threadCpus(), warnings });
     } else if (scenario === 'linkdown') {
       out({ ...(await flapLink(p, args)), link: p.link, stats: await p.stats(), warnings });
     } else {
@@ -114,6 +122,12 @@ async function main(): Promise<void> {
   } finally {
     await p.close();
   }
+}
+
+/** Each thread's Cpus_allowed_list, by thread id; `main` is this process's own (the thread that opened). */
+function threadCpus(): { main: string; threads: string[] } {
+  const cpus = (tid: string): string => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))![1]!;
+  return { main: cpus(String(process.pid)), threads: readdirSync('/proc/self/task').map(cpus) };
 }
 
 main().then(() => {

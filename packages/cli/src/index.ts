@@ -40,11 +40,12 @@ export async function main(argv: string[]): Promise<ExitCode> {
     const command = COMMANDS.find((c) => c.name === (bare ? 'resolve' : first));
     if (!command) throw new UsageError(`unknown command ${JSON.stringify(first)}: run 'ersatz --help'`);
     const args = bare ? argv : rest;
-    if (!SUPPORTED.includes(process.platform) && !command.anywhere && !args.includes('--help') && !args.includes('-h')) {
+    const help = args.includes('--help') || args.includes('-h');
+    if (!SUPPORTED.includes(process.platform) && !command.anywhere && !help) {
       throw new UsageError(`this is ${process.platform}: ersatz sends and captures on Linux, and on Windows with Npcap; 'ersatz decode' reads capture files anywhere`);
     }
     // Node starting the three threads is most of a one-shot command's time: they start while the command loads.
-    if (command.opensLink && SUPPORTED.includes(process.platform) && !args.includes('--help') && !args.includes('-h')) prestartPipeline();
+    if (command.opensLink && !help) prestartPipeline();
     return await (await command.load()).run(args);
   } catch (err) {
     return report(err);

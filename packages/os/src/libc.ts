@@ -23,6 +23,10 @@ export interface Libc {
   prctl(option: number, ...args: unknown[]): number;
   /** `header`: struct __user_cap_header_struct (version, pid); `data`: two struct __user_cap_data_struct. */
   capset(header: Uint8Array, data: Uint8Array): number;
+  /** `pid` 0: the calling thread. `mask`: a cpu_set_t of `size` bytes, bit n for CPU n. */
+  sched_getaffinity(pid: number, size: number, mask: Uint8Array): number;
+  sched_setaffinity(pid: number, size: number, mask: Uint8Array): number;
+  sched_getcpu(): number;
 }
 
 let bound: Libc | undefined;
@@ -45,6 +49,9 @@ export function libc(): Libc {
     if_nametoindex: self.func('unsigned int if_nametoindex(const char *ifname)'),
     prctl: self.func('int prctl(int option, ...)'),
     capset: self.func('int capset(const void *header, const void *data)'),
+    sched_getaffinity: self.func('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)'),
+    sched_setaffinity: self.func('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)'),
+    sched_getcpu: self.func('int sched_getcpu()'),
   };
   return bound;
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { currentCpu } from '@ersatz/os';
 import { Subject, filter, firstValueFrom, type Observable } from 'rxjs';
 import { closeRing, createRing, ringStats, traceView, type RingHandle } from '@ersatz/ring';
 import { newHandleSlot, type LinkInfo } from '@ersatz/capture-worker';
@@ -7,6 +8,7 @@ import { newSocketSlot, type TransmitError, type TransmitInfo } from '@ersatz/tr
 import { PipelineError, type Stage } from './error.js';
 import { checkOptions, type CapturedFrame, type PipelineOptions, type PipelineStats, type Recovery } from './options.js';
 import { Outbox } from './outbox.js';
+import { pinCaller, unpinCaller } from './caller-cpu.js';
 import { Inbox } from './inbox.js';
 import { RING_ENDS, specOf, type Incident, type RingName, type Rings, type Shared, type Threads } from './stages.js';
 import { Supervisor, type Action, type LinkStage } from './supervisor.js';
@@ -36,6 +38,8 @@ const MAX_WARNINGS = 20;
 export class Pipeline {
   readonly #o: ReturnType<typeof checkOptions>;
   readonly #shared: Shared;
+  /** This pipeline pinned its opener's thread (sameCpu): close gives it back. */
+  #pinned = false;
   readonly #rings: Rings;
   readonly #outbox: Outbox;
   readonly #inbox: Inbox;
@@ -82,6 +86,7 @@ export class Pipeline {
       captureOpts: o.captureOpts,
       transmitOpts: o.transmitOpts,
       keepFrames: o.keepFrames,
+      cpu: o.sameCpu ? currentCpu() : undefined,
     };
     this.#inbox = new Inbox(this.#rings.events, this.#rings.frames, trace, (text) => this.#warn(text));
     this.events$ = this.#inbox.events$.asObservable();
@@ -219,6 +224,10 @@ export class Pipeline {
   // --- start and stop -------------------------------------------------------------------------------------------
 
   async #start(): Promise<void> {
+    if (this.#shared.cpu !== undefined) {
+      pinCaller(this.#shared.cpu);
+      this.#pinned = true;
+    }
     for (const stage of ['decode', 'capture', 'transmit'] as const) this.#spawn(stage);
     const [link, info, forwarding] = await Promise.allSettled([this.#open('capture'), this.#open('transmit'), this.#open('decode')]);
     // All open at once; when capture and transmit both fail (an unknown interface) the capture's error is the one
@@ -249,6 +258,7 @@ export class Pipeline {
     if (this.#rings.frames) closeRing(this.#rings.frames);
     await Promise.all([capture, decode, transmit].map((t) => t?.terminate()));
     await this.#inbox.end();
+    if (this.#pinned) unpinCaller();
     this.#state = 'closed';
     this.#warnings$.complete();
     this.#recovered$.complete();

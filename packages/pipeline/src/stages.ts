@@ -35,6 +35,8 @@ export interface Shared {
   readonly captureOpts: CaptureOptions;
   readonly transmitOpts: TransmitOptions;
   readonly keepFrames: boolean;
+  /** The one CPU every thread keeps to (PipelineOptions.sameCpu); undefined: any. */
+  readonly cpu: number | undefined;
 }
 
 /** What a stage's thread reports on its own: its socket stopped (interface down or gone), or sends are failing. */
@@ -63,7 +65,7 @@ export const STAGES: { capture: StageSpec<CaptureApi, LinkInfo>; decode: StageSp
     rings: ['rx'],
     spawn: (r, s, onIncident) => {
       const incidents = channel<CaptureIncident>((m) => onIncident({ stage: 'capture', error: CaptureError.fromWire(m.error) as CaptureError }));
-      const { worker, api } = spawnCapture({ rx: r.rx, handleSlot: s.captureSlot, incidents: incidents.port, ...traced(s) });
+      const { worker, api } = spawnCapture({ rx: r.rx, handleSlot: s.captureSlot, incidents: incidents.port, ...commonHandles(s) });
       return incidents.until(new Thread('capture', worker, api, CaptureError.fromWire));
     },
     attach: (t, _ring, rx) => t.call('setOutput', (a) => a.setOutput(rx)),
@@ -78,7 +80,7 @@ export const STAGES: { capture: StageSpec<CaptureApi, LinkInfo>; decode: StageSp
   decode: {
     rings: ['rx', 'events', 'frames'],
     spawn: (r, s) => {
-      const { worker, api } = spawnDecode({ rx: r.rx, events: r.events, ...(r.frames ? { frames: r.frames } : {}), ...traced(s) });
+      const { worker, api } = spawnDecode({ rx: r.rx, events: r.events, ...(r.frames ? { frames: r.frames } : {}), ...commonHandles(s) });
       return new Thread('decode', worker, api, (e) => e);
     },
     attach: (t, _ring, rx) => t.call('setInput', (a) => a.setInput(rx)),
@@ -91,7 +93,7 @@ export const STAGES: { capture: StageSpec<CaptureApi, LinkInfo>; decode: StageSp
     rings: ['tx'],
     spawn: (r, s, onIncident) => {
       const incidents = channel<TransmitIncident>((m) => onIncident({ stage: 'transmit', error: TransmitError.fromWire(m.error) as TransmitError }));
-      const { worker, api } = spawnTransmit({ tx: r.tx, socketSlot: s.transmitSlot, departures: s.departures, incidents: incidents.port, ...traced(s) });
+      const { worker, api } = spawnTransmit({ tx: r.tx, socketSlot: s.transmitSlot, departures: s.departures, incidents: incidents.port, ...commonHandles(s) });
       return incidents.until(new Thread('transmit', worker, api, TransmitError.fromWire));
     },
     attach: async () => {}, // its only ring's other end is the main thread
@@ -105,8 +107,9 @@ export function specOf(stage: Stage): StageSpec<unknown, unknown> {
   return STAGES[stage] as StageSpec<unknown, unknown>;
 }
 
-function traced(s: Shared): { trace?: SharedArrayBuffer } {
-  return s.trace === undefined ? {} : { trace: s.trace };
+/** What every stage's handles carry from Shared when it is set: the trace buffer, the CPU. */
+function commonHandles(s: Shared): { trace?: SharedArrayBuffer; cpu?: number } {
+  return { ...(s.trace !== undefined && { trace: s.trace }), ...(s.cpu !== undefined && { cpu: s.cpu }) };
 }
 
 /**

@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { pinThread } from '@ersatz/os';
 import { THREAD_LOADED } from '@ersatz/ring';
 import { Capture } from './capture.js';
 import { CaptureError } from './error.js';
@@ -35,7 +36,8 @@ function serve(c: Capture): CaptureApi {
 }
 
 // Exposed in the same turn as the handles arrive, so the control calls queued behind them find their listener.
-parentPort!.once('message', ({ rx, handleSlot, trace, incidents }: CaptureHandles) => {
+parentPort!.once('message', ({ rx, handleSlot, trace, incidents, cpu }: CaptureHandles) => {
+  if (cpu !== undefined) pinThread(cpu);
   capture = new Capture(rx, (err) => incidents?.postMessage({ incident: 'capture-stopped', error: err.toWire() } satisfies CaptureIncident), handleSlot, trace);
   Comlink.expose(serve(capture), nodeEndpoint(parentPort!));
 });

@@ -121,6 +121,8 @@ export interface CaptureHandles {
   readonly handleSlot?: SharedArrayBuffer;
   /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */
   readonly trace?: SharedArrayBuffer;
+  /** The one CPU this thread keeps to (PipelineOptions.sameCpu); absent: any. */
+  readonly cpu?: number;
   /** Where the worker posts its CaptureIncidents (one end of a MessageChannel, transferred); absent: not reported. */
   readonly incidents?: MessagePort;
 }

@@ -9,6 +9,9 @@ import type { DecodeApi, DecodeHandles } from './types.js';
 
 // Exposed in the same turn as the handles arrive, so the control calls queued behind them find their listener.
 parentPort!.once('message', (handles: DecodeHandles) => {
+  // koffi only when asked: this thread has no other use for it, and loading it costs every start ~10 ms of CPU.
+  const { cpu } = handles;
+  if (cpu !== undefined) void import('@ersatz/os').then((os) => os.pinThread(cpu));
   const loop = new DecodeLoop(handles);
   const api: DecodeApi = {
     setInput: async (rx) => loop.setInput(rx),

@@ -11,6 +11,8 @@ export interface DecodeHandles {
   readonly frames?: RingHandle;
   /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */
   readonly trace?: SharedArrayBuffer;
+  /** The one CPU this thread keeps to (PipelineOptions.sameCpu); absent: any. */
+  readonly cpu?: number;
 }
 
 export interface DecodeStats extends DecoderCounts {

@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { pinThread } from '@ersatz/os';
 import { THREAD_LOADED } from '@ersatz/ring';
 import { TransmitError } from './error.js';
 import { Transmitter } from './transmitter.js';
@@ -20,6 +21,7 @@ function wire<T>(fn: () => T): T {
 
 // Exposed in the same turn as the handles arrive, so the control calls queued behind them find their listener.
 parentPort!.once('message', (handles: TransmitHandles) => {
+  if (handles.cpu !== undefined) pinThread(handles.cpu);
   const transmitter = new Transmitter(handles, (err) => handles.incidents?.postMessage({ incident: 'transmit-failing', error: err.toWire() } satisfies TransmitIncident));
   const api: TransmitApi = {
     open: async (opts) => wire(() => transmitter.open(opts)),

@@ -66,6 +66,8 @@ export interface TransmitHandles {
   readonly socketSlot?: SharedArrayBuffer;
   /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */
   readonly trace?: SharedArrayBuffer;
+  /** The one CPU this thread keeps to (PipelineOptions.sameCpu); absent: any. */
+  readonly cpu?: number;
   /** Where each frame's departure is recorded (`createDepartureLog()` in @ersatz/ring); absent: not recorded. */
   readonly departures?: SharedArrayBuffer;
   /** Where the worker posts its TransmitIncidents (one end of a MessageChannel, transferred); absent: not reported. */

@@ -79,9 +79,9 @@ const loopArgs = (ifname: string, concurrency: number, warmup = WARMUP): string[
   '--concurrency', String(concurrency), '--warmup', String(warmup), '--timeout', String(TIMEOUT_MS),
 ];
 
-async function ersatzLoop(lab: Lab, ns: string, ifname: string, via: 'resolve$' | 'query$', concurrency: number, into: LevelSeries, captureRtt?: Series, warmup = WARMUP): Promise<void> {
+async function ersatzLoop(lab: Lab, ns: string, ifname: string, via: 'resolve$' | 'query$', concurrency: number, into: LevelSeries, captureRtt?: Series, warmup = WARMUP, flags: readonly string[] = []): Promise<void> {
   try {
-    const { result, run } = await runDriver<LoopResult>(lab, ns, 'resolve', ['--via', via, ...loopArgs(ifname, concurrency, warmup)], { timeoutMs: 180_000 });
+    const { result, run } = await runDriver<LoopResult>(lab, ns, 'resolve', ['--via', via, ...loopArgs(ifname, concurrency, warmup), ...flags], { timeoutMs: 180_000 });
     into.record(result, run.peakRssKiB);
     if (captureRtt && result.captureRttNs?.length) captureRtt.add(summarize(us(result.captureRttNs)).median);
   } catch (err) {
@@ -158,6 +158,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   const peers = findPeers();
   const levels = new Map(LEVELS.map((c) => [c, { ersatz: new LevelSeries(), cap: new LevelSeries() }]));
   const query = new LevelSeries();
+  const queryOneCpu = new LevelSeries();
   const queryOwnRtt = new Series();
   const hops: HopSeries = new Map();
   const idle = { first: new Series(), steady: new Series() };
@@ -177,6 +178,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
         ctx.log(`resolve: ${c} concurrent, rep ${rep + 1}/${ctx.reps}: median ersatz ${l.ersatz.median.samples.at(-1)?.toFixed(1) ?? '—'} µs, cap loop ${l.cap.median.samples.at(-1)?.toFixed(1) ?? '—'} µs`);
       }
       await ersatzLoop(lab, ns, ifname, 'query$', 1, query, queryOwnRtt);
+      await ersatzLoop(lab, ns, ifname, 'query$', 1, queryOneCpu, undefined, WARMUP, ['--same-cpu']);
       for (const [c, level] of [[1, fresh.one], [100, fresh.hundred]] as const) {
         await ersatzLoop(lab, ns, ifname, 'query$', c, level.ersatz, undefined, 0);
         await capLoop(lab, ns, ifname, c, level.cap, 0);
@@ -248,7 +250,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   } finally {
     lab.destroy();
   }
-  return [...rows(levels, query, queryOwnRtt, arping, cPeer, cold), ...freshRows(fresh), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
+  return [...rows(levels, query, queryOneCpu, queryOwnRtt, arping, cPeer, cold), ...freshRows(fresh), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
 }
 
 /** The first resolves of a fresh process, before any warm-up, at 1 and 100 concurrent: ersatz's query$ and the cap loop. */
@@ -316,6 +318,7 @@ function idleRow(idle: Series, window: 'first' | 'then'): Measurement {
 function rows(
   levels: Map<number, { ersatz: LevelSeries; cap: LevelSeries }>,
   query: LevelSeries,
+  queryOneCpu: LevelSeries,
   queryOwnRtt: Series,
   arping: { median: Series; p99: Series; wire: Series; lost: number; belowWire: number; unpaired: boolean },
   cPeer: { median: Series; p99: Series },
@@ -336,6 +339,11 @@ function rows(
   const lostNote = (l: LevelSeries, name: string): string => (l.lost ? `${name}: ${l.lost} resolves got no reply within ${TIMEOUT_MS} ms` : '');
   const notes = (...parts: (string | undefined)[]): string | undefined => parts.filter(Boolean).join('; ') || undefined;
   const spec = `${COUNT} resolves over ${SPAN} targets after ${WARMUP} uncounted (the same warm-up for the cap loop); one try each`;
+  // #12's target for query$ on an open link.
+  const asArping = (q: LevelSeries): Measurement['target'] => ({
+    text: 'median ≤ arping, p99 ≤ 500 µs',
+    pass: judge([q.median.value, q.p99.value, arping.median.value], () => q.median.value <= arping.median.value && q.p99.value <= 500),
+  });
 
   const out: Measurement[] = [
     {
@@ -369,10 +377,7 @@ function rows(
       samples: query.median.samples,
       raw: query.median.raw,
       peers: [one.cap.median.peer(capName), arping.median.peer(arpingName), cPeer.median.peer(cName)],
-      target: {
-        text: 'median ≤ arping, p99 ≤ 500 µs',
-        pass: judge([query.median.value, query.p99.value, arping.median.value], () => query.median.value <= arping.median.value && query.p99.value <= 500),
-      },
+      target: asArping(query),
       note: notes(
         why(query.median) && `not measured: ${why(query.median)}`,
         'the pipeline without resolve$’s per-call route lookup',
@@ -381,6 +386,22 @@ function rows(
         lostNote(query, 'ersatz'),
       ),
       plot: { chart: 'latency', label: 'ersatz Resolver.query$' },
+    },
+    {
+      scenario: 'resolve',
+      what: `${COUNT} sequential, query$ on a link opened with sameCpu: median`,
+      unit: 'µs',
+      better: 'lower',
+      ersatz: queryOneCpu.median.value,
+      samples: queryOneCpu.median.samples,
+      peers: [query.median.peer('query$, threads on any CPU (above)'), arping.median.peer(arpingName), cPeer.median.peer(cName)],
+      target: asArping(queryOneCpu),
+      note: notes(
+        why(queryOneCpu.median) && `not measured: ${why(queryOneCpu.median)}`,
+        'openLink({ sameCpu: true }): the three threads and the caller on one CPU, each hand-off a context switch instead of waking another vCPU',
+        queryOneCpu.p99.samples.length ? `p99 ${fmt(queryOneCpu.p99.value)} µs` : undefined,
+        lostNote(queryOneCpu, 'ersatz'),
+      ),
     },
   ];
   for (const c of LEVELS.filter((l) => l > 1)) {
