@@ -1,7 +1,8 @@
-// Starting the pipeline's threads before it exists: a one-shot command's time is mostly Node starting threads
-// (measured on 2 vCPUs: ~65 ms per thread, three at once), and they can start while the command still loads its
-// own code and discovers the interface. The pipeline opened next takes them (startThread); unused, they keep
-// nothing alive. A module of its own that loads no worker code, koffi or rxjs: the CLI calls it first.
+// Starting the pipeline's threads before it exists: much of a one-shot command's time is Node starting threads
+// (profiled here: ~40 ms of CPU per thread, with its code and koffi), and they can start while the command still
+// loads its own code and discovers the interface. The pipeline opened next takes them (startThread); unused, they
+// hold the process only until their code is loaded (see prestartThread). A module of its own that loads no worker
+// code, koffi or rxjs: the CLI calls it first.
 import { prestartThread } from '@ersatz/ring';
 import { captureThread } from '@ersatz/capture-worker/script';
 import { decodeThread } from '@ersatz/decode-worker/script';

@@ -65,7 +65,7 @@ export const STAGES: { capture: StageSpec<CaptureApi, LinkInfo>; decode: StageSp
     rings: ['rx'],
     spawn: (r, s, onIncident) => {
       const incidents = channel<CaptureIncident>((m) => onIncident({ stage: 'capture', error: CaptureError.fromWire(m.error) as CaptureError }));
-      const { worker, api } = spawnCapture({ rx: r.rx, handleSlot: s.captureSlot, incidents: incidents.port, ...commonHandles(s) });
+      const { worker, api } = spawnCapture({ rx: r.rx, handleSlot: s.captureSlot, incidents: incidents.port, ...traced(s), ...pinned(s) });
       return incidents.until(new Thread('capture', worker, api, CaptureError.fromWire));
     },
     attach: (t, _ring, rx) => t.call('setOutput', (a) => a.setOutput(rx)),
@@ -80,11 +80,13 @@ export const STAGES: { capture: StageSpec<CaptureApi, LinkInfo>; decode: StageSp
   decode: {
     rings: ['rx', 'events', 'frames'],
     spawn: (r, s) => {
-      const { worker, api } = spawnDecode({ rx: r.rx, events: r.events, ...(r.frames ? { frames: r.frames } : {}), ...commonHandles(s) });
+      const { worker, api } = spawnDecode({ rx: r.rx, events: r.events, ...(r.frames ? { frames: r.frames } : {}), ...traced(s) });
       return new Thread('decode', worker, api, (e) => e);
     },
     attach: (t, _ring, rx) => t.call('setInput', (a) => a.setInput(rx)),
     start: async (t, s) => {
+      // Awaited like the others' open: a thread ended while it loads koffi to pin itself would abort the process.
+      if (s.cpu !== undefined) await t.call('pinTo', (a) => a.pinTo(s.cpu!));
       if (s.keepFrames) await t.call('forwardFrames', (a) => a.forwardFrames(true));
     },
     crash: (t) => t.terminate(),
@@ -93,7 +95,7 @@ export const STAGES: { capture: StageSpec<CaptureApi, LinkInfo>; decode: StageSp
     rings: ['tx'],
     spawn: (r, s, onIncident) => {
       const incidents = channel<TransmitIncident>((m) => onIncident({ stage: 'transmit', error: TransmitError.fromWire(m.error) as TransmitError }));
-      const { worker, api } = spawnTransmit({ tx: r.tx, socketSlot: s.transmitSlot, departures: s.departures, incidents: incidents.port, ...commonHandles(s) });
+      const { worker, api } = spawnTransmit({ tx: r.tx, socketSlot: s.transmitSlot, departures: s.departures, incidents: incidents.port, ...traced(s), ...pinned(s) });
       return incidents.until(new Thread('transmit', worker, api, TransmitError.fromWire));
     },
     attach: async () => {}, // its only ring's other end is the main thread
@@ -107,9 +109,13 @@ export function specOf(stage: Stage): StageSpec<unknown, unknown> {
   return STAGES[stage] as StageSpec<unknown, unknown>;
 }
 
-/** What every stage's handles carry from Shared when it is set: the trace buffer, the CPU. */
-function commonHandles(s: Shared): { trace?: SharedArrayBuffer; cpu?: number } {
-  return { ...(s.trace !== undefined && { trace: s.trace }), ...(s.cpu !== undefined && { cpu: s.cpu }) };
+function traced(s: Shared): { trace?: SharedArrayBuffer } {
+  return s.trace === undefined ? {} : { trace: s.trace };
+}
+
+/** Capture and transmit pin themselves as they start (koffi is loaded there anyway); decode is asked in start(). */
+function pinned(s: Shared): { cpu?: number } {
+  return s.cpu === undefined ? {} : { cpu: s.cpu };
 }
 
 /**

@@ -9,15 +9,14 @@ import type { DecodeApi, DecodeHandles } from './types.js';
 
 // Exposed in the same turn as the handles arrive, so the control calls queued behind them find their listener.
 parentPort!.once('message', (handles: DecodeHandles) => {
-  // koffi only when asked: this thread has no other use for it, and loading it costs every start ~10 ms of CPU.
-  const { cpu } = handles;
-  if (cpu !== undefined) void import('@ersatz/os').then((os) => os.pinThread(cpu));
   const loop = new DecodeLoop(handles);
   const api: DecodeApi = {
     setInput: async (rx) => loop.setInput(rx),
     forwardFrames: async (on) => loop.forwardFrames(on),
     stats: async () => loop.stats(),
     close: () => loop.close(),
+    // koffi only when asked: this thread has no other use for it, and loading it costs every start ~10 ms of CPU.
+    pinTo: async (cpu) => void (await import('@ersatz/os')).pinThread(cpu),
   };
   Comlink.expose(api, nodeEndpoint(parentPort!));
 });

@@ -11,8 +11,6 @@ export interface DecodeHandles {
   readonly frames?: RingHandle;
   /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */
   readonly trace?: SharedArrayBuffer;
-  /** The one CPU this thread keeps to (PipelineOptions.sameCpu); absent: any. */
-  readonly cpu?: number;
 }
 
 export interface DecodeStats extends DecoderCounts {
@@ -33,4 +31,6 @@ export interface DecodeApi {
   stats(): Promise<DecodeStats>;
   /** Stops the loop and closes the events and frames rings (which wakes their reader). Idempotent. */
   close(): Promise<void>;
+  /** Keeps this thread on `cpu` from now on (PipelineOptions.sameCpu; Linux, best effort). */
+  pinTo(cpu: number): Promise<void>;
 }
