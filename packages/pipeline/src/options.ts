@@ -52,7 +52,7 @@ export interface PipelineOptions {
   /**
    * Keep the three threads and the thread that opens the pipeline on one CPU (the one it runs on then) until close
    * (Linux; elsewhere ignored). Each hand-off is then a context switch instead of waking another CPU, which on a VM
-   * costs ~40 µs per hop (measured: sequential queries answer in a median of ~45 µs instead of ~150 µs); sweeps and
+   * costs ~40 µs per hop (measured: sequential queries answer in a median of ~50 µs instead of ~150 µs); sweeps and
    * cold starts, which need both CPUs, get slower. The opening thread's CPUs are given back when the last such
    * pipeline closes. Default false.
    */

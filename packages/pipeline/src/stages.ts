@@ -86,7 +86,8 @@ export const STAGES: { capture: StageSpec<CaptureApi, LinkInfo>; decode: StageSp
     attach: (t, _ring, rx) => t.call('setInput', (a) => a.setInput(rx)),
     start: async (t, s) => {
       // Awaited like the others' open: a thread ended while it loads koffi to pin itself would abort the process.
-      if (s.cpu !== undefined) await t.call('pinTo', (a) => a.pinTo(s.cpu!));
+      const { cpu } = s;
+      if (cpu !== undefined) await t.call('pinTo', (a) => a.pinTo(cpu));
       if (s.keepFrames) await t.call('forwardFrames', (a) => a.forwardFrames(true));
     },
     crash: (t) => t.terminate(),
