@@ -30,7 +30,7 @@ export class ResolveTimeoutError extends ResolveError {
   ) {
     const total = ignored.reduce((n, i) => n + i.count, 0);
     super(
-      `no ARP reply from ${Ipv4.format(ip)} after ${tries} ${tries === 1 ? 'try' : 'tries'} (${elapsedMs} ms): ` +
+      `no ARP reply from ${Ipv4.format(ip)} ${afterTries(tries, elapsedMs)}: ` +
         (total === 0
           ? 'check that the host is up and on the same link, or raise tries/intervalMs'
           : `${total} ${total === 1 ? 'reply' : 'replies'} ignored: ${ignored.map((i) => i.why).join('; ')}`),
@@ -50,8 +50,13 @@ export class NeighborTimeoutError extends ResolveError {
     readonly tries: number,
     readonly elapsedMs: number,
   ) {
-    super(`no neighbor advertisement for ${ip} after ${tries} ${tries === 1 ? 'try' : 'tries'} (${elapsedMs} ms): check that the host is up and on the same link, or raise --tries/--timeout`);
+    super(`no neighbor advertisement for ${ip} ${afterTries(tries, elapsedMs)}: check that the host is up and on the same link, or raise --tries/--timeout`);
   }
+}
+
+/** `after 3 tries (3000 ms)`: how long a query asked before it gave up, as both timeouts say it. */
+function afterTries(tries: number, elapsedMs: number): string {
+  return `after ${tries} ${tries === 1 ? 'try' : 'tries'} (${elapsedMs} ms)`;
 }
 
 /**
