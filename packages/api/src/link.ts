@@ -39,8 +39,9 @@ export interface OpenLinkOptions {
   readonly vlan?: number;
   /**
    * Keep the link's three threads and the calling thread on one CPU until close (Linux): for many queries one after
-   * another, each answered ~3× sooner on a VM (every hand-off a context switch instead of waking another vCPU);
-   * not for sweeps, which need every CPU. See PipelineOptions.sameCpu. Default false.
+   * another on a machine where waking another CPU is dear (measured on one VM: ~3× sooner; on another, no faster),
+   * every hand-off a context switch instead; not for sweeps, which need every CPU. See PipelineOptions.sameCpu.
+   * Default false.
    */
   readonly sameCpu?: boolean;
 }

@@ -8,15 +8,15 @@
 //   100 concurrent resolves measured that (5-15 ms a round), not the pipeline (1.2 ms once warm; issue #12's note).
 // - The same at 10 and 100 concurrent targets (rounds that wait for all their answers).
 // - What a fresh process sees: the first 1000 query$ (sequential, and 100 concurrent) without warm-up, both tools.
-// - Cold start: the whole process `node dist/main.js --target IP` against the one-shot cap script, spawn to exit.
+// - Cold start: whole processes, spawn to exit (resolve-cold.ts).
 // - Our C AF_PACKET peer's latency mode (one request at a time, polled for its reply): the physical floor.
-// - Peak RSS of the ersatz processes (the peak-rss preload) beside the cap scripts'.
+// - Peak RSS of the ersatz resolve$ loop (the peak-rss preload) beside the cap loop's.
 //
 // arping's printed RTT carries +0.5 ms (a rounding slip in iputils, see parse.ts): we subtract 500 µs and check the
 // result against tcpdump's wire timestamps of the same requests and replies (a corrected RTT below the wire RTT
 // would mean the correction is wrong).
 import { responderLab, type Lab } from '@ersatz/lab';
-import { check, ersatzCli, baseline, lastJson, runDriver, runNode, runTool } from '../child.js';
+import { check, baseline, lastJson, runDriver, runNode, runTool } from '../child.js';
 import { startCapture, wireRtts } from '../capture.js';
 import { NotMeasuredError } from '../error.js';
 import { attempt, judge, Series } from '../measure.js';
@@ -24,6 +24,7 @@ import { ARPING_OFFSET_US, arpingRttsUs } from '../parse.js';
 import { findPeers } from '../peers.js';
 import { summarize } from '../stats.js';
 import { fmt } from '../table.js';
+import { coldRows, coldRuns, coldSeries } from './resolve-cold.js';
 import type { BenchContext, Measurement, Scenario } from '../types.js';
 
 const CIDR = '198.51.100.0/24';
@@ -34,7 +35,6 @@ const WARMUP = 5000;
 /** The C peer needs no JIT warm-up: a few requests to fill caches. */
 const C_WARMUP = 50;
 const LEVELS = [1, 10, 100] as const;
-const COLD_RUNS = 10;
 const TIMEOUT_MS = 1000;
 const IDLE_MS = 10_000;
 
@@ -164,7 +164,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   const idle = { first: new Series(), steady: new Series() };
   const arping = { median: new Series(), p99: new Series(), wire: new Series(), lost: 0, belowWire: 0, unpaired: false };
   const cPeer = { median: new Series(), p99: new Series() };
-  const cold = { ersatz: new Series(), once: new Series(), arping: new Series(), ersatzRss: new Series(), onceRss: new Series() };
+  const cold = coldSeries();
   const fresh: Fresh = { one: { ersatz: new LevelSeries(), cap: new LevelSeries() }, hundred: { ersatz: new LevelSeries(), cap: new LevelSeries() } };
 
   const { lab, host } = responderLab('bres', { cidr: CIDR });
@@ -211,46 +211,12 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
         arping.p99.fail(peers.arping.missing);
       }
 
-      // Cold start, interleaved so a noisy moment hits all three alike.
-      let cli: string | undefined;
-      try {
-        cli = ersatzCli(ctx.root);
-      } catch (err) {
-        cold.ersatz.fail((err as Error).message);
-        cold.ersatzRss.fail((err as Error).message);
-      }
-      const walls = { ersatz: [] as number[], once: [] as number[], arping: [] as number[], ersatzRss: [] as number[], onceRss: [] as number[] };
-      for (let i = 0; i < COLD_RUNS; i++) {
-        const target = ip(FIRST + (i % SPAN));
-        if (cli) {
-          await attempt(cold.ersatz, async () => {
-            const r = check('ersatz --target', await runNode(lab, ns, cli, ['--target', target, '--interface', ifname], { peakRss: false }));
-            walls.ersatz.push(r.wallMs);
-          });
-        }
-        await attempt(cold.once, async () => {
-          const r = check('resolve-once.mjs', await runNode(lab, ns, baseline('resolve-once.mjs'), ['--interface', ifname, '--target', target], { peakRss: false }));
-          walls.once.push(r.wallMs);
-        });
-        if (typeof peers.arping === 'string') {
-          const bin = peers.arping;
-          await attempt(cold.arping, async () => walls.arping.push(check('arping', await runTool(lab, ns, [bin, '-f', '-c', '1', '-w', '1', '-I', ifname, target])).wallMs));
-        } else cold.arping.fail(peers.arping.missing);
-      }
-      // Peak RSS from one more run each, with the preload (kept out of the timed runs: see runNode).
-      const target = ip(FIRST);
-      if (cli) await attempt(cold.ersatzRss, async () => walls.ersatzRss.push(check('ersatz --target', await runNode(lab, ns, cli, ['--target', target, '--interface', ifname])).peakRssKiB / 1024));
-      await attempt(cold.onceRss, async () => walls.onceRss.push(check('resolve-once.mjs', await runNode(lab, ns, baseline('resolve-once.mjs'), ['--interface', ifname, '--target', target])).peakRssKiB / 1024));
-      for (const k of Object.keys(walls) as (keyof typeof walls)[]) {
-        const xs = walls[k].filter(Number.isFinite);
-        if (xs.length) cold[k].add(summarize(xs).median, xs);
-      }
-      ctx.log(`resolve: cold, rep ${rep + 1}: ersatz ${cold.ersatz.samples.at(-1)?.toFixed(0) ?? '—'} ms, one-shot cap script ${cold.once.samples.at(-1)?.toFixed(0) ?? '—'} ms`);
+      await coldRuns(ctx, rep, lab, ns, ifname, peers.arping, cold, (i) => ip(FIRST + (i % SPAN)));
     }
   } finally {
     lab.destroy();
   }
-  return [...rows(levels, query, queryOneCpu, queryOwnRtt, arping, cPeer, cold), ...freshRows(fresh), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
+  return [...rows(levels, query, queryOneCpu, queryOwnRtt, arping, cPeer), ...coldRows(cold), ...freshRows(fresh), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
 }
 
 /** The first resolves of a fresh process, before any warm-up, at 1 and 100 concurrent: ersatz's query$ and the cap loop. */
@@ -322,7 +288,6 @@ function rows(
   queryOwnRtt: Series,
   arping: { median: Series; p99: Series; wire: Series; lost: number; belowWire: number; unpaired: boolean },
   cPeer: { median: Series; p99: Series },
-  cold: Record<'ersatz' | 'once' | 'arping' | 'ersatzRss' | 'onceRss', Series>,
 ): Measurement[] {
   const one = levels.get(1)!;
   const e = one.ersatz;
@@ -429,17 +394,6 @@ function rows(
   out.push(
     {
       scenario: 'resolve',
-      what: 'cold process: node dist/main.js --target IP',
-      unit: 'ms',
-      better: 'lower',
-      ersatz: cold.ersatz.value,
-      samples: cold.ersatz.samples,
-      peers: [cold.once.peer('one-shot cap script'), cold.arping.peer('arping -f -c 1')],
-      target: { text: '≤ 1.2× one-shot cap script', pass: judge([cold.ersatz.value, cold.once.value], () => cold.ersatz.value <= 1.2 * cold.once.value) },
-      note: notes(why(cold.ersatz) && `ersatz not measured: ${why(cold.ersatz)}`, `median of ${COLD_RUNS} runs each, spawn to exit (ip netns exec included for all), without the peak-RSS preload`),
-    },
-    {
-      scenario: 'resolve',
       what: `peak RSS, ${COUNT} sequential resolves (resolve$)`,
       unit: 'MiB',
       better: 'lower',
@@ -447,16 +401,6 @@ function rows(
       samples: e.rss.samples,
       peers: [one.cap.rss.peer(capName)],
       note: 'VmHWM of the whole process (all threads), read at exit',
-    },
-    {
-      scenario: 'resolve',
-      what: 'peak RSS, cold CLI resolve',
-      unit: 'MiB',
-      better: 'lower',
-      ersatz: cold.ersatzRss.value,
-      samples: cold.ersatzRss.samples,
-      peers: [cold.onceRss.peer('one-shot cap script')],
-      note: 'VmHWM, one run per rep with the preload that reads it (ersatz’s workers load it too)',
     },
   );
   return out;
