@@ -140,6 +140,9 @@ test('a capture from the kernel (test/fixtures/pcap/arp-us.pcap) replays to its 
     ['new', '198.51.100.1', '02:e5:00:00:00:01', 'replay'],
     ['new', '198.51.100.2', '02:e5:00:00:00:02', 'replay'],
   ]);
+  // Nothing is sent or captured: none of the pipeline's threads starts (Node's trace of its worker threads says so).
+  const traced = await run('node', [MAIN, 'watch', '--replay', fixture, '--db', join(work, 'fixture.db')], { env: { ...process.env, NODE_DEBUG: 'worker' } });
+  t.notRegex(traced.stderr, /created Worker/);
 });
 
 test('bad input: a file that is not a capture, a missing database, a bad duration', async (t) => {

@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<ExitCode> {
       throw new UsageError(`this is ${process.platform}: ersatz sends and captures on Linux, and on Windows with Npcap; 'ersatz decode' reads capture files anywhere`);
     }
     // Node starting the three threads is much of a one-shot command's time: they start while the command loads.
-    if (command.opensLink && !help) prestartPipeline();
+    if (!help && command.opensLink?.(args)) prestartPipeline();
     return await (await command.load()).run(args);
   } catch (err) {
     return report(err);

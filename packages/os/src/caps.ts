@@ -4,8 +4,7 @@ import koffi from 'koffi';
 import { libc } from './libc.js';
 import { errnoText } from './index.js';
 
-/** Capability numbers (linux/capability.h). */
-export const Cap = { NET_ADMIN: 12, NET_RAW: 13 } as const;
+export { Cap } from './cap-set.js';
 
 const PR_SET_KEEPCAPS = 8;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;

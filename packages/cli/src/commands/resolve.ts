@@ -8,7 +8,7 @@ import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
 import { trace, traceOpen, traceStats } from '../verbose.js';
-import { fallsBackToKernel, giveUpRoot, privileges, PRIVILEGE_OPTIONS, tierOption } from '../privileges.js';
+import { fallsBackToKernel, giveUpRoot, kernelForWantOfRaw, privileges, PRIVILEGE_OPTIONS, tierOption } from '../privileges.js';
 import { Cap } from '@ersatz/os/caps';
 
 /** The CLI's settle window: see --settle in HELP. */
@@ -114,6 +114,10 @@ export async function run(argv: string[]): Promise<ExitCode> {
 
   const info = await discoverInterface({ ifname: values.interface, target });
   if (tier === 'kernel' || tier === 'cache') return askKernel(tier, info, target, values.json);
+  if (!values.inject && kernelForWantOfRaw(tier)) {
+    trace('resolve', () => 'no CAP_NET_RAW: asking the kernel');
+    return askKernel('kernel', info, target, values.json);
+  }
   // One query: a small capture buffer opens sooner (cold start) and holds its replies many times over.
   const startedMs = performance.now();
   let link: Link;

@@ -13,7 +13,7 @@ import { SweepOutput } from './scan-sweep.js';
 import { compileFormat } from '../format.js';
 import { interruption } from '../interrupt.js';
 import { warn } from '../warn.js';
-import { fallsBackToKernel, privileges, PRIVILEGE_OPTIONS, tierOption, type Privileges } from '../privileges.js';
+import { fallsBackToKernel, kernelForWantOfRaw, privileges, PRIVILEGE_OPTIONS, tierOption, type Privileges } from '../privileges.js';
 
 const OPTIONS = {
   interface: {
@@ -189,11 +189,11 @@ export async function run(argv: string[]): Promise<ExitCode> {
   // The first workers boot while the vendor table loads.
   // Root goes once the last link is open: each later interface's sockets need it to open.
   const last = (i: number) => (i === plans.length - 1 ? { privileges: become } : {});
-  // The kernel tier when asked, or (on Linux, with no option that shapes our own frames) when the first link cannot
-  // open for want of CAP_NET_RAW.
+  // The kernel tier when asked, or (on Linux, with no option that shapes our own frames) for want of CAP_NET_RAW: known
+  // beforehand from the process's capabilities, or learnt when the first link cannot open.
   const shaped = RAW_ONLY.filter((o) => values[o] !== undefined && values[o] !== false);
   if (tier === 'kernel' && shaped.length > 0) throw new UsageError(`scan: --${shaped[0]} shapes our own frames: the kernel tier sends none (leave it out, or --tier raw)`);
-  let kernel = tier === 'kernel';
+  let kernel = tier === 'kernel' || (shaped.length === 0 && kernelForWantOfRaw(tier));
   let opening = kernel ? null : openSession('scan', plans[0]!.info, { pcap: values.pcap, vlan, ...last(0) });
   opening?.catch(() => undefined); // awaited below
   const vendor = vendorLookup('scan', ours);

@@ -20,19 +20,35 @@ export interface CommandRow {
   readonly summary: string;
   /** Touches no network (files and text only): runs on any platform. */
   readonly anywhere?: boolean;
-  /** Usually opens a link: the pipeline's threads are started before the command loads (cold start). */
-  readonly opensLink?: boolean;
+  /**
+   * Whether a run with these arguments opens a link (most do; `resolve --tier cache` reads the kernel's table): its
+   * threads then start before the command loads (cold start). A guess from the words, before the command parses
+   * them: a wrong one costs time only.
+   */
+  readonly opensLink?: (args: readonly string[]) => boolean;
   readonly load: () => Promise<CommandModule>;
 }
 
+const always = (): boolean => true;
+
+/** `--tier kernel` or `--tier cache` (or `--tier=…`; the last one given wins, as in parseArgs): the kernel answers. */
+function kernelTier(args: readonly string[]): boolean {
+  let tier: string | undefined;
+  args.forEach((a, i) => {
+    if (a === '--tier') tier = args[i + 1];
+    else if (a.startsWith('--tier=')) tier = a.slice('--tier='.length);
+  });
+  return tier === 'kernel' || tier === 'cache';
+}
+
 export const COMMANDS: readonly CommandRow[] = [
-  { name: 'resolve', args: '[IP]', summary: 'the default: who has IP? (same as --target IP)', opensLink: true, load: () => import('./resolve.js') },
-  { name: 'scan', args: 'CIDR|RANGE', summary: 'sweep a subnet or range like arp-scan: every host that answers, once, with its vendor', opensLink: true, load: () => import('./scan.js') },
-  { name: 'arping', args: 'TARGET', summary: 'iputils arping: probes, RTTs, -D duplicate address detection, -U/-A gratuitous ARP', opensLink: true, load: () => import('./arping.js') },
-  { name: 'ping', args: 'TARGET', summary: "ICMP echo in raw frames to the next hop's ARP-resolved MAC", opensLink: true, load: () => import('./ping.js') },
-  { name: 'claim', args: 'ADDR -I IF', summary: 'RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)', opensLink: true, load: () => import('./claim.js') },
+  { name: 'resolve', args: '[IP]', summary: 'the default: who has IP? (same as --target IP)', opensLink: (args) => !kernelTier(args), load: () => import('./resolve.js') },
+  { name: 'scan', args: 'CIDR|RANGE', summary: 'sweep a subnet or range like arp-scan: every host that answers, once, with its vendor', opensLink: (args) => !kernelTier(args), load: () => import('./scan.js') },
+  { name: 'arping', args: 'TARGET', summary: 'iputils arping: probes, RTTs, -D duplicate address detection, -U/-A gratuitous ARP', opensLink: always, load: () => import('./arping.js') },
+  { name: 'ping', args: 'TARGET', summary: "ICMP echo in raw frames to the next hop's ARP-resolved MAC", opensLink: always, load: () => import('./ping.js') },
+  { name: 'claim', args: 'ADDR -I IF', summary: 'RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)', opensLink: always, load: () => import('./claim.js') },
   { name: 'neigh', args: 'show|add|del|flush|watch', summary: "the kernel's neighbour (ARP) cache through netlink or ioctl", load: () => import('./neigh.js') },
-  { name: 'watch', args: '[-I IF]...', summary: 'arpwatch with verdicts: a station table in SQLite and one line per new, moved or spoofed station', opensLink: true, load: () => import('./watch.js') },
+  { name: 'watch', args: '[-I IF]...', summary: 'arpwatch with verdicts: a station table in SQLite and one line per new, moved or spoofed station', opensLink: (args) => !args.some((a) => a === '--replay' || a.startsWith('--replay=')), load: () => import('./watch.js') },
   { name: 'stations', args: '', summary: 'the station table ersatz watch keeps', anywhere: true, load: () => import('./stations.js') },
   { name: 'decode', args: 'FILE...', summary: 'print the frames of pcap/pcapng files like tcpdump, or as JSON Lines', anywhere: true, load: () => import('./decode.js') },
   {
