@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import type { Lab, RunResult } from '@ersatz/lab';
+import { START_HANG_MS, type Lab, type RunResult } from '@ersatz/lab';
 import { readPcapFile, type PcapRecord } from '@ersatz/pcap';
 
 /** The built command (ava runs from the repository root). */
@@ -53,14 +53,14 @@ export interface Capture {
 
 /**
  * Starts `tcpdump -i IF -w FILE FILTER` in `ns` (immediate, packet-buffered) and resolves once it is listening, so
- * nothing sent afterwards is missed. Rejects when tcpdump exits first (saying why) or is not listening within 10 s.
+ * nothing sent afterwards is missed. Rejects when tcpdump exits first (saying why) or hangs (START_HANG_MS).
  */
 export async function tcpdump(lab: Lab, ns: string, ifname: string, file: string, filter: readonly string[]): Promise<Capture> {
   // -Z root: tcpdump would otherwise drop to its own user and could not write into our private scratch directory.
   const child = lab.start(ns, ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '--immediate-mode', '-w', file, ...filter]);
   let stderr = '';
   const listening = new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`tcpdump in ${ns} not listening after 10 s: ${stderr}`)), 10_000);
+    const timer = setTimeout(() => fail(new Error(`tcpdump in ${ns} not listening after ${START_HANG_MS / 1000} s: ${stderr}`)), START_HANG_MS);
     child.stderr!.setEncoding('utf8').on('data', (s: string) => {
       stderr += s;
       if (stderr.includes('listening on')) {

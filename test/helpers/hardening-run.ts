@@ -1,7 +1,7 @@
 // Running the hardening helpers inside lab namespaces: the attacker (hardening-attacker.js) in the peer's, the probe
 // (hardening-probe.js) in the host's, and reading back the one JSON line each prints.
 import type { ChildProcess } from 'node:child_process';
-import type { Lab, RunResult } from '@ersatz/lab';
+import { START_HANG_MS, type Lab, type RunResult } from '@ersatz/lab';
 
 const ATTACKER = new URL('./hardening-attacker.js', import.meta.url).pathname;
 export const PROBE = new URL('./hardening-probe.js', import.meta.url).pathname;
@@ -36,7 +36,7 @@ export async function startAttacker(lab: Lab, ns: string, mode: 'repeat' | 'floo
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`attacker not started after 10 s: ${out}${err}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`attacker not started after ${START_HANG_MS / 1000} s: ${out}${err}`)), START_HANG_MS);
     const check = () => {
       if (out.includes('started\n')) {
         clearTimeout(timer);

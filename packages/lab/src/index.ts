@@ -2,6 +2,9 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
+/** How long a helper process (tcpdump) may take to start before it counts as hung: far past any slow start. */
+export const START_HANG_MS = 60_000;
+
 /** Thrown when the lab cannot be built: not root, no `ip`, a kernel refusing a namespace. */
 export class LabError extends Error {
   override name = 'LabError';
@@ -127,7 +130,8 @@ export class Lab {
     child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new LabError(`tcpdump in ${ns} did not start: ${err.trim()}`)), 10_000);
+      // Only a hang: with other labs being built and removed at once, tcpdump has taken over 10 s to start here.
+      const timer = setTimeout(() => reject(new LabError(`tcpdump in ${ns} did not start within ${START_HANG_MS / 1000} s: ${err.trim()}`)), START_HANG_MS);
       child.stderr?.setEncoding('utf8').on('data', (s: string) => {
         err += s;
         if (err.includes('listening on')) {
