@@ -54,8 +54,7 @@ export interface PipelineOptions {
    * (Linux; elsewhere ignored). Each hand-off is then a context switch instead of waking another CPU, which on some
    * VMs costs ~40 µs per hop (measured on one: sequential queries answered in a median of ~50 µs instead of ~150 µs;
    * on another, where a wake costs less, no faster than the default); sweeps and cold starts, which need both CPUs,
-   * get slower. The opening thread's CPUs are given back when the last such
-   * pipeline closes. Default false.
+   * get slower. The opening thread's CPUs are given back when the last such pipeline closes. Default false.
    */
   readonly sameCpu?: boolean;
 }
