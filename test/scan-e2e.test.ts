@@ -320,11 +320,19 @@ test('--pcap: every request and reply, readable by tcpdump -r', async (t) => {
  */
 async function stoppedScan(t: import('ava').ExecutionContext, prefix: string, signal: NodeJS.Signals, args: readonly string[] = []) {
   const { lab: l, host } = lab(t, prefix);
-  const child = startErsatz(l, host.ns, ['scan', '--json', '--rate', '20', ...args, NET]);
+  // 5 requests a second: the signal comes after the fifth host is printed (an event, not a time) with ~50 s of the
+  // sweep still to go, however slowly a loaded machine started the process.
+  const child = startErsatz(l, host.ns, ['scan', '--json', '--rate', '5', ...args, NET]);
   let stdout = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   const exited = once(child, 'close');
-  for (let i = 0; i < 100 && stdout.split('\n').length < 6; i++) await new Promise((ok) => setTimeout(ok, 100));
+  const fiveHosts = new Promise<void>((ok) =>
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      if (stdout.split('\n').length >= 6) ok();
+    }),
+  );
+  await Promise.race([fiveHosts, exited]);
+  t.true(child.exitCode === null && child.signalCode === null, `the scan ended before the signal: ${stdout}`);
   child.kill(signal);
   const [code] = (await exited) as [number | null];
   const lines = jsonLines(stdout);

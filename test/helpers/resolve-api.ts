@@ -10,11 +10,21 @@
 import { execFileSync } from 'node:child_process';
 import { catchError, lastValueFrom, map, merge, of, toArray } from 'rxjs';
 import { ArpOp, Ipv4 } from '@ersatz/wire';
-import { createResolver, discoverInterface, openLink, resolve, resolve$ } from '@ersatz/api';
+import { createResolver, discoverInterface, openLink, resolve, resolve$, type Link } from '@ersatz/api';
 
 const [mode, ipText, ...rest] = process.argv.slice(2);
 const ip = Ipv4.parse(ipText!);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until the first `n` frames queued on `link` have left and everything captured until then has reached arp$
+ * (events, each polled every 10 ms; at most 30 s, a hang guard only).
+ */
+async function heardAll(link: Link, n: number): Promise<void> {
+  for (let i = 0; i < 3000 && link.departures() < n; i++) await sleep(10);
+  const left = link.now();
+  for (let i = 0; i < 3000 && link.heardUntilNs() < left; i++) await sleep(10);
+}
 
 async function main(): Promise<unknown> {
   if (mode === 'api') {
@@ -71,12 +81,17 @@ async function main(): Promise<unknown> {
     }
     if (mode === 'unsubscribe') {
       const after = Number(rest[0]);
+      // Counted as the resolver queues them: a request queued just before the unsubscribe is captured leaving after it.
+      let queued = 0;
+      const send = link.send.bind(link);
+      link.send = (frame, notBeforeNs) => (queued++, send(frame, notBeforeNs));
       const s = resolver.resolve$(ip, { tries: 50, intervalMs: 100 }).subscribe({ error: () => {} });
       await sleep(after);
       s.unsubscribe();
-      const atUnsubscribe = requests.length;
-      await sleep(1000);
-      return { atUnsubscribe, after: requests.length, pending: resolver.pendingCount };
+      const atUnsubscribe = queued;
+      await sleep(1000); // ten intervals, for a retransmission that must not come
+      await heardAll(link, queued);
+      return { atUnsubscribe, queuedAfter: queued, onWire: requests.length, pending: resolver.pendingCount };
     }
     throw new Error(`unknown mode ${mode}`);
   } finally {
