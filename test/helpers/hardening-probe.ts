@@ -12,7 +12,8 @@
 //   crash-resolve  `count` queries (base+1 .. base+count) and the `silent` ones all at once, with the `stage` worker
 //            killed right after they were asked: how each ended, stats, warnings
 //   crash-scan  scan$ over `cidr` with the `stage` worker killed once `afterHosts` hosts answered: summary, stats
-//   stall    blocks this thread (the events ring's consumer) for `stallMs`, then resolves `ip`: the result and stats
+//   stall    blocks this thread (the events ring's consumer) `stallMs` at a time until the events ring has dropped
+//            records (at most 20 times), then resolves `ip`: the result and stats
 //   resources  (no link of its own) 10 sweeps of `cidr`, each on a link opened and closed for it, and `resolves`
 //            top-level resolve() calls (`concurrency` at a time, base+1 ...): open descriptors, threads, timers,
 //            listeners and handles after a warm-up and again at the end
@@ -212,9 +213,15 @@ async function main(): Promise<void> {
       out({ summary, distinct: seen.size, dups, crashed: crashed !== undefined, stats: await link.stats(), warnings });
     } else if (mode === 'stall') {
       const before = await link.stats();
-      // The main thread stops reading the events ring, as a busy caller would: Atomics.wait blocks it outright.
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, args.stallMs ?? 1000);
-      const stalled = await link.stats();
+      // The main thread stops reading the events ring, as a busy caller would: Atomics.wait blocks it outright,
+      // `stallMs` at a time until the ring has overflowed (a count: on a loaded machine the flood comes slower), at
+      // most 20 times.
+      const block = new Int32Array(new SharedArrayBuffer(4));
+      let stalled = before;
+      for (let i = 0; i < 20 && stalled.decode?.eventsDropped === before.decode?.eventsDropped; i++) {
+        Atomics.wait(block, 0, 0, args.stallMs ?? 1000);
+        stalled = await link.stats();
+      }
       let result: unknown = null;
       let error: unknown = null;
       try {
