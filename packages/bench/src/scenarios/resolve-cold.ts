@@ -50,13 +50,12 @@ export async function coldRuns(
     cold.ersatzRss.fail((err as Error).message);
   }
   const walls: Record<keyof Cold, number[]> = { ersatz: [], once: [], floor: [], arping: [], ersatzRss: [], onceRss: [] };
+  const bin = cli;
+  const ersatz = bin === undefined ? undefined : (target: string, peakRss: boolean) => runNode(lab, ns, bin, ['--target', target, '--interface', ifname], { peakRss });
   const once = (target: string, peakRss: boolean) => runNode(lab, ns, baseline('resolve-once.mjs'), ['--interface', ifname, '--target', target], { peakRss });
   for (let i = 0; i < COLD_RUNS; i++) {
     const target = targetAt(i);
-    if (cli) {
-      const bin = cli;
-      await attempt(cold.ersatz, async () => walls.ersatz.push(check('ersatz --target', await runNode(lab, ns, bin, ['--target', target, '--interface', ifname], { peakRss: false })).wallMs));
-    }
+    if (ersatz) await attempt(cold.ersatz, async () => walls.ersatz.push(check('ersatz --target', await ersatz(target, false)).wallMs));
     await attempt(cold.once, async () => walls.once.push(check('resolve-once.mjs', await once(target, false)).wallMs));
     await attempt(cold.floor, async () => walls.floor.push(check('three-threads.mjs', await runNode(lab, ns, baseline('three-threads.mjs'), [], { peakRss: false })).wallMs));
     if (typeof arping === 'string') {
@@ -64,10 +63,7 @@ export async function coldRuns(
     } else cold.arping.fail(arping.missing);
   }
   const target = targetAt(0);
-  if (cli) {
-    const bin = cli;
-    await attempt(cold.ersatzRss, async () => walls.ersatzRss.push(check('ersatz --target', await runNode(lab, ns, bin, ['--target', target, '--interface', ifname])).peakRssKiB / 1024));
-  }
+  if (ersatz) await attempt(cold.ersatzRss, async () => walls.ersatzRss.push(check('ersatz --target', await ersatz(target, true)).peakRssKiB / 1024));
   await attempt(cold.onceRss, async () => walls.onceRss.push(check('resolve-once.mjs', await once(target, true)).peakRssKiB / 1024));
   for (const k of Object.keys(walls) as (keyof Cold)[]) {
     const xs = walls[k].filter(Number.isFinite);
