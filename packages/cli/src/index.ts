@@ -1,6 +1,7 @@
 import { prestartPipeline } from '@ersatz/pipeline/prestart';
 import { Exit, UsageError, type ExitCode } from './exit.js';
 import { isParseArgsError } from './options.js';
+import { rawFramesDenied } from './privileges.js';
 import { mapStack } from './stack.js';
 import { VERSION } from './version.js';
 import { COMMANDS, USAGE } from './commands/table.js';
@@ -44,8 +45,9 @@ export async function main(argv: string[]): Promise<ExitCode> {
     if (!SUPPORTED.includes(process.platform) && !command.anywhere && !help) {
       throw new UsageError(`this is ${process.platform}: ersatz sends and captures on Linux, and on Windows with Npcap; 'ersatz decode' reads capture files anywhere`);
     }
-    // Node starting the three threads is much of a one-shot command's time: they start while the command loads.
-    if (!help && command.opensLink?.(args)) prestartPipeline();
+    // Node starting the three threads is much of a one-shot command's time: they start while the command loads
+    // (not when the process cannot open raw frames: the command then asks the kernel, or stops).
+    if (!help && command.opensLink?.(args) && !rawFramesDenied()) prestartPipeline();
     return await (await command.load()).run(args);
   } catch (err) {
     return report(err);

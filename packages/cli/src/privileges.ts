@@ -108,12 +108,17 @@ export function fallsBackToKernel(err: unknown, tier: string | undefined): boole
 }
 
 /**
- * Whether a command with no --tier given goes to the kernel tier without trying raw frames: on Linux, when this
- * process does not even hold CAP_NET_RAW (its permitted set), opening a link would start three threads only to fail
- * (~0.14 s measured). Where that set misleads (a user namespace), the attempt fails and fallsBackToKernel decides.
+ * Whether this process cannot open raw frames, known before trying: on Linux, CAP_NET_RAW is not even in its
+ * permitted set. Opening a link would then start three threads only to fail (~0.14 s measured). Where that set
+ * misleads (a user namespace), this says no and the attempt's EPERM decides (fallsBackToKernel, rawOnly).
  */
+export function rawFramesDenied(): boolean {
+  return process.platform === 'linux' && permits(Cap.NET_RAW) === false;
+}
+
+/** Whether a command with no --tier given goes to the kernel tier without trying raw frames (rawFramesDenied). */
 export function kernelForWantOfRaw(tier: string | undefined): boolean {
-  return tier === undefined && process.platform === 'linux' && permits(Cap.NET_RAW) === false;
+  return tier === undefined && rawFramesDenied();
 }
 
 /**

@@ -3,18 +3,12 @@
 // loads its own code and discovers the interface. The pipeline opened next takes them (startThread); unused, they
 // hold the process only until their code is loaded (see prestartThread). A module of its own that loads no worker
 // code, koffi or rxjs: the CLI calls it first.
-import { Cap, permits } from '@ersatz/os/cap-set';
 import { prestartThread } from '@ersatz/ring';
 import { captureThread } from '@ersatz/capture-worker/script';
 import { decodeThread } from '@ersatz/decode-worker/script';
 import { transmitThread } from '@ersatz/transmit-worker/script';
 
-/**
- * Starts the capture, decode and transmit threads for the next pipeline this process opens. Not when it cannot
- * open one: on Linux without CAP_NET_RAW (the commands then ask the kernel instead, or stop), the threads would
- * only cost their start-up, ~0.1 s measured, before the process may exit.
- */
+/** Starts the capture, decode and transmit threads for the next pipeline this process opens. */
 export function prestartPipeline(): void {
-  if (permits(Cap.NET_RAW) === false) return;
   for (const thread of [captureThread, decodeThread, transmitThread]) prestartThread(thread());
 }

@@ -42,16 +42,15 @@ export async function coldRuns(
   cold: Cold,
   targetAt: (i: number) => string,
 ): Promise<void> {
-  let cli: string | undefined;
+  let ersatz: ((target: string, peakRss: boolean) => ReturnType<typeof runNode>) | undefined;
   try {
-    cli = ersatzCli(ctx.root);
+    const cli = ersatzCli(ctx.root);
+    ersatz = (target, peakRss) => runNode(lab, ns, cli, ['--target', target, '--interface', ifname], { peakRss });
   } catch (err) {
     cold.ersatz.fail((err as Error).message);
     cold.ersatzRss.fail((err as Error).message);
   }
   const walls: Record<keyof Cold, number[]> = { ersatz: [], once: [], floor: [], arping: [], ersatzRss: [], onceRss: [] };
-  const bin = cli;
-  const ersatz = bin === undefined ? undefined : (target: string, peakRss: boolean) => runNode(lab, ns, bin, ['--target', target, '--interface', ifname], { peakRss });
   const once = (target: string, peakRss: boolean) => runNode(lab, ns, baseline('resolve-once.mjs'), ['--interface', ifname, '--target', target], { peakRss });
   for (let i = 0; i < COLD_RUNS; i++) {
     const target = targetAt(i);

@@ -31,13 +31,15 @@ export interface CommandRow {
 
 const always = (): boolean => true;
 
-/** `--tier kernel` or `--tier cache` (or `--tier=…`; the last one given wins, as in parseArgs): the kernel answers. */
+/** Every value given to `--NAME` in `args` (`--NAME V` or `--NAME=V`), in order; undefined for one with none after it. */
+function optionValues(args: readonly string[], name: string): (string | undefined)[] {
+  const flag = `--${name}`;
+  return args.flatMap((a, i) => (a === flag ? [args[i + 1]] : a.startsWith(`${flag}=`) ? [a.slice(flag.length + 1)] : []));
+}
+
+/** `--tier kernel` or `--tier cache` (the last one given wins, as in parseArgs): the kernel answers. */
 function kernelTier(args: readonly string[]): boolean {
-  let tier: string | undefined;
-  args.forEach((a, i) => {
-    if (a === '--tier') tier = args[i + 1];
-    else if (a.startsWith('--tier=')) tier = a.slice('--tier='.length);
-  });
+  const tier = optionValues(args, 'tier').at(-1);
   return tier === 'kernel' || tier === 'cache';
 }
 
@@ -48,7 +50,7 @@ export const COMMANDS: readonly CommandRow[] = [
   { name: 'ping', args: 'TARGET', summary: "ICMP echo in raw frames to the next hop's ARP-resolved MAC", opensLink: always, load: () => import('./ping.js') },
   { name: 'claim', args: 'ADDR -I IF', summary: 'RFC 5227: probe for ADDR, announce it if no other host holds it (--defend keeps it)', opensLink: always, load: () => import('./claim.js') },
   { name: 'neigh', args: 'show|add|del|flush|watch', summary: "the kernel's neighbour (ARP) cache through netlink or ioctl", load: () => import('./neigh.js') },
-  { name: 'watch', args: '[-I IF]...', summary: 'arpwatch with verdicts: a station table in SQLite and one line per new, moved or spoofed station', opensLink: (args) => !args.some((a) => a === '--replay' || a.startsWith('--replay=')), load: () => import('./watch.js') },
+  { name: 'watch', args: '[-I IF]...', summary: 'arpwatch with verdicts: a station table in SQLite and one line per new, moved or spoofed station', opensLink: (args) => optionValues(args, 'replay').length === 0, load: () => import('./watch.js') },
   { name: 'stations', args: '', summary: 'the station table ersatz watch keeps', anywhere: true, load: () => import('./stations.js') },
   { name: 'decode', args: 'FILE...', summary: 'print the frames of pcap/pcapng files like tcpdump, or as JSON Lines', anywhere: true, load: () => import('./decode.js') },
   {
