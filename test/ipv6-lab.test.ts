@@ -133,6 +133,10 @@ test('arping -D: free, and taken when the peer holds the address; arping -U: the
 test("neigh with IPv6: watch -6 sees an add, show -6 is 'ip -6 -j neigh' entry for entry (state, router flag), flush -6 and del remove", async (t) => {
   const { lab, h, p } = v6Lab('v6t');
   t.teardown(() => lab.destroy());
+  // The kernel's entries must not change state between `ip neigh` and ours reading them (the peer's link-local entry
+  // read 'delay' in one and not the other once, under load): neighbour timers that outlast the test.
+  const dev = 'net.ipv6.neigh.ez0';
+  lab.sh(h.ns, ['sysctl', '-q', '-w', `${dev}.base_reachable_time_ms=3600000`, `${dev}.retrans_time_ms=3600000`, `${dev}.delay_first_probe_time=3600`]);
   lab.sh(h.ns, ['ping', '-6', '-c', '1', '-W', '2', p.ip]); // an entry for the router, learned by the kernel
   // Until SIGTERM: the kernel may announce other changes (the router's entry ageing) before ours.
   const watch = startErsatz(lab, h.ns, ['neigh', 'watch', '-6', '-I', 'ez0', '--json']);

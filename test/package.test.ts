@@ -13,8 +13,12 @@ import { scratchDir } from './helpers/cmd-run.js';
 const run = promisify(execFile);
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; version: string; dependencies: Record<string, string> };
 const installed = (name: string): string => (JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
-/** A watchdog for each command (a hang fails the test), not a timing assertion. */
-const LIMIT = { timeout: 120_000, maxBuffer: 16 << 20 };
+/**
+ * A watchdog for each command (a hang fails the test), not a timing assertion: far past a slow run (the npm install
+ * below took over 120 s on a fresh machine while another process held a CPU). The tests raise AVA's timeout to match.
+ */
+const HANG_MS = 600_000;
+const LIMIT = { timeout: HANG_MS, maxBuffer: 16 << 20 };
 
 // The public surface a user imports, used with its types: every entry point the README names.
 const APP = `
@@ -40,6 +44,7 @@ export const changes = (ifname: string): AsyncIterable<NeighEvent> => eachOf(nei
 `;
 
 test.serial('npm pack gives a package that installs into an empty project: the bin runs, the typed API compiles and loads', async (t) => {
+  t.timeout(HANG_MS);
   const dir = scratchDir(t); // mkdtemp: mode 0700, as a home folder often is
   // The build is done (npm test's set-up); prepack would build again.
   const { stdout: packed } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], LIMIT);
@@ -102,6 +107,7 @@ test.serial('npm pack gives a package that installs into an empty project: the b
 });
 
 test('the API reference builds from the doc comments (TypeDoc), a page per entry point with its comment', async (t) => {
+  t.timeout(HANG_MS);
   const out = scratchDir(t);
   await run('npx', ['typedoc', '--out', out], LIMIT);
   for (const [page, words] of [

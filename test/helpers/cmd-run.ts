@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { START_HANG_MS, type Lab, type RunResult } from '@ersatz/lab';
+import { isEndMark, START_HANG_MS, withEndMark, type Lab, type RunResult } from '@ersatz/lab';
 import { readPcapFile, type PcapRecord } from '@ersatz/pcap';
 
 /** The built command (ava runs from the repository root). */
@@ -47,7 +47,7 @@ export function scratchDir(t: ExecutionContext): string {
 /** A running tcpdump writing `file`. */
 export interface Capture {
   readonly file: string;
-  /** Stops tcpdump (SIGINT, so it flushes) and returns the frames it wrote. */
+  /** Stops tcpdump once it has every frame that crossed before (Lab.stopCapture) and returns them, the end mark left out. */
   stop(): Promise<PcapRecord[]>;
 }
 
@@ -57,7 +57,12 @@ export interface Capture {
  */
 export async function tcpdump(lab: Lab, ns: string, ifname: string, file: string, filter: readonly string[]): Promise<Capture> {
   // -Z root: tcpdump would otherwise drop to its own user and could not write into our private scratch directory.
-  const child = lab.start(ns, ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '--immediate-mode', '-w', file, ...filter]);
+  // --print -l: it also prints each frame, which is how stop() sees the end-of-capture mark arrive. -s 2048: whole
+  // Ethernet frames, and a ring of ~1000 of them; at the default 256 KiB snap length immediate mode's 2 MiB ring holds
+  // 8, and a burst of 200 pings lost 168 (test/lab-capture.test.ts).
+  const child = lab.start(ns, ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '--immediate-mode', '-s', '2048', '-w', file, '--print', '-l', ...withEndMark(filter)]);
+  let printed = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (printed += s));
   let stderr = '';
   const listening = new Promise<void>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`tcpdump in ${ns} not listening after ${START_HANG_MS / 1000} s: ${stderr}`)), START_HANG_MS);
@@ -79,10 +84,12 @@ export async function tcpdump(lab: Lab, ns: string, ifname: string, file: string
     async stop() {
       if (child.exitCode === null) {
         const exited = once(child, 'exit');
-        child.kill('SIGINT');
+        await lab.stopCapture(child, ns, ifname, () => printed);
         await exited;
       }
-      return [...(await readPcapFile(file))];
+      const frames = [...(await readPcapFile(file))];
+      const mark = frames.findIndex((f) => isEndMark(f.data));
+      return mark < 0 ? frames : frames.slice(0, mark);
     },
   };
 }

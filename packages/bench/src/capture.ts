@@ -1,7 +1,7 @@
 // Wire timestamps from tcpdump in a lab namespace: the RTT every tool shares (request on the wire to reply on the
 // wire), used to check what a peer prints about itself.
 import type { ChildProcess } from 'node:child_process';
-import type { Lab } from '@ersatz/lab';
+import { withEndMark, type Lab } from '@ersatz/lab';
 import { Ipv4 } from '@ersatz/wire';
 import { BenchError } from './error.js';
 
@@ -55,7 +55,7 @@ export interface Capture {
 
 /** Starts tcpdump for ARP on `ifname` in `ns` and resolves once it is capturing. Throws BenchError when it fails. */
 export async function startCapture(lab: Lab, ns: string, ifname: string, tcpdump = 'tcpdump'): Promise<Capture> {
-  const child: ChildProcess = lab.start(ns, [tcpdump, '-i', ifname, '-n', '-l', '-tt', '--time-stamp-precision=nano', '--immediate-mode', '-B', '65536', 'arp']);
+  const child: ChildProcess = lab.start(ns, [tcpdump, '-i', ifname, '-n', '-l', '-tt', '--time-stamp-precision=nano', '--immediate-mode', '-B', '65536', ...withEndMark(['arp'])]);
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -77,9 +77,8 @@ export async function startCapture(lab: Lab, ns: string, ifname: string, tcpdump
   });
   return {
     async stop() {
-      // Let the last frames reach tcpdump, then SIGINT: it prints what it holds (-l: line-buffered) and exits.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      child.kill('SIGINT');
+      // Once tcpdump has printed every frame (-l: line-buffered) up to the lab's end mark, SIGINT ends it.
+      await lab.stopCapture(child, ns, ifname, () => stdout);
       await exited;
       return parseTcpdump(stdout);
     },

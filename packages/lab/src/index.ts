@@ -5,6 +5,27 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 /** How long a helper process (tcpdump) may take to start before it counts as hung: far past any slow start. */
 export const START_HANG_MS = 60_000;
 
+// The end-of-capture mark (Lab.stopCapture): a broadcast frame of IEEE 802 Local Experimental Ethertype 1, which no
+// stack answers, sent with a raw socket (python3 is one of setup.sh's packages).
+const END_MARK_ETHERTYPE = '0x88b5';
+const END_MARK_PRINTED = `ethertype Unknown (${END_MARK_ETHERTYPE})`;
+const SEND_END_MARK = [
+  'import socket, sys',
+  's = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)',
+  's.bind((sys.argv[1], 0))',
+  `s.send(b"\\xff" * 6 + s.getsockname()[4] + bytes.fromhex("${END_MARK_ETHERTYPE.slice(2)}") + b"ersatz lab: end of capture".ljust(46, b"\\0"))`,
+].join('\n');
+
+/** A tcpdump filter widened to let the end-of-capture mark through (an empty filter lets everything through). */
+export function withEndMark(filter: readonly string[]): string[] {
+  return filter.length === 0 ? [] : ['(', ...filter, ')', 'or', 'ether', 'proto', END_MARK_ETHERTYPE];
+}
+
+/** Whether a captured frame is the end-of-capture mark. */
+export function isEndMark(frame: Uint8Array): boolean {
+  return frame.length >= 14 && frame[12] === 0x88 && frame[13] === 0xb5;
+}
+
 /** Thrown when the lab cannot be built: not root, no `ip`, a kernel refusing a namespace. */
 export class LabError extends Error {
   override name = 'LabError';
@@ -124,7 +145,7 @@ export class Lab {
    * tcpdump is the independent witness of what actually crossed the veth.
    */
   async tcpdump(ns: string, ifname: string, filter: readonly string[] = []): Promise<{ stop(): Promise<string[]> }> {
-    const child = this.start(ns, ['tcpdump', '-i', ifname, '-l', '-n', '-e', '--immediate-mode', '-s', '256', ...filter]);
+    const child = this.start(ns, ['tcpdump', '-i', ifname, '-l', '-n', '-e', '--immediate-mode', '-s', '256', ...withEndMark(filter)]);
     let out = '';
     let err = '';
     child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -146,13 +167,40 @@ export class Lab {
     });
     return {
       stop: async () => {
-        // Let the last frames reach tcpdump before asking it to finish; SIGINT makes it flush and exit.
-        await new Promise((r) => setTimeout(r, 100));
-        child.kill('SIGINT');
+        await this.stopCapture(child, ns, ifname, () => out);
         await closed;
-        return out.split('\n').filter((l) => l.trim() !== '');
+        const lines = out.split('\n');
+        const mark = lines.findIndex((l) => l.includes(END_MARK_PRINTED));
+        return (mark < 0 ? lines : lines.slice(0, mark)).filter((l) => l.trim() !== '');
       },
     };
+  }
+
+  /**
+   * Stops a tcpdump capturing on `ifname` in `ns` without losing a frame that crossed before: sends the end-of-capture
+   * mark out of `ifname` (its filter must let it through: withEndMark), waits until `printed()` (what tcpdump has
+   * printed) shows it, then sends SIGINT. tcpdump prints frames in the order it reads them, so everything before
+   * the mark has been read (a fixed grace before SIGINT raced the scheduler whenever another process held the CPU).
+   */
+  async stopCapture(child: ChildProcess, ns: string, ifname: string, printed: () => string): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      this.sh(ns, ['python3', '-c', SEND_END_MARK, ifname]);
+      // Output that arrived while sh blocked is delivered after it: listening from here misses none.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new LabError(`tcpdump in ${ns} did not print the end-of-capture mark within ${START_HANG_MS / 1000} s`)), START_HANG_MS);
+        const check = () => {
+          if (!printed().includes(END_MARK_PRINTED)) return;
+          clearTimeout(timer);
+          child.stdout?.off('data', check);
+          resolve();
+        };
+        child.stdout?.on('data', check);
+        check();
+      });
+    } finally {
+      child.kill('SIGINT');
+    }
   }
 
   /** The MAC of `ifname` in `ns`, as `ip link` reports it. */
