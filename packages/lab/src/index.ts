@@ -7,23 +7,24 @@ export const START_HANG_MS = 60_000;
 
 // The end-of-capture mark (Lab.stopCapture): a broadcast frame of IEEE 802 Local Experimental Ethertype 1, which no
 // stack answers, sent with a raw socket (python3 is one of setup.sh's packages).
-const END_MARK_ETHERTYPE = '0x88b5';
-const END_MARK_PRINTED = `ethertype Unknown (${END_MARK_ETHERTYPE})`;
+const END_MARK_ETHERTYPE = 0x88b5;
+const END_MARK_HEX = END_MARK_ETHERTYPE.toString(16);
+const END_MARK_PRINTED = `ethertype Unknown (0x${END_MARK_HEX})`;
 const SEND_END_MARK = [
   'import socket, sys',
   's = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)',
   's.bind((sys.argv[1], 0))',
-  `s.send(b"\\xff" * 6 + s.getsockname()[4] + bytes.fromhex("${END_MARK_ETHERTYPE.slice(2)}") + b"ersatz lab: end of capture".ljust(46, b"\\0"))`,
+  `s.send(b"\\xff" * 6 + s.getsockname()[4] + bytes.fromhex("${END_MARK_HEX}") + b"ersatz lab: end of capture".ljust(46, b"\\0"))`,
 ].join('\n');
 
 /** A tcpdump filter widened to let the end-of-capture mark through (an empty filter lets everything through). */
 export function withEndMark(filter: readonly string[]): string[] {
-  return filter.length === 0 ? [] : ['(', ...filter, ')', 'or', 'ether', 'proto', END_MARK_ETHERTYPE];
+  return filter.length === 0 ? [] : ['(', ...filter, ')', 'or', 'ether', 'proto', `0x${END_MARK_HEX}`];
 }
 
 /** Whether a captured frame is the end-of-capture mark. */
 export function isEndMark(frame: Uint8Array): boolean {
-  return frame.length >= 14 && frame[12] === 0x88 && frame[13] === 0xb5;
+  return frame.length >= 14 && ((frame[12]! << 8) | frame[13]!) === END_MARK_ETHERTYPE;
 }
 
 /** Thrown when the lab cannot be built: not root, no `ip`, a kernel refusing a namespace. */
