@@ -17,6 +17,7 @@ export {
 export { claim$, claimProbe, claimAnnouncement, claimConflict, Rfc5227, type ClaimOptions, type ClaimEvent, type ClaimConflictEvent } from './claim.js';
 export { RttAccumulator, type RttStats } from './stats.js';
 export { MacCache } from './cache.js';
+export { ChurnMap } from './churn-map.js';
 export { requestFrame, arpFrame, checkSender, type SenderLink } from './frames.js';
 export {
   ping$,

@@ -1,6 +1,7 @@
 import { asyncScheduler, filter, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { ArpOp, printable, type Ipv4, type Mac } from '@ersatz/wire';
 import { MacCache } from './cache.js';
+import { ChurnMap } from './churn-map.js';
 import { AddressConflictError, checkDelay, checkInt } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
 import { RequestTemplate } from './frames.js';
@@ -55,10 +56,10 @@ export class Resolver {
   readonly #scheduler: SchedulerLike;
   readonly #defaults: Settled;
   readonly #cache: MacCache;
-  readonly #pending = new Map<Ipv4, Query>();
+  readonly #pending = new ChurnMap<Ipv4, Query>();
   // One subscription to arp$ while any query listens; frames are routed by the IP they concern, so a frame costs
   // one Map lookup however many queries are pending (a filter per query would make N queries cost N² filter calls).
-  readonly #routes = new Map<Ipv4, Listener[]>();
+  readonly #routes = new ChurnMap<Ipv4, Listener[]>();
   #hub: Subscription | null = null;
   /** Re-sends every query still asking when the link recovers from a fault; held with the hub. */
   #recovery: Subscription | null = null;
