@@ -1,10 +1,9 @@
 // Running the real `ersatz` command inside a lab namespace, and capturing what a peer sees with tcpdump.
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { isEndMark, START_HANG_MS, withEndMark, type Lab, type RunResult } from '@ersatz/lab';
+import { isEndMark, type Lab, type RunResult } from '@ersatz/lab';
 import { readPcapFile, type PcapRecord } from '@ersatz/pcap';
 
 /** The built command (ava runs from the repository root). */
@@ -47,46 +46,24 @@ export function scratchDir(t: ExecutionContext): string {
 /** A running tcpdump writing `file`. */
 export interface Capture {
   readonly file: string;
-  /** Stops tcpdump once it has every frame that crossed before (Lab.stopCapture) and returns them, the end mark left out. */
+  /** Stops tcpdump once it has every frame that crossed before (Lab.capture) and returns them, the end mark left out. */
   stop(): Promise<PcapRecord[]>;
 }
 
 /**
  * Starts `tcpdump -i IF -w FILE FILTER` in `ns` (immediate, packet-buffered) and resolves once it is listening, so
- * nothing sent afterwards is missed. Rejects when tcpdump exits first (saying why) or hangs (START_HANG_MS).
+ * nothing sent afterwards is missed. Rejects when tcpdump exits first (saying why) or hangs.
  */
 export async function tcpdump(lab: Lab, ns: string, ifname: string, file: string, filter: readonly string[]): Promise<Capture> {
   // -Z root: tcpdump would otherwise drop to its own user and could not write into our private scratch directory.
-  // --print -l: it also prints each frame, which is how stop() sees the end-of-capture mark arrive. -s 2048: whole
+  // --print: it also prints each frame, which is how stop() sees the end-of-capture mark arrive. -s 2048: whole
   // Ethernet frames, and a ring of ~1000 of them; at the default 256 KiB snap length immediate mode's 2 MiB ring holds
   // 8, and a burst of 200 pings lost 168 (test/lab-capture.test.ts).
-  const child = lab.start(ns, ['tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '--immediate-mode', '-s', '2048', '-w', file, '--print', '-l', ...withEndMark(filter)]);
-  let printed = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (printed += s));
-  let stderr = '';
-  const listening = new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`tcpdump in ${ns} not listening after ${START_HANG_MS / 1000} s: ${stderr}`)), START_HANG_MS);
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-      if (stderr.includes('listening on')) {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`tcpdump in ${ns} exited (${code}): ${stderr}`));
-    });
-  });
-  await listening;
+  const capture = await lab.capture(ns, ifname, ['-Z', 'root', '-n', '-U', '--immediate-mode', '-s', '2048', '-w', file, '--print'], filter);
   return {
     file,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = once(child, 'exit');
-        await lab.stopCapture(child, ns, ifname, () => printed);
-        await exited;
-      }
+      await capture.stop();
       const frames = [...(await readPcapFile(file))];
       const mark = frames.findIndex((f) => isEndMark(f.data));
       return mark < 0 ? frames : frames.slice(0, mark);

@@ -1,9 +1,7 @@
 // Wire timestamps from tcpdump in a lab namespace: the RTT every tool shares (request on the wire to reply on the
 // wire), used to check what a peer prints about itself.
-import type { ChildProcess } from 'node:child_process';
-import { withEndMark, type Lab } from '@ersatz/lab';
+import type { Lab } from '@ersatz/lab';
 import { Ipv4 } from '@ersatz/wire';
-import { BenchError } from './error.js';
 
 /** One ARP frame as tcpdump printed it. */
 export interface WireArp {
@@ -53,34 +51,8 @@ export interface Capture {
   stop(): Promise<WireArp[]>;
 }
 
-/** Starts tcpdump for ARP on `ifname` in `ns` and resolves once it is capturing. Throws BenchError when it fails. */
-export async function startCapture(lab: Lab, ns: string, ifname: string, tcpdump = 'tcpdump'): Promise<Capture> {
-  const child: ChildProcess = lab.start(ns, [tcpdump, '-i', ifname, '-n', '-l', '-tt', '--time-stamp-precision=nano', '--immediate-mode', '-B', '65536', ...withEndMark(['arp'])]);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new BenchError(`tcpdump in ${ns} did not start within 10 s: ${stderr.trim()}`)), 10_000);
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-      // tcpdump says so on stderr once the capture is open and the filter installed.
-      if (/listening on/.test(stderr)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      reject(new BenchError(`tcpdump in ${ns} exited with ${code}: ${stderr.trim()}`));
-    });
-  });
-  return {
-    async stop() {
-      // Once tcpdump has printed every frame (-l: line-buffered) up to the lab's end mark, SIGINT ends it.
-      await lab.stopCapture(child, ns, ifname, () => stdout);
-      await exited;
-      return parseTcpdump(stdout);
-    },
-  };
+/** Starts tcpdump for ARP on `ifname` in `ns` and resolves once it is capturing (Lab.capture). */
+export async function startCapture(lab: Lab, ns: string, ifname: string): Promise<Capture> {
+  const capture = await lab.capture(ns, ifname, ['-n', '-tt', '--time-stamp-precision=nano', '--immediate-mode', '-B', '65536'], ['arp']);
+  return { stop: async () => parseTcpdump(await capture.stop()) };
 }

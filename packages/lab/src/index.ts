@@ -18,13 +18,19 @@ const SEND_END_MARK = [
 ].join('\n');
 
 /** A tcpdump filter widened to let the end-of-capture mark through (an empty filter lets everything through). */
-export function withEndMark(filter: readonly string[]): string[] {
+function withEndMark(filter: readonly string[]): string[] {
   return filter.length === 0 ? [] : ['(', ...filter, ')', 'or', 'ether', 'proto', `0x${END_MARK_HEX}`];
 }
 
 /** Whether a captured frame is the end-of-capture mark. */
 export function isEndMark(frame: Uint8Array): boolean {
   return frame.length >= 14 && ((frame[12]! << 8) | frame[13]!) === END_MARK_ETHERTYPE;
+}
+
+/** A running tcpdump (Lab.capture). */
+export interface LabCapture {
+  /** Ends it once it has every frame that crossed before; returns what it printed before the end-of-capture mark. */
+  stop(): Promise<string>;
 }
 
 /** Thrown when the lab cannot be built: not root, no `ip`, a kernel refusing a namespace. */
@@ -141,49 +147,59 @@ export class Lab {
   }
 
   /**
-   * Starts tcpdump on `ifname` inside `ns` (line-buffered, immediate mode, numeric, with link-level headers) and
-   * resolves once it is capturing. `stop()` ends it and returns the one-line summaries of every frame it saw.
-   * tcpdump is the independent witness of what actually crossed the veth.
+   * Starts `tcpdump -i IF -l OPTIONS FILTER` inside `ns` and resolves once it is capturing (tcpdump says "listening
+   * on"), so nothing sent afterwards is missed. tcpdump is the independent witness of what actually crossed the
+   * veth. `stop()` ends it without losing a frame that crossed before (see #stopAfterMark) and returns what it
+   * printed before the end-of-capture mark. Rejects when tcpdump exits first (saying why) or hangs (START_HANG_MS).
    */
-  async tcpdump(ns: string, ifname: string, filter: readonly string[] = []): Promise<{ stop(): Promise<string[]> }> {
-    const child = this.start(ns, ['tcpdump', '-i', ifname, '-l', '-n', '-e', '--immediate-mode', '-s', '256', ...withEndMark(filter)]);
-    let out = '';
+  async capture(ns: string, ifname: string, options: readonly string[], filter: readonly string[] = []): Promise<LabCapture> {
+    const child = this.start(ns, ['tcpdump', '-i', ifname, '-l', ...options, ...withEndMark(filter)]);
+    let printed = '';
     let err = '';
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => (printed += s));
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     await new Promise<void>((resolve, reject) => {
       // Only a hang: with other labs being built and removed at once, tcpdump has taken over 10 s to start here.
       const timer = setTimeout(() => reject(new LabError(`tcpdump in ${ns} did not start within ${START_HANG_MS / 1000} s: ${err.trim()}`)), START_HANG_MS);
-      child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+      child.stderr!.setEncoding('utf8').on('data', (s: string) => {
         err += s;
         if (err.includes('listening on')) {
           clearTimeout(timer);
           resolve();
         }
       });
-      child.once('close', () => {
+      child.once('close', (code) => {
         clearTimeout(timer);
-        reject(new LabError(`tcpdump in ${ns} exited: ${err.trim()}`));
+        reject(new LabError(`tcpdump in ${ns} exited (${code}): ${err.trim()}`));
       });
     });
     return {
       stop: async () => {
-        await this.stopCapture(child, ns, ifname, () => out);
+        await this.#stopAfterMark(child, ns, ifname, () => printed);
         await closed;
-        const lines = out.split('\n');
-        const mark = lines.findIndex((l) => l.includes(END_MARK_PRINTED));
-        return (mark < 0 ? lines : lines.slice(0, mark)).filter((l) => l.trim() !== '');
+        const mark = printed.indexOf(END_MARK_PRINTED);
+        return mark < 0 ? printed : printed.slice(0, printed.lastIndexOf('\n', mark) + 1);
       },
     };
   }
 
   /**
-   * Stops a tcpdump capturing on `ifname` in `ns` without losing a frame that crossed before: sends the end-of-capture
-   * mark out of `ifname` (its filter must let it through: withEndMark), waits until `printed()` (what tcpdump has
-   * printed) shows it, then sends SIGINT. tcpdump prints frames in the order it reads them, so everything before
-   * the mark has been read (a fixed grace before SIGINT raced the scheduler whenever another process held the CPU).
+   * tcpdump on `ifname` inside `ns` (numeric, with link-level headers, immediate mode): `stop()` returns the one-line
+   * summaries of every frame it saw.
    */
-  async stopCapture(child: ChildProcess, ns: string, ifname: string, printed: () => string): Promise<void> {
+  async tcpdump(ns: string, ifname: string, filter: readonly string[] = []): Promise<{ stop(): Promise<string[]> }> {
+    const capture = await this.capture(ns, ifname, ['-n', '-e', '--immediate-mode', '-s', '256'], filter);
+    return { stop: async () => (await capture.stop()).split('\n').filter((l) => l.trim() !== '') };
+  }
+
+  /**
+   * Stops a tcpdump capturing on `ifname` in `ns` once it has read every frame that crossed before: sends the
+   * end-of-capture mark out of `ifname` (capture's filter lets it through: withEndMark), waits until `printed()` (what
+   * tcpdump has printed) shows it, then sends SIGINT. tcpdump prints frames in the order it reads them, so everything
+   * before the mark has been read (a fixed grace before SIGINT raced the scheduler whenever another process held the
+   * CPU).
+   */
+  async #stopAfterMark(child: ChildProcess, ns: string, ifname: string, printed: () => string): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) return;
     try {
       this.sh(ns, ['python3', '-c', SEND_END_MARK, ifname]);
