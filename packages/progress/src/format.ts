@@ -16,8 +16,10 @@ export interface LineLayout {
 }
 
 const MIN_BAR = 5;
-const thousands = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const tenths = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+// Made on first use: the first Intl.NumberFormat of a process costs 20-30 ms (ICU's locale data), which every
+// `ersatz scan` paid at start-up when they were made here, with or without a progress line to show.
+let thousands: Intl.NumberFormat | undefined;
+let tenths: Intl.NumberFormat | undefined;
 
 /**
  * Returns the text of one progress line, e.g. `[##########..........] 32767/65534 50% 41,230/s ETA 0.8s`: done and
@@ -42,7 +44,8 @@ export function formatProgress(state: ProgressState, layout: LineLayout): string
 
 /** `41,230`; below 10 one decimal (`2.5`), so slow sweeps do not read as 0/s or 2/s. */
 export function formatRate(perSecond: number): string {
-  return perSecond < 10 ? tenths.format(perSecond) : thousands.format(perSecond);
+  if (perSecond < 10) return (tenths ??= new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })).format(perSecond);
+  return (thousands ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })).format(perSecond);
 }
 
 /** `1.3s` below 10 s, `42s` below a minute, `2m05s` below an hour, then `1h02m`. */
