@@ -4,7 +4,7 @@ const IDLE_SLACK = 256;
 
 /**
  * A Map for entries that come and go all the time (a resolver's queries in flight, by IP). Deleting an entry only
- * clears its value, and the table is rebuilt afresh once idle keys outnumber the live entries.
+ * clears its value, and the table is rebuilt afresh once the idle keys outnumber the live entries by IDLE_SLACK.
  *
  * Why not a Map: V8 rebuilds a Map's table as entries are deleted and added (shrinking, growing, dropping deleted
  * slots) and links each old table to its successor for live iterators. Once a scavenge has promoted one old table,
