@@ -3,6 +3,7 @@
 import { asyncScheduler, defer, finalize, Observable, share, type SchedulerLike, type Subscription } from 'rxjs';
 import { Ipv6, Mac, emitNdpFrame, type NdpEmit } from '@ersatz/wire';
 import type { NdpObservation } from '@ersatz/decode-worker';
+import { ChurnMap } from './churn-map.js';
 import { NeighborTimeoutError, OptionError, checkDelay, checkInt } from './error.js';
 import type { ArpLink } from './link.js';
 
@@ -43,8 +44,11 @@ export function ndpFrame(link: Pick<NdpLink, 'mac'>, src: Ipv6, dst: Ipv6, messa
   return buf.subarray(0, n);
 }
 
-/** The solicitations in flight on each link, by target: concurrent resolves of one address share one. */
-const inFlight = new WeakMap<NdpLink, Map<Ipv6, Observable<NeighborAnswer>>>();
+/**
+ * The solicitations in flight on each link, by target: concurrent resolves of one address share one. A ChurnMap, as
+ * the resolver's queries: each solicitation comes and goes.
+ */
+const inFlight = new WeakMap<NdpLink, ChurnMap<Ipv6, Observable<NeighborAnswer>>>();
 
 /**
  * Resolves `target` as a host does (RFC 4861 §7.2): a Neighbor Solicitation to its solicited-node address, with our
@@ -62,7 +66,7 @@ export function solicit$(link: NdpLink, target: Ipv6, options: SolicitOptions): 
   if (Ipv6.isMulticast(target) || Ipv6.isUnspecified(target)) throw new OptionError('solicit', 'target', target, 'a unicast IPv6 address');
   return defer(() => {
     let running = inFlight.get(link);
-    if (running === undefined) inFlight.set(link, (running = new Map()));
+    if (running === undefined) inFlight.set(link, (running = new ChurnMap()));
     let shared = running.get(target);
     if (shared === undefined) {
       const mine = running;
