@@ -6,7 +6,7 @@
 //   arping's own clock_gettime around sendto/recvmsg, corrected as below). The warm-up is the same for ersatz and
 //   the cap loop: V8 compiles hot code in tiers as it runs, in each of ersatz's four isolates, and rounds 1-50 of
 //   100 concurrent resolves measured that (5-15 ms a round), not the pipeline (1.2 ms once warm; issue #12's note).
-// - The same at 10 and 100 concurrent targets (rounds that wait for all their answers).
+// - The same at 10 and 100 concurrent targets (rounds that wait for all their answers), 10 000 counted resolves.
 // - What a fresh process sees: the first 1000 query$ (sequential, and 100 concurrent) without warm-up, both tools.
 // - Cold start: whole processes, spawn to exit (resolve-cold.ts).
 // - Our C AF_PACKET peer's latency mode (one request at a time, polled for its reply): the physical floor.
@@ -31,6 +31,10 @@ const CIDR = '198.51.100.0/24';
 const FIRST = 0xc6336402; // 198.51.100.2
 const SPAN = 100;
 const COUNT = 1000;
+// Resolves counted at 10 and 100 concurrent targets (both tools): 1000 were 10 rounds at 100, ~12 ms, where one slow
+// round moved the rate by a third between reps.
+const CONCURRENT_COUNT = 10_000;
+const countAt = (concurrency: number): number => (concurrency === 1 ? COUNT : CONCURRENT_COUNT);
 const WARMUP = 5000;
 /** The C peer needs no JIT warm-up: a few requests to fill caches. */
 const C_WARMUP = 50;
@@ -74,14 +78,20 @@ class LevelSeries {
   }
 }
 
-const loopArgs = (ifname: string, concurrency: number, warmup = WARMUP): string[] => [
-  '--interface', ifname, '--first', ip(FIRST), '--span', String(SPAN), '--count', String(COUNT),
+/** How one loop runs: uncounted resolves first (default WARMUP), then `count` (default COUNT) counted ones. */
+interface LoopRun {
+  readonly warmup?: number;
+  readonly count?: number;
+}
+
+const loopArgs = (ifname: string, concurrency: number, { warmup = WARMUP, count = COUNT }: LoopRun = {}): string[] => [
+  '--interface', ifname, '--first', ip(FIRST), '--span', String(SPAN), '--count', String(count),
   '--concurrency', String(concurrency), '--warmup', String(warmup), '--timeout', String(TIMEOUT_MS),
 ];
 
-async function ersatzLoop(lab: Lab, ns: string, ifname: string, via: 'resolve$' | 'query$', concurrency: number, into: LevelSeries, captureRtt?: Series, warmup = WARMUP, flags: readonly string[] = []): Promise<void> {
+async function ersatzLoop(lab: Lab, ns: string, ifname: string, via: 'resolve$' | 'query$', concurrency: number, into: LevelSeries, captureRtt?: Series, loop: LoopRun = {}, flags: readonly string[] = []): Promise<void> {
   try {
-    const { result, run } = await runDriver<LoopResult>(lab, ns, 'resolve', ['--via', via, ...loopArgs(ifname, concurrency, warmup), ...flags], { timeoutMs: 180_000 });
+    const { result, run } = await runDriver<LoopResult>(lab, ns, 'resolve', ['--via', via, ...loopArgs(ifname, concurrency, loop), ...flags], { timeoutMs: 180_000 });
     into.record(result, run.peakRssKiB);
     if (captureRtt && result.captureRttNs?.length) captureRtt.add(summarize(us(result.captureRttNs)).median);
   } catch (err) {
@@ -118,9 +128,9 @@ async function idleLink(lab: Lab, ns: string, ifname: string, into: { first: Ser
   });
 }
 
-async function capLoop(lab: Lab, ns: string, ifname: string, concurrency: number, into: LevelSeries, warmup = WARMUP): Promise<void> {
+async function capLoop(lab: Lab, ns: string, ifname: string, concurrency: number, into: LevelSeries, loop: LoopRun = {}): Promise<void> {
   try {
-    const run = await runNode(lab, ns, baseline('resolve-loop.mjs'), loopArgs(ifname, concurrency, warmup), { timeoutMs: 180_000 });
+    const run = await runNode(lab, ns, baseline('resolve-loop.mjs'), loopArgs(ifname, concurrency, loop), { timeoutMs: 180_000 });
     into.record(lastJson<LoopResult>('resolve-loop.mjs', check('resolve-loop.mjs', run)), run.peakRssKiB);
   } catch (err) {
     into.fail((err as Error).message.split('\n')[0]!);
@@ -173,15 +183,15 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
     for (let rep = 0; rep < ctx.reps; rep++) {
       for (const c of LEVELS) {
         const l = levels.get(c)!;
-        await ersatzLoop(lab, ns, ifname, 'resolve$', c, l.ersatz);
-        await capLoop(lab, ns, ifname, c, l.cap);
+        await ersatzLoop(lab, ns, ifname, 'resolve$', c, l.ersatz, undefined, { count: countAt(c) });
+        await capLoop(lab, ns, ifname, c, l.cap, { count: countAt(c) });
         ctx.log(`resolve: ${c} concurrent, rep ${rep + 1}/${ctx.reps}: median ersatz ${l.ersatz.median.samples.at(-1)?.toFixed(1) ?? '—'} µs, cap loop ${l.cap.median.samples.at(-1)?.toFixed(1) ?? '—'} µs`);
       }
       await ersatzLoop(lab, ns, ifname, 'query$', 1, query, queryOwnRtt);
-      await ersatzLoop(lab, ns, ifname, 'query$', 1, queryOneCpu, undefined, WARMUP, ['--same-cpu']);
+      await ersatzLoop(lab, ns, ifname, 'query$', 1, queryOneCpu, undefined, {}, ['--same-cpu']);
       for (const [c, level] of [[1, fresh.one], [100, fresh.hundred]] as const) {
-        await ersatzLoop(lab, ns, ifname, 'query$', c, level.ersatz, undefined, 0);
-        await capLoop(lab, ns, ifname, c, level.cap, 0);
+        await ersatzLoop(lab, ns, ifname, 'query$', c, level.ersatz, undefined, { warmup: 0 });
+        await capLoop(lab, ns, ifname, c, level.cap, { warmup: 0 });
       }
       await tracedLoop(lab, ns, ifname, hops);
       await idleLink(lab, ns, ifname, idle);
@@ -373,7 +383,7 @@ function rows(
     const l = levels.get(c)!;
     out.push({
       scenario: 'resolve',
-      what: `${c} concurrent targets × ${COUNT / c} rounds: median`,
+      what: `${c} concurrent targets × ${countAt(c) / c} rounds: median`,
       unit: 'µs',
       better: 'lower',
       ersatz: l.ersatz.median.value,
