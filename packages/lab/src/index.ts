@@ -5,8 +5,8 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 /** How long a helper process (tcpdump) may take to start before it counts as hung: far past any slow start. */
 export const START_HANG_MS = 60_000;
 
-// The end-of-capture mark (Lab.stopCapture): a broadcast frame of IEEE 802 Local Experimental Ethertype 1, which no
-// stack answers, sent with a raw socket (python3 is one of setup.sh's packages).
+// The end-of-capture mark (Lab.capture's stop sends it): a broadcast frame of IEEE 802 Local Experimental Ethertype
+// 1, which no stack answers, sent with a raw socket (python3 is one of setup.sh's packages).
 const END_MARK_ETHERTYPE = 0x88b5;
 const END_MARK_HEX = END_MARK_ETHERTYPE.toString(16);
 const END_MARK_PRINTED = `ethertype Unknown (0x${END_MARK_HEX})`;
