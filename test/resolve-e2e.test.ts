@@ -37,7 +37,7 @@ test('a host name as target is looked up (here in the namespace\'s /etc/hosts) a
   }
 });
 
-test('-v, or NODE_DEBUG=ersatz, traces discovery, the answer and the pipeline\'s counters on stderr; stdout is unchanged', async (t) => {
+test('-v, or NODE_DEBUG=ersatz, traces discovery, the answer, the pipeline\'s counters and the run\'s timeline on stderr; stdout is unchanged', async (t) => {
   const { lab: l, host, peer } = lab(t, 'rsv');
   const [flag, env] = await Promise.all([
     l.exec(host.ns, ['node', MAIN, '--target', peer.ip, '-v']),
@@ -48,11 +48,16 @@ test('-v, or NODE_DEBUG=ersatz, traces discovery, the answer and the pipeline\'s
     // No RTT when the peer's own request naming us overtook ours (it can, while a cold transmit worker wakes up).
     t.regex(r.stdout, new RegExp(`^${peer.ip.replaceAll('.', '\\.')} is at ${peer.mac} on ez0( \\(\\d+\\.\\d{3} ms\\))?\n$`));
     const lines = r.stderr.trimEnd().split('\n');
-    t.is(lines.length, 3, r.stderr);
+    t.is(lines.length, 4, r.stderr);
     t.regex(lines[0]!, new RegExp(`^ersatz: resolve: interface ez0 \\(index \\d+\\), ${host.mac}, ${host.ip.replaceAll('.', '\\.')}/24; ARP target ${peer.ip.replaceAll('.', '\\.')} on the link; pipeline open in \\d+\\.\\d ms$`));
     t.is(lines[1]?.replace(/\d+ request/, 'N request'), `ersatz: resolve: N request(s), answer from ${peer.mac}`); // a busy machine may need a retry
     const stats = JSON.parse(lines[2]!.replace(/^ersatz: resolve: pipeline stats /, '')) as { transmit: { sent: number }; capture: { frames: number }; main: { events: number } };
     t.true(stats.transmit.sent >= 1 && stats.capture.frames >= 1 && stats.main.events >= 1, lines[2]);
+    // Every moment of a one-shot resolve, in the order it happens (ms since the process started: each after the last).
+    const moments = /^ersatz: resolve: timeline \(ms since the process started\): (.*)$/.exec(lines[3]!)?.[1]?.split(', ') ?? [];
+    t.deepEqual(moments.map((m) => m.replace(/ \d+\.\d$/, '')), ['threads started', 'command loaded', 'interface found', 'link open', 'answer printed', 'link closed'], lines[3]);
+    const ms = moments.map((m) => Number(m.slice(m.lastIndexOf(' ') + 1)));
+    t.true(ms.every((x, i) => x > 0 && (i === 0 || x >= ms[i - 1]!)), lines[3]);
   }
 });
 

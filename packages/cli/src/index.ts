@@ -3,6 +3,7 @@ import { Exit, UsageError, type ExitCode } from './exit.js';
 import { isParseArgsError } from './options.js';
 import { rawFramesDenied } from './privileges.js';
 import { mapStack } from './stack.js';
+import { mark } from './verbose.js';
 import { VERSION } from './version.js';
 import { COMMANDS, USAGE } from './commands/table.js';
 
@@ -47,8 +48,13 @@ export async function main(argv: string[]): Promise<ExitCode> {
     }
     // Node starting the three threads is much of a one-shot command's time: they start while the command loads
     // (not when the process cannot open raw frames: the command then asks the kernel, or stops).
-    if (!help && command.opensLink?.(args) && !rawFramesDenied()) prestartPipeline();
-    return await (await command.load()).run(args);
+    if (!help && command.opensLink?.(args) && !rawFramesDenied()) {
+      prestartPipeline();
+      mark('threads started');
+    }
+    const loaded = await command.load();
+    mark('command loaded');
+    return await loaded.run(args);
   } catch (err) {
     return report(err);
   }

@@ -16,6 +16,21 @@ export function trace(command: string, text: () => string): void {
   if (on) process.stderr.write(`ersatz: ${command}: ${text()}\n`);
 }
 
+// Moments of a one-shot run, ms since the process started (performance.now()). Noted whether or not the trace is on
+// (-v is only parsed once the command has loaded), printed by traceTimeline when it is: where a cold start's time
+// goes, which the bench's cold row reads.
+const moments: string[] = [];
+
+/** Notes that the run reached `what` now. For moments that happen once a run (a handful of entries). */
+export function mark(what: string): void {
+  moments.push(`${what} ${performance.now().toFixed(1)}`);
+}
+
+/** `ersatz: COMMAND: timeline (ms since the process started): what ms, …` with the moments marked so far. */
+export function traceTimeline(command: string): void {
+  trace(command, () => `timeline (ms since the process started): ${moments.join(', ')}`);
+}
+
 /** What discovery found and how long the workers took to start. */
 export function traceOpen(command: string, info: InterfaceInfo, openMs: number): void {
   trace(command, () => {

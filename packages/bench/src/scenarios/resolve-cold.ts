@@ -7,8 +7,10 @@
 // - `arping -f -c 1`.
 // - Peak RSS of ersatz and the cap script from one more run each, with the preload (kept out of the timed runs: it is
 //   an --import flag, which worker threads inherit; see runNode).
+// - Where ersatz's time goes: TIMELINE_RUNS more runs with -v, whose timeline line gives the moments of the run in ms
+//   since the process started, beside the moment the floor's three threads were all up (it prints that).
 import type { Lab } from '@ersatz/lab';
-import { baseline, check, ersatzCli, runNode, runTool } from '../child.js';
+import { baseline, check, ersatzCli, lastJson, runNode, runTool } from '../child.js';
 import { attempt, judge, Series } from '../measure.js';
 import type { PeerTools } from '../peers.js';
 import { summarize } from '../stats.js';
@@ -16,7 +18,10 @@ import { fmt } from '../table.js';
 import type { BenchContext, Measurement } from '../types.js';
 
 const COLD_RUNS = 10;
+const TIMELINE_RUNS = 3;
 const FLOOR = 'Node + three idle threads';
+// The moments `ersatz --target IP -v` marks, in the order they happen (packages/cli: verbose.ts's mark).
+const MOMENTS = ['threads started', 'command loaded', 'interface found', 'link open', 'answer printed', 'link closed'] as const;
 
 export interface Cold {
   readonly ersatz: Series;
@@ -25,10 +30,29 @@ export interface Cold {
   readonly arping: Series;
   readonly ersatzRss: Series;
   readonly onceRss: Series;
+  /** ms since the process started: each of ersatz's moments, and when the floor's three threads were all up. */
+  readonly moments: ReadonlyMap<(typeof MOMENTS)[number], Series>;
+  readonly floorUp: Series;
 }
 
 export function coldSeries(): Cold {
-  return { ersatz: new Series(), once: new Series(), floor: new Series(), arping: new Series(), ersatzRss: new Series(), onceRss: new Series() };
+  return {
+    ersatz: new Series(),
+    once: new Series(),
+    floor: new Series(),
+    arping: new Series(),
+    ersatzRss: new Series(),
+    onceRss: new Series(),
+    moments: new Map(MOMENTS.map((m) => [m, new Series()])),
+    floorUp: new Series(),
+  };
+}
+
+/** The moments of `ersatz -v`'s timeline line (`… timeline (ms since the process started): what ms, …`). */
+function timelineOf(stderr: string): Map<string, number> {
+  const line = /timeline \(ms since the process started\): (.*)/.exec(stderr)?.[1];
+  if (line === undefined) throw new Error(`ersatz -v printed no timeline: ${stderr.slice(-300)}`);
+  return new Map(line.split(', ').map((m) => [m.slice(0, m.lastIndexOf(' ')), Number(m.slice(m.lastIndexOf(' ') + 1))]));
 }
 
 /** One rep: COLD_RUNS interleaved runs of each, targets from `targetAt(i)`, then the peak-RSS runs; medians into `cold`. */
@@ -42,21 +66,26 @@ export async function coldRuns(
   cold: Cold,
   targetAt: (i: number) => string,
 ): Promise<void> {
-  let ersatz: ((target: string, peakRss: boolean) => ReturnType<typeof runNode>) | undefined;
+  let ersatz: ((target: string, peakRss: boolean, more?: readonly string[]) => ReturnType<typeof runNode>) | undefined;
   try {
     const cli = ersatzCli(ctx.root);
-    ersatz = (target, peakRss) => runNode(lab, ns, cli, ['--target', target, '--interface', ifname], { peakRss });
+    ersatz = (target, peakRss, more = []) => runNode(lab, ns, cli, ['--target', target, '--interface', ifname, ...more], { peakRss });
   } catch (err) {
     cold.ersatz.fail((err as Error).message);
     cold.ersatzRss.fail((err as Error).message);
   }
-  const walls: Record<keyof Cold, number[]> = { ersatz: [], once: [], floor: [], arping: [], ersatzRss: [], onceRss: [] };
+  const walls: Record<'ersatz' | 'once' | 'floor' | 'arping' | 'ersatzRss' | 'onceRss', number[]> = { ersatz: [], once: [], floor: [], arping: [], ersatzRss: [], onceRss: [] };
+  const floorUp: number[] = [];
   const once = (target: string, peakRss: boolean) => runNode(lab, ns, baseline('resolve-once.mjs'), ['--interface', ifname, '--target', target], { peakRss });
   for (let i = 0; i < COLD_RUNS; i++) {
     const target = targetAt(i);
     if (ersatz) await attempt(cold.ersatz, async () => walls.ersatz.push(check('ersatz --target', await ersatz(target, false)).wallMs));
     await attempt(cold.once, async () => walls.once.push(check('resolve-once.mjs', await once(target, false)).wallMs));
-    await attempt(cold.floor, async () => walls.floor.push(check('three-threads.mjs', await runNode(lab, ns, baseline('three-threads.mjs'), [], { peakRss: false })).wallMs));
+    await attempt(cold.floor, async () => {
+      const r = check('three-threads.mjs', await runNode(lab, ns, baseline('three-threads.mjs'), [], { peakRss: false }));
+      walls.floor.push(r.wallMs);
+      floorUp.push(lastJson<{ threadsUpMs: number }>('three-threads.mjs', r).threadsUpMs);
+    });
     if (typeof arping === 'string') {
       await attempt(cold.arping, async () => walls.arping.push(check('arping', await runTool(lab, ns, [arping, '-f', '-c', '1', '-w', '1', '-I', ifname, target])).wallMs));
     } else cold.arping.fail(arping.missing);
@@ -64,12 +93,25 @@ export async function coldRuns(
   const target = targetAt(0);
   if (ersatz) await attempt(cold.ersatzRss, async () => walls.ersatzRss.push(check('ersatz --target', await ersatz(target, true)).peakRssKiB / 1024));
   await attempt(cold.onceRss, async () => walls.onceRss.push(check('resolve-once.mjs', await once(target, true)).peakRssKiB / 1024));
-  for (const k of Object.keys(walls) as (keyof Cold)[]) {
-    const xs = walls[k].filter(Number.isFinite);
-    if (xs.length) cold[k].add(summarize(xs).median, xs);
+  const moments = new Map<string, number[]>(MOMENTS.map((m) => [m, []]));
+  for (let i = 0; i < TIMELINE_RUNS && ersatz; i++) {
+    // A failed run is told on the first moment's row (the others then have fewer samples).
+    await attempt(cold.moments.get(MOMENTS[0])!, async () => {
+      for (const [what, ms] of timelineOf(check('ersatz --target -v', await ersatz!(targetAt(i), false, ['-v'])).stderr)) moments.get(what)?.push(ms);
+    });
   }
+  const add = (series: Series, xs: readonly number[]): void => {
+    const finite = xs.filter(Number.isFinite);
+    if (finite.length) series.add(summarize(finite).median, finite);
+  };
+  for (const k of Object.keys(walls) as (keyof typeof walls)[]) add(cold[k], walls[k]);
+  add(cold.floorUp, floorUp);
+  for (const [what, series] of cold.moments) add(series, moments.get(what)!);
   const last = (s: Series): string => s.samples.at(-1)?.toFixed(0) ?? '—';
-  ctx.log(`resolve: cold, rep ${rep + 1}: ersatz ${last(cold.ersatz)} ms, one-shot cap script ${last(cold.once)} ms, ${FLOOR} ${last(cold.floor)} ms`);
+  ctx.log(
+    `resolve: cold, rep ${rep + 1}: ersatz ${last(cold.ersatz)} ms, one-shot cap script ${last(cold.once)} ms, ${FLOOR} ${last(cold.floor)} ms; ` +
+      `ersatz's link open at ${last(cold.moments.get('link open')!)} ms, the floor's threads up at ${last(cold.floorUp)} ms`,
+  );
 }
 
 /** The cold-process row (target: ≤ 1.2× the cap script) and the cold CLI's peak RSS. */
@@ -98,6 +140,27 @@ export function coldRows(cold: Cold): Measurement[] {
       note: 'VmHWM, one run per rep with the preload that reads it (ersatz’s workers load it too)',
     },
   ];
+}
+
+/**
+ * The timeline rows: where a cold `ersatz --target IP` spends its time, ms since the process started (medians of the
+ * reps' medians). The floor's threads-up stands beside `link open`: what ersatz's threads and start-up cost beyond it.
+ */
+export function timelineRows(cold: Cold): Measurement[] {
+  return [...cold.moments].map(([what, series], i) => ({
+    scenario: 'resolve',
+    what: `cold timeline: ${what}`,
+    unit: 'ms since start',
+    better: 'lower',
+    ersatz: series.value,
+    samples: series.samples,
+    peers: what === 'link open' ? [cold.floorUp.peer(`${FLOOR}: all three up`)] : [],
+    // How the rows were measured, said once (on the first).
+    note: [
+      ...(i === 0 ? [`${TIMELINE_RUNS} runs of ersatz --target IP -v per rep, performance.now() at each moment (-v reads the pipeline's stats before closing)`] : []),
+      ...series.problems,
+    ].join('; '),
+  }));
 }
 
 /** What ersatz adds to the floor, and where the floor stands against the cap script. */

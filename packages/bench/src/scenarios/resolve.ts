@@ -24,7 +24,7 @@ import { ARPING_OFFSET_US, arpingRttsUs } from '../parse.js';
 import { findPeers } from '../peers.js';
 import { summarize } from '../stats.js';
 import { fmt } from '../table.js';
-import { coldRows, coldRuns, coldSeries } from './resolve-cold.js';
+import { coldRows, coldRuns, coldSeries, timelineRows } from './resolve-cold.js';
 import type { BenchContext, Measurement, Scenario } from '../types.js';
 
 const CIDR = '198.51.100.0/24';
@@ -226,7 +226,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   } finally {
     lab.destroy();
   }
-  return [...rows(levels, query, queryOneCpu, queryOwnRtt, arping, cPeer), ...coldRows(cold), ...freshRows(fresh), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
+  return [...rows(levels, query, queryOneCpu, queryOwnRtt, arping, cPeer), ...coldRows(cold), ...timelineRows(cold), ...freshRows(fresh), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
 }
 
 /** The first resolves of a fresh process, before any warm-up, at 1 and 100 concurrent: ersatz's query$ and the cap loop. */

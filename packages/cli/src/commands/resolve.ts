@@ -7,7 +7,7 @@ import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
 import { warn, warnIncidents } from '../warn.js';
-import { trace, traceOpen, traceStats } from '../verbose.js';
+import { mark, trace, traceOpen, traceStats, traceTimeline } from '../verbose.js';
 import { fallsBackToKernel, giveUpRoot, kernelForWantOfRaw, privileges, PRIVILEGE_OPTIONS, tierOption } from '../privileges.js';
 import { Cap } from '@ersatz/os/caps';
 
@@ -113,6 +113,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   }
 
   const info = await discoverInterface({ ifname: values.interface, target });
+  mark('interface found');
   if (tier === 'kernel' || tier === 'cache') return askKernel(tier, info, target, values.json);
   if (!values.inject && kernelForWantOfRaw(tier)) {
     trace('resolve', () => 'no CAP_NET_RAW: asking the kernel');
@@ -129,6 +130,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     trace('resolve', () => `no CAP_NET_RAW (${(err as Error).message}): asking the kernel`);
     return askKernel('kernel', info, target, values.json);
   }
+  mark('link open');
   traceOpen('resolve', info, performance.now() - startedMs);
   const incidents = warnIncidents(link);
   const interrupt = interruption();
@@ -157,6 +159,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       const stored = values.inject && believed ? ', stored in the kernel ARP cache' : '';
       process.stdout.write(`${ip}${via} is at ${result.mac} on ${info.ifname}${rtt}${stored}\n`);
     }
+    mark('answer printed');
     if (contested) {
       // arpwatch's "flip flop": every claimant, first answer first.
       const all = [result.mac, ...result.conflicts].join(' and ');
@@ -169,6 +172,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
     incidents.unsubscribe();
     await traceStats('resolve', link);
     await link.close();
+    mark('link closed');
+    traceTimeline('resolve');
   }
 }
 
