@@ -102,7 +102,10 @@ type Answer = { rttNs: bigint | null };
 let ask: (ip: Ipv4) => Observable<Answer>;
 let close = async (): Promise<void> => {};
 if (o.via === 'resolve$') {
-  ask = (ip) => api.resolve$(ip, { ...query, interface: ifname }).pipe(map((): Answer => ({ rttNs: null })));
+  // Made once, as the query options are: on Node 20, { ...query, interface } per call cost ~1 µs to build and as much
+  // again to read (V8 gives each such object a map of its own), the caller's cost, not ersatz's (measured).
+  const options = { ...query, interface: ifname };
+  ask = (ip) => api.resolve$(ip, options).pipe(map((): Answer => ({ rttNs: null })));
 } else {
   const info = await api.discoverInterface({ ifname, target: first });
   const link = await api.openLink(info, { ...(trace !== undefined && { trace }), sameCpu: o['same-cpu'] });
