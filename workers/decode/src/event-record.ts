@@ -176,7 +176,9 @@ export function readEvent(rec: Uint8Array, tsNs: bigint): PipelineEvent {
     };
     if (rec.length === IcmpRec.LEN) return echo;
     const info = ((rec[IcmpErrRec.INFO]! << 24) | (rec[IcmpErrRec.INFO + 1]! << 16) | readU16(rec, IcmpErrRec.INFO + 2)) >>> 0;
-    return { ...echo, error: { quotedSrc: Ipv4.fromBytes(rec, IcmpErrRec.QSRC), quotedDst: Ipv4.fromBytes(rec, IcmpErrRec.QDST), info } };
+    // Added to the echo, not spread into a new object ({ ...echo, error }): on Node 20 that gives each event a map of
+    // its own (see parseIcmpv6Frame in @ersatz/wire).
+    return Object.assign(echo, { error: { quotedSrc: Ipv4.fromBytes(rec, IcmpErrRec.QSRC), quotedDst: Ipv4.fromBytes(rec, IcmpErrRec.QDST), info } });
   }
   if (kind === EventKind.Ndp && rec.length === NdpRec.LEN) {
     const type = NDP_TYPES[rec[NdpRec.TYPE] as keyof typeof NDP_TYPES];
