@@ -11,6 +11,7 @@ import {
   parseArpScan,
   parseBenchArgs,
   parseTcpdump,
+  parseTimeline,
   quantile,
   ratio,
   reason,
@@ -282,6 +283,12 @@ Ending arp-scan 1.10.0: 4 hosts scanned in 0.059 seconds (67.80 hosts/sec). 4 re
 test('parseArpScan reads answers and the closing line; null when arp-scan did not finish', (t) => {
   t.deepEqual(parseArpScan(ARP_SCAN), { hosts: 4, seconds: 0.059, answered: ['198.51.100.0', '198.51.100.1', '198.51.100.2', '198.51.100.3'] });
   t.is(parseArpScan(ARP_SCAN.split('\n').slice(0, 4).join('\n')), null);
+});
+
+test('parseTimeline reads the moments of ersatz -v\'s timeline line in order; null without one', (t) => {
+  const stderr = 'ersatz: resolve: 1 request(s), answer from 02:00:00:00:00:02\nersatz: resolve: timeline (ms since the process started): threads started 118.2, command loaded 225.0, link open 254.9\n';
+  t.deepEqual([...parseTimeline(stderr)!], [['threads started', 118.2], ['command loaded', 225], ['link open', 254.9]]);
+  t.is(parseTimeline('ersatz: resolve: 1 request(s)\n'), null);
 });
 
 test('reason picks the thrown error line of a Node stack, else the last line that is not usage or version', (t) => {

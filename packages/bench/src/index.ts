@@ -5,7 +5,7 @@ export { parseBenchArgs, USAGE, type BenchArgs } from './args.js';
 export { median, quantile, summarize, trend, type Summary } from './stats.js';
 export { fmt, jsonRows, ratio, renderTable, verdict, withSpread, type JsonRow } from './table.js';
 export { parseTcpdump, wireRtts, type WireArp } from './capture.js';
-export { ARPING_OFFSET_US, arpingRttsUs, parseArpScan, type ArpScanRun } from './parse.js';
+export { ARPING_OFFSET_US, arpingRttsUs, parseArpScan, parseTimeline, type ArpScanRun } from './parse.js';
 export { latencyPoints, scanPoints, type LatencyPoint, type ScanPoint } from './chart.js';
 export { BenchError, BenchUsageError, NotMeasuredError, ToolError, reason } from './error.js';
 export { Series, judge } from './measure.js';

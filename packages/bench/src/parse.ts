@@ -1,4 +1,5 @@
-// Reading what the peers print. Pure functions over their stdout, so the formats are pinned by unit tests.
+// Reading what the peers (and ersatz's own trace) print. Pure functions over their output, so the formats are pinned by
+// unit tests.
 
 /** What iputils arping adds to the RTT it prints, µs (see `arpingRttsUs`). */
 export const ARPING_OFFSET_US = 500;
@@ -33,4 +34,14 @@ export function parseArpScan(stdout: string): ArpScanRun | null {
   if (!end) return null;
   const answered = stdout.split('\n').flatMap((l) => /^(\d+\.\d+\.\d+\.\d+)\t/.exec(l)?.[1] ?? []);
   return { hosts: Number(end[1]), seconds: Number(end[2]), answered };
+}
+
+/**
+ * The moments of `ersatz --target IP -v`'s timeline line, `ersatz: resolve: timeline (ms since the process started):
+ * threads started 118.2, command loaded 225.0, …`: moment → ms, in the order printed. Null when there is no such line.
+ */
+export function parseTimeline(stderr: string): Map<string, number> | null {
+  const line = /timeline \(ms since the process started\): (.*)/.exec(stderr)?.[1];
+  if (line === undefined) return null;
+  return new Map(line.split(', ').map((m): [string, number] => [m.slice(0, m.lastIndexOf(' ')), Number(m.slice(m.lastIndexOf(' ') + 1))]));
 }

@@ -12,6 +12,7 @@
 import type { Lab } from '@ersatz/lab';
 import { baseline, check, ersatzCli, lastJson, runNode, runTool } from '../child.js';
 import { attempt, judge, Series } from '../measure.js';
+import { parseTimeline } from '../parse.js';
 import type { PeerTools } from '../peers.js';
 import { summarize } from '../stats.js';
 import { fmt } from '../table.js';
@@ -48,12 +49,6 @@ export function coldSeries(): Cold {
   };
 }
 
-/** The moments of `ersatz -v`'s timeline line (`… timeline (ms since the process started): what ms, …`). */
-function timelineOf(stderr: string): Map<string, number> {
-  const line = /timeline \(ms since the process started\): (.*)/.exec(stderr)?.[1];
-  if (line === undefined) throw new Error(`ersatz -v printed no timeline: ${stderr.slice(-300)}`);
-  return new Map(line.split(', ').map((m) => [m.slice(0, m.lastIndexOf(' ')), Number(m.slice(m.lastIndexOf(' ') + 1))]));
-}
 
 /** One rep: COLD_RUNS interleaved runs of each, targets from `targetAt(i)`, then the peak-RSS runs; medians into `cold`. */
 export async function coldRuns(
@@ -97,7 +92,10 @@ export async function coldRuns(
   for (let i = 0; i < TIMELINE_RUNS && ersatz; i++) {
     // A failed run is told on the first moment's row (the others then have fewer samples).
     await attempt(cold.moments.get(MOMENTS[0])!, async () => {
-      for (const [what, ms] of timelineOf(check('ersatz --target -v', await ersatz!(targetAt(i), false, ['-v'])).stderr)) moments.get(what)?.push(ms);
+      const { stderr } = check('ersatz --target -v', await ersatz!(targetAt(i), false, ['-v']));
+      const timeline = parseTimeline(stderr);
+      if (timeline === null) throw new Error(`ersatz -v printed no timeline: ${stderr.slice(-300)}`);
+      for (const [what, ms] of timeline) moments.get(what)?.push(ms);
     });
   }
   const add = (series: Series, xs: readonly number[]): void => {
