@@ -18,7 +18,7 @@ export function trace(command: string, text: () => string): void {
 
 // Moments of a one-shot run, ms since the process started (performance.now()). Noted whether or not the trace is on
 // (-v is only parsed once the command has loaded), printed by traceTimeline when it is: where a cold start's time
-// goes, which the bench's cold row reads.
+// goes, which the bench's cold-timeline rows read.
 const moments: string[] = [];
 
 /** Notes that the run reached `what` now. For moments that happen once a run (a handful of entries). */

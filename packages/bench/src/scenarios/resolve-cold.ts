@@ -49,7 +49,6 @@ export function coldSeries(): Cold {
   };
 }
 
-
 /** One rep: COLD_RUNS interleaved runs of each, targets from `targetAt(i)`, then the peak-RSS runs; medians into `cold`. */
 export async function coldRuns(
   ctx: BenchContext,
