@@ -210,6 +210,14 @@ test('a host answering only the retry is reported then, with its try count; no t
   t.is(r.completedAt, 104);
 });
 
+test('an answer after its host\'s last wait is still reported while the scan runs, as arp-scan reports it', (t) => {
+  // .2 (asked at 0) is given up at 50 and answers at 55, while .3 (asked at 10, silent) keeps the scan running to 60.
+  const r = run(t, [2, 3].map(ip), { ratePps: 100, tries: 1, timeoutMs: 50 }, [{ ip: ip(2), mac: mac(2), delayMs: 55 }]);
+  t.deepEqual(hostsOf(r), [[55, '192.0.2.2', mac(2), false, 1, 55]]);
+  t.is(r.completedAt, 60);
+  t.like(summaryOf(r), { hosts: 2, sent: 2, answered: 1 });
+});
+
 test('when every host answers the scan ends at the last answer, not at a timeout', (t) => {
   const r = run(t, [2, 3].map(ip), { ratePps: 1000 }, [
     { ip: ip(2), mac: mac(2), delayMs: 3 },

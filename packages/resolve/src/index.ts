@@ -2,7 +2,8 @@ export type { ArpLink, ArpObservation } from './link.js';
 export { ResolveError, ResolveTimeoutError, NeighborTimeoutError, AddressConflictError, OptionError, ForeignSenderError, CONFLICT_CAUSES } from './error.js';
 export { judgeAnswer, describeRejection, type AnswerRules, type Rejection, type Verdict } from './answer.js';
 export { Resolver, createResolver, isAnswer, type QueryOptions, type ResolverOptions, type ResolveResult } from './resolver.js';
-export { scan$, type ScanOptions, type ScanEvent, type ScanHostEvent, type ScanProgressEvent, type ScanSummary } from './scan.js';
+export { scan$ } from './scan.js';
+export type { ScanOptions, ScanEvent, ScanHostEvent, ScanProgressEvent, ScanSummary } from './scan-types.js';
 export {
   arping$,
   arpingProbe,

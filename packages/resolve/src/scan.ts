@@ -1,95 +1,10 @@
-import { asyncScheduler, from, Observable, type ObservableInput, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, from, Observable, type SchedulerAction, type Subscription } from 'rxjs';
 import { Ipv4, Mac, printable, TargetSet } from '@ersatz/wire';
 import { checkDelay, checkInt, checkNumber, OptionError } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
 import { checkSender, RequestTemplate } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
-
-export interface ScanOptions {
-  /** Requests per second. Give this or `bandwidthBps`, not both. */
-  readonly ratePps?: number;
-  /**
-   * Outgoing bandwidth in bits/s (arp-scan --bandwidth, default 256000). Each request counts as a minimum Ethernet
-   * frame, 64 bytes with FCS, as arp-scan counts it: 256000 bit/s is one request every 2 ms.
-   */
-  readonly bandwidthBps?: number;
-  /** Requests per host at most (arp-scan --retry, default 2), plus one per recovery of the link (see ArpLink.recovered$). */
-  readonly tries?: number;
-  /** Wait after a host's first request before retrying or giving up (arp-scan --timeout, default 500 ms). */
-  readonly timeoutMs?: number;
-  /** Each later wait is the previous one times this (arp-scan --backoff, default 1.5). */
-  readonly backoff?: number;
-  /** Visit targets in random order (arp-scan --random): TargetSet.shuffled, a Fisher-Yates over a Uint32Array copy. */
-  readonly random?: boolean;
-  /** Seed for `random` (arp-scan --randomseed): the same seed gives the same order. Default: a random one. */
-  readonly seed?: number;
-  /**
-   * `ar$spa` of the requests (arp-scan --arpspa); replies must be addressed to it. Default `link.ip`. It must be an
-   * address of the interface, or 0.0.0.0 (a probe, which teaches no neighbour anything), unless `spoofSender`: see
-   * checkSender. Throws ForeignSenderError (synchronously) otherwise.
-   */
-  readonly source?: Ipv4;
-  /** Send `source` even when the interface does not have it (it becomes our MAC in neighbours' caches): a lab of your own only. */
-  readonly spoofSender?: boolean;
-  /**
-   * Once nothing is outstanding, keep listening this long before `done` (default 10 ms), so that a second MAC
-   * answering for the last host to answer is still reported as a duplicate (two hosts owning one address answer
-   * within microseconds of each other; a scan used as a conflict check must not give a false all-clear). 0: end at once.
-   */
-  readonly settleMs?: number;
-  /** Emit a `progress` event this often (default 0: never). */
-  readonly progressMs?: number;
-  /**
-   * How far ahead requests are handed to the link with their `notBeforeNs` (default 10 ms): the transmit worker paces
-   * to the nanosecond, so the main thread wakes once per batch rather than once per frame. A retry is only queued once
-   * its timeout has passed, so a reply never arrives for a retry that was already committed except in flight.
-   */
-  readonly lookaheadMs?: number;
-  /** Ends the scan early, with its `done` summary, when it emits (what SIGINT does to arp-scan). */
-  readonly stop$?: ObservableInput<unknown>;
-  readonly scheduler?: SchedulerLike;
-}
-
-/** A host answered (`dup: false`, once per host), or answered again from another MAC (`dup: true`, arp-scan's DUP). */
-export interface ScanHostEvent {
-  readonly type: 'host';
-  readonly ip: Ipv4;
-  /** `ar$sha` of the reply. */
-  readonly mac: Mac;
-  /** The Ethernet source, which differs from `mac` for proxies (arp-scan prints it in brackets). */
-  readonly ethSrc: Mac;
-  /** From our latest request to this host that left before the reply (its departure, see ArpLink.departedNs) to the reply. */
-  readonly rttNs: bigint;
-  readonly dup: boolean;
-  /** Requests sent to this host so far. */
-  readonly tries: number;
-  readonly reply: ArpObservation;
-}
-
-export interface ScanProgressEvent {
-  readonly type: 'progress';
-  /** Targets taken from the list so far (all of them once the first pass is over). */
-  readonly hosts: number;
-  readonly sent: number;
-  readonly answered: number;
-  /** Hosts asked and still waiting for a reply or their last timeout. */
-  readonly outstanding: number;
-  readonly elapsedMs: number;
-}
-
-export interface ScanSummary {
-  /** Distinct targets scanned. */
-  readonly hosts: number;
-  /** Requests sent. */
-  readonly sent: number;
-  /** Hosts that answered. */
-  readonly answered: number;
-  /** `dup: true` events: extra MACs answering for an already answered host. */
-  readonly duplicates: number;
-  readonly elapsedMs: number;
-}
-
-export type ScanEvent = ScanHostEvent | ScanProgressEvent | { readonly type: 'done'; readonly summary: ScanSummary };
+import type { ScanEvent, ScanOptions } from './scan-types.js';
 
 // Times are ns since the scan started, as plain numbers: exact below 2^53 ns (104 days), and unlike bigints they
 // cost no allocation, which matters at 65534 hosts.
@@ -113,6 +28,8 @@ interface Host {
   extra: number;
   /** Whether its latest request holds one of the scan's credits (see CREDITS). */
   holding: boolean;
+  /** Its last wait ended unanswered: an answer now is a late one (see LATE_HOSTS). */
+  gaveUp: boolean;
 }
 
 const OP = 'scan';
@@ -135,20 +52,25 @@ const RECHECK_MS = 2;
 const CREDITS = 16384;
 /** Once out of credit, the pump resumes when this many are back. */
 const CREDITS_RESUME = CREDITS / 2;
+/**
+ * Hosts given up are still known for this many give-ups more, so that an answer arriving after its host's last wait
+ * (a slow host, or a machine too busy to answer in time) is reported while the scan runs, as arp-scan reports it.
+ */
+const LATE_HOSTS = 16384;
 
 /**
  * Sweeps `targets` with ARP requests the way arp-scan does: one pass over every host at the paced rate, then
  * further passes over the hosts that have not answered, each host waiting `timeoutMs × backoff^(try-1)` after its
  * latest request left (ArpLink.departedNs) before it is asked again or given up; at most CREDITS (16384) requests
- * await an answer at once. A host is reported once, as soon as it answers, and again
- * (`dup: true`) for each further MAC answering for it. Replies count when they come from that host's IP, are
+ * await an answer at once. A host is reported once, as soon as it answers (even after its last wait, while the scan
+ * runs), and again (`dup: true`) for each further MAC answering for it. Replies count when they come from that host's IP, are
  * addressed to `source` and our MAC, and were captured after we first asked it.
  *
  * Completes after the `done` event, `settleMs` after every host has answered or passed its last timeout (replies
  * within that window still count, duplicates included; later ones are not seen). Unsubscribing stops
  * it at once, except for requests already handed to the link (at most `lookaheadMs` of them).
  *
- * State is one record per host asked (dropped when it times out), one FIFO of hosts waiting (arp-scan's cursor:
+ * State is one record per host asked (dropped LATE_HOSTS give-ups after it times out unanswered), one FIFO of hosts waiting (arp-scan's cursor:
  * waits are applied in send order, which is deadline order when backoff >= 1), one timer and one subscription to
  * `arp$`, whatever the number of targets. Random order copies the targets into a Uint32Array (4 bytes a host).
  *
@@ -236,6 +158,15 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       if (!h.holding) return;
       h.holding = false;
       inFlight--;
+    };
+    // The last LATE_HOSTS hosts given up, oldest overwritten first: past that a host is forgotten unless it answered.
+    const givenUp: Host[] = [];
+    let givenUpCount = 0;
+    const giveUp = (h: Host): void => {
+      h.gaveUp = true;
+      const old = givenUp[givenUpCount % LATE_HOSTS];
+      if (old !== undefined && old.macs === null) hosts.delete(old.ip);
+      givenUp[givenUpCount++ % LATE_HOSTS] = h;
     };
     const waitFor = (tries: number): number => timeoutMs * backoff ** (tries - 1);
     // The timing base of the latest request: when it left, else when it was due to.
@@ -326,7 +257,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
             continue;
           }
           if (hosts.has(r.value)) continue; // listed twice: ask once
-          const h: Host = { ip: r.value, tries: 0, firstNs: Math.round(atMs * 1e6), ticket: -1, sentNs: 0, leftNs: -1, departed: false, prevBaseNs: 0, dueMs: 0, macs: null, extra: 0, holding: false };
+          const h: Host = { ip: r.value, tries: 0, firstNs: Math.round(atMs * 1e6), ticket: -1, sentNs: 0, leftNs: -1, departed: false, prevBaseNs: 0, dueMs: 0, macs: null, extra: 0, holding: false, gaveUp: false };
           hosts.set(h.ip, h);
           total++;
           outstanding++;
@@ -348,7 +279,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
           release(h);
           head++;
           outstanding--;
-          hosts.delete(h.ip);
+          giveUp(h);
           continue;
         }
         if (atMs > horizon) return sleepUntil(atMs - lookaheadMs, nowMs);
@@ -373,11 +304,14 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       if (h.macs === null) {
         h.macs = [a.senderMac];
         answered++;
-        outstanding--;
-        release(h);
-        if (starved && inFlight <= CREDITS_RESUME && !settling) {
-          starved = false;
-          sleepUntil(0, 0); // the pump runs once this batch of events is handled, not per event
+        if (!h.gaveUp) {
+          // (A late answer's host left the outstanding and gave back its credit when it was given up.)
+          outstanding--;
+          release(h);
+          if (starved && inFlight <= CREDITS_RESUME && !settling) {
+            starved = false;
+            sleepUntil(0, 0); // the pump runs once this batch of events is handled, not per event
+          }
         }
       } else if (h.macs.includes(a.senderMac)) return; // the same MAC again: one host, not a DUP
       else {
