@@ -13,7 +13,10 @@ export interface ScanOptions {
   readonly bandwidthBps?: number;
   /** Requests per host at most (arp-scan --retry, default 2), plus one per recovery of the link (see ArpLink.recovered$). */
   readonly tries?: number;
-  /** Wait after a host's first request before retrying or giving up (arp-scan --timeout, default 500 ms). */
+  /**
+   * Wait after a host's first request before retrying or giving up (arp-scan --timeout, default 500 ms). A host given
+   * up that answers later, while the scan still runs, is reported all the same.
+   */
   readonly timeoutMs?: number;
   /** Each later wait is the previous one times this (arp-scan --backoff, default 1.5). */
   readonly backoff?: number;
