@@ -63,16 +63,17 @@ const LATE_HOSTS = 16384;
  * further passes over the hosts that have not answered, each host waiting `timeoutMs × backoff^(try-1)` after its
  * latest request left (ArpLink.departedNs) before it is asked again or given up; at most CREDITS (16384) requests
  * await an answer at once. A host is reported once, as soon as it answers (even after its last wait, while the scan
- * runs), and again (`dup: true`) for each further MAC answering for it. Replies count when they come from that host's IP, are
- * addressed to `source` and our MAC, and were captured after we first asked it.
+ * runs), and again (`dup: true`) for each further MAC answering for it. Replies count when they come from that
+ * host's IP, are addressed to `source` and our MAC, and were captured after we first asked it.
  *
  * Completes after the `done` event, `settleMs` after every host has answered or passed its last timeout (replies
  * within that window still count, duplicates included; later ones are not seen). Unsubscribing stops
  * it at once, except for requests already handed to the link (at most `lookaheadMs` of them).
  *
- * State is one record per host asked (dropped LATE_HOSTS give-ups after it times out unanswered), one FIFO of hosts waiting (arp-scan's cursor:
- * waits are applied in send order, which is deadline order when backoff >= 1), one timer and one subscription to
- * `arp$`, whatever the number of targets. Random order copies the targets into a Uint32Array (4 bytes a host).
+ * State is one record per host asked (dropped LATE_HOSTS give-ups after it times out unanswered), one FIFO of
+ * hosts waiting (arp-scan's cursor: waits are applied in send order, which is deadline order when backoff >= 1),
+ * one timer and one subscription to `arp$`, whatever the number of targets. Random order copies the targets into a
+ * Uint32Array (4 bytes a host).
  *
  * Throws OptionError (synchronously) for options outside their domain.
  */
