@@ -218,6 +218,16 @@ test('an answer after its host\'s last wait is still reported while the scan run
   t.like(summaryOf(r), { hosts: 2, sent: 2, answered: 1 });
 });
 
+test('at a slow rate the scan ends at the last answer too, not at the slot after the last request', (t) => {
+  // 10 requests/s: .3 is asked at 100 and answers at 105; no 200 ms slot is waited for to learn the list is over.
+  const r = run(t, [2, 3].map(ip), { ratePps: 10, tries: 1, timeoutMs: 500 }, [
+    { ip: ip(2), mac: mac(2), delayMs: 5 },
+    { ip: ip(3), mac: mac(3), delayMs: 5 },
+  ]);
+  t.deepEqual(hostsOf(r).map(([ms]) => ms), [5, 105]);
+  t.is(r.completedAt, 105);
+});
+
 test('when every host answers the scan ends at the last answer, not at a timeout', (t) => {
   const r = run(t, [2, 3].map(ip), { ratePps: 1000 }, [
     { ip: ip(2), mac: mac(2), delayMs: 3 },

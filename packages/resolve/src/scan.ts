@@ -117,7 +117,9 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     const sinceStart = (tsNs: bigint): number => Number(tsNs - startNs);
     const order = random ? shuffled(targets, seed ?? Math.floor(Math.random() * 2 ** 32)) : targets;
     const it = order[Symbol.iterator]();
-    let exhausted = false;
+    // One target read ahead, so that the pump knows it has asked the last one as soon as it has (not a slot later).
+    let ahead = it.next();
+    let exhausted = ahead.done === true;
     const hosts = new Map<Ipv4, Host>();
     const waiting: Host[] = [];
     let head = 0;
@@ -252,13 +254,11 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
               return sleepUntil(againMs, nowMs);
             }
           }
-          const r = it.next();
-          if (r.done) {
-            exhausted = true;
-            continue;
-          }
-          if (hosts.has(r.value)) continue; // listed twice: ask once
-          const h: Host = { ip: r.value, tries: 0, firstNs: Math.round(atMs * 1e6), ticket: -1, sentNs: 0, leftNs: -1, departed: false, prevBaseNs: 0, dueMs: 0, macs: null, extra: 0, holding: false, gaveUp: false };
+          const ip = ahead.value as Ipv4;
+          ahead = it.next();
+          exhausted = ahead.done === true;
+          if (hosts.has(ip)) continue; // listed twice: ask once
+          const h: Host = { ip, tries: 0, firstNs: Math.round(atMs * 1e6), ticket: -1, sentNs: 0, leftNs: -1, departed: false, prevBaseNs: 0, dueMs: 0, macs: null, extra: 0, holding: false, gaveUp: false };
           hosts.set(h.ip, h);
           total++;
           outstanding++;
