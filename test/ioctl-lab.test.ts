@@ -2,6 +2,7 @@ import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import type { IoctlCall, IoctlResult } from './helpers/ioctl-arp.js';
+import { procArp as procArpOf } from './helpers/proc-arp.js';
 
 // The process calling ioctl must live inside the lab namespace, so every call goes through this helper.
 const HELPER = fileURLToPath(new URL('./helpers/ioctl-arp.js', import.meta.url));
@@ -25,10 +26,7 @@ interface Neigh { dst: string; dev?: string; lladdr?: string; state: string[] }
 function neighbours(): Neigh[] {
   return JSON.parse(lab.sh(host.ns, ['ip', '-j', 'neigh', 'show', 'dev', host.ifname])) as Neigh[];
 }
-/** /proc/net/arp rows for `ip`: `IP address  HW type  Flags  HW address  Mask  Device`. */
-function procArp(ip: string): string[][] {
-  return lab.sh(host.ns, ['cat', '/proc/net/arp']).split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[0] === ip);
-}
+const procArp = (ip: string): string[][] => procArpOf(lab, host.ns, ip);
 
 test('a permanent entry is set, seen by the kernel, read back and deleted', async (t) => {
   const ip = '198.51.100.20';

@@ -4,6 +4,7 @@ import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import type { ApiCall, ApiResult } from './helpers/neigh-api.js';
+import { procArp as procArpOf } from './helpers/proc-arp.js';
 
 const HELPER = fileURLToPath(new URL('./helpers/neigh-api.js', import.meta.url));
 
@@ -23,10 +24,7 @@ async function api(list: ApiCall[]): Promise<ApiResult[]> {
 interface IpNeigh { dst: string; dev: string; lladdr?: string; state?: string[]; proxy?: null; router?: null }
 const ipNeigh = (...args: string[]) => JSON.parse(lab.sh(host.ns, ['ip', '-j', '-4', 'neigh', 'show', ...args])) as IpNeigh[];
 const entryOf = (ip: string) => ipNeigh('to', ip);
-/** /proc/net/arp rows for `ip`: `IP address  HW type  Flags  HW address  Mask  Device`. */
-function procArp(ip: string): string[][] {
-  return lab.sh(host.ns, ['cat', '/proc/net/arp']).split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[0] === ip);
-}
+const procArp = (ip: string): string[][] => procArpOf(lab, host.ns, ip);
 
 test.serial('add, get, replace, delete: the kernel holds what was asked', async (t) => {
   const ip = '198.51.100.20';

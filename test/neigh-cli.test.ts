@@ -4,6 +4,7 @@ import test from 'ava';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { twoHostLab, type Host, type Lab, type RunResult } from '@ersatz/lab';
+import { procArp as procArpOf } from './helpers/proc-arp.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 // setpriv drops CAP_NET_ADMIN from the bounding set, so the root-owned node it execs runs without it.
@@ -22,9 +23,7 @@ const neigh = (args: string[], prefix: string[] = []): Promise<RunResult> => lab
 
 interface IpNeigh { dst: string; dev: string; lladdr?: string; state?: string[] }
 const entryOf = (ip: string) => JSON.parse(lab.sh(host.ns, ['ip', '-j', '-4', 'neigh', 'show', 'to', ip])) as IpNeigh[];
-function procArp(ip: string): string[][] {
-  return lab.sh(host.ns, ['cat', '/proc/net/arp']).split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[0] === ip);
-}
+const procArp = (ip: string): string[][] => procArpOf(lab, host.ns, ip);
 /** Exit 2 and exactly one stderr line, `ersatz: <message>`. */
 function usage(t: { is(a: unknown, b: unknown, m?: string): void; regex(s: string, r: RegExp, m?: string): void }, r: RunResult, pattern: RegExp): void {
   t.is(r.code, 2, r.stderr);
