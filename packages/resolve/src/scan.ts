@@ -167,9 +167,10 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     let givenUpCount = 0;
     const giveUp = (h: Host): void => {
       h.gaveUp = true;
-      const old = givenUp[givenUpCount % LATE_HOSTS];
+      const slot = givenUpCount++ % LATE_HOSTS;
+      const old = givenUp[slot];
       if (old !== undefined && old.macs === null) hosts.delete(old.ip);
-      givenUp[givenUpCount++ % LATE_HOSTS] = h;
+      givenUp[slot] = h;
     };
     const waitFor = (tries: number): number => timeoutMs * backoff ** (tries - 1);
     // The timing base of the latest request: when it left, else when it was due to.
