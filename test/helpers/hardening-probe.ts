@@ -47,6 +47,8 @@ interface Args {
   readonly base?: string;
   readonly count?: number;
   readonly silent?: readonly string[];
+  /** crash-resolve: the options of the `silent` queries (default: `query`). */
+  readonly silentQuery?: QueryOptions;
   readonly cidr?: string;
   readonly afterHosts?: number;
   readonly scan?: ScanOptions;
@@ -163,10 +165,11 @@ async function main(): Promise<void> {
       out({ results, stats: await link.stats(), warnings });
     } else if (mode === 'crash-resolve') {
       const base = Ipv4.parse(args.base!);
-      const ips = [...Array.from({ length: args.count ?? 0 }, (_, i) => (base + i + 1) as Ipv4), ...(args.silent ?? []).map((t) => Ipv4.parse(t))];
+      const answering = Array.from({ length: args.count ?? 0 }, (_, i) => ({ ip: (base + i + 1) as Ipv4, query: args.query ?? {} }));
+      const silent = (args.silent ?? []).map((t) => ({ ip: Ipv4.parse(t), query: args.silentQuery ?? args.query ?? {} }));
       const all$ = merge(
-        ...ips.map((ip) =>
-          resolver.query$(ip, args.query ?? {}).pipe(
+        ...[...answering, ...silent].map(({ ip, query }) =>
+          resolver.query$(ip, query).pipe(
             map((r) => ({ ip: Ipv4.format(ip), mac: r.mac as string, tries: r.tries, error: null as string | null })),
             catchError((err: unknown) => of({ ip: Ipv4.format(ip), mac: null, tries: (err as { tries?: number }).tries ?? 0, error: (err as Error).name })),
           ),
