@@ -11,7 +11,6 @@ export interface DiscoveryQuestion {
   readonly target: Ipv4;
 }
 
-const key = (q: DiscoveryQuestion): string => `${q.ifname ?? ''}|${q.target}`;
 
 /**
  * `discoverInterface` answers remembered while resolve$ sessions are open: a lookup costs three rtnetlink requests
@@ -22,7 +21,9 @@ const key = (q: DiscoveryQuestion): string => `${q.ifname ?? ''}|${q.target}`;
  * Linux only; elsewhere every call asks the platform.
  */
 export class DiscoveryCache {
-  readonly #answers = new Map<string, InterfaceInfo>();
+  // By interface name ('' for none given), then target: no key string to build and hash on every call.
+  readonly #answers = new Map<string, Map<Ipv4, InterfaceInfo>>();
+  #size = 0;
   #netlink: typeof import('@ersatz/netlink') | null = null;
   #watch: RoutingWatch | null = null;
   /** The announcements were read in this turn of the event loop (cleared by a microtask). */
@@ -38,9 +39,9 @@ export class DiscoveryCache {
       this.#looked = true;
       queueMicrotask(() => (this.#looked = false));
       this.#watch ??= this.#netlink.RoutingWatch.open();
-      if (this.#watch.changed()) this.#answers.clear();
+      if (this.#watch.changed()) this.#clear();
     }
-    return this.#answers.get(key(opts));
+    return this.#answers.get(opts.ifname ?? '')?.get(opts.target);
   }
 
   async lookup(opts: DiscoveryQuestion): Promise<InterfaceInfo> {
@@ -49,8 +50,12 @@ export class DiscoveryCache {
     const known = this.known(opts);
     if (known !== undefined) return known;
     const info = this.#netlink.discoverInterface(opts); // errors are not remembered: the next call asks again
-    if (this.#answers.size >= MAX_ENTRIES) this.#answers.clear();
-    this.#answers.set(key(opts), info);
+    if (this.#size >= MAX_ENTRIES) this.#clear();
+    const ifname = opts.ifname ?? '';
+    let byTarget = this.#answers.get(ifname);
+    if (byTarget === undefined) this.#answers.set(ifname, (byTarget = new Map()));
+    if (!byTarget.has(opts.target)) this.#size++;
+    byTarget.set(opts.target, info);
     return info;
   }
 
@@ -58,6 +63,11 @@ export class DiscoveryCache {
   stop(): void {
     this.#watch?.close();
     this.#watch = null;
+    this.#clear();
+  }
+
+  #clear(): void {
     this.#answers.clear();
+    this.#size = 0;
   }
 }

@@ -3,7 +3,7 @@
 // composed form (defer, share, finalize, merge, timer, a Subject, a dozen closures and Subscriptions per query) cost
 // the main thread more than the rest of the pipeline's hand-offs, half of it in garbage collection (measured: 100
 // concurrent resolves, 7 KB allocated per resolve before, see issue #12's note).
-import type { SchedulerAction, SchedulerLike, Subscriber, Subscription } from 'rxjs';
+import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { printable, type Ipv4, type Mac } from '@ersatz/wire';
 import { describeRejection, judgeAnswer, type AnswerRules, type Rejection } from './answer.js';
 import { ResolveTimeoutError } from './error.js';
@@ -48,6 +48,13 @@ export interface ResolveResult {
 
 const NO_CONFLICTS: readonly Mac[] = Object.freeze([]);
 
+/** Where a query's result goes: an rxjs Subscriber, or an adapter such as resolve$'s (just the MAC). */
+export interface ResultSink {
+  next(result: ResolveResult): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
 /** Where the resolver's one subscription to arp$ delivers the frames about one IP. */
 export interface Listener {
   next(o: ArpObservation): void;
@@ -81,7 +88,7 @@ export class Query implements Listener {
   readonly #host: QueryHost;
   readonly #o: Settled;
   readonly #startMs: number;
-  #subscribers: Subscriber<ResolveResult>[] = [];
+  #subscribers: ResultSink[] = [];
   /** `tries` requests, plus one per recovery of the link while the query waited. */
   readonly #sends: SentRequest[] = [];
   /**
@@ -91,14 +98,13 @@ export class Query implements Listener {
   #ignored: Map<Rejection, { count: number; first: ArpObservation }> | null = null;
   #answer: { reply: ArpObservation; rttNs: bigint | null; tries: number } | null = null;
   #conflicts: Mac[] | null = null;
-  // Retries and the deadline stop at the first answer; the settle timer at the end.
-  #retry: Subscription | null = null;
-  #deadline: Subscription | null = null;
+  // The retries and then the deadline (one timer, see #tick) stop at the first answer; the settle timer at the end.
+  #asking: Subscription | null = null;
   #settle: Subscription | null = null;
   #listening = false;
   #ended = false;
 
-  constructor(host: QueryHost, ip: Ipv4, o: Settled, first: Subscriber<ResolveResult>) {
+  constructor(host: QueryHost, ip: Ipv4, o: Settled, first: ResultSink) {
     this.ip = ip;
     this.#host = host;
     this.#o = o;
@@ -115,9 +121,7 @@ export class Query implements Listener {
     this.#send();
     // An answer delivered during the first send has ended the query: nothing to arm.
     if (this.#answer !== null || this.#ended) return;
-    const o = this.#o;
-    if (o.tries > 1) this.#retry = scheduler.schedule(Query.#retryWork, o.intervalMs, { query: this, sent: 1 });
-    this.#deadline = scheduler.schedule(Query.#deadlineWork, o.tries * o.intervalMs, this);
+    this.#asking = scheduler.schedule(Query.#tick, this.#o.intervalMs, { query: this, sent: 1 });
   }
 
   /**
@@ -129,12 +133,12 @@ export class Query implements Listener {
     if (this.#answer === null && !this.#ended) this.#send();
   }
 
-  join(subscriber: Subscriber<ResolveResult>): void {
+  join(subscriber: ResultSink): void {
     this.#subscribers.push(subscriber);
   }
 
   /** `subscriber` unsubscribed (or was told the end); the last one to leave stops the query. */
-  leave(subscriber: Subscriber<ResolveResult>): void {
+  leave(subscriber: ResultSink): void {
     const i = this.#subscribers.indexOf(subscriber);
     if (i >= 0) this.#subscribers.splice(i, 1);
     if (this.#subscribers.length === 0) this.#end();
@@ -205,13 +209,12 @@ export class Query implements Listener {
   }
 
   #stopAsking(): void {
-    this.#retry?.unsubscribe();
-    this.#deadline?.unsubscribe();
-    this.#retry = this.#deadline = null;
+    this.#asking?.unsubscribe();
+    this.#asking = null;
   }
 
   /** Ends the query once (timers, listening, the host's record); returns the subscribers to tell, none if already ended. */
-  #end(): Subscriber<ResolveResult>[] {
+  #end(): ResultSink[] {
     if (this.#ended) return [];
     this.#ended = true;
     const all = this.#subscribers;
@@ -223,15 +226,16 @@ export class Query implements Listener {
     return all;
   }
 
-  // Scheduler work takes its state as an argument, so arming a timer creates no closure.
-  static #retryWork(this: SchedulerAction<{ query: Query; sent: number }>, state?: { query: Query; sent: number }): void {
+  // Scheduler work takes its state as an argument, so arming a timer creates no closure. One timer per query, due
+  // every intervalMs: the next request while tries remain, then the deadline, an interval after the last request
+  // (rescheduled with the same delay, rxjs keeps the same interval timer: no timer made or cleared per try).
+  static #tick(this: SchedulerAction<{ query: Query; sent: number }>, state?: { query: Query; sent: number }): void {
     const s = state!;
-    s.query.#send();
-    if (++s.sent < s.query.#o.tries) this.schedule(s, s.query.#o.intervalMs);
-  }
-
-  static #deadlineWork(this: SchedulerAction<Query>, query?: Query): void {
-    query!.#timeout();
+    const q = s.query;
+    if (s.sent >= q.#o.tries) return q.#timeout();
+    s.sent++;
+    q.#send();
+    this.schedule(s, q.#o.intervalMs); // a no-op when that send's answer already ended the query
   }
 
   static #settleWork(this: SchedulerAction<Query>, query?: Query): void {
