@@ -37,7 +37,7 @@ function settle(defaults: Settled, o: QueryOptions): Settled {
     acceptNotToUs: o.acceptNotToUs ?? defaults.acceptNotToUs,
     acceptSourceMismatch: o.acceptSourceMismatch ?? defaults.acceptSourceMismatch,
   };
-  // The query's whole life is one timer of tries × intervalMs.
+  // The query's whole life, tries intervals of intervalMs, stays within what a timer can hold.
   checkDelay(OP, 'tries × intervalMs', settled.tries * settled.intervalMs, true);
   return settled;
 }

@@ -196,7 +196,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   let kernel = tier === 'kernel' || (shaped.length === 0 && kernelForWantOfRaw(tier));
   let opening = kernel ? null : openSession('scan', plans[0]!.info, { pcap: values.pcap, vlan, ...last(0) });
   opening?.catch(() => undefined); // awaited below
-  // -q prints no vendor: the table is not loaded nor asked (JSON always names the vendor).
+  // -q prints no vendor: the table is neither loaded nor asked (JSON always names the vendor).
   const vendor = values.quiet && !values.json ? () => null : vendorLookup('scan', ours);
   const interrupt = interruption();
   const output = new SweepOutput({ vendor, format, json: values.json, quiet: values.quiet, plain: values.plain, ignoredups: values.ignoredups, nameInterface: plans.length > 1 });
