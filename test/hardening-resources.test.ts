@@ -18,7 +18,7 @@ interface Snapshot {
 test('10 sweeps and 10 000 resolves in one process: no growth in descriptors, threads, timers, handles or listeners', async (t) => {
   const { lab, host } = responderLab('hres');
   t.teardown(() => lab.destroy());
-  const { result, leftOpen } = await probe<{ warm: Snapshot; end: Snapshot; answered: number; resolved: number }>(lab, host.ns, 'resources', {
+  const { result, leftOpen } = await probe<{ warm: Snapshot; end: Snapshot; answered: number; resolved: number; threadNames: string[] }>(lab, host.ns, 'resources', {
     cidr: '10.77.2.0/24',
     base: '10.77.10.0',
     sweeps: 10,
@@ -32,6 +32,8 @@ test('10 sweeps and 10 000 resolves in one process: no growth in descriptors, th
   t.is(result.resolved, 10_000);
   t.deepEqual(result.end, result.warm);
   t.deepEqual(leftOpen, [], 'and once closed, nothing keeps the process alive');
+  // While a link is open, its stages' threads carry their names (top -H, ps -L, perf, the bench's CPU by thread).
+  t.deepEqual(result.threadNames.filter((n) => n.startsWith('ersatz-')).sort(), ['ersatz-capture', 'ersatz-decode', 'ersatz-transmit']);
 });
 
 test('SIGINT in the middle of a sweep: the hosts found so far, the summary, exit 130, nothing left running', async (t) => {

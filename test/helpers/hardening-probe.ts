@@ -16,11 +16,11 @@
 //            records (at most 20 times), then resolves `ip`: the result and stats
 //   resources  (no link of its own) 10 sweeps of `cidr`, each on a link opened and closed for it, and `resolves`
 //            top-level resolve() calls (`concurrency` at a time, base+1 ...): open descriptors, threads, timers,
-//            listeners and handles after a warm-up and again at the end
+//            listeners and handles after a warm-up and again at the end; the threads' names while a link was open
 //   crash-loop  a long query for `ip` while the `stage` worker is killed `crashes` times in a row: how it ended,
 //            each warning with its time since the first kill
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { catchError, firstValueFrom, forkJoin, lastValueFrom, map, merge, of, tap, toArray, type Observable } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
@@ -85,8 +85,11 @@ async function resources(): Promise<void> {
   const base = Ipv4.parse(args.base!);
   let answered = 0;
   let resolved = 0;
+  // The names of this process's threads while a link is open (the pipeline's stages name theirs).
+  let threadNames: string[] | undefined;
   const sweep = async (): Promise<void> => {
     const link = await openLink(await discoverInterface({ target: cidr.at(0) }));
+    threadNames ??= readdirSync('/proc/self/task').map((tid) => readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim());
     try {
       await lastValueFrom(scan$(link, cidr, args.scan ?? {}).pipe(tap((e) => e.type === 'host' && answered++)), { defaultValue: undefined });
     } finally {
@@ -106,7 +109,7 @@ async function resources(): Promise<void> {
   const warm = await settled();
   for (let i = 1; i < (args.sweeps ?? 1); i++) await sweep();
   await resolveMany(100, (args.resolves ?? 0) - 100);
-  out({ warm, end: await settled(), sweeps: args.sweeps, answered, resolved });
+  out({ warm, end: await settled(), sweeps: args.sweeps, answered, resolved, threadNames });
 }
 
 /**

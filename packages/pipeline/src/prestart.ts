@@ -3,12 +3,17 @@
 // loads its own code and discovers the interface. The pipeline opened next takes them (startThread); unused, they
 // hold the process only until their code is loaded (see prestartThread). A module of its own that loads no worker
 // code, koffi or rxjs: the CLI calls it first.
-import { prestartThread } from '@ersatz/ring';
+import { prestartThread, type ThreadScript } from '@ersatz/ring';
 import { captureThread } from '@ersatz/capture-worker/script';
 import { decodeThread } from '@ersatz/decode-worker/script';
 import { transmitThread } from '@ersatz/transmit-worker/script';
 
+/** The pipeline's three threads by stage: their scripts and names (what their OS threads are called on Linux). */
+export function stageThreads(): Record<'capture' | 'decode' | 'transmit', ThreadScript> {
+  return { capture: captureThread(), decode: decodeThread(), transmit: transmitThread() };
+}
+
 /** Starts the capture, decode and transmit threads for the next pipeline this process opens. */
 export function prestartPipeline(): void {
-  for (const thread of [captureThread, decodeThread, transmitThread]) prestartThread(thread());
+  for (const thread of Object.values(stageThreads())) prestartThread(thread);
 }

@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { pinThread } from '@ersatz/os';
-import { THREAD_LOADED } from '@ersatz/ring';
+import { announceLoaded } from '@ersatz/ring';
 import { Capture } from './capture.js';
 import { CaptureError } from './error.js';
 import type { CaptureApi, CaptureHandles, CaptureIncident, CaptureOptions } from './types.js';
@@ -41,7 +41,7 @@ parentPort!.once('message', ({ rx, handleSlot, trace, incidents, cpu }: CaptureH
   capture = new Capture(rx, (err) => incidents?.postMessage({ incident: 'capture-stopped', error: err.toWire() } satisfies CaptureIncident), handleSlot, trace);
   Comlink.expose(serve(capture), nodeEndpoint(parentPort!));
 });
-parentPort!.postMessage(THREAD_LOADED); // loaded: from now on the thread may be ended safely (see prestartThread)
+announceLoaded(); // named, and loaded: from now on the thread may be ended safely (see prestartThread)
 
 // koffi's poll handle calls into JavaScript from libuv. Once this thread is being torn down by an uncaught error, a
 // poll event still dispatched in that loop turn cannot call in, and koffi then aborts the whole process (measured:

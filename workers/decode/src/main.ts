@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { THREAD_LOADED } from '@ersatz/ring';
+import { announceLoaded } from '@ersatz/ring';
 import { DecodeLoop } from './decode-loop.js';
 import type { DecodeApi, DecodeHandles } from './types.js';
 
@@ -20,4 +20,4 @@ parentPort!.once('message', (handles: DecodeHandles) => {
   };
   Comlink.expose(api, nodeEndpoint(parentPort!));
 });
-parentPort!.postMessage(THREAD_LOADED); // loaded: from now on the thread may be ended safely (see prestartThread)
+announceLoaded(); // named, and loaded: from now on the thread may be ended safely (see prestartThread)

@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { pinThread } from '@ersatz/os';
-import { THREAD_LOADED } from '@ersatz/ring';
+import { announceLoaded } from '@ersatz/ring';
 import { TransmitError } from './error.js';
 import { Transmitter } from './transmitter.js';
 import type { TransmitApi, TransmitHandles, TransmitIncident } from './types.js';
@@ -30,4 +30,4 @@ parentPort!.once('message', (handles: TransmitHandles) => {
   };
   Comlink.expose(api, nodeEndpoint(parentPort!));
 });
-parentPort!.postMessage(THREAD_LOADED); // loaded: from now on the thread may be ended safely (see prestartThread)
+announceLoaded(); // named, and loaded: from now on the thread may be ended safely (see prestartThread)
