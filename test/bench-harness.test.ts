@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   arpingRttsUs,
   BenchUsageError,
+  cpuByGroup,
   fmt,
   jsonRows,
   judge,
@@ -10,10 +11,12 @@ import {
   median,
   parseArpScan,
   parseBenchArgs,
+  parseSchedstat,
   parseTcpdump,
   parseTimeline,
   quantile,
   ratio,
+  readThreadCpu,
   reason,
   renderTable,
   scanPoints,
@@ -289,6 +292,39 @@ test('parseTimeline reads the moments of ersatz -v\'s timeline line in order; nu
   const stderr = 'ersatz: resolve: 1 request(s), answer from 02:00:00:00:00:02\nersatz: resolve: timeline (ms since the process started): threads started 118.2, command loaded 225.0, link open 254.9\n';
   t.deepEqual([...parseTimeline(stderr)!], [['threads started', 118.2], ['command loaded', 225], ['link open', 254.9]]);
   t.is(parseTimeline('ersatz: resolve: 1 request(s)\n'), null);
+});
+
+test('parseSchedstat reads the ns a thread ran; anything else is refused', (t) => {
+  t.is(parseSchedstat('141184253 421365 17\n'), 141_184_253);
+  t.throws(() => parseSchedstat(''), { message: /schedstat/ });
+  t.throws(() => parseSchedstat('-5 0 0'), { message: /schedstat/ });
+});
+
+test('cpuByGroup: the main thread by id, the stages by their threads\' names, the rest as other; a thread started in between counts from 0', (t) => {
+  const before = [
+    { tid: 100, name: 'node', ns: 50e6 },
+    { tid: 101, name: 'node', ns: 1e6 },
+    { tid: 110, name: 'ersatz-capture', ns: 2e6 },
+    { tid: 111, name: 'ersatz-decode', ns: 3e6 },
+    { tid: 120, name: 'gone', ns: 9e6 },
+  ];
+  const after = [
+    { tid: 100, name: 'node', ns: 150e6 },
+    { tid: 101, name: 'node', ns: 11e6 },
+    { tid: 110, name: 'ersatz-capture', ns: 22e6 },
+    { tid: 111, name: 'ersatz-decode', ns: 33e6 },
+    { tid: 112, name: 'ersatz-transmit', ns: 4e6 },
+    { tid: 130, name: 'node', ns: 5e6 },
+  ];
+  t.deepEqual(cpuByGroup(before, after, 100), { main: 100, capture: 20, decode: 30, transmit: 4, other: 15 });
+});
+
+test('readThreadCpu lists this process\'s threads, the main one among them, each with a name and a CPU time', (t) => {
+  const threads = readThreadCpu();
+  const main = threads.find((x) => x.tid === process.pid);
+  t.truthy(main);
+  t.true(main!.ns > 0);
+  t.true(threads.every((x) => x.name.length > 0 && Number.isSafeInteger(x.ns)));
 });
 
 test('reason picks the thrown error line of a Node stack, else the last line that is not usage or version', (t) => {

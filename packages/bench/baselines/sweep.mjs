@@ -4,7 +4,7 @@
 // request per host, as fast as Cap.send goes. Requests go out in batches of 256 with a setImmediate between them,
 // so replies are read while sending (one long loop would leave them all in libpcap's buffer until the end). Ends
 // when every host has answered or --timeout ms after the last request. Prints one JSON line:
-// { hosts, sent, answered, elapsedMs, malformed }.
+// { hosts, sent, answered, elapsedMs, cpuMs (the whole process's, during the sweep), malformed }.
 //
 //   node sweep.mjs --interface ez0 --cidr 10.77.0.0/16
 import { Cidr } from '@ersatz/wire';
@@ -33,6 +33,7 @@ const seen = new Uint8Array(hosts);
 let answered = 0;
 let sent = 0;
 const start = process.hrtime.bigint();
+const cpuBefore = process.cpuUsage();
 
 const finished = new Promise((resolve) => {
   let idle = /** @type {NodeJS.Timeout | undefined} */ (undefined);
@@ -56,5 +57,6 @@ const finished = new Promise((resolve) => {
 });
 await finished;
 const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+const cpu = process.cpuUsage(cpuBefore);
 link.close();
-process.stdout.write(`${JSON.stringify({ hosts, sent, answered, elapsedMs, malformed: link.malformed })}\n`);
+process.stdout.write(`${JSON.stringify({ hosts, sent, answered, elapsedMs, cpuMs: (cpu.user + cpu.system) / 1000, malformed: link.malformed })}\n`);

@@ -10,3 +10,4 @@ export { latencyPoints, scanPoints, type LatencyPoint, type ScanPoint } from './
 export { BenchError, BenchUsageError, NotMeasuredError, ToolError, reason } from './error.js';
 export { Series, judge } from './measure.js';
 export { buildArpPeer } from './peers.js';
+export { CPU_GROUPS, cpuByGroup, parseSchedstat, readThreadCpu, type CpuGroup, type ThreadCpu } from './thread-cpu.js';

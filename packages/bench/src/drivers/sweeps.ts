@@ -4,12 +4,14 @@
 //        [--timeout MS]
 //
 // N consecutive scan$ sweeps of CIDR over one link opened once (openLink), as a long-lived process would run them.
-// After each sweep: a full GC, then the process's resident set and V8 heap. Prints { sweeps: [{ hosts, sent,
-// answered, elapsedMs, rssKiB, heapUsedKiB, externalKiB }] }; exits 3 with { unavailable } when ersatz does not load.
+// During each sweep: the CPU time of the whole process and of each thread (main, the three stages, the rest); after
+// it: a full GC, then the process's resident set and V8 heap. Prints { sweeps: [{ hosts, sent, answered, elapsedMs,
+// cpuMs, cpuByThreadMs, rssKiB, heapUsedKiB, externalKiB }] }; exits 3 with { unavailable } when ersatz does not load.
 import { parseArgs } from 'node:util';
 import { filter, lastValueFrom, map } from 'rxjs';
 import { Cidr, parseTargets } from '@ersatz/wire';
 import { scan$, type ScanSummary } from '@ersatz/resolve';
+import { cpuByGroup, readThreadCpu } from '../thread-cpu.js';
 import { loadApi, orUsage, report, whole } from './common.js';
 
 const o = orUsage('sweeps.js --interface IF --cidr CIDR [--sweeps N] [--rate PPS] [--tries N] [--timeout MS]', () =>
@@ -49,15 +51,20 @@ const kib = (bytes: number): number => Math.round(bytes / 1024);
 const out = [];
 try {
   for (let i = 0; i < sweeps; i++) {
+    const threadsBefore = readThreadCpu();
+    const cpuBefore = process.cpuUsage();
     const summary: ScanSummary = await lastValueFrom(
       scan$(link, targets, { ratePps, tries, timeoutMs }).pipe(
         filter((e) => e.type === 'done'),
         map((e) => e.summary),
       ),
     );
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuByThreadMs = cpuByGroup(threadsBefore, readThreadCpu(), process.pid);
     gc();
     const m = process.memoryUsage();
-    out.push({ ...summary, rssKiB: kib(m.rss), heapUsedKiB: kib(m.heapUsed), externalKiB: kib(m.external) });
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    out.push({ ...summary, cpuMs, cpuByThreadMs, rssKiB: kib(m.rss), heapUsedKiB: kib(m.heapUsed), externalKiB: kib(m.external) });
     process.stderr.write(`sweep ${i + 1}/${sweeps}: ${summary.answered}/${summary.hosts} in ${summary.elapsedMs.toFixed(0)} ms, rss ${kib(m.rss)} KiB\n`);
   }
 } finally {

@@ -20,6 +20,7 @@ import { ToolError } from '../error.js';
 import { attempt, judge, Series } from '../measure.js';
 import { parseArpScan } from '../parse.js';
 import { findPeers } from '../peers.js';
+import { CPU_GROUPS, type CpuGroup } from '../thread-cpu.js';
 import type { BenchContext, Measurement, PeerFigure, Scenario } from '../types.js';
 
 const LAB_CIDR = '10.77.0.0/16';
@@ -54,6 +55,12 @@ interface Sweep {
   readonly rssMiB?: number;
   /** The API only: a second sweep's scan time in the same process, s. */
   readonly warmSeconds?: number;
+  /** The API and the cap sweep: CPU time of the whole process during the sweep, s. */
+  readonly cpuS?: number;
+  /** The API only: that CPU time by thread, ms. */
+  readonly cpuByThreadMs?: Record<CpuGroup, number>;
+  /** The API only: the second sweep's CPU time, all threads, s. */
+  readonly warmCpuS?: number;
 }
 
 class ToolSeries {
@@ -66,9 +73,15 @@ class ToolSeries {
   readonly rss = new Series();
   /** The API's second sweep in one process: the pipeline once V8 has compiled its hot paths. */
   readonly warm = new Series();
+  readonly cpu = new Series();
+  readonly warmCpu = new Series();
+  readonly cpuByThread = new Map(CPU_GROUPS.map((g) => [g, new Series()]));
 
   record(s: Sweep): void {
     if (s.warmSeconds !== undefined) this.warm.add(s.warmSeconds);
+    if (s.cpuS !== undefined) this.cpu.add(s.cpuS);
+    if (s.warmCpuS !== undefined) this.warmCpu.add(s.warmCpuS);
+    if (s.cpuByThreadMs !== undefined) for (const g of CPU_GROUPS) this.cpuByThread.get(g)!.add(s.cpuByThreadMs[g]);
     this.seconds.add(s.seconds);
     this.answered.add(s.answered);
     this.rate.add(s.sent / s.seconds);
@@ -110,18 +123,28 @@ async function sweepErsatz(lab: Lab, ns: string, ifname: string, cidr: string, c
  * one process: the first is the figure compared, the second tells the pipeline's cost apart from V8's warm-up.
  */
 async function sweepApi(lab: Lab, ns: string, ifname: string, cidr: string): Promise<Sweep> {
-  type Result = { sweeps: { sent: number; answered: number; elapsedMs: number }[] };
+  type Result = { sweeps: { sent: number; answered: number; elapsedMs: number; cpuMs: number; cpuByThreadMs: Record<CpuGroup, number> }[] };
   const args = ['--interface', ifname, '--cidr', cidr, '--sweeps', '2'];
   const { result, run } = await runDriver<Result>(lab, ns, 'sweeps', args, { timeoutMs: 180_000, nodeFlags: ['--expose-gc'] });
   const [s, again] = result.sweeps as [Result['sweeps'][0], Result['sweeps'][0]];
   if (again.answered !== s.answered) throw new ToolError('ersatz API', run.code, null, `the second sweep found ${again.answered} hosts, the first ${s.answered}`);
-  return { seconds: s.elapsedMs / 1000, answered: s.answered, sent: s.sent, wallS: run.wallMs / 1000, rssMiB: run.peakRssKiB / 1024, warmSeconds: again.elapsedMs / 1000 };
+  return {
+    seconds: s.elapsedMs / 1000,
+    answered: s.answered,
+    sent: s.sent,
+    wallS: run.wallMs / 1000,
+    rssMiB: run.peakRssKiB / 1024,
+    warmSeconds: again.elapsedMs / 1000,
+    cpuS: s.cpuMs / 1000,
+    cpuByThreadMs: s.cpuByThreadMs,
+    warmCpuS: again.cpuMs / 1000,
+  };
 }
 
 async function sweepCap(lab: Lab, ns: string, ifname: string, cidr: string): Promise<Sweep> {
   const r = await runNode(lab, ns, baseline('sweep.mjs'), ['--interface', ifname, '--cidr', cidr], { timeoutMs: 180_000 });
-  const j = lastJson<{ sent: number; answered: number; elapsedMs: number }>('sweep.mjs', check('sweep.mjs', r));
-  return { seconds: j.elapsedMs / 1000, answered: j.answered, sent: j.sent, wallS: r.wallMs / 1000, rssMiB: r.peakRssKiB / 1024 };
+  const j = lastJson<{ sent: number; answered: number; elapsedMs: number; cpuMs: number }>('sweep.mjs', check('sweep.mjs', r));
+  return { seconds: j.elapsedMs / 1000, answered: j.answered, sent: j.sent, wallS: r.wallMs / 1000, rssMiB: r.peakRssKiB / 1024, cpuS: j.cpuMs / 1000 };
 }
 
 async function sweepArpScan(lab: Lab, ns: string, ifname: string, cidr: string, bin: string): Promise<Sweep> {
@@ -267,7 +290,26 @@ function rows(cidrText: string, s: Map<Tool, ToolSeries>): Measurement[] {
     peers: [api.seconds.peer('the first sweep (the API row above)'), get('cap').seconds.peer(NAME.cap), get('arp-scan').seconds.peer(NAME['arp-scan'])],
     note: 'the same sweep once V8 has compiled the hot paths of the four threads: the first sweep in a fresh process also pays that compilation (issue #12 note)',
   };
-  return [time, answered, pairs, warm, rss];
+  const byThread = CPU_GROUPS.filter((g) => api.cpuByThread.get(g)!.samples.length)
+    .map((g) => `${g === 'other' ? "other threads (V8's compiler and collector helpers, libuv)" : g} ${Math.round(api.cpuByThread.get(g)!.value)}`)
+    .join(', ');
+  const cpu: Measurement = {
+    scenario: 'scan',
+    what: `${size} sweep, API: CPU time during the first sweep, all threads`,
+    unit: 's',
+    better: 'lower',
+    ersatz: api.cpu.value,
+    samples: api.cpu.samples,
+    peers: [get('cap').cpu.peer(NAME.cap)],
+    note: [
+      byThread && `by thread, ms (medians): ${byThread}`,
+      api.warmCpu.samples.length && `the second sweep in the same process: ${api.warmCpu.value.toFixed(2)} s`,
+      "a sweep's scan time is at least its CPU time ÷ the CPUs it can use (2 here); the cap sweep's figure is its whole process too",
+    ]
+      .filter(Boolean)
+      .join('; '),
+  };
+  return [time, answered, pairs, warm, cpu, rss];
 }
 
 /** A tool's pair rate as a percentage of the C peer's (medians of the reps); '' when either is missing. */
