@@ -11,7 +11,9 @@
 // Answered counts the usable hosts (network and broadcast excluded) that answered: arp-scan and scapy also ask those
 // two addresses (arp-scan reports 65536 for a /16), the cap sweep and the C peer do not, ersatz does for a range
 // inside the lab's /16 (they are hosts of that link). The /16's pair rate (hosts answered per second of scan time)
-// is also given as a fraction of the C peer's, the physical limit (#12's moonshot: ≥ 90 %).
+// is also given as a fraction of the C peer's, the physical limit (#12's moonshot: ≥ 90 %), and its CPU time: the
+// API's first sweep in all threads (split by thread in the note) beside the cap sweep's whole process.
+import { availableParallelism } from 'node:os';
 import type { Lab } from '@ersatz/lab';
 import { responderLab } from '@ersatz/lab';
 import { Cidr, Ipv4 } from '@ersatz/wire';
@@ -304,7 +306,7 @@ function rows(cidrText: string, s: Map<Tool, ToolSeries>): Measurement[] {
     note: [
       byThread && `by thread, ms (medians): ${byThread}`,
       api.warmCpu.samples.length && `the second sweep in the same process: ${api.warmCpu.value.toFixed(2)} s`,
-      "a sweep's scan time is at least its CPU time ÷ the CPUs it can use (2 here); the cap sweep's figure is its whole process too",
+      `a sweep's scan time is at least its CPU time ÷ the CPUs it can use (${availableParallelism()} here); the cap sweep's figure is its whole process too`,
     ]
       .filter(Boolean)
       .join('; '),
