@@ -89,9 +89,11 @@ async function resources(): Promise<void> {
   let threadNames: string[] | undefined;
   const sweep = async (): Promise<void> => {
     const link = await openLink(await discoverInterface({ target: cidr.at(0) }));
-    threadNames ??= readdirSync('/proc/self/task').map((tid) => readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim());
     try {
       await lastValueFrom(scan$(link, cidr, args.scan ?? {}).pipe(tap((e) => e.type === 'host' && answered++)), { defaultValue: undefined });
+      // Read after a sweep, not as the link opens: a stage's thread names itself once its code is loaded, and the
+      // decode thread may still be loading when openLink returns; a thread that has handled frames has.
+      threadNames ??= readdirSync('/proc/self/task').map((tid) => readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim());
     } finally {
       await link.close();
     }
