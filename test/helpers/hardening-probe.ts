@@ -93,7 +93,7 @@ async function resources(): Promise<void> {
       await lastValueFrom(scan$(link, cidr, args.scan ?? {}).pipe(tap((e) => e.type === 'host' && answered++)), { defaultValue: undefined });
       // Read after a sweep, not as the link opens: a stage's thread names itself once its code is loaded, and the
       // decode thread may still be loading when openLink returns; a thread that has handled frames has.
-      threadNames ??= readdirSync('/proc/self/task').map((tid) => readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim());
+      threadNames ??= threadNamesNow();
     } finally {
       await link.close();
     }
@@ -114,17 +114,31 @@ async function resources(): Promise<void> {
   out({ warm, end: await settled(), sweeps: args.sweeps, answered, resolved, threadNames });
 }
 
+/** The names of this process's threads. */
+function threadNamesNow(): string[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      return [readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim()];
+    } catch {
+      return []; // it ended while listed
+    }
+  });
+}
+
 /**
  * A snapshot once the process is quiet: resolve()'s shared session closes its link on the turn after its last user,
- * asynchronously, so wait (at most 5 s) until no worker port is left and two snapshots 50 ms apart agree. A leak
- * never settles: the last snapshot is returned anyway, and differs.
+ * asynchronously, and a closed link's threads take a while to end (longer on a loaded machine: the fresh-clone CI once
+ * took its snapshot while three were still tearing down, ports gone). So wait until no pipeline thread is left (they
+ * are named ersatz-*), no worker port either, and two snapshots 50 ms apart agree; at most 30 s. A leak never
+ * settles: the last snapshot is returned anyway, and differs.
  */
 async function settled(): Promise<ReturnType<typeof snapshot>> {
   let last = snapshot();
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 600; i++) {
     await sleep(50);
     const now = snapshot();
-    if (JSON.stringify(now) === JSON.stringify(last) && !('MessagePort' in now.resources)) return now;
+    const quiet = !('MessagePort' in now.resources) && !threadNamesNow().some((n) => n.startsWith('ersatz-'));
+    if (quiet && JSON.stringify(now) === JSON.stringify(last)) return now;
     last = now;
   }
   return last;
