@@ -23,7 +23,6 @@ export interface DiscoveryQuestion {
 export class DiscoveryCache {
   // By interface name ('' for none given), then target: no key string to build and hash on every call.
   readonly #answers = new Map<string, Map<Ipv4, InterfaceInfo>>();
-  #size = 0;
   #netlink: typeof import('@ersatz/netlink') | null = null;
   #watch: RoutingWatch | null = null;
   /** The announcements were read in this turn of the event loop (cleared by a microtask). */
@@ -39,7 +38,7 @@ export class DiscoveryCache {
       this.#looked = true;
       queueMicrotask(() => (this.#looked = false));
       this.#watch ??= this.#netlink.RoutingWatch.open();
-      if (this.#watch.changed()) this.#clear();
+      if (this.#watch.changed()) this.#answers.clear();
     }
     return this.#answers.get(opts.ifname ?? '')?.get(opts.target);
   }
@@ -50,11 +49,12 @@ export class DiscoveryCache {
     const known = this.known(opts);
     if (known !== undefined) return known;
     const info = this.#netlink.discoverInterface(opts); // errors are not remembered: the next call asks again
-    if (this.#size >= MAX_ENTRIES) this.#clear();
+    let size = 0;
+    for (const byTarget of this.#answers.values()) size += byTarget.size;
+    if (size >= MAX_ENTRIES) this.#answers.clear();
     const ifname = opts.ifname ?? '';
     let byTarget = this.#answers.get(ifname);
     if (byTarget === undefined) this.#answers.set(ifname, (byTarget = new Map()));
-    if (!byTarget.has(opts.target)) this.#size++;
     byTarget.set(opts.target, info);
     return info;
   }
@@ -63,11 +63,6 @@ export class DiscoveryCache {
   stop(): void {
     this.#watch?.close();
     this.#watch = null;
-    this.#clear();
-  }
-
-  #clear(): void {
     this.#answers.clear();
-    this.#size = 0;
   }
 }
