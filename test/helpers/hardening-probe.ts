@@ -20,7 +20,7 @@
 //   crash-loop  a long query for `ip` while the `stage` worker is killed `crashes` times in a row: how it ended,
 //            each warning with its time since the first kill
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { catchError, firstValueFrom, forkJoin, lastValueFrom, map, merge, of, tap, toArray, type Observable } from 'rxjs';
 import { Ipv4 } from '@ersatz/wire';
@@ -28,6 +28,7 @@ import { createResolver, discoverInterface, openLink, resolve, type Link, type Q
 import { simulateCrash } from '@ersatz/api/testing';
 import { scan$, type ScanOptions, type ScanSummary } from '@ersatz/resolve';
 import { parseTargets } from '@ersatz/wire';
+import { readThreadCpu } from '@ersatz/bench';
 
 interface Query {
   readonly ip: string;
@@ -115,15 +116,7 @@ async function resources(): Promise<void> {
 }
 
 /** The names of this process's threads. */
-function threadNamesNow(): string[] {
-  return readdirSync('/proc/self/task').flatMap((tid) => {
-    try {
-      return [readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim()];
-    } catch {
-      return []; // it ended while listed
-    }
-  });
-}
+const threadNamesNow = (): string[] => readThreadCpu().map((t) => t.name);
 
 /**
  * A snapshot once the process is quiet: resolve()'s shared session closes its link on the turn after its last user,

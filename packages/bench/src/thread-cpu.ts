@@ -4,6 +4,7 @@
 // libuv's pool).
 import { readdirSync, readFileSync } from 'node:fs';
 import { stageThreads } from '@ersatz/pipeline/prestart';
+import { osThreadName } from '@ersatz/ring';
 
 /** One thread: its name and its CPU time so far (ns). */
 export interface ThreadCpu {
@@ -15,8 +16,8 @@ export interface ThreadCpu {
 export const CPU_GROUPS = ['main', 'capture', 'decode', 'transmit', 'other'] as const;
 export type CpuGroup = (typeof CPU_GROUPS)[number];
 
-// A stage's thread by its OS name (Linux keeps 15 bytes of it).
-const STAGE_BY_NAME = new Map(Object.entries(stageThreads()).map(([stage, t]) => [t.name.slice(0, 15), stage as CpuGroup]));
+// A stage's thread by the name its OS thread carries.
+const STAGE_BY_NAME = new Map(Object.entries(stageThreads()).map(([stage, t]) => [osThreadName(t.name), stage as CpuGroup]));
 
 /** The first field of /proc/…/schedstat: time spent on a CPU, in ns (exact, unlike the stat file's clock ticks). */
 export function parseSchedstat(text: string): number {

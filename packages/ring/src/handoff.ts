@@ -36,12 +36,17 @@ export function announceLoaded(): void {
   const name = (workerData as { threadName?: unknown } | null)?.threadName;
   if (process.platform === 'linux' && typeof name === 'string') {
     try {
-      writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+      writeFileSync('/proc/thread-self/comm', osThreadName(name));
     } catch {
       // No /proc mounted: the name is for people only.
     }
   }
   parentPort?.postMessage(THREAD_LOADED);
+}
+
+/** `name` as the kernel keeps a thread's name (15 bytes; the names here are ASCII): what /proc and `top -H` show. */
+export function osThreadName(name: string): string {
+  return name.slice(0, 15);
 }
 
 /**

@@ -27,4 +27,4 @@ export {
 } from './error.js';
 export { TraceHop, TRACE_HOPS, createTrace, stamp, traceView } from './trace.js';
 export { DEPARTURE_SLOTS, DepartureLog, createDepartureLog } from './departures.js';
-export { announceLoaded, prestartThread, startThread, type ThreadScript } from './handoff.js';
+export { announceLoaded, osThreadName, prestartThread, startThread, type ThreadScript } from './handoff.js';
