@@ -1,36 +1,11 @@
 import { asyncScheduler, from, Observable, type SchedulerAction, type Subscription } from 'rxjs';
-import { Ipv4, Mac, printable, TargetSet } from '@ersatz/wire';
+import { Ipv4, printable, TargetSet } from '@ersatz/wire';
 import { checkDelay, checkInt, checkNumber, OptionError } from './error.js';
 import { judgeAnswer, type AnswerRules } from './answer.js';
 import { checkSender, RequestTemplate } from './frames.js';
 import type { ArpLink, ArpObservation } from './link.js';
+import { HostTable } from './scan-hosts.js';
 import type { ScanEvent, ScanOptions } from './scan-types.js';
-
-// Times are ns since the scan started, as plain numbers: exact below 2^53 ns (104 days), and unlike bigints they
-// cost no allocation, which matters at 65534 hosts.
-interface Host {
-  readonly ip: Ipv4;
-  tries: number;
-  firstNs: number;
-  /** The latest request: its link ticket, when it may leave (its notBeforeNs), and when it left (-1: not known). */
-  ticket: number;
-  sentNs: number;
-  leftNs: number;
-  /** Whether the latest request's departure has been looked up (see waitOver). */
-  departed: boolean;
-  /** Timing base of the try before the latest, for a late reply to it. */
-  prevBaseNs: number;
-  /** When this host's current wait ends (ms since the scan started). */
-  dueMs: number;
-  /** MACs that answered; null until one did. */
-  macs: Mac[] | null;
-  /** Requests beyond `tries` it may still get: one per recovery of the link while it waited (see recovered$). */
-  extra: number;
-  /** Whether its latest request holds one of the scan's credits (see CREDITS). */
-  holding: boolean;
-  /** Its last wait ended unanswered: an answer now is a late one (see LATE_HOSTS). */
-  gaveUp: boolean;
-}
 
 const OP = 'scan';
 // As arp-scan: a proxy or MAC-NAT bridge answering for a host is reported, its Ethernet source shown beside the MAC.
@@ -70,7 +45,7 @@ const LATE_HOSTS = 16384;
  * within that window still count, duplicates included; later ones are not seen). Unsubscribing stops
  * it at once, except for requests already handed to the link (at most `lookaheadMs` of them).
  *
- * State is one record per host asked (dropped LATE_HOSTS give-ups after it times out unanswered), one FIFO of
+ * State is one slot per host asked (a HostTable: dropped LATE_HOSTS give-ups after it times out unanswered), one FIFO of
  * hosts waiting (arp-scan's cursor: waits are applied in send order, which is deadline order when backoff >= 1),
  * one timer and one subscription to `arp$`, whatever the number of targets. Random order copies the targets into a
  * Uint32Array (4 bytes a host).
@@ -120,8 +95,9 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     // One target read ahead, so that the pump knows it has asked the last one as soon as it has (not a slot later).
     let ahead = it.next();
     let exhausted = ahead.done === true;
-    const hosts = new Map<Ipv4, Host>();
-    const waiting: Host[] = [];
+    const hosts = new HostTable(targets instanceof TargetSet ? targets.size : undefined);
+    /** Slots, in the order their requests were sent. */
+    const waiting: number[] = [];
     let head = 0;
     let nextSlotMs = 0;
     let total = 0;
@@ -157,44 +133,45 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       wake?.unsubscribe();
       wake = scheduler.schedule(pump, Math.max(0, atMs - nowMs));
     };
-    const release = (h: Host): void => {
-      if (!h.holding) return;
-      h.holding = false;
+    const release = (h: number): void => {
+      if (hosts.holding[h] === 0) return;
+      hosts.holding[h] = 0;
       inFlight--;
     };
-    // The last LATE_HOSTS hosts given up, oldest overwritten first: past that a host is forgotten unless it answered.
-    const givenUp: Host[] = [];
+    // The last LATE_HOSTS hosts given up (their slots), oldest overwritten first: past that a host is forgotten unless
+    // it answered.
+    const givenUp: number[] = [];
     let givenUpCount = 0;
-    const giveUp = (h: Host): void => {
-      h.gaveUp = true;
-      const slot = givenUpCount++ % LATE_HOSTS;
-      const old = givenUp[slot];
-      if (old !== undefined && old.macs === null) hosts.delete(old.ip);
-      givenUp[slot] = h;
+    const giveUp = (h: number): void => {
+      hosts.gaveUp[h] = 1;
+      const at = givenUpCount++ % LATE_HOSTS;
+      const old = givenUp[at];
+      if (old !== undefined && hosts.mac[old] === undefined) hosts.forget(old);
+      givenUp[at] = h;
     };
     const waitFor = (tries: number): number => timeoutMs * backoff ** (tries - 1);
     // The timing base of the latest request: when it left, else when it was due to.
-    const baseNs = (h: Host): number => {
-      if (h.leftNs < 0) {
-        const left = link.departedNs(h.ticket);
-        if (left !== null) h.leftNs = sinceStart(left);
+    const baseNs = (h: number): number => {
+      if (hosts.leftNs[h]! < 0) {
+        const left = link.departedNs(hosts.ticket[h]!);
+        if (left !== null) hosts.leftNs[h] = sinceStart(left);
       }
-      return h.leftNs >= 0 ? h.leftNs : h.sentNs;
+      return hosts.leftNs[h]! >= 0 ? hosts.leftNs[h]! : hosts.sentNs[h]!;
     };
-    const send = (h: Host, atMs: number): void => {
-      if (h.tries > 0) h.prevBaseNs = baseNs(h);
+    const send = (h: number, atMs: number): void => {
+      if (hosts.tries[h]! > 0) hosts.prevBaseNs[h] = baseNs(h);
       release(h);
-      h.tries++;
-      h.sentNs = Math.round(atMs * 1e6);
-      h.leftNs = -1;
-      h.departed = false;
-      h.dueMs = atMs + waitFor(h.tries);
-      h.holding = true;
+      const sentNs = Math.round(atMs * 1e6);
+      hosts.sentNs[h] = sentNs;
+      hosts.leftNs[h] = -1;
+      hosts.departed[h] = 0;
+      hosts.dueMs[h] = atMs + waitFor(++hosts.tries[h]!);
+      hosts.holding[h] = 1;
       inFlight++;
       waiting.push(h);
       nextSlotMs = atMs + intervalMs;
       sent++;
-      h.ticket = link.send(requests.frameFor(h.ip), startNs + BigInt(h.sentNs));
+      hosts.ticket[h] = link.send(requests.frameFor(hosts.ip[h] as Ipv4), startNs + BigInt(sentNs));
     };
     // How far the link has delivered what it captured (ms since the start), asked at most once per pump run.
     let heardMs = -Infinity;
@@ -207,30 +184,34 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       return heardMs >= ms;
     };
     /**
-     * Whether `h`'s wait is over at `nowMs`: true, false (`h.dueMs` is when it will be), or 'undecided' for at most
+     * Whether `h`'s wait is over at `nowMs`: true, false (its dueMs is when it will be), or 'undecided' for at most
      * UNDECIDED_GRACE_MS: its request is still in the link's send queue (at high rates the transmit worker runs
      * behind the schedule, and a host gets its whole timeout after its request is on the wire, as with arp-scan), or
      * an answer captured in time may still be crossing the pipeline to this thread.
      */
-    const waitOver = (h: Host, nowMs: number): boolean | 'undecided' => {
-      if (h.dueMs > nowMs) return false;
-      if (!h.departed) {
-        if (h.ticket >= link.departures() && nowMs < h.dueMs + UNDECIDED_GRACE_MS) return 'undecided';
-        h.departed = true;
+    const waitOver = (h: number, nowMs: number): boolean | 'undecided' => {
+      if (hosts.dueMs[h]! > nowMs) return false;
+      if (hosts.departed[h] === 0) {
+        if (hosts.ticket[h]! >= link.departures() && nowMs < hosts.dueMs[h]! + UNDECIDED_GRACE_MS) return 'undecided';
+        hosts.departed[h] = 1;
         baseNs(h); // looks the departure up
-        if (h.leftNs >= 0) h.dueMs = Math.max(h.dueMs, h.leftNs / 1e6 + waitFor(h.tries));
-        if (h.dueMs > nowMs) return false;
+        const leftNs = hosts.leftNs[h]!;
+        if (leftNs >= 0) hosts.dueMs[h] = Math.max(hosts.dueMs[h]!, leftNs / 1e6 + waitFor(hosts.tries[h]!));
+        if (hosts.dueMs[h]! > nowMs) return false;
       }
-      return heard(h.dueMs) || nowMs >= h.dueMs + UNDECIDED_GRACE_MS || 'undecided';
+      const dueMs = hosts.dueMs[h]!;
+      return heard(dueMs) || nowMs >= dueMs + UNDECIDED_GRACE_MS || 'undecided';
     };
     // Out of credit: the waits that are over return theirs (the hosts stay queued for their next try). Returns when
     // to look again, or -1 when credit is back.
     const reclaim = (nowMs: number): number => {
-      for (; expired < waiting.length; expired++) {
+      // Entries before `head` are done with (answered, given up, or asked again further on), and their slots may
+      // belong to other hosts by now.
+      for (expired = Math.max(expired, head); expired < waiting.length; expired++) {
         const h = waiting[expired]!;
-        if (!h.holding) continue;
+        if (hosts.holding[h] === 0) continue;
         const over = waitOver(h, nowMs);
-        if (over !== true) return inFlight < CREDITS ? -1 : over === 'undecided' ? nowMs + RECHECK_MS : h.dueMs;
+        if (over !== true) return inFlight < CREDITS ? -1 : over === 'undecided' ? nowMs + RECHECK_MS : hosts.dueMs[h]!;
         release(h);
       }
       return inFlight < CREDITS ? -1 : nowMs + timeoutMs;
@@ -258,15 +239,14 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
           const ip = ahead.value as Ipv4;
           ahead = it.next();
           exhausted = ahead.done === true;
-          if (hosts.has(ip)) continue; // listed twice: ask once
-          const h: Host = { ip, tries: 0, firstNs: Math.round(atMs * 1e6), ticket: -1, sentNs: 0, leftNs: -1, departed: false, prevBaseNs: 0, dueMs: 0, macs: null, extra: 0, holding: false, gaveUp: false };
-          hosts.set(h.ip, h);
+          if (hosts.slotOf(ip) >= 0) continue; // listed twice: ask once
+          const h = hosts.add(ip, Math.round(atMs * 1e6));
           total++;
           outstanding++;
           send(h, atMs);
           continue;
         }
-        while (head < waiting.length && waiting[head]!.macs !== null) head++;
+        while (head < waiting.length && hosts.mac[waiting[head]!] !== undefined) head++;
         if (head > 1024 && head * 2 > waiting.length) {
           waiting.splice(0, head);
           expired = Math.max(0, expired - head);
@@ -276,8 +256,8 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         if (h === undefined) return settle(); // every host answered or timed out
         const over = waitOver(h, nowMs);
         if (over === 'undecided') return sleepUntil(nowMs + RECHECK_MS, nowMs);
-        if (!over) return sleepUntil(h.dueMs, nowMs);
-        if (h.tries >= tries + h.extra) {
+        if (!over) return sleepUntil(hosts.dueMs[h]!, nowMs);
+        if (hosts.tries[h]! >= tries + hosts.extra[h]!) {
           release(h);
           head++;
           outstanding--;
@@ -294,19 +274,21 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       // Our own requests (captured only when the link records both directions) are judged unrelated.
       if (finished) return;
       const a = obs.arp;
-      const h = hosts.get(a.senderIp);
-      if (h === undefined || judgeAnswer(link, h.ip, source, SCAN_RULES, obs) !== 'answer') return;
+      const h = hosts.slotOf(a.senderIp);
+      if (h < 0 || judgeAnswer(link, a.senderIp, source, SCAN_RULES, obs) !== 'answer') return;
       const ts = sinceStart(obs.tsNs);
-      if (ts < h.firstNs) return; // not asked yet, or asked again after it timed out
+      const firstNs = hosts.firstNs[h]!;
+      if (ts < firstNs) return; // not asked yet, or asked again after it timed out
       const base = baseNs(h);
+      const prev = hosts.prevBaseNs[h]!;
       // From the latest request that left before the reply; when none had (the host's own request naming us overtook
       // ours), from when it was first queued: never a negative RTT.
-      const rttNs = BigInt(ts - (base <= ts ? base : h.prevBaseNs > 0 && h.prevBaseNs <= ts ? h.prevBaseNs : h.firstNs));
-      const dup = h.macs !== null;
-      if (h.macs === null) {
-        h.macs = [a.senderMac];
+      const rttNs = BigInt(ts - (base <= ts ? base : prev > 0 && prev <= ts ? prev : firstNs));
+      const dup = hosts.mac[h] !== undefined;
+      if (!hosts.answered(h, a.senderMac)) return; // the same MAC again: one host, not a DUP
+      if (!dup) {
         answered++;
-        if (!h.gaveUp) {
+        if (hosts.gaveUp[h] === 0) {
           // (A late answer's host left the outstanding and gave back its credit when it was given up.)
           outstanding--;
           release(h);
@@ -315,12 +297,8 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
             sleepUntil(0, 0); // the pump runs once this batch of events is handled, not per event
           }
         }
-      } else if (h.macs.includes(a.senderMac)) return; // the same MAC again: one host, not a DUP
-      else {
-        h.macs.push(a.senderMac);
-        duplicates++;
-      }
-      subscriber.next(printable({ type: 'host', ip: h.ip, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, dup, tries: h.tries, reply: obs }));
+      } else duplicates++;
+      subscriber.next(printable({ type: 'host', ip: a.senderIp, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, dup, tries: hosts.tries[h]!, reply: obs }));
       if (!dup && exhausted && outstanding === 0) settle();
     };
 
@@ -331,7 +309,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     if (link.recovered$ !== undefined) {
       subscriber.add(
         link.recovered$.subscribe(() => {
-          for (let i = head; i < waiting.length; i++) if (waiting[i]!.macs === null) waiting[i]!.extra++;
+          for (let i = head; i < waiting.length; i++) if (hosts.mac[waiting[i]!] === undefined) hosts.extra[waiting[i]!]!++;
         }),
       );
     }

@@ -72,30 +72,26 @@ export class SweepOutput {
       progressMs: bar.active ? 100 : 0,
       stop$: merge(interrupt.stop$, enough),
     });
-    await lastValueFrom(
-      sweep$.pipe(
-        tap((e) => {
-          if (e.type === 'progress') bar.update(e.hosts - e.outstanding);
-          else if (e.type === 'host') {
-            const rttMs = Number(e.rttNs) / 1e6;
-            const name = o.vendor(e.mac);
-            const nth = e.dup ? (macsPerIp.get(e.ip) ?? 1) + 1 : 1;
-            if (e.dup) macsPerIp.set(e.ip, nth);
-            const proxy = e.ethSrc !== e.mac;
-            if (o.json) {
-              out.line(JSON.stringify({ type: 'host', ip: Ipv4.format(e.ip), mac: e.mac, vendor: name, rttMs, dup: e.dup, ...(proxy && { ethSrc: e.ethSrc }), interface: link.ifname }));
-            } else if (!(e.dup && o.ignoredups)) {
-              if (o.format !== null) {
-                const vlan = e.reply.vlan;
-                out.line(o.format({ ip: Ipv4.format(e.ip), mac: e.mac, hdrmac: proxy ? e.ethSrc : '', vendor: shownVendor(name), vlan: vlan === null || vlan === 0 ? '' : String(vlan), dup: nth > 1 ? String(nth) : '', rtt: rttMs.toFixed(3) }) + tail);
-              } else out.line((o.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null)) + tail);
-            }
-            if (!e.dup && ++answered === limit) enough.next(); // ends the sweep now: no host beyond the limit is printed
-          } else summary = e.summary;
-        }),
-      ),
-      { defaultValue: undefined },
-    );
+    // forEach: one subscriber between scan$ and this handler (a tap and lastValueFrom's were two, per host).
+    await sweep$.forEach((e) => {
+      if (e.type === 'progress') bar.update(e.hosts - e.outstanding);
+      else if (e.type === 'host') {
+        const rttMs = Number(e.rttNs) / 1e6;
+        const name = o.vendor(e.mac);
+        const nth = e.dup ? (macsPerIp.get(e.ip) ?? 1) + 1 : 1;
+        if (e.dup) macsPerIp.set(e.ip, nth);
+        const proxy = e.ethSrc !== e.mac;
+        if (o.json) {
+          out.line(JSON.stringify({ type: 'host', ip: Ipv4.format(e.ip), mac: e.mac, vendor: name, rttMs, dup: e.dup, ...(proxy && { ethSrc: e.ethSrc }), interface: link.ifname }));
+        } else if (!(e.dup && o.ignoredups)) {
+          if (o.format !== null) {
+            const vlan = e.reply.vlan;
+            out.line(o.format({ ip: Ipv4.format(e.ip), mac: e.mac, hdrmac: proxy ? e.ethSrc : '', vendor: shownVendor(name), vlan: vlan === null || vlan === 0 ? '' : String(vlan), dup: nth > 1 ? String(nth) : '', rtt: rttMs.toFixed(3) }) + tail);
+          } else out.line((o.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null)) + tail);
+        }
+        if (!e.dup && ++answered === limit) enough.next(); // ends the sweep now: no host beyond the limit is printed
+      } else summary = e.summary;
+    });
     bar.stop();
     // scan$ always ends with a summary when it completes.
     if (summary === undefined) throw new Error('scan$ completed without its summary');
