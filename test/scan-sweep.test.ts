@@ -269,6 +269,27 @@ test('random order: a permutation, the same for the same seed (TargetSet.shuffle
   t.notDeepEqual(order(set, 43), a);
 });
 
+test('an answer after its host was given up is reported for LATE_HOSTS give-ups, and not after', (t) => {
+  // 32766 hosts at 100 000/s, one try, 50 ms: the first pass ends at 327.66 ms, when every host asked before 277.66
+  // is given up at once (27766 of them); past the last 16384 of those (LATE_HOSTS), a host is forgotten.
+  const set = parseTargets('10.1.0.0/17');
+  const nth = (i: number): Ipv4 => Ipv4.parse(`10.1.${(i + 1) >> 8}.${(i + 1) & 0xff}`); // the i-th target (from .0.1)
+  const r = run(t, set, { ratePps: 100_000, tries: 1, timeoutMs: 50 }, [
+    { ip: nth(0), mac: mac(1), delayMs: 340 }, // given up at 327.66 with 27765 after it: forgotten, its answer unseen
+    { ip: nth(20000), mac: mac(2), delayMs: 130 }, // given up at 327.66 with 7765 after it: its answer at 330 counts
+    { ip: nth(30000), mac: mac(3), delayMs: 55 }, // asked at 300, given up at 350, answers at 355
+  ]);
+  t.is(set.size, 32766);
+  t.deepEqual(
+    hostsOf(r).map(([ms, ipText, m, dup, tries, rttMs]) => [Math.round(ms as number), ipText, m, dup, tries, Math.round(rttMs as number)]),
+    [
+      [330, Ipv4.format(nth(20000)), mac(2), false, 1, 130],
+      [355, Ipv4.format(nth(30000)), mac(3), false, 1, 55],
+    ],
+  );
+  t.like(summaryOf(r), { hosts: 32766, sent: 32766, answered: 2 });
+});
+
 test('a target listed twice is asked once', (t) => {
   const r = run(t, [ip(2), ip(2), ip(3)], { ratePps: 1000, tries: 1, timeoutMs: 10 });
   t.deepEqual(summaryOf(r)?.hosts, 2);

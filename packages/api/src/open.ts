@@ -1,4 +1,4 @@
-import { filter, share, type Observable } from 'rxjs';
+import { filter, type Observable } from 'rxjs';
 import { Pipeline, type PipelineEvent } from '@ersatz/pipeline';
 import { OptionError, type ArpObservation, type IcmpObservation, type NdpObservation } from '@ersatz/resolve';
 import type { InterfaceInfo } from './host.js';
@@ -33,7 +33,8 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
   });
   // The monotonic clock the capture thread stamps frames with, tied once to the wall clock for pcap output.
   const epochOffsetNs = BigInt(Date.now()) * 1_000_000n - Pipeline.now();
-  const events$ = pipeline.events$.pipe(share());
+  // Hot already (a Subject): each kind's subscribers attach to it directly, with no share() hop per event.
+  const events$ = pipeline.events$;
   // An ArpEvent is an ArpObservation (and its `kind`): handed on as it is, not copied per frame.
   const arp$: Observable<ArpObservation> = events$.pipe(filter((e): e is ArpEvent => e.kind === 'arp'));
   const icmp$: Observable<IcmpObservation> = events$.pipe(filter((e): e is IcmpEvent => e.kind === 'icmp'));

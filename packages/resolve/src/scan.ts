@@ -45,10 +45,10 @@ const LATE_HOSTS = 16384;
  * within that window still count, duplicates included; later ones are not seen). Unsubscribing stops
  * it at once, except for requests already handed to the link (at most `lookaheadMs` of them).
  *
- * State is one slot per host asked (a HostTable: dropped LATE_HOSTS give-ups after it times out unanswered), one FIFO of
- * hosts waiting (arp-scan's cursor: waits are applied in send order, which is deadline order when backoff >= 1),
- * one timer and one subscription to `arp$`, whatever the number of targets. Random order copies the targets into a
- * Uint32Array (4 bytes a host).
+ * State is one slot per host asked (a HostTable, ~90 bytes a host; an unanswered host's IP is forgotten LATE_HOSTS
+ * give-ups after its own), one FIFO of hosts waiting (arp-scan's cursor: waits are applied in send order, which is
+ * deadline order when backoff >= 1), one timer and one subscription to `arp$`, whatever the number of targets. Random
+ * order copies the targets into a Uint32Array (4 bytes a host).
  *
  * Throws OptionError (synchronously) for options outside their domain.
  */
@@ -205,9 +205,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     // Out of credit: the waits that are over return theirs (the hosts stay queued for their next try). Returns when
     // to look again, or -1 when credit is back.
     const reclaim = (nowMs: number): number => {
-      // Entries before `head` are done with (answered, given up, or asked again further on), and their slots may
-      // belong to other hosts by now.
-      for (expired = Math.max(expired, head); expired < waiting.length; expired++) {
+      for (; expired < waiting.length; expired++) {
         const h = waiting[expired]!;
         if (hosts.holding[h] === 0) continue;
         const over = waitOver(h, nowMs);
