@@ -52,9 +52,9 @@ export class LineWriter {
     clearImmediate(this.#scheduled);
     this.#scheduled = undefined;
     if (this.#used === 0) return;
-    // A fresh chunk for the next lines: a write to a pipe may still hold this one after write() returns.
-    const out = this.#chunk.subarray(0, this.#used);
-    this.#chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    // A copy of what was gathered, sized to it (a write to a pipe may still hold it after write() returns); the chunk
+    // stays for the next lines, so a command printing a line a second does not allocate 64 KiB for each.
+    const out = Buffer.from(this.#chunk.subarray(0, this.#used));
     this.#used = 0;
     this.beforeWrite?.();
     process.stdout.write(out);
