@@ -114,6 +114,28 @@ test('parseTargets merges several items, overlaps and duplicates', (t) => {
   t.throws(() => s.at(10), { instanceOf: RangeError });
 });
 
+test('TargetSet.indexOf is at() inverted, and -1 for every address outside the set', (t) => {
+  const s = parseTargets('192.0.2.1-192.0.2.9, 198.51.100.0/30, 203.0.113.1');
+  t.is(s.size, 12);
+  for (let i = 0; i < s.size; i++) t.is(s.indexOf(s.at(i)), i);
+  for (const out of ['192.0.2.0', '192.0.2.10', '198.51.100.0', '198.51.100.3', '203.0.113.0', '203.0.113.2', '0.0.0.0', '255.255.255.255']) {
+    t.is(s.indexOf(ip(out)), -1, out);
+  }
+  t.is(new TargetSet([]).indexOf(ip('192.0.2.1')), -1);
+});
+
+test('TargetSet.indexOf agrees with the position in toUint32Array for any ranges (property)', (t) => {
+  const range = fc.tuple(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 40 })).map(([first, n]) => ({ first: first as Ipv4, last: (first + n) as Ipv4 }));
+  fc.assert(
+    fc.property(fc.array(range, { maxLength: 12 }), fc.array(fc.integer({ min: 0, max: 700 }), { minLength: 1, maxLength: 20 }), (ranges, probes) => {
+      const s = new TargetSet(ranges);
+      const all = Array.from(s.toUint32Array());
+      return probes.every((p) => s.indexOf(p as Ipv4) === all.indexOf(p));
+    }),
+  );
+  t.pass();
+});
+
 test('parseTargets rejects bad items with a clear AddressParseError', (t) => {
   const cases: [string, RegExp][] = [
     ['10.0.0.0/33', /prefix 33 is over 32/],

@@ -1,76 +1,87 @@
-import type { Ipv4, Mac } from '@ersatz/wire';
+import type { Ipv4, Mac, TargetSet } from '@ersatz/wire';
 
-/** Slots a table starts with when the number of targets is not known; and the most it starts with when it is. */
-const DEFAULT_CAPACITY = 1024;
-const MOST_CAPACITY = 65536;
+/** A slot's place in the sweep: not asked yet, being asked (or answered), or forgotten (see forget). */
+const UNASKED = 0;
+const ASKED = 1;
+const FORGOTTEN = 2;
 
 /**
- * A sweep's per-host state (see scan$): one slot per host being asked, each field a typed array indexed by slot,
- * rather than an object per host. At 65534 hosts the objects (13 fields, their doubles boxed, an array for the MACs)
- * were ~20 MB that every scavenge of the sweep copied while they lived, and a sweep is a one-shot command's first
- * and only run: the main thread of a cold /16 CLI sweep spent 142 ms in GC, 94 ms with this (--trace-gc). Here a
- * host is ~90 bytes in a few large arrays that the scavenger never copies. Hosts are added only in the sweep's first
- * pass and forgotten only after it (scan$'s order), so a slot is never reused.
+ * A sweep's per-host state (see scan$): each field a typed array indexed by the host's place in the target set
+ * (TargetSet.indexOf), rather than an object per host and a map from IP to slot. At 65534 hosts the objects (13 fields,
+ * their doubles boxed, an array for the MACs) were ~20 MB that every scavenge of the sweep copied while they lived,
+ * and a sweep is a one-shot command's first and only run: the main thread of a cold /16 CLI sweep spent 142 ms in
+ * GC, 94 ms with typed arrays (--trace-gc); finding the slot by arithmetic instead of a Map of 65534 IPs took another
+ * ~40 ms of that thread's CPU off the sweep (14 interleaved runs). Here a host is ~90 bytes in a few large arrays that
+ * the scavenger never copies. Hosts are added only in the sweep's first pass and forgotten only after it (scan$'s
+ * order), so a forgotten slot is never asked again.
  *
  * Times are ns (or ms for dueMs) since the scan started, as plain numbers: exact below 2^53 ns (104 days).
  */
 export class HostTable {
-  ip = new Uint32Array(0);
-  tries = new Uint32Array(0);
+  readonly #targets: TargetSet;
+  /** UNASKED, ASKED or FORGOTTEN. */
+  readonly #state: Uint8Array;
+  readonly ip: Uint32Array;
+  readonly tries: Uint32Array;
   /** Requests beyond `tries` it may still get: one per recovery of the link while it waited (see recovered$). */
-  extra = new Uint32Array(0);
+  readonly extra: Uint32Array;
   /** When it was first queued: a reply captured before it is not an answer to us. */
-  firstNs = new Float64Array(0);
+  readonly firstNs: Float64Array;
   /** The latest request: its link ticket, when it may leave (its notBeforeNs), and when it left (-1: not known). */
-  ticket = new Float64Array(0);
-  sentNs = new Float64Array(0);
-  leftNs = new Float64Array(0);
+  readonly ticket: Float64Array;
+  readonly sentNs: Float64Array;
+  readonly leftNs: Float64Array;
   /** Timing base of the try before the latest, for a late reply to it. */
-  prevBaseNs = new Float64Array(0);
+  readonly prevBaseNs: Float64Array;
   /** When its current wait ends (ms since the scan started). */
-  dueMs = new Float64Array(0);
+  readonly dueMs: Float64Array;
   /** 1: the latest request's departure has been looked up (see waitOver). */
-  departed = new Uint8Array(0);
+  readonly departed: Uint8Array;
   /** 1: its latest request holds one of the scan's credits (see CREDITS). */
-  holding = new Uint8Array(0);
+  readonly holding: Uint8Array;
   /** 1: its last wait ended unanswered: an answer now is a late one (see LATE_HOSTS). */
-  gaveUp = new Uint8Array(0);
+  readonly gaveUp: Uint8Array;
   /** The first MAC that answered for it; undefined until one did. */
-  readonly mac: (Mac | undefined)[] = [];
+  readonly mac: (Mac | undefined)[];
   /** MACs answering after the first (DUPs), for the few hosts that have any. */
   readonly #moreMacs = new Map<number, Mac[]>();
-  /** Slot by IP (as int32: a small integer for V8, never a boxed number). */
-  readonly #slots = new Map<number, number>();
-  #used = 0;
 
-  /** `targets`: how many hosts the sweep may ask, when known (a /16: the table never grows). */
-  constructor(targets?: number) {
-    this.#grow(Math.max(1, Math.min(targets ?? DEFAULT_CAPACITY, MOST_CAPACITY)));
+  /** A slot for every host of `targets` (the typed arrays are zeroed memory the kernel maps in as it is touched). */
+  constructor(targets: TargetSet) {
+    const n = targets.size;
+    this.#targets = targets;
+    this.#state = new Uint8Array(n);
+    this.ip = new Uint32Array(n);
+    this.tries = new Uint32Array(n);
+    this.extra = new Uint32Array(n);
+    this.firstNs = new Float64Array(n);
+    this.ticket = new Float64Array(n);
+    this.sentNs = new Float64Array(n);
+    this.leftNs = new Float64Array(n);
+    this.prevBaseNs = new Float64Array(n);
+    this.dueMs = new Float64Array(n);
+    this.departed = new Uint8Array(n);
+    this.holding = new Uint8Array(n);
+    this.gaveUp = new Uint8Array(n);
+    // Holey but preallocated (slots are not filled in order when the sweep is random).
+    this.mac = new Array<Mac | undefined>(n);
   }
 
-  /** The slot of `ip`, or -1 when it is not (or no longer) known. */
+  /** The slot of `ip` while it is being asked, or -1 (not a target, not asked yet, or forgotten). */
   slotOf(ip: Ipv4): number {
-    return this.#slots.get(ip | 0) ?? -1;
+    const s = this.#targets.indexOf(ip);
+    return s >= 0 && this.#state[s] === ASKED ? s : -1;
   }
 
-  /** A slot for `ip` (not known yet), unanswered and not asked yet. */
+  /** The slot for `ip` (a target not asked yet), unanswered and not asked yet; -1 when it is not a target or was asked already. */
   add(ip: Ipv4, firstNs: number): number {
-    if (this.#used === this.ip.length) this.#grow(this.#used * 2);
-    const s = this.#used++;
-    this.#slots.set(ip | 0, s);
+    const s = this.#targets.indexOf(ip);
+    if (s < 0 || this.#state[s] !== UNASKED) return -1;
+    this.#state[s] = ASKED;
     this.ip[s] = ip;
-    this.tries[s] = 0;
-    this.extra[s] = 0;
     this.firstNs[s] = firstNs;
     this.ticket[s] = -1;
-    this.sentNs[s] = 0;
     this.leftNs[s] = -1;
-    this.prevBaseNs[s] = 0;
-    this.dueMs[s] = 0;
-    this.departed[s] = 0;
-    this.holding[s] = 0;
-    this.gaveUp[s] = 0;
-    this.mac[s] = undefined;
     return s;
   }
 
@@ -91,26 +102,6 @@ export class HostTable {
 
   /** Forgets the (unanswered) host in `s`: an answer from its IP is no longer one of ours. */
   forget(s: number): void {
-    this.#slots.delete(this.ip[s]! | 0);
-  }
-
-  #grow(n: number): void {
-    const more = <T extends Uint8Array | Uint32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.ip = more(this.ip);
-    this.tries = more(this.tries);
-    this.extra = more(this.extra);
-    this.firstNs = more(this.firstNs);
-    this.ticket = more(this.ticket);
-    this.sentNs = more(this.sentNs);
-    this.leftNs = more(this.leftNs);
-    this.prevBaseNs = more(this.prevBaseNs);
-    this.dueMs = more(this.dueMs);
-    this.departed = more(this.departed);
-    this.holding = more(this.holding);
-    this.gaveUp = more(this.gaveUp);
+    this.#state[s] = FORGOTTEN;
   }
 }

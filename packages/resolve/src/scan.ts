@@ -45,10 +45,11 @@ const LATE_HOSTS = 16384;
  * within that window still count, duplicates included; later ones are not seen). Unsubscribing stops
  * it at once, except for requests already handed to the link (at most `lookaheadMs` of them).
  *
- * State is one slot per host asked (a HostTable, ~90 bytes a host; an unanswered host's IP is forgotten LATE_HOSTS
+ * State is one slot per target (a HostTable, ~90 bytes a host; an unanswered host's IP is forgotten LATE_HOSTS
  * give-ups after its own), one FIFO of hosts waiting (arp-scan's cursor: waits are applied in send order, which is
  * deadline order when backoff >= 1), one timer and one subscription to `arp$`, whatever the number of targets. Random
- * order copies the targets into a Uint32Array (4 bytes a host).
+ * order copies the targets into a Uint32Array (4 bytes a host); so does a list that is not a TargetSet, read once
+ * when the scan starts (with a TargetSet of its hosts, which numbers the slots).
  *
  * Throws OptionError (synchronously) for options outside their domain.
  */
@@ -90,12 +91,15 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     const startMs = scheduler.now();
     const startNs = link.now();
     const sinceStart = (tsNs: bigint): number => Number(tsNs - startNs);
-    const order = random ? shuffled(targets, seed ?? Math.floor(Math.random() * 2 ** 32)) : targets;
-    const it = order[Symbol.iterator]();
+    // A list that is not a TargetSet is read once, here, and asked in its own order.
+    const list = targets instanceof TargetSet ? null : Uint32Array.from(targets);
+    const set = list === null ? (targets as TargetSet) : new TargetSet(Array.from(list, (ip) => ({ first: ip as Ipv4, last: ip as Ipv4 })));
+    const order = random ? set.shuffled(seed ?? Math.floor(Math.random() * 2 ** 32)) : (list ?? set);
+    const it = (order as Iterable<Ipv4>)[Symbol.iterator](); // uint32 values straight from Ipv4s
     // One target read ahead, so that the pump knows it has asked the last one as soon as it has (not a slot later).
     let ahead = it.next();
     let exhausted = ahead.done === true;
-    const hosts = new HostTable(targets instanceof TargetSet ? targets.size : undefined);
+    const hosts = new HostTable(set);
     /** Slots, in the order their requests were sent. */
     const waiting: number[] = [];
     let head = 0;
@@ -237,8 +241,8 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
           const ip = ahead.value as Ipv4;
           ahead = it.next();
           exhausted = ahead.done === true;
-          if (hosts.slotOf(ip) >= 0) continue; // listed twice: ask once
           const h = hosts.add(ip, Math.round(atMs * 1e6));
+          if (h < 0) continue; // listed twice: ask once
           total++;
           outstanding++;
           send(h, atMs);
@@ -329,7 +333,3 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
   });
 }
 
-function shuffled(targets: Iterable<Ipv4>, seed: number): Iterable<Ipv4> {
-  const set = targets instanceof TargetSet ? targets : new TargetSet(Array.from(targets, (ip) => ({ first: ip, last: ip })));
-  return set.shuffled(seed) as unknown as Iterable<Ipv4>; // uint32 values straight from Ipv4s
-}

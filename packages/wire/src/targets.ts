@@ -60,9 +60,25 @@ export class TargetSet implements Iterable<Ipv4> {
 
   /** True when `ip` is in the set. */
   has(ip: Ipv4): boolean {
-    const i = this.#rangeIndex((r) => r.last >= ip);
-    const r = this.ranges[i];
-    return r !== undefined && r.first <= ip;
+    return this.indexOf(ip) >= 0;
+  }
+
+  /**
+   * Where `ip` is in ascending order (the inverse of `at`), or -1 when it is not in the set. A binary search over
+   * the ranges, written out (no predicate call per step): a sweep asks it for every reply.
+   */
+  indexOf(ip: Ipv4): number {
+    const ranges = this.ranges;
+    let lo = 0;
+    let hi = ranges.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ranges[mid]!.last < ip) lo = mid + 1;
+      else hi = mid;
+    }
+    const r = ranges[lo];
+    if (r === undefined || ip < r.first || ip > r.last) return -1;
+    return (lo === 0 ? 0 : this.#ends[lo - 1]!) + (ip - r.first);
   }
 
   /** The `index`-th host in ascending order. Throws RangeError outside 0..size−1. */
