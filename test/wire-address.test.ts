@@ -124,6 +124,20 @@ test('TargetSet.indexOf is at() inverted, and -1 for every address outside the s
   t.is(new TargetSet([]).indexOf(ip('192.0.2.1')), -1);
 });
 
+test('TargetSet.of takes addresses in any order, merges duplicates and runs into ranges', (t) => {
+  const s = TargetSet.of(['192.0.2.9', '192.0.2.7', '198.51.100.1', '192.0.2.8', '192.0.2.7', '192.0.2.1'].map(ip));
+  t.deepEqual(s.ranges.map((r) => [Ipv4.format(r.first), Ipv4.format(r.last)]), [['192.0.2.1', '192.0.2.1'], ['192.0.2.7', '192.0.2.9'], ['198.51.100.1', '198.51.100.1']]);
+  t.is(s.size, 5);
+  t.is(TargetSet.of([]).size, 0);
+  t.is(TargetSet.of([ip('255.255.255.255'), ip('0.0.0.0')]).size, 2);
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 300 })), (list) => {
+      const unique = [...new Set(list)].sort((a, b) => a - b);
+      return JSON.stringify(Array.from(TargetSet.of(list as Ipv4[]).toUint32Array())) === JSON.stringify(unique);
+    }),
+  );
+});
+
 test('TargetSet.indexOf agrees with the position in toUint32Array for any ranges (property)', (t) => {
   const range = fc.tuple(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 40 })).map(([first, n]) => ({ first: first as Ipv4, last: (first + n) as Ipv4 }));
   fc.assert(

@@ -43,6 +43,22 @@ export class TargetSet implements Iterable<Ipv4> {
     this.size = size;
   }
 
+  /**
+   * The set of `ips`, duplicates merged: sorted as one Uint32Array and read back as runs, so a long list costs 4 bytes
+   * an address and a range object per run, not one per address. Throws AddressParseError past MAX_TARGETS.
+   */
+  static of(ips: Iterable<Ipv4>): TargetSet {
+    const sorted = Uint32Array.from(ips).sort();
+    const ranges: TargetRange[] = [];
+    for (let i = 0; i < sorted.length; ) {
+      let j = i;
+      while (j + 1 < sorted.length && sorted[j + 1]! - sorted[j]! <= 1) j++;
+      ranges.push({ first: sorted[i]! as Ipv4, last: sorted[j]! as Ipv4 });
+      i = j + 1;
+    }
+    return new TargetSet(ranges);
+  }
+
   /** The set less `ips` (a range holding one is split around it). Returns a new set; this one is unchanged. */
   without(ips: Iterable<Ipv4>): TargetSet {
     let ranges: TargetRange[] = [...this.ranges];
