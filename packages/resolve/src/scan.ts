@@ -219,6 +219,24 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
       return inFlight < CREDITS ? -1 : nowMs + timeoutMs;
     };
 
+    // The first pass's hot loop: asks new hosts while they are due within the lookahead and credit lasts. Apart from
+    // pump, whose rarer ways out (out of lookahead, out of credit, the later passes) would each make V8 compile this
+    // loop again when first taken after it was optimised.
+    const askNew = (nowMs: number, horizon: number): void => {
+      for (;;) {
+        const atMs = Math.max(nextSlotMs, nowMs);
+        if (exhausted || atMs > horizon || inFlight >= CREDITS) return;
+        const ip = ahead.value as Ipv4;
+        ahead = it.next();
+        exhausted = ahead.done === true;
+        const h = hosts.add(ip, Math.round(atMs * 1e6));
+        if (h < 0) continue; // listed twice: ask once
+        total++;
+        outstanding++;
+        send(h, atMs);
+      }
+    };
+
     // The one schedule: hand the link every request due within the lookahead, drop hosts past their last timeout,
     // then sleep until the next thing is due.
     function pump(): void {
@@ -238,14 +256,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
               return sleepUntil(againMs, nowMs);
             }
           }
-          const ip = ahead.value as Ipv4;
-          ahead = it.next();
-          exhausted = ahead.done === true;
-          const h = hosts.add(ip, Math.round(atMs * 1e6));
-          if (h < 0) continue; // listed twice: ask once
-          total++;
-          outstanding++;
-          send(h, atMs);
+          askNew(nowMs, horizon);
           continue;
         }
         while (head < waiting.length && hosts.mac[waiting[head]!] !== undefined) head++;
