@@ -10,6 +10,7 @@ import { COMMANDS, USAGE } from './commands/table.js';
 export { Exit, UsageError, type ExitCode } from './exit.js';
 export { parseOptions } from './options.js';
 export { compileFormat, type HostFields } from './format.js';
+export { HostJson, msText } from './host-json.js';
 
 export type { Command } from './commands/table.js';
 

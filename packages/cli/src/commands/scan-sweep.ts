@@ -5,6 +5,7 @@ import { kernelScan$, type InterfaceInfo, type Link } from '@ersatz/api';
 import { scan$, type ScanOptions, type ScanSummary } from '@ersatz/resolve';
 import { LOCALLY_ADMINISTERED } from '@ersatz/vendor';
 import { Progress } from '@ersatz/progress';
+import { HostJson } from '../host-json.js';
 import { LineWriter } from '../session.js';
 import type { HostFields } from '../format.js';
 import { warn } from '../warn.js';
@@ -54,6 +55,7 @@ export class SweepOutput {
     // Only for a person watching: not with --json, nor when the results go down a pipe (stderr may still be a tty).
     const bar = (this.#progress = new Progress({ total: targets.size, enabled: !o.json && process.stdout.isTTY === true }));
     const tail = o.nameInterface ? `\t${link.ifname}` : '';
+    const json = o.json ? new HostJson(link.ifname) : null;
     // arp-scan's "(DUP: n)": the how-many-th MAC this is for the IP; only IPs with several MACs are remembered.
     const macsPerIp = new Map<Ipv4, number>();
     let summary: ScanSummary | undefined;
@@ -76,14 +78,13 @@ export class SweepOutput {
     await sweep$.forEach((e) => {
       if (e.type === 'progress') bar.update(e.hosts - e.outstanding);
       else if (e.type === 'host') {
-        const rttMs = Number(e.rttNs) / 1e6;
         const name = o.vendor(e.mac);
         const nth = e.dup ? (macsPerIp.get(e.ip) ?? 1) + 1 : 1;
         if (e.dup) macsPerIp.set(e.ip, nth);
         const proxy = e.ethSrc !== e.mac;
-        if (o.json) {
-          out.line(JSON.stringify({ type: 'host', ip: Ipv4.format(e.ip), mac: e.mac, vendor: name, rttMs, dup: e.dup, ...(proxy && { ethSrc: e.ethSrc }), interface: link.ifname }));
-        } else if (!(e.dup && o.ignoredups)) {
+        if (json !== null) out.line(json.line(e.ip, e.mac, name, e.rttNs, e.dup, proxy ? e.ethSrc : null));
+        else if (!(e.dup && o.ignoredups)) {
+          const rttMs = Number(e.rttNs) / 1e6;
           if (o.format !== null) {
             const vlan = e.reply.vlan;
             out.line(o.format({ ip: Ipv4.format(e.ip), mac: e.mac, hdrmac: proxy ? e.ethSrc : '', vendor: shownVendor(name), vlan: vlan === null || vlan === 0 ? '' : String(vlan), dup: nth > 1 ? String(nth) : '', rtt: rttMs.toFixed(3) }) + tail);
