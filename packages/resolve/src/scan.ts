@@ -312,7 +312,8 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
         }
       } else duplicates++;
       subscriber.next(printable({ type: 'host', ip: a.senderIp, mac: a.senderMac, ethSrc: obs.ethSrc, rttNs, dup, tries: hosts.tries[h]!, reply: obs }));
-      if (!dup && exhausted && outstanding === 0) settle();
+      // outstanding first: compared on every answer, V8 has seen the comparison before the sweep's end needs it.
+      if (outstanding === 0 && exhausted && !dup) settle();
     };
 
     // Listen first, then ask.
