@@ -93,7 +93,7 @@ export function scan$(link: ArpLink, targets: Iterable<Ipv4>, options: ScanOptio
     const sinceStart = (tsNs: bigint): number => Number(tsNs - startNs);
     // A list that is not a TargetSet is read once, here, and asked in its own order.
     const list = targets instanceof TargetSet ? null : Uint32Array.from(targets);
-    const set = list === null ? (targets as TargetSet) : TargetSet.of(list as unknown as Iterable<Ipv4>);
+    const set = list === null ? (targets as TargetSet) : TargetSet.of(list);
     const order = random ? set.shuffled(seed ?? Math.floor(Math.random() * 2 ** 32)) : (list ?? set);
     const it = (order as Iterable<Ipv4>)[Symbol.iterator](); // uint32 values straight from Ipv4s
     // One target read ahead, so that the pump knows it has asked the last one as soon as it has (not a slot later).

@@ -47,7 +47,7 @@ export class TargetSet implements Iterable<Ipv4> {
    * The set of `ips`, duplicates merged: sorted as one Uint32Array and read back as runs, so a long list costs 4 bytes
    * an address and a range object per run, not one per address. Throws AddressParseError past MAX_TARGETS.
    */
-  static of(ips: Iterable<Ipv4>): TargetSet {
+  static of(ips: Iterable<Ipv4> | Uint32Array): TargetSet {
     const sorted = Uint32Array.from(ips).sort();
     const ranges: TargetRange[] = [];
     for (let i = 0; i < sorted.length; ) {
