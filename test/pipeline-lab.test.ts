@@ -129,6 +129,20 @@ test.serial('with the filter `arp or icmp`, the peer kernel’s echo replies com
   closedCleanly(t, run);
 });
 
+test.serial('a snaplen shorter than the frames: each ICMP frame is delivered cut to it and counted as truncated', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  // Ten 98-byte frames (five requests out, five replies back) through libpcap's callback, with the 64-byte snaplen:
+  // caplen and len are read from libpcap's packet header, decoded for the first frames and then through a view of it.
+  const run = await runProbe<{ lengths: number[]; stats: Stats & { capture: { truncated: number } } }>(l, host.ns, 'snaplen', {
+    ...endpoints(host, peer),
+    count: 5,
+    options: { filter: 'arp or icmp', snaplen: 64, keepFrames: true },
+  });
+  t.deepEqual(run.result.lengths, Array(10).fill(64));
+  t.is(run.result.stats.capture.truncated, 10);
+  closedCleanly(t, run);
+});
+
 test.serial('with keepFrames, frames$ delivers the raw frames: our request byte for byte, then the reply', async (t) => {
   const { lab: l, host, peer } = lab(t);
   const run = await runProbe<{ sent: number[]; frames: { tsNs: string; bytes: number[] }[]; reply: ArpEventJson }>(l, host.ns, 'frames', { ...endpoints(host, peer), options: { keepFrames: true } });

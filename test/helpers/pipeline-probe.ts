@@ -8,6 +8,7 @@
 //   resolve  send ARP requests for `peerIp` and collect the replies from events$
 //   listen   print "ready", then collect `count` ARP events (the test makes the peer send them)
 //   ping     send ICMP echo requests to `peerIp` (filter `arp or icmp`) and collect the replies
+//   snaplen  with keepFrames and a short snaplen, send echo requests and report the lengths of the ICMP frames seen
 //   open     open with `options` and report the error (or success)
 //   restart  crash each stage named in `crash`, in turn, and resolve after each crash
 //   paced    send one request held back `delayMs` by its not-before time, report when the reply came
@@ -64,23 +65,14 @@ async function main(): Promise<void> {
           timeout(10_000),
         ),
       );
-      // The kernel peer answers an echo only once it knows where to send it: resolve its MAC first.
-      const mac = (await resolveOnce(p, args)).arp.senderMac;
-      for (let seq = 1; seq <= count; seq++) {
-        const buf = new Uint8Array(98);
-        const len = emitIcmpEchoFrame(buf, {
-          dst: mac,
-          src: Mac.parse(args.hostMac!),
-          ipSrc: Ipv4.parse(args.hostIp!),
-          ipDst: peer,
-          type: 'request',
-          id: 0x4242,
-          seq,
-          payload: new Uint8Array(56).fill(seq),
-        });
-        p.send(buf.subarray(0, len));
-      }
+      await sendEchoes(p, count);
       out({ replies: await replies, stats: await p.stats(), warnings });
+    } else if (scenario === 'snaplen') {
+      // Ours going out and the peer's coming back (keepFrames records both directions), ARP left aside.
+      const count = args.count ?? 5;
+      const icmp = firstValueFrom(p.frames$.pipe(filter((f) => f.bytes[12] === 0x08 && f.bytes[13] === 0x00), take(2 * count), toArray(), timeout(10_000)));
+      await sendEchoes(p, count);
+      out({ lengths: (await icmp).map((f) => f.bytes.length), stats: await p.stats(), warnings });
     } else if (scenario === 'restart') {
       const rounds = [{ crashed: null as Stage | null, reply: await resolveOnce(p, args) }];
       for (const stage of args.crash ?? []) {
@@ -121,6 +113,26 @@ async function main(): Promise<void> {
     }
   } finally {
     await p.close();
+  }
+}
+
+/** Sends `count` 98-byte ICMP echo requests to `peerIp`, after resolving its MAC: the kernel peer answers an echo
+ * only once it knows where to send it. */
+async function sendEchoes(p: Pipeline, count: number): Promise<void> {
+  const mac = (await resolveOnce(p, args)).arp.senderMac;
+  for (let seq = 1; seq <= count; seq++) {
+    const buf = new Uint8Array(98);
+    const len = emitIcmpEchoFrame(buf, {
+      dst: mac,
+      src: Mac.parse(args.hostMac!),
+      ipSrc: Ipv4.parse(args.hostIp!),
+      ipDst: Ipv4.parse(args.peerIp!),
+      type: 'request',
+      id: 0x4242,
+      seq,
+      payload: new Uint8Array(56).fill(seq),
+    });
+    p.send(buf.subarray(0, len));
   }
 }
 

@@ -46,6 +46,10 @@ const PktHdr = koffi.struct('ersatz_pcap_pkthdr', { tv_sec: 'long', tv_usec: 'lo
 export const PKTHDR_CAPLEN = BigInt(koffi.offsetof(PktHdr, 'caplen'));
 export const PKTHDR_LEN = BigInt(koffi.offsetof(PktHdr, 'len'));
 export const PKTHDR_USEC = BigInt(koffi.offsetof(PktHdr, 'tv_usec'));
+/** The header's size, and caplen's and len's places in it as 32-bit words (for a Uint32Array over a header). */
+export const PKTHDR_BYTES = koffi.sizeof(PktHdr);
+export const PKTHDR_CAPLEN_WORD = koffi.offsetof(PktHdr, 'caplen') / 4;
+export const PKTHDR_LEN_WORD = koffi.offsetof(PktHdr, 'len') / 4;
 
 // Registered by name: the pcap_compile/setfilter/freecode prototypes below refer to it.
 koffi.struct('ersatz_bpf_program', { bf_len: 'uint32_t', bf_insns: 'void *' });
