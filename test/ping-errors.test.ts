@@ -74,7 +74,7 @@ class DecodingLink implements IcmpLink {
   receive(frame: Uint8Array): Outcome {
     const outcome = this.#decoder.decode(frame);
     if (outcome === Outcome.Event) {
-      const e = readEvent(this.#decoder.record.subarray(0, this.#decoder.length), this.now());
+      const e = readEvent(this.#decoder.event, this.now());
       if (e.kind === 'icmp') this.#icmp.next(e);
     }
     return outcome;

@@ -51,9 +51,21 @@ function patched(frame: Uint8Array, edit: (b: Uint8Array) => void): Uint8Array {
 function decodeOne(frame: Uint8Array, tsNs = 1234n) {
   const d = new FrameDecoder();
   const outcome = d.decode(frame);
-  const event = outcome === Outcome.Event ? readEvent(d.record.subarray(0, d.length), tsNs) : undefined;
+  const event = outcome === Outcome.Event ? readEvent(d.event, tsNs) : undefined;
   return { outcome, event, counts: d.counts() };
 }
+
+test('one decoder, events of different kinds in turn: each event view is its own record, the length of its kind', (t) => {
+  const d = new FrameDecoder();
+  const seen = [ARP_REPLY, ECHO_REQUEST, ARP_REQUEST, ECHO_REQUEST].map((frame) => {
+    t.is(d.decode(frame), Outcome.Event);
+    t.is(d.event.length, d.length);
+    return { kind: readEvent(d.event, 1n).kind, view: d.event };
+  });
+  t.deepEqual(seen.map((s) => s.kind), ['arp', 'icmp', 'arp', 'icmp']);
+  t.is(seen[0]!.view, seen[2]!.view, 'one view per length, reused');
+  t.not(seen[0]!.view.length, seen[1]!.view.length);
+});
 
 test('the kernel ARP reply becomes an arp event with every field', (t) => {
   const { outcome, event } = decodeOne(ARP_REPLY, 99n);
@@ -184,7 +196,7 @@ test('a Neighbor Advertisement from the kernel (ndp.pcap) becomes an ND event wi
   const d = new FrameDecoder();
   t.is(d.decode(NDP_FIXTURE[5]!), Outcome.Event);
   t.is(d.record[0], EventKind.Ndp);
-  t.deepEqual(readEvent(d.record.subarray(0, d.length), 7n), {
+  t.deepEqual(readEvent(d.event, 7n), {
     kind: 'ndp',
     tsNs: 7n,
     ethDst: '02:e5:00:00:00:01',
@@ -200,14 +212,14 @@ test('a Neighbor Advertisement from the kernel (ndp.pcap) becomes an ND event wi
     linkAddress: '02:e5:00:00:00:02',
   } as NdpEvent);
   t.is(d.decode(NDP_FIXTURE[0]!), Outcome.Event, 'a DAD solicitation from ::');
-  t.like(readEvent(d.record.subarray(0, d.length), 8n), { type: 'ns', src: '::', target: 'fe80::e5:ff:fe00:2', linkAddress: null });
+  t.like(readEvent(d.event, 8n), { type: 'ns', src: '::', target: 'fe80::e5:ff:fe00:2', linkAddress: null });
   t.like(d.counts(), { frames: 2, ndp: 2, malformed: {} });
 });
 
 test('the record layout: named offsets, kind byte, lengths', (t) => {
   const d = new FrameDecoder();
   t.is(d.decode(tagged(ARP_REPLY, 0x123)), Outcome.Event);
-  const rec = d.record.subarray(0, d.length);
+  const rec = d.event;
   t.is(rec.length, ARP_RECORD_LEN);
   t.is(rec[0], EventKind.Arp);
   t.is(rec[BODY + LinkRecord.FLAGS], 1, 'VLAN flag');

@@ -103,7 +103,7 @@ export class DecodeLoop {
     stamp(this.#trace, TraceHop.DECODE_READ);
     if (this.#forward && !this.#frames!.tryStage(frame, tsNs)) this.#framesDropped++;
     if (this.#decoder.decode(frame) !== Outcome.Event) return;
-    if (!this.#events.tryStage(this.#decoder.record.subarray(0, this.#decoder.length), tsNs)) this.#eventsDropped++;
+    if (!this.#events.tryStage(this.#decoder.event, tsNs)) this.#eventsDropped++;
     stamp(this.#trace, TraceHop.EVENT_RING);
   };
 }

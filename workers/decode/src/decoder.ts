@@ -62,6 +62,8 @@ export class FrameDecoder {
   readonly record = new Uint8Array(MAX_RECORD_BYTES);
   /** Its length (ARP_RECORD_LEN, IcmpRec.LEN or IcmpErrRec.LEN) after decode() returned Outcome.Event. */
   length = 0;
+  /** `record[0, length)` by length: a record kind has one length, so a view per kind serves every event. */
+  readonly #views: Uint8Array[] = [];
   #frames = 0;
   #arp = 0;
   #icmp = 0;
@@ -90,6 +92,11 @@ export class FrameDecoder {
     } finally {
       Error.stackTraceLimit = stackLimit;
     }
+  }
+
+  /** The last event record, `record[0, length)`, as a view kept per length (no allocation per event). */
+  get event(): Uint8Array {
+    return (this.#views[this.length] ??= this.record.subarray(0, this.length));
   }
 
   counts(): DecoderCounts {
