@@ -75,6 +75,17 @@ for (const mode of ['sync', 'async'] as const) {
   });
 }
 
+test('a reader waiting with waitAsync(Infinity, false) under holdEventLoop stays alive until a push, then ends once released', async (t) => {
+  const handle = createRing(4096);
+  let worker: Worker | undefined;
+  const waiter = run<{ ready: boolean; closed: boolean; frames: number[][] }>({ role: 'wait', handle, mode: 'held' }, (w) => (worker = w));
+  const exited = once(worker!, 'exit');
+  const pusher = run<boolean>({ role: 'push-when-waiting', handle });
+  t.true(await pusher);
+  t.deepEqual(await waiter, { ready: true, closed: false, frames: [[0x02, 0x00, 0x5e]] });
+  t.deepEqual(await exited, [0], 'released: nothing holds the thread any more');
+});
+
 test('closeRing from another thread wakes waitAsync on this thread', async (t) => {
   const handle = createRing(4096);
   const reader = new RingReader(handle);

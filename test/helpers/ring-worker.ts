@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { once } from 'node:events';
-import { closeRing, createRing, RingReader, ringStats, RingWriter, type RingHandle } from '@ersatz/ring';
+import { closeRing, createRing, holdEventLoop, RingReader, ringStats, RingWriter, type RingHandle } from '@ersatz/ring';
 import { FNV_SEED, fnv, PayloadStream } from './ring-payload.js';
 
 const port = parentPort!;
@@ -99,18 +99,21 @@ async function consume(h: RingHandle, count: number, seed: number, mode: 'sync' 
   return { received, checksum, waits, ...(error === undefined ? {} : { error }) };
 }
 
-const job = workerData as { role: string; handle?: RingHandle; count?: number; seed?: number; mode?: 'sync' | 'async' };
+const job = workerData as { role: string; handle?: RingHandle; count?: number; seed?: number; mode?: 'sync' | 'async' | 'held' };
 switch (job.role) {
   case 'produce':
     port.postMessage(produce(job.handle!, job.count!, job.seed!));
     break;
   case 'consume':
-    port.postMessage(await consume(job.handle!, job.count!, job.seed!, job.mode!));
+    port.postMessage(await consume(job.handle!, job.count!, job.seed!, job.mode as 'sync' | 'async'));
     break;
   case 'wait': {
-    // Block in waitSync/waitAsync with no timeout: only a wake can end it.
+    // Block in waitSync/waitAsync with no timeout: only a wake can end it. 'held': no timer of the wait's own, only
+    // holdEventLoop keeps this thread alive (nothing else here holds its event loop), released once woken.
     const r = new RingReader(job.handle!);
-    const ready = job.mode === 'sync' ? r.waitSync(Infinity) : await r.waitAsync(Infinity);
+    const release = job.mode === 'held' ? holdEventLoop() : undefined;
+    const ready = job.mode === 'sync' ? r.waitSync(Infinity) : await r.waitAsync(Infinity, job.mode !== 'held');
+    release?.();
     const frames: number[][] = [];
     r.drain((f) => frames.push([...f]));
     port.postMessage({ ready, closed: r.closed, frames });

@@ -16,7 +16,7 @@
  */
 export { createRing, ringStats, closeRing, emptyProbe, type RingHandle, type RingStats } from './ring.js';
 export { RingWriter } from './writer.js';
-export { RingReader } from './reader.js';
+export { RingReader, holdEventLoop } from './reader.js';
 export {
   RingError,
   RingSizeError,

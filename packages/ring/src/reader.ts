@@ -131,8 +131,8 @@ export class RingReader {
    * The same as waitSync with Atomics.waitAsync, for threads with an event loop (never blocks the thread).
    * Resolves true when records are available, false on timeout or on a closed, empty ring.
    * `keepAlive` (default true): hold a timer while waiting, because on Node 20 a pending waitAsync does not keep a
-   * thread's event loop alive. A caller that holds its own long-lived handle passes false: with `timeoutMs`
-   * Infinity the wait then creates no timer at all (a timed waitAsync costs V8 a timeout task per wait).
+   * thread's event loop alive. A caller that holds its own long-lived handle (holdEventLoop) passes false: with
+   * `timeoutMs` Infinity the wait then creates no timer at all (a timed waitAsync costs V8 a timeout task per wait).
    * Rejects with RingArgumentError for a negative or NaN timeout.
    */
   async waitAsync(timeoutMs: number, keepAlive = true): Promise<boolean> {
@@ -168,3 +168,12 @@ export class RingReader {
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout's limit; longer waits go round the loop again
 function noop(): void {}
+
+/**
+ * Holds this thread's event loop open until the returned function is called: for a loop whose waits are
+ * `waitAsync(Infinity, false)` (no timer and no V8 timeout task per wait), since a pending waitAsync alone does not.
+ */
+export function holdEventLoop(): () => void {
+  const timer = setInterval(noop, MAX_TIMER_MS);
+  return () => clearInterval(timer);
+}

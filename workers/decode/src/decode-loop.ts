@@ -1,12 +1,10 @@
 import { setImmediate } from 'node:timers/promises';
-import { RingReader, RingWriter, TraceHop, closeRing, stamp, traceView, type RingHandle } from '@ersatz/ring';
+import { RingReader, RingWriter, TraceHop, closeRing, holdEventLoop, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { FrameDecoder, Outcome } from './decoder.js';
 import type { DecodeHandles, DecodeStats } from './types.js';
 
 /** Frames per drain before the loop gives the event loop a turn (comlink calls are macrotasks). */
 const BATCH = 1024;
-/** How long one wait may sleep; the loop re-checks `closing` after it. */
-const IDLE_WAIT_MS = 1000;
 
 /**
  * rx ring → FrameDecoder → events ring (and raw frames → frames ring when asked). Waits with Atomics.waitAsync, not
@@ -69,10 +67,12 @@ export class DecodeLoop {
   }
 
   async #run(): Promise<void> {
+    // Waits without a timeout (a record, setInput's or close's closeRing ends one): no timer per wake.
+    const release = holdEventLoop();
     try {
       while (!this.#closing) {
         const rx = this.#rx;
-        const ready = await rx.waitAsync(IDLE_WAIT_MS);
+        const ready = await rx.waitAsync(Infinity, false);
         if (this.#closing || rx !== this.#rx) continue;
         if (ready) {
           if (this.#drain(rx, BATCH) === BATCH) await setImmediate(); // a turn for the event loop
@@ -84,6 +84,7 @@ export class DecodeLoop {
       }
       this.#drain(this.#rx);
     } finally {
+      release();
       closeRing(this.#eventsHandle);
       if (this.#framesHandle) closeRing(this.#framesHandle);
     }

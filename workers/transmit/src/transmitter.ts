@@ -1,6 +1,6 @@
 import { constants } from 'node:os';
 import { setImmediate } from 'node:timers/promises';
-import { DepartureLog, RingReader, TraceHop, closeRing, stamp, traceView, type RingHandle } from '@ersatz/ring';
+import { DepartureLog, RingReader, TraceHop, closeRing, holdEventLoop, stamp, traceView, type RingHandle } from '@ersatz/ring';
 import { TransmitError } from './error.js';
 import { PacketSocket } from './packet-socket.js';
 import { PcapSender } from './pcap-sender.js';
@@ -12,7 +12,6 @@ const BATCH = 64;
 const DEFAULT_MAX_FRAME = 9216;
 const MIN_FRAME = 14;
 const MAX_FRAME = 65535;
-const IDLE_WAIT_MS = 1000;
 const U32 = 2 ** 32;
 /** The last stretch before a frame's time is spun, not slept: a futex sleep overshoots by tens of µs. */
 const SPIN_NS = 50_000n;
@@ -118,6 +117,16 @@ export class Transmitter {
   }
 
   async #run(): Promise<void> {
+    // Waits without a timeout (a frame or close's closeRing ends one): no timer per wake.
+    const release = holdEventLoop();
+    try {
+      await this.#loop();
+    } finally {
+      release();
+    }
+  }
+
+  async #loop(): Promise<void> {
     while (!this.#closing) {
       const tx = this.#tx;
       if (!this.#socket) {
@@ -125,7 +134,7 @@ export class Transmitter {
         await this.#idle();
         continue;
       }
-      const ready = await tx.waitAsync(IDLE_WAIT_MS);
+      const ready = await tx.waitAsync(Infinity, false);
       if (this.#closing || tx !== this.#tx) continue;
       if (!ready) {
         if (tx.closed) await this.#idle();
