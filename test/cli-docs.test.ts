@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ez-docs-'));
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 

@@ -4,12 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcapWriter, readPcap } from '@ersatz/pcap';
+import { fileURLToPath } from 'node:url';
 
 // `ersatz decode` end to end: the built CLI (dist/main.js) on the fixtures, against what tshark dissected in them
 // (FILE.tshark.jsonl, written when the fixtures were captured: test/fixtures/pcap/README.md) and what tcpdump prints.
-const main = new URL('../../dist/main.js', import.meta.url).pathname;
+const main = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const dir = new URL('../../test/fixtures/pcap/', import.meta.url);
-const fixture = (name: string) => new URL(name, dir).pathname;
+const fixture = (name: string) => fileURLToPath(new URL(name, dir));
 const work = mkdtempSync(join(tmpdir(), 'ez-decode-'));
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 

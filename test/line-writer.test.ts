@@ -3,14 +3,15 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { LineWriter } from '@ersatz/cli';
 
-const CHILD = new URL('./helpers/line-writer-child.js', import.meta.url);
+const CHILD = fileURLToPath(new URL('./helpers/line-writer-child.js', import.meta.url));
 const COUNT = 100_000;
 const text = (i: number): string => `${i} ${'x'.repeat(i % 150)}`;
 
 test('lines written into a full pipe arrive whole and in order', async (t) => {
-  const child = spawn(process.execPath, [CHILD.pathname, String(COUNT)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CHILD, String(COUNT)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stdout.setEncoding('utf8');

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPcap, readPcapFile, LinkType, PcapError, PcapMagicError, PcapMalformedError, PcapTruncatedError, PcapUnsupportedError, PcapFileError, type PcapRecord } from '@ersatz/pcap';
+import { fileURLToPath } from 'node:url';
 
 // Fixtures: real traffic between two namespaces, captured by tcpdump/dumpcap (test/fixtures/pcap/README.md).
 // Each has FILE.tshark.jsonl beside it: tshark's dissection, the oracle these tests compare against.
@@ -93,14 +94,14 @@ test('records are views into the given bytes, at any byteOffset', (t) => {
 });
 
 test('readPcapFile reads a file (optionally into shared memory) and names what it cannot read', async (t) => {
-  const reader = await readPcapFile(new URL('arp-us.pcap', dir).pathname, { shared: true });
+  const reader = await readPcapFile(fileURLToPath(new URL('arp-us.pcap', dir)), { shared: true });
   t.true(reader.bytes.buffer instanceof SharedArrayBuffer);
   t.is([...reader].length, oracle('arp-us.pcap').length);
-  t.false((await readPcapFile(new URL('arp-us.pcap', dir).pathname)).bytes.buffer instanceof SharedArrayBuffer);
+  t.false((await readPcapFile(fileURLToPath(new URL('arp-us.pcap', dir)))).bytes.buffer instanceof SharedArrayBuffer);
   const missing = await t.throwsAsync(readPcapFile('/nonexistent/x.pcap'), { instanceOf: PcapFileError });
   t.is(missing?.message, 'cannot read /nonexistent/x.pcap: no such file or directory');
   t.is(missing?.code, 'ENOENT');
-  const dirErr = await t.throwsAsync(readPcapFile(new URL('.', dir).pathname), { instanceOf: PcapFileError });
+  const dirErr = await t.throwsAsync(readPcapFile(fileURLToPath(new URL('.', dir))), { instanceOf: PcapFileError });
   t.is(dirErr?.code, 'EISDIR');
 });
 
@@ -327,7 +328,7 @@ for (const le of [true, false]) {
 
 test("streamPcapFile: a classic capture read in chunks of any size gives readPcap's records; a cut one the same error; pcapng is read whole", async (t) => {
   const { streamPcapFile } = await import('@ersatz/pcap');
-  const path = (name: string): string => new URL(name, dir).pathname;
+  const path = (name: string): string => fileURLToPath(new URL(name, dir));
   const tmp = mkdtempSync(join(tmpdir(), 'ez-pcap-stream-'));
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
   const view = (r: PcapRecord) => ({ tsNs: r.tsNs, caplen: r.caplen, origlen: r.origlen, linktype: r.linktype, interfaceId: r.interfaceId, data: Buffer.from(r.data).toString('hex') });

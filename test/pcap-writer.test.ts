@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { PcapWriter, PcapWriteError, readPcap, LinkType, type PcapRecord } from '@ersatz/pcap';
+import { fileURLToPath } from 'node:url';
 
 // tcpdump only reads files here (-r): nothing is sent anywhere.
 const dir = new URL('../../test/fixtures/pcap/', import.meta.url);
-const fixturePath = (name: string) => new URL(name, dir).pathname;
+const fixturePath = (name: string) => fileURLToPath(new URL(name, dir));
 const work = mkdtempSync(join(tmpdir(), 'ez-pcap-writer-'));
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 let files = 0;

@@ -9,6 +9,7 @@ import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import { ArpOp, Ipv4, Mac } from '@ersatz/wire';
 import { closedCleanly, endpoints, PROBE, runProbe } from './helpers/pipeline-lab.js';
 import { readableCheckout } from './helpers/readable-checkout.js';
+import { fileURLToPath } from 'node:url';
 
 interface Json {
   [k: string]: unknown;
@@ -87,7 +88,7 @@ test.serial('with outgoing: false the kernel hands over only the replies; depart
 
 test.serial('ARP frames the peer sends (arping) come out of events$', async (t) => {
   const { lab: l, host, peer } = lab(t);
-  const child = l.start(host.ns, ['node', new URL('./helpers/pipeline-probe.js', import.meta.url).pathname, 'listen', JSON.stringify({ ifname: host.ifname, count: 6 })]);
+  const child = l.start(host.ns, ['node', fileURLToPath(new URL('./helpers/pipeline-probe.js', import.meta.url)), 'listen', JSON.stringify({ ifname: host.ifname, count: 6 })]);
   let out = '';
   child.stdout!.setEncoding('utf8');
   const ready = new Promise<void>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { PcapWriter } from '@ersatz/pcap';
 import { ArpOp, Ipv4, Mac, emitArpFrame } from '@ersatz/wire';
 import { MAIN, jsonLines } from './helpers/cmd-run.js';
+import { fileURLToPath } from 'node:url';
 
 const run = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), 'ez-watch-replay-'));
@@ -133,7 +134,7 @@ test('the database keeps the stations with the gateway unmoved, the history, and
 });
 
 test('a capture from the kernel (test/fixtures/pcap/arp-us.pcap) replays to its two stations; without --subnet no sender is a bogon', async (t) => {
-  const fixture = new URL('../../test/fixtures/pcap/arp-us.pcap', import.meta.url).pathname;
+  const fixture = fileURLToPath(new URL('../../test/fixtures/pcap/arp-us.pcap', import.meta.url));
   const { stdout } = await run('node', [MAIN, 'watch', '--replay', fixture, '--db', join(work, 'fixture.db'), '--json']);
   const lines = jsonLines(stdout);
   t.deepEqual(events(lines).map((e) => [e.kind, e.ip, e.mac, e.ifname]), [

@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import { AddressParseError, ChecksumError, InvalidFieldError, Ipv6, Mac, MalformedError, emitNdpFrame, parseNdpFrame, parseScopedIpv6, type NdpFrame } from '@ersatz/wire';
 import { readPcap } from '@ersatz/pcap';
 import { MAIN } from './helpers/cmd-run.js';
+import { fileURLToPath } from 'node:url';
 
-const fixture = new URL('../../test/fixtures/pcap/ndp.pcap', import.meta.url).pathname;
+const fixture = fileURLToPath(new URL('../../test/fixtures/pcap/ndp.pcap', import.meta.url));
 const frames = [...readPcap(new Uint8Array(readFileSync(fixture)))].map((r) => new Uint8Array(r.data));
 const ndp = (f: Uint8Array): NdpFrame => parseNdpFrame(f, 14, null)!;
 const HOST = Mac.parse('02:e5:00:00:00:01');

@@ -2,9 +2,10 @@
 // (hardening-probe.js) in the host's, and reading back the one JSON line each prints.
 import type { ChildProcess } from 'node:child_process';
 import { START_HANG_MS, type Lab, type RunResult } from '@ersatz/lab';
+import { fileURLToPath } from 'node:url';
 
-const ATTACKER = new URL('./hardening-attacker.js', import.meta.url).pathname;
-export const PROBE = new URL('./hardening-probe.js', import.meta.url).pathname;
+const ATTACKER = fileURLToPath(new URL('./hardening-attacker.js', import.meta.url));
+export const PROBE = fileURLToPath(new URL('./hardening-probe.js', import.meta.url));
 
 export interface AttackerRun {
   /** Resolves when the attacker is done: frames it sent, frames the socket refused, how long it ran. */

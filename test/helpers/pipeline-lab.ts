@@ -1,10 +1,11 @@
 // Runs a probe (default test/helpers/pipeline-probe.js) inside a lab namespace and reads back what it printed.
 import type { ExecutionContext } from 'ava';
 import type { Host, Lab } from '@ersatz/lab';
+import { fileURLToPath } from 'node:url';
 
-export const PROBE = new URL('./pipeline-probe.js', import.meta.url).pathname;
+export const PROBE = fileURLToPath(new URL('./pipeline-probe.js', import.meta.url));
 /** The probe that drives the pipeline on the code paths Windows uses. */
-export const WINDOWS_PATHS_PROBE = new URL('./windows-paths-probe.js', import.meta.url).pathname;
+export const WINDOWS_PATHS_PROBE = fileURLToPath(new URL('./windows-paths-probe.js', import.meta.url));
 
 /** Handles an exited probe may still hold without keeping anything alive: its stdio pipes. */
 const STDIO = new Set(['PipeWrap', 'TTYWrap', 'FSReqCallback']);
