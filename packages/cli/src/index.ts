@@ -11,7 +11,7 @@ export { Exit, UsageError, type ExitCode } from './exit.js';
 export { parseOptions } from './options.js';
 export { compileFormat, type HostFields } from './format.js';
 export { HostJson, msText } from './host-json.js';
-export { LineWriter } from './session.js';
+export { LineWriter } from './line-writer.js';
 
 export type { Command } from './commands/table.js';
 

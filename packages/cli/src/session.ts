@@ -1,5 +1,5 @@
-// What the scan, arping and ping commands share: an open link with optional pcap recording, batched stdout lines
-// and the number formats of iputils (how a run is stopped: interrupt.ts).
+// What the scan, arping and ping commands share: an open link with optional pcap recording and the number formats
+// of iputils (how a run is stopped: interrupt.ts; their batched stdout lines: line-writer.ts).
 import { lastValueFrom, race, share, startWith, switchMap, take, tap, timer } from 'rxjs';
 import { openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { PcapWriter } from '@ersatz/pcap';
@@ -16,51 +16,6 @@ export function fixed3(n: number): string {
 /** RTT statistics as the JSON summaries print them (ms), or null before any reply. */
 export function rttJson(rtt: RttStats | null): { minMs: number; avgMs: number; maxMs: number; stddevMs: number } | null {
   return rtt === null ? null : { minMs: rtt.minMs, avgMs: rtt.avgMs, maxMs: rtt.maxMs, stddevMs: rtt.stddevMs };
-}
-
-/** Bytes a LineWriter gathers before it writes them out mid-batch. */
-const CHUNK_BYTES = 64 * 1024;
-
-/**
- * Lines for stdout, gathered while the event loop is busy and written together once it turns: a sweep answering
- * thousands of hosts a second makes one write per batch of replies instead of one per host, and every line still
- * appears as soon as the batch that produced it has been handled. Each line is encoded into the chunk as it comes:
- * joining the batch's strings and encoding the result cost a cold /16 sweep with --json twice as much (65 534 lines:
- * ~150 ms against ~80, measured).
- */
-export class LineWriter {
-  #chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  #used = 0;
-  #scheduled: NodeJS.Immediate | undefined;
-
-  /** `beforeWrite` runs right before each write: a progress line on the same terminal erases itself there. */
-  constructor(private readonly beforeWrite?: () => void) {}
-
-  line(text: string): void {
-    const most = text.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit; and the newline
-    if (this.#used + most > this.#chunk.length) {
-      this.flush();
-      if (most > this.#chunk.length) this.#chunk = Buffer.allocUnsafe(most);
-    }
-    this.#used += this.#chunk.write(text, this.#used);
-    this.#chunk[this.#used++] = 0x0a;
-    this.#scheduled ??= setImmediate(() => this.flush());
-  }
-
-  /** Writes what is pending now (call before exiting). */
-  flush(): void {
-    clearImmediate(this.#scheduled);
-    this.#scheduled = undefined;
-    if (this.#used === 0) return;
-    const out = this.#chunk.subarray(0, this.#used);
-    this.#used = 0;
-    this.beforeWrite?.();
-    process.stdout.write(out);
-    // Written through (a file, a terminal, a pipe with room): the chunk serves the next lines. A pipe that was full
-    // still holds `out`, so the next lines go to a fresh chunk. Copying every write instead cost a cold /16 sweep
-    // with --json 13–24 ms (interleaved runs).
-    if (process.stdout.writableLength > 0) this.#chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  }
 }
 
 /** An open link, and with `--pcap OUT` the recording of every frame it sees. */

@@ -6,7 +6,8 @@ import { hostArgument, intOption, ipArgument, isIpv6Text, numberOption, parseSpe
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
-import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
+import { LineWriter } from '../line-writer.js';
+import { fixed3, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
 import { privileges, PRIVILEGE_OPTIONS, rawOnly } from '../privileges.js';
 

@@ -7,7 +7,8 @@ import { ipArgument, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { ownAddressInterface } from '../own-address.js';
-import { LineWriter, openSession } from '../session.js';
+import { LineWriter } from '../line-writer.js';
+import { openSession } from '../session.js';
 import { interruption } from '../interrupt.js';
 import { privileges, PRIVILEGE_OPTIONS, rawOnly } from '../privileges.js';
 

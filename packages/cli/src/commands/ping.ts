@@ -5,7 +5,8 @@ import { ping$, type PingEvent, type PingSummary } from '@ersatz/resolve';
 import { hostArgument, intOption, numberOption, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { fixed3, LineWriter, openSession, rttJson } from '../session.js';
+import { LineWriter } from '../line-writer.js';
+import { fixed3, openSession, rttJson } from '../session.js';
 import { interruption } from '../interrupt.js';
 import { privileges, PRIVILEGE_OPTIONS, rawOnly } from '../privileges.js';
 

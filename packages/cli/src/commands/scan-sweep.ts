@@ -6,7 +6,7 @@ import { scan$, type ScanOptions, type ScanSummary } from '@ersatz/resolve';
 import { LOCALLY_ADMINISTERED } from '@ersatz/vendor';
 import { Progress } from '@ersatz/progress';
 import { HostJson } from '../host-json.js';
-import { LineWriter } from '../session.js';
+import { LineWriter } from '../line-writer.js';
 import type { HostFields } from '../format.js';
 import { warn } from '../warn.js';
 

@@ -9,7 +9,7 @@ import { Ipv6, Mac, emitEcho6RequestFrame, parseScopedIpv6 } from '@ersatz/wire'
 import { ndpFrame } from '@ersatz/resolve';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { interruption } from '../interrupt.js';
-import { LineWriter } from '../session.js';
+import { LineWriter } from '../line-writer.js';
 import type { Privileges } from '../privileges.js';
 import { linkInfo, openNdp, ownAddresses, sourceAddress } from './ipv6.js';
 

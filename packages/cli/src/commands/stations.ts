@@ -3,7 +3,7 @@ import { StationStore, defaultDbPath } from '@ersatz/watch';
 import { parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { LineWriter } from '../session.js';
+import { LineWriter } from '../line-writer.js';
 import { STATION_HEADER, stationJson, stationLine } from './watch-outputs.js';
 
 const OPTIONS = {

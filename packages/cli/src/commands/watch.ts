@@ -9,7 +9,7 @@ import { Detector, StationStore, defaultDbPath, replayRecords, sightingOf, type 
 import { durationOption, intOption, ipArgument, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
-import { LineWriter } from '../session.js';
+import { LineWriter } from '../line-writer.js';
 import { interruption } from '../interrupt.js';
 import { giveUpRoot, privileges, PRIVILEGE_OPTIONS, rawOnly } from '../privileges.js';
 import { ownAddressInterface } from '../own-address.js';
