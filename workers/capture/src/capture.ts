@@ -51,7 +51,7 @@ const FRAMES_PER_TURN = 4096;
  * answer, and a thread that must stop (terminate) for its wait to end.
  */
 const WAIT_SLICE_MS = 50;
-/** Frames per pcap_dispatch in the wait-loop before the event loop gets its turn. */
+/** Frames per pcap_dispatch call (the poll's pump and the wait-loop): the rx ring is published after each. */
 const FRAMES_PER_DISPATCH = 512;
 /** Linux only: the mapping in /proc/self/maps that holds libpcap's ring (see Capture.#view). */
 const HAS_PROC_MAPS = process.platform === 'linux';
@@ -256,7 +256,7 @@ export class Capture {
     // A poll error (POLLERR: the interface went down) still goes through pcap_dispatch, which turns the socket
     // error into libpcap's own message and a -1.
     while (done < FRAMES_PER_TURN) {
-      const n = this.#lib!.dispatch(p, 512, this.#callback!, null);
+      const n = this.#lib!.dispatch(p, FRAMES_PER_DISPATCH, this.#callback!, null);
       this.#rx.publish(); // one store and at most one wake per pcap_dispatch, not per frame
       if (n > 0) {
         done += n;
