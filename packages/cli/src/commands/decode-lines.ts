@@ -11,14 +11,49 @@ export function jsonLine(file: string | undefined, index: number, tsNs: bigint, 
   return `{${file === undefined ? '' : `"file":${JSON.stringify(file)},`}"index":${index},"ts":"${ts}",${JSON.stringify(d).slice(1)}`;
 }
 
+// tcpdump's print-arp.c: the words per operation, and the names of the hardware and protocol types of a packet whose
+// addresses it does not print. (tcpdump reads ATM ARP, RFC 2225, by a layout of its own and prints Frame Relay
+// addresses as Q.922: ersatz reads every htype by RFC 826's layout and prints hardware addresses as colon hex.)
 const ARP_OPS: Record<number, (a: Required<DecodedArp>) => string> = {
   1: (a) => `Request who-has ${a.tpa}${/[^0:]/.test(a.tha) ? ` (${a.tha})` : ''} tell ${a.spa}`,
   2: (a) => `Reply ${a.spa} is-at ${a.sha}`,
   3: (a) => `Reverse Request who-is ${a.tha} tell ${a.sha}`,
   4: (a) => `Reverse Reply ${a.tha} at ${a.tpa}`,
-  8: (a) => `InARP request who-is ${a.tha} tell ${a.sha}`,
-  9: (a) => `InARP reply ${a.tha} at ${a.tpa}`,
+  8: (a) => `Inverse Request who-is ${a.tha} tell ${a.sha}`,
+  9: (a) => `Inverse Reply ${a.sha} at ${a.spa}`,
 };
+// Operations tcpdump names but prints as a hex dump (which ersatz does not print), and the rest.
+const ARP_OTHER_OPS: Record<number, string> = { 10: 'NACK Reply' };
+const ARP_HARDWARE: Record<number, string> = { 1: 'Ethernet', 6: 'TokenRing', 7: 'ArcNet', 15: 'FrameRelay', 19: 'ATM', 23: 'Strip', 24: 'IEEE 1394', 32: 'InfiniBand' };
+// tcpdump's names for the EtherTypes an ARP protocol type field is most likely to hold by mistake.
+const ETHERTYPES: Record<string, string> = {
+  '0x0800': 'IPv4',
+  '0x0806': 'ARP',
+  '0x8035': 'Reverse ARP',
+  '0x86dd': 'IPv6',
+  '0x8100': '802.1Q',
+  '0x88a8': '802.1Q-QinQ',
+  '0x9100': '802.1Q-9100',
+  '0x9200': '802.1Q-9200',
+  '0x8847': 'MPLS unicast',
+  '0x8848': 'MPLS multicast',
+};
+
+/**
+ * A whole ARP packet in tcpdump's words. `length` is what tcpdump prints: the bytes after the link-layer header on
+ * the wire, Ethernet padding included (46 for a minimal frame), not the 28 bytes ARP uses.
+ */
+function arpWords(a: Required<DecodedArp>, length: number): string {
+  // Addresses are printed only for IPv4 (plen 4) over a hardware address of some length.
+  if (a.ptype !== '0x0800' || a.plen !== 4 || a.hlen === 0) {
+    const hardware = ARP_HARDWARE[a.htype] ?? `Unknown Hardware (${a.htype})`;
+    const protocol = ETHERTYPES[a.ptype] ?? `Unknown Protocol (${a.ptype})`;
+    return `${hardware} (len ${a.hlen}), ${protocol} (len ${a.plen}), length ${length}`;
+  }
+  const words = ARP_OPS[a.op];
+  return words === undefined ? (ARP_OTHER_OPS[a.op] ?? `Unknown (${a.op})`) : `${words(a)}, length ${length}`;
+}
+
 const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'destination unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded', 12: 'parameter problem' };
 const ICMP6_TYPES: Record<number, string> = { 1: 'destination unreachable', 2: 'packet too big', 3: 'time exceeded', 4: 'parameter problem', 128: 'echo request', 129: 'echo reply' };
 
@@ -75,11 +110,7 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
     s += type === 0x0806 ? 'ARP' : 'RARP';
     const a = d.arp;
     // Only a whole packet is described: one cut short is flagged below, as tcpdump's "[|arp]".
-    if (a?.tpa !== undefined) {
-      const whole = a as Required<DecodedArp>;
-      const generic = a.htype !== 1 || a.ptype !== '0x0800' ? ` htype ${a.htype} ptype ${a.ptype}` : '';
-      s += `,${generic} ${(ARP_OPS[whole.op] ?? (() => `Unknown operation ${whole.op}`))(whole)}, length ${8 + 2 * (whole.hlen + whole.plen)}`;
-    }
+    if (a?.tpa !== undefined) s += `, ${arpWords(a as Required<DecodedArp>, origlen - at)}`;
   } else if (type === 0x0800) {
     s += 'IPv4';
     const ip = d.ipv4;
