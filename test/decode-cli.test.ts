@@ -163,7 +163,10 @@ function arpPacket(f: { htype?: number; ptype?: number; op: number; sha: number[
   return [htype >> 8, htype & 255, ptype >> 8, ptype & 255, sha.length, spa.length, op >> 8, op & 255, ...sha, ...spa, ...tha, ...tpa];
 }
 
-/** An Ethernet frame from 02:00:00:00:00:01 (optionally 802.1Q-tagged), padded to 60 bytes as a NIC pads it unless `pad` is false. */
+/**
+ * An Ethernet frame from 02:00:00:00:00:01 (optionally 802.1Q-tagged; `type` is an 802.3 length at ≤ 1500), padded
+ * to 60 bytes as a NIC pads it unless `pad` is false.
+ */
 function ethFrame(body: number[], o: { type?: number; vlan?: number; pad?: boolean } = {}): Uint8Array {
   const tag = o.vlan === undefined ? [] : [0x81, 0x00, o.vlan >> 8, o.vlan & 255];
   const f = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, ...tag, (o.type ?? 0x0806) >> 8, (o.type ?? 0x0806) & 255, ...body];
@@ -181,6 +184,8 @@ test("ARP on the wire as NICs send it, and odd types and operations: tcpdump's w
     ethFrame(arpPacket({ op: 2, sha: b, spa: q, tha: a, tpa: p })),
     ethFrame(arpPacket({ op: 1, sha: a, spa: p, tha: z6, tpa: q }), { vlan: 42 }),
     ethFrame(arpPacket({ op: 1, sha: a, spa: p, tha: b, tpa: q }), { pad: false }),
+    // RFC 1042: an 802.3 length field (36: LLC/SNAP and the ARP packet), then padding that tcpdump does not count.
+    ethFrame([0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x06, ...arpPacket({ op: 1, sha: a, spa: p, tha: z6, tpa: q })], { type: 36 }),
     ethFrame(arpPacket({ htype: 0xff00, ptype: 0x8b01, op: 4, sha: [], spa: [], tha: [], tpa: [] })), // hlen 0, plen 0
     ethFrame(arpPacket({ ptype: 0x86dd, op: 1, sha: a, spa: new Array<number>(16).fill(0xfe), tha: z6, tpa: new Array<number>(16).fill(1) })),
     ethFrame(arpPacket({ ptype: 0x9200, op: 1, sha: a, spa: p, tha: z6, tpa: q })),
@@ -203,6 +208,7 @@ test("ARP on the wire as NICs send it, and odd types and operations: tcpdump's w
   t.is(theirs.length, frames.length);
   t.deepEqual(ours, theirs);
   t.is(ours[0], 'Request who-has 192.0.2.2 tell 192.0.2.1, length 46');
+  t.is(ours[4], 'Request who-has 192.0.2.2 tell 192.0.2.1, length 28');
 });
 
 test('several files: each under a header (JSON: a "file" key), indexes counting from 0 in each', (t) => {

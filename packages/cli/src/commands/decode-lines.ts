@@ -25,7 +25,8 @@ const ARP_OPS: Record<number, (a: Required<DecodedArp>) => string> = {
 // Operations tcpdump names but prints as a hex dump (which ersatz does not print), and the rest.
 const ARP_OTHER_OPS: Record<number, string> = { 10: 'NACK Reply' };
 const ARP_HARDWARE: Record<number, string> = { 1: 'Ethernet', 6: 'TokenRing', 7: 'ArcNet', 15: 'FrameRelay', 19: 'ATM', 23: 'Strip', 24: 'IEEE 1394', 32: 'InfiniBand' };
-// tcpdump's names for the EtherTypes an ARP protocol type field is most likely to hold by mistake.
+// tcpdump's names for the EtherTypes an ARP protocol type field is most likely to hold by mistake (tcpdump names
+// ~50; the rest print as `Unknown Protocol (0x….)` here).
 const ETHERTYPES: Record<string, string> = {
   '0x0800': 'IPv4',
   '0x0806': 'ARP',
@@ -78,7 +79,7 @@ const PACKET_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 
 
 /**
  * tcpdump -e style, minus the timestamp: `src > dst, [vlan 42, ][LLC/SNAP, ]ARP, Request who-has … tell …, length
- * 28`; a cooked capture starts with the packet type and the source (`Out 02:…, ARP, …`), raw IPv4 with `IPv4`.
+ * 46`; a cooked capture starts with the packet type and the source (`Out 02:…, ARP, …`), raw IPv4 with `IPv4`.
  * `frame` is needed for what the decoded layers leave out: the inner EtherType and the IPv4 lengths.
  */
 export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): string {
@@ -101,7 +102,12 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
     type = d.ipv4 ? 0x0800 : 0x86dd;
     at = 0;
   } else return `length ${origlen}${bad}`;
+  // The bytes tcpdump counts after the link-layer header: to the end of the frame, or to where an 802.3 length field
+  // says the LLC frame ends when that comes sooner (the rest is padding).
+  let length = origlen - at;
   if (d.snap) {
+    if (d.eth) length = Math.min(length, type);
+    length = Math.max(0, length - SNAP_HEADER_LEN);
     s += 'LLC/SNAP, ';
     type = parseInt(d.snap.type, 16);
     at += SNAP_HEADER_LEN;
@@ -110,7 +116,7 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
     s += type === 0x0806 ? 'ARP' : 'RARP';
     const a = d.arp;
     // Only a whole packet is described: one cut short is flagged below, as tcpdump's "[|arp]".
-    if (a?.tpa !== undefined) s += `, ${arpWords(a as Required<DecodedArp>, origlen - at)}`;
+    if (a?.tpa !== undefined) s += `, ${arpWords(a as Required<DecodedArp>, length)}`;
   } else if (type === 0x0800) {
     s += 'IPv4';
     const ip = d.ipv4;
