@@ -1,10 +1,9 @@
 // `ersatz claim` end to end against a Linux kernel peer: the host has no IPv4 address yet (what a claim is for);
 // the peer's tcpdump is the witness of what crossed the veth. Build first (npm run build).
 import test from 'ava';
-import { fileURLToPath } from 'node:url';
 import { twoHostLab, type Host, type Lab, type RunResult } from '@ersatz/lab';
+import { MAIN } from './helpers/cmd-run.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const FREE = '198.51.100.9';
 
 let lab: Lab;

@@ -6,9 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MAIN } from './helpers/cmd-run.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ez-docs-'));
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 

@@ -5,17 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcapWriter, readPcap } from '@ersatz/pcap';
 import { fileURLToPath } from 'node:url';
+import { MAIN } from './helpers/cmd-run.js';
 
 // `ersatz decode` end to end: the built CLI (dist/main.js) on the fixtures, against what tshark dissected in them
 // (FILE.tshark.jsonl, written when the fixtures were captured: test/fixtures/pcap/README.md) and what tcpdump prints.
-const main = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const dir = new URL('../../test/fixtures/pcap/', import.meta.url);
 const fixture = (name: string) => fileURLToPath(new URL(name, dir));
 const work = mkdtempSync(join(tmpdir(), 'ez-decode-'));
 test.after.always(() => rmSync(work, { recursive: true, force: true }));
 
 function decode(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, 'decode', ...args], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [MAIN, 'decode', ...args], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' }, maxBuffer: 1 << 28, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const lines = (s: string) => s.split('\n').filter((l) => l !== '');
@@ -297,7 +297,7 @@ test('the worker pool prints exactly what the main thread prints, in order', asy
 
 test('a reader that stops early (| head) ends decoding quietly: exit 0, no stack trace', async (t) => {
   const big = await bigCapture(60_000);
-  const child = spawn(process.execPath, [main, 'decode', big], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+  const child = spawn(process.execPath, [MAIN, 'decode', big], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const first = await new Promise<string>((resolve) => child.stdout.once('data', (b: Buffer) => resolve(b.toString())));

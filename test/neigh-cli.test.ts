@@ -2,11 +2,10 @@
 // `ip -j neigh` and /proc/net/arp. Build first: npx tsc -p packages/cli && npx tsc -p tsconfig.json.
 import test from 'ava';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { twoHostLab, type Host, type Lab, type RunResult } from '@ersatz/lab';
 import { procArp as procArpOf } from './helpers/proc-arp.js';
+import { MAIN } from './helpers/cmd-run.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 // setpriv drops CAP_NET_ADMIN from the bounding set, so the root-owned node it execs runs without it.
 const NO_NET_ADMIN = ['setpriv', '--inh-caps=-all', '--bounding-set=-net_admin', '--'];
 const HINT = 'needs CAP_NET_ADMIN: run as root or `setcap cap_net_raw,cap_net_admin+ep $(command -v node)`';

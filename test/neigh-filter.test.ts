@@ -3,10 +3,9 @@
 // The host holds one entry in each of the nine NUD states; its neighbour timers are stretched to an hour so the
 // kernel moves none of them while a comparison runs.
 import test from 'ava';
-import { fileURLToPath } from 'node:url';
 import { twoHostLab, type Host, type Lab, type RunResult } from '@ersatz/lab';
+import { MAIN } from './helpers/cmd-run.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 let lab: Lab;
 let host: Host;
