@@ -162,3 +162,98 @@ test('bad input: a file that is not a capture, a missing database, a bad duratio
     t.is(e.stderr.trim().split('\n').length, 1, 'one line');
   }
 });
+
+// What real captures hold besides stations (found replaying tcpdump's test captures beside arpwatch): senders that
+// cannot be stations, floods that claim no address or rotate their sender MAC, one address on two VLANs, long gaps.
+test('senders that cannot be stations are bogons, not stations; floods count every frame by Ethernet source; VLANs are kept apart; silence is stamped when it began', async (t) => {
+  const s = (sec: number): bigint => BigInt(T0 + sec * 1000) * 1_000_000n;
+  const arp = (o: { src: string; mac?: string; ip: string; target?: string; vlan?: number; op?: ArpOp }): Uint8Array => {
+    const buf = new Uint8Array(64);
+    emitArpFrame(buf, {
+      dst: Mac.BROADCAST,
+      src: Mac.parse(o.src),
+      ...(o.vlan === undefined ? {} : { vlan: o.vlan }),
+      arp: { operation: o.op ?? ArpOp.Request, senderMac: Mac.parse(o.mac ?? o.src), senderIp: Ipv4.parse(o.ip), targetMac: Mac.ZERO, targetIp: Ipv4.parse(o.target ?? GW.ip) },
+    });
+    return buf;
+  };
+  const path = join(work, 'odd.pcap');
+  const w = await PcapWriter.open(path, { precision: 'us' });
+  w.write(s(0), arp({ src: 'ff:ff:ff:ff:ff:ff', ip: '192.0.2.90' })); // a broadcast sender MAC
+  w.write(s(1), arp({ src: '01:00:5e:00:00:01', ip: '192.0.2.91' })); // a multicast one
+  w.write(s(2), arp({ src: '00:00:00:00:00:00', ip: '192.0.2.92' }));
+  w.write(s(3), arp({ src: '02:00:00:00:00:33', mac: '02:00:00:00:00:34', ip: '192.0.2.93' })); // Ethernet source ≠ ARP sender
+  for (const [i, ip] of ['127.0.0.1', '224.0.0.1', '255.255.255.255', '192.0.2.255', '0.1.2.3'].entries()) w.write(s(4 + i * 0.1), arp({ src: `02:00:00:00:01:0${i}`, ip }));
+  w.write(s(5), arp({ src: '02:00:00:00:00:a9', ip: '169.254.7.8' })); // link-local: on every link (RFC 3927)
+  // 150 RFC 5227 probes in a second from one source: no address claimed, still a flood.
+  for (let i = 0; i < 150; i++) w.write(s(10 + i * 0.005), arp({ src: '02:00:00:00:00:f1', ip: '0.0.0.0', target: `192.0.2.${100 + (i % 50)}` }));
+  // 300 frames in a second from one source, each naming another sender MAC: one flood, not 300 stations or lines.
+  for (let i = 0; i < 300; i++) w.write(s(20 + i * 0.003), arp({ src: '02:00:00:00:00:f2', mac: `02:00:00:00:f2:${(i % 256).toString(16).padStart(2, '0')}`, ip: `192.0.2.${150 + (i % 50)}` }));
+  // One address on VLAN 10 and on VLAN 20: two broadcast domains, two stations, no move.
+  w.write(s(30), arp({ src: '02:00:00:00:10:01', ip: '10.9.9.9', vlan: 10 }));
+  w.write(s(30.5), arp({ src: '02:00:00:00:20:01', ip: '10.9.9.9', vlan: 20 }));
+  w.write(s(31), arp({ src: '02:00:00:00:20:01', ip: '10.9.9.9', vlan: 20 }));
+  // A runt that is not ARP, then a truncated ARP frame: only the second is malformed ARP.
+  w.write(s(40), new Uint8Array(10));
+  w.write(s(41), arp({ src: A.mac, ip: A.ip }).subarray(0, 30));
+  w.write(s(42), arp({ src: A.mac, ip: A.ip }));
+  // Silence: A speaks again 1000 s later, with only other traffic (an IPv4 frame) between.
+  const ipv4 = new Uint8Array(60);
+  ipv4.set([0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x00, 0x45]);
+  for (const sec of [100, 500]) w.write(s(sec), ipv4);
+  w.write(s(1042), arp({ src: A.mac, ip: A.ip }));
+  await w.close();
+
+  const { stdout } = await run('node', [MAIN, 'watch', '--replay', path, '--db', join(work, 'odd.db'), '--json', '--subnet', '192.0.2.0/24', '-I', 'lan0', '--silent-after', '60s']);
+  const lines = jsonLines(stdout);
+  const bogons = pick(lines, 'bogon');
+  t.deepEqual(
+    bogons.filter((e) => e.ethSrc !== '02:00:00:00:00:f2').map((e) => [e.ip, e.reason]),
+    [
+      ['192.0.2.90', 'group-mac'],
+      ['192.0.2.91', 'group-mac'],
+      ['192.0.2.92', 'zero-mac'],
+      ['192.0.2.93', 'mismatch'],
+      ['127.0.0.1', 'address'],
+      ['224.0.0.1', 'address'],
+      ['255.255.255.255', 'address'],
+      ['192.0.2.255', 'address'],
+      ['0.1.2.3', 'address'],
+    ],
+  );
+  t.like(bogons.find((e) => e.reason === 'mismatch'), { mac: '02:00:00:00:00:34', ethSrc: '02:00:00:00:00:33' });
+  t.deepEqual(
+    pick(lines, 'flood').map((e) => [e.mac, e.frames]),
+    [
+      ['02:00:00:00:00:f1', 101],
+      ['02:00:00:00:00:f2', 101],
+    ],
+  );
+  const rotated = bogons.filter((e) => e.reason === 'mismatch' && e.ethSrc === '02:00:00:00:00:f2').length;
+  t.is(rotated, 100, 'the rotating source: a line per frame until its flood is reported, then the flood stands for them');
+  t.deepEqual(
+    pick(lines, 'new').map((e) => [e.ifname, e.ip, e.mac]),
+    [
+      ['lan0', '169.254.7.8', '02:00:00:00:00:a9'],
+      ['lan0.10', '10.9.9.9', '02:00:00:00:10:01'],
+      ['lan0.20', '10.9.9.9', '02:00:00:00:20:01'],
+      ['lan0', A.ip, A.mac],
+    ],
+  );
+  t.deepEqual(pick(lines, 'moved'), []);
+  const silent = pick(lines, 'silent').find((e) => e.ip === A.ip);
+  t.is(silent?.at, new Date(T0 + 102_000).toISOString(), 'silent from 60 s after it was last seen, not when the next frame came');
+  t.like(pick(lines, 'back').find((e) => e.ip === A.ip), { silentForMs: 1_000_000 });
+  const summary = lines.find((l) => l.type === 'summary')?.summary as Record<string, unknown>;
+  t.like(summary, { malformed: 1, stations: 4 });
+});
+
+test('a capture of a link type that carries no Ethernet ARP: every frame skipped, said in one line on stderr, exit 0', async (t) => {
+  const path = join(work, 'raw.pcap');
+  const w = await PcapWriter.open(path, { precision: 'us', linktype: 228 }); // LINKTYPE_IPV4
+  for (let i = 0; i < 3; i++) w.write(BigInt(T0 + i) * 1_000_000n, new Uint8Array(20).fill(0x45, 0, 1));
+  await w.close();
+  const { stdout, stderr } = await run('node', [MAIN, 'watch', '--replay', path, '--db', join(work, 'raw.db'), '--json']);
+  t.is(stderr, `ersatz: warning: watch: --replay ${path}: frames skipped, ARP is read from Ethernet and Linux cooked captures only: 3 of link type IPV4 (228)\n`);
+  t.like(jsonLines(stdout).find((l) => l.type === 'summary')?.summary, { frames: 3, undecoded: { 228: 3 }, stations: 0 });
+});

@@ -1,5 +1,5 @@
 // What the ARP on a LAN says about its stations, judged: new stations, addresses that moved, MACs that took another
-// address, stations gone silent and back, senders outside every local subnet, MACs flooding ARP. Pure: it is fed
+// address, stations gone silent and back, senders that cannot be stations (bogons), MACs flooding ARP. Pure: it is fed
 // sightings with their own clock (live: the wall clock; replay: the capture's timestamps), so a capture replayed
 // twice gives the same events, and every rule is testable without a network.
 //
@@ -8,19 +8,31 @@
 // in the window after it. Only the new MAC answers: the station was replaced. Only the old one: the new MAC claims an
 // address it does not answer for, a spoofer. Both: two stations hold one address, a conflict, or spoofing when the
 // new MAC is a station with an address of its own (a host that claims a second one it was never seen to use).
-import { Ipv4, type Cidr, type Mac } from '@ersatz/wire';
+import { Ipv4, Mac, type Cidr } from '@ersatz/wire';
 
 /** How a station was seen: ARP request or reply from it, a gratuitous ARP, an answer to our sweep, the kernel's table. */
 export type SeenAs = 'request' | 'reply' | 'gratuitous' | 'sweep' | 'kernel';
 
-/** One station speaking for one address. */
+/** One station speaking for one address (0.0.0.0: an RFC 5227 probe, which claims none but counts as a frame). */
 export interface Sighting {
   readonly atMs: number;
   readonly ifname: string;
   readonly ip: Ipv4;
   readonly mac: Mac;
   readonly seenAs: SeenAs;
+  /** A frame's Ethernet source (absent for a sweep's or the kernel's answer): who sent it, whatever ARP says. */
+  readonly ethSrc?: Mac;
+  /** A frame's outermost 802.1Q VLAN id: another broadcast domain, whose stations are kept apart as `IF.VID`. */
+  readonly vlan?: number | null;
 }
+
+/**
+ * Why a sender cannot be a station: outside every local subnet (link-local 169.254/16 is on every link, RFC 3927),
+ * not a host address (0/8, loopback, multicast, 240/4, a subnet's network or broadcast address), a group or all-zero
+ * MAC (RFC 826 gives an address to one interface), or a frame whose Ethernet source is not the MAC its ARP claims
+ * (arpwatch's "ethernet mismatch"; ersatz's resolver does not believe such answers either).
+ */
+export type BogonReason = 'outside' | 'address' | 'group-mac' | 'zero-mac' | 'mismatch';
 
 export interface Station {
   readonly ifname: string;
@@ -64,7 +76,8 @@ export type WatchEvent = EventBase &
       }
     | { readonly kind: 'silent'; readonly ip: Ipv4; readonly mac: Mac; readonly lastSeenMs: number }
     | { readonly kind: 'back'; readonly ip: Ipv4; readonly mac: Mac; readonly silentForMs: number }
-    | { readonly kind: 'bogon'; readonly ip: Ipv4; readonly mac: Mac; readonly seenAs: SeenAs }
+    | { readonly kind: 'bogon'; readonly ip: Ipv4; readonly mac: Mac; readonly seenAs: SeenAs; readonly reason: BogonReason; readonly ethSrc: Mac | null }
+    /** `mac`: the frames' Ethernet source, whatever MACs their ARP named. */
     | { readonly kind: 'flood'; readonly mac: Mac; readonly frames: number; readonly windowMs: number }
   );
 export type EventKind = WatchEvent['kind'];
@@ -73,7 +86,8 @@ export const EVENT_KINDS: readonly EventKind[] = ['new', 'new-ip', 'moved', 'gat
 /** What the detector knows of one watched interface. */
 export interface WatchedInterface {
   readonly ifname: string;
-  readonly mac: Mac;
+  /** Ours, whose frames never count as a flood; null replaying (no frame in a capture is ours). */
+  readonly mac: Mac | null;
   /** Its IPv4 subnets: a sender outside all of them is a bogon (none: no such rule, a replay told no subnet). */
   readonly subnets: readonly Cidr[];
   readonly gateway: Ipv4 | null;
@@ -82,7 +96,7 @@ export interface WatchedInterface {
 export interface DetectorOptions {
   /** A station unseen this long is reported silent (default 10 minutes). */
   readonly silentAfterMs?: number;
-  /** ARP frames from one MAC within a second above which it is reported flooding (default 100; ours never count). */
+  /** ARP frames from one Ethernet source within a second above which it is reported flooding (default 100; ours never count). */
   readonly floodPerSecond?: number;
   /** Replay: how long after a move the capture is watched for the old MAC (default 2 s). */
   readonly captureVerifyMs?: number;
@@ -114,6 +128,8 @@ const FORGET_MS = 60_000;
 
 export class Detector {
   readonly #interfaces = new Map<string, WatchedInterface>();
+  /** `IF.VID` per tagged domain seen: no subnet or gateway is known there. */
+  readonly #tagged = new Map<string, WatchedInterface>();
   readonly #stations = new Map<string, Station>();
   /** The addresses each MAC holds, per interface (`ifname/mac`). */
   readonly #ipsOf = new Map<string, Set<Ipv4>>();
@@ -159,18 +175,20 @@ export class Detector {
   observe(s: Sighting, verifyByCapture = false): Suspect | null {
     this.#settleByCapture(s.atMs);
     this.tick(s.atMs);
-    const iface = this.#interfaces.get(s.ifname);
-    if (iface === undefined || Ipv4.isUnspecified(s.ip)) return null;
-    if (s.seenAs !== 'sweep' && s.seenAs !== 'kernel') this.#countRate(s, iface);
-    if (iface.subnets.length > 0 && !iface.subnets.some((n) => n.contains(s.ip))) {
-      const b = `${s.ifname}/${s.ip}/${s.mac}`;
-      if (!this.#bogons.has(b)) {
-        this.#bogons.add(b);
-        if (this.#bogons.size > MAX_BOGONS) this.#bogons.delete(this.#bogons.values().next().value!);
-        this.#emit({ kind: 'bogon', atMs: s.atMs, ifname: s.ifname, severity: 'warning', ip: s.ip, mac: s.mac, seenAs: s.seenAs });
-      }
+    const base = this.#interfaces.get(s.ifname);
+    if (base === undefined) return null;
+    const iface = s.vlan === undefined || s.vlan === null ? base : this.#taggedOf(base, s.vlan);
+    // Every frame counts towards a flood, probes and bogons too: a flood need not claim addresses.
+    const flooding = s.seenAs !== 'sweep' && s.seenAs !== 'kernel' && this.#countRate(s, iface);
+    if (Ipv4.isUnspecified(s.ip)) return null;
+    const reason = bogonReason(s, iface);
+    if (reason !== null) {
+      // A flooding source's bogons are its flood event's, not a line each (a spray of forged sender MACs).
+      if (!flooding) this.#bogon(s, iface.ifname, reason);
       return null;
     }
+    // Keyed by the domain it was seen in: the same address on two VLANs is two stations.
+    if (iface !== base) s = { ...s, ifname: iface.ifname };
     const k = key(s.ifname, s.ip);
     const pending = this.#pending.get(k);
     if (pending !== undefined) {
@@ -192,7 +210,8 @@ export class Detector {
     if ((this.#judged.get(judged) ?? -Infinity) > s.atMs) return null;
     const move: PendingMove = { ifname: s.ifname, ip: s.ip, from: station.mac, to: s.mac, atMs: s.atMs, fromSpoke: false, toSpoke: true };
     this.#pending.set(k, move);
-    return verifyByCapture ? null : move;
+    // On another VLAN there is no asking (we have no address there): the capture decides.
+    return verifyByCapture || iface !== base ? null : move;
   }
 
   /**
@@ -219,7 +238,8 @@ export class Detector {
       if (st.silent || nowMs - st.lastSeenMs <= this.#silentAfterMs) continue;
       st.silent = true;
       this.#dirty.add(st);
-      this.#emit({ kind: 'silent', atMs: nowMs, ifname: st.ifname, severity: 'info', ip: st.ip, mac: st.mac, lastSeenMs: st.lastSeenMs });
+      // Stamped when it fell silent, not when this tick noticed: a capture's clock moves only with its frames.
+      this.#emit({ kind: 'silent', atMs: st.lastSeenMs + this.#silentAfterMs, ifname: st.ifname, severity: 'info', ip: st.ip, mac: st.mac, lastSeenMs: st.lastSeenMs });
     }
   }
 
@@ -303,19 +323,38 @@ export class Detector {
     this.#dirty.add(st);
   }
 
-  #countRate(s: Sighting, iface: WatchedInterface): void {
-    if (s.mac === iface.mac) return;
-    const k = `${s.ifname}/${s.mac}`;
+  #bogon(s: Sighting, ifname: string, reason: BogonReason): void {
+    const b = `${ifname}/${s.ip}/${s.mac}/${reason}`;
+    if (this.#bogons.has(b)) return;
+    this.#bogons.add(b);
+    if (this.#bogons.size > MAX_BOGONS) this.#bogons.delete(this.#bogons.values().next().value!);
+    this.#emit({ kind: 'bogon', atMs: s.atMs, ifname, severity: 'warning', ip: s.ip, mac: s.mac, seenAs: s.seenAs, reason, ethSrc: s.ethSrc ?? null });
+  }
+
+  #taggedOf(base: WatchedInterface, vlan: number): WatchedInterface {
+    const ifname = `${base.ifname}.${vlan}`;
+    let iface = this.#tagged.get(ifname);
+    if (iface === undefined) this.#tagged.set(ifname, (iface = { ifname, mac: base.mac, subnets: [], gateway: null }));
+    return iface;
+  }
+
+  // Keyed by the Ethernet source: a flooder that writes another sender MAC into each frame is still one sender.
+  // Returns whether that source is flooding (reported within the last FORGET_MS).
+  #countRate(s: Sighting, iface: WatchedInterface): boolean {
+    const from = s.ethSrc ?? s.mac;
+    if (from === iface.mac) return false;
+    const k = `${iface.ifname}/${from}`;
     let r = this.#rate.get(k);
     if (r === undefined || s.atMs - r.windowStartMs >= 1000) {
       r = { windowStartMs: s.atMs, frames: 0, reportedMs: r?.reportedMs ?? -Infinity };
       this.#rate.set(k, r);
     }
-    // Once a minute at most per MAC: a flood is one incident, not one line per frame.
+    // Once a minute at most per source: a flood is one incident, not one line per frame.
     if (++r.frames > this.#floodPerSecond && s.atMs - r.reportedMs >= FORGET_MS) {
       r.reportedMs = s.atMs;
-      this.#emit({ kind: 'flood', atMs: s.atMs, ifname: s.ifname, severity: 'warning', mac: s.mac, frames: r.frames, windowMs: s.atMs - r.windowStartMs });
+      this.#emit({ kind: 'flood', atMs: s.atMs, ifname: iface.ifname, severity: 'warning', mac: from, frames: r.frames, windowMs: s.atMs - r.windowStartMs });
     }
+    return s.atMs - r.reportedMs < FORGET_MS;
   }
 
   #holds(ifname: string, mac: Mac): Set<Ipv4> {
@@ -328,4 +367,19 @@ export class Detector {
   #emit(e: WatchEvent): void {
     this.#events.push(e);
   }
+}
+
+/** Why `s` cannot be a station on `iface`, or null when it can (see BogonReason). */
+function bogonReason(s: Sighting, iface: WatchedInterface): BogonReason | null {
+  if (Mac.isZero(s.mac)) return 'zero-mac';
+  if (Mac.isMulticast(s.mac)) return 'group-mac';
+  if (s.ethSrc !== undefined && s.ethSrc !== s.mac) return 'mismatch';
+  const ip = s.ip;
+  const first = ip >>> 24;
+  if (first === 0 || Ipv4.isLoopback(ip) || first >= 224) return 'address';
+  if (Ipv4.isLinkLocal(ip) || iface.subnets.length === 0) return null;
+  const home = iface.subnets.find((n) => n.contains(ip));
+  if (home === undefined) return 'outside';
+  // A /31 or /32 has no network or broadcast address (RFC 3021).
+  return home.prefix <= 30 && (ip === home.network || ip === home.broadcast) ? 'address' : null;
 }

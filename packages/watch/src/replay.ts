@@ -11,11 +11,14 @@ export interface ReplayCounts {
   frames: number;
   /** ARP frames that did not parse (counted, skipped). */
   malformed: number;
+  /** Records of a link type that is not decoded (neither Ethernet nor Linux cooked), by link type. */
+  undecoded: Record<number, number>;
 }
 
 /**
  * Feeds every record to `detector` as seen on `ifname`, handing the events and changed stations to `onBatch` every
  * BATCH records and once more at the end (when the moves still waiting are judged on what the capture showed).
+ * Every record moves the detector's clock, ARP or not, so silences are noticed as the capture goes on.
  * `counts` is updated as it goes, so a reader that throws part way (a truncated file) leaves what was read counted.
  */
 export function replayRecords(
@@ -23,13 +26,15 @@ export function replayRecords(
   ifname: string,
   detector: Detector,
   onBatch: (batch: { events: WatchEvent[]; stations: Station[] }) => void,
-  counts: ReplayCounts = { frames: 0, malformed: 0 },
+  counts: ReplayCounts = { frames: 0, malformed: 0, undecoded: {} },
 ): ReplayCounts {
   try {
     for (const rec of records) {
       const s = sightingOfRecord(rec, ifname);
       if (s === 'malformed') counts.malformed++;
-      else if (s !== null) detector.observe(s, true);
+      else if (s === 'undecoded') counts.undecoded[rec.linktype] = (counts.undecoded[rec.linktype] ?? 0) + 1;
+      if (typeof s === 'object' && s !== null) detector.observe(s, true);
+      else detector.tick(Number(rec.tsNs / 1_000_000n));
       if (++counts.frames % BATCH === 0) onBatch(detector.take());
     }
   } finally {

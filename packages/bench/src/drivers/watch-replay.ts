@@ -68,7 +68,7 @@ await writeCapture(file);
 const writeMs = performance.now() - t0;
 const reader = await streamPcapFile(file);
 const store = await StationStore.open(join(o.dir, 'stations.db'));
-const detector = new Detector([{ ifname: 'lan0', mac: Mac.ZERO, subnets: [Cidr.parse('10.60.0.0/16')], gateway: ((NET + 1) >>> 0) as Ipv4 }]);
+const detector = new Detector([{ ifname: 'lan0', mac: null, subnets: [Cidr.parse('10.60.0.0/16')], gateway: ((NET + 1) >>> 0) as Ipv4 }]);
 const samples: { frames: number; heapUsedKiB: number; rssKiB: number }[] = [];
 let events = 0;
 let seen = 0;

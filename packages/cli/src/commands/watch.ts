@@ -5,7 +5,7 @@ import { concatMap, filter, firstValueFrom, NEVER, race, Subject, Subscription, 
 import { ArpOp, Cidr, Ipv4, Mac, parseTargets, type ArpObservation } from '@ersatz/wire';
 import { discoverInterface, openLink, type InterfaceInfo, type Link } from '@ersatz/api';
 import { arpFrame, scan$ } from '@ersatz/resolve';
-import { Detector, StationStore, defaultDbPath, replayRecords, sightingOf, type EventKind, type Sighting, type Suspect, type WatchedInterface, type WatchEvent } from '@ersatz/watch';
+import { Detector, StationStore, defaultDbPath, replayRecords, sightingOf, type EventKind, type ReplayCounts, type Sighting, type Suspect, type WatchedInterface, type WatchEvent } from '@ersatz/watch';
 import { durationOption, intOption, ipArgument, parseSpec } from '../options.js';
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
@@ -43,8 +43,10 @@ export const SPEC: CommandSpec<typeof OPTIONS> = {
   usage: 'ersatz watch [--interface IF]... [--sweep INTERVAL] [--db FILE] [--json] [--exec CMD] [--metrics [HOST:]PORT]\nersatz watch --replay FILE [--db FILE] [--subnet CIDR]... [--gateway IP] [--json]',
   about: `Keeps a table of the stations on the LAN (IP, MAC, vendor, first and last seen, how seen) from the ARP it hears, the
 kernel's neighbour events and optional sweeps, and reports each change with the facts behind it: new, new-ip (a MAC
-took another address), moved, gateway-moved (an alarm), silent, back, bogon (a sender outside every local subnet),
-flood (over 100 ARP frames a second from one MAC). A move is verified before it is reported: both MACs are asked
+took another address), moved, gateway-moved (an alarm), silent, back, bogon (a sender that cannot be a station:
+outside every local subnet, not a host address, a group or zero MAC, or a frame whose Ethernet source is not the MAC
+its ARP names; reported, not kept), flood (over 100 ARP frames a second from one Ethernet source). Tagged frames
+(802.1Q) are kept apart by VLAN, as IF.VID, and their moves judged on what follows in the capture. A move is verified before it is reported: both MACs are asked
 for the address by unicast ARP. Only the new one answers: replaced. Only the old one: spoofing by the new one.
 Both: conflict, or spoofing when the new MAC holds another address of its own. Neither: unverified. Replaying, the
 capture's next 2 s stand in for the questions. Passive: nothing is sent but those questions and the sweeps.`,
@@ -74,7 +76,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
     for (const o of ['sweep', 'rate', 'metrics', 'no-promisc'] as const) if (v[o] !== undefined && v[o] !== false) throw new UsageError(`watch: --${o} has no meaning with --replay`);
     const watched: WatchedInterface = {
       ifname: v.interface?.[0] ?? 'replay',
-      mac: Mac.ZERO,
+      mac: null,
       subnets: (v.subnet ?? []).map((c) => Cidr.parse(c)),
       gateway: v.gateway === undefined ? null : ipArgument('watch', '--gateway', v.gateway),
     };
@@ -135,7 +137,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       subs.push(
         link.arp$.subscribe((o) => {
           framesByInterface.set(link.ifname, framesByInterface.get(link.ifname)! + 1);
-          observe(link, sightingOf(o.arp, link.ifname, atMs(o)));
+          observe(link, sightingOf(o, link.ifname, atMs(o)));
         }),
         link.warnings$.subscribe((w) => warn(`watch: ${link.ifname}: ${w}`)),
       );
@@ -215,7 +217,7 @@ class Outputs {
 }
 
 async function replay(file: string, ifname: string, detector: Detector, store: StationStore, outputs: Outputs): Promise<ExitCode> {
-  const { streamPcapFile, PcapError } = await import('@ersatz/pcap');
+  const { streamPcapFile, PcapError, linkTypeName } = await import('@ersatz/pcap');
   // Read as it is judged, a chunk at a time: a capture of any size replays in a few MiB (pcapng is read whole).
   let reader: Awaited<ReturnType<typeof streamPcapFile>>;
   try {
@@ -223,13 +225,15 @@ async function replay(file: string, ifname: string, detector: Detector, store: S
   } catch (err) {
     throw err instanceof PcapError ? new UsageError(`watch: --replay ${file}: ${err.message}`) : err;
   }
-  const counts = { frames: 0, malformed: 0 };
+  const counts: ReplayCounts = { frames: 0, malformed: 0, undecoded: {} };
   try {
     replayRecords(reader, ifname, detector, (batch) => outputs.write(batch, store), counts);
   } catch (err) {
     if (!(err instanceof PcapError)) throw err;
     warn(`watch: --replay ${file}: ${err.message}; judged the frames before it`);
   } finally {
+    const undecoded = Object.entries(counts.undecoded).map(([l, n]) => `${n} of link type ${linkTypeName(Number(l)) === l ? l : `${linkTypeName(Number(l))} (${l})`}`);
+    if (undecoded.length > 0) warn(`watch: --replay ${file}: frames skipped, ARP is read from Ethernet and Linux cooked captures only: ${undecoded.join(', ')}`);
     outputs.summary({ replay: file, db: store.path, stations: [...detector.stations].length, ...counts });
     await outputs.close();
     store.close();
