@@ -194,3 +194,39 @@ test.serial('--sweep finds the stations that say nothing, at its polite rate, an
   const stations = jsonLines((await ersatz(lab, at.w.ns, ['stations', '--db', db, '--json'])).stdout);
   t.deepEqual(stations.map((s) => [s.ip, s.seenAs]), (['g', 'h', 'f'] as const).map((n) => [at[n].ip, ['reply', 'sweep']]));
 });
+
+test.serial('a trunk: one address on two VLANs is two stations, IF.VID, neither a move nor a bogon', async (t) => {
+  const { lab, at } = bridgeLab('wav');
+  t.teardown(() => lab.destroy());
+  const db = join(scratchDir(t), 'stations.db');
+  const child = startErsatz(lab, at.w.ns, ['watch', '-I', 'ez0', '--json', '--db', db]);
+  const w = follow(child);
+  await w.started();
+  // The host on VLAN 10 and the forger on VLAN 20 both announce 10.10.0.3 (outside the watcher's own subnet); the
+  // bridge carries their tagged frames to the watcher's untagged port, where the kernel hands them to the capture
+  // with the tag aside and libpcap puts it back. (Tagged by hand: this kernel may have no 802.1Q module.)
+  const tagged = (s: Station, vlan: number): string => {
+    const buf = new Uint8Array(64);
+    const arp = { operation: ArpOp.Request, senderMac: Mac.parse(s.mac), senderIp: Ipv4.parse('10.10.0.3'), targetMac: Mac.ZERO, targetIp: Ipv4.parse('10.10.0.3') };
+    emitArpFrame(buf, { dst: Mac.BROADCAST, src: Mac.parse(s.mac), vlan, arp });
+    return Buffer.from(buf).toString('hex');
+  };
+  const senders = await Promise.all([
+    startAttacker(lab, at.h.ns, 'repeat', { ifname: 'ez0', frames: [tagged(at.h, 10)], everyMs: 200, ms: UNTIL_STOPPED_MS }),
+    startAttacker(lab, at.f.ns, 'repeat', { ifname: 'ez0', frames: [tagged(at.f, 20)], everyMs: 200, ms: UNTIL_STOPPED_MS }),
+  ]);
+  try {
+    t.like(await w.until('the VLAN 10 station', () => w.lines.find((l) => l.kind === 'new' && l.ifname === 'ez0.10')), { ip: '10.10.0.3', mac: at.h.mac, seenAs: 'gratuitous' });
+    t.like(await w.until('the VLAN 20 station', () => w.lines.find((l) => l.kind === 'new' && l.ifname === 'ez0.20')), { ip: '10.10.0.3', mac: at.f.mac, seenAs: 'gratuitous' });
+  } finally {
+    await Promise.all(senders.map((a) => a.stop()));
+  }
+  // An untagged frame after them: the capture keeps order, so whatever they raised is printed before its event.
+  lab.sh(at.g.ns, ['arping', '-q', '-U', '-c', '1', '-I', 'ez0', at.g.ip]);
+  await w.event('new', at.g.ip);
+  t.deepEqual(w.lines.filter((l) => l.ip === '10.10.0.3' && l.kind !== 'new'), []);
+  child.kill('SIGTERM');
+  await new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  const stations = jsonLines((await ersatz(lab, at.w.ns, ['stations', '--db', db, '--json'])).stdout);
+  t.deepEqual(stations.filter((s) => s.ip === '10.10.0.3').map((s) => [s.ifname, s.mac]).sort(), [['ez0.10', at.h.mac], ['ez0.20', at.f.mac]].sort());
+});

@@ -28,11 +28,11 @@ export interface Sighting {
 
 /**
  * Why a sender cannot be a station: outside every local subnet (link-local 169.254/16 is on every link, RFC 3927),
- * not a host address (0/8, loopback, multicast, 240/4, a subnet's network or broadcast address), a group or all-zero
- * MAC (RFC 826 gives an address to one interface), or a frame whose Ethernet source is not the MAC its ARP claims
- * (arpwatch's "ethernet mismatch"; ersatz's resolver does not believe such answers either).
+ * not a host address (0/8, loopback, 224/3, a subnet's network or broadcast address; RFC 1122 3.2.1.3), or a group or
+ * all-zero MAC (a router must not believe an ARP reply that gives a host a broadcast or multicast address, RFC 1812
+ * 3.3.2: Microsoft NLB's multicast mode is reported here, not kept).
  */
-export type BogonReason = 'outside' | 'address' | 'group-mac' | 'zero-mac' | 'mismatch';
+export type BogonReason = 'outside' | 'address' | 'group-mac' | 'zero-mac';
 
 export interface Station {
   readonly ifname: string;
@@ -76,12 +76,19 @@ export type WatchEvent = EventBase &
       }
     | { readonly kind: 'silent'; readonly ip: Ipv4; readonly mac: Mac; readonly lastSeenMs: number }
     | { readonly kind: 'back'; readonly ip: Ipv4; readonly mac: Mac; readonly silentForMs: number }
-    | { readonly kind: 'bogon'; readonly ip: Ipv4; readonly mac: Mac; readonly seenAs: SeenAs; readonly reason: BogonReason; readonly ethSrc: Mac | null }
+    /** A sender that cannot be a station (see BogonReason): reported, not kept. An alarm when it claims the gateway. */
+    | { readonly kind: 'bogon'; readonly ip: Ipv4; readonly mac: Mac; readonly seenAs: SeenAs; readonly reason: BogonReason }
+    /**
+     * arpwatch's "ethernet mismatch": the frame's Ethernet source is not the MAC its ARP names. Said once per
+     * address, MAC and source; the sighting still counts, under the ARP's MAC (the one a neighbour caches), since
+     * MAC-NAT bridges and bonding (balance-alb) do this for a living and a forger does it to poison a cache.
+     */
+    | { readonly kind: 'mismatch'; readonly ip: Ipv4; readonly mac: Mac; readonly ethSrc: Mac; readonly seenAs: SeenAs }
     /** `mac`: the frames' Ethernet source, whatever MACs their ARP named. */
     | { readonly kind: 'flood'; readonly mac: Mac; readonly frames: number; readonly windowMs: number }
   );
 export type EventKind = WatchEvent['kind'];
-export const EVENT_KINDS: readonly EventKind[] = ['new', 'new-ip', 'moved', 'gateway-moved', 'silent', 'back', 'bogon', 'flood'];
+export const EVENT_KINDS: readonly EventKind[] = ['new', 'new-ip', 'moved', 'gateway-moved', 'silent', 'back', 'bogon', 'mismatch', 'flood'];
 
 /** What the detector knows of one watched interface. */
 export interface WatchedInterface {
@@ -121,7 +128,7 @@ interface PendingMove extends Suspect {
 }
 
 const key = (ifname: string, ip: Ipv4): string => `${ifname}/${ip}`;
-/** Bogon senders remembered (reported once each); past this the oldest is forgotten, so a spray of them stays bounded. */
+/** Bogon and mismatch senders remembered (reported once each); past this the oldest is forgotten, so a spray stays bounded. */
 const MAX_BOGONS = 4096;
 /** How long a MAC's rate window, or a judged claim, is kept after it last mattered. */
 const FORGET_MS = 60_000;
@@ -141,6 +148,8 @@ export class Detector {
   #dirty = new Set<Station>();
   #events: WatchEvent[] = [];
   #lastTickMs = -Infinity;
+  /** The first clock reading: stations loaded from an earlier run fall silent no earlier than this one began. */
+  #sinceMs = NaN;
   readonly #silentAfterMs: number;
   readonly #floodPerSecond: number;
   readonly #captureVerifyMs: number;
@@ -173,22 +182,29 @@ export class Detector {
    * verifies it (settle) or, replaying, leaves it to the capture (`verifyByCapture`).
    */
   observe(s: Sighting, verifyByCapture = false): Suspect | null {
-    this.#settleByCapture(s.atMs);
     this.tick(s.atMs);
     const base = this.#interfaces.get(s.ifname);
     if (base === undefined) return null;
-    const iface = s.vlan === undefined || s.vlan === null ? base : this.#taggedOf(base, s.vlan);
-    // Every frame counts towards a flood, probes and bogons too: a flood need not claim addresses.
-    const flooding = s.seenAs !== 'sweep' && s.seenAs !== 'kernel' && this.#countRate(s, iface);
+    // VLAN 0 is a priority tag on the untagged network (802.1Q), as VoIP phones send; a VLAN that is itself watched
+    // (-I eth0 -I eth0.10) is judged there, untagged, not twice.
+    const tagged = s.vlan !== undefined && s.vlan !== null && s.vlan !== 0;
+    if (tagged && this.#interfaces.has(`${base.ifname}.${s.vlan}`)) return null;
+    const iface = tagged ? this.#taggedOf(base, s.vlan!) : base;
+    // Every frame counts towards a flood, probes and bogons too: a flood need not claim addresses. Once a source's
+    // flood is reported, its frames are the flood's for a minute, counted and not judged one by one (a spray of
+    // sender MACs would be a line, a station or a move each).
+    if (s.seenAs !== 'sweep' && s.seenAs !== 'kernel' && this.#countRate(s, iface)) return null;
     if (Ipv4.isUnspecified(s.ip)) return null;
-    const reason = bogonReason(s, iface);
-    if (reason !== null) {
-      // A flooding source's bogons are its flood event's, not a line each (a spray of forged sender MACs).
-      if (!flooding) this.#bogon(s, iface.ifname, reason);
-      return null;
-    }
     // Keyed by the domain it was seen in: the same address on two VLANs is two stations.
     if (iface !== base) s = { ...s, ifname: iface.ifname };
+    const reason = bogonReason(s, iface);
+    if (reason !== null) {
+      this.#bogon(s, iface, reason);
+      return null;
+    }
+    if (s.ethSrc !== undefined && s.ethSrc !== s.mac) {
+      this.#once(`${s.ifname}/${s.ip}/${s.mac}/${s.ethSrc}`, { kind: 'mismatch', atMs: s.atMs, ifname: s.ifname, severity: 'warning', ip: s.ip, mac: s.mac, ethSrc: s.ethSrc, seenAs: s.seenAs });
+    }
     const k = key(s.ifname, s.ip);
     const pending = this.#pending.get(k);
     if (pending !== undefined) {
@@ -226,10 +242,13 @@ export class Detector {
   }
 
   /**
-   * Reports every station unseen for the silence threshold, and forgets rate windows and judged claims no longer
-   * needed (at most once a second of `nowMs`): memory follows the stations, not the frames.
+   * Moves the clock: judges the moves whose capture window has passed (a VLAN's, a replay's, a live one whose probes
+   * never came back), and at most once a second of `nowMs` reports every station unseen for the silence threshold
+   * and forgets rate windows and judged claims no longer needed: memory follows the stations, not the frames.
    */
   tick(nowMs: number): void {
+    if (Number.isNaN(this.#sinceMs)) this.#sinceMs = nowMs;
+    this.#settleByCapture(nowMs);
     if (nowMs - this.#lastTickMs < 1000) return;
     this.#lastTickMs = nowMs;
     for (const [k, r] of this.#rate) if (nowMs - r.windowStartMs > FORGET_MS && nowMs - r.reportedMs > FORGET_MS) this.#rate.delete(k);
@@ -238,14 +257,19 @@ export class Detector {
       if (st.silent || nowMs - st.lastSeenMs <= this.#silentAfterMs) continue;
       st.silent = true;
       this.#dirty.add(st);
-      // Stamped when it fell silent, not when this tick noticed: a capture's clock moves only with its frames.
-      this.#emit({ kind: 'silent', atMs: st.lastSeenMs + this.#silentAfterMs, ifname: st.ifname, severity: 'info', ip: st.ip, mac: st.mac, lastSeenMs: st.lastSeenMs });
+      // Stamped when it fell silent (a tick comes up to a second later), or when this run began for a station that
+      // was already silent when it was loaded: no earlier than anyone watched.
+      const atMs = Math.max(st.lastSeenMs + this.#silentAfterMs, this.#sinceMs);
+      this.#emit({ kind: 'silent', atMs, ifname: st.ifname, severity: 'info', ip: st.ip, mac: st.mac, lastSeenMs: st.lastSeenMs });
     }
   }
 
-  /** The events and changed stations since the last call: one batch for the database and the outputs. */
+  /**
+   * The events and changed stations since the last call, the events in time order (a silence or a verdict is stamped
+   * when it happened, which can be before events raised since): one batch for the database and the outputs.
+   */
   take(): { events: WatchEvent[]; stations: Station[] } {
-    const out = { events: this.#events, stations: [...this.#dirty] };
+    const out = { events: this.#events.sort((a, b) => a.atMs - b.atMs), stations: [...this.#dirty] };
     this.#events = [];
     this.#dirty = new Set();
     return out;
@@ -323,12 +347,27 @@ export class Detector {
     this.#dirty.add(st);
   }
 
-  #bogon(s: Sighting, ifname: string, reason: BogonReason): void {
-    const b = `${ifname}/${s.ip}/${s.mac}/${reason}`;
-    if (this.#bogons.has(b)) return;
-    this.#bogons.add(b);
+  /**
+   * A bogon sender, reported once; but a group or zero MAC claiming a station's address is a blackholing attack's
+   * shape (the gateway's: an alarm), said again each repeatAfterMs while it goes on, as a judged move is.
+   */
+  #bogon(s: Sighting, iface: WatchedInterface, reason: BogonReason): void {
+    const event: WatchEvent = { kind: 'bogon', atMs: s.atMs, ifname: iface.ifname, severity: 'warning', ip: s.ip, mac: s.mac, seenAs: s.seenAs, reason };
+    const k = key(iface.ifname, s.ip);
+    const gateway = iface.gateway === s.ip;
+    if (!gateway && !this.#stations.has(k)) return this.#once(`${k}/${s.mac}/${reason}`, event);
+    const judged = `${k}/${s.mac}`;
+    if ((this.#judged.get(judged) ?? -Infinity) > s.atMs) return;
+    this.#judged.set(judged, s.atMs + this.#repeatAfterMs);
+    this.#emit(gateway ? { ...event, severity: 'alarm' } : event);
+  }
+
+  /** Emits `e` the first time `what` is seen (a bounded memory: the oldest is forgotten first). */
+  #once(what: string, e: WatchEvent): void {
+    if (this.#bogons.has(what)) return;
+    this.#bogons.add(what);
     if (this.#bogons.size > MAX_BOGONS) this.#bogons.delete(this.#bogons.values().next().value!);
-    this.#emit({ kind: 'bogon', atMs: s.atMs, ifname, severity: 'warning', ip: s.ip, mac: s.mac, seenAs: s.seenAs, reason, ethSrc: s.ethSrc ?? null });
+    this.#emit(e);
   }
 
   #taggedOf(base: WatchedInterface, vlan: number): WatchedInterface {
@@ -373,13 +412,13 @@ export class Detector {
 function bogonReason(s: Sighting, iface: WatchedInterface): BogonReason | null {
   if (Mac.isZero(s.mac)) return 'zero-mac';
   if (Mac.isMulticast(s.mac)) return 'group-mac';
-  if (s.ethSrc !== undefined && s.ethSrc !== s.mac) return 'mismatch';
   const ip = s.ip;
   const first = ip >>> 24;
   if (first === 0 || Ipv4.isLoopback(ip) || first >= 224) return 'address';
   if (Ipv4.isLinkLocal(ip) || iface.subnets.length === 0) return null;
-  const home = iface.subnets.find((n) => n.contains(ip));
-  if (home === undefined) return 'outside';
-  // A /31 or /32 has no network or broadcast address (RFC 3021).
-  return home.prefix <= 30 && (ip === home.network || ip === home.broadcast) ? 'address' : null;
+  const homes = iface.subnets.filter((n) => n.contains(ip));
+  if (homes.length === 0) return 'outside';
+  // A network or broadcast address in every subnet that holds it (a /24 inside a /16 leaves .0 a /16 host); a /31
+  // or /32 has neither (RFC 3021).
+  return homes.every((n) => n.prefix <= 30 && (ip === n.network || ip === n.broadcast)) ? 'address' : null;
 }

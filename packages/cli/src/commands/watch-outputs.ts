@@ -35,18 +35,19 @@ export function eventLine(e: WatchEvent): string {
     case 'back':
       return `${head} ${Ipv4.format(e.ip)} ${e.mac}: seen again after ${(e.silentForMs / 1000).toFixed(0)} s`;
     case 'bogon':
-      return `${head} ${Ipv4.format(e.ip)} ${e.mac}: ${BOGON_WHY[e.reason](e)} (${e.seenAs})`;
+      return `${head} ${Ipv4.format(e.ip)} ${e.mac}: ${BOGON_WHY[e.reason](e.ifname)} (${e.seenAs})`;
+    case 'mismatch':
+      return `${head} ${Ipv4.format(e.ip)} ${e.mac}: sent from Ethernet source ${e.ethSrc}, not the MAC its ARP names (${e.seenAs})`;
     case 'flood':
       return `${head} ${e.mac}: ${e.frames} ARP frames in ${e.windowMs} ms`;
   }
 }
 
-const BOGON_WHY: Record<BogonReason, (e: Extract<WatchEvent, { kind: 'bogon' }>) => string> = {
-  outside: (e) => `a sender outside every subnet of ${e.ifname}`,
+const BOGON_WHY: Record<BogonReason, (ifname: string) => string> = {
+  outside: (ifname) => `a sender outside every subnet of ${ifname}`,
   address: () => 'not a host address',
   'group-mac': () => 'a group (broadcast or multicast) MAC holds no address',
   'zero-mac': () => 'the all-zero MAC holds no address',
-  mismatch: (e) => `sent from Ethernet source ${e.ethSrc}, not the MAC its ARP names`,
 };
 
 /** One event as a JSON Lines object. */
