@@ -348,8 +348,9 @@ export class Detector {
   }
 
   /**
-   * A bogon sender, reported once; but a group or zero MAC claiming a station's address is a blackholing attack's
-   * shape (the gateway's: an alarm), said again each repeatAfterMs while it goes on, as a judged move is.
+   * A bogon sender, reported once; but one claiming a station's or the gateway's address (a group or zero MAC there is
+   * a blackholing attack's shape; the gateway's, an alarm) is said again each repeatAfterMs while it goes on, as a
+   * judged move is.
    */
   #bogon(s: Sighting, iface: WatchedInterface, reason: BogonReason): void {
     const event: WatchEvent = { kind: 'bogon', atMs: s.atMs, ifname: iface.ifname, severity: 'warning', ip: s.ip, mac: s.mac, seenAs: s.seenAs, reason };

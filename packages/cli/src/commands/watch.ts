@@ -46,11 +46,12 @@ kernel's neighbour events and optional sweeps, and reports each change with the 
 took another address), moved, gateway-moved (an alarm), silent, back, bogon (a sender that cannot be a station:
 outside every local subnet, not a host address, a group or zero MAC; reported, not kept; an alarm when it claims the
 gateway's address), mismatch (a frame whose Ethernet source is not the MAC its ARP names; still counted under that
-MAC), flood (over 100 ARP frames a second from one Ethernet source). Tagged frames (802.1Q) are kept apart by VLAN,
-as IF.VID, and their moves judged on what the capture shows in the next 30 s (there is no address there to ask from). A move is verified before it is reported: both MACs are asked
-for the address by unicast ARP. Only the new one answers: replaced. Only the old one: spoofing by the new one.
-Both: conflict, or spoofing when the new MAC holds another address of its own. Neither: unverified. Replaying, the
-capture's next 2 s stand in for the questions. Passive: nothing is sent but those questions and the sweeps.`,
+MAC), flood (over 100 ARP frames a second from one Ethernet source). A move is verified before it is reported: both
+MACs are asked for the address by unicast ARP. Only the new one answers: replaced. Only the old one: spoofing by the
+new one. Both: conflict, or spoofing when the new MAC holds another address of its own. Neither: unverified.
+Replaying, the capture's next 2 s stand in for the questions. Tagged frames (802.1Q) are kept apart by VLAN, as
+IF.VID, and their moves judged on the capture's next 30 s: there is no address there to ask from. Passive: nothing
+is sent but those questions and the sweeps.`,
   options: OPTIONS,
   notes: `The database is SQLite in WAL mode, written once per batch (a quarter second): a kill -9 loses at most that batch.
 Read it with 'ersatz stations'. Runs until Ctrl-C (exit 130) or SIGTERM (143), --count N events or --timeout (exit 0).
