@@ -74,9 +74,12 @@ test('pcapng: interfaces keep their own link types; a new section starts its own
   t.deepEqual(new Set(on(1).map((r) => r.linktype)), new Set([LinkType.LINUX_SLL2]));
   t.is(on(0).length + on(1).length, multi.length);
   t.is(on(0).length, on(1).length);
+  // Each IDB's if_name, as dumpcap wrote it; a section whose IDB has none gives records without one.
+  t.deepEqual([new Set(on(0).map((r) => r.interfaceName)), new Set(on(1).map((r) => r.interfaceName))], [new Set(['ez1']), new Set(['any'])]);
   const sections = [...readPcap(fixture('sections.pcapng'))];
   const [vlan, arpNs] = [[...readPcap(fixture('vlan.pcap'))], [...readPcap(fixture('arp-ns.pcap'))]];
   t.deepEqual(sections.map(summary), [...vlan, ...arpNs].map(summary));
+  t.false(sections.some((r) => 'interfaceName' in r));
   // The second section is big-endian with nanosecond timestamps: sub-microsecond digits prove its if_tsresol was read.
   t.true(sections.slice(vlan.length).some((r) => r.tsNs % 1000n !== 0n));
 });
@@ -291,9 +294,9 @@ for (const le of [true, false]) {
       records.map((r) => ({ ...r, data: Array.from(r.data) })),
       [
         { tsNs: 1_700_000_000_123_456_000n, caplen: 60, origlen: 60, linktype: 1, data: Array.from(frame(60)), interfaceId: 0 },
-        { tsNs: 1_700_000_000_123_456_789n, caplen: 42, origlen: 42, linktype: 1, data: Array.from(frame(42)), interfaceId: 1 },
+        { tsNs: 1_700_000_000_123_456_789n, caplen: 42, origlen: 42, linktype: 1, data: Array.from(frame(42)), interfaceId: 1, interfaceName: 'ez0' },
         { tsNs: 1_001_000_976_562n, caplen: 14, origlen: 14, linktype: 1, data: Array.from(frame(14)), interfaceId: 2 },
-        { tsNs: 7n, caplen: 20, origlen: 64, linktype: 1, data: Array.from(frame(20)), interfaceId: 1 },
+        { tsNs: 7n, caplen: 20, origlen: 64, linktype: 1, data: Array.from(frame(20)), interfaceId: 1, interfaceName: 'ez0' },
         { tsNs: 0n, caplen: 40, origlen: 100, linktype: LinkType.LINUX_SLL2, data: Array.from(frame(40)), interfaceId: 0 },
       ],
     );

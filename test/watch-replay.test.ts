@@ -288,3 +288,68 @@ test('a capture of a link type that carries no Ethernet ARP: every frame skipped
   );
   t.like(jsonLines(stdout).find((l) => l.type === 'summary')?.summary, { frames: 3, undecoded: { 228: 3 }, stations: 0 });
 });
+
+/** A little-endian pcapng: one section, an IDB per entry of `names` (Ethernet; undefined: no if_name), the frames. */
+function pcapng(names: readonly (string | undefined)[], frames: readonly { iface: number; atMs: number; data: Uint8Array }[]): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  const block = (type: number, body: Uint8Array): void => {
+    const padded = (body.length + 3) & ~3;
+    const b = new Uint8Array(12 + padded);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, type, true);
+    dv.setUint32(4, b.length, true);
+    b.set(body, 8);
+    dv.setUint32(b.length - 4, b.length, true);
+    blocks.push(b);
+  };
+  const shb = new DataView(new ArrayBuffer(16));
+  shb.setUint32(0, 0x1a2b3c4d, true);
+  shb.setUint16(4, 1, true);
+  shb.setBigInt64(8, -1n, true);
+  block(0x0a0d0d0a, new Uint8Array(shb.buffer));
+  for (const name of names) {
+    const text = name === undefined ? new Uint8Array(0) : new TextEncoder().encode(name);
+    const body = new Uint8Array(8 + (text.length > 0 ? 4 + ((text.length + 3) & ~3) : 0) + 4); // + opt_endofopt
+    const dv = new DataView(body.buffer);
+    dv.setUint16(0, 1, true); // LINKTYPE_ETHERNET
+    dv.setUint32(4, 65535, true);
+    if (text.length > 0) {
+      dv.setUint16(8, 2, true); // if_name
+      dv.setUint16(10, text.length, true);
+      body.set(text, 12);
+    }
+    block(1, body);
+  }
+  for (const f of frames) {
+    const body = new Uint8Array(20 + f.data.length);
+    const dv = new DataView(body.buffer);
+    const us = BigInt(f.atMs) * 1000n; // if_tsresol's default: microseconds
+    dv.setUint32(0, f.iface, true);
+    dv.setUint32(4, Number(us >> 32n), true);
+    dv.setUint32(8, Number(us & 0xffffffffn), true);
+    dv.setUint32(12, f.data.length, true);
+    dv.setUint32(16, f.data.length, true);
+    body.set(f.data, 20);
+    block(6, body);
+  }
+  return Buffer.concat(blocks);
+}
+
+test('a pcapng capture of several interfaces keeps them apart: one address on each is three stations, no move', async (t) => {
+  const at = (mac: string) => frame({ atMs: 0, op: 'request', mac, ip: '10.1.1.1', target: '10.1.1.9' });
+  const path = join(work, 'three.pcapng');
+  const names = [undefined, 'lan-b', undefined];
+  const frames = [0, 1, 2].flatMap((i) => [0, 1].map((k) => ({ iface: i, atMs: T0 + k * 1000 + i, data: at(`02:00:00:00:0${i}:01`) })));
+  await import('node:fs').then((fs) => fs.writeFileSync(path, pcapng(names, frames)));
+  const { stdout } = await run('node', [MAIN, 'watch', '--replay', path, '--db', join(work, 'three.db'), '--json', '-I', 'lan0']);
+  const lines = jsonLines(stdout);
+  t.deepEqual(
+    events(lines).map((e) => [e.kind, e.ifname, e.ip, e.mac]),
+    [
+      ['new', 'lan0', '10.1.1.1', '02:00:00:00:00:01'],
+      ['new', 'lan-b', '10.1.1.1', '02:00:00:00:01:01'],
+      ['new', 'lan0#2', '10.1.1.1', '02:00:00:00:02:01'],
+    ],
+  );
+  t.like(lines.find((l) => l.type === 'summary')?.summary, { frames: 6, stations: 3 });
+});

@@ -16,6 +16,8 @@ export interface PcapRecord {
   readonly data: Uint8Array;
   /** Index of the pcapng Interface Description Block in its section; always 0 for classic pcap. */
   readonly interfaceId: number;
+  /** That interface's name (pcapng `if_name`, `eth0`), when the capture gives one. */
+  readonly interfaceName?: string;
 }
 
 /** What the file header says. */
@@ -53,7 +55,7 @@ const NS_PER_S = 1_000_000_000n;
 
 const Block = { SHB: 0x0a0d0d0a, IDB: 1, OPB: 2, SPB: 3, EPB: 6 } as const;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
-const Option = { END: 0, IF_TSRESOL: 9, IF_TSOFFSET: 14 } as const;
+const Option = { END: 0, IF_NAME: 2, IF_TSRESOL: 9, IF_TSOFFSET: 14 } as const;
 
 /** Whether `bytes` start with a pcapng Section Header Block's type (the same in both byte orders). */
 export function startsPcapng(bytes: Uint8Array): boolean {
@@ -138,6 +140,7 @@ export function* classicRecords(bytes: Uint8Array, dv: DataView, f: ClassicForma
 interface Interface {
   readonly linktype: number;
   readonly snaplen: number;
+  readonly name: string | undefined;
   /** Timestamp units (per if_tsresol) to nanoseconds since the epoch (per if_tsoffset). */
   readonly toNs: (units: bigint) => bigint;
 }
@@ -190,7 +193,8 @@ function* pcapngRecords(bytes: Uint8Array, dv: DataView): Generator<PcapRecord, 
       if (dataAt + caplen > body + bodyLen) throw new PcapMalformedError(what, off, `captured length ${caplen} overruns the block`);
       const i = iface(what, id);
       const units = (BigInt(dv.getUint32(tsAt, le)) << 32n) | BigInt(dv.getUint32(tsAt + 4, le));
-      return { tsNs: i.toNs(units), caplen, origlen, linktype: i.linktype, data: bytes.subarray(dataAt, dataAt + caplen), interfaceId: id };
+      const record = { tsNs: i.toNs(units), caplen, origlen, linktype: i.linktype, data: bytes.subarray(dataAt, dataAt + caplen), interfaceId: id };
+      return i.name === undefined ? record : { ...record, interfaceName: i.name };
     };
     switch (type) {
       case Block.IDB:
@@ -208,11 +212,12 @@ function* pcapngRecords(bytes: Uint8Array, dv: DataView): Generator<PcapRecord, 
       case Block.SPB: {
         need('pcapng simple packet block', 4);
         const origlen = dv.getUint32(body, le);
-        const { snaplen, linktype } = iface('pcapng simple packet block', 0);
+        const { snaplen, linktype, name } = iface('pcapng simple packet block', 0);
         // The SPB has no captured-length field: it is the original length cut to the interface's snap length.
         const caplen = snaplen > 0 ? Math.min(origlen, snaplen) : origlen;
         if (4 + caplen > bodyLen) throw new PcapMalformedError('pcapng simple packet block', off, `captured length ${caplen} overruns the block`);
-        yield { tsNs: 0n, caplen, origlen, linktype, data: bytes.subarray(body + 4, body + 4 + caplen), interfaceId: 0 };
+        const record = { tsNs: 0n, caplen, origlen, linktype, data: bytes.subarray(body + 4, body + 4 + caplen), interfaceId: 0 };
+        yield name === undefined ? record : { ...record, interfaceName: name };
         break;
       }
       default: // SHB handled above; NRB, ISB, DSB, custom and unknown blocks carry no frames
@@ -227,6 +232,7 @@ function readInterface(bytes: Uint8Array, dv: DataView, le: boolean, off: number
   let resolution = 6; // default: microseconds
   let binary = false;
   let offsetS = 0n;
+  let name: string | undefined;
   const end = body + bodyLen;
   for (let p = body + 8; p + 4 <= end; ) {
     const code = dv.getUint16(p, le);
@@ -239,6 +245,9 @@ function readInterface(bytes: Uint8Array, dv: DataView, le: boolean, off: number
       resolution = v & 0x7f;
     } else if (code === Option.IF_TSOFFSET && len === 8) {
       offsetS = dv.getBigInt64(p + 4, le);
+    } else if (code === Option.IF_NAME && len > 0) {
+      // UTF-8, not NUL-terminated by the spec (some writers add one anyway).
+      name = new TextDecoder().decode(bytes.subarray(p + 4, p + 4 + len)).replace(/\0+$/, '') || undefined;
     }
     p += 4 + ((len + 3) & ~3);
   }
@@ -254,7 +263,7 @@ function readInterface(bytes: Uint8Array, dv: DataView, le: boolean, off: number
     const divisor = 10n ** BigInt(resolution - 9); // finer than a nanosecond: truncate
     toNs = (u) => u / divisor + offsetNs;
   }
-  return { linktype, snaplen, toNs };
+  return { linktype, snaplen, name, toNs };
 }
 
 function swap32(n: number): number {

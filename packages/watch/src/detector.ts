@@ -165,6 +165,11 @@ export class Detector {
     this.#vendorOf = options.vendorOf ?? (() => null);
   }
 
+  /** Watches one more interface (a capture's second one); one already watched stays as it is. */
+  watch(i: WatchedInterface): void {
+    if (!this.#interfaces.has(i.ifname)) this.#interfaces.set(i.ifname, i);
+  }
+
   /** Stations known from an earlier run (the database): they are not new. */
   load(stations: Iterable<Station>): void {
     for (const s of stations) {

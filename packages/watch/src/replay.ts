@@ -16,9 +16,21 @@ export interface ReplayCounts {
 }
 
 /**
- * Feeds every record to `detector` as seen on `ifname`, handing the events and changed stations to `onBatch` every
- * BATCH records and once more at the end (when the moves still waiting are judged on what the capture showed).
- * Every record moves the detector's clock, ARP or not, so silences are noticed as the capture goes on.
+ * The interface a record was captured on, as events name it: `ifname` for the first (classic pcap has no other), a
+ * pcapng capture's further interfaces by their own names (`if_name`), else `ifname#N`: separate LANs, whose stations
+ * must not meet (one address on two of them is no conflict).
+ */
+export function replayInterface(rec: PcapRecord, ifname: string): string {
+  if (rec.interfaceId === 0) return ifname;
+  return rec.interfaceName !== undefined && rec.interfaceName !== ifname ? rec.interfaceName : `${ifname}#${rec.interfaceId}`;
+}
+
+/**
+ * Feeds every record to `detector` as seen on its interface (replayInterface: the first is `ifname`, which the
+ * detector watches; the others are watched as they come, with no subnet or gateway known), handing the events and
+ * changed stations to `onBatch` every BATCH records and once more at the end (when the moves still waiting are
+ * judged on what the capture showed). Every record moves the detector's clock, ARP or not, so silences are noticed
+ * as the capture goes on.
  * `counts` is updated as it goes, so a reader that throws part way (a truncated file) leaves what was read counted.
  */
 export function replayRecords(
@@ -30,7 +42,9 @@ export function replayRecords(
 ): ReplayCounts {
   try {
     for (const rec of records) {
-      const s = sightingOfRecord(rec, ifname);
+      const on = replayInterface(rec, ifname);
+      if (on !== ifname) detector.watch({ ifname: on, mac: null, subnets: [], gateway: null });
+      const s = sightingOfRecord(rec, on);
       if (s === 'malformed') counts.malformed++;
       else if (s === 'undecoded') counts.undecoded[rec.linktype] = (counts.undecoded[rec.linktype] ?? 0) + 1;
       if (typeof s === 'object' && s !== null) detector.observe(s, true);

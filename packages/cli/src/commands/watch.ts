@@ -21,7 +21,7 @@ import { EventCommand, eventJson, eventLine, parseListen, serveMetrics, type Met
 const DB = { type: 'string', arg: 'FILE', complete: 'file', help: 'the station database (default $XDG_STATE_HOME/ersatz/stations.db, else ~/.local/state/ersatz/stations.db; created 0600)' } as const;
 
 const OPTIONS = {
-  interface: { type: 'string', short: 'I', multiple: true, arg: 'IF', complete: 'interface', help: "watch IF; several -I watch several (default: the default route's interface). Replay: the name events carry" },
+  interface: { type: 'string', short: 'I', multiple: true, arg: 'IF', complete: 'interface', help: "watch IF; several -I watch several (default: the default route's interface). Replay: the name events carry (default replay; a pcapng capture's other interfaces keep their own names, else NAME#N)" },
   sweep: { type: 'string', arg: 'INTERVAL', help: "also sweep each interface's subnet every INTERVAL (30s, 5m, 1h), at --rate" },
   rate: { type: 'string', arg: 'PPS', help: 'requests per second of the sweeps (default 50: polite on any LAN)' },
   db: DB,
