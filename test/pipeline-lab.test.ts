@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import test, { type ExecutionContext } from 'ava';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import { ArpOp, Ipv4, Mac } from '@ersatz/wire';
-import { closedCleanly, endpoints, PROBE, runProbe } from './helpers/pipeline-lab.js';
+import { closedCleanly, endpoints, PROBE, runProbe, TRANSMIT_CLOSE_PROBE } from './helpers/pipeline-lab.js';
 import { readableCheckout } from './helpers/readable-checkout.js';
 import { fileURLToPath } from 'node:url';
 
@@ -164,6 +164,16 @@ test.serial('a frame whose not-before time lies ahead is held back until then', 
   t.true(BigInt(reply.tsNs) > BigInt(notBeforeNs));
   t.is(stats.transmit.paced, 1);
   closedCleanly(t, run);
+});
+
+test.serial('frames queued just before close still leave (a last announcement); one paced for later is cancelled', async (t) => {
+  const { lab: l, host, peer } = lab(t);
+  const dump = await l.tcpdump(peer.ns, peer.ifname, ['arp']);
+  const run = await runProbe<{ sent: number; failed: number }>(l, host.ns, 'close', { ...endpoints(host, peer), count: 3 }, [], TRANSMIT_CLOSE_PROBE);
+  const seen = (await dump.stop()).filter((line) => line.includes(`tell ${host.ip}`)).map((line) => /who-has (\S+) tell/.exec(line)?.[1]);
+  t.like(run.result, { sent: 3, failed: 0 });
+  const first = Ipv4.parse(peer.ip);
+  t.deepEqual(seen, [0, 1, 2].map((i) => Ipv4.format(((first + i) >>> 0) as Ipv4)), 'the three due requests crossed the veth, the paced one did not');
 });
 
 test.serial('malformed frames are counted by reason and the pipeline goes on', async (t) => {

@@ -4,6 +4,8 @@ import type { Host, Lab } from '@ersatz/lab';
 import { fileURLToPath } from 'node:url';
 
 export const PROBE = fileURLToPath(new URL('./pipeline-probe.js', import.meta.url));
+/** A Transmitter closed in the job that queued its frames (see the probe). */
+export const TRANSMIT_CLOSE_PROBE = fileURLToPath(new URL('./transmit-close-probe.js', import.meta.url));
 /** The probe that drives the pipeline on the code paths Windows uses. */
 export const WINDOWS_PATHS_PROBE = fileURLToPath(new URL('./windows-paths-probe.js', import.meta.url));
 

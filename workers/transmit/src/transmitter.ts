@@ -112,8 +112,31 @@ export class Transmitter {
     this.#wake?.();
     Atomics.notify(this.#sleepWord, 0); // a paced wait ends now
     await this.done;
+    this.#sendDue();
     this.#socket?.close();
     this.#socket = undefined;
+  }
+
+  /**
+   * Close's last turn: the frames queued before it and due by now still leave (a claim's last announcement, an
+   * arping's last request: queued, then the command ends and closes, and under load this close can come before the
+   * loop has woken for them); those paced for later are cancelled, as a paced wait is.
+   */
+  #sendDue(): void {
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    const now = process.hrtime.bigint();
+    for (;;) {
+      this.#tx.drain(this.#stage, BATCH - this.#staged);
+      const n = this.#staged;
+      if (n === 0) return;
+      let due = 0;
+      while (due < n && this.#notBefore[due]! <= now) due++;
+      if (due > 0) this.#send(socket, 0, due);
+      for (let i = due; i < n; i++) this.#departures?.record(this.#numbers[i]!, 0n);
+      this.#staged = 0;
+      this.#departures?.publish(this.#next);
+    }
   }
 
   async #run(): Promise<void> {
