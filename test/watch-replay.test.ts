@@ -275,7 +275,7 @@ test('bogons are reported, not kept (an alarm on the gateway); a mismatch is sai
   t.like(summary, { malformed: 1, stations: 8 });
 });
 
-test('a capture of a link type that carries no Ethernet ARP: every frame skipped, said in one line on stderr, exit 0', async (t) => {
+test('a capture of a link type ersatz reads no ARP from (raw IPv4): every frame skipped, said in one line on stderr, exit 0', async (t) => {
   const path = join(work, 'raw.pcap');
   const w = await PcapWriter.open(path, { precision: 'us', linktype: 228 }); // LINKTYPE_IPV4
   for (let i = 0; i < 3; i++) w.write(BigInt(T0 + i) * 1_000_000n, new Uint8Array(20).fill(0x45, 0, 1));
