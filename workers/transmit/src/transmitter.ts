@@ -112,7 +112,7 @@ export class Transmitter {
     this.#wake?.();
     Atomics.notify(this.#sleepWord, 0); // a paced wait ends now
     await this.done;
-    this.#sendDue();
+    await this.#sendDue();
     this.#socket?.close();
     this.#socket = undefined;
   }
@@ -122,21 +122,10 @@ export class Transmitter {
    * arping's last request: queued, then the command ends and closes, and under load this close can come before the
    * loop has woken for them); those paced for later are cancelled, as a paced wait is.
    */
-  #sendDue(): void {
-    const socket = this.#socket;
-    if (socket === undefined) return;
-    const now = process.hrtime.bigint();
-    for (;;) {
-      this.#tx.drain(this.#stage, BATCH - this.#staged);
-      const n = this.#staged;
-      if (n === 0) return;
-      let due = 0;
-      while (due < n && this.#notBefore[due]! <= now) due++;
-      if (due > 0) this.#send(socket, 0, due);
-      for (let i = due; i < n; i++) this.#departures?.record(this.#numbers[i]!, 0n);
-      this.#staged = 0;
-      this.#departures?.publish(this.#next);
-    }
+  async #sendDue(): Promise<void> {
+    if (this.#socket === undefined) return;
+    // #flush waits for nothing once closing: it sends what is due and cancels from the first frame that is not.
+    while (this.#tx.drain(this.#stage, BATCH) > 0) await this.#flush();
   }
 
   async #run(): Promise<void> {
@@ -189,12 +178,15 @@ export class Transmitter {
     this.#notBefore[this.#staged++] = notBefore;
   };
 
-  /** Sends the staged frames in order, waiting for each one's time. */
+  /**
+   * Sends the staged frames in order, waiting for each one's time; once closing, it waits for none: a frame still
+   * early is cancelled with every one behind it.
+   */
   async #flush(): Promise<void> {
     const n = this.#staged;
     const socket = this.#socket!;
     let i = 0;
-    while (i < n && !this.#closing) {
+    while (i < n) {
       if (this.#socket !== socket) {
         // Reopened while we waited: the staged bytes lived in the old socket's memory. Count them, do not guess.
         this.#fail('ECANCELED', constants.errno.ECANCELED, 'reopen', n - i);
@@ -209,6 +201,7 @@ export class Transmitter {
         continue;
       }
       // Frame i is early: wait for its time, then send it (and whatever is due with it) on the next pass.
+      if (this.#closing) break;
       const due = this.#notBefore[i]!;
       this.#paced++;
       let gap = due - now;
