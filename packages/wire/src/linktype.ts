@@ -22,3 +22,9 @@ const names = new Map<number, string>(Object.entries(LinkType).map(([name, value
 export function linkTypeName(linktype: number): string {
   return names.get(linktype) ?? String(linktype);
 }
+
+/** A link type as a message names it: `EN10MB (1)` for a named one, else just the number (`284`). */
+export function linkTypeLabel(linktype: number): string {
+  const name = names.get(linktype);
+  return name === undefined ? String(linktype) : `${name} (${linktype})`;
+}

@@ -3,7 +3,7 @@
 // threads format against the file's bytes in a SharedArrayBuffer, and the results are written in batch order.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { PcapError, PcapFileError, PcapMagicError, linkTypeName, readPcapFile, type PcapReader } from '@ersatz/pcap';
+import { PcapError, PcapFileError, PcapMagicError, linkTypeLabel, readPcapFile, type PcapReader } from '@ersatz/pcap';
 import { DECODED_LINK_TYPES, decodeFrame } from '@ersatz/wire';
 import { Clock, humanLine, jsonLine } from './decode-lines.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
@@ -167,7 +167,7 @@ async function decodeFile(path: string, reader: PcapReader, format: Format, out:
     while (pending.length > 0) await out.write(await pending.shift()!);
     if (unsupported.size > 0) {
       await out.flush(); // after the frames, so the note reads as a footnote to them
-      const names = [...unsupported].map((l) => (linkTypeName(l) === String(l) ? l : `${linkTypeName(l)} (${l})`)).join(', ');
+      const names = [...unsupported].map(linkTypeLabel).join(', ');
       process.stderr.write(`ersatz: decode: ${path}: link type ${names} not decoded: those frames are listed by length only\n`);
     }
   } catch (err) {

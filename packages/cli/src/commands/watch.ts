@@ -219,7 +219,7 @@ class Outputs {
 }
 
 async function replay(file: string, ifname: string, detector: Detector, store: StationStore, outputs: Outputs): Promise<ExitCode> {
-  const { streamPcapFile, PcapError, linkTypeName } = await import('@ersatz/pcap');
+  const { streamPcapFile, PcapError, linkTypeLabel } = await import('@ersatz/pcap');
   // Read as it is judged, a chunk at a time: a capture of any size replays in a few MiB (pcapng is read whole).
   let reader: Awaited<ReturnType<typeof streamPcapFile>>;
   try {
@@ -234,7 +234,7 @@ async function replay(file: string, ifname: string, detector: Detector, store: S
     if (!(err instanceof PcapError)) throw err;
     warn(`watch: --replay ${file}: ${err.message}; judged the frames before it`);
   } finally {
-    const undecoded = Object.entries(counts.undecoded).map(([l, n]) => `${n} of link type ${linkTypeName(Number(l)) === l ? l : `${linkTypeName(Number(l))} (${l})`}`);
+    const undecoded = Object.entries(counts.undecoded).map(([l, n]) => `${n} of link type ${linkTypeLabel(Number(l))}`);
     if (undecoded.length > 0) warn(`watch: --replay ${file}: frames skipped, ARP is read from Ethernet and Linux cooked captures only: ${undecoded.join(', ')}`);
     outputs.summary({ replay: file, db: store.path, stations: [...detector.stations].length, ...counts });
     await outputs.close();
