@@ -129,7 +129,7 @@ interface PendingMove extends Suspect {
 
 const key = (ifname: string, ip: Ipv4): string => `${ifname}/${ip}`;
 /** Bogon and mismatch senders remembered (reported once each); past this the oldest is forgotten, so a spray stays bounded. */
-const MAX_BOGONS = 4096;
+const MAX_SAID = 4096;
 /** How long a MAC's rate window, or a judged claim, is kept after it last mattered. */
 const FORGET_MS = 60_000;
 
@@ -143,7 +143,8 @@ export class Detector {
   readonly #pending = new Map<string, PendingMove>();
   /** `ifname/ip/mac` → until when a judged claim is not judged again. */
   readonly #judged = new Map<string, number>();
-  readonly #bogons = new Set<string>(); // insertion order: the oldest first
+  /** The bogons and mismatches already reported (see #once), in insertion order: the oldest first. */
+  readonly #said = new Set<string>();
   readonly #rate = new Map<string, { windowStartMs: number; frames: number; reportedMs: number }>();
   #dirty = new Set<Station>();
   #events: WatchEvent[] = [];
@@ -370,9 +371,9 @@ export class Detector {
 
   /** Emits `e` the first time `what` is seen (a bounded memory: the oldest is forgotten first). */
   #once(what: string, e: WatchEvent): void {
-    if (this.#bogons.has(what)) return;
-    this.#bogons.add(what);
-    if (this.#bogons.size > MAX_BOGONS) this.#bogons.delete(this.#bogons.values().next().value!);
+    if (this.#said.has(what)) return;
+    this.#said.add(what);
+    if (this.#said.size > MAX_SAID) this.#said.delete(this.#said.values().next().value!);
     this.#emit(e);
   }
 

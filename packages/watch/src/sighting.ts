@@ -1,5 +1,5 @@
 // From captured ARP to sightings: which station spoke for which address, and how.
-import { ArpOp, Ipv4, LinkType, Mac, UnsupportedError, decodeFrame, parseArpFrame, type ArpFrame } from '@ersatz/wire';
+import { ArpOp, Ipv4, LinkType, Mac, UnsupportedError, decodeFrame, parseArpFrame, type ArpFrame, type ArpRepr } from '@ersatz/wire';
 import type { PcapRecord } from '@ersatz/pcap';
 import type { SeenAs, Sighting } from './detector.js';
 
@@ -8,7 +8,11 @@ import type { SeenAs, Sighting } from './detector.js';
  * RARP/InARP operations. An RFC 5227 probe (sender 0.0.0.0) is a sighting of no address: it counts towards a flood
  * only. A request or reply whose sender and target addresses are equal is gratuitous.
  */
-export function sightingOf(f: Pick<ArpFrame, 'arp' | 'ethSrc' | 'vlan'>, ifname: string, atMs: number): Sighting | null {
+export function sightingOf(
+  f: Pick<ArpFrame, 'ethSrc' | 'vlan'> & { readonly arp: Pick<ArpRepr, 'operation' | 'senderIp' | 'senderMac' | 'targetIp'> },
+  ifname: string,
+  atMs: number,
+): Sighting | null {
   const { arp } = f;
   if (arp.operation !== ArpOp.Request && arp.operation !== ArpOp.Reply) return null;
   const seenAs: SeenAs = arp.senderIp === arp.targetIp ? 'gratuitous' : arp.operation === ArpOp.Request ? 'request' : 'reply';
@@ -38,7 +42,7 @@ export function sightingOfRecord(rec: PcapRecord, ifname: string): Sighting | nu
   if (d.malformed) return 'malformed';
   if (a.htype !== 1 || a.ptype !== '0x0800' || a.hlen !== 6 || a.plen !== 4) return null;
   // A cooked capture keeps the frame's link-layer source (its Ethernet source on an Ethernet interface), no VLAN tag.
-  const arp = { operation: a.op as ArpOp, senderIp: Ipv4.parse(a.spa!), senderMac: Mac.parse(a.sha!), targetMac: Mac.ZERO, targetIp: Ipv4.parse(a.tpa!) };
+  const arp = { operation: a.op as ArpOp, senderIp: Ipv4.parse(a.spa!), senderMac: Mac.parse(a.sha!), targetIp: Ipv4.parse(a.tpa!) };
   const src = d.sll?.hatype === 1 && d.sll.addr.length === 17 ? Mac.parse(d.sll.addr) : undefined;
   return sightingOf({ arp, ethSrc: src ?? arp.senderMac, vlan: null }, ifname, atMs); // unknown: taken as the sender's
 }
