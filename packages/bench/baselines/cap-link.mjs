@@ -16,8 +16,10 @@ import { ArpOp, Ipv4, Mac, emitArpFrame, parseArpFrame } from '@ersatz/wire';
  * @property {(event: 'packet', listener: (nbytes: number, truncated: boolean) => void) => void} on
  */
 
+// ERSATZ_BENCH_CAP: the directory of a cap package built for the Node running the bench when that is not the
+// project's (scripts/bench-node.sh builds one): a native addon loads only into the Node ABI it was built for.
 /** @type {{ Cap: new () => CapHandle }} */
-const { Cap } = createRequire(import.meta.url)('cap');
+const { Cap } = createRequire(import.meta.url)(process.env.ERSATZ_BENCH_CAP ?? 'cap');
 
 // libpcap's default kernel buffer (2 MiB). In immediate mode (cap sets it when it can) libpcap uses TPACKET_V2, whose
 // ring has fixed slots sized for cap's 65535-byte snaplen: about 66 KiB a frame, so 2 MiB holds ~30 frames. The ring

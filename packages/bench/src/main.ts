@@ -45,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.installPeers) installPeers();
 
   const ctx: BenchContext = { reps: args.reps, root, log: (line) => process.stderr.write(`bench: ${line}\n`) };
+  ctx.log(`Node ${process.version}: every process the bench starts runs on it`);
   const rows: Measurement[] = [];
   for (const name of args.names) {
     const t0 = performance.now();

@@ -144,7 +144,8 @@ async function child(mode: string, a: ChildArgs): Promise<unknown> {
 
   // The single-thread cap program: what the pipeline has to beat.
   type Cap = { open(d: string, f: string, n: number, b: Buffer): string; send(b: Buffer, n?: number): void; close(): void; on(e: 'packet', l: (n: number) => void): void };
-  const { Cap } = createRequire(import.meta.url)('cap') as { Cap: new () => Cap };
+  // ERSATZ_BENCH_CAP: cap built for another Node (scripts/bench-node.sh; see baselines/cap-link.mjs).
+  const { Cap } = createRequire(import.meta.url)(process.env.ERSATZ_BENCH_CAP ?? 'cap') as { Cap: new () => Cap };
   const cap = new Cap();
   const rx = Buffer.alloc(65535);
   // 64 MiB, as the cap baselines: with cap's fixed snaplen 65535 that is 1024 ring slots.
