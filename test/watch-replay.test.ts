@@ -60,6 +60,7 @@ function incident(): Frame[] {
   f.push({ atMs: s(44), op: 'request', ...C, target: GW.ip });
   f.push({ atMs: s(45), op: 'request', mac: C2, ip: C.ip, target: GW.ip });
   f.push({ atMs: s(45.5), op: 'reply', ...C, target: A.ip, dst: A.mac });
+  f.push({ atMs: s(46), op: 'request', mac: C2, ip: C.ip, target: GW.ip });
   // A MAC flooding: 150 requests within one second, for addresses nobody has.
   for (let i = 0; i < 150; i++) f.push({ atMs: s(50 + i * 0.005), op: 'request', mac: FLOODER, ip: '192.0.2.200', target: `192.0.2.${100 + (i % 50)}` });
   // The gateway speaks on; everyone else falls silent (threshold 60 s), then A comes back.
@@ -144,6 +145,29 @@ test('a capture from the kernel (test/fixtures/pcap/arp-us.pcap) replays to its 
   // Nothing is sent or captured: none of the pipeline's threads starts (Node's trace of its worker threads says so).
   const traced = await run('node', [MAIN, 'watch', '--replay', fixture, '--db', join(work, 'fixture.db')], { env: { ...process.env, NODE_DEBUG: 'worker' } });
   t.notRegex(traced.stderr, /created Worker/);
+});
+
+test('a move is judged on what follows the claim, never on the claim itself: silence after it is unverified, only the old MAC after it is spoofing', async (t) => {
+  const s = (sec: number): number => T0 + sec * 1000;
+  const D = { ip: '192.0.2.40', mac: '02:00:00:00:00:0d' };
+  const D2 = '02:00:00:00:00:dd';
+  const frames: Frame[] = [
+    { atMs: s(0), op: 'request', ...A, target: GW.ip },
+    { atMs: s(0.5), op: 'request', ...D, target: GW.ip },
+    // One reply claims A's address from another MAC, then nothing more is heard for it.
+    { atMs: s(5), op: 'reply', mac: B2, ip: A.ip, target: GW.ip, dst: GW.mac },
+    // One reply claims D's address; D speaks for it after that, the claimer never again.
+    { atMs: s(20), op: 'reply', mac: D2, ip: D.ip, target: GW.ip, dst: GW.mac },
+    { atMs: s(21), op: 'request', ...D, target: GW.ip },
+    { atMs: s(30), op: 'request', ...GW, target: A.ip },
+  ];
+  const path = join(work, 'claims.pcap');
+  await writeCapture(path, frames);
+  const { stdout } = await run('node', [MAIN, 'watch', '--replay', path, '--db', join(work, 'claims.db'), '--json', '--subnet', '192.0.2.0/24', '-I', 'lan0']);
+  const moved = pick(jsonLines(stdout), 'moved');
+  t.is(moved.length, 2);
+  t.like(moved[0], { ip: A.ip, from: A.mac, to: B2, verdict: 'unverified', answered: [], verifiedBy: 'capture', mac: B2 });
+  t.like(moved[1], { ip: D.ip, from: D.mac, to: D2, verdict: 'spoofing', answered: [D.mac], forger: D2, mac: D.mac, severity: 'alarm' });
 });
 
 test('bad input: a file that is not a capture, a missing database, a bad duration', async (t) => {

@@ -230,7 +230,8 @@ export class Detector {
     if (pending !== undefined) return null; // already being judged
     const judged = `${k}/${s.mac}`;
     if ((this.#judged.get(judged) ?? -Infinity) > s.atMs) return null;
-    const move: PendingMove = { ifname: s.ifname, ip: s.ip, from: station.mac, to: s.mac, atMs: s.atMs, fromSpoke: false, toSpoke: true };
+    // The claim itself is not an answer: like the questions it stands in for, only what follows it counts.
+    const move: PendingMove = { ifname: s.ifname, ip: s.ip, from: station.mac, to: s.mac, atMs: s.atMs, fromSpoke: false, toSpoke: false };
     this.#pending.set(k, move);
     // On another VLAN there is no asking (we have no address there): the capture decides.
     return verifyByCapture || iface !== base ? null : move;
