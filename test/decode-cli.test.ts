@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcapWriter, readPcap } from '@ersatz/pcap';
+import { Ipv4, Ipv6, Mac, emitIcmpEchoFrame, emitNdpFrame, writeBasicIpv4Header } from '@ersatz/wire';
 import { fileURLToPath } from 'node:url';
 import { MAIN } from './helpers/cmd-run.js';
 
@@ -209,6 +210,39 @@ test("ARP on the wire as NICs send it, and odd types and operations: tcpdump's w
   t.deepEqual(ours, theirs);
   t.is(ours[0], 'Request who-has 192.0.2.2 tell 192.0.2.1, length 46');
   t.is(ours[4], 'Request who-has 192.0.2.2 tell 192.0.2.1, length 28');
+});
+
+test("a capture cut by its snap length (tcpdump -s 68): ICMP echo, UDP and a neighbor solicitation as tcpdump prints them, not flagged; JSON gives the length on the wire", async (t) => {
+  const [a, b] = [Mac.parse('02:00:00:00:00:01'), Mac.parse('02:00:00:00:00:02')];
+  const buf = new Uint8Array(1600);
+  const echo = (type: 'request' | 'reply', data: number) =>
+    buf.slice(0, emitIcmpEchoFrame(buf, { dst: b, src: a, ipSrc: Ipv4.parse('192.0.2.1'), ipDst: Ipv4.parse('192.0.2.2'), type, id: 0x1234, seq: 7, payload: new Uint8Array(data).fill(0xa5) }));
+  // A UDP datagram: its 8-byte header and 100 bytes (checksum 0: none, RFC 768).
+  const udp = ethFrame(new Array<number>(20 + 8 + 100).fill(7), { type: 0x0800 });
+  writeBasicIpv4Header(udp, 14, { ipSrc: Ipv4.parse('192.0.2.1'), ipDst: Ipv4.parse('192.0.2.2') }, 17, 64, 108);
+  udp.set([0x30, 0x39, 0, 53, 0, 108, 0, 0], 34);
+  const ns = buf.slice(0, emitNdpFrame(buf, { ethDst: Mac.parse('33:33:ff:00:00:02'), ethSrc: a, src: Ipv6.parse('fe80::1'), dst: Ipv6.parse('ff02::1:ff00:2'), message: { type: 'ns', target: Ipv6.parse('fe80::2'), sourceLinkAddress: a } }));
+  const frames = [echo('request', 56), echo('reply', 1000), udp, ns];
+  const path = join(work, 'snapped.pcap');
+  const w = await PcapWriter.open(path, { snaplen: 68 });
+  frames.forEach((f, i) => w.write(BigInt(i + 1) * 1_000_000_000n, f));
+  await w.close();
+  const dump = spawnSync('tcpdump', ['-r', path, '-nn'], { encoding: 'utf8' });
+  const theirs = lines(dump.stdout).map((l) => l.replace(/^\S+ IP6? /, ''));
+  const out = decode(path);
+  t.is(out.code, 0);
+  const ours = lines(out.stdout).map((l) => l.replace(/^.*?, IPv[46], /, ''));
+  t.deepEqual(ours.slice(0, 2), theirs.slice(0, 2), 'the echoes, word for word');
+  t.is(ours[0], '192.0.2.1 > 192.0.2.2: ICMP echo request, id 4660, seq 7, length 64');
+  t.is(ours[2], '192.0.2.1 > 192.0.2.2: UDP, length 108', 'ersatz names the protocol without its ports (tcpdump: 192.0.2.1.12345 > 192.0.2.2.53)');
+  // ersatz reads a Neighbor Discovery message whole or not at all (RFC 4861 §7.1.1's checks need all of it): a cut
+  // one is named by its type; tcpdump prints the fields captured, here none past the type (14 of 32 bytes).
+  t.is(ours[3], 'fe80::1 > ff02::1:ff00:2: ICMP6, neighbor solicitation, length 32');
+  t.is(theirs[3], 'fe80::1 > ff02::1:ff00:2: ICMP6, neighbor solicitation [|icmp6]');
+  t.false(out.stdout.includes('malformed'));
+  const json = lines(decode(path, '--json').stdout).map((l) => JSON.parse(l) as { len: number; wireLen?: number; malformed: boolean; icmp?: object });
+  t.deepEqual(json.map((j) => [j.len, j.wireLen, j.malformed]), [[68, 98, false], [68, 1042, false], [68, 142, false], [68, 86, false]]);
+  t.deepEqual(json[1]!.icmp, { type: 0, code: 0, id: 0x1234, seq: 7 });
 });
 
 test('several files: each under a header (JSON: a "file" key), indexes counting from 0 in each', (t) => {

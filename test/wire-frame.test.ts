@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
   ArpOp, ETH_MIN_FRAME, FieldMismatchError, InvalidFieldError, Ipv4, Mac, TruncatedError, UnsupportedError, decodeFrame, emitArpFrame, ethernetPayload, emitIcmpEchoFrame, parseArpFrame,
-  type DecodedFrame,
+  LinkType, type DecodedFrame,
 } from '@ersatz/wire';
 import * as F from './fixtures/wire/frames.js';
 import { a5, hex, readPcap, shifted, tcpdumpLines } from './fixtures/wire/helpers.js';
@@ -66,6 +66,23 @@ test('decodeFrame: malformed frames keep what decoded and say why', (t) => {
   badIcmp[60] = badIcmp[60]! ^ 0xff;
   t.like(decodeFrame(badIcmp), { icmp: { type: 8, id: 18269 }, malformed: true });
   t.regex(decodeFrame(badIcmp).error ?? '', /^icmp: bad checksum 0x779d, computed 0x/);
+});
+
+test('decodeFrame: a packet cut by the snap length is shown as far as it was captured, not flagged; cut anywhere else it is', (t) => {
+  const whole = F.PING_REQUEST; // 98 bytes: IPv4 total length 84
+  const kept = whole.subarray(0, 68);
+  t.like(decodeFrame(kept), { len: 68, malformed: true, error: 'ipv4: need 84 bytes, have 54' }, 'without the length on the wire, a short datagram is broken');
+  const cut = decodeFrame(kept, LinkType.ETHERNET, whole.length);
+  t.deepEqual(cut, { len: 68, wireLen: 98, eth: decodeFrame(whole).eth, ipv4: decodeFrame(whole).ipv4, icmp: decodeFrame(whole).icmp, malformed: false });
+  t.false('wireLen' in decodeFrame(whole, LinkType.ETHERNET, whole.length), 'present only when something was cut');
+  // The datagram says it is longer than the frame was on the wire: broken, snap length or not.
+  t.like(decodeFrame(kept, LinkType.ETHERNET, 90), { malformed: true, error: 'ipv4: need 84 bytes, have 76' });
+  // The header checksum is still checked: the header was captured whole.
+  const badTtl = whole.slice(0, 68);
+  badTtl[22] = 1;
+  t.like(decodeFrame(badTtl, LinkType.ETHERNET, 98), { malformed: true, error: 'ipv4: bad checksum 0x3241, computed 0x7141' });
+  // Cut inside the ICMP header: flagged (tcpdump's "[|icmp]").
+  t.like(decodeFrame(whole.subarray(0, 38), LinkType.ETHERNET, 98), { malformed: true, error: 'icmp: need 8 bytes, have 4' });
 });
 
 test('decodeFrame agrees with tcpdump on every captured frame', (t) => {

@@ -52,6 +52,8 @@ export interface DecodedSll {
 export interface DecodedFrame {
   /** Bytes captured. */
   readonly len: number;
+  /** The frame's length on the wire, present when the capture kept less of it (its snap length): fields past `len` are not shown, and not missed. */
+  readonly wireLen?: number;
   /** `type` is the value at offset 12 in hex (`0x8100` for a tagged frame, the length for an 802.3 frame). */
   readonly eth?: { readonly dst: Mac; readonly src: Mac; readonly type: string };
   /** Linux cooked capture (LINUX_SLL, LINUX_SLL2) instead of `eth`. */
@@ -87,18 +89,23 @@ type Layers = { -readonly [K in keyof DecodedFrame]: DecodedFrame[K] };
  * VLAN tags and RFC 1042 LLC/SNAP, Linux cooked capture (SLL, SLL2), raw IPv4; then ARP/RARP (any htype/ptype, via
  * the packet's own hlen/plen), IPv4 and ICMP as far as the bytes allow. Returns the decoded layers; a malformed frame
  * keeps every field that was captured whole and says why in `error`. Values the codecs do not support but can read
- * (an unknown ARP operation or hardware type) are shown as numbers and are not malformed. Never throws.
+ * (an unknown ARP operation or hardware type) are shown as numbers and are not malformed. `wireLen`: the frame's
+ * length on the wire (a capture record's original length), when a snap length kept fewer bytes: an IP packet that
+ * runs on past them is then cut, not malformed, and what needs the missing bytes (a checksum over them, a whole
+ * Neighbor Discovery message) is not checked, as tcpdump does not. Never throws.
  */
-export function decodeFrame(bytes: Uint8Array, linktype: number = LinkType.ETHERNET): DecodedFrame {
+export function decodeFrame(bytes: Uint8Array, linktype: number = LinkType.ETHERNET, wireLen = bytes.length): DecodedFrame {
   const out = { len: bytes.length } as Layers;
+  const missing = Math.max(0, wireLen - bytes.length);
+  if (missing > 0) out.wireLen = wireLen;
   try {
     // A Buffer's subarray makes a Buffer, several times slower than a plain Uint8Array view: view it as one.
     const view = bytes instanceof Buffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) : bytes;
-    if (linktype === LinkType.ETHERNET) decodeEthernet(view, out);
-    else if (linktype === LinkType.LINUX_SLL || linktype === LinkType.LINUX_SLL2) decodeSll(view, out, linktype === LinkType.LINUX_SLL2);
+    if (linktype === LinkType.ETHERNET) decodeEthernet(view, out, missing);
+    else if (linktype === LinkType.LINUX_SLL || linktype === LinkType.LINUX_SLL2) decodeSll(view, out, linktype === LinkType.LINUX_SLL2, missing);
     // LINKTYPE_RAW carries IPv4 or IPv6, told apart by the version nibble.
-    else if (linktype === LinkType.IPV6 || (linktype === LinkType.RAW && view.length > 0 && view[0]! >>> 4 === 6)) decodeIpv6(view, out);
-    else if (linktype === LinkType.IPV4 || linktype === LinkType.RAW) decodeIpv4(view, out);
+    else if (linktype === LinkType.IPV6 || (linktype === LinkType.RAW && view.length > 0 && view[0]! >>> 4 === 6)) decodeIpv6(view, out, missing);
+    else if (linktype === LinkType.IPV4 || linktype === LinkType.RAW) decodeIpv4(view, out, missing);
     out.malformed = false;
   } catch (err) {
     out.malformed = true;
@@ -109,7 +116,8 @@ export function decodeFrame(bytes: Uint8Array, linktype: number = LinkType.ETHER
   return out;
 }
 
-function decodeEthernet(bytes: Uint8Array, out: Layers): void {
+// `missing` below: the bytes a snap length left out after the frame (see decodeFrame).
+function decodeEthernet(bytes: Uint8Array, out: Layers, missing: number): void {
   if (bytes.length < ETH_HEADER_LEN) throw new TruncatedError('ethernet', ETH_HEADER_LEN, bytes.length);
   out.eth = { dst: Mac.fromBytes(bytes, 0), src: Mac.fromBytes(bytes, 6), type: hex16(readU16(bytes, 12)) };
   const frame = EthernetFrame.checked(bytes);
@@ -119,7 +127,7 @@ function decodeEthernet(bytes: Uint8Array, out: Layers): void {
   // the header's 14 bytes; tcpdump and tshark decode the SNAP payload all the same).
   const p = ethernetPayload(bytes); // InvalidFieldError for a type/length in 1501..1535
   if (p.snap) out.snap = { type: hex16(p.type) };
-  decodeNetwork(p.type, bytes.subarray(p.at), out);
+  decodeNetwork(p.type, bytes.subarray(p.at), out, missing);
 }
 
 // Linux cooked capture headers (pcap-linktype(7)): SLL is 16 bytes, protocol last; SLL2 20 bytes, protocol first.
@@ -128,7 +136,7 @@ const SLL2_LEN = 20;
 /** SLL's protocol for an 802.2 LLC frame (the LLC header follows). */
 const SLL_P_802_2 = 0x0004;
 
-function decodeSll(bytes: Uint8Array, out: Layers, v2: boolean): void {
+function decodeSll(bytes: Uint8Array, out: Layers, v2: boolean, missing: number): void {
   const len = v2 ? SLL2_LEN : SLL_LEN;
   if (bytes.length < len) throw new TruncatedError(v2 ? 'sll2' : 'sll', len, bytes.length);
   const addrAt = v2 ? 12 : 6;
@@ -147,25 +155,28 @@ function decodeSll(bytes: Uint8Array, out: Layers, v2: boolean): void {
     at += SNAP_HEADER_LEN;
     out.snap = { type: hex16(type) };
   }
-  decodeNetwork(type, bytes.subarray(at), out);
+  decodeNetwork(type, bytes.subarray(at), out, missing);
 }
 
-function decodeNetwork(type: number, payload: Uint8Array, out: Layers): void {
+function decodeNetwork(type: number, payload: Uint8Array, out: Layers, missing: number): void {
+  // ARP is not among them: a packet cut short is shown as far as it goes, and is flagged (tcpdump's "[|arp]").
   if (type === EtherType.Arp || type === EtherType.Rarp) decodeArp(payload, out);
-  else if (type === EtherType.Ipv4) decodeIpv4(payload, out);
-  else if (type === EtherType.Ipv6) decodeIpv6(payload, out);
+  else if (type === EtherType.Ipv4) decodeIpv4(payload, out, missing);
+  else if (type === EtherType.Ipv6) decodeIpv6(payload, out, missing);
 }
 
-function decodeIpv6(bytes: Uint8Array, out: Layers): void {
+function decodeIpv6(bytes: Uint8Array, out: Layers, missing: number): void {
   if (bytes.length >= IPV6_HEADER_LEN && bytes[0]! >>> 4 === 6) {
     out.ipv6 = { src: Ipv6.fromBytes(bytes, 8), dst: Ipv6.fromBytes(bytes, 24), next: bytes[6]!, hopLimit: bytes[7]! };
   }
-  const ip = parseIpv6Header(bytes);
+  const ip = parseIpv6Header(bytes, missing);
   out.ipv6 = { ...out.ipv6!, next: ip.protocol, length: ip.length };
   if (ip.protocol !== Ipv6Next.Icmpv6 || ip.fragment) return;
   const icmp = bytes.subarray(ip.at, ip.at + ip.length);
   const echo = icmp.length >= 8 && (icmp[0] === Icmpv6Type.EchoRequest || icmp[0] === Icmpv6Type.EchoReply);
   if (icmp.length >= 2) out.icmpv6 = echo ? { type: icmp[0]!, code: icmp[1]!, id: readU16(icmp, 4), seq: readU16(icmp, 6) } : { type: icmp[0]!, code: icmp[1]! };
+  // Neighbor Discovery is checked whole, checksum and options (RFC 4861 §7.1.1): a message cut short is not.
+  if (icmp.length < ip.length) return;
   const ndp = parseNdp(ip, icmp, bytes.subarray(8, 40));
   if (ndp !== null) out.ndp = ndp;
 }
@@ -215,12 +226,12 @@ function decodeArp(bytes: Uint8Array, out: Layers): void {
   }
 }
 
-function decodeIpv4(bytes: Uint8Array, out: Layers): void {
+function decodeIpv4(bytes: Uint8Array, out: Layers, missing: number): void {
   // Show the addresses even when a later check fails: they are what a reader looks for first.
   if (bytes.length >= IPV4_HEADER_LEN && bytes[0]! >>> 4 === 4) {
     out.ipv4 = { src: Ipv4.format(Ipv4.fromBytes(bytes, 12)), dst: Ipv4.format(Ipv4.fromBytes(bytes, 16)), proto: bytes[9]! };
   }
-  const ip = Ipv4Packet.checked(bytes);
+  const ip = Ipv4Packet.checked(bytes, missing);
   Ipv4Repr.parse(ip); // verifies the header checksum
   // Only the first fragment starts with the ICMP header (as tcpdump, show it), and no single fragment holds all
   // the bytes the checksum covers.
@@ -229,7 +240,8 @@ function decodeIpv4(bytes: Uint8Array, out: Layers): void {
   const type = icmp.type;
   const echo = type === IcmpType.EchoRequest || type === IcmpType.EchoReply;
   out.icmp = echo ? { type, code: icmp.code, id: icmp.id, seq: icmp.seq } : { type, code: icmp.code };
-  if (!ip.moreFragments && !icmp.verifyChecksum()) throw new ChecksumError('icmp', icmp.checksum, icmp.computeChecksum());
+  const whole = ip.payload.length === ip.totalLength - ip.headerLen; // else cut by the snap length
+  if (whole && !ip.moreFragments && !icmp.verifyChecksum()) throw new ChecksumError('icmp', icmp.checksum, icmp.computeChecksum());
 }
 
 /** What `emitArpFrame` writes. */

@@ -45,16 +45,17 @@ export class Ipv4Packet {
   /**
    * Wraps untrusted bytes. Returns the view; throws TruncatedError when the header or the datagram is cut short,
    * UnsupportedError for a version other than 4, InvalidFieldError for IHL < 5 or a total length shorter than the
-   * header.
+   * header. `missing`: bytes a capture's snap length left out after `bytes` (default 0): the datagram may run that
+   * far past them, and `payload` then holds the part captured.
    */
-  static checked(bytes: Uint8Array): Ipv4Packet {
+  static checked(bytes: Uint8Array, missing = 0): Ipv4Packet {
     const packet = new Ipv4Packet(bytes);
-    packet.checkLen();
+    packet.checkLen(missing);
     return packet;
   }
 
   /** The checks `checked` makes; see there. */
-  checkLen(): void {
+  checkLen(missing = 0): void {
     const len = this.bytes.length;
     if (len < IPV4_HEADER_LEN) throw new TruncatedError('ipv4', IPV4_HEADER_LEN, len);
     if (this.version !== 4) throw new UnsupportedError('ipv4', 'version', this.version);
@@ -63,7 +64,7 @@ export class Ipv4Packet {
     if (len < headerLen) throw new TruncatedError('ipv4', headerLen, len);
     const total = this.totalLength;
     if (total < headerLen) throw new InvalidFieldError('ipv4', 'total length', total, `at least the header's ${headerLen} bytes`);
-    if (len < total) throw new TruncatedError('ipv4', total, len);
+    if (len + missing < total) throw new TruncatedError('ipv4', total, len + missing);
   }
 
   get version(): number {
@@ -123,7 +124,7 @@ export class Ipv4Packet {
   get options(): Uint8Array {
     return this.bytes.subarray(F.OPTIONS, this.headerLen);
   }
-  /** The bytes after the header up to the total length (a view: link padding excluded). */
+  /** The bytes after the header up to the total length (a view: link padding excluded; of a packet cut by a snap length, the part captured). */
   get payload(): Uint8Array {
     return this.bytes.subarray(this.headerLen, this.totalLength);
   }

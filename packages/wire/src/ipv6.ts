@@ -161,23 +161,25 @@ export interface Ipv6Header {
  * Reads the IPv6 header at the start of `bytes` and skips its extension headers (hop-by-hop, routing, destination
  * options, fragment), as RFC 8200 §4 chains them. Trailing bytes past the payload length (Ethernet padding) are
  * ignored. Throws TruncatedError when the header or a stated length runs past the bytes, InvalidFieldError for a
- * version other than 6.
+ * version other than 6. `missing`: bytes a capture's snap length left out after `bytes` (default 0): the payload may
+ * run that far past them (the extension headers must still be there); `length` is then still the whole upper layer's.
  */
-export function parseIpv6Header(bytes: Uint8Array): Ipv6Header {
+export function parseIpv6Header(bytes: Uint8Array, missing = 0): Ipv6Header {
   if (bytes.length < IPV6_HEADER_LEN) throw new TruncatedError('ipv6', IPV6_HEADER_LEN, bytes.length);
   const version = bytes[0]! >>> 4;
   if (version !== 6) throw new InvalidFieldError('ipv6', 'version', version, 'an IPv6 header says 6');
   const payloadLength = readU16(bytes, 4);
   const end = IPV6_HEADER_LEN + payloadLength;
-  if (end > bytes.length) throw new TruncatedError('ipv6', end, bytes.length, 'payload');
+  if (end > bytes.length + missing) throw new TruncatedError('ipv6', end, bytes.length + missing, 'payload');
+  const captured = Math.min(end, bytes.length);
   let next = bytes[6]!;
   let at = IPV6_HEADER_LEN;
   let fragment = false;
   // Each pass consumes at least 8 bytes: the walk ends within the payload.
   while (next === Ipv6Next.HopByHop || next === Ipv6Next.Routing || next === Ipv6Next.DestinationOptions || next === Ipv6Next.Fragment) {
-    if (at + 8 > end) throw new TruncatedError('ipv6 extension header', at + 8, end);
+    if (at + 8 > captured) throw new TruncatedError('ipv6 extension header', at + 8, captured);
     const len = next === Ipv6Next.Fragment ? 8 : (bytes[at + 1]! + 1) * 8;
-    if (at + len > end) throw new TruncatedError('ipv6 extension header', at + len, end);
+    if (at + len > captured) throw new TruncatedError('ipv6 extension header', at + len, captured);
     // Fragment offset (13 bits) or the M flag: a piece of a larger packet. An atomic fragment (both 0) is whole.
     if (next === Ipv6Next.Fragment && (readU16(bytes, at + 2) & 0xfff9) !== 0) fragment = true;
     next = bytes[at]!;

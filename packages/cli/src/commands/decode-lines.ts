@@ -56,7 +56,20 @@ function arpWords(a: Required<DecodedArp>, length: number): string {
 }
 
 const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'destination unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded', 12: 'parameter problem' };
-const ICMP6_TYPES: Record<number, string> = { 1: 'destination unreachable', 2: 'packet too big', 3: 'time exceeded', 4: 'parameter problem', 128: 'echo request', 129: 'echo reply' };
+// The ND names serve a message not checked whole (cut by the snap length, or malformed); ndpWords one that was.
+const ICMP6_TYPES: Record<number, string> = {
+  1: 'destination unreachable',
+  2: 'packet too big',
+  3: 'time exceeded',
+  4: 'parameter problem',
+  128: 'echo request',
+  129: 'echo reply',
+  133: 'router solicitation',
+  134: 'router advertisement',
+  135: 'neighbor solicitation',
+  136: 'neighbor advertisement',
+  137: 'redirect',
+};
 
 /** tcpdump's description of an ND message. */
 function ndpWords(m: NdpMessage): string {

@@ -45,10 +45,13 @@ export const SPEC: CommandSpec<typeof OPTIONS> = {
   usage: `ersatz decode FILE... [--json] [--threads N]`,
   about: `Decodes the frames of classic pcap (microsecond or nanosecond, either byte order) and pcapng capture files:
 Ethernet with any number of VLAN tags and RFC 1042 LLC/SNAP, Linux cooked capture (tcpdump -i any: LINUX_SLL and
-LINUX_SLL2) and raw IPv4 link types; ARP/RARP, IPv4 and ICMP. One line per frame, in file order.`,
+LINUX_SLL2) and raw IP link types; ARP/RARP, IPv4, ICMP, IPv6, ICMPv6 and Neighbor Discovery. One line per frame,
+in file order.`,
   options: OPTIONS,
   notes: `Times are local, like tcpdump's. A frame that does not decode is flagged "[malformed: reason]" (JSON: "malformed":
-true and "error"), keeping every field captured whole (a truncated ARP keeps the fields before the cut). Frames of
+true and "error"), keeping every field captured whole (a truncated ARP keeps the fields before the cut). A packet cut
+by the capture's snap length (tcpdump -s) is shown as far as it was captured, not flagged, and what needs the rest
+(a checksum over it) is not checked; JSON gives its length on the wire as "wireLen". Frames of
 another link type are listed by length, and a line on stderr says once per file that they were not decoded.
 Several files are decoded in order, each under a "==> FILE <==" header (human form).
 Exit: 0 done; 2 when a file cannot be read, is not a capture file, or ends inside a record (the frames before it
@@ -243,7 +246,7 @@ export function decodeBatch(task: BatchTask): string {
   for (let i = 0; i < task.offsets.length; i++) {
     const at = task.offsets[i]!;
     const frame = task.bytes.subarray(at, at + task.caplens[i]!);
-    const decoded = decodeFrame(frame, task.linktypes[i]!);
+    const decoded = decodeFrame(frame, task.linktypes[i]!, task.origlens[i]!);
     const index = task.first + i;
     const tsNs = task.tsNs[i]!;
     s += task.json ? jsonLine(task.file, index, tsNs, decoded) : `${clock.format(tsNs)} ${humanLine(frame, decoded, task.origlens[i]!)}`;
