@@ -170,6 +170,29 @@ test('a move is judged on what follows the claim, never on the claim itself: sil
   t.like(moved[1], { ip: D.ip, from: D.mac, to: D2, verdict: 'spoofing', answered: [D.mac], forger: D2, mac: D.mac, severity: 'alarm' });
 });
 
+test('Q-in-Q: each customer VLAN under a provider VLAN (802.1ad) is a domain of its own, IF.SVID.CVID: one address on two is no move', async (t) => {
+  const s = (sec: number): bigint => BigInt(T0 + sec * 1000) * 1_000_000n;
+  /** An ARP request tagged 802.1ad `svid` outside and 802.1Q `cvid` inside. */
+  const qinq = (svid: number, cvid: number, mac: string, ip: string): Uint8Array => {
+    const inner = new Uint8Array(64);
+    const n = emitArpFrame(inner, { dst: Mac.BROADCAST, src: Mac.parse(mac), vlan: cvid, arp: { operation: ArpOp.Request, senderMac: Mac.parse(mac), senderIp: Ipv4.parse(ip), targetMac: Mac.ZERO, targetIp: Ipv4.parse(GW.ip) } });
+    return Uint8Array.from([...inner.subarray(0, 12), 0x88, 0xa8, svid >> 8, svid & 255, ...inner.subarray(12, n)]);
+  };
+  const path = join(work, 'qinq.pcap');
+  const w = await PcapWriter.open(path, { precision: 'us' });
+  w.write(s(0), qinq(200, 2001, A.mac, A.ip));
+  w.write(s(1), qinq(200, 2002, B.mac, A.ip)); // the same address in the next customer's VLAN
+  w.write(s(2), qinq(200, 2001, A.mac, A.ip));
+  await w.close();
+  const { stdout } = await run('node', [MAIN, 'watch', '--replay', path, '--db', join(work, 'qinq.db'), '--json', '-I', 'lan0']);
+  const lines = jsonLines(stdout);
+  t.deepEqual(pick(lines, 'new').map((e) => [e.ifname, e.ip, e.mac]), [
+    ['lan0.200.2001', A.ip, A.mac],
+    ['lan0.200.2002', A.ip, B.mac],
+  ]);
+  t.deepEqual(events(lines).filter((e) => e.kind !== 'new'), [], 'no move, no conflict');
+});
+
 test('bad input: a file that is not a capture, a missing database, a bad duration', async (t) => {
   const notPcap = join(work, 'not.pcap');
   await import('node:fs').then((fs) => fs.writeFileSync(notPcap, 'hello, this is not a capture'));

@@ -24,6 +24,8 @@ export interface Sighting {
   readonly ethSrc?: Mac;
   /** A frame's outermost 802.1Q VLAN id: another broadcast domain, whose stations are kept apart as `IF.VID`. */
   readonly vlan?: number | null;
+  /** The ids of the tags under it (802.1ad Q-in-Q: the customer's VLAN), outermost first: `IF.SVID.CVID`. */
+  readonly innerVlans?: readonly number[];
 }
 
 /**
@@ -193,9 +195,11 @@ export class Detector {
     if (base === undefined) return null;
     // VLAN 0 is a priority tag on the untagged network (802.1Q), as VoIP phones send; a VLAN that is itself watched
     // (-I eth0 -I eth0.10) is judged there, untagged, not twice.
-    const tagged = s.vlan !== undefined && s.vlan !== null && s.vlan !== 0;
-    if (tagged && this.#interfaces.has(`${base.ifname}.${s.vlan}`)) return null;
-    const iface = tagged ? this.#taggedOf(base, s.vlan!) : base;
+    const inner = s.innerVlans ?? [];
+    const tagged = s.vlan !== undefined && s.vlan !== null && (s.vlan !== 0 || inner.length > 0);
+    const domain = tagged ? `${base.ifname}.${[s.vlan, ...inner].join('.')}` : base.ifname;
+    if (tagged && this.#interfaces.has(domain)) return null;
+    const iface = tagged ? this.#taggedOf(base, domain) : base;
     // Every frame counts towards a flood, probes and bogons too: a flood need not claim addresses. Once a source's
     // flood is reported, its frames are the flood's for a minute, counted and not judged one by one (a spray of
     // sender MACs would be a line, a station or a move each).
@@ -378,8 +382,7 @@ export class Detector {
     this.#emit(e);
   }
 
-  #taggedOf(base: WatchedInterface, vlan: number): WatchedInterface {
-    const ifname = `${base.ifname}.${vlan}`;
+  #taggedOf(base: WatchedInterface, ifname: string): WatchedInterface {
     let iface = this.#tagged.get(ifname);
     if (iface === undefined) this.#tagged.set(ifname, (iface = { ifname, mac: base.mac, subnets: [], gateway: null }));
     return iface;

@@ -1,5 +1,5 @@
 // From captured ARP to sightings: which station spoke for which address, and how.
-import { ArpOp, Ipv4, LinkType, Mac, UnsupportedError, decodeFrame, parseArpFrame, type ArpFrame, type ArpRepr } from '@ersatz/wire';
+import { ArpOp, EthernetFrame, Ipv4, LinkType, Mac, UnsupportedError, decodeFrame, parseArpFrame, type ArpFrame, type ArpRepr } from '@ersatz/wire';
 import type { PcapRecord } from '@ersatz/pcap';
 import type { SeenAs, Sighting } from './detector.js';
 
@@ -28,7 +28,13 @@ export function sightingOfRecord(rec: PcapRecord, ifname: string): Sighting | nu
   const atMs = Number(rec.tsNs / 1_000_000n);
   if (rec.linktype === LinkType.ETHERNET) {
     try {
-      return sightingOf(parseArpFrame(rec.data), ifname, atMs);
+      const f = parseArpFrame(rec.data);
+      const s = sightingOf(f, ifname, atMs);
+      if (s === null || f.vlan === null) return s;
+      // Stacked tags (802.1ad): each customer VLAN under the provider's is a broadcast domain of its own.
+      const frame = EthernetFrame.checked(rec.data);
+      const n = frame.vlanCount;
+      return n < 2 ? s : { ...s, innerVlans: Array.from({ length: n - 1 }, (_, i) => frame.vlanTag(i + 1).vid) };
     } catch (err) {
       if (err instanceof UnsupportedError) return null;
       // Only ARP that does not parse is malformed ARP: a runt or a bad 802.3 length of another protocol is not ours.
