@@ -10,7 +10,7 @@ import { colonHex, hex16, macText } from './format.js';
 import { ICMP_HEADER_LEN, IcmpType, Icmpv4Packet, writeIcmpEcho } from './icmp.js';
 import { IPV6_HEADER_LEN, Ipv6, Ipv6Next, parseIpv6Header } from './ipv6.js';
 import { Icmpv6Type, parseNdp, type NdpMessage } from './ndp.js';
-import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IPV4_MAX_TOTAL_LEN, IpProtocol, Ipv4Packet, Ipv4Repr, writeBasicIpv4Header } from './ipv4.js';
+import { IPV4_DEFAULT_TTL, IPV4_HEADER_LEN, IPV4_MAX_TOTAL_LEN, IpProtocol, Ipv4Packet, writeBasicIpv4Header } from './ipv4.js';
 
 /**
  * The ARP fields as `ersatz decode --json` prints them. A field is present when all its bytes were captured: a
@@ -232,7 +232,18 @@ function decodeIpv4(bytes: Uint8Array, out: Layers, missing: number): void {
     out.ipv4 = { src: Ipv4.format(Ipv4.fromBytes(bytes, 12)), dst: Ipv4.format(Ipv4.fromBytes(bytes, 16)), proto: bytes[9]! };
   }
   const ip = Ipv4Packet.checked(bytes, missing);
-  Ipv4Repr.parse(ip); // verifies the header checksum
+  // A bad header checksum is the error to report, but the ICMP fields captured whole are shown all the same (tcpdump
+  // prints them; with -v it says "bad cksum").
+  const badHeader = ip.verifyChecksum() ? null : new ChecksumError('ipv4', ip.checksum, ip.computeChecksum());
+  try {
+    decodeIcmp(ip, out);
+  } catch (err) {
+    throw badHeader ?? err;
+  }
+  if (badHeader) throw badHeader;
+}
+
+function decodeIcmp(ip: Ipv4Packet, out: Layers): void {
   // Only the first fragment starts with the ICMP header (as tcpdump, show it), and no single fragment holds all
   // the bytes the checksum covers.
   if (ip.protocol !== IpProtocol.Icmp || ip.fragmentOffset !== 0) return;
