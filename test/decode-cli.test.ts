@@ -245,6 +245,18 @@ test("a capture cut by its snap length (tcpdump -s 68): ICMP echo, UDP and a nei
   t.deepEqual(json[1]!.icmp, { type: 0, code: 0, id: 0x1234, seq: 7 });
 });
 
+test('a cooked capture of an interface without link-layer addresses (a tunnel, tcpdump -i any): the packet type, no empty address', async (t) => {
+  const buf = new Uint8Array(128);
+  const n = emitIcmpEchoFrame(buf, { dst: Mac.BROADCAST, src: Mac.BROADCAST, ipSrc: Ipv4.parse('192.0.2.1'), ipDst: Ipv4.parse('192.0.2.2'), type: 'request', id: 1, seq: 2 });
+  // LINUX_SLL: packet type 0 (to us), ARPHRD_NONE (0xfffe), address length 0, 8 address bytes, protocol IPv4.
+  const sll = Uint8Array.from([0, 0, 0xff, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00, ...buf.subarray(14, n)]);
+  const path = join(work, 'sll-noaddr.pcap');
+  const w = await PcapWriter.open(path, { linktype: 113 });
+  w.write(1_000_000_000n, sll);
+  await w.close();
+  t.deepEqual(lines(decode(path).stdout), ['00:00:01.000000 In IPv4, 192.0.2.1 > 192.0.2.2: ICMP echo request, id 1, seq 2, length 8']);
+});
+
 test('several files: each under a header (JSON: a "file" key), indexes counting from 0 in each', (t) => {
   const [a, b] = [fixture('arp-ns.pcap'), fixture('vlan.pcap')];
   const human = lines(decode(a, b).stdout);

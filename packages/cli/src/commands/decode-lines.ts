@@ -107,7 +107,8 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
     type = typeAt + 2 <= frame.length ? readU16(frame, typeAt) : -1;
     at = typeAt + 2;
   } else if (d.sll) {
-    s = `${PACKET_TYPES[d.sll.pkttype] ?? `pkttype ${d.sll.pkttype}`} ${d.sll.addr}, `;
+    // An interface without link-layer addresses (a tunnel, PPP) leaves the address empty.
+    s = `${PACKET_TYPES[d.sll.pkttype] ?? `pkttype ${d.sll.pkttype}`} ${d.sll.addr === '' ? '' : `${d.sll.addr}, `}`;
     type = parseInt(d.sll.type, 16);
     at = d.sll.ifindex === undefined ? 16 : 20;
   } else if (d.ipv4 || d.ipv6) {
