@@ -13,8 +13,9 @@ cap_version=$(node -p "require('./package-lock.json').packages['node_modules/cap
 cap_prefix=$(dirname "$(dirname "$node_dir")")/cap-$cap_version
 if [ ! -f "$cap_prefix/node_modules/cap/build/Release/cap.node" ]; then
   echo "bench-node: building cap@$cap_version for $("$node_dir/bin/node" --version) into $cap_prefix" >&2
-  # npm and node-gyp run on that Node and compile against its headers (--nodedir): no download from nodejs.org.
-  PATH="$node_dir/bin:$PATH" npm install --prefix "$cap_prefix" --no-save --no-package-lock --no-audit --no-fund \
-    --loglevel=error --nodedir="$node_dir" "cap@$cap_version"
+  # npm and node-gyp run on that Node and compile against its headers (npm_config_nodedir, node-gyp's --nodedir):
+  # no download from nodejs.org. cap's own dependency (nan, headers only) resolves afresh.
+  PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" npm install --prefix "$cap_prefix" --no-save \
+    --no-package-lock --no-audit --no-fund --loglevel=error "cap@$cap_version" >&2
 fi
 ERSATZ_BENCH_CAP="$cap_prefix/node_modules/cap" PATH="$node_dir/bin:$PATH" node packages/bench/dist/main.js "$@"

