@@ -183,14 +183,34 @@ test('Q-in-Q: each customer VLAN under a provider VLAN (802.1ad) is a domain of 
   w.write(s(0), qinq(200, 2001, A.mac, A.ip));
   w.write(s(1), qinq(200, 2002, B.mac, A.ip)); // the same address in the next customer's VLAN
   w.write(s(2), qinq(200, 2001, A.mac, A.ip));
+  // A priority tag (VID 0) inside or outside is no VLAN of its own: C is in the provider's VLAN 200, D in VLAN 10.
+  w.write(s(3), qinq(200, 0, C.mac, C.ip));
+  w.write(s(4), qinq(0, 10, FORGER.mac, FORGER.ip));
   await w.close();
   const { stdout } = await run('node', [MAIN, 'watch', '--replay', path, '--db', join(work, 'qinq.db'), '--json', '-I', 'lan0']);
   const lines = jsonLines(stdout);
   t.deepEqual(pick(lines, 'new').map((e) => [e.ifname, e.ip, e.mac]), [
     ['lan0.200.2001', A.ip, A.mac],
     ['lan0.200.2002', A.ip, B.mac],
+    ['lan0.200', C.ip, C.mac],
+    ['lan0.10', FORGER.ip, FORGER.mac],
   ]);
   t.deepEqual(events(lines).filter((e) => e.kind !== 'new'), [], 'no move, no conflict');
+  // A capture of the trunk and of the provider's VLAN itself (its interface, lan0.200, sees one tag fewer): the
+  // customers' frames seen on the trunk are left to lan0.200, as an 802.1Q VLAN watched itself is.
+  const inner = (cvid: number, mac: string, ip: string): Uint8Array => {
+    const f = qinq(200, cvid, mac, ip);
+    return Uint8Array.from([...f.subarray(0, 12), ...f.subarray(16)]);
+  };
+  const two = join(work, 'qinq.pcapng');
+  await import('node:fs').then((fs) =>
+    fs.writeFileSync(two, pcapng([undefined, 'lan0.200'], [
+      { iface: 1, atMs: T0, data: inner(2001, A.mac, A.ip) },
+      { iface: 0, atMs: T0 + 1, data: qinq(200, 2001, C.mac, C.ip) }, // on the trunk only
+    ])),
+  );
+  const both = jsonLines((await run('node', [MAIN, 'watch', '--replay', two, '--db', join(work, 'qinq2.db'), '--json', '-I', 'lan0'])).stdout);
+  t.deepEqual(pick(both, 'new').map((e) => [e.ifname, e.ip]), [['lan0.200.2001', A.ip]]);
 });
 
 test('bad input: a file that is not a capture, a missing database, a bad duration', async (t) => {

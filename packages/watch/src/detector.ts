@@ -130,6 +130,7 @@ interface PendingMove extends Suspect {
 }
 
 const key = (ifname: string, ip: Ipv4): string => `${ifname}/${ip}`;
+const UNTAGGED: readonly number[] = [];
 /** Bogon and mismatch senders remembered (reported once each); past this the oldest is forgotten, so a spray stays bounded. */
 const MAX_SAID = 4096;
 /** How long a MAC's rate window, or a judged claim, is kept after it last mattered. */
@@ -193,13 +194,15 @@ export class Detector {
     this.tick(s.atMs);
     const base = this.#interfaces.get(s.ifname);
     if (base === undefined) return null;
-    // VLAN 0 is a priority tag on the untagged network (802.1Q), as VoIP phones send; a VLAN that is itself watched
-    // (-I eth0 -I eth0.10) is judged there, untagged, not twice.
-    const inner = s.innerVlans ?? [];
-    const tagged = s.vlan !== undefined && s.vlan !== null && (s.vlan !== 0 || inner.length > 0);
-    const domain = tagged ? `${base.ifname}.${[s.vlan, ...inner].join('.')}` : base.ifname;
-    if (tagged && this.#interfaces.has(domain)) return null;
-    const iface = tagged ? this.#taggedOf(base, domain) : base;
+    // VLAN 0 is a priority tag (802.1Q), as VoIP phones send: the network it is in, not one of its own. A VLAN that
+    // is itself watched (-I eth0 -I eth0.10, or eth0.200 for eth0.200.2001) is judged there, not twice.
+    const ids = s.vlan === undefined || s.vlan === null ? UNTAGGED : [s.vlan, ...(s.innerVlans ?? [])].filter((v) => v !== 0);
+    let domain = base.ifname;
+    for (const id of ids) {
+      domain += `.${id}`;
+      if (this.#interfaces.has(domain)) return null;
+    }
+    const iface = ids.length > 0 ? this.#taggedOf(base, domain) : base;
     // Every frame counts towards a flood, probes and bogons too: a flood need not claim addresses. Once a source's
     // flood is reported, its frames are the flood's for a minute, counted and not judged one by one (a spray of
     // sender MACs would be a line, a station or a move each).

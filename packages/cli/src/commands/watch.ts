@@ -50,9 +50,8 @@ MAC), flood (over 100 ARP frames a second from one Ethernet source). A move is v
 MACs are asked for the address by unicast ARP. Only the new one answers: replaced. Only the old one: spoofing by the
 new one. Both: conflict, or spoofing when the new MAC holds another address of its own. Neither: unverified.
 Replaying, the capture's next 2 s stand in for the questions. Tagged frames (802.1Q) are kept apart by VLAN, as
-IF.VID (stacked 802.1ad tags: IF.SVID.CVID), and their moves judged on the capture's next 30 s: there is no address
-there to ask from. Passive: nothing
-is sent but those questions and the sweeps.`,
+IF.VID (replaying, stacked 802.1ad tags as IF.SVID.CVID), and their moves judged on the capture's next 30 s: there
+is no address there to ask from. Passive: nothing is sent but those questions and the sweeps.`,
   options: OPTIONS,
   notes: `The database is SQLite in WAL mode, written once per batch (a quarter second): a kill -9 loses at most that batch.
 Read it with 'ersatz stations'. Runs until Ctrl-C (exit 130) or SIGTERM (143), --count N events or --timeout (exit 0).
