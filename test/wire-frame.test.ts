@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
   ArpOp, ETH_MIN_FRAME, FieldMismatchError, InvalidFieldError, Ipv4, Mac, TruncatedError, UnsupportedError, decodeFrame, emitArpFrame, ethernetPayload, emitIcmpEchoFrame, parseArpFrame,
-  LinkType, type DecodedFrame,
+  Ipv6, LinkType, emitNdpFrame, type DecodedFrame,
 } from '@ersatz/wire';
 import * as F from './fixtures/wire/frames.js';
 import { a5, hex, readPcap, shifted, tcpdumpLines } from './fixtures/wire/helpers.js';
@@ -76,13 +76,25 @@ test('decodeFrame: a packet cut by the snap length is shown as far as it was cap
   t.deepEqual(cut, { len: 68, wireLen: 98, eth: decodeFrame(whole).eth, ipv4: decodeFrame(whole).ipv4, icmp: decodeFrame(whole).icmp, malformed: false });
   t.false('wireLen' in decodeFrame(whole, LinkType.ETHERNET, whole.length), 'present only when something was cut');
   // The datagram says it is longer than the frame was on the wire: broken, snap length or not.
-  t.like(decodeFrame(kept, LinkType.ETHERNET, 90), { malformed: true, error: 'ipv4: need 84 bytes, have 76' });
+  t.like(decodeFrame(kept, LinkType.ETHERNET, 90), { malformed: true, error: 'ipv4: need 84 bytes, have 76 (frame on the wire cut short)' });
   // The header checksum is still checked: the header was captured whole.
   const badTtl = whole.slice(0, 68);
   badTtl[22] = 1;
   t.like(decodeFrame(badTtl, LinkType.ETHERNET, 98), { malformed: true, error: 'ipv4: bad checksum 0x3241, computed 0x7141' });
   // Cut inside the ICMP header: flagged (tcpdump's "[|icmp]").
   t.like(decodeFrame(whole.subarray(0, 38), LinkType.ETHERNET, 98), { malformed: true, error: 'icmp: need 8 bytes, have 4' });
+  // A bad header checksum and a bad ICMP checksum: the header's error is the one given.
+  const both = whole.slice();
+  both[22] = 1;
+  both[60] = both[60]! ^ 0xff;
+  t.like(decodeFrame(both), { icmp: { type: 8 }, malformed: true, error: 'ipv4: bad checksum 0x3241, computed 0x7141' });
+  // ICMPv6 likewise: an echo cut inside its 8-byte header is flagged, after them it is not.
+  const buf = new Uint8Array(200);
+  const v6 = buf.slice(0, emitNdpFrame(buf, { ethDst: PEER, ethSrc: HOST, src: Ipv6.parse('fe80::1'), dst: Ipv6.parse('fe80::2'), message: { type: 'ns', target: Ipv6.parse('fe80::2'), sourceLinkAddress: HOST } }));
+  t.like(decodeFrame(v6.subarray(0, 60), LinkType.ETHERNET, v6.length), { icmpv6: { type: 135, code: 0 }, malformed: false });
+  t.false('ndp' in decodeFrame(v6.subarray(0, 60), LinkType.ETHERNET, v6.length), 'a message cut short is not checked');
+  t.like(decodeFrame(v6.subarray(0, 56), LinkType.ETHERNET, v6.length), { icmpv6: { type: 135 }, malformed: true, error: 'icmpv6: need 4 bytes, have 2' });
+  t.like(decodeFrame(v6), { ndp: { type: 'ns' }, malformed: false });
 });
 
 test('decodeFrame agrees with tcpdump on every captured frame', (t) => {

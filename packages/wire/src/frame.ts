@@ -66,7 +66,7 @@ export interface DecodedFrame {
   readonly ipv4?: { readonly src: string; readonly dst: string; readonly proto: number };
   /** `id`/`seq` for echo request and reply only. */
   readonly icmp?: { readonly type: number; readonly code: number; readonly id?: number; readonly seq?: number };
-  /** `next`: the upper-layer protocol after any extension headers (58 ICMPv6); `length`: its bytes (once they all are there). */
+  /** `next`: the upper-layer protocol after any extension headers (58 ICMPv6); `length`: its bytes, as the header says (once the extension headers are all there). */
   readonly ipv6?: { readonly src: string; readonly dst: string; readonly next: number; readonly hopLimit: number; readonly length?: number };
   /** `id`/`seq` for echo request and reply only. */
   readonly icmpv6?: { readonly type: number; readonly code: number; readonly id?: number; readonly seq?: number };
@@ -159,7 +159,7 @@ function decodeSll(bytes: Uint8Array, out: Layers, v2: boolean, missing: number)
 }
 
 function decodeNetwork(type: number, payload: Uint8Array, out: Layers, missing: number): void {
-  // ARP is not among them: a packet cut short is shown as far as it goes, and is flagged (tcpdump's "[|arp]").
+  // Not for ARP: a packet cut short, by a snap length or not, is shown as far as it goes and flagged (tcpdump: "[|arp]").
   if (type === EtherType.Arp || type === EtherType.Rarp) decodeArp(payload, out);
   else if (type === EtherType.Ipv4) decodeIpv4(payload, out, missing);
   else if (type === EtherType.Ipv6) decodeIpv6(payload, out, missing);
@@ -175,8 +175,13 @@ function decodeIpv6(bytes: Uint8Array, out: Layers, missing: number): void {
   const icmp = bytes.subarray(ip.at, ip.at + ip.length);
   const echo = icmp.length >= 8 && (icmp[0] === Icmpv6Type.EchoRequest || icmp[0] === Icmpv6Type.EchoReply);
   if (icmp.length >= 2) out.icmpv6 = echo ? { type: icmp[0]!, code: icmp[1]!, id: readU16(icmp, 4), seq: readU16(icmp, 6) } : { type: icmp[0]!, code: icmp[1]! };
-  // Neighbor Discovery is checked whole, checksum and options (RFC 4861 §7.1.1): a message cut short is not.
-  if (icmp.length < ip.length) return;
+  if (icmp.length < ip.length) {
+    // Cut by the snap length: flagged inside the 4-byte header, or an echo's 8 (as ICMP is); Neighbor Discovery is
+    // checked whole, checksum and options (RFC 4861 §7.1.1), so a message cut short is not checked at all.
+    const header = icmp.length >= 1 && (icmp[0] === Icmpv6Type.EchoRequest || icmp[0] === Icmpv6Type.EchoReply) ? 8 : 4;
+    if (icmp.length < Math.min(header, ip.length)) throw new TruncatedError('icmpv6', Math.min(header, ip.length), icmp.length);
+    return;
+  }
   const ndp = parseNdp(ip, icmp, bytes.subarray(8, 40));
   if (ndp !== null) out.ndp = ndp;
 }

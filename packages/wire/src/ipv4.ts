@@ -64,7 +64,7 @@ export class Ipv4Packet {
     if (len < headerLen) throw new TruncatedError('ipv4', headerLen, len);
     const total = this.totalLength;
     if (total < headerLen) throw new InvalidFieldError('ipv4', 'total length', total, `at least the header's ${headerLen} bytes`);
-    if (len + missing < total) throw new TruncatedError('ipv4', total, len + missing);
+    if (len + missing < total) throw new TruncatedError('ipv4', total, len + missing, missing > 0 ? 'frame on the wire' : undefined);
   }
 
   get version(): number {

@@ -91,6 +91,14 @@ const IP_PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 1
 const PACKET_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
 
 /**
+ * The length tcpdump prints after a protocol it names: the bytes after the IP header(s), `bytes`; for UDP, the data
+ * its own header counts, when that header was captured (`UDP, length 100` for a 108-byte datagram).
+ */
+function upperLength(frame: Uint8Array, protocol: number, at: number, bytes: number): number {
+  return protocol === 17 && at + 8 <= frame.length ? Math.max(0, readU16(frame, at + 4) - 8) : bytes;
+}
+
+/**
  * tcpdump -e style, minus the timestamp: `src > dst, [vlan 42, ][LLC/SNAP, ]ARP, Request who-has … tell …, length
  * 46`; a cooked capture starts with the packet type and the source (`Out 02:…, ARP, …`), raw IPv4 with `IPv4`.
  * `frame` is needed for what the decoded layers leave out: the inner EtherType and the IPv4 lengths.
@@ -145,7 +153,7 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
         else if (icmp.code !== 0) s += ` code ${icmp.code}`;
         s += `, length ${payload}`;
       } else if (!d.malformed) {
-        s += `: ${IP_PROTOCOLS[ip.proto] ?? `ip-proto-${ip.proto}`}, length ${payload}`;
+        s += `: ${IP_PROTOCOLS[ip.proto] ?? `ip-proto-${ip.proto}`}, length ${upperLength(frame, ip.proto, at + (frame[at]! & 0x0f) * 4, payload)}`;
       }
     }
   } else if (type === 0x86dd) {
@@ -158,7 +166,11 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
       const length = ip.length === undefined ? '' : `, length ${ip.length}`;
       if (d.ndp) s += `: ICMP6, ${ndpWords(d.ndp)}${length}`;
       else if (icmp) s += `: ICMP6, ${ICMP6_TYPES[icmp.type] ?? `type ${icmp.type}`}${icmp.id === undefined ? '' : `, id ${icmp.id}, seq ${icmp.seq}`}${length}`;
-      else if (!d.malformed) s += `: ${IP_PROTOCOLS[ip.next] ?? `ip-proto-${ip.next}`}${length}`;
+      else if (!d.malformed && ip.length !== undefined) {
+        // The upper layer starts where its bytes end less their count: after the header and any extension headers.
+        const upperAt = at + 40 + readU16(frame, at + 4) - ip.length;
+        s += `: ${IP_PROTOCOLS[ip.next] ?? `ip-proto-${ip.next}`}, length ${upperLength(frame, ip.next, upperAt, ip.length)}`;
+      }
     }
   } else if (type >= 0 && type <= 1500) {
     s += `802.3, length ${origlen}`;

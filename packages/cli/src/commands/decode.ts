@@ -49,10 +49,10 @@ LINUX_SLL2) and raw IP link types; ARP/RARP, IPv4, ICMP, IPv6, ICMPv6 and Neighb
 in file order.`,
   options: OPTIONS,
   notes: `Times are local, like tcpdump's. A frame that does not decode is flagged "[malformed: reason]" (JSON: "malformed":
-true and "error"), keeping every field captured whole (a truncated ARP keeps the fields before the cut). A packet cut
-by the capture's snap length (tcpdump -s) is shown as far as it was captured, not flagged, and what needs the rest
-(a checksum over it) is not checked; JSON gives its length on the wire as "wireLen". Frames of
-another link type are listed by length, and a line on stderr says once per file that they were not decoded.
+true and "error"), keeping every field captured whole (a truncated ARP keeps the fields before the cut). An IP packet
+the capture's snap length (tcpdump -s) cut after its headers is shown, not flagged, and what needs the rest (a
+checksum over it) is not checked; JSON gives its length on the wire as "wireLen". Frames of another link type are
+listed by length, and a line on stderr says once per file that they were not decoded.
 Several files are decoded in order, each under a "==> FILE <==" header (human form).
 Exit: 0 done; 2 when a file cannot be read, is not a capture file, or ends inside a record (the frames before it
 are printed); 70 internal error.`,
