@@ -237,10 +237,19 @@ test("a capture cut by its snap length (tcpdump -s 68): ICMP echo, UDP and a nei
   // tcpdump decodes port 53 as DNS (here a cut one); ersatz names the protocol and counts its data, as tcpdump does
   // for a port it does not know.
   t.is(ours[2], '192.0.2.1 > 192.0.2.2: UDP, length 100');
-  // ersatz reads a Neighbor Discovery message whole or not at all (RFC 4861 §7.1.1's checks need all of it): a cut
-  // one is named by its type; tcpdump prints the fields captured, here none past the type (14 of 32 bytes).
+  // ersatz checks a Neighbor Discovery message whole or not at all (RFC 4861 §7.1.1's checks need all of it): a cut
+  // one is named by its type, and its target when captured; tcpdump prints the fields captured, here none past the
+  // type (14 of 32 bytes).
   t.is(ours[3], 'fe80::1 > ff02::1:ff00:2: ICMP6, neighbor solicitation, length 32');
   t.is(theirs[3], 'fe80::1 > ff02::1:ff00:2: ICMP6, neighbor solicitation [|icmp6]');
+  // Cut after the target (snap length 78), both name it.
+  const path78 = join(work, 'snapped78.pcap');
+  const w78 = await PcapWriter.open(path78, { snaplen: 78 });
+  w78.write(1_000_000_000n, ns);
+  await w78.close();
+  const ns78 = lines(decode(path78).stdout)[0]!.replace(/^.*?, IPv6, /, '');
+  t.is(ns78, 'fe80::1 > ff02::1:ff00:2: ICMP6, neighbor solicitation, who has fe80::2, length 32');
+  t.is(ns78, lines(spawnSync('tcpdump', ['-r', path78, '-nn'], { encoding: 'utf8' }).stdout)[0]!.replace(/^\S+ IP6 /, ''));
   t.false(out.stdout.includes('malformed'));
   const json = lines(decode(path, '--json').stdout).map((l) => JSON.parse(l) as { len: number; wireLen?: number; malformed: boolean; icmp?: object });
   t.deepEqual(json.map((j) => [j.len, j.wireLen, j.malformed]), [[68, 98, false], [68, 1042, false], [68, 142, false], [68, 86, false]]);

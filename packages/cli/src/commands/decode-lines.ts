@@ -1,5 +1,5 @@
 // The lines `ersatz decode` prints for a frame: tcpdump-like text (with local times) or a JSON object.
-import { readU16, SNAP_HEADER_LEN, type DecodedArp, type DecodedFrame, type NdpMessage } from '@ersatz/wire';
+import { Ipv6, readU16, SNAP_HEADER_LEN, type DecodedArp, type DecodedFrame, type NdpMessage } from '@ersatz/wire';
 
 const NS_PER_S = 1_000_000_000n;
 
@@ -91,6 +91,15 @@ const IP_PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 1
 const PACKET_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
 
 /**
+ * For a neighbor solicitation or advertisement not checked whole (cut by the snap length, or malformed): its target,
+ * in tcpdump's words, when the capture holds it (the 16 bytes after the message's first 8); else nothing.
+ */
+function cutNdTarget(frame: Uint8Array, type: number, at: number): string {
+  if ((type !== 135 && type !== 136) || at < 0 || at + 24 > frame.length) return '';
+  return `${type === 135 ? ', who has' : ', tgt is'} ${Ipv6.fromBytes(frame, at + 8)}`;
+}
+
+/**
  * The length tcpdump prints after a protocol it names: the bytes after the IP header(s), `bytes`; for UDP, the data
  * its own header counts, when that header was captured (`UDP, length 100` for a 108-byte datagram).
  */
@@ -164,11 +173,11 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
       const icmp = d.icmpv6;
       // tcpdump's words and length: the upper layer's bytes (the payload length less any extension headers).
       const length = ip.length === undefined ? '' : `, length ${ip.length}`;
+      // The upper layer starts where its bytes end less their count: after the header and any extension headers.
+      const upperAt = ip.length === undefined ? -1 : at + 40 + readU16(frame, at + 4) - ip.length;
       if (d.ndp) s += `: ICMP6, ${ndpWords(d.ndp)}${length}`;
-      else if (icmp) s += `: ICMP6, ${ICMP6_TYPES[icmp.type] ?? `type ${icmp.type}`}${icmp.id === undefined ? '' : `, id ${icmp.id}, seq ${icmp.seq}`}${length}`;
+      else if (icmp) s += `: ICMP6, ${ICMP6_TYPES[icmp.type] ?? `type ${icmp.type}`}${icmp.id === undefined ? '' : `, id ${icmp.id}, seq ${icmp.seq}`}${cutNdTarget(frame, icmp.type, upperAt)}${length}`;
       else if (!d.malformed && ip.length !== undefined) {
-        // The upper layer starts where its bytes end less their count: after the header and any extension headers.
-        const upperAt = at + 40 + readU16(frame, at + 4) - ip.length;
         s += `: ${IP_PROTOCOLS[ip.next] ?? `ip-proto-${ip.next}`}, length ${upperLength(frame, ip.next, upperAt, ip.length)}`;
       }
     }
