@@ -101,10 +101,11 @@ function cutNdTarget(frame: Uint8Array, type: number, at: number): string {
 
 /**
  * The length tcpdump prints after a protocol it names: the bytes after the IP header(s), `bytes`; for UDP, the data
- * its own header counts, when that header was captured (`UDP, length 100` for a 108-byte datagram).
+ * after its own header (`UDP, length 100` for a 108-byte datagram), when that header was captured and its length
+ * field agrees with `bytes` (a later fragment starts with no UDP header).
  */
 function upperLength(frame: Uint8Array, protocol: number, at: number, bytes: number): number {
-  return protocol === 17 && at + 8 <= frame.length ? Math.max(0, readU16(frame, at + 4) - 8) : bytes;
+  return protocol === 17 && at + 8 <= frame.length && readU16(frame, at + 4) === bytes && bytes >= 8 ? bytes - 8 : bytes;
 }
 
 /**
