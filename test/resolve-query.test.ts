@@ -79,7 +79,7 @@ test('the timeout error carries its numbers and says what to do', (t) => {
   t.true(error instanceof ResolveTimeoutError);
   const e = error as ResolveTimeoutError;
   t.deepEqual([Ipv4.format(e.ip), e.tries, e.elapsedMs], ['192.0.2.2', 2, 500]);
-  t.is(e.message, 'no ARP reply from 192.0.2.2 after 2 tries (500 ms): check that the host is up and on the same link, or raise tries/intervalMs');
+  t.is(e.message, 'no ARP reply from 192.0.2.2 after 2 tries (500 ms): check that the host is up and on the same link, or raise --tries/--timeout');
 });
 
 test('an instant reply is not missed: the request is built and sent after arp$ is subscribed', (t) => {

@@ -68,6 +68,18 @@ test('--file targets (comments, ranges, several per line) and --random order fin
   t.false(ascending, 'answers arrive in the shuffled order of the requests');
 });
 
+test('targets on the command line in each form --help lists (a.b.c.d/N, a.b.c.d:netmask, start-end, one address) find what the same lines in --file find', async (t) => {
+  const { lab: l, host } = lab(t, 'scfa');
+  const targets = ['10.77.0.8/30', '10.77.0.16:255.255.255.252', '10.77.0.40-10.77.0.42', '10.77.0.50'];
+  const file = join(scratchDir(t), 'targets.txt');
+  writeFileSync(file, `${targets.join('\n')}\n`);
+  const [typed, listed] = [await ersatz(l, host.ns, ['scan', '--json', ...targets]), await ersatz(l, host.ns, ['scan', '--json', '--file', file])];
+  t.is(typed.code, 0, show(typed));
+  const ips = (r: typeof typed) => jsonLines(r.stdout).slice(0, -1).map((h) => h.ip as string).sort();
+  t.deepEqual(ips(typed), ips(listed));
+  t.true(ips(typed).includes('10.77.0.17') && ips(typed).includes('10.77.0.41') && ips(typed).includes('10.77.0.50'), ips(typed).join(' '));
+});
+
 test('two MACs answering for one IP: the second is flagged DUP, in JSON and in arp-scan style text', async (t) => {
   const { lab: l, host, responders } = lab(t, 'scdp', [NET, DUPS]);
   const macs = responders.map((x) => x.mac);

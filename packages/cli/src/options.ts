@@ -123,5 +123,11 @@ export function durationOption(command: string, name: string, text: string | und
   return Math.round(ms);
 }
 
-/** Whether `text` names an IPv6 address (with or without a zone) rather than an IPv4 address or a host name. */
-export const isIpv6Text = (text: string | undefined): text is string => text !== undefined && text.includes(':');
+/**
+ * Whether `text` names an IPv6 address (with or without a zone) rather than an IPv4 address or a host name. A colon
+ * after a dotted quad is arp-scan's `a.b.c.d:netmask`, not IPv6 (whose dotted quad can only come last: ::ffff:a.b.c.d).
+ */
+export const isIpv6Text = (text: string | undefined): text is string => {
+  const colon = text?.indexOf(':') ?? -1;
+  return colon >= 0 && !text!.slice(0, colon).includes('.');
+};

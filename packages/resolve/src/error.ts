@@ -32,7 +32,7 @@ export class ResolveTimeoutError extends ResolveError {
     super(
       `no ARP reply from ${Ipv4.format(ip)} ${afterTries(tries, elapsedMs)}: ` +
         (total === 0
-          ? 'check that the host is up and on the same link, or raise tries/intervalMs'
+          ? 'check that the host is up and on the same link, or raise --tries/--timeout'
           : `${total} ${total === 1 ? 'reply' : 'replies'} ignored: ${ignored.map((i) => i.why).join('; ')}`),
     );
   }
