@@ -352,6 +352,24 @@ async function stoppedScan(t: import('ava').ExecutionContext, prefix: string, si
   return { l, host, code, stdout, lines, summary };
 }
 
+test('an interface with a second subnet: its targets are asked from our address there, less its network and broadcast (-l and typed alike)', async (t) => {
+  const { lab: l, host } = lab(t, 'scsn');
+  l.sh(host.ns, ['ip', 'addr', 'add', '10.78.0.1/29', 'dev', host.ifname]);
+  for (const [name, args] of [
+    ['localnet', ['-l', '-I', host.ifname]],
+    ['typed', ['10.77.0.8/30', '10.78.0.0/29']],
+  ] as const) {
+    const file = join(scratchDir(t), `${name}.pcap`);
+    const r = await ersatz(l, host.ns, ['scan', '--json', '--tries', '1', '--timeout', '200', '--pcap', file, ...args]);
+    t.is(r.code, 0, show(r));
+    const asked = tcpdumpRead(l, host.ns, file).flatMap((x) => /Request who-has (\S+) tell (\S+),/.exec(x)?.slice(1, 3).join(' ') ?? []);
+    // Our own 10.78.0.1 is asked too, as 10.77.0.1 is in a sweep of the first subnet (the responder answers it there).
+    t.deepEqual(asked.filter((x) => x.startsWith('10.78.')).sort(), ['10.78.0.1', '10.78.0.2', '10.78.0.3', '10.78.0.4', '10.78.0.5', '10.78.0.6'].map((ip) => `${ip} 10.78.0.1`), name);
+    t.true(asked.filter((x) => x.startsWith('10.77.')).every((x) => x.endsWith(' 10.77.0.1')), name);
+    t.true(jsonLines(r.stdout).some((x) => x.type === 'host' && x.ip === '10.77.0.9'), name);
+  }
+});
+
 test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
   const { code, stdout, lines, summary: s } = await stoppedScan(t, 'scin', 'SIGINT');
   t.is(code, 130, stdout);

@@ -59,7 +59,8 @@ const OPTIONS = {
     arg: 'ADDR',
     help:
       "the requests' sender address (arp-scan's -s): one of the interface's, or 0.0.0.0 (a probe); any other would teach every " +
-      'neighbour that ADDR lives at our MAC, and is refused',
+      "neighbour that ADDR lives at our MAC, and is refused. Default: for targets in one of the interface's subnets, our " +
+      'address there; for the rest, the one the route picks',
   },
   'spoof-sender': { type: 'boolean', default: false, help: "send --arpspa even when it is not the interface's (a lab of your own only)" },
   vlan: {
@@ -175,16 +176,20 @@ export async function run(argv: string[]): Promise<ExitCode> {
   if (ifnames.length > 1 && values.pcap !== undefined) throw new UsageError(`scan: --pcap records one interface: give one -I, or run once per interface`);
   // Each interface's targets and link, all checked before anything is sent (arp-scan takes one -I; several run one
   // sweep after another here, each under its own header, with the interface named in every result).
-  const plans: { info: InterfaceInfo; targets: TargetSet; source: Ipv4 | undefined }[] = [];
+  const plans: { info: InterfaceInfo; sweeps: { targets: TargetSet; source: Ipv4 | undefined }[] }[] = [];
   for (const ifname of ifnames) {
     const local = values.localnet ? await localNetworks(ifname) : null;
     const asked = local?.targets ?? (typed ??= await readTargets(positionals, values.file));
     const info = await scanInterface(asked, local?.ifname ?? ifname);
     // Refused here, before the pipeline opens (and again by scan$): nothing is sent for a foreign sender address.
     const source = values.arpspa === undefined ? undefined : checkSender('scan', info, ipArgument('scan', 'source (-s)', values.arpspa), { allowUnspecified: true, spoofSender: values['spoof-sender'] });
-    const targets = hostsOnLink(asked, info);
+    // Without -s, targets in another of the interface's subnets are a sweep of their own, from our address there.
+    const [first, ...others] = source === undefined ? await bySubnet(asked, info) : [{ targets: asked, source }];
+    const targets = hostsOnLink(first!.targets, info);
     await warnOtherSubnets(targets, info);
-    plans.push({ info, targets, source });
+    // A sweep with nothing left to ask is left out, unless it is the only one (its header says 0 hosts).
+    const sweeps = [{ targets, source: first!.source }, ...others].filter((w) => w.targets.size > 0);
+    plans.push({ info, sweeps: sweeps.length > 0 ? sweeps : [{ targets, source: first!.source }] });
   }
   // The first workers boot while the vendor table loads.
   // Root goes once the last link is open: each later interface's sockets need it to open.
@@ -203,8 +208,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
   try {
     let answered = 0;
     for (let i = 0; i < plans.length; i++) {
-      const { info, targets, source } = plans[i]!;
-      const left = limit === undefined ? undefined : limit - answered;
+      const { info, sweeps } = plans[i]!;
       let session: Session | null = null;
       try {
         session = kernel ? null : await opening!;
@@ -212,14 +216,18 @@ export async function run(argv: string[]): Promise<ExitCode> {
         if (i > 0 || shaped.length > 0 || !fallsBackToKernel(err, tier)) throw err;
         kernel = true; // no CAP_NET_RAW: every interface's sweep goes through the kernel
       }
-      if (session !== null) {
-        try {
-          const sweep = { ratePps, bandwidthBps, tries, timeoutMs, backoff, settleMs, random: values.random, seed, source, spoofSender: values['spoof-sender'] };
-          answered += await output.sweep(session.link, targets, sweep, left, interrupt);
-        } finally {
-          await session.close();
+      try {
+        for (const { targets, source } of sweeps) {
+          const left = limit === undefined ? undefined : limit - answered;
+          if (session !== null) {
+            const sweep = { ratePps, bandwidthBps, tries, timeoutMs, backoff, settleMs, random: values.random, seed, source, spoofSender: values['spoof-sender'] };
+            answered += await output.sweep(session.link, targets, sweep, left, interrupt);
+          } else answered += await output.sweepKernel(info, targets, left, interrupt);
+          if (interrupt.fired || (limit !== undefined && answered >= limit)) break;
         }
-      } else answered += await output.sweepKernel(info, targets, left, interrupt);
+      } finally {
+        await session?.close();
+      }
       if (interrupt.fired) return interrupt.code;
       if (limit !== undefined && answered >= limit) break;
       if (i + 1 < plans.length && !kernel) opening = openSession('scan', plans[i + 1]!.info, { vlan, ...last(i + 1) });
@@ -291,6 +299,46 @@ async function localNetworks(ifname: string | undefined): Promise<{ targets: Tar
   const nets = nl.addresses(lk.index).filter((a) => a.prefixLen < 32).map((a) => Cidr.of(a.address, a.prefixLen));
   if (nets.length === 0) throw new UsageError(`scan: --localnet: ${lk.name} has no IPv4 network to sweep: give the targets`);
   return { targets: new TargetSet(nets.map((n) => ({ first: n.network, last: n.broadcast }))), ifname: lk.name };
+}
+
+/**
+ * The targets split by the interface's other subnets (a second address on it: Linux, rtnetlink): those inside one
+ * are asked from our address there, as the kernel would ask them (a host that answers only its own subnet,
+ * arp_ignore=2, answers nothing else), less that subnet's network and broadcast addresses (up to /30); the rest,
+ * `source` undefined, from the interface's chosen address.
+ */
+async function bySubnet(targets: TargetSet, info: InterfaceInfo): Promise<{ targets: TargetSet; source: Ipv4 | undefined }[]> {
+  if (process.platform !== 'linux' || info.ip === Ipv4.UNSPECIFIED) return [{ targets, source: undefined }];
+  const nl = await import('@ersatz/netlink');
+  const own = info.prefixLen > 30 ? null : Cidr.of(info.ip, info.prefixLen);
+  const groups: { targets: TargetSet; source: Ipv4 | undefined }[] = [];
+  let rest = targets;
+  for (const a of nl.addresses(info.ifindex)) {
+    if (a.prefixLen > 30 || a.address === info.ip) continue;
+    const net = Cidr.of(a.address, a.prefixLen);
+    if (own !== null && own.network === net.network && own.prefix === net.prefix) continue;
+    const inside = clip(rest, net.network, net.broadcast, true);
+    if (inside.size === 0) continue;
+    groups.push({ targets: inside.without([net.network, net.broadcast]), source: a.address });
+    rest = clip(rest, net.network, net.broadcast, false);
+  }
+  return [{ targets: rest, source: undefined }, ...groups];
+}
+
+/** The part of `set` inside `first`..`last` (`inside`), or outside it. */
+function clip(set: TargetSet, first: number, last: number, inside: boolean): TargetSet {
+  const out: { first: Ipv4; last: Ipv4 }[] = [];
+  for (const r of set.ranges) {
+    if (inside) {
+      const f = Math.max(r.first, first);
+      const l = Math.min(r.last, last);
+      if (f <= l) out.push({ first: f as Ipv4, last: l as Ipv4 });
+    } else {
+      if (r.first < first) out.push({ first: r.first, last: Math.min(r.last, first - 1) as Ipv4 });
+      if (r.last > last) out.push({ first: Math.max(r.first, last + 1) as Ipv4, last: r.last });
+    }
+  }
+  return new TargetSet(out);
 }
 
 /**
