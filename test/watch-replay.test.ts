@@ -183,7 +183,7 @@ test('Q-in-Q: each customer VLAN under a provider VLAN (802.1ad) is a domain of 
   w.write(s(0), qinq(200, 2001, A.mac, A.ip));
   w.write(s(1), qinq(200, 2002, B.mac, A.ip)); // the same address in the next customer's VLAN
   w.write(s(2), qinq(200, 2001, A.mac, A.ip));
-  // A priority tag (VID 0) inside or outside is no VLAN of its own: C is in the provider's VLAN 200, D in VLAN 10.
+  // A priority tag (VID 0) inside or outside is no VLAN of its own: C is in the provider's VLAN 200, the next in VLAN 10.
   w.write(s(3), qinq(200, 0, C.mac, C.ip));
   w.write(s(4), qinq(0, 10, FORGER.mac, FORGER.ip));
   await w.close();
