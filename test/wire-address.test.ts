@@ -114,6 +114,17 @@ test('parseTargets merges several items, overlaps and duplicates', (t) => {
   t.throws(() => s.at(10), { instanceOf: RangeError });
 });
 
+test('TargetSet.within and withoutRange split a set at a range: together they are the whole set', (t) => {
+  const set = parseTargets('192.0.2.0/28 192.0.2.40-192.0.2.50 198.51.100.1');
+  const r = { first: ip('192.0.2.8'), last: ip('192.0.2.45') };
+  const fmt = (x: TargetSet) => [...x].map(Ipv4.format);
+  t.deepEqual(fmt(set.within(r)), [8, 9, 10, 11, 12, 13, 14, 40, 41, 42, 43, 44, 45].map((n) => `192.0.2.${n}`));
+  t.deepEqual(fmt(set.withoutRange(r)), ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5', '192.0.2.6', '192.0.2.7', '192.0.2.46', '192.0.2.47', '192.0.2.48', '192.0.2.49', '192.0.2.50', '198.51.100.1']);
+  t.is(set.within(r).size + set.withoutRange(r).size, set.size);
+  t.is(set.within({ first: ip('10.0.0.0'), last: ip('10.0.0.255') }).size, 0);
+  t.is(set.withoutRange({ first: ip('10.0.0.0'), last: ip('10.0.0.255') }).size, set.size);
+});
+
 test('TargetSet.indexOf is at() inverted, and -1 for every address outside the set', (t) => {
   const s = parseTargets('192.0.2.1-192.0.2.9, 198.51.100.0/30, 203.0.113.1');
   t.is(s.size, 12);

@@ -61,17 +61,25 @@ export class TargetSet implements Iterable<Ipv4> {
 
   /** The set less `ips` (a range holding one is split around it). Returns a new set; this one is unchanged. */
   without(ips: Iterable<Ipv4>): TargetSet {
-    let ranges: TargetRange[] = [...this.ranges];
-    for (const ip of ips) {
-      ranges = ranges.flatMap((r): TargetRange[] => {
-        if (ip < r.first || ip > r.last) return [r];
-        const parts: TargetRange[] = [];
-        if (ip > r.first) parts.push({ first: r.first, last: (ip - 1) as Ipv4 });
-        if (ip < r.last) parts.push({ first: (ip + 1) as Ipv4, last: r.last });
-        return parts;
-      });
-    }
+    let ranges: readonly TargetRange[] = this.ranges;
+    for (const ip of ips) ranges = cut(ranges, { first: ip, last: ip });
     return new TargetSet(ranges);
+  }
+
+  /** The set less every address from `r.first` to `r.last`. Returns a new set; this one is unchanged. */
+  withoutRange(r: TargetRange): TargetSet {
+    return new TargetSet(cut(this.ranges, r));
+  }
+
+  /** The addresses of the set from `r.first` to `r.last`. Returns a new set; this one is unchanged. */
+  within(r: TargetRange): TargetSet {
+    const out: TargetRange[] = [];
+    for (const x of this.ranges) {
+      const first = Math.max(x.first, r.first) as Ipv4;
+      const last = Math.min(x.last, r.last) as Ipv4;
+      if (first <= last) out.push({ first, last });
+    }
+    return new TargetSet(out);
   }
 
   /** True when `ip` is in the set. */
@@ -188,6 +196,17 @@ function parseItem(item: string, whole: boolean): TargetRange {
 }
 
 const FORMS = 'expected a.b.c.d, a.b.c.d/N, a.b.c.d:netmask or start-end';
+
+/** `ranges` less every address from `r.first` to `r.last`: a range holding part of it is cut around it. */
+function cut(ranges: readonly TargetRange[], r: TargetRange): TargetRange[] {
+  return ranges.flatMap((x): TargetRange[] => {
+    if (x.last < r.first || x.first > r.last) return [x];
+    const parts: TargetRange[] = [];
+    if (x.first < r.first) parts.push({ first: x.first, last: (r.first - 1) as Ipv4 });
+    if (x.last > r.last) parts.push({ first: (r.last + 1) as Ipv4, last: x.last });
+    return parts;
+  });
+}
 
 function formatRange(r: TargetRange): string {
   return r.first === r.last ? Ipv4.format(r.first) : `${Ipv4.format(r.first)}-${Ipv4.format(r.last)}`;

@@ -317,28 +317,13 @@ async function bySubnet(targets: TargetSet, info: InterfaceInfo): Promise<{ targ
     if (a.prefixLen > 30 || a.address === info.ip) continue;
     const net = Cidr.of(a.address, a.prefixLen);
     if (own !== null && own.network === net.network && own.prefix === net.prefix) continue;
-    const inside = clip(rest, net.network, net.broadcast, true);
+    const range = { first: net.network, last: net.broadcast };
+    const inside = rest.within(range);
     if (inside.size === 0) continue;
     groups.push({ targets: inside.without([net.network, net.broadcast]), source: a.address });
-    rest = clip(rest, net.network, net.broadcast, false);
+    rest = rest.withoutRange(range);
   }
   return [{ targets: rest, source: undefined }, ...groups];
-}
-
-/** The part of `set` inside `first`..`last` (`inside`), or outside it. */
-function clip(set: TargetSet, first: number, last: number, inside: boolean): TargetSet {
-  const out: { first: Ipv4; last: Ipv4 }[] = [];
-  for (const r of set.ranges) {
-    if (inside) {
-      const f = Math.max(r.first, first);
-      const l = Math.min(r.last, last);
-      if (f <= l) out.push({ first: f as Ipv4, last: l as Ipv4 });
-    } else {
-      if (r.first < first) out.push({ first: r.first, last: Math.min(r.last, first - 1) as Ipv4 });
-      if (r.last > last) out.push({ first: Math.max(r.first, last + 1) as Ipv4, last: r.last });
-    }
-  }
-  return new TargetSet(out);
 }
 
 /**
