@@ -40,10 +40,15 @@ export function replayRecords(
   onBatch: (batch: { events: WatchEvent[]; stations: Station[] }) => void,
   counts: ReplayCounts = { frames: 0, malformed: 0, undecoded: {} },
 ): ReplayCounts {
+  // The further interfaces seen so far, each watched once (the first, `ifname`, the caller watches).
+  const others = new Set<string>();
   try {
     for (const rec of records) {
       const on = replayInterface(rec, ifname);
-      if (on !== ifname) detector.watch({ ifname: on, mac: null, subnets: [], gateway: null });
+      if (on !== ifname && !others.has(on)) {
+        others.add(on);
+        detector.watch({ ifname: on, mac: null, subnets: [], gateway: null });
+      }
       const s = sightingOfRecord(rec, on);
       if (s === 'malformed') counts.malformed++;
       else if (s === 'undecoded') counts.undecoded[rec.linktype] = (counts.undecoded[rec.linktype] ?? 0) + 1;
