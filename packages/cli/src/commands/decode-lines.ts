@@ -56,7 +56,6 @@ function arpWords(a: Required<DecodedArp>, length: number): string {
 }
 
 const ICMP_TYPES: Record<number, string> = { 0: 'echo reply', 3: 'destination unreachable', 5: 'redirect', 8: 'echo request', 11: 'time exceeded', 12: 'parameter problem' };
-// The ND names serve a message not checked whole (cut by the snap length, or malformed); ndpWords one that was.
 const ICMP6_TYPES: Record<number, string> = {
   1: 'destination unreachable',
   2: 'packet too big',
@@ -70,19 +69,15 @@ const ICMP6_TYPES: Record<number, string> = {
   136: 'neighbor advertisement',
   137: 'redirect',
 };
+// How tcpdump names the target of a neighbor solicitation and advertisement.
+const ND_TARGET_WORDS: Record<number, string> = { 135: 'who has', 136: 'tgt is' };
+const ND_TYPES: Record<NdpMessage['type'], number> = { rs: 133, ra: 134, ns: 135, na: 136 };
 
-/** tcpdump's description of an ND message. */
-function ndpWords(m: NdpMessage): string {
-  switch (m.type) {
-    case 'rs':
-      return 'router solicitation';
-    case 'ra':
-      return 'router advertisement';
-    case 'ns':
-      return `neighbor solicitation, who has ${m.target}`;
-    case 'na':
-      return `neighbor advertisement, tgt is ${m.target}`;
-  }
+/** tcpdump's words for an ICMPv6 message of `type`, with its target when it is a solicitation or advertisement. */
+function icmp6Words(type: number, target: string | undefined): string {
+  const words = ICMP6_TYPES[type] ?? `type ${type}`;
+  const verb = ND_TARGET_WORDS[type];
+  return verb === undefined || target === undefined ? words : `${words}, ${verb} ${target}`;
 }
 
 const IP_PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 50: 'ESP', 89: 'OSPF', 132: 'SCTP' };
@@ -91,12 +86,11 @@ const IP_PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 6: 'TCP', 1
 const PACKET_TYPES: Record<number, string> = { 0: 'In', 1: 'B', 2: 'M', 3: 'P', 4: 'Out' };
 
 /**
- * For a neighbor solicitation or advertisement not checked whole (cut by the snap length, or malformed): its target,
- * in tcpdump's words, when the capture holds it (the 16 bytes after the message's first 8); else nothing.
+ * The target of a neighbor solicitation or advertisement not checked whole (cut by the snap length, or malformed),
+ * when the capture holds it: the 16 bytes after the message's first 8, which start at `at`.
  */
-function cutNdTarget(frame: Uint8Array, type: number, at: number): string {
-  if ((type !== 135 && type !== 136) || at < 0 || at + 24 > frame.length) return '';
-  return `${type === 135 ? ', who has' : ', tgt is'} ${Ipv6.fromBytes(frame, at + 8)}`;
+function uncheckedNdTarget(frame: Uint8Array, type: number, at: number): string | undefined {
+  return ND_TARGET_WORDS[type] !== undefined && at >= 0 && at + 24 <= frame.length ? Ipv6.fromBytes(frame, at + 8) : undefined;
 }
 
 /**
@@ -176,8 +170,8 @@ export function humanLine(frame: Uint8Array, d: DecodedFrame, origlen: number): 
       const length = ip.length === undefined ? '' : `, length ${ip.length}`;
       // The upper layer starts where its bytes end less their count: after the header and any extension headers.
       const upperAt = ip.length === undefined ? -1 : at + 40 + readU16(frame, at + 4) - ip.length;
-      if (d.ndp) s += `: ICMP6, ${ndpWords(d.ndp)}${length}`;
-      else if (icmp) s += `: ICMP6, ${ICMP6_TYPES[icmp.type] ?? `type ${icmp.type}`}${icmp.id === undefined ? '' : `, id ${icmp.id}, seq ${icmp.seq}`}${cutNdTarget(frame, icmp.type, upperAt)}${length}`;
+      if (d.ndp) s += `: ICMP6, ${icmp6Words(ND_TYPES[d.ndp.type], 'target' in d.ndp ? d.ndp.target : undefined)}${length}`;
+      else if (icmp) s += `: ICMP6, ${icmp6Words(icmp.type, uncheckedNdTarget(frame, icmp.type, upperAt))}${icmp.id === undefined ? '' : `, id ${icmp.id}, seq ${icmp.seq}`}${length}`;
       else if (!d.malformed && ip.length !== undefined) {
         s += `: ${IP_PROTOCOLS[ip.next] ?? `ip-proto-${ip.next}`}, length ${upperLength(frame, ip.next, upperAt, ip.length)}`;
       }
