@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ersatz, scratchDir, startErsatz, tcpdump } from './helpers/cmd-run.js';
 import { startAttacker, UNTIL_STOPPED_MS } from './helpers/hardening-run.js';
+import { stretchNeighbourTimers } from './helpers/still-neighbours.js';
 
 interface Node6 {
   readonly ns: string;
@@ -136,8 +137,7 @@ test("neigh with IPv6: watch -6 sees an add, show -6 is 'ip -6 -j neigh' entry f
   t.teardown(() => lab.destroy());
   // The kernel's entries must not change state between `ip neigh` and ours reading them (the peer's link-local entry
   // read 'delay' in one and not the other once, under load): neighbour timers that outlast the test.
-  const dev = 'net.ipv6.neigh.ez0';
-  lab.sh(h.ns, ['sysctl', '-q', '-w', `${dev}.base_reachable_time_ms=3600000`, `${dev}.retrans_time_ms=3600000`, `${dev}.delay_first_probe_time=3600`]);
+  stretchNeighbourTimers(lab, h.ns, ['ez0'], 6);
   lab.sh(h.ns, ['ping', '-6', '-c', '1', '-W', '2', p.ip]); // an entry for the router, learned by the kernel
   // Until SIGTERM: the kernel may announce other changes (the router's entry ageing) before ours.
   const watch = startErsatz(lab, h.ns, ['neigh', 'watch', '-6', '-I', 'ez0', '--json']);

@@ -5,13 +5,18 @@ import { fileURLToPath } from 'node:url';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import type { ApiCall, ApiResult } from './helpers/neigh-api.js';
 import { procArp as procArpOf } from './helpers/proc-arp.js';
+import { stillNeighbours } from './helpers/still-neighbours.js';
 
 const HELPER = fileURLToPath(new URL('./helpers/neigh-api.js', import.meta.url));
 
 let lab: Lab;
 let host: Host;
 test.before(() => {
-  ({ lab, host } = twoHostLab('nna'));
+  let peer: Host;
+  ({ lab, host, peer } = twoHostLab('nna'));
+  // neighbours$ must see only the changes its test makes: a REACHABLE entry ageing, or the peer probing the host ~5 s
+  // after the ping below, would be one more.
+  stillNeighbours(lab, host, peer);
 });
 test.after.always(() => lab?.destroy());
 

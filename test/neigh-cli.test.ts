@@ -4,6 +4,7 @@ import test from 'ava';
 import { once } from 'node:events';
 import { twoHostLab, type Host, type Lab, type RunResult } from '@ersatz/lab';
 import { procArp as procArpOf } from './helpers/proc-arp.js';
+import { stillNeighbours } from './helpers/still-neighbours.js';
 import { MAIN } from './helpers/cmd-run.js';
 
 // setpriv drops CAP_NET_ADMIN from the bounding set, so the root-owned node it execs runs without it.
@@ -15,6 +16,8 @@ let host: Host;
 let peer: Host;
 test.before(() => {
   ({ lab, host, peer } = twoHostLab('ncl'));
+  // The watches below must see only the changes the tests make (a peer's probe once gave `watch --count 5` a line).
+  stillNeighbours(lab, host, peer);
 });
 test.after.always(() => lab?.destroy());
 

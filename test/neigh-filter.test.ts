@@ -5,6 +5,7 @@
 import test from 'ava';
 import { twoHostLab, type Host, type Lab, type RunResult } from '@ersatz/lab';
 import { MAIN } from './helpers/cmd-run.js';
+import { stillNeighbours } from './helpers/still-neighbours.js';
 
 
 let lab: Lab;
@@ -14,11 +15,8 @@ test.before(() => {
   ({ lab, host, peer } = twoHostLab('nflt'));
   // A second link in the host namespace: flush -I ez0 must leave its entries alone.
   lab.veth({ ns: host.ns, ifname: 'ez2' }, { ns: host.ns, ifname: 'ez3' });
-  for (const dev of ['ez0', 'ez2']) {
-    lab.sh(host.ns, ['sysctl', '-q', '-w', `net.ipv4.neigh.${dev}.base_reachable_time_ms=3600000`, `net.ipv4.neigh.${dev}.retrans_time_ms=3600000`, `net.ipv4.neigh.${dev}.delay_first_probe_time=3600`]);
-  }
   // The peer knows the host already, so its ping reply sends no ARP request that could move the host's DELAY entry.
-  lab.sh(peer.ns, ['ip', 'neigh', 'replace', host.ip, 'lladdr', host.mac, 'dev', peer.ifname, 'nud', 'permanent']);
+  stillNeighbours(lab, host, peer, ['ez2']);
 });
 test.after.always(() => lab?.destroy());
 
