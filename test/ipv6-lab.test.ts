@@ -96,7 +96,8 @@ test("scan: ff02::1 and a /120 find the peer once, with its link-local, global a
 test("our solicitation is ndisc6's but for the source address (ours is in the target's prefix, as the kernel's) and the flow label", async (t) => {
   const { lab, h, p } = v6Lab('v6n');
   t.teardown(() => lab.destroy());
-  const cap = await tcpdump(lab, h.ns, 'ez0', join(scratchDir(t), 'ns.pcap'), ['icmp6 and ip6[40] == 135']);
+  // The host's own (the peer probes the host ~5 s after ndisc6's solicitation taught it the host's address).
+  const cap = await tcpdump(lab, h.ns, 'ez0', join(scratchDir(t), 'ns.pcap'), ['icmp6 and ip6[40] == 135 and ether src', h.mac]);
   lab.sh(h.ns, ['ndisc6', '-1', '-q', p.ip, 'ez0']);
   t.is((await ersatz(lab, h.ns, ['resolve', p.ip])).code, 0);
   const [theirs, ours] = await cap.stop();

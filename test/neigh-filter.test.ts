@@ -3,6 +3,7 @@
 // The host holds one entry in each of the nine NUD states; its neighbour timers are stretched to an hour so the
 // kernel moves none of them while a comparison runs.
 import test from 'ava';
+import { isDeepStrictEqual } from 'node:util';
 import { twoHostLab, type Host, type Lab, type RunResult } from '@ersatz/lab';
 import { MAIN } from './helpers/cmd-run.js';
 import { stillNeighbours } from './helpers/still-neighbours.js';
@@ -29,6 +30,11 @@ const byDst = (a: IpNeigh, b: IpNeigh) => `${a.dev} ${a.dst}`.localeCompare(`${b
 /** Ours in `ip -j`'s shape: ip leaves out `state` for NUD_NONE and `lladdr` when there is none. */
 const asIp = (e: OurEntry): IpNeigh => ({ dst: e.ip, dev: e.ifname, ...(e.mac !== null && { lladdr: e.mac }), ...(e.state !== 'none' && { state: [e.state.toUpperCase()] }) });
 const table = (): IpNeigh[] => (JSON.parse(ipNeigh(['-j', 'neigh', 'show', 'nud', 'all'])) as IpNeigh[]).sort(byDst);
+/**
+ * The entries but the FAILED one, which the kernel's garbage collector may take at any pass while the machine holds
+ * 128 entries or more (other files' labs count: see still-neighbours.ts); every comparison below reads one table.
+ */
+const lasting = (l: IpNeigh[]): IpNeigh[] => l.filter((e) => e.state?.[0] !== 'FAILED');
 
 const P = '198.51.100';
 /** One entry per NUD state on ez0 (DELAY is the peer's, reached the kernel's way), and a stale one on ez2. */
@@ -73,20 +79,31 @@ test.serial('show with an address, a prefix and every state filter lists what ip
   t.timeout(240_000, '34 cold starts of ersatz'); // ~16 s idle, ~50 s with another process using a CPU
   populate();
   for (const [ours, theirs] of SHOW_CASES) {
-    const json = await neigh(['show', '--json', ...ours]);
-    const text = await neigh(['show', ...ours]);
-    t.is(json.code, 0, json.stderr);
-    // Given `dev IF`, ip leaves the device out of each entry; ersatz always names it.
-    const dev = theirs[theirs.indexOf('dev') + 1];
-    const onDev = theirs.includes('dev') ? ` dev ${dev}` : '';
-    const want = (JSON.parse(ipNeigh(['-j', 'neigh', 'show', ...theirs])) as IpNeigh[]).map((e) => (dev && onDev ? { ...e, dev } : e)).sort(byDst);
-    t.deepEqual((JSON.parse(json.stdout) as OurEntry[]).map(asIp).sort(byDst), want, ours.join(' '));
-    // (ip ends its lines with a space)
-    const lines = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '').sort();
-    t.deepEqual(lines(text.stdout.replaceAll(onDev, '')), lines(ipNeigh(['neigh', 'show', ...theirs])), ours.join(' '));
+    // A case runs again on a rebuilt table when the table moved while it ran (the collector took the FAILED entry).
+    for (let attempt = 1; ; attempt++) {
+      const before = table();
+      const json = await neigh(['show', '--json', ...ours]);
+      const text = await neigh(['show', ...ours]);
+      t.is(json.code, 0, json.stderr);
+      // Given `dev IF`, ip leaves the device out of each entry; ersatz always names it.
+      const dev = theirs[theirs.indexOf('dev') + 1];
+      const onDev = theirs.includes('dev') ? ` dev ${dev}` : '';
+      const want = (JSON.parse(ipNeigh(['-j', 'neigh', 'show', ...theirs])) as IpNeigh[]).map((e) => (dev && onDev ? { ...e, dev } : e)).sort(byDst);
+      const ipText = ipNeigh(['neigh', 'show', ...theirs]);
+      const after = table();
+      if (attempt < 3 && !isDeepStrictEqual(after, before)) {
+        populate();
+        continue;
+      }
+      // The table is the one populate() built: every case compares nine states, not an empty table.
+      t.is(after.length, 10, ours.join(' '));
+      t.deepEqual((JSON.parse(json.stdout) as OurEntry[]).map(asIp).sort(byDst), want, ours.join(' '));
+      // (ip ends its lines with a space)
+      const lines = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '').sort();
+      t.deepEqual(lines(text.stdout.replaceAll(onDev, '')), lines(ipText), ours.join(' '));
+      break;
+    }
   }
-  // The table is the one populate() built: every case above compared nine states, not an empty table.
-  t.is(table().length, 10);
 });
 
 // [ersatz flush arguments, the same flush for ip neigh flush]
@@ -102,18 +119,23 @@ const FLUSH_CASES: ReadonlyArray<readonly [string[], string[]]> = [
 test.serial('flush deletes what ip neigh flush deletes, from the same table', async (t) => {
   t.timeout(240_000, '6 flushes, each on a freshly built table');
   for (const [ours, theirs] of FLUSH_CASES) {
-    populate();
-    const before = table();
-    const r = await neigh(['flush', ...ours]);
-    t.like(r, { code: 0, stdout: '', stderr: '' }, ours.join(' '));
-    const afterOurs = table();
-    populate();
-    t.deepEqual(table().map((e) => e.dst), before.map((e) => e.dst));
-    ipNeigh(['neigh', 'flush', ...theirs]);
-    const afterIp = table();
-    t.deepEqual(afterOurs, afterIp, ours.join(' '));
-    t.true(afterOurs.length < before.length, `${ours.join(' ')} deleted something`);
-    t.true(afterOurs.some((e) => e.dev === 'ez2'), 'ez2 untouched');
+    // A case whose two tables differ in the FAILED entry alone runs again (the collector may have taken it from one).
+    for (let attempt = 1; ; attempt++) {
+      populate();
+      const before = table();
+      const r = await neigh(['flush', ...ours]);
+      t.like(r, { code: 0, stdout: '', stderr: '' }, ours.join(' '));
+      const afterOurs = table();
+      populate();
+      t.deepEqual(lasting(table()).map((e) => e.dst), lasting(before).map((e) => e.dst));
+      ipNeigh(['neigh', 'flush', ...theirs]);
+      const afterIp = table();
+      if (attempt < 3 && !isDeepStrictEqual(afterOurs, afterIp) && isDeepStrictEqual(lasting(afterOurs), lasting(afterIp))) continue;
+      t.deepEqual(afterOurs, afterIp, ours.join(' '));
+      t.true(afterOurs.length < before.length, `${ours.join(' ')} deleted something`);
+      t.true(afterOurs.some((e) => e.dev === 'ez2'), 'ez2 untouched');
+      break;
+    }
   }
 });
 
@@ -137,5 +159,5 @@ test.serial('flush and show refuse bad filters with one line and exit 2, deletin
     t.regex(r.stderr, pattern);
     t.is(r.stderr.split('\n').length, 2, r.stderr);
   }
-  t.deepEqual(table(), before);
+  t.deepEqual(lasting(table()), lasting(before));
 });

@@ -11,6 +11,9 @@ const SILENT = '198.51.100.99'; // on the link, held by no one
 function lab(t: import('ava').ExecutionContext, prefix: string): { lab: Lab; host: Host; peer: Host; ersatz: (...args: string[]) => ReturnType<Lab['exec']> } {
   const l = twoHostLab(prefix);
   t.teardown(() => l.lab.destroy());
+  // An entry a run leaves REACHABLE stays so for the next runs to report (the kernel's 15–45 s would do under load).
+  // Only this timer: the kernel tier waits as long as the kernel's retransmissions take (retrans_time_ms).
+  l.lab.sh(l.host.ns, ['sysctl', '-q', '-w', `net.ipv4.neigh.${l.host.ifname}.base_reachable_time_ms=3600000`]);
   const main = readableCheckout(t).path('dist/main.js');
   return { ...l, ersatz: (...args) => l.lab.exec(l.host.ns, [...NOBODY, process.execPath, main, ...args]) };
 }
@@ -36,7 +39,9 @@ test('a silent address: the kernel\'s own requests go unanswered, its entry turn
   t.is(r.code, 1, show(r));
   t.is(r.stdout, '');
   t.is(r.stderr, `ersatz: no ARP reply from ${SILENT}: the kernel's own requests for ${SILENT} on ${host.ifname} went unanswered (its entry is FAILED)\n`);
-  t.regex(l.sh(host.ns, ['ip', 'neigh', 'show', SILENT]), /FAILED/);
+  // FAILED, or already gone: the kernel's garbage collector takes a FAILED entry at any pass while the machine holds
+  // 128 entries or more (the /24 test below makes 253).
+  t.regex(l.sh(host.ns, ['ip', 'neigh', 'show', SILENT]), /^(.*FAILED.*\n)?$/);
 });
 
 test('--tier cache reads the table as it is; --tier raw without the capability says what to grant', async (t) => {

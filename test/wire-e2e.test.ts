@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import { ArpOp, Ipv4, Mac, decodeFrame, emitArpFrame, emitIcmpEchoFrame, parseArpFrame, EthernetFrame, Ipv4Packet, Icmpv4Packet, IcmpEchoRepr, Ipv4Repr } from '@ersatz/wire';
 import { readPcapFile, toHex } from './fixtures/wire/helpers.js';
+import { stillNeighbours } from './helpers/still-neighbours.js';
 
 let lab: Lab;
 let host: Host;
@@ -16,6 +17,9 @@ let dir: string;
 
 test.before(() => {
   ({ lab, host, peer } = twoHostLab('wire'));
+  // The captures below take the first replies they see: no probe of the peer's (~5 s after a ping) may have the host's
+  // kernel send one of its own among them.
+  stillNeighbours(lab, host, peer);
   dir = mkdtempSync(join(tmpdir(), 'ersatz-wire-'));
 });
 test.after.always(() => {

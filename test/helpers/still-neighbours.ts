@@ -5,12 +5,14 @@ import type { Host, Lab } from '@ersatz/lab';
 
 /**
  * Stretches the neighbour timers of `ifnames` in namespace `ns` to an hour (`family` 4 or 6), so the kernel moves
- * none of their entries by itself (REACHABLE → STALE, DELAY → PROBE) while the tests run.
+ * none of their entries by itself (REACHABLE → STALE, DELAY → PROBE) while the tests run, and its garbage collector
+ * takes none for being unused (gc_stale_time). A FAILED entry it may still take at any pass (every ~15 s) while the
+ * machine holds gc_thresh1 (128) entries or more, in every namespace together: a test that keeps one allows for that.
  */
 export function stretchNeighbourTimers(lab: Lab, ns: string, ifnames: readonly string[], family: 4 | 6 = 4): void {
   for (const dev of ifnames) {
     const at = `net.ipv${family}.neigh.${dev}`;
-    lab.sh(ns, ['sysctl', '-q', '-w', `${at}.base_reachable_time_ms=3600000`, `${at}.retrans_time_ms=3600000`, `${at}.delay_first_probe_time=3600`]);
+    lab.sh(ns, ['sysctl', '-q', '-w', `${at}.base_reachable_time_ms=3600000`, `${at}.retrans_time_ms=3600000`, `${at}.delay_first_probe_time=3600`, `${at}.gc_stale_time=3600`]);
   }
 }
 

@@ -30,7 +30,10 @@ export interface Link {
   readonly flags: number;
   /** Administratively up (IFF_UP). */
   readonly up: boolean;
-  /** Operationally up: carrier present (IFF_RUNNING). */
+  /**
+   * Carrier present and operationally up (IFF_LOWER_UP and IFF_RUNNING): the kernel clears LOWER_UP as the carrier
+   * goes, RUNNING when its link watcher gets to it, up to a second later.
+   */
   readonly running: boolean;
   /** IFF_NOARP: the kernel will not ARP on it. */
   readonly noarp: boolean;
@@ -226,7 +229,7 @@ function toLink(r: LinkRepr): Link {
     mac: r.address?.length === 6 ? Mac.fromBytes(r.address) : null,
     flags: r.flags,
     up: (r.flags & Iff.UP) !== 0,
-    running: (r.flags & Iff.RUNNING) !== 0,
+    running: (r.flags & (Iff.RUNNING | Iff.LOWER_UP)) === (Iff.RUNNING | Iff.LOWER_UP),
     noarp: (r.flags & Iff.NOARP) !== 0,
     loopback: (r.flags & Iff.LOOPBACK) !== 0,
     mtu: r.mtu ?? 0,
