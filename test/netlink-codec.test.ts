@@ -205,6 +205,15 @@ test('ifinfomsg: a GETLINK request by name emits as iproute2 does', (t) => {
   t.like(LinkMessage.parse(out.subarray(3)), { name: 'ez0', index: 0 });
 });
 
+test('ifinfomsg: IFLA_MASTER, the bridge or bond a link is a port of, emits and parses back', (t) => {
+  const repr = { family: 0, type: Arphrd.ETHER, index: 5, flags: 0, change: 0, master: 7 };
+  const out = new Uint8Array(LinkMessage.bufferLen(repr));
+  LinkMessage.emit(repr, out);
+  // ifinfomsg, then IFLA_MASTER (len 8, type 10) holding index 7 in host order.
+  t.deepEqual(out, F.hex('00000100 05000000 00000000 00000000 0800 0a00 07000000'));
+  t.deepEqual(LinkMessage.parse(out), repr);
+});
+
 test('ifaddrmsg: lo and ez0 addresses', (t) => {
   const [lo, ez0] = parseDatagram(F.ADDR_DUMP).map((m) => AddressMessage.parse(m.payload));
   t.deepEqual(lo, { family: AF_INET, prefixLen: 8, flags: 0x80, scope: 254, index: 1, address: ip('127.0.0.1'), local: ip('127.0.0.1'), label: 'lo' });

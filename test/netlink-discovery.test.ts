@@ -38,7 +38,7 @@ const ipj = <T>(ns: string, args: string[]): T => JSON.parse(lab.sh(ns, ['ip', '
 const sys = (ns: string, ifname: string, file: string) => lab.sh(ns, ['cat', `/sys/class/net/${ifname}/${file}`]).trim();
 
 interface IpLink { ifindex: number; ifname: string; flags: string[]; mtu: number; link_type: string; address?: string }
-interface Link { index: number; name: string; mac: string | null; flags: number; up: boolean; running: boolean; noarp: boolean; loopback: boolean; mtu: number; type: number }
+interface Link { index: number; name: string; mac: string | null; flags: number; up: boolean; running: boolean; noarp: boolean; loopback: boolean; mtu: number; master: number | null; type: number }
 
 test.serial('links() and link() equal ip -j link and /sys/class/net', async (t) => {
   const ours = await value<Link[]>(host.ns, { op: 'links' });
@@ -174,4 +174,21 @@ test.serial('discoverInterface() refuses NOARP, down and carrier-less interfaces
   const [carrier] = await api(host.ns, [{ op: 'discoverInterface', ifname: 'ez2', target: '203.0.113.2' }]);
   t.like(carrier, { ok: false, error: { name: 'InterfaceDownError', reason: 'carrier' } });
   t.false(ipj<IpLink[]>(host.ns, ['link', 'show', 'ez2'])[0]!.flags.includes('LOWER_UP'));
+});
+
+test.serial('a bridge port holds no address of its own: links() names its master as ip does, and discovery points at the bridge', async (t) => {
+  lab.sh(host.ns, ['ip', 'link', 'add', 'ezb0', 'type', 'bridge']);
+  lab.sh(host.ns, ['ip', 'link', 'add', 'ezp0', 'type', 'veth', 'peer', 'name', 'ezp1']);
+  lab.sh(host.ns, ['ip', 'link', 'set', 'ezp0', 'master', 'ezb0']);
+  for (const dev of ['ezb0', 'ezp0', 'ezp1']) lab.sh(host.ns, ['ip', 'link', 'set', dev, 'up']);
+  lab.sh(host.ns, ['ip', 'addr', 'add', '203.0.113.33/28', 'dev', 'ezb0']);
+  const ours = await value<Link[]>(host.ns, { op: 'links' });
+  const theirs = ipj<(IpLink & { master?: string })[]>(host.ns, ['link', 'show']);
+  const nameOf = (index: number | null) => ours.find((l) => l.index === index)?.name;
+  t.deepEqual(ours.map((l) => [l.name, nameOf(l.master)]), theirs.map((l) => [l.ifname, l.master]));
+  t.is(nameOf(ours.find((l) => l.name === 'ezp0')!.master), 'ezb0');
+  const [port] = await api(host.ns, [{ op: 'discoverInterface', ifname: 'ezp0', target: '203.0.113.34' }]);
+  t.like(port, { ok: false, error: { name: 'NoIpv4AddressError', master: 'ezb0', message: 'ezp0 has no IPv4 address: it is a port of ezb0, which holds the addresses: pick ezb0 with --interface' } });
+  const [unenslaved] = await api(host.ns, [{ op: 'discoverInterface', ifname: 'ezp1', target: '203.0.113.34' }]);
+  t.like(unenslaved, { ok: false, error: { name: 'NoIpv4AddressError', message: "ezp1 has no IPv4 address: add one with 'ip addr add ADDRESS/PREFIX dev ezp1' or pick another interface" } });
 });

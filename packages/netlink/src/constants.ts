@@ -70,7 +70,7 @@ export const MSG_TRUNC = 0x20;
 export const NlmsgerrAttr = { MSG: 1, OFFS: 2 } as const;
 
 /** `IFLA_*` (ifinfomsg attributes). */
-export const Ifla = { ADDRESS: 1, BROADCAST: 2, IFNAME: 3, MTU: 4, LINK: 5, OPERSTATE: 16, LINKMODE: 17 } as const;
+export const Ifla = { ADDRESS: 1, BROADCAST: 2, IFNAME: 3, MTU: 4, LINK: 5, MASTER: 10, OPERSTATE: 16, LINKMODE: 17 } as const;
 /** `IFA_*` (ifaddrmsg attributes). `IFA_ADDRESS` is the peer on point-to-point links; `IFA_LOCAL` the interface's own. */
 export const Ifa = { ADDRESS: 1, LOCAL: 2, LABEL: 3, BROADCAST: 4, FLAGS: 8 } as const;
 /** `IFA_F_*` address flags. */

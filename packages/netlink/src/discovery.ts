@@ -40,6 +40,8 @@ export interface Link {
   /** IFF_LOOPBACK. */
   readonly loopback: boolean;
   readonly mtu: number;
+  /** The index of the bridge or bond this link is a port of (IFLA_MASTER), or null. */
+  readonly master: number | null;
   /** ARPHRD_* link type: 1 Ethernet, 772 loopback (see `Arphrd`). */
   readonly type: number;
 }
@@ -193,7 +195,7 @@ export function discoverInterface(opts: DiscoverOptions = {}): InterfaceInfo {
       own.find(inSubnet) ??
       own.find((a) => !a.secondary) ??
       own[0];
-    if (pick === undefined && opts.unaddressed !== true) throw new NoIpv4AddressError(lk.name);
+    if (pick === undefined && opts.unaddressed !== true) throw new NoIpv4AddressError(lk.name, lk.master === null ? undefined : getLink(sock, lk.master).name);
     // checkArpCapable made sure the MAC is there.
     return { ifname: lk.name, ifindex, mac: lk.mac!, ip: pick?.address ?? Ipv4.UNSPECIFIED, prefixLen: pick?.prefixLen ?? 0, addresses: own.map((a) => a.address), gateway, target };
   });
@@ -233,6 +235,7 @@ function toLink(r: LinkRepr): Link {
     noarp: (r.flags & Iff.NOARP) !== 0,
     loopback: (r.flags & Iff.LOOPBACK) !== 0,
     mtu: r.mtu ?? 0,
+    master: r.master ?? null,
     type: r.type,
   };
 }

@@ -161,12 +161,22 @@ export class InterfaceDownError extends DiscoveryError {
   }
 }
 
-/** The interface holds no IPv4 address, so there is nothing to put in an ARP request's sender field. */
+/**
+ * The interface holds no IPv4 address, so there is nothing to put in an ARP request's sender field. `master`: the
+ * bridge or bond it is a port of, which holds the addresses (and takes the replies) in its stead.
+ */
 export class NoIpv4AddressError extends DiscoveryError {
   override name = 'NoIpv4AddressError';
   override readonly code = 'ERSATZ_NO_IPV4_ADDRESS';
-  constructor(readonly ifname: string) {
-    super(`${ifname} has no IPv4 address: add one with 'ip addr add ADDRESS/PREFIX dev ${ifname}' or pick another interface`);
+  constructor(
+    readonly ifname: string,
+    readonly master?: string,
+  ) {
+    super(
+      master === undefined
+        ? `${ifname} has no IPv4 address: add one with 'ip addr add ADDRESS/PREFIX dev ${ifname}' or pick another interface`
+        : `${ifname} has no IPv4 address: it is a port of ${master}, which holds the addresses: pick ${master} with --interface`,
+    );
   }
 }
 

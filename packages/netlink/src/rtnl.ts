@@ -91,6 +91,8 @@ export interface LinkRepr {
   readonly mtu?: number;
   /** IFLA_OPERSTATE: RFC 2863 state (6 = up). */
   readonly operstate?: number;
+  /** IFLA_MASTER: the index of the link this one is a port of (a bridge, a bond). */
+  readonly master?: number;
 }
 
 export const LinkMessage: Codec<LinkRepr> = {
@@ -104,6 +106,7 @@ export const LinkMessage: Codec<LinkRepr> = {
     const broadcast = a.get(Ifla.BROADCAST);
     const mtu = u32(a.get(Ifla.MTU), 'ifinfomsg', 'IFLA_MTU');
     const oper = a.get(Ifla.OPERSTATE);
+    const master = u32(a.get(Ifla.MASTER), 'ifinfomsg', 'IFLA_MASTER');
     return {
       family: dv.getUint8(IfInfo.FAMILY),
       type: dv.getUint16(IfInfo.TYPE, LE),
@@ -115,6 +118,7 @@ export const LinkMessage: Codec<LinkRepr> = {
       ...(broadcast && { broadcast }),
       ...(mtu !== undefined && { mtu }),
       ...(oper && oper.length >= 1 && { operstate: oper[0]! }),
+      ...(master !== undefined && { master }),
     };
   },
   bufferLen: (r) => IfInfo.SIZE + attributesLen(linkAttrs(r)),
@@ -137,6 +141,7 @@ function linkAttrs(r: LinkRepr): AttributeRepr[] {
     [Ifla.IFNAME, r.name === undefined ? undefined : Value.string(r.name)],
     [Ifla.MTU, r.mtu === undefined ? undefined : Value.u32(r.mtu)],
     [Ifla.OPERSTATE, r.operstate === undefined ? undefined : Uint8Array.of(r.operstate)],
+    [Ifla.MASTER, r.master === undefined ? undefined : Value.u32(r.master)],
   ]);
 }
 
