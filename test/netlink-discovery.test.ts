@@ -4,6 +4,7 @@ import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import type { ApiCall, ApiResult } from './helpers/neigh-api.js';
+import { ersatz } from './helpers/cmd-run.js';
 
 const HELPER = fileURLToPath(new URL('./helpers/neigh-api.js', import.meta.url));
 const ARPHRD: Record<string, number> = { ether: 1, loopback: 772 };
@@ -189,6 +190,9 @@ test.serial('a bridge port holds no address of its own: links() names its master
   t.is(nameOf(ours.find((l) => l.name === 'ezp0')!.master), 'ezb0');
   const [port] = await api(host.ns, [{ op: 'discoverInterface', ifname: 'ezp0', target: '203.0.113.34' }]);
   t.like(port, { ok: false, error: { name: 'NoIpv4AddressError', master: 'ezb0', message: 'ezp0 has no IPv4 address: it is a port of ezb0, which holds the addresses: pick ezb0 with --interface' } });
+  // The CLI says so wherever it looks for our address: a resolve, and a watch (which, given a port, stops there).
+  const said = 'ersatz: ezp0 has no IPv4 address: it is a port of ezb0, which holds the addresses: pick ezb0 with --interface\n';
+  for (const args of [['--target', '203.0.113.34', '-I', 'ezp0'], ['watch', '-I', 'ezp0']]) t.like(await ersatz(lab, host.ns, args), { code: 2, stdout: '', stderr: said }, args.join(' '));
   const [unenslaved] = await api(host.ns, [{ op: 'discoverInterface', ifname: 'ezp1', target: '203.0.113.34' }]);
   t.like(unenslaved, { ok: false, error: { name: 'NoIpv4AddressError', message: "ezp1 has no IPv4 address: add one with 'ip addr add ADDRESS/PREFIX dev ezp1' or pick another interface" } });
 });

@@ -126,6 +126,11 @@ export function link(id: string | number): Link {
   return withSocket((sock) => getLink(sock, id));
 }
 
+/** The error for `lk` holding no IPv4 address, naming the bridge or bond it is a port of (which holds them) if any. */
+export function noIpv4Address(lk: Link): NoIpv4AddressError {
+  return new NoIpv4AddressError(lk.name, lk.master === null ? undefined : link(lk.master).name);
+}
+
 /** The IPv4 addresses of every interface, or of `ifindex` only, in the kernel's order (primary first). Throws NetlinkError. */
 export function addresses(ifindex?: number): Address[] {
   return withSocket((sock) => dumpAddresses(sock, ifindex));
@@ -195,7 +200,7 @@ export function discoverInterface(opts: DiscoverOptions = {}): InterfaceInfo {
       own.find(inSubnet) ??
       own.find((a) => !a.secondary) ??
       own[0];
-    if (pick === undefined && opts.unaddressed !== true) throw new NoIpv4AddressError(lk.name, lk.master === null ? undefined : getLink(sock, lk.master).name);
+    if (pick === undefined && opts.unaddressed !== true) throw noIpv4Address(lk);
     // checkArpCapable made sure the MAC is there.
     return { ifname: lk.name, ifindex, mac: lk.mac!, ip: pick?.address ?? Ipv4.UNSPECIFIED, prefixLen: pick?.prefixLen ?? 0, addresses: own.map((a) => a.address), gateway, target };
   });

@@ -303,8 +303,9 @@ async function describe(ifname: string | undefined): Promise<InterfaceInfo> {
     const name = (err as Error).name;
     if (ifname === undefined || (name !== 'NoDefaultRouteError' && name !== 'NoRouteError') || process.platform !== 'linux') throw err;
     const nl = await import('@ersatz/netlink');
-    const own = nl.addresses(nl.checkArpCapable(nl.link(ifname)).index)[0];
-    if (own === undefined) throw new nl.NoIpv4AddressError(ifname);
+    const lk = nl.checkArpCapable(nl.link(ifname));
+    const own = nl.addresses(lk.index)[0];
+    if (own === undefined) throw nl.noIpv4Address(lk);
     return discoverInterface({ ifname, target: own.address }).catch((e: unknown) => ownAddressInterface(e, own.address, ifname));
   }
 }
