@@ -370,6 +370,21 @@ test('an interface with a second subnet: its targets are asked from our address 
   }
 });
 
+test('-s 0.0.0.0 needs no address of ours: a probe sweep from an interface with none (a trunk, for -Q) finds the peer', async (t) => {
+  const { lab: l, host, peer } = twoHostLab('scpr');
+  t.teardown(() => l.destroy());
+  l.sh(host.ns, ['ip', 'addr', 'flush', 'dev', host.ifname]);
+  const range = '198.51.100.1-198.51.100.3';
+  const none = await ersatz(l, host.ns, ['scan', '-I', host.ifname, range]);
+  t.like(none, { code: 2, stdout: '', stderr: `ersatz: ${host.ifname} has no IPv4 address: add one with 'ip addr add ADDRESS/PREFIX dev ${host.ifname}' or pick another interface\n` });
+  const file = join(scratchDir(t), 'probe.pcap');
+  const probe = await ersatz(l, host.ns, ['scan', '--json', '-I', host.ifname, '-s', '0.0.0.0', '--pcap', file, range]);
+  t.is(probe.code, 0, show(probe));
+  t.deepEqual(jsonLines(probe.stdout).filter((x) => x.type === 'host').map((x) => [x.ip, x.mac]), [[peer.ip, peer.mac]]);
+  const asked = tcpdumpRead(l, host.ns, file).flatMap((x) => /Request who-has (\S+) tell (\S+),/.exec(x)?.slice(1, 3).join(' ') ?? []);
+  t.deepEqual([...new Set(asked)].sort(), ['198.51.100.1 0.0.0.0', '198.51.100.2 0.0.0.0', '198.51.100.3 0.0.0.0']);
+});
+
 test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
   const { code, stdout, lines, summary: s } = await stoppedScan(t, 'scin', 'SIGINT');
   t.is(code, 130, stdout);

@@ -180,7 +180,8 @@ export async function run(argv: string[]): Promise<ExitCode> {
   for (const ifname of ifnames) {
     const local = values.localnet ? await localNetworks(ifname) : null;
     const asked = local?.targets ?? (typed ??= await readTargets(positionals, values.file));
-    const info = await scanInterface(asked, local?.ifname ?? ifname);
+    // A sender given with -s (0.0.0.0 probes on a trunk, say) needs no address of ours on the interface.
+    const info = await scanInterface(asked, local?.ifname ?? ifname, values.arpspa !== undefined);
     // Refused here, before the pipeline opens (and again by scan$): nothing is sent for a foreign sender address.
     const source = values.arpspa === undefined ? undefined : checkSender('scan', info, ipArgument('scan', 'source (-s)', values.arpspa), { allowUnspecified: true, spoofSender: values['spoof-sender'] });
     // Without -s, targets in another of the interface's subnets are a sweep of their own, from our address there.
@@ -357,16 +358,17 @@ const DISCOVERY_CANDIDATES = 4;
 
 /**
  * The interface to sweep on: `ifname`, or the one whose subnet holds the targets (the route to the first host that
- * is not one of our own addresses). Throws UsageError when that route goes through a gateway (ARP reaches only the
- * local link) and no interface was named, and the discovery errors.
+ * is not one of our own addresses). `unaddressed`: the interface may hold no IPv4 address (its `ip` is then 0.0.0.0).
+ * Throws UsageError when that route goes through a gateway (ARP reaches only the local link) and no interface was
+ * named, and the discovery errors.
  */
-async function scanInterface(targets: TargetSet, ifname: string | undefined): Promise<InterfaceInfo> {
+async function scanInterface(targets: TargetSet, ifname: string | undefined, unaddressed: boolean): Promise<InterfaceInfo> {
   let lastErr: unknown;
   for (let i = 0; i < Math.min(targets.size, DISCOVERY_CANDIDATES); i++) {
     const target = targets.at(i);
     let info: InterfaceInfo;
     try {
-      info = await discoverInterface({ ifname, target });
+      info = await discoverInterface({ ifname, target, unaddressed });
     } catch (err) {
       const e = err as { name?: string; reason?: string };
       // Our own address, or the subnet's network or broadcast address (whole networks are read in): try the next.
@@ -387,7 +389,6 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined): Pr
   throw lastErr;
 }
 
-/** IPv6 targets (scan6.ts): the options that mean something there, the others refused. */
 /** IPv6 targets (scan6.ts), with the options both families share as run() read them; the IPv4-only ones refused. */
 async function scanIpv6(
   positionals: string[],
