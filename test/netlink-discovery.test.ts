@@ -67,20 +67,23 @@ test.serial('links() and link() equal ip -j link and /sys/class/net', async (t) 
   t.like(noIndex, { ok: false, error: { name: 'UnknownInterfaceError', interfaceId: 999 } });
 });
 
-interface IpAddr { ifindex: number; addr_info: { family: string; local: string; prefixlen: number; broadcast?: string; label?: string; secondary?: boolean; scope: string }[] }
+interface IpAddr { ifindex: number; addr_info: { family: string; local: string; address?: string; prefixlen: number; broadcast?: string; label?: string; secondary?: boolean; scope: string }[] }
 
-test.serial('addresses() equals ip -j -4 addr, primary before secondary', async (t) => {
-  const ours = await value<{ ifindex: number; address: string; prefixLen: number; broadcast?: string; label?: string; secondary: boolean }[]>(host.ns, { op: 'addresses' });
+test.serial('addresses() equals ip -j -4 addr, primary before secondary, a point-to-point one with its peer', async (t) => {
+  lab.sh(host.ns, ['ip', 'addr', 'add', '10.41.0.1', 'peer', '10.41.0.4/30', 'dev', 'ez0']);
+  t.teardown(() => lab.sh(host.ns, ['ip', 'addr', 'del', '10.41.0.1', 'peer', '10.41.0.4/30', 'dev', 'ez0']));
+  const ours = await value<{ ifindex: number; address: string; prefixLen: number; peer?: string; broadcast?: string; label?: string; secondary: boolean }[]>(host.ns, { op: 'addresses' });
   const theirs = ipj<IpAddr[]>(host.ns, ['-4', 'addr', 'show']).flatMap((i) =>
-    i.addr_info.map((a) => ({ ifindex: i.ifindex, address: a.local, prefixLen: a.prefixlen, ...(a.broadcast && { broadcast: a.broadcast }), ...(a.label && { label: a.label }), secondary: a.secondary === true })),
+    i.addr_info.map((a) => ({ ifindex: i.ifindex, address: a.local, prefixLen: a.prefixlen, ...(a.address && { peer: a.address }), ...(a.broadcast && { broadcast: a.broadcast }), ...(a.label && { label: a.label }), secondary: a.secondary === true })),
   );
-  t.deepEqual(ours.map(({ ifindex, address, prefixLen, broadcast, label, secondary }) => ({ ifindex, address, prefixLen, ...(broadcast && { broadcast }), ...(label && { label }), secondary })), theirs);
+  t.deepEqual(ours.map(({ ifindex, address, prefixLen, peer, broadcast, label, secondary }) => ({ ifindex, address, prefixLen, ...(peer && { peer }), ...(broadcast && { broadcast }), ...(label && { label }), secondary })), theirs);
   t.deepEqual(
-    ours.filter((a) => a.ifindex === 2).map((a) => [a.address, a.secondary, a.broadcast ?? null]),
+    ours.filter((a) => a.ifindex === 2).map((a) => [a.address, a.secondary, a.broadcast ?? null, a.peer ?? null]),
     [
-      ['198.51.100.1', false, null],
-      ['192.0.2.1', false, '192.0.2.255'],
-      ['198.51.100.50', true, null],
+      ['198.51.100.1', false, null, null],
+      ['192.0.2.1', false, '192.0.2.255', null],
+      ['10.41.0.1', false, null, '10.41.0.4'],
+      ['198.51.100.50', true, null, null],
     ],
   );
   t.deepEqual(await value(host.ns, { op: 'addresses', ifindex: 3 }), []); // ez2 has none

@@ -385,6 +385,28 @@ test('-s 0.0.0.0 needs no address of ours: a probe sweep from an interface with 
   t.deepEqual([...new Set(asked)].sort(), ['198.51.100.1 0.0.0.0', '198.51.100.2 0.0.0.0', '198.51.100.3 0.0.0.0']);
 });
 
+test("-l on a point-to-point address (A peer P/N) sweeps the peer's prefix, which the kernel routes on the link", async (t) => {
+  const { lab: l, host, peer } = twoHostLab('scpp');
+  t.teardown(() => l.destroy());
+  l.sh(host.ns, ['ip', 'addr', 'flush', 'dev', host.ifname]);
+  l.sh(peer.ns, ['ip', 'addr', 'flush', 'dev', peer.ifname]);
+  l.sh(peer.ns, ['ip', 'addr', 'add', '10.41.0.5/30', 'dev', peer.ifname]);
+  l.sh(peer.ns, ['ip', 'route', 'add', '10.41.0.1', 'dev', peer.ifname]);
+  for (const [address, asked] of [
+    [['10.41.0.1', 'peer', '10.41.0.4/30'], ['10.41.0.4', '10.41.0.5', '10.41.0.6', '10.41.0.7']],
+    [['10.41.0.1', 'peer', '10.41.0.5'], ['10.41.0.5']],
+  ] as const) {
+    l.sh(host.ns, ['ip', 'addr', 'flush', 'dev', host.ifname]);
+    l.sh(host.ns, ['ip', 'addr', 'add', ...address, 'dev', host.ifname]);
+    const file = join(scratchDir(t), `${address.at(-1)!.replace('/', '-')}.pcap`);
+    const r = await ersatz(l, host.ns, ['scan', '--json', '-l', '-I', host.ifname, '--tries', '1', '--timeout', '200', '--pcap', file]);
+    t.is(r.code, 0, show(r));
+    t.deepEqual(jsonLines(r.stdout).filter((x) => x.type === 'host').map((x) => [x.ip, x.mac]), [['10.41.0.5', peer.mac]], address.join(' '));
+    const requests = tcpdumpRead(l, host.ns, file).flatMap((x) => /Request who-has (\S+) tell 10\.41\.0\.1,/.exec(x)?.[1] ?? []);
+    t.deepEqual(requests.sort(), [...asked], address.join(' '));
+  }
+});
+
 test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
   const { code, stdout, lines, summary: s } = await stoppedScan(t, 'scin', 'SIGINT');
   t.is(code, 130, stdout);

@@ -44,7 +44,7 @@ export type ApiChange = { op: 'add'; ip: string; mac: string; ifname: string; re
 export type ApiResult = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string; [field: string]: unknown } };
 
 // Fields that hold an Ipv4 (a uint32), or a list of them, in the API's answers and errors.
-const IP_FIELDS = new Set(['ip', 'address', 'gateway', 'prefsrc', 'broadcast', 'target']);
+const IP_FIELDS = new Set(['ip', 'address', 'gateway', 'prefsrc', 'broadcast', 'peer', 'target']);
 const IP_LISTS = new Set(['addresses']);
 function plain(value: unknown): unknown {
   return JSON.parse(

@@ -51,7 +51,10 @@ export interface Address {
   readonly ifindex: number;
   /** The interface's own address (IFA_LOCAL, which differs from IFA_ADDRESS only on point-to-point links). */
   readonly address: Ipv4;
+  /** How long a prefix is on the link: the peer's when there is one, else our address's. */
   readonly prefixLen: number;
+  /** The other end of a point-to-point address (`ip addr add A peer P/N`: IFA_ADDRESS, when it is not IFA_LOCAL). */
+  readonly peer?: Ipv4;
   readonly broadcast?: Ipv4;
   /** The label (`eth0`, `eth0:1`). */
   readonly label?: string;
@@ -282,6 +285,7 @@ export function dumpAddresses(sock: NetlinkSocket, ifindex?: number): Address[] 
       ifindex: a.index,
       address,
       prefixLen: a.prefixLen,
+      ...(a.address !== undefined && a.address !== address && { peer: a.address }),
       ...(a.broadcast !== undefined && { broadcast: a.broadcast }),
       ...(a.label !== undefined && { label: a.label }),
       secondary: (a.flags & IfaF.SECONDARY) !== 0,

@@ -296,8 +296,8 @@ async function localNetworks(ifname: string | undefined): Promise<{ targets: Tar
     if ((err as Error).name !== 'NoDefaultRouteError') throw err;
     throw new UsageError(`scan: --localnet takes the default route's interface, and there is no default route: name one with --interface IF`);
   }
-  // A /32 holds only our own address: nothing to ask.
-  const nets = nl.addresses(lk.index).filter((a) => a.prefixLen < 32).map((a) => Cidr.of(a.address, a.prefixLen));
+  // The prefix on the link: a point-to-point address's is its peer's (`A peer P/N`); a /32 of our own holds nothing to ask.
+  const nets = nl.addresses(lk.index).flatMap((a) => (a.peer !== undefined ? [Cidr.of(a.peer, a.prefixLen)] : a.prefixLen < 32 ? [Cidr.of(a.address, a.prefixLen)] : []));
   if (nets.length === 0) throw new UsageError(`scan: --localnet: ${lk.name} has no IPv4 network to sweep: give the targets`);
   return { targets: new TargetSet(nets.map((n) => ({ first: n.network, last: n.broadcast }))), ifname: lk.name };
 }
