@@ -368,6 +368,9 @@ test('an interface with a second subnet: its targets are asked from our address 
     t.true(asked.filter((x) => x.startsWith('10.77.')).every((x) => x.endsWith(' 10.77.0.1')), name);
     t.true(jsonLines(r.stdout).some((x) => x.type === 'host' && x.ip === '10.77.0.9'), name);
   }
+  // Each sweep's header names the address its requests carry.
+  const text = await ersatz(l, host.ns, ['scan', '-l', '-I', host.ifname, '--tries', '1', '--timeout', '200']);
+  t.deepEqual(text.stdout.split('\n').filter((x) => x.startsWith('Interface:')).map((x) => /IPv4: (\S+):/.exec(x)?.[1]), ['10.77.0.1', '10.78.0.1'], show(text));
 });
 
 test('-s 0.0.0.0 needs no address of ours: a probe sweep from an interface with none (a trunk, for -Q) finds the peer', async (t) => {

@@ -50,7 +50,8 @@ export class SweepOutput {
     const o = this.o;
     const out = this.#out;
     const pace = s.ratePps !== undefined ? `${s.ratePps} requests/s` : `${s.bandwidthBps ?? 256_000} bit/s`;
-    if (!o.json && !o.plain) out.line(`Interface: ${link.ifname}, MAC: ${link.mac}, IPv4: ${Ipv4.format(link.ip)}: scanning ${targets.size} hosts at ${pace}`);
+    // The address the requests carry: ours in the subnet swept (-l on two subnets sweeps each from its own), or -s's.
+    if (!o.json && !o.plain) out.line(`Interface: ${link.ifname}, MAC: ${link.mac}, IPv4: ${Ipv4.format(s.source ?? link.ip)}: scanning ${targets.size} hosts at ${pace}`);
     out.flush();
     // Only for a person watching: not with --json, nor when the results go down a pipe (stderr may still be a tty).
     const bar = (this.#progress = new Progress({ total: targets.size, enabled: !o.json && process.stdout.isTTY === true }));
