@@ -118,6 +118,10 @@ test('loopback and NOARP interfaces are "not ARPable": -D exits 0 (scripts go on
     t.is(iputils.code, code, `iputils arping ${args.join(' ')}`);
     t.is(r.stdout, `Interface "${ifname}" is not ARPable\n`);
     t.is(r.stdout, iputils.stdout);
+    // With --json, stdout holds JSON lines only: the same exit, ersatz's own error line on stderr.
+    const json = await ersatz(lab, h, ['arping', '--json', ...args]);
+    t.like(json, { code, stdout: '' }, show(json));
+    t.regex(json.stderr, new RegExp(`^ersatz: cannot ARP on ${ifname}: [^\n]+\n$`));
   }
 });
 

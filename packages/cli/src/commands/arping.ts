@@ -102,7 +102,9 @@ export async function run(argv: string[]): Promise<ExitCode> {
     // iputils: a loopback or NOARP interface "is not ARPable"; -D then exits 0 on purpose, so scripts go on.
     const reason = (err as { name?: string; reason?: string }).name === 'NoLinkLayerError' ? (err as { reason?: string }).reason : undefined;
     if (reason !== 'loopback' && reason !== 'noarp') throw err;
-    if (!values.quiet) process.stdout.write(`Interface "${(err as { ifname: string }).ifname}" is not ARPable\n`);
+    // iputils' line on stdout; with --json, stdout carries JSON lines only, so ersatz's own error line goes to stderr.
+    if (values.json) process.stderr.write(`ersatz: ${(err as Error).message}\n`);
+    else if (!values.quiet) process.stdout.write(`Interface "${(err as { ifname: string }).ifname}" is not ARPable\n`);
     return mode === 'dad' ? Exit.OK : Exit.USAGE;
   }
   const options = { mode, spoofSender: values['spoof-sender'], ...(source === undefined ? {} : { source }) };
