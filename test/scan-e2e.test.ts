@@ -410,6 +410,19 @@ test("-l on a point-to-point address (A peer P/N) sweeps the peer's prefix, whic
   }
 });
 
+test('an address added with noprefixroute: its subnet still picks the interface, with no route on the link (with a default route or none)', async (t) => {
+  const { lab: l, host, peer } = twoHostLab('scnp');
+  t.teardown(() => l.destroy());
+  l.sh(host.ns, ['ip', 'addr', 'flush', 'dev', host.ifname]);
+  l.sh(host.ns, ['ip', 'addr', 'add', `${host.ip}/24`, 'dev', host.ifname, 'noprefixroute']);
+  for (const routes of ['none', 'a default route'] as const) {
+    if (routes !== 'none') l.sh(host.ns, ['ip', 'route', 'add', 'default', 'via', peer.ip, 'dev', host.ifname, 'onlink']);
+    const r = await ersatz(l, host.ns, ['scan', '--json', '--tries', '1', '--timeout', '200', '198.51.100.2-198.51.100.3']);
+    t.is(r.code, 0, `${routes}: ${show(r)}`);
+    t.deepEqual(jsonLines(r.stdout).filter((x) => x.type === 'host').map((x) => [x.ip, x.mac, x.interface]), [[peer.ip, peer.mac, host.ifname]], routes);
+  }
+});
+
 test('Ctrl-C: the hosts found so far, the summary, exit 130', async (t) => {
   const { code, stdout, lines, summary: s } = await stoppedScan(t, 'scin', 'SIGINT');
   t.is(code, 130, stdout);

@@ -358,7 +358,7 @@ const DISCOVERY_CANDIDATES = 4;
 
 /**
  * The interface to sweep on: `ifname`, or the one whose subnet holds the targets (the route to the first host that
- * is not one of our own addresses). `unaddressed`: the interface may hold no IPv4 address (its `ip` is then 0.0.0.0).
+ * is not one of our own addresses; without a route, an interface whose address's subnet holds it). `unaddressed`: the interface may hold no IPv4 address (its `ip` is then 0.0.0.0).
  * Throws UsageError when that route goes through a gateway (ARP reaches only the local link) and no interface was
  * named, and the discovery errors.
  */
@@ -366,7 +366,7 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined, una
   let lastErr: unknown;
   for (let i = 0; i < Math.min(targets.size, DISCOVERY_CANDIDATES); i++) {
     const target = targets.at(i);
-    let info: InterfaceInfo;
+    let info: InterfaceInfo | undefined;
     try {
       info = await discoverInterface({ ifname, target, unaddressed });
     } catch (err) {
@@ -376,17 +376,29 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined, una
         lastErr = err;
         continue;
       }
-      throw err;
+      if (e.name !== 'NoRouteError' || ifname !== undefined) throw err;
+      lastErr = err;
     }
-    if (info.gateway !== null && ifname === undefined) {
-      throw new UsageError(
-        `scan: ${Ipv4.format(target)} is not on a directly connected subnet (the route goes through ${Ipv4.format(info.gateway)} on ${info.ifname}): ` +
-          `ARP reaches only the local link; pass --interface IF to sweep on IF anyway`,
-      );
-    }
-    return info;
+    if (info !== undefined && (ifname !== undefined || info.gateway === null)) return info;
+    // Without -I, and no route on a link: an interface's subnet may hold the target all the same (an address added
+    // with noprefixroute), and the sweep goes there.
+    const holder = await subnetHolder(target);
+    if (holder !== undefined) return discoverInterface({ ifname: holder, target, unaddressed });
+    if (info === undefined) throw lastErr;
+    throw new UsageError(
+      `scan: ${Ipv4.format(target)} is not on a directly connected subnet (the route goes through ${Ipv4.format(info.gateway!)} on ${info.ifname}): ` +
+        `ARP reaches only the local link; pass --interface IF to sweep on IF anyway`,
+    );
   }
   throw lastErr;
+}
+
+/** The interface one of whose addresses' subnets holds `ip` (Linux: rtnetlink), if one does. */
+async function subnetHolder(ip: Ipv4): Promise<string | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const nl = await import('@ersatz/netlink');
+  const a = nl.addresses().find((x) => x.prefixLen < 32 && nl.sameSubnet(x.address, ip, x.prefixLen));
+  return a === undefined ? undefined : nl.link(a.ifindex).name;
 }
 
 /** IPv6 targets (scan6.ts), with the options both families share as run() read them; the IPv4-only ones refused. */
