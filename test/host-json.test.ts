@@ -25,10 +25,11 @@ test('HostJson.line is JSON.stringify of the host object: keys, order, escapes, 
         rttNs: fc.bigInt({ min: 0n, max: 10n ** 12n }),
         dup: fc.boolean(),
         ethSrc: fc.option(mac),
+        vlan: fc.option(fc.integer({ min: 0, max: 4095 })),
         ifname: fc.constantFrom('eth0', 'ez0', 'wlp2s0', 'br-"x"'),
       }),
       (h) => {
-        const line = new HostJson(h.ifname).line(h.ip as Ipv4, h.mac, h.vendor, h.rttNs, h.dup, h.ethSrc);
+        const line = new HostJson(h.ifname).line(h.ip as Ipv4, h.mac, h.vendor, h.rttNs, h.dup, h.ethSrc, h.vlan);
         const expected = JSON.stringify({
           type: 'host',
           ip: Ipv4.format(h.ip as Ipv4),
@@ -37,6 +38,7 @@ test('HostJson.line is JSON.stringify of the host object: keys, order, escapes, 
           rttMs: Number(h.rttNs) / 1e6,
           dup: h.dup,
           ...(h.ethSrc !== null && { ethSrc: h.ethSrc }),
+          ...(h.vlan !== null && { vlan: h.vlan }),
           interface: h.ifname,
         });
         return line === expected;

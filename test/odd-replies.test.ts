@@ -114,7 +114,12 @@ test('scan -Q VID tags its requests and takes only answers tagged VID: the host 
   const { lab, host, responderMac } = await oddLab(t, 'ovq', 'vlan42');
   const tagged = await ersatz(lab, host, ['scan', '-Q', '42', '-I', 'ez0', '--json', ODD]);
   t.is(tagged.code, 0, show(tagged));
-  t.like(jsonLines(tagged.stdout)[0], { type: 'host', ip: ODD, mac: responderMac });
+  t.like(jsonLines(tagged.stdout)[0], { type: 'host', ip: ODD, mac: responderMac, vlan: 42 });
+  // The line names the reply's VLAN after the vendor, in arp-scan's words (ersatz adds the RTT column).
+  const line = await ersatz(lab, host, ['scan', '-Q', '42', '-I', 'ez0', '-x', ODD]);
+  const theirs = lab.run(host, ['arp-scan', '-I', 'ez0', '-Q', '42', '-x', ODD]);
+  t.deepEqual(line.stdout.trimEnd().split('\t').slice(0, 3), theirs.stdout.trimEnd().split('\t'), `${show(line)}\n${theirs.stdout}`);
+  t.regex(line.stdout, /\(802\.1Q VLAN=42\)\tRTT=/);
   const format = await ersatz(lab, host, ['scan', '--vlan', '42', '-x', '-F', '${ip} ${mac} ${vlan}', ODD]);
   t.is(format.stdout, `${ODD} ${responderMac} 42\n`, show(format));
   // Untagged, or on another VLAN, the same host does not hear us: nothing found, exit 1.

@@ -15,13 +15,17 @@ export class HostJson {
     this.#tail = `,"interface":${JSON.stringify(ifname)}}`;
   }
 
-  /** JSON.stringify({ type: 'host', ip, mac, vendor, rttMs, dup, ethSrc?, interface }); `ethSrc` null when it is `mac`. */
-  line(ip: Ipv4, mac: Mac, vendor: string | null, rttNs: bigint, dup: boolean, ethSrc: Mac | null): string {
+  /**
+   * JSON.stringify({ type: 'host', ip, mac, vendor, rttMs, dup, ethSrc?, vlan?, interface }); `ethSrc` null when it is
+   * `mac`, `vlan` (the reply's 802.1Q tag, `scan -Q`) null when it came untagged.
+   */
+  line(ip: Ipv4, mac: Mac, vendor: string | null, rttNs: bigint, dup: boolean, ethSrc: Mac | null, vlan: number | null): string {
     let v = this.#vendors.get(vendor);
     if (v === undefined) this.#vendors.set(vendor, (v = JSON.stringify(vendor)));
     // A MAC's text (colon hex) and a dotted IPv4 need no escaping.
     const proxy = ethSrc === null ? '' : `,"ethSrc":"${ethSrc}"`;
-    return `{"type":"host","ip":"${Ipv4.format(ip)}","mac":"${mac}","vendor":${v},"rttMs":${msText(rttNs)},"dup":${dup}${proxy}${this.#tail}`;
+    const tag = vlan === null ? '' : `,"vlan":${vlan}`;
+    return `{"type":"host","ip":"${Ipv4.format(ip)}","mac":"${mac}","vendor":${v},"rttMs":${msText(rttNs)},"dup":${dup}${proxy}${tag}${this.#tail}`;
   }
 }
 

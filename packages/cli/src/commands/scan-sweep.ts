@@ -83,13 +83,13 @@ export class SweepOutput {
         const nth = e.dup ? (macsPerIp.get(e.ip) ?? 1) + 1 : 1;
         if (e.dup) macsPerIp.set(e.ip, nth);
         const proxy = e.ethSrc !== e.mac;
-        if (json !== null) out.line(json.line(e.ip, e.mac, name, e.rttNs, e.dup, proxy ? e.ethSrc : null));
+        if (json !== null) out.line(json.line(e.ip, e.mac, name, e.rttNs, e.dup, proxy ? e.ethSrc : null, e.reply.vlan));
         else if (!(e.dup && o.ignoredups)) {
           const rttMs = Number(e.rttNs) / 1e6;
           if (o.format !== null) {
             const vlan = e.reply.vlan;
             out.line(o.format({ ip: Ipv4.format(e.ip), mac: e.mac, hdrmac: proxy ? e.ethSrc : '', vendor: shownVendor(name), vlan: vlan === null || vlan === 0 ? '' : String(vlan), dup: nth > 1 ? String(nth) : '', rtt: rttMs.toFixed(3) }) + tail);
-          } else out.line((o.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null)) + tail);
+          } else out.line((o.quiet ? `${Ipv4.format(e.ip)}\t${e.mac}` : hostLine(e.ip, e.mac, name, nth, rttMs, proxy ? e.ethSrc : null, e.reply.vlan)) + tail);
         }
         if (!e.dup && ++answered === limit) enough.next(); // ends the sweep now: no host beyond the limit is printed
       } else summary = e.summary;
@@ -177,8 +177,10 @@ function shownVendor(vendor: string | null): string {
  * vendor with ` (DUP: n)` for the n-th MAC of an IP, `RTT=x.xxx ms` (arp-scan's --rtt field), then `(from MAC)` when
  * the Ethernet source differs from the ARP sender (a proxy or MAC-NAT bridge answering for the host).
  */
-function hostLine(ip: Ipv4, mac: Mac, vendor: string | null, nth: number, rttMs: number, from: Mac | null): string {
-  return `${Ipv4.format(ip)}\t${mac}\t${shownVendor(vendor)}${nth > 1 ? ` (DUP: ${nth})` : ''}\tRTT=${rttMs.toFixed(3)} ms${from === null ? '' : `\t(from ${from})`}`;
+function hostLine(ip: Ipv4, mac: Mac, vendor: string | null, nth: number, rttMs: number, from: Mac | null, vlan: number | null): string {
+  // arp-scan's words for a tagged reply (-Q), after the vendor.
+  const tag = vlan === null ? '' : ` (802.1Q VLAN=${vlan})`;
+  return `${Ipv4.format(ip)}\t${mac}\t${shownVendor(vendor)}${tag}${nth > 1 ? ` (DUP: ${nth})` : ''}\tRTT=${rttMs.toFixed(3)} ms${from === null ? '' : `\t(from ${from})`}`;
 }
 
 type PipelineStats = Awaited<ReturnType<Link['stats']>>;

@@ -97,7 +97,8 @@ const OPTIONS = {
     type: 'boolean',
     default: false,
     help:
-      'print JSON Lines: {"type":"host","ip","mac","vendor","rttMs","dup","interface"} per answer, then ' +
+      'print JSON Lines: {"type":"host","ip","mac","vendor","rttMs","dup","interface"} per answer (with "ethSrc" when the ' +
+      'frame came from another MAC, "vlan" when it was tagged), then ' +
       '{"type":"summary","summary":{...},"interface"} (one per interface)',
   },
   pcap: { type: 'string', arg: 'OUT', complete: 'file', help: 'write every frame sent and received to OUT, a pcap file tcpdump -r reads' },
