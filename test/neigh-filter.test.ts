@@ -32,7 +32,7 @@ const asIp = (e: OurEntry): IpNeigh => ({ dst: e.ip, dev: e.ifname, ...(e.mac !=
 const table = (): IpNeigh[] => (JSON.parse(ipNeigh(['-j', 'neigh', 'show', 'nud', 'all'])) as IpNeigh[]).sort(byDst);
 /**
  * The entries but the FAILED one, which the kernel's garbage collector may take at any pass while the machine holds
- * 128 entries or more (other files' labs count: see still-neighbours.ts); every comparison below reads one table.
+ * 128 entries or more (other files' labs count: see still-neighbours.ts).
  */
 const lasting = (l: IpNeigh[]): IpNeigh[] => l.filter((e) => e.state?.[0] !== 'FAILED');
 

@@ -402,11 +402,11 @@ test("-l on a point-to-point address (A peer P/N) sweeps the peer's prefix, whic
     l.sh(host.ns, ['ip', 'addr', 'flush', 'dev', host.ifname]);
     l.sh(host.ns, ['ip', 'addr', 'add', ...address, 'dev', host.ifname]);
     const file = join(scratchDir(t), `${address.at(-1)!.replace('/', '-')}.pcap`);
-    const r = await ersatz(l, host.ns, ['scan', '--json', '-l', '-I', host.ifname, '--tries', '1', '--timeout', '200', '--pcap', file]);
+    const r = await ersatz(l, host.ns, ['scan', '--json', '-l', '-I', host.ifname, '--tries', '2', '--timeout', '300', '--pcap', file]);
     t.is(r.code, 0, show(r));
     t.deepEqual(jsonLines(r.stdout).filter((x) => x.type === 'host').map((x) => [x.ip, x.mac]), [['10.41.0.5', peer.mac]], address.join(' '));
     const requests = tcpdumpRead(l, host.ns, file).flatMap((x) => /Request who-has (\S+) tell 10\.41\.0\.1,/.exec(x)?.[1] ?? []);
-    t.deepEqual(requests.sort(), [...asked], address.join(' '));
+    t.deepEqual([...new Set(requests)].sort(), [...asked], address.join(' '));
   }
 });
 
@@ -417,7 +417,7 @@ test('an address added with noprefixroute: its subnet still picks the interface,
   l.sh(host.ns, ['ip', 'addr', 'add', `${host.ip}/24`, 'dev', host.ifname, 'noprefixroute']);
   for (const routes of ['none', 'a default route'] as const) {
     if (routes !== 'none') l.sh(host.ns, ['ip', 'route', 'add', 'default', 'via', peer.ip, 'dev', host.ifname, 'onlink']);
-    const r = await ersatz(l, host.ns, ['scan', '--json', '--tries', '1', '--timeout', '200', '198.51.100.2-198.51.100.3']);
+    const r = await ersatz(l, host.ns, ['scan', '--json', '--tries', '2', '--timeout', '300', '198.51.100.2-198.51.100.3']);
     t.is(r.code, 0, `${routes}: ${show(r)}`);
     t.deepEqual(jsonLines(r.stdout).filter((x) => x.type === 'host').map((x) => [x.ip, x.mac, x.interface]), [[peer.ip, peer.mac, host.ifname]], routes);
   }

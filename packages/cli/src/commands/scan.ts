@@ -359,9 +359,9 @@ const DISCOVERY_CANDIDATES = 4;
 
 /**
  * The interface to sweep on: `ifname`, or the one whose subnet holds the targets (the route to the first host that
- * is not one of our own addresses; without a route, an interface whose address's subnet holds it). `unaddressed`: the interface may hold no IPv4 address (its `ip` is then 0.0.0.0).
- * Throws UsageError when that route goes through a gateway (ARP reaches only the local link) and no interface was
- * named, and the discovery errors.
+ * is not one of our own addresses; without a route on a link, an interface whose address's subnet holds it).
+ * `unaddressed`: the interface may hold no IPv4 address (its `ip` is then 0.0.0.0). Throws UsageError when the route
+ * goes through a gateway (ARP reaches only the local link) and no interface was named, and the discovery errors.
  */
 async function scanInterface(targets: TargetSet, ifname: string | undefined, unaddressed: boolean): Promise<InterfaceInfo> {
   let lastErr: unknown;
