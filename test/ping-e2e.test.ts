@@ -74,17 +74,25 @@ test('a far target goes through the gateway: ARP for the gateway, echo frames to
   t.is(has(new RegExp(`^[\\d:.]+ ${peer.mac} > ${host.mac}, .* ${dot(FAR)} > ${dot(host.ip)}: ICMP echo reply, id \\d+, seq [12], length 64`)), 2, lines.join('\n'));
 });
 
-test('a next hop that does not answer ARP: exit 1 with the reason; a host that ignores echo: 100% loss, exit 1', async (t) => {
+test('a next hop that does not answer ARP: the reason, the statistics of nothing sent, exit 1; a host that ignores echo: 100% loss, exit 1', async (t) => {
   const { lab: l, host, peer } = lab(t, 'pgn');
   l.sh(peer.ns, ['sysctl', '-q', '-w', 'net.ipv4.icmp_echo_ignore_all=1']);
-  const [silent, deaf] = await Promise.all([
+  const [silent, silentJson, deaf] = await Promise.all([
     ersatz(l, host.ns, ['ping', '-c', '1', '198.51.100.77']),
-    ersatz(l, host.ns, ['ping', '-c', '2', '-i', '0.2', '-W', '0.5', peer.ip]),
+    ersatz(l, host.ns, ['ping', '-c', '1', '--json', '198.51.100.77']),
+    ersatz(l, host.ns, ['ping', '-c', '2', '-i', '0.2', '-W', '3', peer.ip]),
   ]);
   t.is(silent.code, 1, show(silent));
-  t.regex(silent.stderr, /^ersatz: no ARP reply from 198\.51\.100\.77 after 3 tries/);
+  t.regex(silent.stderr, /^ersatz: ping: the next hop 198\.51\.100\.77 did not answer ARP \(3 tries, \d+ ms\): check that it is up and on the link\n$/);
+  // As iputils prints them when nothing went out: no loss and no time, and an empty last line where RTTs go.
+  t.regex(silent.stdout, /\n--- 198\.51\.100\.77 ping statistics ---\n0 packets transmitted, 0 received\n\n$/);
+  t.is(silentJson.code, 1, show(silentJson));
+  t.like(jsonLines(silentJson.stdout).at(-1), { type: 'summary', summary: { transmitted: 0, received: 0, rtt: null } });
   t.is(deaf.code, 1, show(deaf));
-  t.regex(deaf.stdout, /\n2 packets transmitted, 0 received, 100% packet loss, time \d+ms\n$/);
+  // iputils' time runs from the first request to the last: ~200 ms here, not the 3 s wait after it.
+  const time = /\n2 packets transmitted, 0 received, 100% packet loss, time (\d+)ms\n\n$/.exec(deaf.stdout);
+  t.truthy(time, show(deaf));
+  t.true(Number(time![1]) < 3000, deaf.stdout);
 });
 
 test('bad arguments: one line on stderr, nothing on stdout, exit 2', async (t) => {
@@ -118,4 +126,13 @@ test('Ctrl-C prints the statistics and exits with iputils ping\'s status: 0 afte
       t.regex(out, new RegExp(`--- ${target.replaceAll('.', '\\.')} ping statistics ---`), argv.join(' '));
     }
   }
+  // SIGTERM, which iputils does not catch (143): 143 here too, as for every ersatz command, after the statistics.
+  const run = l.start(host.ns, ['node', MAIN, 'ping', '-i', '0.2', peer.ip]);
+  let out = '';
+  run.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const done = once(run, 'close');
+  for (let i = 0; i < 300 && !out.includes('bytes from'); i++) await new Promise((ok) => setTimeout(ok, 100));
+  run.kill('SIGTERM');
+  t.is(((await done) as [number | null])[0], 143, out);
+  t.regex(out, /ping statistics ---\n\d+ packets transmitted, \d+ received/);
 });

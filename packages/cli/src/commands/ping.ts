@@ -57,7 +57,8 @@ nothing. Output and statistics follow iputils ping. Times are in seconds and may
   options: OPTIONS,
   notes: `Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (ICMP
 errors alone are no reply; or the next hop did not answer ARP), 2 usage or environment error. Ctrl-C prints the
-summary and exits with the same status, as iputils ping does.`,
+summary and exits with the same status, as iputils ping does; SIGTERM prints it and exits 143 (iputils ping does not
+catch it).`,
   positionals: true,
 };
 
@@ -89,11 +90,17 @@ export async function run(argv: string[]): Promise<ExitCode> {
   try {
     if (!values.json) out.line(`PING ${shown} (${Ipv4.format(target)}) ${payloadBytes}(${payloadBytes + 28}) bytes of data.`);
     let summary: PingSummary | undefined;
+    // iputils' "time": from the first request to the last (not to the end of the wait after it).
+    let firstSentMs: number | undefined;
+    let lastSentMs = 0;
     const run$ = ping$(session.link, target, { count, intervalMs, deadlineMs, timeoutMs, payloadBytes, mtu, ttl, nextHop: info.target, stop$: interrupt.stop$ });
-    await lastValueFrom(
+    const ran = lastValueFrom(
       run$.pipe(
         tap((e) => {
-          if (e.type === 'reply') {
+          if (e.type === 'sent') {
+            lastSentMs = performance.now();
+            firstSentMs ??= lastSentMs;
+          } else if (e.type === 'reply') {
             const rttMs = Number(e.rttNs) / 1e6;
             if (values.json) out.line(JSON.stringify({ type: 'reply', seq: e.seq, ip: Ipv4.format(e.ip), ttl: e.ttl, bytes: e.bytes, rttMs, dup: e.dup }));
             else if (!values.quiet) out.line(`${e.bytes} bytes from ${Ipv4.format(e.ip)}: icmp_seq=${e.seq} ttl=${e.ttl} time=${pingTime(rttMs)} ms${e.dup ? ' (DUP!)' : ''}`);
@@ -109,6 +116,14 @@ export async function run(argv: string[]): Promise<ExitCode> {
       ),
       { defaultValue: undefined },
     );
+    await ran.catch((err: unknown) => {
+      // The next hop never answered ARP, so no request went out: said on stderr (iputils' kernel would say
+      // "Destination Host Unreachable" per request), then the statistics of nothing sent, and exit 1.
+      if ((err as { name?: string }).name !== 'ResolveTimeoutError') throw err;
+      const e = err as { tries: number; elapsedMs: number };
+      process.stderr.write(`ersatz: ping: the next hop ${Ipv4.format(info.target)} did not answer ARP (${e.tries} ${e.tries === 1 ? 'try' : 'tries'}, ${e.elapsedMs} ms): check that it is up and on the link\n`);
+      summary = { transmitted: 0, received: 0, duplicates: 0, errors: 0, lossPercent: 0, rtt: null, elapsedMs: 0, exitCode: 1 };
+    });
     if (summary === undefined) return Exit.SOFTWARE; // ping$ always ends with a summary when it completes
     const s = summary;
     if (values.json) {
@@ -116,13 +131,19 @@ export async function run(argv: string[]): Promise<ExitCode> {
     } else {
       out.line('');
       out.line(`--- ${shown} ping statistics ---`);
-      const dups = s.duplicates > 0 ? `+${s.duplicates} duplicates, ` : '';
-      const errs = s.errors > 0 ? `+${s.errors} errors, ` : '';
-      out.line(`${s.transmitted} packets transmitted, ${s.received} received, ${dups}${errs}${Number(s.lossPercent.toPrecision(6))}% packet loss, time ${Math.round(s.elapsedMs)}ms`);
-      if (s.rtt !== null) out.line(`rtt min/avg/max/mdev = ${fixed3(s.rtt.minMs)}/${fixed3(s.rtt.avgMs)}/${fixed3(s.rtt.maxMs)}/${fixed3(s.rtt.stddevMs)} ms`);
+      const parts = [`${s.transmitted} packets transmitted`, `${s.received} received`];
+      if (s.duplicates > 0) parts.push(`+${s.duplicates} duplicates`);
+      if (s.errors > 0) parts.push(`+${s.errors} errors`);
+      // Loss and time only when something was sent, as iputils.
+      const sentMs = firstSentMs === undefined ? 0 : lastSentMs - firstSentMs;
+      if (s.transmitted > 0) parts.push(`${Number(s.lossPercent.toPrecision(6))}% packet loss`, `time ${Math.round(sentMs)}ms`);
+      out.line(parts.join(', '));
+      // iputils ends the statistics with a line of its own, empty when no reply gave RTTs.
+      out.line(s.rtt === null ? '' : `rtt min/avg/max/mdev = ${fixed3(s.rtt.minMs)}/${fixed3(s.rtt.avgMs)}/${fixed3(s.rtt.maxMs)}/${fixed3(s.rtt.stddevMs)} ms`);
     }
-    // iputils ping: Ctrl-C ends the run with the statistics and its usual status (0 after replies, else 1).
-    return s.exitCode;
+    // iputils ping: Ctrl-C ends the run with the statistics and its usual status (0 after replies, else 1); SIGTERM
+    // is not caught there, so it is 143, as for every command here (after the statistics, which iputils skips).
+    return interrupt.fired && interrupt.code === Exit.TERMINATED ? Exit.TERMINATED : s.exitCode;
   } finally {
     out.flush();
     interrupt.dispose();
