@@ -42,7 +42,7 @@ test.serial('add, get, replace, delete: the kernel holds what was asked', async 
   t.deepEqual(procArp(ip), [[ip, '0x1', '0x6', '02:a5:80:ff:7f:c3', '*', 'ez0']]); // ATF_COM | ATF_PERM
   // ageMs (NDA_CACHEINFO's updated, in ms) counts from the add just made.
   const { ageMs, ...got } = (get as { value: { ageMs: number } }).value;
-  t.deepEqual(got, { ip, mac: '02:a5:80:ff:7f:c3', ifindex: 2, ifname: 'ez0', state: 'permanent', flags: 0, proxy: false, router: false });
+  t.deepEqual(got, { ip, mac: '02:a5:80:ff:7f:c3', ifindex: 2, ifname: 'ez0', state: 'permanent', flags: 0, flagsExt: 0, proxy: false, router: false });
   t.true(Number.isInteger(ageMs) && ageMs >= 0 && ageMs % 10 === 0 && ageMs < 60_000, String(ageMs));
 
   const [again, replace, reachable] = await api([
@@ -95,7 +95,7 @@ test.serial('proxy entries: add, list like ip neigh show proxy, get, delete', as
     { op: 'delete', ip, ifname: 'ez0', proxy: true },
   ]);
   t.deepEqual(add, { ok: true, value: null });
-  const entry = { ip, mac: null, ifindex: 2, ifname: 'ez0', state: 'none', flags: 8, proxy: true, router: false };
+  const entry = { ip, mac: null, ifindex: 2, ifname: 'ez0', state: 'none', flags: 8, flagsExt: 0, proxy: true, router: false };
   t.deepEqual(list, { ok: true, value: [entry] });
   t.deepEqual(get, { ok: true, value: entry });
   t.deepEqual(del, { ok: true, value: null });

@@ -209,3 +209,18 @@ test.serial('watch ends after --count changes (exit 0) or at --timeout short of 
   const idle = await neigh(['watch', '--count', '5', '--timeout', '300']);
   t.like(idle, { code: 1, stdout: '' });
 });
+
+test.serial("show prints the flags ip neigh prints (extern_learn, managed) and --json keeps them (flags, flagsExt)", async (t) => {
+  lab.sh(host.ns, ['ip', 'neigh', 'add', '198.51.100.70', 'lladdr', '02:00:5e:00:00:70', 'dev', 'ez0', 'extern_learn']);
+  // Managed: the kernel resolves it by itself, soon after (NONE, then INCOMPLETE, where it stays here: its timers are
+  // stretched, see before()); read once it is there (100 looks at most).
+  lab.sh(host.ns, ['ip', 'neigh', 'add', '198.51.100.71', 'dev', 'ez0', 'managed']);
+  for (let i = 0; i < 100 && !lab.sh(host.ns, ['ip', 'neigh', 'show', '198.51.100.71']).includes('INCOMPLETE'); i++) await new Promise((ok) => setTimeout(ok, 50));
+  const ours = await neigh(['show', '198.51.100.70/31']);
+  const theirs = lab.sh(host.ns, ['ip', 'neigh', 'show', 'to', '198.51.100.70/31']);
+  const lines = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter((l) => l !== '').sort();
+  t.deepEqual(lines(ours.stdout), lines(theirs));
+  t.true(lines(ours.stdout).some((l) => l.includes(' extern_learn ')) && lines(ours.stdout).some((l) => l.includes(' managed ')), ours.stdout);
+  const json = JSON.parse((await neigh(['show', '--json', '198.51.100.70/31'])).stdout) as { ip: string; flags: number; flagsExt: number }[];
+  t.like(Object.fromEntries(json.map((e) => [e.ip, { flags: e.flags & 0x10, flagsExt: e.flagsExt }])), { '198.51.100.70': { flags: 0x10, flagsExt: 0 }, '198.51.100.71': { flags: 0, flagsExt: 1 } });
+});

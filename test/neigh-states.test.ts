@@ -40,6 +40,7 @@ const entry = (ip: string, state: NeighState, flags = 0): NeighbourEntry => ({
   ifname: 'ez0',
   state,
   flags,
+  flagsExt: 0,
   proxy: (flags & Ntf.PROXY) !== 0,
   router: false,
 });

@@ -84,7 +84,7 @@ export const RT_SCOPE_UNIVERSE = 0;
 /** `RTM_F_*` (rtmsg flags). */
 export const RtmF = { NOTIFY: 0x100, CLONED: 0x200, LOOKUP_TABLE: 0x1000, FIB_MATCH: 0x2000 } as const;
 /** `NDA_*` (ndmsg attributes). */
-export const Nda = { DST: 1, LLADDR: 2, CACHEINFO: 3, PROBES: 4 } as const;
+export const Nda = { DST: 1, LLADDR: 2, CACHEINFO: 3, PROBES: 4, FLAGS_EXT: 15 } as const;
 
 /** `NUD_*` neighbour states: one bit each. */
 export const Nud = {
@@ -101,6 +101,8 @@ export const Nud = {
 
 /** `NTF_*` neighbour flags (`ndm_flags`). */
 export const Ntf = { USE: 0x01, SELF: 0x02, MASTER: 0x04, PROXY: 0x08, EXT_LEARNED: 0x10, OFFLOADED: 0x20, STICKY: 0x40, ROUTER: 0x80 } as const;
+/** `NTF_EXT_*`: the bits of NDA_FLAGS_EXT (Linux ≥ 5.16), flags that no longer fit `ndm_flags`. */
+export const NtfExt = { MANAGED: 0x01, LOCKED: 0x02 } as const;
 
 /** `IFF_*` interface flags (`ifi_flags`). */
 export const Iff = {

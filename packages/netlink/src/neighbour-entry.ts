@@ -18,6 +18,8 @@ export interface NeighbourEntry {
   readonly state: NeighState;
   /** `ndm_flags`: NTF_* bits (see `Ntf`). */
   readonly flags: number;
+  /** NDA_FLAGS_EXT: NTF_EXT_* bits (see `NtfExt`; `managed`: the kernel keeps the entry resolved), 0 without. */
+  readonly flagsExt: number;
   /** A proxy ARP entry (NTF_PROXY): the kernel answers ARP for `ip` on `ifname`. */
   readonly proxy: boolean;
   /** NTF_ROUTER: the neighbour is a router (IPv6: its advertisements carry the R flag). */
@@ -62,6 +64,7 @@ function entryFields(r: NeighRepr, names: { get(i: number): string | undefined }
     ifname: names.get(r.ifindex) ?? `if${r.ifindex}`,
     state: stateName(r.state),
     flags: r.flags,
+    flagsExt: r.flagsExt ?? 0,
     proxy: (r.flags & Ntf.PROXY) !== 0,
     router: (r.flags & Ntf.ROUTER) !== 0,
     // USER_HZ is 100 on every Linux architecture: a tick is 10 ms.

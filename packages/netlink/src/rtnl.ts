@@ -397,6 +397,8 @@ export interface NeighRepr {
    * by the neighbour, used, and updated (its state or address changed), and its reference count.
    */
   readonly cacheinfo?: { readonly confirmed: number; readonly used: number; readonly updated: number; readonly refcnt: number };
+  /** NDA_FLAGS_EXT (answers and events only): NTF_EXT_* bits (`NtfExt`: managed, locked). */
+  readonly flagsExt?: number;
 }
 
 export const NeighMessage: Codec<NeighRepr> = {
@@ -412,6 +414,7 @@ export const NeighMessage: Codec<NeighRepr> = {
     const lladdr = a.get(Nda.LLADDR);
     const probes = u32(a.get(Nda.PROBES), 'ndmsg', 'NDA_PROBES');
     const cacheinfo = cacheInfo(a.get(Nda.CACHEINFO));
+    const flagsExt = u32(a.get(Nda.FLAGS_EXT), 'ndmsg', 'NDA_FLAGS_EXT');
     return {
       family,
       ifindex: dv.getInt32(NdMsg.IFINDEX, LE),
@@ -423,6 +426,7 @@ export const NeighMessage: Codec<NeighRepr> = {
       ...(lladdr && { lladdr }),
       ...(probes !== undefined && { probes }),
       ...(cacheinfo !== undefined && { cacheinfo }),
+      ...(flagsExt !== undefined && { flagsExt }),
     };
   },
   // Written field by field, without intermediate arrays: batches emit ten thousand of these.

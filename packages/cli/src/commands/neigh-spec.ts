@@ -12,10 +12,11 @@ export const NEIGH_HELP = `usage: ersatz neigh [show] [ADDR|PREFIX] [-6] [--inte
 
 The kernel's IPv4 neighbour (ARP) table, and IPv6's (Neighbor Discovery), chosen by an IPv6 ADDR, PREFIX or IP, or by
 -6 (show, flush, watch). (-I is short for --interface, as in the other commands.)
-  show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC [router] STATE. ADDR or PREFIX (198.51.100.0/24)
-          keeps the entries inside it, as 'ip neigh show to PREFIX'.
-          --json prints one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router, ageMs}: a snapshot is
-          one value, as 'ip -j neigh' prints it; the streams (watch, scan, arping, ping) are JSON Lines.
+  show    one line per entry, like 'ip neigh': IP dev IF lladdr MAC [router] [extern_learn] [managed] STATE.
+          ADDR or PREFIX (198.51.100.0/24) keeps the entries inside it, as 'ip neigh show to PREFIX'.
+          --json prints one JSON array of {ip, mac, ifindex, ifname, state, flags, flagsExt, proxy, router,
+          ageMs}: a snapshot is one value, as 'ip -j neigh' prints it; the streams (watch, scan, arping, ping)
+          are JSON Lines.
           --proxy lists the proxy ARP entries instead.
   flush   deletes the entries of IF that match, as 'ip neigh flush dev IF': by default every state but
           permanent and noarp; --state all adds permanent, and noarp goes only when named. Prints nothing;
@@ -64,7 +65,7 @@ const SHOW_OPTIONS = {
   json: {
     ...JSON_OUTPUT,
     help:
-      "print one JSON array of {ip, mac, ifindex, ifname, state, flags, proxy, router, ageMs}: a snapshot is one value, as 'ip -j neigh' " +
+      "print one JSON array of {ip, mac, ifindex, ifname, state, flags, flagsExt, proxy, router, ageMs}: a snapshot is one value, as 'ip -j neigh' " +
       'prints it; the streams (watch, scan, arping, ping) are JSON Lines',
   },
 } as const satisfies Options;
@@ -73,8 +74,8 @@ export const SHOW: CommandSpec<typeof SHOW_OPTIONS> = {
   name: 'neigh show',
   usage: 'ersatz neigh [show] [ADDR|PREFIX] [-6] [--interface IF] [--state STATES] [--proxy] [--json]',
   about: `The kernel's IPv4 neighbour (ARP) table, or with -6 (or an IPv6 ADDR or PREFIX) its IPv6 one, one line per entry,
-like 'ip neigh': IP dev IF lladdr MAC [router] STATE. ADDR or PREFIX (198.51.100.0/24, 2001:db8::/64) keeps the
-entries inside it, as 'ip neigh show to PREFIX'.`,
+like 'ip neigh': IP dev IF lladdr MAC [router] [extern_learn] [managed] STATE. ADDR or PREFIX (198.51.100.0/24,
+2001:db8::/64) keeps the entries inside it, as 'ip neigh show to PREFIX'.`,
   options: SHOW_OPTIONS,
   notes: NOTES,
   positionals: true,

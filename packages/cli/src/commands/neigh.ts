@@ -18,6 +18,8 @@ import {
   neighbours,
   neighbours$,
   neighbours6,
+  Ntf,
+  NtfExt,
   type Neighbour6Entry,
   parseNeighStates,
   SHOW_STATES,
@@ -265,9 +267,14 @@ function parseVia(command: string, via: string): 'netlink' | 'ioctl' {
 export function entryLine(e: NeighbourEntry | Neighbour6Entry): string {
   const parts = [typeof e.ip === 'string' ? e.ip : Ipv4.format(e.ip), 'dev', e.ifname];
   if (e.mac !== null) parts.push('lladdr', e.mac);
+  // iproute2's words for the flags, in its order.
   if (e.router) parts.push('router');
   if (e.proxy) parts.push('proxy');
-  else if (e.state !== 'none') parts.push(e.state.toUpperCase()); // ip prints no word for NUD_NONE
+  if ((e.flags & Ntf.EXT_LEARNED) !== 0) parts.push('extern_learn');
+  if ((e.flags & Ntf.OFFLOADED) !== 0) parts.push('offload');
+  if ((e.flagsExt & NtfExt.MANAGED) !== 0) parts.push('managed');
+  // ip prints no word for NUD_NONE, nor a proxy entry's state.
+  if (!e.proxy && e.state !== 'none') parts.push(e.state.toUpperCase());
   return parts.join(' ');
 }
 
