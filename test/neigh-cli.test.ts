@@ -224,3 +224,16 @@ test.serial("show prints the flags ip neigh prints (extern_learn, managed) and -
   const json = JSON.parse((await neigh(['show', '--json', '198.51.100.70/31'])).stdout) as { ip: string; flags: number; flagsExt: number }[];
   t.like(Object.fromEntries(json.map((e) => [e.ip, { flags: e.flags & 0x10, flagsExt: e.flagsExt }])), { '198.51.100.70': { flags: 0x10, flagsExt: 0 }, '198.51.100.71': { flags: 0, flagsExt: 1 } });
 });
+
+test.serial('del --proxy deletes a proxy ARP entry (ip neigh del proxy), which a plain del does not touch', async (t) => {
+  for (const ip of ['198.51.100.80', '2001:db8::80']) {
+    lab.sh(host.ns, ['ip', 'neigh', 'add', 'proxy', ip, 'dev', 'ez0']);
+    const listed = () => lab.sh(host.ns, ['ip', ...(ip.includes(':') ? ['-6'] : []), 'neigh', 'show', 'proxy']);
+    t.like(await neigh(['del', ip, '-I', 'ez0']), { code: 1, stderr: `ersatz: neigh del: no entry for ${ip} on ez0\n` });
+    t.regex(listed(), new RegExp(`^${ip} dev ez0 proxy`));
+    t.like(await neigh(['del', ip, '-I', 'ez0', '--proxy']), { code: 0, stdout: '', stderr: '' });
+    t.is(listed(), '');
+    t.like(await neigh(['del', ip, '-I', 'ez0', '--proxy']), { code: 1, stderr: `ersatz: neigh del: no proxy entry for ${ip} on ez0\n` });
+  }
+  usage(t, await neigh(['del', '198.51.100.80', '-I', 'ez0', '--proxy', '--via', 'ioctl']), /neigh del: --proxy entries go through netlink, not --via ioctl/);
+});

@@ -119,13 +119,14 @@ export const ADD: CommandSpec<typeof ADD_OPTIONS> = {
 
 const DEL_OPTIONS = {
   interface: { ...INTERFACE, help: 'the interface of the entry (required)' },
+  proxy: { type: 'boolean', default: false, help: "the proxy ARP entry for IP instead (as 'ip neigh del proxy IP dev IF'; netlink)" },
   via: VIA,
   ...PRIVILEGE_OPTIONS,
 } as const satisfies Options;
 
 export const DEL: CommandSpec<typeof DEL_OPTIONS> = {
   name: 'neigh del',
-  usage: 'ersatz neigh del IP --interface IF [--via netlink|ioctl]',
+  usage: 'ersatz neigh del IP --interface IF [--proxy] [--via netlink|ioctl]',
   about: 'Deletes the entry for IP on IF (exit 1 when there is none).',
   options: DEL_OPTIONS,
   notes: NOTES,

@@ -125,15 +125,16 @@ async function del(argv: string[]): Promise<ExitCode> {
   const ip = parseIp('neigh del', ipText);
   const ifname = requireInterface('neigh del', values.interface);
   const missing = (): ExitCode => {
-    process.stderr.write(`ersatz: neigh del: no entry for ${ipText} on ${ifname}\n`);
+    process.stderr.write(`ersatz: neigh del: no ${values.proxy ? 'proxy entry' : 'entry'} for ${ipText} on ${ifname}\n`);
     return Exit.NO_REPLY;
   };
   const via = parseVia('neigh del', values.via);
   if (typeof ip === 'string' && via === 'ioctl') throw new UsageError("neigh del: --via ioctl is ARP's (SIOCDARP): IPv6 entries go through netlink");
+  if (values.proxy && via === 'ioctl') throw new UsageError('neigh del: --proxy entries go through netlink, not --via ioctl');
   await giveUpRoot('neigh del', privileges('neigh del', values), [Cap.NET_ADMIN]);
   if (via === 'netlink' || typeof ip === 'string') {
     try {
-      deleteNeighbour({ ip, ifname });
+      deleteNeighbour({ ip, ifname, proxy: values.proxy });
     } catch (err) {
       if (err instanceof NetlinkSystemError && err.code === 'ENOENT') return missing();
       throw err;
