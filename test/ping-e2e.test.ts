@@ -39,6 +39,10 @@ test('a host name as TARGET: the header and the statistics name it as typed, as 
   t.is(lines[0], `PING gw (${peer.ip}) 56(84) bytes of data.`);
   t.regex(lines[1] ?? '', new RegExp(`^64 bytes from ${peer.ip.replaceAll('.', '\\.')}: icmp_seq=1 `));
   t.is(lines[3], '--- gw ping statistics ---');
+  // With -I, the header names the source and the interface, as iputils' does.
+  const [ours, theirs] = [await ersatz(l, host.ns, ['ping', '-c', '1', '-I', host.ifname, peer.ip]), l.run(host.ns, ['ping', '-c', '1', '-I', host.ifname, peer.ip])];
+  t.is(ours.stdout.split('\n')[0], theirs.stdout.split('\n')[0]);
+  t.is(ours.stdout.split('\n')[0], `PING ${peer.ip} (${peer.ip}) from ${host.ip} ${host.ifname}: 56(84) bytes of data.`);
 });
 
 test('--json, and -s/-t shape the requests the kernel answers', async (t) => {

@@ -53,7 +53,9 @@ the local link, else the gateway the kernel would use), which ersatz resolves fi
 are matched by identifier and sequence number; so are ICMP errors, by the request they quote: Destination
 Unreachable, Time Exceeded and Parameter Problem print "From ROUTER icmp_seq=N <what>" at once (iputils' wording)
 and count as "+N errors"; a Redirect prints "From ROUTER: icmp_seq=N Redirect ...(New nexthop: GW)" and counts
-nothing. Output and statistics follow iputils ping. Times are in seconds and may be fractional.`,
+nothing. Output and statistics follow iputils ping, but for one thing: RTTs come from capture timestamps, not from
+the echo's data, so they are shown for any --size (iputils needs 16 data bytes for them). Times are in seconds and
+may be fractional.`,
   options: OPTIONS,
   notes: `Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (ICMP
 errors alone are no reply; or the next hop did not answer ARP), 2 usage or environment error. Ctrl-C prints the
@@ -88,7 +90,9 @@ export async function run(argv: string[]): Promise<ExitCode> {
     throw rawOnly('ping', err);
   });
   try {
-    if (!values.json) out.line(`PING ${shown} (${Ipv4.format(target)}) ${payloadBytes}(${payloadBytes + 28}) bytes of data.`);
+    // iputils names the source and interface when -I chose the interface.
+    const from = values.interface === undefined ? '' : ` from ${Ipv4.format(info.ip)} ${info.ifname}:`;
+    if (!values.json) out.line(`PING ${shown} (${Ipv4.format(target)})${from} ${payloadBytes}(${payloadBytes + 28}) bytes of data.`);
     let summary: PingSummary | undefined;
     // iputils' "time": from the first request to the last (not to the end of the wait after it).
     let firstSentMs: number | undefined;
