@@ -49,13 +49,14 @@ export const SPEC: CommandSpec<typeof OPTIONS> = {
   about: `TARGET is an IPv4 address or a host name (looked up with the system resolver, IPv4 only).
 
 Sends ICMP echo requests built by ersatz in raw Ethernet frames, addressed to the next hop's MAC (the target on
-the local link, else the gateway the kernel would use), which ersatz resolves first with its own ARP query. Replies
-are matched by identifier and sequence number; so are ICMP errors, by the request they quote: Destination
-Unreachable, Time Exceeded and Parameter Problem print "From ROUTER icmp_seq=N <what>" at once (iputils' wording)
-and count as "+N errors"; a Redirect prints "From ROUTER: icmp_seq=N Redirect ...(New nexthop: GW)" and counts
-nothing. Output and statistics follow iputils ping, but for one thing: RTTs come from capture timestamps, not from
-the echo's data, so they are shown for any --size (iputils needs 16 data bytes for them). Times are in seconds and
-may be fractional.`,
+the local link, else the gateway the kernel would use), which ersatz resolves first with its own ARP query (3 tries
+1 s apart, which -w cuts short and -W does not: it waits after the last request). Replies are matched by
+identifier and sequence number; so are ICMP errors, by the request they quote: Destination Unreachable, Time
+Exceeded and Parameter Problem print "From ROUTER icmp_seq=N <what>" at once (iputils' wording) and count as
+"+N errors"; a Redirect prints "From ROUTER: icmp_seq=N Redirect ...(New nexthop: GW)" and counts nothing. Output
+and statistics follow iputils ping, but for one thing: RTTs come from capture timestamps, not from the echo's
+data, so they are shown for any --size (iputils needs 16 data bytes for them). Times are in seconds and may be
+fractional.`,
   options: OPTIONS,
   notes: `Exit codes (as iputils ping): 0 a reply came (with -c and -w: COUNT replies came by the deadline), 1 no reply (ICMP
 errors alone are no reply; or the next hop did not answer ARP), 2 usage or environment error. Ctrl-C prints the
