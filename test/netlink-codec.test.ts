@@ -15,6 +15,7 @@ import {
   Iff,
   InvalidNeighbourError,
   LinkMessage,
+  linkPrefix,
   NeighMessage,
   NetlinkAck,
   NetlinkError,
@@ -212,6 +213,15 @@ test('ifinfomsg: IFLA_MASTER, the bridge or bond a link is a port of, emits and 
   // ifinfomsg, then IFLA_MASTER (len 8, type 10) holding index 7 in host order.
   t.deepEqual(out, F.hex('00000100 05000000 00000000 00000000 0800 0a00 07000000'));
   t.deepEqual(LinkMessage.parse(out), repr);
+});
+
+test("linkPrefix: an address's own prefix, a point-to-point address's peer's", (t) => {
+  const ip = (s: string) => Ipv4.parse(s);
+  const base = { ifindex: 2, secondary: false, scope: 0 };
+  const range = (c: { network: Ipv4; broadcast: Ipv4 }) => `${Ipv4.format(c.network)}-${Ipv4.format(c.broadcast)}`;
+  t.is(range(linkPrefix({ ...base, address: ip('198.51.100.1'), prefixLen: 24 })), '198.51.100.0-198.51.100.255');
+  t.is(range(linkPrefix({ ...base, address: ip('10.41.0.1'), peer: ip('10.41.0.4'), prefixLen: 30 })), '10.41.0.4-10.41.0.7');
+  t.is(range(linkPrefix({ ...base, address: ip('10.41.0.1'), peer: ip('10.41.0.5'), prefixLen: 32 })), '10.41.0.5-10.41.0.5');
 });
 
 test('ifaddrmsg: lo and ez0 addresses', (t) => {

@@ -19,7 +19,7 @@ export async function ownAddressInterface(err: unknown, target: Ipv4, ifname: st
   if (holder === undefined || holder.loopback) throw err;
   nl.checkArpCapable(holder);
   const onHolder = own.filter((a) => a.ifindex === holder.index);
-  const pick = onHolder.find((a) => a.address === target) ?? onHolder.find((a) => nl.sameSubnet(a.address, target, a.prefixLen)) ?? onHolder[0];
+  const pick = onHolder.find((a) => a.address === target) ?? onHolder.find((a) => nl.linkPrefix(a).contains(target)) ?? onHolder[0];
   if (pick === undefined && !unaddressed) throw nl.noIpv4Address(holder);
   const addresses = onHolder.map((a) => a.address);
   return { ifname: holder.name, ifindex: holder.index, mac: holder.mac!, ip: pick?.address ?? Ipv4.UNSPECIFIED, prefixLen: pick?.prefixLen ?? 0, addresses, gateway: null, target };

@@ -1,7 +1,7 @@
 // Interface discovery: links, IPv4 addresses and routes, read from the kernel over rtnetlink, and the one call
 // the resolver needs: which interface, source address and next hop to use for an ARP query.
 import { constants } from 'node:os';
-import { Ipv4, Mac } from '@ersatz/wire';
+import { Cidr, Ipv4, Mac } from '@ersatz/wire';
 import { AF_INET, AF_UNSPEC, Arphrd, IfaF, Iff, NlmF, RT_TABLE_MAIN, Rtm, Rtn } from './constants.js';
 import {
   DiscoveryError,
@@ -196,7 +196,7 @@ export function discoverInterface(opts: DiscoverOptions = {}): InterfaceInfo {
     }
     const ifindex = lk.index;
     const own = dumpAddresses(sock, ifindex);
-    const inSubnet = (a: Address) => sameSubnet(a.address, target, a.prefixLen);
+    const inSubnet = (a: Address) => linkPrefix(a).contains(target);
     const pick =
       own.find((a) => a.address === prefsrc) ??
       own.find((a) => !a.secondary && inSubnet(a)) ??
@@ -209,11 +209,12 @@ export function discoverInterface(opts: DiscoverOptions = {}): InterfaceInfo {
   });
 }
 
-/** Whether `a` and `b` share the first `prefixLen` bits. */
-export function sameSubnet(a: Ipv4, b: Ipv4, prefixLen: number): boolean {
-  if (prefixLen === 0) return true;
-  const mask = prefixLen >= 32 ? 0xffffffff : ~((1 << (32 - prefixLen)) - 1) >>> 0;
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+/**
+ * The prefix `a` puts on its link, the one the kernel routes there: the peer's for a point-to-point address
+ * (`ip addr add A peer P/N`: P/N), else the address's own (A/N).
+ */
+export function linkPrefix(a: Address): Cidr {
+  return Cidr.of(a.peer ?? a.address, a.prefixLen);
 }
 
 /** Returns the link when ARP can run on it; throws NoLinkLayerError or InterfaceDownError saying why not. */

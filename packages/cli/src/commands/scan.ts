@@ -297,8 +297,8 @@ async function localNetworks(ifname: string | undefined): Promise<{ targets: Tar
     if ((err as Error).name !== 'NoDefaultRouteError') throw err;
     throw new UsageError(`scan: --localnet takes the default route's interface, and there is no default route: name one with --interface IF`);
   }
-  // The prefix on the link: a point-to-point address's is its peer's (`A peer P/N`); a /32 of our own holds nothing to ask.
-  const nets = nl.addresses(lk.index).flatMap((a) => (a.peer !== undefined ? [Cidr.of(a.peer, a.prefixLen)] : a.prefixLen < 32 ? [Cidr.of(a.address, a.prefixLen)] : []));
+  // A /32 of our own holds nothing to ask (a /32 peer holds the peer).
+  const nets = nl.addresses(lk.index).filter((a) => a.peer !== undefined || a.prefixLen < 32).map(nl.linkPrefix);
   if (nets.length === 0) throw new UsageError(`scan: --localnet: ${lk.name} has no IPv4 network to sweep: give the targets`);
   return { targets: new TargetSet(nets.map((n) => ({ first: n.network, last: n.broadcast }))), ifname: lk.name };
 }
@@ -317,7 +317,7 @@ async function bySubnet(targets: TargetSet, info: InterfaceInfo): Promise<{ targ
   let rest = targets;
   for (const a of nl.addresses(info.ifindex)) {
     if (a.prefixLen > 30 || a.address === info.ip) continue;
-    const net = Cidr.of(a.address, a.prefixLen);
+    const net = nl.linkPrefix(a);
     if (own !== null && own.network === net.network && own.prefix === net.prefix) continue;
     const range = { first: net.network, last: net.broadcast };
     const inside = rest.within(range);
@@ -347,7 +347,7 @@ async function warnOtherSubnets(targets: TargetSet, info: InterfaceInfo): Promis
   const nl = await import('@ersatz/netlink');
   for (const a of nl.addresses()) {
     if (a.ifindex === info.ifindex) continue;
-    const net = Cidr.of(a.address, a.prefixLen);
+    const net = nl.linkPrefix(a);
     if (!targets.ranges.some((r) => r.first <= net.broadcast && r.last >= net.network)) continue;
     const ifname = nl.link(a.ifindex).name;
     warn(`scan: targets in ${Ipv4.format(net.network)}/${a.prefixLen} belong to ${ifname}'s subnet but are swept on ${info.ifname}, where answers may come through ARP flux: scan them with --interface ${ifname}`);
@@ -398,7 +398,8 @@ async function scanInterface(targets: TargetSet, ifname: string | undefined, una
 async function subnetHolder(ip: Ipv4): Promise<string | undefined> {
   if (process.platform !== 'linux') return undefined;
   const nl = await import('@ersatz/netlink');
-  const a = nl.addresses().find((x) => x.prefixLen < 32 && nl.sameSubnet(x.address, ip, x.prefixLen));
+  // (A /32 of our own holds only itself, which discovery has already told apart as ours.)
+  const a = nl.addresses().find((x) => nl.linkPrefix(x).contains(ip));
   return a === undefined ? undefined : nl.link(a.ifindex).name;
 }
 

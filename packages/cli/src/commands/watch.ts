@@ -292,7 +292,7 @@ function kernelSightings(link: Link, observe: (s: Sighting) => void): Subscripti
 async function watchedInterface(ifname: string | undefined): Promise<{ info: InterfaceInfo; subnets: Cidr[] }> {
   const info = await describe(ifname);
   const nl = process.platform === 'linux' ? await import('@ersatz/netlink') : null;
-  const subnets = nl === null ? [Cidr.of(info.ip, info.prefixLen)] : nl.addresses(info.ifindex).map((a) => Cidr.of(a.address, a.prefixLen));
+  const subnets = nl === null ? [Cidr.of(info.ip, info.prefixLen)] : nl.addresses(info.ifindex).map(nl.linkPrefix);
   return { info, subnets };
 }
 
