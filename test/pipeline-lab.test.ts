@@ -184,6 +184,13 @@ test.serial('malformed frames are counted by reason and the pipeline goes on', a
   closedCleanly(t, run);
 });
 
+/** What the probe's `held` scenario reports: each thread's CPUs, and the CPU latency the kernel keeps to (µs). */
+interface Held {
+  readonly main: string;
+  readonly threads: string[];
+  readonly cpuLatencyUs: number;
+}
+
 interface OpenResult {
   ok: boolean;
   error?: { name: string; className: string; code: string; message: string; ifname: string };
@@ -248,7 +255,7 @@ test.serial('the interface going down stops capture and transmit with ENETDOWN; 
 
 test.serial('sameCpu keeps the three threads and the opener on the opener\'s CPU while open, and gives the opener its CPUs back at close', async (t) => {
   const { lab: l, host, peer } = lab(t);
-  const run = await runProbe<{ replies: number; open: { main: string; threads: string[] }; closed: { main: string; threads: string[] } }>(l, host.ns, 'same-cpu', {
+  const run = await runProbe<{ replies: number; open: Held; closed: Held }>(l, host.ns, 'held', {
     ...endpoints(host, peer),
     count: 3,
     options: { sameCpu: true },
@@ -261,5 +268,31 @@ test.serial('sameCpu keeps the three threads and the opener on the opener\'s CPU
   t.regex(open.main, /^\d+$/);
   if (availableParallelism() > 1) t.is(open.threads.filter((c) => c === open.main).length, 4, JSON.stringify(open));
   t.is(closed.main, all, 'the opener may use every CPU again after close');
+  closedCleanly(t, run);
+});
+
+test.serial('idlePoll holds a 0 µs CPU latency request while open and drops it at close', async (t) => {
+  const device = '/dev/cpu_dma_latency';
+  const before = new Int32Array(Uint8Array.from(readFileSync(device)).buffer)[0]!;
+  t.not(before, 0, `something else holds a 0 µs request on ${device}: this test cannot tell ours from it`);
+  const { lab: l, host, peer } = lab(t);
+  const run = await runProbe<{ replies: number; open: Held; closed: Held }>(l, host.ns, 'held', {
+    ...endpoints(host, peer),
+    count: 3,
+    options: { idlePoll: true },
+  });
+  const { replies, open, closed } = run.result;
+  t.is(replies, 3);
+  t.is(open.cpuLatencyUs, 0, 'idle CPUs poll while the pipeline is open');
+  t.is(closed.cpuLatencyUs, before, 'the request ends with close');
+  closedCleanly(t, run);
+});
+
+test.serial('idlePoll without root: open rejects with a PipelineError that says why, and nothing is left open', async (t) => {
+  const { lab: l, host } = lab(t);
+  const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+  const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: host.ifname, options: { idlePoll: true } }, nobody, readableCheckout(t).path(PROBE));
+  t.like(run.result.error, { className: 'PipelineError' });
+  t.regex(run.result.error!.message, /^idlePoll: cannot hold a CPU latency request on \/dev\/cpu_dma_latency \(EACCES\): it is root's alone/);
   closedCleanly(t, run);
 });

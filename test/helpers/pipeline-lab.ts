@@ -9,8 +9,12 @@ export const TRANSMIT_CLOSE_PROBE = fileURLToPath(new URL('./transmit-close-prob
 /** The probe that drives the pipeline on the code paths Windows uses. */
 export const WINDOWS_PATHS_PROBE = fileURLToPath(new URL('./windows-paths-probe.js', import.meta.url));
 
-/** Handles an exited probe may still hold without keeping anything alive: its stdio pipes. */
-const STDIO = new Set(['PipeWrap', 'TTYWrap', 'FSReqCallback']);
+/**
+ * What an exited probe may still hold without keeping anything alive: its stdio pipes, and one-shot file requests
+ * (CloseReq: the ESM loader closes each module's file after reading it, which a probe that fails at once reports
+ * before it is done).
+ */
+const STDIO = new Set(['PipeWrap', 'TTYWrap', 'FSReqCallback', 'CloseReq']);
 
 export interface ProbeRun<T> {
   /** The scenario's JSON line. */

@@ -15,6 +15,8 @@
 //   frames   with keepFrames, resolve once and report the raw frames frames$ delivered
 //   bogus    send malformed ARP frames (the capture sees its own output), then resolve; report the counts
 //   linkdown take the interface down under the pipeline, send while it is down, bring it up, resolve again
+//   held     resolve `count` times, then report what the process holds while open and after close: each thread's
+//            CPUs (sameCpu) and the CPU latency the kernel keeps to (idlePoll)
 import { readdirSync, readFileSync } from 'node:fs';
 import { firstValueFrom, filter, take, takeUntil, timer, toArray, timeout } from 'rxjs';
 import { Ipv4, Mac, emitIcmpEchoFrame } from '@ersatz/wire';
@@ -99,13 +101,12 @@ async function main(): Promise<void> {
       for (const f of [hlen8, truncated, ptype6]) p.send(f);
       const reply = await resolveOnce(p, args);
       out({ reply, stats: await p.stats(), warnings });
-    } else if (scenario === 'same-cpu') {
-      // Which CPUs each thread of this process may use, while open (after a resolve) and after close.
+    } else if (scenario === 'held') {
       const replies = [];
       for (let i = 0; i < (args.count ?? 1); i++) replies.push(await resolveOnce(p, args));
-      const open = threadCpus();
+      const open = held();
       await p.close();
-      out({ replies: replies.length, open, closed: threadCpus(), warnings });
+      out({ replies: replies.length, open, closed: held(), warnings });
     } else if (scenario === 'linkdown') {
       out({ ...(await flapLink(p, args)), link: p.link, stats: await p.stats(), warnings });
     } else {
@@ -137,9 +138,14 @@ async function sendEchoes(p: Pipeline, count: number): Promise<void> {
 }
 
 /** Each thread's Cpus_allowed_list, by thread id; `main` is this process's own (the thread that opened). */
-function threadCpus(): { main: string; threads: string[] } {
+/**
+ * Which CPUs each thread may use, and the CPU latency the kernel keeps to, µs (the smallest request any process holds,
+ * an s32 in the machine's byte order).
+ */
+function held(): { main: string; threads: string[]; cpuLatencyUs: number } {
   const cpus = (tid: string): string => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))![1]!;
-  return { main: cpus(String(process.pid)), threads: readdirSync('/proc/self/task').map(cpus) };
+  const cpuLatencyUs = new Int32Array(Uint8Array.from(readFileSync('/dev/cpu_dma_latency')).buffer)[0]!;
+  return { main: cpus(String(process.pid)), threads: readdirSync('/proc/self/task').map(cpus), cpuLatencyUs };
 }
 
 main().then(() => {

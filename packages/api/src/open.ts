@@ -28,6 +28,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
     ...(opts.captureBufferBytes === undefined ? {} : { captureBufferBytes: opts.captureBufferBytes }),
     linkLoss: opts.linkLoss ?? 'fail',
     sameCpu: opts.sameCpu ?? false,
+    idlePoll: opts.idlePoll ?? false,
     // Bench only (per-hop timestamps, see @ersatz/ring's TraceHop): not part of OpenLinkOptions' public surface.
     ...(opts.trace === undefined ? {} : { trace: opts.trace }),
   });

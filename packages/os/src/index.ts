@@ -5,6 +5,7 @@ import { getSystemErrorMap } from 'node:util';
 
 export { libc, type Libc } from './libc.js';
 export { currentCpu, pinThread, unpinThread } from './affinity.js';
+export { CPU_LATENCY_DEVICE, holdCpuLatency } from './cpu-latency.js';
 
 /** `EPERM` for errno 1, `errno 4242` when the platform has no name for it. */
 export function errnoName(errno: number): string {

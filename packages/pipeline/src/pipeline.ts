@@ -9,6 +9,7 @@ import { PipelineError, type Stage } from './error.js';
 import { checkOptions, type CapturedFrame, type PipelineOptions, type PipelineStats, type Recovery } from './options.js';
 import { Outbox } from './outbox.js';
 import { pinCaller, unpinCaller } from './caller-cpu.js';
+import { holdIdlePoll } from './idle-poll.js';
 import { Inbox } from './inbox.js';
 import { RING_ENDS, specOf, type Incident, type RingName, type Rings, type Shared, type Threads } from './stages.js';
 import { Supervisor, type Action, type LinkStage } from './supervisor.js';
@@ -40,6 +41,8 @@ export class Pipeline {
   readonly #shared: Shared;
   /** This pipeline pinned its opener's thread (sameCpu): close gives it back. */
   #pinned = false;
+  /** Releases the CPU latency request held while open (idlePoll). */
+  #releaseIdlePoll: (() => void) | undefined;
   readonly #rings: Rings;
   readonly #outbox: Outbox;
   readonly #inbox: Inbox;
@@ -224,6 +227,7 @@ export class Pipeline {
   // --- start and stop -------------------------------------------------------------------------------------------
 
   async #start(): Promise<void> {
+    if (this.#o.idlePoll) this.#releaseIdlePoll = holdIdlePoll(); // first: a refusal leaves nothing to stop
     if (this.#shared.cpu !== undefined) {
       pinCaller(this.#shared.cpu);
       this.#pinned = true;
@@ -259,6 +263,7 @@ export class Pipeline {
     await Promise.all([capture, decode, transmit].map((t) => t?.terminate()));
     await this.#inbox.end();
     if (this.#pinned) unpinCaller();
+    this.#releaseIdlePoll?.();
     this.#state = 'closed';
     this.#warnings$.complete();
     this.#recovered$.complete();

@@ -1,7 +1,7 @@
 // ersatz side of the resolve scenario, run by the harness inside the lab's host namespace:
 //
 //   node dist/drivers/resolve.js --via resolve$|query$ --interface IF --first IP [--span N] [--count N]
-//        [--concurrency C] [--warmup N] [--timeout MS] [--same-cpu]
+//        [--concurrency C] [--warmup N] [--timeout MS] [--same-cpu] [--idle-poll]
 //
 // Rounds of C concurrent resolves (targets first + ((round × C + i) mod span)), each round waiting for all its
 // answers, `count` resolves in all after `warmup` uncounted ones (the same rounds as baselines/resolve-loop.mjs).
@@ -12,7 +12,8 @@
 //                   before sendmmsg) to the reply's capture timestamp. With --trace
 //                   every stage stamps the hrtime it handled the request or reply at (@ersatz/ring's TraceHop), and
 //                   each resolve's hops go out in hopsNs (hop name → one duration per resolve). With --same-cpu
-//                   the link is opened with sameCpu (its threads and this one on one CPU).
+//                   the link is opened with sameCpu (its threads and this one on one CPU); with --idle-poll, with
+//                   idlePoll (idle CPUs poll instead of halting while it is open).
 //   --via idle      opens a link, leaves it idle twice --idle-ms (default 10000) and reports the whole process's CPU
 //                   time (every thread: getrusage) in each window as idleCpuPct and steadyCpuPct, percent of one CPU.
 // Prints { latenciesNs, captureRttNs, lost, elapsedNs, hopsNs? } or { idleCpuPct, steadyCpuPct }; exits 3 with { unavailable } when
@@ -24,7 +25,7 @@ import { TraceHop, createTrace } from '@ersatz/ring';
 import { Ipv4 } from '@ersatz/wire';
 import { loadApi, orUsage, report, whole } from './common.js';
 
-const o = orUsage('resolve.js --via resolve$|query$ --interface IF --first IP [--span N] [--count N] [--concurrency C] [--warmup N] [--timeout MS] [--same-cpu]', () =>
+const o = orUsage('resolve.js --via resolve$|query$ --interface IF --first IP [--span N] [--count N] [--concurrency C] [--warmup N] [--timeout MS] [--same-cpu] [--idle-poll]', () =>
   parseArgs({
     strict: true,
     options: {
@@ -38,6 +39,7 @@ const o = orUsage('resolve.js --via resolve$|query$ --interface IF --first IP [-
       timeout: { type: 'string', default: '1000' },
       trace: { type: 'boolean', default: false },
       'same-cpu': { type: 'boolean', default: false },
+      'idle-poll': { type: 'boolean', default: false },
       'idle-ms': { type: 'string', default: '10000' },
     },
   }).values,
@@ -110,7 +112,7 @@ if (o.via === 'resolve$') {
   ask = (ip) => api.resolve$(ip, options);
 } else {
   const info = await api.discoverInterface({ ifname, target: first });
-  const link = await api.openLink(info, { ...(trace !== undefined && { trace }), sameCpu: o['same-cpu'] });
+  const link = await api.openLink(info, { ...(trace !== undefined && { trace }), sameCpu: o['same-cpu'], idlePoll: o['idle-poll'] });
   const resolver = api.createResolver(link);
   ask = (ip) => resolver.query$(ip, query);
   close = () => link.close();

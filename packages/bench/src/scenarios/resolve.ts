@@ -6,6 +6,7 @@
 //   arping's own clock_gettime around sendto/recvmsg, corrected as below). The warm-up is the same for ersatz and
 //   the cap loop: V8 compiles hot code in tiers as it runs, in each of ersatz's four isolates, and rounds 1-50 of
 //   100 concurrent resolves measured that (5-15 ms a round), not the pipeline (1.2 ms once warm; issue #12's note).
+// - The same query$ loop on a link opened with sameCpu, and on one opened with idlePoll (see PipelineOptions).
 // - The same at 10 and 100 concurrent targets (rounds that wait for all their answers), 10 000 counted resolves.
 // - What a fresh process sees: the first 1000 query$ (sequential, and 100 concurrent) without warm-up, both tools.
 // - Cold start: whole processes, spawn to exit (resolve-cold.ts).
@@ -169,6 +170,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   const levels = new Map(LEVELS.map((c) => [c, { ersatz: new LevelSeries(), cap: new LevelSeries() }]));
   const query = new LevelSeries();
   const queryOneCpu = new LevelSeries();
+  const queryIdlePoll = new LevelSeries();
   const queryOwnRtt = new Series();
   const hops: HopSeries = new Map();
   const idle = { first: new Series(), steady: new Series() };
@@ -189,6 +191,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
       }
       await ersatzLoop(lab, ns, ifname, 'query$', 1, query, queryOwnRtt);
       await ersatzLoop(lab, ns, ifname, 'query$', 1, queryOneCpu, undefined, {}, ['--same-cpu']);
+      await ersatzLoop(lab, ns, ifname, 'query$', 1, queryIdlePoll, undefined, {}, ['--idle-poll']);
       for (const [c, level] of [[1, fresh.one], [100, fresh.hundred]] as const) {
         await ersatzLoop(lab, ns, ifname, 'query$', c, level.ersatz, undefined, { warmup: 0 });
         await capLoop(lab, ns, ifname, c, level.cap, { warmup: 0 });
@@ -226,7 +229,7 @@ async function run(ctx: BenchContext): Promise<Measurement[]> {
   } finally {
     lab.destroy();
   }
-  return [...rows(levels, query, queryOneCpu, queryOwnRtt, arping, cPeer), ...coldRows(cold), ...timelineRows(cold), ...freshRows(fresh), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
+  return [...rows(levels, query, queryOneCpu, queryIdlePoll, queryOwnRtt, arping, cPeer), ...coldRows(cold), ...timelineRows(cold), ...freshRows(fresh), ...hopRows(hops), idleRow(idle.first, 'first'), idleRow(idle.steady, 'then')];
 }
 
 /** The first resolves of a fresh process, before any warm-up, at 1 and 100 concurrent: ersatz's query$ and the cap loop. */
@@ -295,6 +298,7 @@ function rows(
   levels: Map<number, { ersatz: LevelSeries; cap: LevelSeries }>,
   query: LevelSeries,
   queryOneCpu: LevelSeries,
+  queryIdlePoll: LevelSeries,
   queryOwnRtt: Series,
   arping: { median: Series; p99: Series; wire: Series; lost: number; belowWire: number; unpaired: boolean },
   cPeer: { median: Series; p99: Series },
@@ -318,6 +322,24 @@ function rows(
   const asArping = (q: LevelSeries): Measurement['target'] => ({
     text: 'median ≤ arping, p99 ≤ 500 µs',
     pass: judge([q.median.value, q.p99.value, arping.median.value], () => q.median.value <= arping.median.value && q.p99.value <= 500),
+  });
+
+  // The query$ loop on a link opened with one option set, beside the default link (the row above it) and arping.
+  const linkOption = (q: LevelSeries, option: 'sameCpu' | 'idlePoll', otherwise: string, what: string): Measurement => ({
+    scenario: 'resolve',
+    what: `${COUNT} sequential, query$ on a link opened with ${option}: median`,
+    unit: 'µs',
+    better: 'lower',
+    ersatz: q.median.value,
+    samples: q.median.samples,
+    peers: [query.median.peer(`query$, ${otherwise} (above)`), arping.median.peer(arpingName), cPeer.median.peer(cName)],
+    target: asArping(q),
+    note: notes(
+      why(q.median) && `not measured: ${why(q.median)}`,
+      `openLink({ ${option}: true }): ${what}`,
+      q.p99.samples.length ? `p99 ${fmt(q.p99.value)} µs` : undefined,
+      lostNote(q, 'ersatz'),
+    ),
   });
 
   const out: Measurement[] = [
@@ -362,22 +384,8 @@ function rows(
       ),
       plot: { chart: 'latency', label: 'ersatz Resolver.query$' },
     },
-    {
-      scenario: 'resolve',
-      what: `${COUNT} sequential, query$ on a link opened with sameCpu: median`,
-      unit: 'µs',
-      better: 'lower',
-      ersatz: queryOneCpu.median.value,
-      samples: queryOneCpu.median.samples,
-      peers: [query.median.peer('query$, threads on any CPU (above)'), arping.median.peer(arpingName), cPeer.median.peer(cName)],
-      target: asArping(queryOneCpu),
-      note: notes(
-        why(queryOneCpu.median) && `not measured: ${why(queryOneCpu.median)}`,
-        'openLink({ sameCpu: true }): the three threads and the caller on one CPU, each hand-off a context switch instead of waking another vCPU',
-        queryOneCpu.p99.samples.length ? `p99 ${fmt(queryOneCpu.p99.value)} µs` : undefined,
-        lostNote(queryOneCpu, 'ersatz'),
-      ),
-    },
+    linkOption(queryOneCpu, 'sameCpu', 'threads on any CPU', 'the three threads and the caller on one CPU, each hand-off a context switch instead of waking another vCPU'),
+    linkOption(queryIdlePoll, 'idlePoll', 'idle CPUs halting', 'a 0 µs CPU latency request held while open, so idle CPUs poll instead of halting and a hand-off wakes no halted vCPU'),
   ];
   for (const c of LEVELS.filter((l) => l > 1)) {
     const l = levels.get(c)!;
