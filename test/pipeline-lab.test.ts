@@ -30,7 +30,7 @@ interface Stats {
   decode: { arp: number; icmp: number; malformed: Record<string, number> };
   transmit: { sent: number; failed: number; paced: number; lastError?: string };
   restarts: { capture: number; decode: number; transmit: number };
-  main: { events: number };
+  main: { events: number; looks: number; looked: number };
 }
 
 function lab(t: ExecutionContext): { lab: Lab; host: Host; peer: Host } {
@@ -64,6 +64,9 @@ test.serial('requests put in the tx ring reach the peer kernel, whose replies co
   // The capture sees our own requests leave as well as the replies.
   t.is(stats.decode.arp, 6);
   t.is(stats.capture.pcap.dropped, 0);
+  // Each request was a lone frame: the main thread looked for its answer before parking (on more than one CPU).
+  t.is(stats.main.looks, availableParallelism() > 1 ? 3 : 0);
+  t.true(stats.main.looked <= stats.main.events);
   closedCleanly(t, run);
 });
 
@@ -163,6 +166,7 @@ test.serial('a frame whose not-before time lies ahead is held back until then', 
   // Causality, not speed: the peer cannot answer a request before it was sent.
   t.true(BigInt(reply.tsNs) > BigInt(notBeforeNs));
   t.is(stats.transmit.paced, 1);
+  t.is(stats.main.looks, 0, 'nothing is looked for after a frame paced for later');
   closedCleanly(t, run);
 });
 
@@ -255,13 +259,14 @@ test.serial('the interface going down stops capture and transmit with ENETDOWN; 
 
 test.serial('sameCpu keeps the three threads and the opener on the opener\'s CPU while open, and gives the opener its CPUs back at close', async (t) => {
   const { lab: l, host, peer } = lab(t);
-  const run = await runProbe<{ replies: number; open: Held; closed: Held }>(l, host.ns, 'held', {
+  const run = await runProbe<{ replies: number; open: Held; closed: Held; stats: Stats }>(l, host.ns, 'held', {
     ...endpoints(host, peer),
     count: 3,
     options: { sameCpu: true },
   });
-  const { replies, open, closed } = run.result;
+  const { replies, open, closed, stats } = run.result;
   t.is(replies, 3);
+  t.is(stats.main.looks, 0, 'the main thread never looks for an answer on the CPU the threads it waits for share');
   const all = readFileSync('/proc/self/status', 'utf8').match(/Cpus_allowed_list:\s*(\S+)/)![1]!;
   // The opener (the probe's main thread) and exactly three more threads (capture, decode, transmit) keep to one CPU;
   // V8's and libuv's helper threads are left alone. On a one-CPU machine every thread has that CPU anyway.
@@ -276,13 +281,14 @@ test.serial('idlePoll holds a 0 µs CPU latency request while open and drops it 
   const before = new Int32Array(Uint8Array.from(readFileSync(device)).buffer)[0]!;
   t.not(before, 0, `something else holds a 0 µs request on ${device}: this test cannot tell ours from it`);
   const { lab: l, host, peer } = lab(t);
-  const run = await runProbe<{ replies: number; open: Held; closed: Held }>(l, host.ns, 'held', {
+  const run = await runProbe<{ replies: number; open: Held; closed: Held; stats: Stats }>(l, host.ns, 'held', {
     ...endpoints(host, peer),
     count: 3,
     options: { idlePoll: true },
   });
-  const { replies, open, closed } = run.result;
+  const { replies, open, closed, stats } = run.result;
   t.is(replies, 3);
+  t.is(stats.main.looks, 0, 'with idle CPUs polling the main thread parks at once');
   t.is(open.cpuLatencyUs, 0, 'idle CPUs poll while the pipeline is open');
   t.is(closed.cpuLatencyUs, before, 'the request ends with close');
   closedCleanly(t, run);

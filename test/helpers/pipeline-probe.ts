@@ -105,8 +105,9 @@ async function main(): Promise<void> {
       const replies = [];
       for (let i = 0; i < (args.count ?? 1); i++) replies.push(await resolveOnce(p, args));
       const open = held();
+      const stats = await p.stats();
       await p.close();
-      out({ replies: replies.length, open, closed: held(), warnings });
+      out({ replies: replies.length, open, closed: held(), stats, warnings });
     } else if (scenario === 'linkdown') {
       out({ ...(await flapLink(p, args)), link: p.link, stats: await p.stats(), warnings });
     } else {

@@ -101,6 +101,10 @@ export interface PipelineStats {
     readonly sendRefused: number;
     /** Event records that did not read back (a bug: the first one is also a warning). */
     readonly badRecords: number;
+    /** Times the main thread looked for a lone frame's answer right after sending it, before it parked. */
+    readonly looks: number;
+    /** Of `events`, those these looks delivered (the rest woke the parked main thread). */
+    readonly looked: number;
   };
   /** The latest warnings (also on warnings$), oldest first, at most 20. */
   readonly warnings: readonly string[];

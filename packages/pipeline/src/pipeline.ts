@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { currentCpu } from '@ersatz/os';
 import { Subject, filter, firstValueFrom, type Observable } from 'rxjs';
 import { closeRing, createRing, ringStats, traceView, type RingHandle } from '@ersatz/ring';
@@ -91,7 +92,10 @@ export class Pipeline {
       keepFrames: o.keepFrames,
       cpu: o.sameCpu ? currentCpu() : undefined,
     };
-    this.#inbox = new Inbox(this.#rings.events, this.#rings.frames, trace, (text) => this.#warn(text));
+    // Looking for a lone frame's answer (Inbox.sent) pays only where the threads it waits for run on another CPU
+    // that may be halted: not on one CPU, not with sameCpu (they would wait for the look to end), not with idlePoll.
+    const lookAfterSend = !o.sameCpu && !o.idlePoll && availableParallelism() > 1;
+    this.#inbox = new Inbox(this.#rings.events, this.#rings.frames, trace, (text) => this.#warn(text), lookAfterSend);
     this.events$ = this.#inbox.events$.asObservable();
     this.frames$ = this.#inbox.frames$.asObservable();
     this.#supervisor = new Supervisor({
@@ -142,7 +146,9 @@ export class Pipeline {
    * RingArgumentError for a frame that is not a Uint8Array or a negative time.
    */
   send(frame: Uint8Array, notBeforeNs: bigint = 0n): number {
-    return this.#outbox.send(frame, notBeforeNs);
+    const ticket = this.#outbox.send(frame, notBeforeNs);
+    if (ticket >= 0 && notBeforeNs === 0n) this.#inbox.sent();
+    return ticket;
   }
 
   /**
@@ -195,7 +201,7 @@ export class Pipeline {
       transmit,
       rings: { rx: ringStats(r.rx), events: ringStats(r.events), frames: r.frames ? ringStats(r.frames) : null, tx: ringStats(r.tx) },
       restarts: this.#supervisor.restarts(),
-      main: { events: this.#inbox.events, frames: this.#inbox.frames, sendRefused: this.#outbox.refused, badRecords: this.#inbox.badRecords },
+      main: { events: this.#inbox.events, frames: this.#inbox.frames, sendRefused: this.#outbox.refused, badRecords: this.#inbox.badRecords, looks: this.#inbox.looks, looked: this.#inbox.looked },
       warnings: [...this.#warnings],
     };
   }

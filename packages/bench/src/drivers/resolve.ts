@@ -16,8 +16,8 @@
 //                   idlePoll (idle CPUs poll instead of halting while it is open).
 //   --via idle      opens a link, leaves it idle twice --idle-ms (default 10000) and reports the whole process's CPU
 //                   time (every thread: getrusage) in each window as idleCpuPct and steadyCpuPct, percent of one CPU.
-// Prints { latenciesNs, captureRttNs, lost, elapsedNs, hopsNs? } or { idleCpuPct, steadyCpuPct }; exits 3 with { unavailable } when
-// ersatz does not load.
+// Prints { latenciesNs, captureRttNs, lost, elapsedNs, main, hopsNs? } (main: query$'s PipelineStats.main looks, looked
+// and events) or { idleCpuPct, steadyCpuPct }; exits 3 with { unavailable } when ersatz does not load.
 import { parseArgs } from 'node:util';
 import type { Observable } from 'rxjs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -105,6 +105,8 @@ const query = { tries: 1, intervalMs: timeoutMs };
 type Answer = string | { readonly rttNs: bigint | null };
 let ask: (ip: Ipv4) => Observable<Answer>;
 let close = async (): Promise<void> => {};
+/** query$ only: how the main thread came by the answers (PipelineStats.main: looks, looked, events), read before close. */
+let mainStats = async (): Promise<object> => ({});
 if (o.via === 'resolve$') {
   // Made once, as the query options are: on Node 20, { ...query, interface } per call cost ~1 µs to build and as much
   // again to read (V8 gives each such object a map of its own), the caller's cost, not ersatz's (measured).
@@ -116,6 +118,10 @@ if (o.via === 'resolve$') {
   const resolver = api.createResolver(link);
   ask = (ip) => resolver.query$(ip, query);
   close = () => link.close();
+  mainStats = async () => {
+    const { looks, looked, events } = (await link.stats()).main;
+    return { looks, looked, events };
+  };
 }
 
 const latenciesNs: number[] = [];
@@ -165,5 +171,6 @@ for (let done = 0; done < count; r++) {
   done += n;
 }
 const elapsedNs = Number(process.hrtime.bigint() - start);
+const main = await mainStats();
 await close();
-report({ latenciesNs, captureRttNs, lost, elapsedNs, ...(stamps === undefined ? {} : { hopsNs }) });
+report({ latenciesNs, captureRttNs, lost, elapsedNs, main, ...(stamps === undefined ? {} : { hopsNs }) });

@@ -54,6 +54,8 @@ interface LoopResult {
   readonly hopsNs?: Record<string, number[]>;
   readonly lost: number;
   readonly elapsedNs: number;
+  /** query$ only: the link's PipelineStats.main counters for the whole run, warm-up included. */
+  readonly main?: { readonly looks: number; readonly looked: number; readonly events: number };
 }
 
 /** Per concurrency level: latency figures (median, p99) and resolves per second, with the raw latencies. */
@@ -62,6 +64,8 @@ class LevelSeries {
   readonly p99 = new Series();
   readonly rate = new Series();
   readonly rss = new Series();
+  /** query$ only: % of the events the main thread caught by looking right after a send (PipelineStats.main.looked). */
+  readonly looked = new Series();
   lost = 0;
 
   record(r: LoopResult, peakRssKiB: number): void {
@@ -71,6 +75,7 @@ class LevelSeries {
     this.p99.add(s.p99);
     this.rate.add((r.latenciesNs.length / r.elapsedNs) * 1e9);
     if (Number.isFinite(peakRssKiB)) this.rss.add(peakRssKiB / 1024);
+    if (r.main && r.main.events > 0) this.looked.add((100 * r.main.looked) / r.main.events);
     this.lost += r.lost;
   }
 
@@ -380,6 +385,7 @@ function rows(
         'the pipeline without resolve$’s per-call route lookup',
         query.p99.samples.length ? `p99 ${fmt(query.p99.value)} µs` : undefined,
         queryOwnRtt.samples.length ? `ersatz's own RTT, departure to reply capture: median ${fmt(queryOwnRtt.value)} µs` : undefined,
+        query.looked.samples.length ? `${fmt(query.looked.value)} % of the events caught by the main thread looking right after the send (PipelineStats.main.looked), the rest by waking it` : undefined,
         lostNote(query, 'ersatz'),
       ),
       plot: { chart: 'latency', label: 'ersatz Resolver.query$' },
