@@ -96,6 +96,9 @@ function cases(dir: string, peer: string): Record<string, readonly Case[]> {
       [['ping', peer, '-c', '0'], /--count/],
       [['ping', peer, '-s', '1473'], /--size/],
       [['ping', peer, '-s', '-1'], /-s/],
+      // A value after a space that starts with a dash: parseArgs's own way to write one is in the line too.
+      [['ping', peer, '-c', '-1'], /Option '-c' argument is ambiguous \(to specify an option argument starting with a dash use '--count=-XYZ' or '-c-XYZ'\): run/],
+      [['ping', peer, '-c-1'], /--count takes a whole number from 1 to \d+, not "-1"/],
       [['ping', peer, '-s=-1'], /--size/],
       [['ping', peer, '-t', '0'], /--ttl/],
       [['ping', peer, '-t', '256'], /--ttl/],

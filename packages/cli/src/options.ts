@@ -15,9 +15,20 @@ export function parseOptions<T extends Omit<ParseArgsConfig, 'args' | 'strict'>>
   try {
     return parseArgs({ ...config, args: argv, strict: true as const });
   } catch (err) {
-    if (isParseArgsError(err)) throw new UsageError(`${command}: ${(err as Error).message.split('\n')[0]}: run 'ersatz ${command} --help'`);
+    if (isParseArgsError(err)) throw new UsageError(`${command}: ${parseArgsText((err as Error).message)}: run 'ersatz ${command} --help'`);
     throw err;
   }
+}
+
+/**
+ * parseArgs's message on one line: its first, and for a value that starts with a dash (`-c -1`: "argument is
+ * ambiguous") its own way to write one, which the first line alone leaves out.
+ */
+function parseArgsText(message: string): string {
+  const [first = message, ...rest] = message.split('\n');
+  const how = rest.find((line) => line.startsWith('To specify'));
+  const bare = (line: string): string => line.replace(/\.$/, '');
+  return how === undefined ? bare(first) : `${bare(first)} (${how[0]!.toLowerCase()}${bare(how.slice(1))})`;
 }
 
 /**
