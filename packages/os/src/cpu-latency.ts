@@ -1,9 +1,9 @@
 // A PM QoS CPU latency request (Linux, /dev/cpu_dma_latency): while its descriptor is open the kernel keeps every
 // idle CPU in idle states it leaves within the requested µs, and 0 keeps them polling instead of halting (cyclictest
 // holds the same request). Why a pipeline may want it: on a VM a halted vCPU takes tens of µs to wake (an exit to the
-// hypervisor and back), and a query hands work between threads on different CPUs four times (measured on a 2-vCPU
-// VM: a sequential query's median 157 µs, 46–63 µs with the request held). What it costs: every idle CPU of the
-// machine polls until the request is released (power on bare metal, the host's CPU time on a VM).
+// hypervisor and back), and a query hands work between threads on different CPUs four times (see
+// PipelineOptions.idlePoll for what it measured). What it costs: every idle CPU of the machine polls until the
+// request is released (power on bare metal, the host's CPU time on a VM).
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 
 /** The kernel's PM QoS device for CPU wake-up latency: root's alone (mode 0600). */

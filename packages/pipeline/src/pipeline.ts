@@ -143,7 +143,8 @@ export class Pipeline {
    * with every other frame queued in it. `notBeforeNs`: do not send before this `Pipeline.now()` time (0 = now).
    * Returns the frame's ticket (0, 1, 2, ... in queue order) for departures()/departedNs(), or -1 when it was not
    * queued: the tx ring is full or the pipeline is closed (counted in stats().main.sendRefused). Throws
-   * RingArgumentError for a frame that is not a Uint8Array or a negative time.
+   * RingArgumentError for a frame that is not a Uint8Array or a negative time. A lone frame due now may make the
+   * main thread look for its answer for up to 100 µs on its next turn (see Inbox.sent).
    */
   send(frame: Uint8Array, notBeforeNs: bigint = 0n): number {
     const ticket = this.#outbox.send(frame, notBeforeNs);
