@@ -31,8 +31,10 @@ if (concurrency > span) {
   process.exit(2);
 }
 
-// A round's replies arrive back to back: libpcap's ring must hold them all (~66 KiB a slot, see cap-link.mjs).
-const link = openCapLink(o.interface, 16 << 20);
+// A round's replies arrive back to back: libpcap's ring must hold them all (~66 KiB a slot, see cap-link.mjs), with
+// room to spare (16 MiB at 100 concurrent, where 2 MiB lost two thirds of them). No larger: the ring counts in the
+// peak RSS the bench compares, at about twice its size (measured), so a loop of one request at a time keeps 2 MiB.
+const link = openCapLink(o.interface, Math.max(2 << 20, concurrency * (160 << 10)));
 /** @type {number[]} */
 const latenciesNs = [];
 let lost = 0;

@@ -11,8 +11,10 @@ import { Cidr } from '@ersatz/wire';
 import { args, openCapLink, wholeOption } from './cap-link.mjs';
 
 const BATCH = 256;
-// Room in libpcap's ring (~66 KiB a slot, see cap-link.mjs: ~1000 replies) for what arrives while a batch is sent.
-const PCAP_BUFFER = 64 << 20;
+// Room in libpcap's ring (~66 KiB a slot, see cap-link.mjs) for what arrives while a batch is sent: ~1000 replies
+// for the large sweeps, every host's reply with room to spare for a small one. No larger: the ring counts in the peak
+// RSS the bench compares, at about twice its size (measured).
+const RING_MAX = 64 << 20;
 const o = args('sweep.mjs --interface IF --cidr A.B.C.D/N [--timeout MS]', {
   cidr: { type: 'string' },
   timeout: { type: 'string', default: '500' },
@@ -26,9 +28,9 @@ try {
 }
 const timeoutMs = wholeOption('timeout', o.timeout);
 
-const link = openCapLink(o.interface, PCAP_BUFFER);
 const firstHost = cidr.firstHost;
 const hosts = cidr.hostCount;
+const link = openCapLink(o.interface, Math.min(RING_MAX, Math.max(2 << 20, hosts * (80 << 10))));
 const seen = new Uint8Array(hosts);
 let answered = 0;
 let sent = 0;
