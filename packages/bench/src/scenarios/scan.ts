@@ -10,8 +10,9 @@
 // Python with scapy, ~0.1 s for Node) does not drown a /24; the whole process, spawn to exit, is in the notes.
 // arp-scan's and scapy's clocks also hold opening and closing their sockets (arp-scan 1.10 starts before pcap_create
 // and stops after pcap_close; scapy's srp opens its socket inside the call timed): 42–54 and 22–31 ms here, which no
-// other tool's scan time holds. So each of their sweeps comes with the same tool asking one host (the CIDR's last),
-// and that run's time is taken off (the note gives it): what is left is the sweep.
+// other tool's scan time holds. So each of their sweeps comes with the same tool asking one host (the CIDR's last)
+// ONE_HOST_RUNS times, and the median of those runs is taken off (the note gives it): what is left is the sweep. It
+// varies by ±10 ms from run to run, as much as arp-scan's whole /24 sweep: a difference below zero is shown as 0.
 // Answered counts the usable hosts (network and broadcast excluded) that answered: arp-scan and scapy also ask those
 // two addresses (arp-scan reports 65536 for a /16), the cap sweep and the C peer do not, ersatz does for a range
 // inside the lab's /16 (they are hosts of that link). The /16's pair rate (hosts answered per second of scan time)
@@ -37,6 +38,8 @@ export const ARP_SCAN_ARGS = ['--interval=1u', '--retry=1', '-q'] as const;
 export const ERSATZ_SCAN_ARGS = ['--json', '--rate', '1000000', '--tries', '1'] as const;
 /** scapy's srp waits this long after its last request for replies it has not matched yet (it stops early once all have). */
 const SCAPY_TIMEOUT_S = 60;
+/** One-host runs of arp-scan and scapy per sweep, for their fixed cost (see the header). */
+const ONE_HOST_RUNS = 3;
 
 type Tool = 'ersatz' | 'api' | 'arp-scan' | 'scapy' | 'cap' | 'c';
 const TOOLS: readonly Tool[] = ['ersatz', 'api', 'cap', 'arp-scan', 'scapy', 'c'];
@@ -94,8 +97,11 @@ class ToolSeries {
     if (s.cpuByThreadMs !== undefined) for (const g of CPU_GROUPS) this.cpuByThread.get(g)!.add(s.cpuByThreadMs[g]);
     this.seconds.add(s.seconds);
     this.answered.add(s.answered);
-    this.rate.add(s.sent / s.seconds);
-    this.pairs.add(s.answered / s.seconds);
+    // A time of 0 (arp-scan's /24 less its fixed cost, within that cost's noise) gives no rate.
+    if (s.seconds > 0) {
+      this.rate.add(s.sent / s.seconds);
+      this.pairs.add(s.answered / s.seconds);
+    }
     this.wall.add(s.wallS);
     if (s.rssMiB !== undefined && Number.isFinite(s.rssMiB)) this.rss.add(s.rssMiB);
   }
@@ -164,9 +170,16 @@ async function sweepArpScan(lab: Lab, ns: string, ifname: string, cidr: string, 
     if (!run) throw new ToolError('arp-scan', r.code, null, `no "hosts scanned in" line: ${r.stdout.slice(-200)}`);
     return { r, run };
   };
-  const fixedS = (await arpScan(oneHost(cidr))).run.seconds;
+  const fixedS = await fixedCost(async () => (await arpScan(oneHost(cidr))).run.seconds);
   const { r, run } = await arpScan(cidr);
-  return { seconds: run.seconds - fixedS, fixedS, answered: usable(Cidr.parse(cidr), run.answered), sent: run.hosts, wallS: r.wallMs / 1000 };
+  return { seconds: Math.max(0, run.seconds - fixedS), fixedS, answered: usable(Cidr.parse(cidr), run.answered), sent: run.hosts, wallS: r.wallMs / 1000 };
+}
+
+/** The median time of ONE_HOST_RUNS one-host runs (see the header), s. */
+async function fixedCost(oneHostRun: () => Promise<number>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < ONE_HOST_RUNS; i++) times.push(await oneHostRun());
+  return times.sort((a, b) => a - b)[ONE_HOST_RUNS >> 1]!;
 }
 
 /** The host a one-host run asks (see the header): the last of `cidr`, which the lab's responder answers. */
@@ -187,9 +200,9 @@ async function sweepScapy(lab: Lab, ns: string, ifname: string, cidr: string, py
     const r = check('scapy', await runTool(lab, ns, [python, baseline('scapy-sweep.py'), ifname, target, String(SCAPY_TIMEOUT_S)], 300_000));
     return { r, j: lastJson<{ sent: number; answeredUsable: number; elapsedS: number }>('scapy', r) };
   };
-  const fixedS = (await scapy(oneHost(cidr))).j.elapsedS;
+  const fixedS = await fixedCost(async () => (await scapy(oneHost(cidr))).j.elapsedS);
   const { r, j } = await scapy(cidr);
-  return { seconds: j.elapsedS - fixedS, fixedS, answered: j.answeredUsable, sent: j.sent, wallS: r.wallMs / 1000 };
+  return { seconds: Math.max(0, j.elapsedS - fixedS), fixedS, answered: j.answeredUsable, sent: j.sent, wallS: r.wallMs / 1000 };
 }
 
 async function run(ctx: BenchContext): Promise<Measurement[]> {
