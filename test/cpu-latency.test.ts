@@ -23,6 +23,19 @@ test('writes the request as one s32 in the machine\'s byte order and closes it o
   t.notThrows(release, 'a second release is a no-op');
 });
 
+test('a write the device refuses (/dev/full: ENOSPC) throws it and leaves no descriptor open', (t) => {
+  const fds = openFds();
+  t.throws(() => holdCpuLatency(0, '/dev/full'), { code: 'ENOSPC' });
+  t.is(openFds(), fds);
+});
+
+test('a request that is not a whole number of µs from 0 to 2^31 − 1 is a RangeError, before anything is opened', (t) => {
+  for (const us of [Number.NaN, -1, 1.5, 2 ** 31, Infinity]) t.throws(() => holdCpuLatency(us, '/nonexistent/device'), { instanceOf: RangeError }, String(us));
+  const fds = openFds();
+  t.notThrows(holdCpuLatency(2 ** 31 - 1, '/dev/null'), 'the largest s32 is a request (released at once)');
+  t.is(openFds(), fds);
+});
+
 test('a missing device throws ENOENT and creates nothing', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ersatz-cpu-latency-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -64,9 +64,9 @@ test.serial('requests put in the tx ring reach the peer kernel, whose replies co
   // The capture sees our own requests leave as well as the replies.
   t.is(stats.decode.arp, 6);
   t.is(stats.capture.pcap.dropped, 0);
-  // Each request was a lone frame: the main thread looked for its answer before parking (on more than one CPU).
+  // Each request was a lone frame due now: the main thread looked for its answer before parking (on more than one
+  // CPU). How many it caught depends on the machine's timing (the bench reports it), not asserted here.
   t.is(stats.main.looks, availableParallelism() > 1 ? 3 : 0);
-  t.true(stats.main.looked <= stats.main.events);
   closedCleanly(t, run);
 });
 
@@ -188,15 +188,16 @@ test.serial('malformed frames are counted by reason and the pipeline goes on', a
   closedCleanly(t, run);
 });
 
-/** What the probe's `held` scenario reports: each thread's CPUs, and the CPU latency the kernel keeps to (µs). */
+/** What the probe's `held` scenario reports: each thread's CPUs, and with idlePoll the CPU latency the kernel keeps to (µs). */
 interface Held {
   readonly main: string;
   readonly threads: string[];
-  readonly cpuLatencyUs: number;
+  readonly cpuLatencyUs?: number;
 }
 
 interface OpenResult {
   ok: boolean;
+  cpuLatencyUs?: number;
   error?: { name: string; className: string; code: string; message: string; ifname: string };
 }
 
@@ -291,6 +292,17 @@ test.serial('idlePoll holds a 0 µs CPU latency request while open and drops it 
   t.is(stats.main.looks, 0, 'with idle CPUs polling the main thread parks at once');
   t.is(open.cpuLatencyUs, 0, 'idle CPUs poll while the pipeline is open');
   t.is(closed.cpuLatencyUs, before, 'the request ends with close');
+  closedCleanly(t, run);
+});
+
+test.serial('idlePoll: an open that fails later (an unknown interface) lets the request go', async (t) => {
+  const device = '/dev/cpu_dma_latency';
+  const before = new Int32Array(Uint8Array.from(readFileSync(device)).buffer)[0]!;
+  t.not(before, 0, `something else holds a 0 µs request on ${device}: this test cannot tell ours from it`);
+  const { lab: l, host } = lab(t);
+  const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: 'nosuch0', options: { idlePoll: true } });
+  t.like(run.result.error, { className: 'CaptureError', code: 'ENODEV' });
+  t.is(run.result.cpuLatencyUs, before, 'released by the failed open, before the process ends');
   closedCleanly(t, run);
 });
 

@@ -9,7 +9,7 @@
 //   listen   print "ready", then collect `count` ARP events (the test makes the peer send them)
 //   ping     send ICMP echo requests to `peerIp` (filter `arp or icmp`) and collect the replies
 //   snaplen  with keepFrames and a short snaplen, send echo requests and report the lengths of the ICMP frames seen
-//   open     open with `options` and report the error (or success)
+//   open     open with `options` and report the error (or success; with idlePoll, what the device reads after it)
 //   restart  crash each stage named in `crash`, in turn, and resolve after each crash
 //   paced    send one request held back `delayMs` by its not-before time, report when the reply came
 //   frames   with keepFrames, resolve once and report the raw frames frames$ delivered
@@ -39,7 +39,9 @@ async function main(): Promise<void> {
       await p.close();
       out({ ok: true });
     } catch (err) {
-      out({ ok: false, error: describe(err), isPipelineError: err instanceof Error && Object.getPrototypeOf(err) !== Error.prototype });
+      // With idlePoll, whether its request outlived the failed open (what the device reads now, for a user who may).
+      const latency = opts.idlePoll && process.getuid?.() === 0 ? { cpuLatencyUs: cpuLatencyUs() } : {};
+      out({ ok: false, error: describe(err), isPipelineError: err instanceof Error && Object.getPrototypeOf(err) !== Error.prototype, ...latency });
     }
     return;
   }
@@ -138,15 +140,18 @@ async function sendEchoes(p: Pipeline, count: number): Promise<void> {
   }
 }
 
-/** Each thread's Cpus_allowed_list, by thread id; `main` is this process's own (the thread that opened). */
 /**
- * Which CPUs each thread may use, and the CPU latency the kernel keeps to, µs (the smallest request any process holds,
- * an s32 in the machine's byte order).
+ * Each thread's Cpus_allowed_list (`main`: this process's own, the thread that opened) and, with idlePoll, the CPU
+ * latency the kernel keeps to, µs (the smallest request any process holds; a kernel without the device has no idlePoll).
  */
-function held(): { main: string; threads: string[]; cpuLatencyUs: number } {
+function held(): { main: string; threads: string[]; cpuLatencyUs?: number } {
   const cpus = (tid: string): string => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))![1]!;
-  const cpuLatencyUs = new Int32Array(Uint8Array.from(readFileSync('/dev/cpu_dma_latency')).buffer)[0]!;
-  return { main: cpus(String(process.pid)), threads: readdirSync('/proc/self/task').map(cpus), cpuLatencyUs };
+  return { main: cpus(String(process.pid)), threads: readdirSync('/proc/self/task').map(cpus), ...(args.options?.idlePoll ? { cpuLatencyUs: cpuLatencyUs() } : {}) };
+}
+
+/** What /dev/cpu_dma_latency reads: an s32 in the machine's byte order. */
+function cpuLatencyUs(): number {
+  return new Int32Array(Uint8Array.from(readFileSync('/dev/cpu_dma_latency')).buffer)[0]!;
 }
 
 main().then(() => {

@@ -47,8 +47,8 @@ export interface OpenLinkOptions {
   /**
    * While open, ask the kernel to keep idle CPUs polling instead of halting (Linux, root: a 0 µs request on
    * /dev/cpu_dma_latency, as cyclictest makes), so a hand-off between the link's threads does not wait for a halted
-   * CPU to wake: on a VM, for many queries one after another (measured on one: a median of 60 µs a query instead of
-   * 76). The whole machine's idle CPUs poll until close. See PipelineOptions.idlePoll. Default false.
+   * CPU to wake: on a VM, for many queries one after another (measured on one: a median of 52–60 µs a query instead
+   * of 76–117). The whole machine's idle CPUs poll until close. See PipelineOptions.idlePoll. Default false.
    */
   readonly idlePoll?: boolean;
 }

@@ -16,11 +16,12 @@ export class Inbox {
   frames = 0;
   /** Event records that did not read back (a bug: the first one is also a warning). */
   badRecords = 0;
-  /** Times the main thread looked for a lone frame's answer (see sent), and the events those looks delivered. */
+  /** Times the main thread looked for a lone frame's answer (see queued), and the events those looks delivered. */
   looks = 0;
   looked = 0;
-  /** Frames sent since the last look was scheduled: a look is for a lone one. */
-  #sentSinceLook = 0;
+  /** Frames queued since the last look, and whether one of them is due now: a look is for a lone frame due now. */
+  #queuedSinceLook = 0;
+  #dueSinceLook = false;
   readonly #lookAfterSend: boolean;
   #eventsReader: RingReader;
   #framesReader: RingReader | undefined;
@@ -30,7 +31,7 @@ export class Inbox {
   readonly #trace: BigInt64Array | undefined;
   readonly #onBadRecord: (text: string) => void;
 
-  /** `lookAfterSend`: see sent(). */
+  /** `lookAfterSend`: see queued(). */
   constructor(events: RingHandle, frames: RingHandle | undefined, trace: BigInt64Array | undefined, onBadRecord: (text: string) => void, lookAfterSend: boolean) {
     this.#lookAfterSend = lookAfterSend;
     this.#trace = trace;
@@ -51,22 +52,29 @@ export class Inbox {
   }
 
   /**
-   * A frame went out for sending now. When it is the only one since the last look, the main thread, on its next
-   * turn, looks at the events ring for up to LOOK_MS before it parks: a lone frame is most often a query waiting for
-   * its answer, which comes back through three threads ~100 µs later, and waking the parked main thread then costs
-   * ~40 µs more (on a VM, a halted vCPU, then V8's waitAsync task through the event loop). Measured on a 2-vCPU VM,
-   * sequential `query$`: median 90–126 µs instead of 150–180 (3 interleaved runs), 100 concurrent no different. Not
-   * for many frames at once (a sweep, concurrent queries: events come anyway, and their CPU is needed elsewhere), and
-   * the pipeline turns it off where looking cannot pay (see Pipeline's constructor).
+   * `frames` were queued for the transmit worker, due now or paced for later. When a turn of the event loop queued a
+   * lone frame due now, the main thread, at the end of that turn, looks at the events ring for up to LOOK_MS before it
+   * parks: such a frame is most often a query waiting for its answer, which comes back through three threads ~100 µs
+   * later, and waking the parked main thread then costs ~40 µs more (on a VM, a halted vCPU, then V8's waitAsync task
+   * through the event loop). Measured on a 2-vCPU VM, sequential `query$`: a median of 67–93 µs instead of 150–180 by
+   * hand (3 interleaved runs), 76–117 µs against 173 in the bench; 100 concurrent no different. Not for many frames
+   * at once (a sweep, concurrent queries: events come anyway, and their CPU is needed elsewhere), and the pipeline
+   * turns it off where looking cannot pay (see Pipeline's constructor). Its cost: up to LOOK_MS of the main thread
+   * when no answer comes (a claim's announcement, a ping to a silent host); and the events it delivers may come ahead
+   * of frames$'s copy of the same frame (the two rings were never read in step).
    */
-  sent(): void {
-    if (!this.#lookAfterSend || this.#sentSinceLook++ > 0) return;
+  queued(frames: number, dueNow: boolean): void {
+    if (!this.#lookAfterSend) return;
+    this.#queuedSinceLook += frames;
+    if (!dueNow || this.#dueSinceLook) return;
+    this.#dueSinceLook = true;
     nextTurn(this.#look);
   }
 
   readonly #look = (): void => {
-    const lone = this.#sentSinceLook === 1;
-    this.#sentSinceLook = 0;
+    const lone = this.#queuedSinceLook === 1;
+    this.#queuedSinceLook = 0;
+    this.#dueSinceLook = false;
     if (!lone) return;
     this.looks++;
     const r = this.#eventsReader;
@@ -74,7 +82,9 @@ export class Inbox {
     do {
       if (r.pending) {
         // The parked reader's waitAsync still resolves when decode notifies it, and finds the ring drained.
-        this.looked += r.drain(this.#onEvent, MAIN_BATCH);
+        const before = this.events;
+        r.drain(this.#onEvent, MAIN_BATCH);
+        this.looked += this.events - before; // events, not records: a bad record is not one
         return;
       }
     } while (performance.now() < until);
@@ -118,7 +128,7 @@ export class Inbox {
 
 /** Records the main thread handles before giving the event loop a turn. */
 const MAIN_BATCH = 4096;
-/** How long the main thread looks for a lone frame's answer before it parks (see Inbox.sent). */
+/** How long the main thread looks for a lone frame's answer before it parks (see Inbox.queued). */
 const LOOK_MS = 0.1;
 
 /**

@@ -61,9 +61,9 @@ export interface PipelineOptions {
    * While open, ask the kernel to keep idle CPUs polling instead of halting (Linux: a PM QoS CPU latency request of
    * 0 µs on /dev/cpu_dma_latency, as cyclictest makes; needs root; elsewhere ignored). A hand-off between the
    * threads then no longer waits for a halted CPU to wake, which on a VM is an exit to the hypervisor (measured on
-   * one 2-vCPU VM: sequential queries answered in a median of 60 µs instead of 76; 46–63 instead of ~157 before the
-   * main thread looked for a lone query's answer itself, see Inbox.sent). Every idle CPU of the machine polls until
-   * close: for a run of queries, not for a link kept open for hours. Default false.
+   * one 2-vCPU VM, the bench: sequential queries answered in a median of 52–60 µs instead of 76–117; by hand, 46–63
+   * instead of ~157 before the main thread looked for a lone query's answer itself, see Inbox.queued). Every idle CPU
+   * of the machine polls until close: for a run of queries, not for a link kept open for hours. Default false.
    */
   readonly idlePoll?: boolean;
 }

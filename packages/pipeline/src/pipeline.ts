@@ -92,7 +92,7 @@ export class Pipeline {
       keepFrames: o.keepFrames,
       cpu: o.sameCpu ? currentCpu() : undefined,
     };
-    // Looking for a lone frame's answer (Inbox.sent) pays only where the threads it waits for run on another CPU
+    // Looking for a lone frame's answer (Inbox.queued) pays only where the threads it waits for run on another CPU
     // that may be halted: not on one CPU, not with sameCpu (they would wait for the look to end), not with idlePoll.
     const lookAfterSend = !o.sameCpu && !o.idlePoll && availableParallelism() > 1;
     this.#inbox = new Inbox(this.#rings.events, this.#rings.frames, trace, (text) => this.#warn(text), lookAfterSend);
@@ -144,11 +144,11 @@ export class Pipeline {
    * Returns the frame's ticket (0, 1, 2, ... in queue order) for departures()/departedNs(), or -1 when it was not
    * queued: the tx ring is full or the pipeline is closed (counted in stats().main.sendRefused). Throws
    * RingArgumentError for a frame that is not a Uint8Array or a negative time. A lone frame due now may make the
-   * main thread look for its answer for up to 100 µs on its next turn (see Inbox.sent).
+   * main thread look for its answer for up to 100 µs at the end of this turn (see Inbox.queued).
    */
   send(frame: Uint8Array, notBeforeNs: bigint = 0n): number {
     const ticket = this.#outbox.send(frame, notBeforeNs);
-    if (ticket >= 0 && notBeforeNs === 0n) this.#inbox.sent();
+    if (ticket >= 0) this.#inbox.queued(1, notBeforeNs === 0n);
     return ticket;
   }
 
@@ -158,7 +158,9 @@ export class Pipeline {
    * stats().main.sendRefused.
    */
   sendBatch(frames: readonly Uint8Array[], notBeforeNs?: bigint | readonly bigint[]): number {
-    return this.#outbox.sendBatch(frames, notBeforeNs);
+    const n = this.#outbox.sendBatch(frames, notBeforeNs);
+    this.#inbox.queued(n, false); // never looked for: a batch is many frames
+    return n;
   }
 
   /** Frames no longer queued (handed to the kernel, refused, or lost with a dead worker): tickets below this. */
@@ -269,8 +271,11 @@ export class Pipeline {
     if (this.#rings.frames) closeRing(this.#rings.frames);
     await Promise.all([capture, decode, transmit].map((t) => t?.terminate()));
     await this.#inbox.end();
-    if (this.#pinned) unpinCaller();
-    this.#releaseIdlePoll?.();
+    try {
+      this.#releaseIdlePoll?.();
+    } finally {
+      if (this.#pinned) unpinCaller();
+    }
     this.#state = 'closed';
     this.#warnings$.complete();
     this.#recovered$.complete();

@@ -170,7 +170,12 @@ async function sweepArpScan(lab: Lab, ns: string, ifname: string, cidr: string, 
     if (!run) throw new ToolError('arp-scan', r.code, null, `no "hosts scanned in" line: ${r.stdout.slice(-200)}`);
     return { r, run };
   };
-  const fixedS = await fixedCost(async () => (await arpScan(oneHost(cidr))).run.seconds);
+  const fixedS = await fixedCost(async () => {
+    const { r, run } = await arpScan(oneHost(cidr));
+    // Unanswered, arp-scan would wait out its timeout, and that wait, taken off the sweep, would flatter it.
+    if (run.answered.length !== 1) throw new ToolError('arp-scan', r.code, null, `its one-host run got ${run.answered.length} replies, not 1`);
+    return run.seconds;
+  });
   const { r, run } = await arpScan(cidr);
   return { seconds: Math.max(0, run.seconds - fixedS), fixedS, answered: usable(Cidr.parse(cidr), run.answered), sent: run.hosts, wallS: r.wallMs / 1000 };
 }
@@ -198,9 +203,14 @@ async function sweepC(lab: Lab, ns: string, ifname: string, cidr: string, bin: s
 async function sweepScapy(lab: Lab, ns: string, ifname: string, cidr: string, python: string): Promise<Sweep> {
   const scapy = async (target: string) => {
     const r = check('scapy', await runTool(lab, ns, [python, baseline('scapy-sweep.py'), ifname, target, String(SCAPY_TIMEOUT_S)], 300_000));
-    return { r, j: lastJson<{ sent: number; answeredUsable: number; elapsedS: number }>('scapy', r) };
+    return { r, j: lastJson<{ sent: number; answered: number; answeredUsable: number; elapsedS: number }>('scapy', r) };
   };
-  const fixedS = await fixedCost(async () => (await scapy(oneHost(cidr))).j.elapsedS);
+  const fixedS = await fixedCost(async () => {
+    const { r, j } = await scapy(oneHost(cidr));
+    // Unanswered, srp would wait out its timeout (see the arp-scan case).
+    if (j.answered !== 1) throw new ToolError('scapy', r.code, null, `its one-host run got ${j.answered} replies, not 1`);
+    return j.elapsedS;
+  });
   const { r, j } = await scapy(cidr);
   return { seconds: Math.max(0, j.elapsedS - fixedS), fixedS, answered: j.answeredUsable, sent: j.sent, wallS: r.wallMs / 1000 };
 }
