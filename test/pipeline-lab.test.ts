@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import test, { type ExecutionContext } from 'ava';
 import { twoHostLab, type Host, type Lab } from '@ersatz/lab';
 import { ArpOp, Ipv4, Mac } from '@ersatz/wire';
-import { closedCleanly, endpoints, PROBE, runProbe, TRANSMIT_CLOSE_PROBE } from './helpers/pipeline-lab.js';
+import { closedCleanly, cpuLatencyUs, endpoints, PROBE, runProbe, TRANSMIT_CLOSE_PROBE } from './helpers/pipeline-lab.js';
 import { readableCheckout } from './helpers/readable-checkout.js';
 import { fileURLToPath } from 'node:url';
 
@@ -258,13 +258,21 @@ test.serial('the interface going down stops capture and transmit with ENETDOWN; 
   closedCleanly(t, run);
 });
 
-test.serial('sameCpu keeps the three threads and the opener on the opener\'s CPU while open, and gives the opener its CPUs back at close', async (t) => {
+/** The probe's `held` scenario: three resolves on a pipeline opened with `options`, what it holds open and closed. */
+async function heldRun(t: ExecutionContext, options: { sameCpu?: boolean; idlePoll?: boolean }) {
   const { lab: l, host, peer } = lab(t);
-  const run = await runProbe<{ replies: number; open: Held; closed: Held; stats: Stats }>(l, host.ns, 'held', {
-    ...endpoints(host, peer),
-    count: 3,
-    options: { sameCpu: true },
-  });
+  return runProbe<{ replies: number; open: Held; closed: Held; stats: Stats }>(l, host.ns, 'held', { ...endpoints(host, peer), count: 3, options });
+}
+
+/** The CPU latency request in force before a test's pipeline opens; a 0 µs one already held would hide ours. */
+function latencyBefore(t: ExecutionContext): number {
+  const before = cpuLatencyUs();
+  t.not(before, 0, 'something else holds a 0 µs request on /dev/cpu_dma_latency: this test cannot tell ours from it');
+  return before;
+}
+
+test.serial('sameCpu keeps the three threads and the opener on the opener\'s CPU while open, and gives the opener its CPUs back at close', async (t) => {
+  const run = await heldRun(t, { sameCpu: true });
   const { replies, open, closed, stats } = run.result;
   t.is(replies, 3);
   t.is(stats.main.looks, 0, 'the main thread never looks for an answer on the CPU the threads it waits for share');
@@ -278,15 +286,8 @@ test.serial('sameCpu keeps the three threads and the opener on the opener\'s CPU
 });
 
 test.serial('idlePoll holds a 0 µs CPU latency request while open and drops it at close', async (t) => {
-  const device = '/dev/cpu_dma_latency';
-  const before = new Int32Array(Uint8Array.from(readFileSync(device)).buffer)[0]!;
-  t.not(before, 0, `something else holds a 0 µs request on ${device}: this test cannot tell ours from it`);
-  const { lab: l, host, peer } = lab(t);
-  const run = await runProbe<{ replies: number; open: Held; closed: Held; stats: Stats }>(l, host.ns, 'held', {
-    ...endpoints(host, peer),
-    count: 3,
-    options: { idlePoll: true },
-  });
+  const before = latencyBefore(t);
+  const run = await heldRun(t, { idlePoll: true });
   const { replies, open, closed, stats } = run.result;
   t.is(replies, 3);
   t.is(stats.main.looks, 0, 'with idle CPUs polling the main thread parks at once');
@@ -296,9 +297,7 @@ test.serial('idlePoll holds a 0 µs CPU latency request while open and drops it 
 });
 
 test.serial('idlePoll: an open that fails later (an unknown interface) lets the request go', async (t) => {
-  const device = '/dev/cpu_dma_latency';
-  const before = new Int32Array(Uint8Array.from(readFileSync(device)).buffer)[0]!;
-  t.not(before, 0, `something else holds a 0 µs request on ${device}: this test cannot tell ours from it`);
+  const before = latencyBefore(t);
   const { lab: l, host } = lab(t);
   const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: 'nosuch0', options: { idlePoll: true } });
   t.like(run.result.error, { className: 'CaptureError', code: 'ENODEV' });

@@ -1,4 +1,5 @@
 // Runs a probe (default test/helpers/pipeline-probe.js) inside a lab namespace and reads back what it printed.
+import { readFileSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import type { Host, Lab } from '@ersatz/lab';
 import { fileURLToPath } from 'node:url';
@@ -52,4 +53,9 @@ export const endpoints = (host: Host, peer: Host) => ({ ifname: host.ifname, hos
 export function closedCleanly(t: ExecutionContext, run: ProbeRun<unknown>): void {
   t.is(run.code, 0, run.stderr);
   t.deepEqual(run.leftOpen, [], 'handles left open after close()');
+}
+
+/** The CPU latency the kernel keeps to now, µs: the smallest request any process holds on the device (an s32). */
+export function cpuLatencyUs(): number {
+  return new Int32Array(Uint8Array.from(readFileSync('/dev/cpu_dma_latency')).buffer)[0]!;
 }

@@ -21,6 +21,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { firstValueFrom, filter, take, takeUntil, timer, toArray, timeout } from 'rxjs';
 import { Ipv4, Mac, emitIcmpEchoFrame } from '@ersatz/wire';
 import { Pipeline, type ArpEvent, type IcmpEvent, type PipelineOptions, type Stage } from '@ersatz/pipeline';
+import { cpuLatencyUs } from './pipeline-lab.js';
 import { arpRequest, describe, flapLink, out, resolveOnce, type ProbeArgs } from './probe-common.js';
 
 interface Args extends ProbeArgs {
@@ -149,10 +150,6 @@ function held(): { main: string; threads: string[]; cpuLatencyUs?: number } {
   return { main: cpus(String(process.pid)), threads: readdirSync('/proc/self/task').map(cpus), ...(args.options?.idlePoll ? { cpuLatencyUs: cpuLatencyUs() } : {}) };
 }
 
-/** What /dev/cpu_dma_latency reads: an s32 in the machine's byte order. */
-function cpuLatencyUs(): number {
-  return new Int32Array(Uint8Array.from(readFileSync('/dev/cpu_dma_latency')).buffer)[0]!;
-}
 
 main().then(() => {
   // What is still holding the event loop after close (the test expects nothing but stdio).

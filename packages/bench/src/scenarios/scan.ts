@@ -22,7 +22,7 @@ import { availableParallelism } from 'node:os';
 import type { Lab } from '@ersatz/lab';
 import { responderLab } from '@ersatz/lab';
 import { Cidr, Ipv4 } from '@ersatz/wire';
-import { baseline, check, ersatzCli, lastJson, runDriver, runNode, runTool } from '../child.js';
+import { baseline, check, ersatzCli, lastJson, runDriver, runNode, runTool, type ToolRun } from '../child.js';
 import { ToolError } from '../error.js';
 import { attempt, judge, Series } from '../measure.js';
 import { parseArpScan } from '../parse.js';
@@ -164,27 +164,38 @@ async function sweepCap(lab: Lab, ns: string, ifname: string, cidr: string): Pro
 }
 
 async function sweepArpScan(lab: Lab, ns: string, ifname: string, cidr: string, bin: string): Promise<Sweep> {
-  const arpScan = async (target: string) => {
+  const { sweep, seconds, fixedS } = await lessFixedCost('arp-scan', cidr, async (target) => {
     const r = check('arp-scan', await runTool(lab, ns, [bin, ...ARP_SCAN_ARGS, '-I', ifname, target], 180_000));
     const run = parseArpScan(r.stdout);
     if (!run) throw new ToolError('arp-scan', r.code, null, `no "hosts scanned in" line: ${r.stdout.slice(-200)}`);
-    return { r, run };
-  };
-  const fixedS = await fixedCost(async () => {
-    const { r, run } = await arpScan(oneHost(cidr));
-    // Unanswered, arp-scan would wait out its timeout, and that wait, taken off the sweep, would flatter it.
-    if (run.answered.length !== 1) throw new ToolError('arp-scan', r.code, null, `its one-host run got ${run.answered.length} replies, not 1`);
-    return run.seconds;
+    return { r, run, seconds: run.seconds, answered: run.answered.length };
   });
-  const { r, run } = await arpScan(cidr);
-  return { seconds: Math.max(0, run.seconds - fixedS), fixedS, answered: usable(Cidr.parse(cidr), run.answered), sent: run.hosts, wallS: r.wallMs / 1000 };
+  return { seconds, fixedS, answered: usable(Cidr.parse(cidr), sweep.run.answered), sent: sweep.run.hosts, wallS: sweep.r.wallMs / 1000 };
 }
 
-/** The median time of ONE_HOST_RUNS one-host runs (see the header), s. */
-async function fixedCost(oneHostRun: () => Promise<number>): Promise<number> {
+/** One run of a tool whose own clock holds opening and closing its socket (see the header). */
+interface OwnClockRun {
+  readonly r: ToolRun;
+  /** Its own time, s. */
+  readonly seconds: number;
+  /** Replies it got. */
+  readonly answered: number;
+}
+
+/**
+ * `run` for `cidr`, and that run's time less its fixed cost: the median of ONE_HOST_RUNS runs for one host (see the
+ * header), each of which must be answered (a timeout waited out and taken off the sweep would flatter the tool).
+ */
+async function lessFixedCost<T extends OwnClockRun>(tool: string, cidr: string, run: (target: string) => Promise<T>): Promise<{ sweep: T; seconds: number; fixedS: number }> {
   const times: number[] = [];
-  for (let i = 0; i < ONE_HOST_RUNS; i++) times.push(await oneHostRun());
-  return times.sort((a, b) => a - b)[ONE_HOST_RUNS >> 1]!;
+  for (let i = 0; i < ONE_HOST_RUNS; i++) {
+    const one = await run(oneHost(cidr));
+    if (one.answered !== 1) throw new ToolError(tool, one.r.code, null, `its one-host run got ${one.answered} replies, not 1`);
+    times.push(one.seconds);
+  }
+  const fixedS = times.sort((x, y) => x - y)[ONE_HOST_RUNS >> 1]!;
+  const sweep = await run(cidr);
+  return { sweep, fixedS, seconds: Math.max(0, sweep.seconds - fixedS) };
 }
 
 /** The host a one-host run asks (see the header): the last of `cidr`, which the lab's responder answers. */
@@ -201,18 +212,12 @@ async function sweepC(lab: Lab, ns: string, ifname: string, cidr: string, bin: s
 }
 
 async function sweepScapy(lab: Lab, ns: string, ifname: string, cidr: string, python: string): Promise<Sweep> {
-  const scapy = async (target: string) => {
+  const { sweep, seconds, fixedS } = await lessFixedCost('scapy', cidr, async (target) => {
     const r = check('scapy', await runTool(lab, ns, [python, baseline('scapy-sweep.py'), ifname, target, String(SCAPY_TIMEOUT_S)], 300_000));
-    return { r, j: lastJson<{ sent: number; answered: number; answeredUsable: number; elapsedS: number }>('scapy', r) };
-  };
-  const fixedS = await fixedCost(async () => {
-    const { r, j } = await scapy(oneHost(cidr));
-    // Unanswered, srp would wait out its timeout (see the arp-scan case).
-    if (j.answered !== 1) throw new ToolError('scapy', r.code, null, `its one-host run got ${j.answered} replies, not 1`);
-    return j.elapsedS;
+    const j = lastJson<{ sent: number; answered: number; answeredUsable: number; elapsedS: number }>('scapy', r);
+    return { r, j, seconds: j.elapsedS, answered: j.answered };
   });
-  const { r, j } = await scapy(cidr);
-  return { seconds: Math.max(0, j.elapsedS - fixedS), fixedS, answered: j.answeredUsable, sent: j.sent, wallS: r.wallMs / 1000 };
+  return { seconds, fixedS, answered: sweep.j.answeredUsable, sent: sweep.j.sent, wallS: sweep.r.wallMs / 1000 };
 }
 
 async function run(ctx: BenchContext): Promise<Measurement[]> {
@@ -294,7 +299,7 @@ function rows(cidrText: string, s: Map<Tool, ToolSeries>): Measurement[] {
     }),
     note: [
       notMeasured,
-      fixed && `taken off as the tool's fixed cost (its one-host run: opening and closing its socket): ${fixed}`,
+      fixed && `taken off as the tool's fixed cost (the median of its one-host runs: opening and closing its socket): ${fixed}`,
       whole && `whole process, spawn to exit: ${whole}`,
       rates && `requests/s: ${rates}`,
       !last && ofLimit(e, get('c')),
