@@ -1,5 +1,6 @@
 // Runs a probe (default test/helpers/pipeline-probe.js) inside a lab namespace and reads back what it printed.
 import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
 import type { Host, Lab } from '@ersatz/lab';
 import { fileURLToPath } from 'node:url';
@@ -58,4 +59,22 @@ export function closedCleanly(t: ExecutionContext, run: ProbeRun<unknown>): void
 /** The CPU latency the kernel keeps to now, µs: the smallest request any process holds on the device (an s32). */
 export function cpuLatencyUs(): number {
   return new Int32Array(Uint8Array.from(readFileSync('/dev/cpu_dma_latency')).buffer)[0]!;
+}
+
+/**
+ * Waits for a probe started with Lab.start (the `listen` scenario) to print "ready": from then on it captures.
+ * `stdout()` is what it printed so far; `exited` its exit code. Rejects if it exits before it is ready.
+ */
+export async function probeReady(child: ChildProcess): Promise<{ stdout: () => string; exited: Promise<number | null> }> {
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (s: string) => {
+      out += s;
+      if (out.includes('ready\n')) resolve();
+    });
+    void exited.then((code) => reject(new Error(`probe exited (${code}) before it was ready: ${out}`)));
+  });
+  return { stdout: () => out, exited };
 }

@@ -6,11 +6,13 @@
 //
 // Scenarios:
 //   resolve  send ARP requests for `peerIp` and collect the replies from events$
-//   listen   print "ready", then collect `count` ARP events (the test makes the peer send them)
+//   listen   print "ready", then collect `count` ARP events (the test makes the peer send them), with keepFrames
+//            their raw frames too
 //   ping     send ICMP echo requests to `peerIp` (filter `arp or icmp`) and collect the replies
 //   snaplen  with keepFrames and a short snaplen, send echo requests and report the lengths of the ICMP frames seen
 //   open     open with `options` and report the error (or success; with idlePoll, what the device reads after it)
-//   restart  crash each stage named in `crash`, in turn, and resolve after each crash
+//   restart  crash each stage named in `crash`, in turn, and resolve after each crash; report the packet sockets
+//            open in the namespace then (a dead thread's must have been closed)
 //   paced    send one request held back `delayMs` by its not-before time, report when the reply came
 //   frames   with keepFrames, resolve once and report the raw frames frames$ delivered
 //   bogus    send malformed ARP frames (the capture sees its own output), then resolve; report the counts
@@ -57,8 +59,10 @@ async function main(): Promise<void> {
       out({ replies, link: p.link, stats: await p.stats(), warnings });
     } else if (scenario === 'listen') {
       const events = firstValueFrom(p.events$.pipe(filter((e): e is ArpEvent => e.kind === 'arp'), take(args.count ?? 1), toArray(), timeout(15_000)));
+      // With keepFrames, the raw frames of those events as well.
+      const frames = opts.keepFrames ? firstValueFrom(p.frames$.pipe(take(args.count ?? 1), toArray(), timeout(15_000))) : undefined;
       process.stdout.write('ready\n');
-      out({ events: await events, stats: await p.stats(), warnings });
+      out({ events: await events, frames: frames && (await frames).map((f) => Array.from(f.bytes)), stats: await p.stats(), warnings });
     } else if (scenario === 'ping') {
       const peer = Ipv4.parse(args.peerIp!);
       const count = args.count ?? 3;
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
         await p.simulateCrash(stage);
         rounds.push({ crashed: stage, reply: await resolveOnce(p, args) });
       }
-      out({ rounds, stats: await p.stats(), warnings });
+      out({ rounds, stats: await p.stats(), warnings, packetSockets: packetSockets() });
     } else if (scenario === 'paced') {
       const notBeforeNs = Pipeline.now() + BigInt(args.delayMs ?? 300) * 1_000_000n;
       const reply = await resolveOnce(p, args, notBeforeNs);
@@ -150,6 +154,10 @@ function held(): { main: string; threads: string[]; cpuLatencyUs?: number } {
   return { main: cpus(String(process.pid)), threads: readdirSync('/proc/self/task').map(cpus), ...(args.options?.idlePoll ? { cpuLatencyUs: cpuLatencyUs() } : {}) };
 }
 
+/** Packet sockets open in this network namespace (/proc/net/packet: a header line, then one line each). */
+function packetSockets(): number {
+  return readFileSync('/proc/net/packet', 'utf8').trim().split('\n').length - 1;
+}
 
 main().then(() => {
   // What is still holding the event loop after close (the test expects nothing but stdio).

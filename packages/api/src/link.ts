@@ -21,6 +21,12 @@ export interface OpenLinkOptions {
    */
   readonly captureBufferBytes?: number;
   /**
+   * Capture through a mapped ring (default true). False (Linux): the capture thread reads its socket with recvmmsg
+   * instead; setting up and tearing down a ring each wait for the kernel (an RCU grace period, 10–20 ms here), so a
+   * link for one query opens and closes that much sooner. Keep the ring for sweeps and long-lived links.
+   */
+  readonly captureRing?: boolean;
+  /**
    * Capture in promiscuous mode, to see frames unicast to other MACs (default false: answers come to our MAC or
    * broadcast, and promiscuity shows up in the kernel log and in IDS alarms).
    */

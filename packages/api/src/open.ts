@@ -26,6 +26,7 @@ export async function openLink(info: InterfaceInfo, opts: OpenLinkOptions & { re
     // Our own frames are needed only in a pcap recording: the coordinators time sends with departedNs.
     outgoing: opts.outgoing ?? opts.keepFrames ?? false,
     ...(opts.captureBufferBytes === undefined ? {} : { captureBufferBytes: opts.captureBufferBytes }),
+    ...(opts.captureRing === undefined ? {} : { captureRing: opts.captureRing }),
     linkLoss: opts.linkLoss ?? 'fail',
     sameCpu: opts.sameCpu ?? false,
     idlePoll: opts.idlePoll ?? false,

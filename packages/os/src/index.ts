@@ -4,6 +4,7 @@
 import { getSystemErrorMap } from 'node:util';
 
 export { libc, type Libc } from './libc.js';
+export { AF_PACKET, LE, MMSG, SOCKADDR_LL_LEN, SOCK_CLOEXEC, SOCK_RAW, SOL_PACKET, ignoreOutgoing, sockaddrLl } from './packet.js';
 export { currentCpu, pinThread, unpinThread } from './affinity.js';
 export { CPU_LATENCY_DEVICE, holdCpuLatency } from './cpu-latency.js';
 

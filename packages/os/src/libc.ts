@@ -14,6 +14,8 @@ export interface Libc {
   recv(fd: number, buf: Uint8Array, len: number, flags: number): number;
   /** `msgs`: the address of a native mmsghdr array. */
   sendmmsg(fd: number, msgs: bigint, n: number, flags: number): number;
+  /** `msgs`: the address of a native mmsghdr array; `timeout` null (with MSG_DONTWAIT it never waits). */
+  recvmmsg(fd: number, msgs: bigint, n: number, flags: number, timeout: null): number;
   /** Variadic in libc: declared so, the call is right on every ABI koffi supports. Pass the argument's koffi type. */
   ioctl(fd: number, request: number, argType: string, arg: Uint8Array): number;
   /** `fds`: an array of `struct pollfd { int fd; short events; short revents; }`, revents written back. */
@@ -44,6 +46,7 @@ export function libc(): Libc {
     sendto: self.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)'),
     recv: self.func('intptr_t recv(int fd, void *buf, size_t len, int flags)'),
     sendmmsg: self.func('int sendmmsg(int fd, void *msgvec, unsigned int vlen, int flags)'),
+    recvmmsg: self.func('int recvmmsg(int fd, void *msgvec, unsigned int vlen, int flags, void *timeout)'),
     ioctl: self.func('int ioctl(int fd, unsigned long request, ...)'),
     poll: self.func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)'),
     if_nametoindex: self.func('unsigned int if_nametoindex(const char *ifname)'),

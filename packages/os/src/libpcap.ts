@@ -64,6 +64,8 @@ export interface Libpcap {
   /** Which file was loaded (see pcapLibraryNames). */
   readonly loaded: string;
   create(device: string, errbuf: Uint8Array): Pointer | null;
+  /** A handle for compiling filters only (no device): pcap_compile on it, then pcap_close. */
+  openDead(linkType: number, snaplen: number): Pointer | null;
   setSnaplen(p: Pointer, v: number): number;
   setPromisc(p: Pointer, v: number): number;
   setImmediateMode(p: Pointer, v: number): number;
@@ -114,6 +116,7 @@ export function libpcap(failure: (tried: string) => Error): Libpcap {
   lib = {
     loaded: loaded!,
     create: h.func('void *pcap_create(const char *device, _Out_ uint8_t *errbuf)'),
+    openDead: h.func('void *pcap_open_dead(int linktype, int snaplen)'),
     setSnaplen: h.func('int pcap_set_snaplen(void *p, int snaplen)'),
     setPromisc: h.func('int pcap_set_promisc(void *p, int promisc)'),
     setImmediateMode: h.func('int pcap_set_immediate_mode(void *p, int immediate)'),

@@ -19,9 +19,12 @@ export class Inbox {
   /** Times the main thread looked for a lone frame's answer (see queued), and the events those looks delivered. */
   looks = 0;
   looked = 0;
-  /** Frames queued since the last look, and whether one of them is due now: a look is for a lone frame due now. */
-  #queuedSinceLook = 0;
-  #dueSinceLook = false;
+  /** Frames the current job (a task and its microtasks) queued, and whether one of them is due now. */
+  #jobFrames = 0;
+  #jobDue = false;
+  /** The latest job that queued frames queued one, due now: the look scheduled next is for its answer. */
+  #lookWanted = false;
+  #lookScheduled = false;
   readonly #lookAfterSend: boolean;
   #eventsReader: RingReader;
   #framesReader: RingReader | undefined;
@@ -52,30 +55,40 @@ export class Inbox {
   }
 
   /**
-   * `frames` were queued for the transmit worker, due now or paced for later. When a turn of the event loop queued a
-   * lone frame due now, the main thread, at the end of that turn, looks at the events ring for up to LOOK_MS before it
-   * parks: such a frame is most often a query waiting for its answer, which comes back through three threads ~100 µs
-   * later, and waking the parked main thread then costs ~40 µs more (on a VM, a halted vCPU, then V8's waitAsync task
-   * through the event loop). Measured on a 2-vCPU VM, sequential `query$`: a median of 67–93 µs instead of 150–180 by
-   * hand (3 interleaved runs), 76–117 µs against 173 in the bench; 100 concurrent no different. Not for many frames
-   * at once (a sweep, concurrent queries: events come anyway, and their CPU is needed elsewhere), and the pipeline
-   * turns it off where looking cannot pay (see Pipeline's constructor). Its cost: up to LOOK_MS of the main thread
-   * when no answer comes (a claim's announcement, a ping to a silent host); and the events it delivers may come ahead
-   * of frames$'s copy of the same frame (the two rings were never read in step).
+   * `frames` were queued for the transmit worker, due now or paced for later. When a job (a task of the event loop and
+   * its microtasks) queued a lone frame due now, the main thread, in the next turn, looks at the events ring for up to
+   * LOOK_MS before it parks, unless a later job queued other frames meanwhile (the latest job decides): such a frame is
+   * most often a query waiting for its answer, which comes back through three threads ~100 µs later, and waking the
+   * parked main thread then costs ~40 µs more (on a VM, a halted vCPU, then V8's waitAsync task through the event
+   * loop). Measured on a 2-vCPU VM, sequential `query$`: a median of 67–93 µs instead of 150–180 by hand (3 interleaved
+   * runs), 76–117 µs against 173 in the bench; 100 concurrent no different. Not for many frames at once (a sweep,
+   * concurrent queries: events come anyway, and their CPU is needed elsewhere), and the pipeline turns it off where
+   * looking cannot pay (see Pipeline's constructor). Its cost: up to LOOK_MS of the main thread when no answer comes (a
+   * claim's announcement, a ping to a silent host); and the events it delivers may come ahead of frames$'s copy of the
+   * same frame (the two rings were never read in step).
    */
   queued(frames: number, dueNow: boolean): void {
-    if (!this.#lookAfterSend) return;
-    this.#queuedSinceLook += frames;
-    if (!dueNow || this.#dueSinceLook) return;
-    this.#dueSinceLook = true;
-    nextTurn(this.#look);
+    if (!this.#lookAfterSend || frames === 0) return;
+    if (this.#jobFrames === 0) queueMicrotask(this.#endJob);
+    this.#jobFrames += frames;
+    this.#jobDue ||= dueNow;
   }
 
+  readonly #endJob = (): void => {
+    // Counted by job, not since the last look: an answer that came before the look ran (and the next query sent in
+    // its wake) must not make the next query's lone frame look like two.
+    this.#lookWanted = this.#jobFrames === 1 && this.#jobDue;
+    this.#jobFrames = 0;
+    this.#jobDue = false;
+    if (!this.#lookWanted || this.#lookScheduled) return;
+    this.#lookScheduled = true;
+    nextTurn(this.#look);
+  };
+
   readonly #look = (): void => {
-    const lone = this.#queuedSinceLook === 1;
-    this.#queuedSinceLook = 0;
-    this.#dueSinceLook = false;
-    if (!lone) return;
+    this.#lookScheduled = false;
+    if (!this.#lookWanted) return;
+    this.#lookWanted = false;
     this.looks++;
     const r = this.#eventsReader;
     const until = performance.now() + LOOK_MS; // a double: no BigInt allocated per turn of the loop

@@ -24,6 +24,12 @@ export interface PipelineOptions {
   readonly txRingBytes?: number;
   /** The kernel's capture buffer (see CaptureOptions.bufferBytes). Default 32 MiB. */
   readonly captureBufferBytes?: number;
+  /**
+   * Capture through libpcap's mapped ring (default true). False (Linux): a socket read with recvmmsg, which opens
+   * and closes one RCU grace period each sooner (10–20 ms here): for a link that sees a few frames. See
+   * CaptureOptions.ring; LinkInfo.ring says what was used.
+   */
+  readonly captureRing?: boolean;
   /** Bytes kept per captured frame (see CaptureOptions.snaplen). Default 128 with the `arp` filter, else MTU + 26. */
   readonly snaplen?: number;
   /** Promiscuous capture (see CaptureOptions.promiscuous). Default false. */
@@ -150,6 +156,7 @@ export function checkOptions(o: PipelineOptions): {
       ifname: o.ifname,
       ...(o.filter !== undefined ? { filter: o.filter } : {}),
       ...(o.captureBufferBytes !== undefined ? { bufferBytes: o.captureBufferBytes } : {}),
+      ...(o.captureRing !== undefined ? { ring: o.captureRing } : {}),
       ...(o.snaplen !== undefined ? { snaplen: o.snaplen } : {}),
       ...(o.promiscuous !== undefined ? { promiscuous: o.promiscuous } : {}),
       ...(o.outgoing !== undefined ? { outgoing: o.outgoing } : {}),

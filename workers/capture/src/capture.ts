@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { setImmediate } from 'node:timers/promises';
 import koffi from 'koffi';
-import { libc } from '@ersatz/os';
+import { errnoText, ignoreOutgoing } from '@ersatz/os';
 import { RingWriter, TraceHop, stamp, traceView, type RingHandle } from '@ersatz/ring';
-import { CaptureError, type CaptureErrorCode, type CaptureErrorWire } from './error.js';
+import { CaptureError, activateError, linkState, stopCode, type CaptureErrorCode, type CaptureErrorWire } from './error.js';
 import {
   DLT_EN10MB,
   PCAP_D_IN,
@@ -15,7 +16,6 @@ import {
   PKTHDR_LEN_WORD,
   PKTHDR_USEC,
   PcapHandler,
-  PcapStatus,
   errbuf,
   errbufText,
   libpcap,
@@ -24,23 +24,10 @@ import {
   type Pointer,
 } from '@ersatz/os/libpcap';
 import type { CaptureOptions, CaptureStats, CaptureWait, LinkInfo } from './types.js';
+import { settings } from './settings.js';
+import { SocketReader } from './socket-reader.js';
 import { frameWaiter, type FrameWaiter } from './wait.js';
 
-const DEFAULT_FILTER = 'arp';
-const DEFAULT_BUFFER_BYTES = 32 << 20;
-const MIN_BUFFER_BYTES = 64 << 10;
-const MAX_BUFFER_BYTES = 1 << 30;
-const MIN_SNAPLEN = 64;
-/**
- * Enough for any ARP frame with room to spare: 14-byte header, 28-byte packet, padding to 60 (64 with an FCS), and
- * still whole behind an 8-byte LLC/SNAP header and up to 19 VLAN tags. libpcap sizes every ring slot by snaplen, so this is what makes the kernel buffer deep:
- * a stalled capture held 161 311 frames in 32 MiB at snaplen 128, 20 972 at 1526 and 513 at 65535 (measured, of
- * 200 000 sent).
- */
-const ARP_SNAPLEN = 128;
-const MAX_SNAPLEN = 262144;
-/** Ethernet header (14) + two VLAN tags (8) + FCS (4): a full frame at the interface's MTU (Q-in-Q is the common stack). */
-const LINK_OVERHEAD = 26;
 /**
  * Frames handled per poll callback before giving the event loop back (comlink calls, timers). The poll is level
  * triggered, so what is left is delivered on the next turn.
@@ -55,6 +42,7 @@ const WAIT_SLICE_MS = 50;
 const FRAMES_PER_DISPATCH = 512;
 /** Linux only: the mapping in /proc/self/maps that holds libpcap's ring (see Capture.#view). */
 const HAS_PROC_MAPS = process.platform === 'linux';
+const { ENETDOWN, ENODEV, ENXIO } = constants.errno;
 
 /**
  * How the capture waits for frames when the caller does not say: on Windows, wpcap.dll has no selectable
@@ -76,6 +64,8 @@ export class Capture {
   readonly #onStopped: (err: CaptureError) => void;
   #lib: Libpcap | undefined;
   #pcap: Pointer | null = null;
+  /** Instead of #pcap when the capture has no ring (CaptureOptions.ring false). */
+  #reader: SocketReader | null = null;
   #poll: PollHandle | null = null;
   /** Bumped by every close: a wait-loop runs only while the generation it started in is current. */
   #generation = 0;
@@ -112,7 +102,8 @@ export class Capture {
     // realtime − hrtime, for the kernel's (realtime) timestamps in the trace: both clocks read once, here.
     this.#wallMinusHrNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
     this.#onStopped = onStopped;
-    this.#slot = new BigInt64Array(handleSlot, 0, 1);
+    this.#slot = new BigInt64Array(handleSlot, 0, HANDLE_SLOT_WORDS);
+    SocketReader.releaseOrphan(this.#slot);
     const orphan = Atomics.exchange(this.#slot, 0, 0n);
     // The thread that opened it has exited, so nothing else touches the handle, and pcap_close is thread-agnostic
     // (munmap, close, free). libpcap stays mapped at the same address (see pinLibrary), so its function pointers hold.
@@ -126,19 +117,26 @@ export class Capture {
   open(o: CaptureOptions): LinkInfo {
     const t0 = performance.now();
     this.close();
-    const ifname = checkIfname(o.ifname);
-    const filter = o.filter ?? DEFAULT_FILTER;
-    const bufferBytes = checkInt(ifname, 'bufferBytes', o.bufferBytes ?? DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES, MAX_BUFFER_BYTES);
-    const snaplen = checkInt(ifname, 'snaplen', o.snaplen ?? (filter === DEFAULT_FILTER ? ARP_SNAPLEN : defaultSnaplen(ifname)), MIN_SNAPLEN, MAX_SNAPLEN);
-    const promiscuous = o.promiscuous ?? false;
+    const { ifname, filter, bufferBytes, snaplen, promiscuous, waitVia } = settings(o, defaultCaptureWait());
     let outgoing = o.outgoing ?? true;
-    const waitVia = o.waitVia ?? defaultCaptureWait();
-    if (waitVia !== 'selectable-fd' && waitVia !== 'wait-loop') {
-      throw new CaptureError('EINVAL', ifname, `waitVia must be 'selectable-fd' or 'wait-loop', got ${JSON.stringify(waitVia)}`);
-    }
     const lib = (this.#lib ??= libpcap((tried) => new CaptureError('ELIBACC', ifname, tried)));
     if (waitVia === 'selectable-fd' && !lib.selectableFd) {
       throw new CaptureError('EINVAL', ifname, `${lib.loaded} has no pcap_get_selectable_fd: use waitVia 'wait-loop'`);
+    }
+    if (o.ring === false && process.platform === 'linux' && waitVia === 'selectable-fd') {
+      const reader = new SocketReader({ ifname, filter, snaplen, bufferBytes, promiscuous, outgoing }, lib, this.#slot);
+      try {
+        this.#poll = koffi.node.poll(reader.fd, { readable: true }, (status: unknown) => this.#pumpSocket(typeof status === 'number' ? status : 0));
+      } catch (err) {
+        reader.close();
+        throw err;
+      }
+      this.#reader = reader;
+      this.#ifname = ifname;
+      this.#opens++;
+      this.#lastError = undefined;
+      const openMs = performance.now() - t0;
+      return { ifname, linkType: 'EN10MB', filter, snaplen, bufferBytes: reader.bufferBytes, promiscuous, waitVia, outgoing, ring: false, fd: reader.fd, openMs };
     }
     const eb = errbuf();
     const p = lib.create(ifname, eb);
@@ -195,7 +193,7 @@ export class Capture {
     this.#opens++;
     this.#lastError = undefined;
     const fd = lib.selectableFd?.(p) ?? -1;
-    return { ifname, linkType: 'EN10MB', filter, snaplen, bufferBytes, promiscuous, waitVia, outgoing, fd, openMs: performance.now() - t0 };
+    return { ifname, linkType: 'EN10MB', filter, snaplen, bufferBytes, promiscuous, waitVia, outgoing, ring: true, fd, openMs: performance.now() - t0 };
   }
 
   /** Writes into `rx` from now on; the old ring is left to its reader (it is being replaced). */
@@ -207,7 +205,7 @@ export class Capture {
   stats(): CaptureStats {
     const live = this.#livePcapStats();
     return {
-      open: this.#pcap !== null,
+      open: this.#pcap !== null || this.#reader !== null,
       frames: this.#frames,
       bytes: this.#bytes,
       truncated: this.#truncated,
@@ -222,17 +220,22 @@ export class Capture {
     };
   }
 
-  /** Stops the poll and closes libpcap's handle (socket and ring). Idempotent. */
+  /** Stops the poll and closes libpcap's handle (socket and ring), or the socket of a capture without a ring. Idempotent. */
   close(): void {
     this.#poll?.close();
     this.#poll = null;
     this.#generation++;
     const p = this.#pcap;
-    if (p === null) return;
+    if (p === null && this.#reader === null) return;
     const live = this.#livePcapStats();
     this.#pcapTotals.received += live.received;
     this.#pcapTotals.dropped += live.dropped;
     this.#pcapTotals.ifDropped += live.ifDropped;
+    if (p === null) {
+      this.#reader!.close();
+      this.#reader = null;
+      return;
+    }
     this.#pcap = null;
     // Cleared before closing: a thread killed in between leaks the handle rather than have it closed twice.
     Atomics.store(this.#slot, 0, 0n);
@@ -243,6 +246,7 @@ export class Capture {
   }
 
   #livePcapStats(): { received: number; dropped: number; ifDropped: number } {
+    if (this.#reader !== null) return { ...this.#reader.stats(), ifDropped: 0 };
     const p = this.#pcap;
     if (p === null || this.#lib!.stats(p, this.#ps) < 0) return { received: 0, dropped: 0, ifDropped: 0 };
     return { received: this.#ps[0]!, dropped: this.#ps[1]!, ifDropped: this.#ps[2]! };
@@ -269,6 +273,40 @@ export class Capture {
       return;
     }
   }
+
+  /** #pump for a capture without a ring: recvmmsg instead of pcap_dispatch. */
+  #pumpSocket(status: number): void {
+    const r = this.#reader;
+    if (r === null) return;
+    let done = 0;
+    while (done < FRAMES_PER_TURN) {
+      const n = r.read(this.#onSocketFrame);
+      this.#rx.publish();
+      if (n > 0) {
+        done += n;
+        continue;
+      }
+      if (n === 0 && status >= 0) return;
+      // The words libpcap would use, so that stopCode reads both paths alike.
+      const text = n === 0 || n === -ENETDOWN ? linkState(this.#ifname) : n === -ENODEV || n === -ENXIO ? 'The interface disappeared' : errnoText(-n);
+      this.#stopWith(new CaptureError(stopCode(text), this.#ifname, text));
+      return;
+    }
+  }
+
+  /** SocketReader's callback: as #onPacket, without libpcap's header (and so without the kernel's timestamp to trace). */
+  readonly #onSocketFrame = (frame: Uint8Array, wireLength: number): void => {
+    const ts = process.hrtime.bigint();
+    if (frame.length < wireLength) this.#truncated++;
+    if (this.#rx.tryStage(frame, ts)) {
+      if (this.#trace !== undefined) {
+        stamp(this.#trace, TraceHop.RX_CALLBACK, ts);
+        stamp(this.#trace, TraceHop.RX_RING);
+      }
+      this.#frames++;
+      this.#bytes += frame.length;
+    } else this.#ringDropped++;
+  };
 
   /**
    * The wait-loop (Windows, where libpcap has no selectable descriptor; on Linux when asked): a wait of at most
@@ -363,9 +401,12 @@ export class Capture {
   }
 }
 
+/** A capture handle slot's words: libpcap's handle, and a ringless capture's descriptor + 1 and receive area. */
+const HANDLE_SLOT_WORDS = 3;
+
 /** A slot for CaptureHandles.handleSlot. */
 export function newHandleSlot(): SharedArrayBuffer {
-  return new SharedArrayBuffer(8);
+  return new SharedArrayBuffer(HANDLE_SLOT_WORDS * 8);
 }
 
 /** The shared mapping (libpcap's packet ring is MAP_SHARED on the socket) that holds `ptr`, if any. */
@@ -386,77 +427,6 @@ function mappingOf(ptr: Pointer): { start: bigint; end: bigint } | undefined {
   return undefined;
 }
 
-function activateError(status: number, ifname: string, text: string): CaptureError {
-  switch (status) {
-    case PcapStatus.NO_SUCH_DEVICE:
-      return new CaptureError('ENODEV', ifname, text);
-    case PcapStatus.PERM_DENIED:
-    case PcapStatus.PROMISC_PERM_DENIED:
-      return new CaptureError('EPERM', ifname, text);
-    case PcapStatus.IFACE_NOT_UP:
-      return new CaptureError('ENETDOWN', ifname, text);
-    default:
-      return new CaptureError('EIO', ifname, text || `pcap_activate returned ${status}`);
-  }
-}
-
-/** libpcap says "The interface went down" / "The interface disappeared" (pcap-linux.c) when a capture dies. */
-function stopCode(text: string): CaptureErrorCode {
-  if (/went down|ENETDOWN|Network is down/i.test(text)) return 'ENETDOWN';
-  if (/disappeared|No such device|ENODEV|ENXIO/i.test(text)) return 'ENODEV';
-  return 'EIO';
-}
-
-/** What sysfs says about the link after a poll error: gone, down, or (unexpectedly) up. */
-function linkState(ifname: string): string {
-  let flags: number;
-  try {
-    flags = Number.parseInt(readFileSync(`/sys/class/net/${ifname}/flags`, 'utf8'), 16);
-  } catch {
-    return 'The interface disappeared';
-  }
-  // IFF_UP (0x1): the administrative state `ip link set down` clears.
-  return (flags & 0x1) === 0 ? 'The interface went down' : 'poll reported an error on the capture socket';
-}
-
-function checkIfname(ifname: unknown): string {
-  if (process.platform === 'win32') {
-    // An Npcap device name, \Device\NPF_{GUID} (what @ersatz/win32's discoverInterface returns): pcap_create checks it.
-    if (typeof ifname !== 'string' || ifname.length === 0 || ifname.length > 255 || /[\0-\x1f]/.test(ifname)) {
-      throw new CaptureError('ENODEV', String(ifname), 'not a valid Npcap device name');
-    }
-    return ifname;
-  }
-  // IFNAMSIZ is 16 with the NUL; '/' and whitespace can never be in a name (dev_valid_name).
-  if (typeof ifname !== 'string' || ifname.length === 0 || ifname.length > 15 || /[/\s:]/.test(ifname) || ifname === '.' || ifname === '..') {
-    throw new CaptureError('ENODEV', String(ifname), 'not a valid interface name');
-  }
-  return ifname;
-}
-
-function checkInt(ifname: string, what: string, v: number, min: number, max: number): number {
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new CaptureError('EINVAL', ifname, `${what} must be an integer from ${min} to ${max}, got ${String(v)}`);
-  }
-  return v;
-}
-
-function defaultSnaplen(ifname: string): number {
-  try {
-    const mtu = Number(readFileSync(`/sys/class/net/${ifname}/mtu`, 'utf8').trim());
-    if (Number.isInteger(mtu) && mtu > 0) return Math.min(MAX_SNAPLEN, Math.max(MIN_SNAPLEN, mtu + LINK_OVERHEAD));
-  } catch {
-    // No sysfs entry (not Linux, or no such interface: pcap_activate will name the real problem).
-  }
-  return 1500 + LINK_OVERHEAD;
-}
 
 export type { CaptureErrorCode };
 
-const SOL_PACKET = 263;
-const PACKET_IGNORE_OUTGOING = 23;
-
-/** Asks the kernel not to queue frames this host sends on packet socket `fd`; older kernels refuse, which is fine. */
-function ignoreOutgoing(fd: number): void {
-  libc().setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, new Uint8Array(new Int32Array([1]).buffer), 4);
-}

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { libraryHint, permissionHint } from '@ersatz/os';
+import { PcapStatus } from '@ersatz/os/libpcap';
 
 /** Why a capture could not start or stopped: errno names where one fits, so callers can switch on them. */
 export type CaptureErrorCode =
@@ -85,4 +87,38 @@ function captureMessage(code: CaptureErrorCode, ifname: string, detail: string):
     case 'EIO':
       return `capture on ${ifname} failed: ${detail || 'libpcap gave no reason'}`;
   }
+}
+
+/** pcap_activate's failure `status` as a CaptureError with libpcap's words. */
+export function activateError(status: number, ifname: string, text: string): CaptureError {
+  switch (status) {
+    case PcapStatus.NO_SUCH_DEVICE:
+      return new CaptureError('ENODEV', ifname, text);
+    case PcapStatus.PERM_DENIED:
+    case PcapStatus.PROMISC_PERM_DENIED:
+      return new CaptureError('EPERM', ifname, text);
+    case PcapStatus.IFACE_NOT_UP:
+      return new CaptureError('ENETDOWN', ifname, text);
+    default:
+      return new CaptureError('EIO', ifname, text || `pcap_activate returned ${status}`);
+  }
+}
+
+/** libpcap says "The interface went down" / "The interface disappeared" (pcap-linux.c) when a capture dies. */
+export function stopCode(text: string): CaptureErrorCode {
+  if (/went down|ENETDOWN|Network is down/i.test(text)) return 'ENETDOWN';
+  if (/disappeared|No such device|ENODEV|ENXIO/i.test(text)) return 'ENODEV';
+  return 'EIO';
+}
+
+/** What sysfs says about the link after a poll error: gone, down, or (unexpectedly) up. */
+export function linkState(ifname: string): string {
+  let flags: number;
+  try {
+    flags = Number.parseInt(readFileSync(`/sys/class/net/${ifname}/flags`, 'utf8'), 16);
+  } catch {
+    return 'The interface disappeared';
+  }
+  // IFF_UP (0x1): the administrative state `ip link set down` clears.
+  return (flags & 0x1) === 0 ? 'The interface went down' : 'poll reported an error on the capture socket';
 }

@@ -44,6 +44,14 @@ export interface CaptureOptions {
    * are captured and LinkInfo.outgoing says so.
    */
   readonly outgoing?: boolean;
+  /**
+   * Read through libpcap's mapped ring (default true). False (Linux, with `selectable-fd`): an AF_PACKET socket of
+   * the capture's own, read with recvmmsg, libpcap compiling the filter only. The kernel waits for an RCU grace
+   * period to set a ring up and another to tear it down (10–20 ms each here), so a capture that sees a few frames
+   * (one query) opens and closes that much sooner without one; one that sees many wants the ring (one system call
+   * per 64 frames instead of none). Elsewhere the ring is used and LinkInfo.ring says so.
+   */
+  readonly ring?: boolean;
 }
 
 /** What open() found and chose. */
@@ -58,12 +66,14 @@ export interface LinkInfo {
   readonly waitVia: CaptureWait;
   /** Whether frames this host sends are captured too (see CaptureOptions.outgoing). */
   readonly outgoing: boolean;
+  /** Whether frames come through libpcap's ring (see CaptureOptions.ring). */
+  readonly ring: boolean;
   /**
-   * libpcap's selectable descriptor (-1 where there is none: Windows). Threads share descriptors: the pipeline polls
+   * libpcap's selectable descriptor (the socket itself without a ring) (-1 where there is none: Windows). Threads share descriptors: the pipeline polls
    * it to tell whether the kernel still holds frames for the capture.
    */
   readonly fd: number;
-  /** Milliseconds pcap_create → activate → setfilter took. */
+  /** Milliseconds the open took (pcap_create → activate → setfilter, or socket → bind without a ring). */
   readonly openMs: number;
 }
 
@@ -77,7 +87,7 @@ export interface CaptureStats {
   readonly truncated: number;
   /** Frames the rx ring refused because it was full (the decode thread fell behind): counted, never waited for. */
   readonly ringDropped: number;
-  /** libpcap's own counters (pcap_stats), summed over all opens. */
+  /** libpcap's own counters (pcap_stats; the kernel's PACKET_STATISTICS without a ring), summed over all opens. */
   readonly pcap: {
     /** Frames the kernel passed the filter (ps_recv). */
     readonly received: number;
@@ -103,7 +113,7 @@ export interface CaptureApi {
   /** Sends frames into `rx` from now on (after the decode worker was restarted with a new ring). */
   setOutput(rx: RingHandle): Promise<void>;
   stats(): Promise<CaptureStats>;
-  /** Stops capturing and closes the libpcap handle (its socket and ring). Idempotent. */
+  /** Stops capturing and closes the libpcap handle (its socket and ring) or the ringless socket. Idempotent. */
   close(): Promise<void>;
   /** Chaos hook: the thread dies of an uncaught error just after answering, as it would of a bug in it. */
   simulateCrash(): Promise<void>;
@@ -114,9 +124,9 @@ export interface CaptureHandles {
   /** The ring the worker writes captured frames into (it becomes its only writer). */
   readonly rx: RingHandle;
   /**
-   * 8 bytes (`newHandleSlot()`) where the worker records its open libpcap handle. A thread that dies (terminate,
-   * crash) cannot close it; the next worker given the same slot closes it first, so a restart leaks no socket and
-   * no capture ring.
+   * 24 bytes (`newHandleSlot()`) where the worker records its open libpcap handle (or ringless socket and its
+   * receive area). A thread that dies (terminate, crash) cannot close it; the next worker given the same slot closes
+   * it first, so a restart leaks no socket and no capture ring.
    */
   readonly handleSlot?: SharedArrayBuffer;
   /** Per-hop timestamps for the bench (`createTrace()` in @ersatz/ring); absent: no tracing. */

@@ -7,36 +7,14 @@
 // socket with protocol 0 (it receives nothing), sendmmsg for batches, kept open for the worker's life (closing one
 // costs 10–15 ms, measured).
 import koffi from 'koffi';
-import { constants, endianness } from 'node:os';
-import { libc, type Libc } from '@ersatz/os';
+import { constants } from 'node:os';
+import { AF_PACKET, LE, MMSG, SOCKADDR_LL_LEN, SOCK_CLOEXEC, SOCK_RAW, libc, sockaddrLl, type Libc } from '@ersatz/os';
 import { TransmitError, errnoName } from './error.js';
 import type { SendResult, Sender } from './sender.js';
 
-const AF_PACKET = 17;
-const SOCK_RAW = 3;
-const SOCK_CLOEXEC = 0o2000000;
-/** sizeof(struct sockaddr_ll) */
-const SOCKADDR_LL_LEN = 20;
 const { EPERM, EACCES, EINTR, EAGAIN, ENOBUFS } = constants.errno;
-/** Pointers and size_t are written in host byte order. */
-const LE = endianness() === 'LE';
 
-const IoVec = koffi.struct('ersatz_iovec', { iov_base: 'void *', iov_len: 'size_t' });
-const MsgHdr = koffi.struct('ersatz_msghdr', {
-  msg_name: 'void *',
-  msg_namelen: 'uint32_t',
-  msg_iov: 'void *',
-  msg_iovlen: 'size_t',
-  msg_control: 'void *',
-  msg_controllen: 'size_t',
-  msg_flags: 'int',
-});
-const MMsgHdr = koffi.struct('ersatz_mmsghdr', { msg_hdr: MsgHdr, msg_len: 'uint32_t' });
-const IOV_SIZE = koffi.sizeof(IoVec);
-const IOV_LEN = koffi.offsetof(IoVec, 'iov_len');
-const MMSG_SIZE = koffi.sizeof(MMsgHdr);
-const MSG_IOV = koffi.offsetof(MsgHdr, 'msg_iov');
-const MSG_IOVLEN = koffi.offsetof(MsgHdr, 'msg_iovlen');
+const { IOV_SIZE, IOV_LEN, SIZE: MMSG_SIZE, IOV: MSG_IOV, IOVLEN: MSG_IOVLEN } = MMSG;
 
 /**
  * A bound packet socket plus a native staging area of `slots` frames of up to `slotBytes` each, with the
@@ -81,12 +59,8 @@ export class PacketSocket implements Sender {
       const e = koffi.errno();
       throw e === EPERM || e === EACCES ? new TransmitError('EPERM', ifname, 'socket(AF_PACKET)', e) : TransmitError.fromErrno(e, ifname, 'socket(AF_PACKET)');
     }
-    const sll = new Uint8Array(SOCKADDR_LL_LEN);
-    const dv = new DataView(sll.buffer);
-    dv.setUint16(0, AF_PACKET, LE); // sll_family, host order
-    dv.setUint16(2, 0, false); // sll_protocol 0: this socket receives nothing, it only sends
-    dv.setInt32(4, this.ifindex, LE); // host order too
-    if (lib.bind(fd, sll, SOCKADDR_LL_LEN) < 0) {
+    // Protocol 0: this socket receives nothing, it only sends.
+    if (lib.bind(fd, sockaddrLl(this.ifindex, 0), SOCKADDR_LL_LEN) < 0) {
       const e = koffi.errno();
       lib.close(fd);
       throw TransmitError.fromErrno(e, ifname, 'bind');
