@@ -60,6 +60,7 @@ interface Held {
 
 interface OpenResult {
   ok: boolean;
+  link?: { ring: boolean; bufferBytes: number };
   cpuLatencyUs?: number;
   error?: { name: string; className: string; code: string; message: string; ifname: string };
 }
@@ -236,6 +237,20 @@ for (const { how, capture } of CAPTURES) {
     closedCleanly(t, run);
   });
 }
+
+test.serial('without CAP_NET_ADMIN, a capture asked to go without a ring keeps it where the socket could not get its buffer', async (t) => {
+  const { lab: l, host } = lab(t);
+  // Root without CAP_NET_ADMIN: a socket's receive buffer then stops at net.core.rmem_max, a ring's does not.
+  const noAdmin = ['setpriv', '--inh-caps=-all', '--bounding-set=-net_admin', '--'];
+  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  const open = (bufferBytes: number) => runProbe<OpenResult>(l, host.ns, 'open', { ifname: host.ifname, options: { captureRing: false, captureBufferBytes: bufferBytes } }, noAdmin);
+  const within = await open(64 << 10);
+  t.like(within.result, { ok: true, link: { ring: false } });
+  t.true(within.result.link!.bufferBytes >= 2 * (64 << 10), 'the kernel keeps twice what is asked');
+  const beyond = await open(rmemMax + (64 << 10));
+  t.like(beyond.result, { ok: true, link: { ring: true, bufferBytes: rmemMax + (64 << 10) } });
+  closedCleanly(t, beyond);
+});
 
 test.serial('ARP frames the peer sends (arping) come out of events$', async (t) => {
   const { lab: l, host, peer } = lab(t);

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     try {
       const p = await Pipeline.open(opts);
       await p.close();
-      out({ ok: true });
+      out({ ok: true, link: p.link });
     } catch (err) {
       // With idlePoll, whether its request outlived the failed open (what the device reads now, for a user who may).
       const latency = opts.idlePoll && process.getuid?.() === 0 ? { cpuLatencyUs: cpuLatencyUs() } : {};

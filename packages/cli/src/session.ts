@@ -43,7 +43,8 @@ export async function openSession(
 ): Promise<Session> {
   // The workers start now, in this call (a caller may do its own work while they boot); the file opens meanwhile.
   const startedMs = performance.now();
-  const opening = openLink(info, { icmp: opts.icmp ?? false, keepFrames: opts.pcap !== undefined, ...(opts.vlan === undefined ? {} : { vlan: opts.vlan }) });
+  // No ring: the capture opens and closes sooner (see OpenLinkOptions.captureRing).
+  const opening = openLink(info, { icmp: opts.icmp ?? false, keepFrames: opts.pcap !== undefined, captureRing: false, ...(opts.vlan === undefined ? {} : { vlan: opts.vlan }) });
   opening.catch(() => undefined); // handled where it is awaited below; it may fail while the file is being opened
   let writer: PcapWriter | null = null;
   if (opts.pcap !== undefined) {

@@ -123,8 +123,8 @@ export class Capture {
     if (waitVia === 'selectable-fd' && !lib.selectableFd) {
       throw new CaptureError('EINVAL', ifname, `${lib.loaded} has no pcap_get_selectable_fd: use waitVia 'wait-loop'`);
     }
-    if (o.ring === false && process.platform === 'linux' && waitVia === 'selectable-fd') {
-      const reader = new SocketReader({ ifname, filter, snaplen, bufferBytes, promiscuous, outgoing }, lib, this.#slot);
+    const reader = o.ring === false && process.platform === 'linux' && waitVia === 'selectable-fd' ? SocketReader.open({ ifname, filter, snaplen, bufferBytes, promiscuous, outgoing }, lib, this.#slot) : null;
+    if (reader !== null) {
       try {
         this.#poll = koffi.node.poll(reader.fd, { readable: true }, (status: unknown) => this.#pumpSocket(typeof status === 'number' ? status : 0));
       } catch (err) {

@@ -59,6 +59,20 @@ export type OnFrame = (frame: Uint8Array, wireLength: number) => void;
  * with the mmsghdr/iovec arrays built once. Linux only.
  */
 export class SocketReader {
+  /**
+   * Opens a reader on `o.ifname` (see the constructor), or returns null when the kernel will not give its socket the
+   * receive buffer asked for: without CAP_NET_ADMIN a socket's buffer stops at net.core.rmem_max, where libpcap's
+   * ring is not capped, so a capture that must hold a sweep's replies then keeps the ring. Throws CaptureError.
+   */
+  static open(o: SocketReaderOptions, pcap: Libpcap, slot: BigInt64Array): SocketReader | null {
+    try {
+      return new SocketReader(o, pcap, slot);
+    } catch (err) {
+      if (err instanceof BufferRefused) return null;
+      throw err;
+    }
+  }
+
   readonly fd: number;
   /** The receive buffer the kernel granted (SO_RCVBUF: its own accounting, twice what was asked). */
   readonly bufferBytes: number;
@@ -102,11 +116,13 @@ export class SocketReader {
       };
       attachFilter(pcap, fd, o);
       set(SOL_PACKET, PACKET_AUXDATA, int32(1), 'PACKET_AUXDATA');
-      // SO_RCVBUFFORCE goes past net.core.rmem_max, with CAP_NET_ADMIN; without it, what rmem_max allows.
+      // SO_RCVBUFFORCE goes past net.core.rmem_max, with CAP_NET_ADMIN; without it, what rmem_max allows. The kernel
+      // keeps twice what is asked (its own accounting), and reads that back.
       if (lib.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(o.bufferBytes), 4) < 0) set(SOL_SOCKET, SO_RCVBUF, int32(o.bufferBytes), 'SO_RCVBUF');
       const granted = new Uint8Array(4);
       lib.getsockopt(fd, SOL_SOCKET, SO_RCVBUF, granted, new Uint32Array([4]));
       this.bufferBytes = new DataView(granted.buffer).getInt32(0, LE);
+      if (this.bufferBytes < 2 * o.bufferBytes) throw new BufferRefused();
       if (o.promiscuous) set(SOL_PACKET, PACKET_ADD_MEMBERSHIP, packetMreq(ifindex, PACKET_MR_PROMISC), 'PACKET_ADD_MEMBERSHIP');
       this.#skipOutgoing = !o.outgoing && !ignoreOutgoing(fd);
       this.outgoing = o.outgoing;
@@ -219,6 +235,9 @@ export class SocketReader {
     if (block !== 0n) koffi.free(BigInt.asUintN(64, block)); // koffi.alloc's memory: free() is thread-agnostic
   }
 }
+
+/** The kernel granted the socket less receive buffer than asked (see SocketReader.open). */
+class BufferRefused extends Error {}
 
 /** Attaches `o.filter`, compiled by libpcap for Ethernet, to socket `fd` (SO_ATTACH_FILTER copies the program). */
 function attachFilter(pcap: Libpcap, fd: number, o: SocketReaderOptions): void {

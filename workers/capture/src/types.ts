@@ -46,10 +46,13 @@ export interface CaptureOptions {
   readonly outgoing?: boolean;
   /**
    * Read through libpcap's mapped ring (default true). False (Linux, with `selectable-fd`): an AF_PACKET socket of
-   * the capture's own, read with recvmmsg, libpcap compiling the filter only. The kernel waits for an RCU grace
-   * period to set a ring up and another to tear it down (10–20 ms each here), so a capture that sees a few frames
-   * (one query) opens and closes that much sooner without one; one that sees many wants the ring (one system call
-   * per 64 frames instead of none). Elsewhere the ring is used and LinkInfo.ring says so.
+   * the capture's own, read with recvmmsg (up to 64 frames a call), libpcap compiling the filter only. The kernel
+   * waits for an RCU grace period to set a ring up and another to tear it down (10–20 ms each here), so such a
+   * capture opens and closes that much sooner; and it reads no slower (measured here, a /16 sweep's replies: 7 %
+   * sooner and 35 MiB less RSS, the frames landing in one small area instead of across the ring). The ring is used
+   * where the socket cannot be, and LinkInfo.ring says so: off
+   * Linux, and where the kernel will not give the socket `bufferBytes` (without CAP_NET_ADMIN a socket's buffer stops
+   * at net.core.rmem_max; libpcap's ring is not capped).
    */
   readonly ring?: boolean;
 }

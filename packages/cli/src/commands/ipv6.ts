@@ -100,12 +100,9 @@ export async function linkInfo(ifname: string): Promise<InterfaceInfo> {
   return { ifname: lk.name, ifindex: lk.index, mac: lk.mac!, ip: Ipv4.UNSPECIFIED, prefixLen: 0, addresses: [], gateway: null, target: Ipv4.UNSPECIFIED };
 }
 
-/**
- * A link for ND (capturing ICMPv6), after which root is given up. `oneShot`: for one query, a capture without a ring,
- * which opens and closes sooner (see OpenLinkOptions.captureRing).
- */
-export async function openNdp(command: string, info: InterfaceInfo, become: Privileges, keep: readonly number[] = [], oneShot = false): Promise<Link> {
-  const link = await openLink(info, { ndp: true, captureBufferBytes: 1 << 20, captureRing: !oneShot }).catch((err: unknown) => Promise.reject(rawOnly(command, err)));
+/** A link for ND (capturing ICMPv6, without a ring: see OpenLinkOptions.captureRing), after which root is given up. */
+export async function openNdp(command: string, info: InterfaceInfo, become: Privileges, keep: readonly number[] = []): Promise<Link> {
+  const link = await openLink(info, { ndp: true, captureBufferBytes: 1 << 20, captureRing: false }).catch((err: unknown) => Promise.reject(rawOnly(command, err)));
   await giveUpRoot(command, become, keep);
   return link;
 }
@@ -124,7 +121,7 @@ export interface Resolve6Options {
 /** `ersatz resolve IPV6`: a Neighbor Solicitation and its advertisement. */
 export async function resolve6(text: string, o: Resolve6Options, become: Privileges): Promise<ExitCode> {
   const { info, target, source, nextHop } = await route6('resolve', text, o.ifname);
-  const link = await openNdp('resolve', info, become, o.inject ? [Cap.NET_ADMIN] : [], true);
+  const link = await openNdp('resolve', info, become, o.inject ? [Cap.NET_ADMIN] : []);
   const interrupt = interruption();
   try {
     const answer$ = solicit$(link, nextHop, { source, tries: o.tries, intervalMs: o.intervalMs, settleMs: o.settleMs }).pipe(takeUntil(interrupt.stop$));
