@@ -186,6 +186,14 @@ for (const { how, capture } of CAPTURES) {
     closedCleanly(t, run);
   });
 
+  test.serial(`an interface that is down rejects with CaptureError ENETDOWN${how}`, async (t) => {
+    const { lab: l, host } = lab(t);
+    l.sh(host.ns, ['ip', 'link', 'set', host.ifname, 'down']);
+    const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: host.ifname, options: capture });
+    t.like(run.result, { ok: false, error: { className: 'CaptureError', code: 'ENETDOWN', ifname: host.ifname } });
+    closedCleanly(t, run);
+  });
+
   test.serial(`a capture filter that does not compile rejects with CaptureError EINVAL naming it${how}`, async (t) => {
     const { lab: l, host } = lab(t);
     const run = await runProbe<OpenResult>(l, host.ns, 'open', { ifname: host.ifname, options: { ...capture, filter: 'arp and and' } });

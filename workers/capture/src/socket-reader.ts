@@ -13,6 +13,7 @@ import { CaptureError } from './error.js';
 
 const ETH_P_ALL = 0x0003;
 const SOL_SOCKET = 1;
+const SO_ERROR = 4;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
 const SO_ATTACH_FILTER = 26;
@@ -38,7 +39,7 @@ const CMSG_LEVEL = 8;
 const CMSG_TYPE = 12;
 const CMSG_DATA = 16;
 const AUX_BYTES = 20;
-const { EACCES, EAGAIN, EINTR, EPERM, EWOULDBLOCK, ENODEV } = constants.errno;
+const { EACCES, EAGAIN, EINTR, ENETDOWN, ENODEV, EPERM, EWOULDBLOCK } = constants.errno;
 /** The low 32 bits of a size_t field (the values written are small). */
 const LOW = LE ? 0 : 4;
 
@@ -155,6 +156,12 @@ export class SocketReader {
         const e = koffi.errno();
         throw new CaptureError(e === ENODEV ? 'ENODEV' : 'EIO', o.ifname, `bind: ${errnoText(e)}`);
       }
+      // Bound to an interface that is down, the socket holds ENETDOWN: refused now, as libpcap refuses it.
+      const error = new Uint8Array(4);
+      lib.getsockopt(fd, SOL_SOCKET, SO_ERROR, error, new Uint32Array([4]));
+      const e = new DataView(error.buffer).getInt32(0, LE);
+      if (e === ENETDOWN) throw new CaptureError('ENETDOWN', o.ifname, `${o.ifname}: That device is not up`);
+      if (e !== 0) throw new CaptureError('EIO', o.ifname, `bind: ${errnoText(e)}`);
     } catch (err) {
       lib.close(fd);
       if (block !== 0n) koffi.free(block);
