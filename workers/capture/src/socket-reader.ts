@@ -77,8 +77,6 @@ export class SocketReader {
   readonly fd: number;
   /** The receive buffer the kernel granted (SO_RCVBUF: its own accounting, twice what was asked). */
   readonly bufferBytes: number;
-  /** Whether our own frames are read too (false: the kernel or this reader drops them). */
-  readonly outgoing: boolean;
   readonly #lib: Libc;
   readonly #block: bigint;
   readonly #u8: Uint8Array;
@@ -123,10 +121,10 @@ export class SocketReader {
       const granted = new Uint8Array(4);
       lib.getsockopt(fd, SOL_SOCKET, SO_RCVBUF, granted, new Uint32Array([4]));
       this.bufferBytes = new DataView(granted.buffer).getInt32(0, LE);
-      if (this.bufferBytes < 2 * o.bufferBytes) throw new BufferRefused();
+      // (The kernel's int caps the doubled figure just below 2 GiB.)
+      if (this.bufferBytes < Math.min(2 * o.bufferBytes, 0x7ffffffe)) throw new BufferRefused();
       if (o.promiscuous) set(SOL_PACKET, PACKET_ADD_MEMBERSHIP, packetMreq(ifindex, PACKET_MR_PROMISC), 'PACKET_ADD_MEMBERSHIP');
       this.#skipOutgoing = !o.outgoing && !ignoreOutgoing(fd);
-      this.outgoing = o.outgoing;
 
       this.#frameBytes = (VLAN_TAG_BYTES + o.snaplen + 7) & ~7;
       const msgs = 0;
@@ -203,7 +201,7 @@ export class SocketReader {
       const wire = aux ? dv.getUint32(c + CMSG_DATA + 4, LE) : got;
       const at = this.#frames + i * this.#frameBytes;
       if ((status & TP_STATUS_VLAN_VALID) !== 0 && got >= 12) {
-        u8.copyWithin(at, at + VLAN_TAG_BYTES, at + VLAN_TAG_BYTES + 12); // the two MACs, 4 bytes forward
+        u8.copyWithin(at, at + VLAN_TAG_BYTES, at + VLAN_TAG_BYTES + 12); // the two MACs, moved 4 bytes to the front
         dv.setUint16(at + 12, (status & TP_STATUS_VLAN_TPID_VALID) !== 0 ? dv.getUint16(c + CMSG_DATA + 18, LE) : ETH_P_8021Q, false);
         dv.setUint16(at + 14, dv.getUint16(c + CMSG_DATA + 16, LE), false);
         onFrame(u8.subarray(at, at + VLAN_TAG_BYTES + got), wire + VLAN_TAG_BYTES);
