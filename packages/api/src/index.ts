@@ -102,7 +102,9 @@ function callEnded(): void {
 function acquire(info: InterfaceInfo): Session {
   let s = sessions.get(info.ifname);
   if (!s) {
-    const link = openLink(info);
+    // Without a ring: a session opens and closes with each burst of calls, and a ring's set-up and tear-down would
+    // each wait out an RCU grace period in the kernel (see OpenLinkOptions.captureRing).
+    const link = openLink(info, { captureRing: false });
     const session: Session = { ifname: info.ifname, link, resolver: link.then((l) => (session.ready = createResolver(l))), ready: null, users: 0 };
     sessions.set(info.ifname, (s = session));
   }

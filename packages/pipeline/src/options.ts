@@ -26,8 +26,8 @@ export interface PipelineOptions {
   readonly captureBufferBytes?: number;
   /**
    * Capture through libpcap's mapped ring (default true). False (Linux): a socket read with recvmmsg, which opens
-   * and closes one RCU grace period each sooner (10–20 ms here) and reads no slower; the CLI's commands but `watch`
-   * use it. See CaptureOptions.ring; LinkInfo.ring says what was used.
+   * and closes one RCU grace period each sooner (10–20 ms here) and reads no slower; `resolve$`'s shared link and
+   * the CLI's commands but `watch` use it. See CaptureOptions.ring; LinkInfo.ring says what was used.
    */
   readonly captureRing?: boolean;
   /** Bytes kept per captured frame (see CaptureOptions.snaplen). Default 128 with the `arp` filter, else MTU + 26. */
