@@ -45,14 +45,13 @@ export interface CaptureOptions {
    */
   readonly outgoing?: boolean;
   /**
-   * Read through libpcap's mapped ring (default true). False (Linux, with `selectable-fd`): an AF_PACKET socket of
-   * the capture's own, read with recvmmsg (up to 64 frames a call), libpcap compiling the filter only. The kernel
-   * waits for an RCU grace period to set a ring up and another to tear it down (10–20 ms each here), so such a
-   * capture opens and closes that much sooner; and it reads no slower (measured here, a /16 sweep's replies: 7 %
-   * sooner and 35 MiB less RSS, the frames landing in one small area instead of across the ring). The ring is used
-   * where the socket cannot be, and LinkInfo.ring says so: off
-   * Linux, and where the kernel will not give the socket `bufferBytes` (without CAP_NET_ADMIN a socket's buffer stops
-   * at net.core.rmem_max; libpcap's ring is not capped).
+   * Read through libpcap's mapped ring (default true). False (Linux, with `selectable-fd`): an AF_PACKET socket of the
+   * capture's own, read with recvmmsg (up to 64 frames a call), libpcap compiling the filter only. The kernel waits for
+   * an RCU grace period to set a ring up and another to tear it down (10–20 ms each here), so such a capture opens and
+   * closes that much sooner; and it reads no slower (measured here, a /16 sweep's replies: 7 % sooner and 35 MiB less
+   * RSS, the frames landing in one small area instead of across the ring). The ring is used where the socket cannot be,
+   * and LinkInfo.ring says so: off Linux, and where the kernel will not give the socket `bufferBytes` (without
+   * CAP_NET_ADMIN a socket's buffer stops at net.core.rmem_max; libpcap's ring is not capped).
    */
   readonly ring?: boolean;
 }
@@ -72,8 +71,8 @@ export interface LinkInfo {
   /** Whether frames come through libpcap's ring (see CaptureOptions.ring). */
   readonly ring: boolean;
   /**
-   * libpcap's selectable descriptor (the socket itself without a ring) (-1 where there is none: Windows). Threads share descriptors: the pipeline polls
-   * it to tell whether the kernel still holds frames for the capture.
+   * libpcap's selectable descriptor, or the socket itself without a ring (-1 where there is none: Windows). Threads
+   * share descriptors: the pipeline polls it to tell whether the kernel still holds frames for the capture.
    */
   readonly fd: number;
   /** Milliseconds the open took (pcap_create → activate → setfilter, or socket → bind without a ring). */
