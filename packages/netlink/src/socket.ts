@@ -3,7 +3,7 @@
 // main thread is fine. Event sockets are non-blocking and read from a libuv poll (koffi.node.poll), so the
 // event loop is never blocked.
 import koffi from 'koffi';
-import { libc, type Libc } from '@ersatz/os';
+import { libc, receiveBufferBytes, setIntOption, setSocketBuffer, type Libc } from '@ersatz/os';
 import { constants } from 'node:os';
 import {
   AF_NETLINK,
@@ -18,11 +18,7 @@ import {
   SOCK_RAW,
   SOL_NETLINK,
   SOL_SOCKET,
-  SO_RCVBUF,
-  SO_RCVBUFFORCE,
   SO_RCVTIMEO,
-  SO_SNDBUF,
-  SO_SNDBUFFORCE,
 } from './constants.js';
 import { NetlinkError, NetlinkMalformedError, NetlinkOverrunError, NetlinkPermissionError, NetlinkPlatformError, NetlinkSystemError, NetlinkTimeoutError } from './error.js';
 import { Hdr, LE, NetlinkAck, NetlinkMessage, collectAcks, parseDatagram, type BatchAnswer, type NetlinkMessageRepr } from './message.js';
@@ -45,12 +41,6 @@ function sockaddrNl(pid = 0, groups = 0): Uint8Array {
   return b;
 }
 const KERNEL = sockaddrNl();
-
-function intValue(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, v, LE);
-  return b;
-}
 
 /** Maps a kernel refusal to the error the caller can act on. */
 export function systemError(operation: string, errno: number, extack?: string): NetlinkSystemError {
@@ -108,8 +98,9 @@ export class NetlinkSocket implements Disposable {
       // Both are best effort: kernels before 4.12 lack them and still work.
       sock.#setOption(SOL_NETLINK, NetlinkOpt.EXT_ACK, 1, true);
       sock.#setOption(SOL_NETLINK, NetlinkOpt.CAP_ACK, 1, true);
-      if (opts.receiveBufferBytes !== undefined) sock.#setBuffer(SO_RCVBUFFORCE, SO_RCVBUF, opts.receiveBufferBytes);
-      if (opts.sendBufferBytes !== undefined) sock.#setBuffer(SO_SNDBUFFORCE, SO_SNDBUF, opts.sendBufferBytes);
+      // Best effort: a smaller buffer still works, and the receive side says what it got (receiveBufferBytes).
+      if (opts.receiveBufferBytes !== undefined) setSocketBuffer(fd, 'receive', opts.receiveBufferBytes);
+      if (opts.sendBufferBytes !== undefined) setSocketBuffer(fd, 'send', opts.sendBufferBytes);
       if (!opts.nonBlocking) {
         // struct timeval { long tv_sec; long tv_usec; } on LP64.
         const tv = new Uint8Array(16);
@@ -220,10 +211,9 @@ export class NetlinkSocket implements Disposable {
 
   /** The receive buffer the kernel granted, in bytes (SO_RCVBUF: twice what was asked, for its bookkeeping). */
   get receiveBufferBytes(): number {
-    const value = new Uint8Array(4);
-    const len = new Uint32Array([4]);
-    if (bindLibc().getsockopt(this.#live('read the receive buffer size'), SOL_SOCKET, SO_RCVBUF, value, len) < 0) throw systemError('read the receive buffer size', koffi.errno());
-    return new DataView(value.buffer).getInt32(0, LE);
+    const bytes = receiveBufferBytes(this.#live('read the receive buffer size'));
+    if (bytes === undefined) throw systemError('read the receive buffer size', koffi.errno());
+    return bytes;
   }
 
   /** Closes the socket (idempotent). */
@@ -268,12 +258,7 @@ export class NetlinkSocket implements Disposable {
   }
 
   #setOption(level: number, name: number, value: number, bestEffort: boolean, operation = `setsockopt ${level}/${name}`): void {
-    if (bindLibc().setsockopt(this.#fd, level, name, intValue(value), 4) < 0 && !bestEffort) throw systemError(operation, koffi.errno());
-  }
-
-  #setBuffer(forced: number, plain: number, bytes: number): void {
-    // The FORCE variants pass the rmem_max/wmem_max cap but need CAP_NET_ADMIN; fall back to the capped one.
-    if (bindLibc().setsockopt(this.#fd, SOL_SOCKET, forced, intValue(bytes), 4) < 0) this.#setOption(SOL_SOCKET, plain, bytes, true);
+    if (!setIntOption(this.#fd, level, name, value) && !bestEffort) throw systemError(operation, koffi.errno());
   }
 }
 

@@ -2,6 +2,10 @@
 // links against (glibc or musl) without guessing a file name. Bound on first use, once per thread (koffi loads in
 // any number of threads); POSIX only: callers check their platform first and say why not.
 import koffi from 'koffi';
+import { endianness } from 'node:os';
+
+/** Pointers, size_t and ints are written for the C library in host byte order. */
+export const LE = endianness() === 'LE';
 
 export interface Libc {
   socket(domain: number, type: number, protocol: number): number;

@@ -32,6 +32,21 @@ export const PcapStatus = {
   PROMISC_PERM_DENIED: -11,
 } as const;
 
+/** The errno name a pcap_activate failure `status` stands for (EIO for any other). */
+export function activateErrorCode(status: number): 'ENODEV' | 'EPERM' | 'ENETDOWN' | 'EIO' {
+  switch (status) {
+    case PcapStatus.NO_SUCH_DEVICE:
+      return 'ENODEV';
+    case PcapStatus.PERM_DENIED:
+    case PcapStatus.PROMISC_PERM_DENIED:
+      return 'EPERM';
+    case PcapStatus.IFACE_NOT_UP:
+      return 'ENETDOWN';
+    default:
+      return 'EIO';
+  }
+}
+
 /** DLT_EN10MB: Ethernet (and everything that frames like it: veth, bridges, VLAN devices, most wifi in managed mode). */
 export const DLT_EN10MB = 1;
 /** pcap_direction_t: frames received by this host only. */

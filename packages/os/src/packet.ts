@@ -2,8 +2,8 @@
 // where the fields of `struct mmsghdr` (its msghdr and iovec) lie for the arrays they build in native memory for
 // sendmmsg and recvmmsg, laid out by koffi for this platform's ABI.
 import koffi from 'koffi';
-import { endianness } from 'node:os';
-import { libc } from './libc.js';
+import { LE } from './libc.js';
+import { setIntOption } from './sockopt.js';
 
 export const AF_PACKET = 17;
 export const SOCK_RAW = 3;
@@ -11,8 +11,6 @@ export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_PACKET = 263;
 /** sizeof(struct sockaddr_ll) */
 export const SOCKADDR_LL_LEN = 20;
-/** Pointers and size_t are written in host byte order. */
-export const LE = endianness() === 'LE';
 
 /**
  * A `struct sockaddr_ll` for bind: `protocol` (an EtherType, 0 for none: such a socket receives nothing) on the
@@ -58,5 +56,5 @@ const PACKET_IGNORE_OUTGOING = 23;
 
 /** Asks the kernel not to queue frames this host sends on packet socket `fd` (Linux 4.20). Returns false if refused. */
 export function ignoreOutgoing(fd: number): boolean {
-  return libc().setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, new Uint8Array(new Int32Array([1]).buffer), 4) === 0;
+  return setIntOption(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1);
 }

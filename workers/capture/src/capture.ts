@@ -24,7 +24,7 @@ import {
   type Pointer,
 } from '@ersatz/os/libpcap';
 import type { CaptureOptions, CaptureStats, CaptureWait, LinkInfo } from './types.js';
-import { settings } from './settings.js';
+import { settings, type Settings } from './settings.js';
 import { SocketReader } from './socket-reader.js';
 import { frameWaiter, type FrameWaiter } from './wait.js';
 
@@ -117,27 +117,37 @@ export class Capture {
   open(o: CaptureOptions): LinkInfo {
     const t0 = performance.now();
     this.close();
-    const { ifname, filter, bufferBytes, snaplen, promiscuous, waitVia } = settings(o, defaultCaptureWait());
-    let outgoing = o.outgoing ?? true;
+    const s = settings(o, defaultCaptureWait());
+    const { ifname, waitVia } = s;
     const lib = (this.#lib ??= libpcap((tried) => new CaptureError('ELIBACC', ifname, tried)));
     if (waitVia === 'selectable-fd' && !lib.selectableFd) {
       throw new CaptureError('EINVAL', ifname, `${lib.loaded} has no pcap_get_selectable_fd: use waitVia 'wait-loop'`);
     }
-    const reader = o.ring === false && process.platform === 'linux' && waitVia === 'selectable-fd' ? SocketReader.open({ ifname, filter, snaplen, bufferBytes, promiscuous, outgoing }, lib, this.#slot) : null;
-    if (reader !== null) {
-      try {
-        this.#poll = koffi.node.poll(reader.fd, { readable: true }, (status: unknown) => this.#pumpSocket(typeof status === 'number' ? status : 0));
-      } catch (err) {
-        reader.close();
-        throw err;
-      }
-      this.#reader = reader;
-      this.#ifname = ifname;
-      this.#opens++;
-      this.#lastError = undefined;
-      const openMs = performance.now() - t0;
-      return { ifname, linkType: 'EN10MB', filter, snaplen, bufferBytes: reader.bufferBytes, promiscuous, waitVia, outgoing, ring: false, fd: reader.fd, openMs };
+    const want = { ...s, outgoing: o.outgoing ?? true };
+    this.#ifname = ifname; // before anything can stop: a wait-loop's first wait runs within this call
+    const reader = o.ring === false && process.platform === 'linux' && waitVia === 'selectable-fd' ? SocketReader.open(want, lib, this.#slot) : null;
+    const got = reader === null ? this.#openPcap(lib, want) : this.#startReader(reader, want.outgoing);
+    this.#opens++;
+    this.#lastError = undefined;
+    return { ifname, linkType: 'EN10MB', filter: s.filter, snaplen: s.snaplen, promiscuous: s.promiscuous, waitVia, ...got, openMs: performance.now() - t0 };
+  }
+
+  /** Starts polling the socket of a capture without a ring. */
+  #startReader(reader: SocketReader, outgoing: boolean): Opened {
+    try {
+      this.#poll = koffi.node.poll(reader.fd, { readable: true }, (status: unknown) => this.#pumpSocket(typeof status === 'number' ? status : 0));
+    } catch (err) {
+      reader.close();
+      throw err;
     }
+    this.#reader = reader;
+    return { bufferBytes: reader.bufferBytes, outgoing, ring: false, fd: reader.fd };
+  }
+
+  /** Opens libpcap's handle (its socket and ring) and starts waiting for frames on it. */
+  #openPcap(lib: Libpcap, want: Settings & { outgoing: boolean }): Opened {
+    const { ifname, filter, bufferBytes, snaplen, promiscuous, waitVia } = want;
+    let { outgoing } = want;
     const eb = errbuf();
     const p = lib.create(ifname, eb);
     if (p === null || p === 0n) throw new CaptureError('EIO', ifname, errbufText(eb));
@@ -170,7 +180,6 @@ export class Capture {
       }
       this.#callback ??= koffi.register(this.#onPacket, koffi.pointer(PcapHandler));
       this.#pcap = p;
-      this.#ifname = ifname;
       Atomics.store(this.#slot, 0, BigInt.asIntN(64, p));
       if (waitVia === 'selectable-fd') {
         const fd = lib.selectableFd!(p);
@@ -190,10 +199,7 @@ export class Capture {
       else this.close();
       throw err;
     }
-    this.#opens++;
-    this.#lastError = undefined;
-    const fd = lib.selectableFd?.(p) ?? -1;
-    return { ifname, linkType: 'EN10MB', filter, snaplen, bufferBytes, promiscuous, waitVia, outgoing, ring: true, fd, openMs: performance.now() - t0 };
+    return { bufferBytes, outgoing, ring: true, fd: lib.selectableFd?.(p) ?? -1 };
   }
 
   /** Writes into `rx` from now on; the old ring is left to its reader (it is being replaced). */
@@ -400,6 +406,9 @@ export class Capture {
     return this.#ringU8.subarray(off, off + len);
   }
 }
+
+/** What an open chose that the options alone do not say (see LinkInfo). */
+type Opened = Pick<LinkInfo, 'bufferBytes' | 'outgoing' | 'ring' | 'fd'>;
 
 /** A capture handle slot's words: libpcap's handle, and a ringless capture's descriptor + 1 and receive area. */
 const HANDLE_SLOT_WORDS = 3;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { libraryHint, permissionHint } from '@ersatz/os';
-import { PcapStatus } from '@ersatz/os/libpcap';
+import { activateErrorCode } from '@ersatz/os/libpcap';
 
 /** Why a capture could not start or stopped: errno names where one fits, so callers can switch on them. */
 export type CaptureErrorCode =
@@ -91,17 +91,8 @@ function captureMessage(code: CaptureErrorCode, ifname: string, detail: string):
 
 /** pcap_activate's failure `status` as a CaptureError with libpcap's words. */
 export function activateError(status: number, ifname: string, text: string): CaptureError {
-  switch (status) {
-    case PcapStatus.NO_SUCH_DEVICE:
-      return new CaptureError('ENODEV', ifname, text);
-    case PcapStatus.PERM_DENIED:
-    case PcapStatus.PROMISC_PERM_DENIED:
-      return new CaptureError('EPERM', ifname, text);
-    case PcapStatus.IFACE_NOT_UP:
-      return new CaptureError('ENETDOWN', ifname, text);
-    default:
-      return new CaptureError('EIO', ifname, text || `pcap_activate returned ${status}`);
-  }
+  const code = activateErrorCode(status);
+  return new CaptureError(code, ifname, code === 'EIO' ? text || `pcap_activate returned ${status}` : text);
 }
 
 /** libpcap says "The interface went down" / "The interface disappeared" (pcap-linux.c) when a capture dies. */

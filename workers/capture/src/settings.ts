@@ -19,8 +19,17 @@ const MAX_SNAPLEN = 262144;
 /** Ethernet header (14) + two VLAN tags (8) + FCS (4): a full frame at the interface's MTU (Q-in-Q is the common stack). */
 const LINK_OVERHEAD = 26;
 
+export interface Settings {
+  readonly ifname: string;
+  readonly filter: string;
+  readonly bufferBytes: number;
+  readonly snaplen: number;
+  readonly promiscuous: boolean;
+  readonly waitVia: CaptureWait;
+}
+
 /** What open() works with: every option checked, and defaulted as CaptureOptions says (not `outgoing`, `ring`). */
-export function settings(o: CaptureOptions, defaultWait: CaptureWait): { ifname: string; filter: string; bufferBytes: number; snaplen: number; promiscuous: boolean; waitVia: CaptureWait } {
+export function settings(o: CaptureOptions, defaultWait: CaptureWait): Settings {
   const ifname = checkIfname(o.ifname);
   const filter = o.filter ?? DEFAULT_FILTER;
   const bufferBytes = checkInt(ifname, 'bufferBytes', o.bufferBytes ?? DEFAULT_BUFFER_BYTES, MIN_BUFFER_BYTES, MAX_BUFFER_BYTES);

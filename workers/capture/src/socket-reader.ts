@@ -7,15 +7,30 @@
 // kernel took off put back, from PACKET_AUXDATA, as libpcap does).
 import koffi from 'koffi';
 import { constants } from 'node:os';
-import { AF_PACKET, LE, MMSG, SOCKADDR_LL_LEN, SOCK_CLOEXEC, SOCK_RAW, SOL_PACKET, errnoText, ignoreOutgoing, libc, sockaddrLl, type Libc } from '@ersatz/os';
+import {
+  AF_PACKET,
+  LE,
+  MMSG,
+  SOCKADDR_LL_LEN,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+  SOL_PACKET,
+  SOL_SOCKET,
+  errnoText,
+  getIntOption,
+  ignoreOutgoing,
+  intOption,
+  libc,
+  receiveBufferBytes,
+  setSocketBuffer,
+  sockaddrLl,
+  type Libc,
+} from '@ersatz/os';
 import { DLT_EN10MB, PCAP_NETMASK_UNKNOWN, type Libpcap } from '@ersatz/os/libpcap';
 import { CaptureError } from './error.js';
 
 const ETH_P_ALL = 0x0003;
-const SOL_SOCKET = 1;
 const SO_ERROR = 4;
-const SO_RCVBUF = 8;
-const SO_RCVBUFFORCE = 33;
 const SO_ATTACH_FILTER = 26;
 const PACKET_ADD_MEMBERSHIP = 1;
 const PACKET_MR_PROMISC = 1;
@@ -114,14 +129,11 @@ export class SocketReader {
         if (lib.setsockopt(fd, level, name, value, value.length) < 0) throw new CaptureError('EIO', o.ifname, `${what}: ${errnoText(koffi.errno())}`);
       };
       attachFilter(pcap, fd, o);
-      set(SOL_PACKET, PACKET_AUXDATA, int32(1), 'PACKET_AUXDATA');
-      // SO_RCVBUFFORCE goes past net.core.rmem_max, with CAP_NET_ADMIN; without it, what rmem_max allows. The kernel
-      // keeps twice what is asked (its own accounting), and reads that back.
-      if (lib.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(o.bufferBytes), 4) < 0) set(SOL_SOCKET, SO_RCVBUF, int32(o.bufferBytes), 'SO_RCVBUF');
-      const granted = new Uint8Array(4);
-      lib.getsockopt(fd, SOL_SOCKET, SO_RCVBUF, granted, new Uint32Array([4]));
-      this.bufferBytes = new DataView(granted.buffer).getInt32(0, LE);
-      // (The kernel's int caps the doubled figure just below 2 GiB.)
+      set(SOL_PACKET, PACKET_AUXDATA, intOption(1), 'PACKET_AUXDATA');
+      // Without CAP_NET_ADMIN, what net.core.rmem_max allows. The kernel keeps twice what is asked (its own
+      // accounting), and reads that back; its int caps the doubled figure just below 2 GiB.
+      if (!setSocketBuffer(fd, 'receive', o.bufferBytes)) throw new CaptureError('EIO', o.ifname, `SO_RCVBUF: ${errnoText(koffi.errno())}`);
+      this.bufferBytes = receiveBufferBytes(fd) ?? 0;
       if (this.bufferBytes < Math.min(2 * o.bufferBytes, 0x7ffffffe)) throw new BufferRefused();
       if (o.promiscuous) set(SOL_PACKET, PACKET_ADD_MEMBERSHIP, packetMreq(ifindex, PACKET_MR_PROMISC), 'PACKET_ADD_MEMBERSHIP');
       this.#skipOutgoing = !o.outgoing && !ignoreOutgoing(fd);
@@ -155,9 +167,7 @@ export class SocketReader {
         throw new CaptureError(e === ENODEV ? 'ENODEV' : 'EIO', o.ifname, `bind: ${errnoText(e)}`);
       }
       // Bound to an interface that is down, the socket holds ENETDOWN: refused now, as libpcap refuses it.
-      const error = new Uint8Array(4);
-      lib.getsockopt(fd, SOL_SOCKET, SO_ERROR, error, new Uint32Array([4]));
-      const e = new DataView(error.buffer).getInt32(0, LE);
+      const e = getIntOption(fd, SOL_SOCKET, SO_ERROR) ?? 0;
       if (e === ENETDOWN) throw new CaptureError('ENETDOWN', o.ifname, `${o.ifname}: That device is not up`);
       if (e !== 0) throw new CaptureError('EIO', o.ifname, `bind: ${errnoText(e)}`);
     } catch (err) {
@@ -268,10 +278,6 @@ function attachFilter(pcap: Libpcap, fd: number, o: SocketReaderOptions): void {
   } finally {
     pcap.close(dead);
   }
-}
-
-function int32(v: number): Uint8Array {
-  return new Uint8Array(new Int32Array([v]).buffer);
 }
 
 /** struct packet_mreq { int mr_ifindex; unsigned short mr_type, mr_alen; unsigned char mr_address[8]; } */

@@ -4,7 +4,7 @@
 //
 // On Linux the packet socket stays the default: pcap_sendpacket did 354–357 k frames/s against sendmmsg's
 // 448–535 k (measured, see packet-socket.ts), and opening a pcap handle builds a capture ring.
-import { PcapStatus, errbuf, errbufText, libpcap, type Libpcap, type Pointer } from '@ersatz/os/libpcap';
+import { activateErrorCode, errbuf, errbufText, libpcap, type Libpcap, type Pointer } from '@ersatz/os/libpcap';
 import koffi from 'koffi';
 import { TransmitError, errnoName } from './error.js';
 import { interfaceIndex } from './packet-socket.js';
@@ -136,18 +136,7 @@ export class PcapSender implements Sender {
 
 
 function activateError(status: number, ifname: string, text: string): TransmitError {
-  const op = `pcap_activate: ${text || status}`;
-  switch (status) {
-    case PcapStatus.NO_SUCH_DEVICE:
-      return new TransmitError('ENODEV', ifname, op);
-    case PcapStatus.PERM_DENIED:
-    case PcapStatus.PROMISC_PERM_DENIED:
-      return new TransmitError('EPERM', ifname, op);
-    case PcapStatus.IFACE_NOT_UP:
-      return new TransmitError('ENETDOWN', ifname, op);
-    default:
-      return new TransmitError('EIO', ifname, op);
-  }
+  return new TransmitError(activateErrorCode(status), ifname, `pcap_activate: ${text || status}`);
 }
 
 /**
