@@ -9,6 +9,7 @@ import { intOption, ipArgument, isIpv6Text, numberOption, parseSpec } from '../o
 import type { CommandSpec, Options } from '../spec.js';
 import { Exit, UsageError, type ExitCode } from '../exit.js';
 import { openSession, type Session } from '../session.js';
+import { tuneJitForSweep } from '../jit.js';
 import { SweepOutput } from './scan-sweep.js';
 import { compileFormat } from '../format.js';
 import { interruption } from '../interrupt.js';
@@ -214,6 +215,7 @@ export async function run(argv: string[]): Promise<ExitCode> {
       let session: Session | null = null;
       try {
         session = kernel ? null : await opening!;
+        if (session !== null) tuneJitForSweep();
       } catch (err) {
         if (i > 0 || shaped.length > 0 || !fallsBackToKernel(err, tier)) throw err;
         kernel = true; // no CAP_NET_RAW: every interface's sweep goes through the kernel
