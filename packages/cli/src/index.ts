@@ -10,7 +10,7 @@ import { COMMANDS, USAGE } from './commands/table.js';
 export { Exit, UsageError, type ExitCode } from './exit.js';
 export { parseOptions } from './options.js';
 export { compileFormat, type HostFields } from './format.js';
-export { HostJson, msText } from './host-json.js';
+export { HostJson, writeMs } from './host-json.js';
 export { LineWriter } from './line-writer.js';
 
 export type { Command } from './commands/table.js';

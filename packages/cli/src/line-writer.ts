@@ -20,13 +20,31 @@ export class LineWriter {
   constructor(private readonly beforeWrite?: () => void) {}
 
   line(text: string): void {
-    const most = text.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit; and the newline
-    if (this.#used + most > this.#chunk.length) {
+    const at = this.room(text.length * 3); // UTF-8 takes at most 3 bytes per UTF-16 unit
+    this.end(at + this.#chunk.write(text, at));
+  }
+
+  /**
+   * Makes room in `chunk` for a line of at most `most` bytes (its newline aside), written there in place by the
+   * caller (HostJson), and returns where it starts; end() ends it.
+   */
+  room(most: number): number {
+    if (this.#used + most + 1 > this.#chunk.length) {
       this.flush();
-      if (most > this.#chunk.length) this.#chunk = Buffer.allocUnsafe(most);
+      if (most + 1 > this.#chunk.length) this.#chunk = Buffer.allocUnsafe(most + 1);
     }
-    this.#used += this.#chunk.write(text, this.#used);
-    this.#chunk[this.#used++] = 0x0a;
+    return this.#used;
+  }
+
+  /** Where room() made room: valid until the next room() or line(). */
+  get chunk(): Buffer {
+    return this.#chunk;
+  }
+
+  /** Ends the line written in `chunk` up to `at`. */
+  end(at: number): void {
+    this.#chunk[at] = 0x0a;
+    this.#used = at + 1;
     this.#scheduled ??= setImmediate(() => this.flush());
   }
 

@@ -83,7 +83,7 @@ export class SweepOutput {
         const nth = e.dup ? (macsPerIp.get(e.ip) ?? 1) + 1 : 1;
         if (e.dup) macsPerIp.set(e.ip, nth);
         const proxy = e.ethSrc !== e.mac;
-        if (json !== null) out.line(json.line(e.ip, e.mac, name, e.rttNs, e.dup, proxy ? e.ethSrc : null, e.reply.vlan));
+        if (json !== null) json.print(out, e.ip, e.mac, name, e.rttNs, e.dup, proxy ? e.ethSrc : null, e.reply.vlan);
         else if (!(e.dup && o.ignoredups)) {
           const rttMs = Number(e.rttNs) / 1e6;
           if (o.format !== null) {
