@@ -1,5 +1,5 @@
 import { Ipv4, Mac } from './address.js';
-import { needRoom, writeU16 } from './bytes.js';
+import { needRoom, readU16, writeU16 } from './bytes.js';
 import { FieldMismatchError, TruncatedError, UnsupportedError } from './error.js';
 import { EtherType } from './ethernet.js';
 
@@ -186,6 +186,23 @@ export function checkEthIpv4(htype: number, ptype: number, hlen: number, plen: n
   if (hlen !== 6) throw new FieldMismatchError('arp', 'hlen', hlen, 'htype', htype, 6);
   if (plen !== 4) throw new FieldMismatchError('arp', 'plen', plen, 'ptype', ptype, 4);
   if (!OPS.has(operation)) throw new UnsupportedError('arp', 'operation', operation);
+}
+
+/**
+ * The checks of ArpPacket.checked and then checkEthIpv4 on the ARP packet at `at` in `bytes` (to the end of it),
+ * without a view: the per-frame paths (parseArpFrame, the decode worker) use it. Returns the operation. Throws
+ * TruncatedError when the header or the addresses it announces are cut short, then what checkEthIpv4 throws.
+ */
+export function checkEthIpv4At(bytes: Uint8Array, at: number): ArpOp {
+  const have = bytes.length - at;
+  if (have < ARP_HEADER_LEN) throw new TruncatedError('arp', ARP_HEADER_LEN, have);
+  const hlen = bytes[at + F.HLEN]!;
+  const plen = bytes[at + F.PLEN]!;
+  const need = ARP_HEADER_LEN + 2 * (hlen + plen);
+  if (have < need) throw new TruncatedError('arp', need, have);
+  const operation = readU16(bytes, at + F.OPER);
+  checkEthIpv4(readU16(bytes, at + F.HTYPE), readU16(bytes, at + F.PTYPE), hlen, plen, operation);
+  return operation as ArpOp;
 }
 
 /** Writes the Repr as 28 bytes at `offset`. Allocates nothing. Throws TruncatedError when they do not fit. */

@@ -24,3 +24,12 @@ export function readU32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) >>> 0) + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
 }
 
+
+/**
+ * Copies `n` bytes from `from` at `fromAt` to `to` at `toAt`; the caller has checked both ranges. For the few bytes of
+ * a per-frame record: `to.set(from.subarray(...))` makes a view for each, which on a SharedArrayBuffer costs more than
+ * the copy.
+ */
+export function copyBytes(to: Uint8Array, toAt: number, from: Uint8Array, fromAt: number, n: number): void {
+  for (let i = 0; i < n; i++) to[toAt + i] = from[fromAt + i]!;
+}

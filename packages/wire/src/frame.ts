@@ -1,7 +1,7 @@
 // Frame-level helpers for the decode worker, the `decode` command and the coordinator: whole frames in, whole
 // frames out, built on the layer codecs.
 import { Ipv4, Mac } from './address.js';
-import { ARP_ETH_IPV4_LEN, ARP_HEADER_LEN, ArpRepr, arpEtherType, checkEthIpv4, writeArp } from './arp.js';
+import { ARP_ETH_IPV4_LEN, ARP_HEADER_LEN, ArpRepr, arpEtherType, checkEthIpv4, checkEthIpv4At, writeArp } from './arp.js';
 import { readU16, readU32, writeU16 } from './bytes.js';
 import { ChecksumError, InvalidFieldError, TruncatedError, UnsupportedError, WireError } from './error.js';
 import { ETH_HEADER_LEN, ETH_MIN_FRAME, ETHERTYPE_MIN, EtherType, EthernetFrame, VLAN_TAG_LEN, ethernetPayload, isRfc1042Snap, padFrame, SNAP_HEADER_LEN } from './ethernet.js';
@@ -352,26 +352,18 @@ export interface ArpFrame {
  * InvalidFieldError (type/length 1501..1535) and FieldMismatchError (hlen/plen).
  */
 export function parseArpFrame(bytes: Uint8Array): ArpFrame {
-  const len = bytes.length;
   const { type, at: o, vlan } = ethernetPayload(bytes);
   if (type !== EtherType.Arp && type !== EtherType.Rarp) {
     if (type >= ETHERTYPE_MIN) throw new UnsupportedError('ethernet', 'ethertype', type);
     throw new UnsupportedError('ethernet', '802.3 frame of length', type);
   }
-  const have = len - o;
-  if (have < ARP_HEADER_LEN) throw new TruncatedError('arp', ARP_HEADER_LEN, have);
-  const hlen = bytes[o + 4]!;
-  const plen = bytes[o + 5]!;
-  const need = ARP_HEADER_LEN + 2 * (hlen + plen);
-  if (have < need) throw new TruncatedError('arp', need, have);
-  const operation = readU16(bytes, o + 6);
-  checkEthIpv4(readU16(bytes, o), readU16(bytes, o + 2), hlen, plen, operation);
+  const operation = checkEthIpv4At(bytes, o);
   return {
     ethSrc: Mac.fromBytes(bytes, 6),
     ethDst: Mac.fromBytes(bytes, 0),
     vlan,
     arp: {
-      operation: operation as ArpRepr['operation'],
+      operation,
       senderMac: Mac.fromBytes(bytes, o + 8),
       senderIp: Ipv4.fromBytes(bytes, o + 14),
       targetMac: Mac.fromBytes(bytes, o + 18),

@@ -3,7 +3,7 @@
 // caller keeps. The ARP form is the one representation of an ARP frame between the capture and the coordinator.
 import { Ipv4, Mac } from './address.js';
 import { ARP_ETH_IPV4_LEN, type ArpOp } from './arp.js';
-import { needRoom, readU16, writeU16 } from './bytes.js';
+import { copyBytes, needRoom, readU16, writeU16 } from './bytes.js';
 import { ETH_HEADER_LEN } from './ethernet.js';
 import type { ArpFrame } from './frame.js';
 
@@ -46,7 +46,7 @@ export function writeLinkRecord(out: Uint8Array, at: number, vlan: number | null
   needRoom(frame, 0, ETH_HEADER_LEN, 'ethernet');
   out[at + LinkRecord.FLAGS] = vlan === null ? 0 : 1;
   writeU16(out, at + LinkRecord.VLAN, vlan ?? 0);
-  out.set(frame.subarray(0, 12), at + LinkRecord.DST); // Ethernet's first 12 bytes are dst then src
+  copyBytes(out, at + LinkRecord.DST, frame, 0, 12); // Ethernet's first 12 bytes are dst then src
   return at + LinkRecord.LEN;
 }
 
@@ -61,8 +61,8 @@ export function readLinkRecord(rec: Uint8Array, at: number): Pick<ArpFrame, 'eth
 
 /**
  * Writes the ArpRecord of a checked Ethernet/IPv4 ARP frame (its ARP packet at `arpAt`, already through
- * ArpPacket.checked and checkEthIpv4) at `at` in `out`. Returns the offset after it. Throws TruncatedError when
- * `out` has no room or the packet is shorter than 28 bytes.
+ * checkEthIpv4At) at `at` in `out`. Returns the offset after it. Throws TruncatedError when `out` has no room or the
+ * packet is shorter than 28 bytes.
  */
 export function writeArpRecord(out: Uint8Array, at: number, vlan: number | null, frame: Uint8Array, arpAt: number): number {
   needRoom(out, at, ArpRecord.LEN, 'arp record');
@@ -70,7 +70,7 @@ export function writeArpRecord(out: Uint8Array, at: number, vlan: number | null,
   writeLinkRecord(out, at, vlan, frame);
   out[at + ArpRecord.OPER] = frame[arpAt + 6]!; // the operation, big-endian as on the wire
   out[at + ArpRecord.OPER + 1] = frame[arpAt + 7]!;
-  out.set(frame.subarray(arpAt + 8, arpAt + ARP_ETH_IPV4_LEN), at + ArpRecord.SHA);
+  copyBytes(out, at + ArpRecord.SHA, frame, arpAt + 8, ARP_ETH_IPV4_LEN - 8);
   return at + ArpRecord.LEN;
 }
 

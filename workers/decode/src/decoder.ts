@@ -1,6 +1,5 @@
 // Frame → event record, with the wire codecs' checked views. Pure: no threads, no rings; the worker feeds it.
 import {
-  ArpPacket,
   ChecksumError,
   EtherType,
   ethernetPayload,
@@ -14,7 +13,7 @@ import {
   TruncatedError,
   UnsupportedError,
   WireError,
-  checkEthIpv4,
+  checkEthIpv4At,
   isIcmpErrorType,
   Mac,
   parseIcmpv6Frame,
@@ -140,10 +139,9 @@ export class FrameDecoder {
   }
 
   #arpRecord(frame: Uint8Array, at: number, vlan: number | null): Outcome {
-    const p = ArpPacket.checked(frame.subarray(at)); // TruncatedError for the header or the addresses it announces
-    const operation = p.operation;
-    // ArpRepr.parse's checks (htype 1, ptype 0x0800, hlen 6, plen 4, a known operation), without building strings.
-    checkEthIpv4(p.htype, p.ptype, p.hlen, p.plen, operation);
+    // ArpPacket.checked's and ArpRepr.parse's checks (htype 1, ptype 0x0800, hlen 6, plen 4, a known operation),
+    // without a view or strings.
+    checkEthIpv4At(frame, at);
     this.record[0] = EventKind.Arp;
     this.length = writeArpRecord(this.record, BODY, vlan, frame, at);
     this.#arp++;
