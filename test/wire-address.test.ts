@@ -233,4 +233,10 @@ test('Mac.fromBytes gives the same text however often, and stays right past its 
   }
   t.is(seen.size, 10_000);
   t.is(Mac.fromBytes(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff)), Mac.BROADCAST);
+  // Addresses that differ only in their first two bytes, read in turn: never taken for one another.
+  for (let round = 0; round < 3; round++) {
+    for (const [a, b] of [[0x02, 0x00], [0x0a, 0x00], [0x02, 0x01], [0xfe, 0xff]] as const) {
+      t.is<string, string>(Mac.fromBytes(Uint8Array.of(a, b, 0x11, 0x22, 0x33, 0x44)), [a, b, 0x11, 0x22, 0x33, 0x44].map((x) => x.toString(16).padStart(2, '0')).join(':'));
+    }
+  }
 });
