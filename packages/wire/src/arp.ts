@@ -63,9 +63,7 @@ export class ArpPacket {
 
   /** Throws TruncatedError unless the 8-byte header and the 2 × (hlen + plen) address bytes it announces are present. */
   checkLen(): void {
-    const len = this.bytes.length;
-    if (len < ARP_HEADER_LEN) throw new TruncatedError('arp', ARP_HEADER_LEN, len);
-    if (len < this.packetLen) throw new TruncatedError('arp', this.packetLen, len);
+    checkArpLenAt(this.bytes, 0);
   }
 
   /** ar$hrd: hardware type (1 = Ethernet). */
@@ -194,15 +192,18 @@ export function checkEthIpv4(htype: number, ptype: number, hlen: number, plen: n
  * TruncatedError when the header or the addresses it announces are cut short, then what checkEthIpv4 throws.
  */
 export function checkEthIpv4At(bytes: Uint8Array, at: number): ArpOp {
+  checkArpLenAt(bytes, at);
+  const operation = readU16(bytes, at + F.OPER);
+  checkEthIpv4(readU16(bytes, at + F.HTYPE), readU16(bytes, at + F.PTYPE), bytes[at + F.HLEN]!, bytes[at + F.PLEN]!, operation);
+  return operation as ArpOp;
+}
+
+/** ArpPacket.checkLen for the packet at `at` in `bytes` (to the end of it). */
+function checkArpLenAt(bytes: Uint8Array, at: number): void {
   const have = bytes.length - at;
   if (have < ARP_HEADER_LEN) throw new TruncatedError('arp', ARP_HEADER_LEN, have);
-  const hlen = bytes[at + F.HLEN]!;
-  const plen = bytes[at + F.PLEN]!;
-  const need = ARP_HEADER_LEN + 2 * (hlen + plen);
+  const need = ARP_HEADER_LEN + 2 * (bytes[at + F.HLEN]! + bytes[at + F.PLEN]!);
   if (have < need) throw new TruncatedError('arp', need, have);
-  const operation = readU16(bytes, at + F.OPER);
-  checkEthIpv4(readU16(bytes, at + F.HTYPE), readU16(bytes, at + F.PTYPE), hlen, plen, operation);
-  return operation as ArpOp;
 }
 
 /** Writes the Repr as 28 bytes at `offset`. Allocates nothing. Throws TruncatedError when they do not fit. */

@@ -1,4 +1,5 @@
-// Big-endian helpers for emit paths: plain index stores, no DataView, nothing allocated.
+// Byte helpers for the emit and record paths (big-endian where it matters): plain index stores, no DataView, no
+// views, nothing allocated.
 import { TruncatedError } from './error.js';
 
 /**
@@ -23,7 +24,6 @@ export function readU16(bytes: Uint8Array, at: number): number {
 export function readU32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) >>> 0) + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
 }
-
 
 /**
  * Copies `n` bytes from `from` at `fromAt` to `to` at `toAt`; the caller has checked both ranges. For the few bytes of
