@@ -8,7 +8,6 @@ import { twoHostLab, type Host, type Lab, type RunResult } from '@ersatz/lab';
 import { MAIN } from './helpers/cmd-run.js';
 import { stillNeighbours } from './helpers/still-neighbours.js';
 
-
 let lab: Lab;
 let host: Host;
 let peer: Host;

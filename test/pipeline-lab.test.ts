@@ -38,8 +38,6 @@ function lab(t: ExecutionContext): { lab: Lab; host: Host; peer: Host } {
   return l;
 }
 
-
-
 /** The kernel's reply to our request, as the coordinator will match it. */
 function isPeerReply(t: ExecutionContext, ev: ArpEventJson, host: Host, peer: Host): void {
   t.like(ev, {

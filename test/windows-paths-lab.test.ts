@@ -39,8 +39,6 @@ function lab(t: ExecutionContext): { lab: Lab; host: Host; peer: Host } {
   return l;
 }
 
-
-
 function isPeerReply(t: ExecutionContext, ev: ArpEventJson, host: Host, peer: Host): void {
   t.like(ev, {
     kind: 'arp',

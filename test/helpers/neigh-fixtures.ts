@@ -11,7 +11,6 @@ export function hex(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 }
 
-
 // ip link show ez0
 /** RTM_NEWLINK for ez0 (ifindex 2, veth, UP|LOWER_UP, mtu 1500): 1500 bytes, one message. */
 export const LINK_EZ0 = hex(

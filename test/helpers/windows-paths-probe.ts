@@ -21,7 +21,6 @@ interface Args extends ProbeArgs {
 const [scenario, json] = process.argv.slice(2);
 const args = JSON.parse(json ?? '{}') as Args;
 
-
 async function transmitAlone(): Promise<void> {
   const { worker, api } = spawnTransmit({ tx: createRing(1 << 16) });
   try {

@@ -11,7 +11,6 @@ export interface DiscoveryQuestion {
   readonly target: Ipv4;
 }
 
-
 /**
  * `discoverInterface` answers remembered while resolve$ sessions are open: a lookup costs three rtnetlink requests
  * on a fresh socket (~110 µs, more than an ARP round trip on a LAN), on every call otherwise. Once per turn of the

@@ -436,6 +436,5 @@ function mappingOf(ptr: Pointer): { start: bigint; end: bigint } | undefined {
   return undefined;
 }
 
-
 export type { CaptureErrorCode };
 

@@ -134,7 +134,6 @@ export class PcapSender implements Sender {
   }
 }
 
-
 function activateError(status: number, ifname: string, text: string): TransmitError {
   return new TransmitError(activateErrorCode(status), ifname, `pcap_activate: ${text || status}`);
 }
