@@ -27,6 +27,7 @@ import {
   type Libc,
 } from '@ersatz/os';
 import { DLT_EN10MB, PCAP_NETMASK_UNKNOWN, type Libpcap } from '@ersatz/os/libpcap';
+import { EtherType, VLAN_TAG_LEN } from '@ersatz/wire';
 import { CaptureError } from './error.js';
 
 const ETH_P_ALL = 0x0003;
@@ -43,8 +44,6 @@ const MSG_DONTWAIT = 0x40;
 /** struct tpacket_auxdata's tp_status bits: the kernel took a VLAN tag off the frame (and says which TPID it had). */
 const TP_STATUS_VLAN_VALID = 1 << 4;
 const TP_STATUS_VLAN_TPID_VALID = 1 << 6;
-const ETH_P_8021Q = 0x8100;
-const VLAN_TAG_BYTES = 4;
 /** Frames per recvmmsg. */
 const BATCH = 64;
 /** Per message: room for a sockaddr_ll, and CMSG_SPACE(sizeof(struct tpacket_auxdata)) (a 16-byte cmsghdr, 20 → 24). */
@@ -138,7 +137,7 @@ export class SocketReader {
       if (o.promiscuous) set(SOL_PACKET, PACKET_ADD_MEMBERSHIP, packetMreq(ifindex, PACKET_MR_PROMISC), 'PACKET_ADD_MEMBERSHIP');
       this.#skipOutgoing = !o.outgoing && !ignoreOutgoing(fd);
 
-      this.#frameBytes = (VLAN_TAG_BYTES + o.snaplen + 7) & ~7;
+      this.#frameBytes = (VLAN_TAG_LEN + o.snaplen + 7) & ~7;
       const msgs = 0;
       const iovs = msgs + BATCH * MMSG.SIZE;
       this.#names = iovs + BATCH * MMSG.IOV_SIZE;
@@ -158,8 +157,8 @@ export class SocketReader {
         dv.setBigUint64(m + MMSG.IOVLEN, 1n, LE);
         dv.setBigUint64(m + MMSG.CONTROL, block + BigInt(this.#controls + i * CONTROL_BYTES), LE);
         dv.setBigUint64(m + MMSG.CONTROLLEN, BigInt(CONTROL_BYTES), LE);
-        // Received VLAN_TAG_BYTES in: a tag the kernel took off goes back in front of the frame's EtherType.
-        dv.setBigUint64(iov, block + BigInt(this.#frames + i * this.#frameBytes + VLAN_TAG_BYTES), LE);
+        // Received VLAN_TAG_LEN in: a tag the kernel took off goes back in front of the frame's EtherType.
+        dv.setBigUint64(iov, block + BigInt(this.#frames + i * this.#frameBytes + VLAN_TAG_LEN), LE);
         dv.setBigUint64(iov + MMSG.IOV_LEN, BigInt(o.snaplen), LE);
       }
       if (lib.bind(fd, sockaddrLl(ifindex, ETH_P_ALL), SOCKADDR_LL_LEN) < 0) {
@@ -211,12 +210,12 @@ export class SocketReader {
       const wire = aux ? dv.getUint32(c + CMSG_DATA + 4, LE) : got;
       const at = this.#frames + i * this.#frameBytes;
       if ((status & TP_STATUS_VLAN_VALID) !== 0 && got >= 12) {
-        u8.copyWithin(at, at + VLAN_TAG_BYTES, at + VLAN_TAG_BYTES + 12); // the two MACs, moved 4 bytes to the front
-        dv.setUint16(at + 12, (status & TP_STATUS_VLAN_TPID_VALID) !== 0 ? dv.getUint16(c + CMSG_DATA + 18, LE) : ETH_P_8021Q, false);
+        u8.copyWithin(at, at + VLAN_TAG_LEN, at + VLAN_TAG_LEN + 12); // the two MACs, moved 4 bytes to the front
+        dv.setUint16(at + 12, (status & TP_STATUS_VLAN_TPID_VALID) !== 0 ? dv.getUint16(c + CMSG_DATA + 18, LE) : EtherType.Vlan, false);
         dv.setUint16(at + 14, dv.getUint16(c + CMSG_DATA + 16, LE), false);
-        onFrame(u8.subarray(at, at + VLAN_TAG_BYTES + got), wire + VLAN_TAG_BYTES);
+        onFrame(u8.subarray(at, at + VLAN_TAG_LEN + got), wire + VLAN_TAG_LEN);
       } else {
-        onFrame(u8.subarray(at + VLAN_TAG_BYTES, at + VLAN_TAG_BYTES + got), wire);
+        onFrame(u8.subarray(at + VLAN_TAG_LEN, at + VLAN_TAG_LEN + got), wire);
       }
     }
     return n;
