@@ -1,5 +1,5 @@
 import koffi from 'koffi';
-import { libc } from '@ersatz/os';
+import { SOCK_CLOEXEC, libc } from '@ersatz/os';
 import { constants } from 'node:os';
 import { Ipv4, Mac } from '@ersatz/wire';
 import { AF_INET, ARPHRD_ETHER, Atf, IFNAMSIZ, emitArpreq, parseArpreq } from './arpreq.js';
@@ -24,7 +24,6 @@ export interface ArpEntry {
 }
 
 const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000; // children (ip, tcpdump) must not inherit the control socket
 const { EPERM, EACCES, ENXIO, ENODEV, EINVAL } = constants.errno;
 const utf8 = new TextEncoder();
 const MAC_TEXT = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -91,7 +90,7 @@ function invalid(op: ArpOperation, ip: Ipv4, ifname: string, reason: string): ne
 /** One ioctl on a fresh AF_INET datagram socket (the kernel routes SIOC*ARP from any inet socket to arp_ioctl). */
 function ioctl(op: ArpOperation, request: number, req: Uint8Array, ip: Ipv4, ifname: string): void {
   const c = libc();
-  const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); // children (ip, tcpdump) must not inherit it
   if (fd < 0) throw new IoctlError(op, ip, ifname, koffi.errno(), 'cannot open an AF_INET socket for the ioctl');
   try {
     // koffi passes the Uint8Array's own memory, so SIOCGARP's answer lands in req.

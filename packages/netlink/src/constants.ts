@@ -54,16 +54,9 @@ export const RtnlGrp = { LINK: 1, NEIGH: 3, IPV4_IFADDR: 5, IPV4_ROUTE: 7 } as c
 /** Socket options at SOL_NETLINK. */
 export const SOL_NETLINK = 270;
 export const NetlinkOpt = { ADD_MEMBERSHIP: 1, DROP_MEMBERSHIP: 2, NO_ENOBUFS: 5, CAP_ACK: 10, EXT_ACK: 11, GET_STRICT_CHK: 12 } as const;
-export const SOL_SOCKET = 1;
-export const SO_SNDBUF = 7;
-export const SO_RCVBUF = 8;
+// SOL_SOCKET, SOCK_RAW, SOCK_CLOEXEC and MSG_DONTWAIT are @ersatz/os's, with the socket calls; these only netlink uses.
 export const SO_RCVTIMEO = 20;
-export const SO_SNDBUFFORCE = 32;
-export const SO_RCVBUFFORCE = 33;
-export const SOCK_RAW = 3;
 export const SOCK_NONBLOCK = 0o4000;
-export const SOCK_CLOEXEC = 0o2000000;
-export const MSG_DONTWAIT = 0x40;
 export const MSG_TRUNC = 0x20;
 
 /** `struct nlmsgerr` extended-ACK attributes. */

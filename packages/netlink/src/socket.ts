@@ -3,21 +3,17 @@
 // main thread is fine. Event sockets are non-blocking and read from a libuv poll (koffi.node.poll), so the
 // event loop is never blocked.
 import koffi from 'koffi';
-import { libc, receiveBufferBytes, setIntOption, setSocketBuffer, type Libc } from '@ersatz/os';
+import { MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_RAW, SOL_SOCKET, libc, receiveBufferBytes, setIntOption, setSocketBuffer, type Libc } from '@ersatz/os';
 import { constants } from 'node:os';
 import {
   AF_NETLINK,
-  MSG_DONTWAIT,
   MSG_TRUNC,
   NETLINK_ROUTE,
   NetlinkOpt,
   NlmF,
   Nlmsg,
-  SOCK_CLOEXEC,
   SOCK_NONBLOCK,
-  SOCK_RAW,
   SOL_NETLINK,
-  SOL_SOCKET,
   SO_RCVTIMEO,
 } from './constants.js';
 import { NetlinkError, NetlinkMalformedError, NetlinkOverrunError, NetlinkPermissionError, NetlinkPlatformError, NetlinkSystemError, NetlinkTimeoutError } from './error.js';

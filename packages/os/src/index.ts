@@ -3,9 +3,9 @@
 // functions are a subpath of their own (`@ersatz/os/libpcap`): only the workers that capture or send through it load them.
 import { getSystemErrorMap } from 'node:util';
 
-export { LE, libc, type Libc } from './libc.js';
+export { LE, MSG_DONTWAIT, SOCK_CLOEXEC, SOCK_RAW, libc, type Libc } from './libc.js';
 export { SOL_SOCKET, getIntOption, intOption, receiveBufferBytes, setIntOption, setSocketBuffer } from './sockopt.js';
-export { AF_PACKET, MMSG, SOCKADDR_LL_LEN, SOCK_CLOEXEC, SOCK_RAW, SOL_PACKET, ignoreOutgoing, sockaddrLl } from './packet.js';
+export { AF_PACKET, MMSG, SOCKADDR_LL_LEN, SOL_PACKET, ignoreOutgoing, sockaddrLl } from './packet.js';
 export { currentCpu, pinThread, unpinThread } from './affinity.js';
 export { CPU_LATENCY_DEVICE, holdCpuLatency } from './cpu-latency.js';
 

@@ -7,6 +7,11 @@ import { endianness } from 'node:os';
 /** Pointers, size_t and ints are written for the C library in host byte order. */
 export const LE = endianness() === 'LE';
 
+/** socket()'s type and flags, and the send/receive flag ersatz uses (Linux values). */
+export const SOCK_RAW = 3;
+export const SOCK_CLOEXEC = 0o2000000;
+export const MSG_DONTWAIT = 0x40;
+
 export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   bind(fd: number, addr: Uint8Array, len: number): number;

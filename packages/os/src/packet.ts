@@ -6,8 +6,6 @@ import { LE } from './libc.js';
 import { setIntOption } from './sockopt.js';
 
 export const AF_PACKET = 17;
-export const SOCK_RAW = 3;
-export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_PACKET = 263;
 /** sizeof(struct sockaddr_ll) */
 export const SOCKADDR_LL_LEN = 20;

@@ -11,6 +11,7 @@ import {
   AF_PACKET,
   LE,
   MMSG,
+  MSG_DONTWAIT,
   SOCKADDR_LL_LEN,
   SOCK_CLOEXEC,
   SOCK_RAW,
@@ -40,7 +41,6 @@ const PACKET_AUXDATA = 8;
 /** sockaddr_ll.sll_pkttype of a frame this host sent. */
 const PACKET_OUTGOING = 4;
 const SLL_PKTTYPE = 10;
-const MSG_DONTWAIT = 0x40;
 /** struct tpacket_auxdata's tp_status bits: the kernel took a VLAN tag off the frame (and says which TPID it had). */
 const TP_STATUS_VLAN_VALID = 1 << 4;
 const TP_STATUS_VLAN_TPID_VALID = 1 << 6;
